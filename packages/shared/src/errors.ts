@@ -1,0 +1,91 @@
+/**
+ * The error codes of the device protocol (spec §0): a stable snake_case `code` for machines,
+ * an HTTP-like `status`, and a default sentence for humans. Devices in the field match on
+ * these codes, so a code is never renamed or reused for another meaning.
+ */
+export const ERROR_CATALOG = {
+  // 400 bad payload
+  invalid_json: { status: 400, message: "Payload is not a JSON object" },
+  invalid_payload: { status: 400, message: "Payload does not match the message schema" },
+  invalid_session_id: { status: 400, message: "session_id must be an integer greater than 0" },
+  invalid_filename: { status: 400, message: "filename is not a valid file name" },
+  invalid_content_type: { status: 400, message: "content_type must be a type/subtype media type" },
+  invalid_size: { status: 400, message: "size_mb must be an integer of at least 1" },
+  invalid_request_id: { status: 400, message: "request_id must be a string of at most 64 characters" },
+  invalid_object_key: { status: 400, message: "object_key is not a key this device can complete" },
+  invalid_name: { status: 400, message: "name must be a string of 1 to 200 characters" },
+  invalid_metadata: { status: 400, message: "metadata must be a JSON object" },
+  invalid_overwrite: { status: 400, message: "overwrite must be a boolean" },
+  // §2 file transfer over MQTT
+  invalid_file_id: { status: 400, message: "file_id must match [A-Za-z0-9_-]{1,64}" },
+  invalid_offset: { status: 400, message: "The segment offset must be a whole number of bytes from 0" },
+  invalid_segment: { status: 400, message: "A segment must carry at least one byte" },
+  invalid_file_size: { status: 400, message: "size must be a whole number of bytes from 0" },
+  invalid_checksum: { status: 400, message: "checksum must be a SHA-256 digest: 64 hexadecimal characters" },
+  segment_out_of_range: { status: 400, message: "The segment ends beyond the size given at init" },
+  size_mismatch: { status: 400, message: "The size does not match the size given at init or the bytes received" },
+  checksum_mismatch: { status: 400, message: "The file's SHA-256 does not match the checksum given; nothing was stored" },
+  // §3 chunk forwarding
+  invalid_stream: { status: 400, message: "stream must match [A-Za-z0-9_-]{1,64} and not be \"response\"" },
+  // 403 not allowed
+  device_unknown: { status: 403, message: "Unknown device" },
+  device_disabled: { status: 403, message: "Device is disabled" },
+  session_not_owned: { status: 403, message: "Invalid session or session does not belong to device" },
+  device_sessions_disabled: {
+    status: 403,
+    message: "This project does not let devices open or close sessions; ask an admin",
+  },
+  // 404 not found
+  session_not_found: { status: 404, message: "No such session" },
+  file_not_found: { status: 404, message: "No such file" },
+  transfer_not_found: { status: 404, message: "No such transfer; send init first" },
+  stream_not_found: { status: 404, message: "No chunk stream of this name is configured for this device's project" },
+  // 409 conflict
+  session_closed: { status: 409, message: "Session is closed" },
+  file_exists: { status: 409, message: "A file with this name is already uploaded in this session" },
+  upload_not_found_in_storage: {
+    status: 409,
+    message: "Storage does not hold the object yet; upload it before reporting completion",
+  },
+  transfer_conflict: { status: 409, message: "A transfer with this file_id exists with different metadata" },
+  transfer_completed: { status: 409, message: "This transfer is finished; a new file needs a new file_id" },
+  incomplete: { status: 409, message: "Segments are missing: send the missing ranges, then fin again" },
+  // 413 too large
+  payload_too_large: { status: 413, message: "Payload is larger than 64 KiB" },
+  file_too_large: { status: 413, message: "size_mb is above the largest upload this platform accepts" },
+  transfer_too_large: { status: 413, message: "The file is larger than this platform accepts over MQTT" },
+  segment_too_large: { status: 413, message: "The segment is larger than this platform accepts" },
+  chunk_too_large: { status: 413, message: "The chunk is larger than this platform accepts" },
+  // 429
+  rate_limited: { status: 429, message: "Too many requests; retry later" },
+  too_many_transfers: { status: 429, message: "This device has as many transfers in progress as allowed; finish or abort one" },
+  // 500
+  internal_error: { status: 500, message: "Internal error" },
+  // 503 dependency down: retry
+  database_unavailable: { status: 503, message: "Database unavailable; retry later" },
+  storage_unavailable: { status: 503, message: "Storage unavailable; retry later" },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type TErrorCode = keyof typeof ERROR_CATALOG;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOG) as TErrorCode[];
+
+/** An error a device receives as `{success: false, status, code, error}`. */
+export class ProtocolError extends Error {
+  readonly code: TErrorCode;
+  readonly status: number;
+  /** Extra fields of the error answer (e.g. the missing ranges of an `incomplete` fin). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: TErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_CATALOG[code].message);
+    this.name = "ProtocolError";
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.details = details;
+  }
+}
+
+export function isProtocolError(value: unknown): value is ProtocolError {
+  return value instanceof ProtocolError;
+}

@@ -1,0 +1,108 @@
+/**
+ * Rules every device message shares (spec §0): payload size and encoding, the response
+ * envelope, request ids, and how schema failures become protocol error codes.
+ */
+import { z } from "zod";
+import { ERROR_CATALOG, ProtocolError, type TErrorCode } from "../errors";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Every JSON payload is UTF-8 JSON of at most 64 KiB. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+export const MAX_REQUEST_ID_LENGTH = 64;
+
+export const ZRequestIdSchema = z
+  .string({ error: ERROR_CATALOG.invalid_request_id.message })
+  .max(MAX_REQUEST_ID_LENGTH, { error: ERROR_CATALOG.invalid_request_id.message });
+
+/** ISO-8601 UTC with milliseconds, e.g. `2025-01-12T10:30:00.000Z`. */
+export function protocolTimestamp(date: Date = new Date()): string {
+  return date.toISOString();
+}
+
+export const ZTimestampSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+export const ZResponseEnvelopeSchema = z.object({
+  success: z.boolean(),
+  status: z.number().int(),
+  timestamp: ZTimestampSchema,
+  request_id: z.string().max(MAX_REQUEST_ID_LENGTH).optional(),
+});
+
+export const ZErrorResponseSchema = ZResponseEnvelopeSchema.extend({
+  success: z.literal(false),
+  error: z.string().min(1),
+  code: z.string().regex(/^[a-z][a-z0-9_]*$/),
+});
+
+export type TErrorResponse = z.infer<typeof ZErrorResponseSchema>;
+
+export function errorResponse(error: ProtocolError, requestId?: string, now?: Date): TErrorResponse {
+  return {
+    ...error.details,
+    success: false,
+    status: error.status,
+    timestamp: protocolTimestamp(now),
+    ...(requestId === undefined ? {} : { request_id: requestId }),
+    error: error.message,
+    code: error.code,
+  };
+}
+
+export function successEnvelope(requestId?: string, now?: Date) {
+  return {
+    success: true as const,
+    status: 200,
+    timestamp: protocolTimestamp(now),
+    ...(requestId === undefined ? {} : { request_id: requestId }),
+  };
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes a payload into a JSON object. Throws a ProtocolError (`payload_too_large`,
+ * `invalid_json`) a device can act on.
+ */
+export function decodeJsonObject(payload: Uint8Array): Record<string, unknown> {
+  if (payload.byteLength > MAX_PAYLOAD_BYTES) throw new ProtocolError("payload_too_large");
+  let value: unknown;
+  try {
+    value = JSON.parse(UTF8.decode(payload));
+  } catch {
+    throw new ProtocolError("invalid_json", "Payload is not valid UTF-8 JSON");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ProtocolError("invalid_json", "Payload must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The request id to echo, if the payload carried a usable one (even when it is otherwise bad). */
+export function usableRequestId(value: Record<string, unknown> | undefined): string | undefined {
+  const id = value?.request_id;
+  return typeof id === "string" && id.length <= MAX_REQUEST_ID_LENGTH ? id : undefined;
+}
+
+/**
+ * Validates a decoded object against a message schema. The first failing field decides the
+ * error code through `fieldCodes` (e.g. `filename` → `invalid_filename`), with the schema's
+ * sentence as the message; fields without a code give `invalid_payload`.
+ */
+export function validateMessage<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  fieldCodes: Partial<Record<string, TErrorCode>>,
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path[0];
+  const code = (typeof field === "string" && fieldCodes[field]) || "invalid_payload";
+  const message =
+    issue && code !== "invalid_payload"
+      ? issue.message
+      : `${ERROR_CATALOG.invalid_payload.message}${issue ? `: ${issue.path.join(".") || "payload"}: ${issue.message}` : ""}`;
+  throw new ProtocolError(code, message);
+}
