@@ -1,0 +1,243 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { createStore } from "./config";
+import type { FsStore } from "./fs-store";
+import { parseQueryString } from "./http-reply";
+import { verifyPresignedUrl } from "./presigned-url";
+import { InvalidObjectKeyError, ObjectKeyConflictError, RangeNotSatisfiableError } from "./store";
+import { listFiles, makeTempDir } from "./test-support/temp-dir";
+
+const SECRET = "fleetdrop-test-secret-0123456789";
+
+let temp: { dir: string; remove: () => Promise<void> };
+let store: FsStore;
+
+function fsStore(prefix?: string): FsStore {
+  return createStore({
+    backend: "fs",
+    bucket: "uploads",
+    rootDir: temp.dir,
+    publicUrl: "http://127.0.0.1:9000",
+    accessKeyId: "FLEETDROPTESTKEY",
+    secretAccessKey: SECRET,
+    ...(prefix !== undefined ? { prefix } : {}),
+  });
+}
+
+function md5(data: string | Buffer): string {
+  return `"${createHash("md5").update(data).digest("hex")}"`;
+}
+
+beforeEach(async () => {
+  temp = await makeTempDir("fs-store");
+  store = fsStore();
+});
+
+afterEach(async () => {
+  await temp.remove();
+});
+
+describe("FsStore objects", () => {
+  it("puts, heads, opens and deletes an object, with an MD5 ETag and files on disk", async () => {
+    const info = await store.put("logs/system.log", "hello world", { contentType: "text/plain" });
+    expect(info).toMatchObject({ key: "logs/system.log", size: 11, etag: md5("hello world"), contentType: "text/plain" });
+    expect(await store.head("logs/system.log")).toEqual(info);
+    expect(await readFile(path.join(temp.dir, "uploads/objects/logs/system.log"), "utf8")).toBe("hello world");
+    const meta = JSON.parse(await readFile(path.join(temp.dir, "uploads/meta/logs/system.log"), "utf8")) as Record<string, unknown>;
+    expect(meta).toMatchObject({ size: 11, etag: md5("hello world"), contentType: "text/plain" });
+
+    const opened = await store.open("logs/system.log");
+    expect(opened && (await text(opened.body))).toBe("hello world");
+
+    await store.delete("logs/system.log");
+    expect(await store.head("logs/system.log")).toBeNull();
+    expect(await store.open("logs/system.log")).toBeNull();
+    // Empty folders go with the last object, so `logs` can become an object itself.
+    expect(await listFiles(path.join(temp.dir, "uploads"))).toEqual([]);
+    await store.put("logs", "now a file", { contentType: "text/plain" });
+    await store.delete("missing/key"); // deleting nothing is fine, as in S3
+  });
+
+  it("streams a Readable body of unknown length and replaces an existing object", async () => {
+    await store.put("a.bin", "old", { contentType: "application/octet-stream" });
+    const chunks = Array.from({ length: 50 }, (_, i) => Buffer.alloc(100_000, i));
+    const info = await store.put("a.bin", Readable.from(chunks), { contentType: "application/x-test" });
+    const all = Buffer.concat(chunks);
+    expect(info).toMatchObject({ size: all.length, etag: md5(all), contentType: "application/x-test" });
+    expect(await listFiles(path.join(temp.dir, "uploads/tmp"))).toEqual([]);
+  });
+
+  it("opens byte ranges and refuses one past the end", async () => {
+    await store.put("r.txt", "0123456789", { contentType: "text/plain" });
+    const middle = await store.open("r.txt", { range: { start: 2, end: 5 } });
+    expect(middle?.range).toEqual({ start: 2, end: 5 });
+    expect(middle?.info.size).toBe(10);
+    expect(middle && (await text(middle.body))).toBe("2345");
+    const tail = await store.open("r.txt", { range: { start: 7, end: 100 } });
+    expect(tail && (await text(tail.body))).toBe("789");
+    await expect(store.open("r.txt", { range: { start: 10 } })).rejects.toBeInstanceOf(RangeNotSatisfiableError);
+    await expect(store.open("r.txt", { range: { start: 5, end: 2 } })).rejects.toThrow(/0 <= start <= end/);
+    await expect(store.open("r.txt", { range: { start: -1 } })).rejects.toThrow(/0 <= start <= end/);
+  });
+
+  it("refuses keys that could leave the bucket folder", async () => {
+    const bad = ["", "/etc/passwd", "../escape", "a/../../escape", "a/./b", "a//b", "a/", "a\\b", "nul\u0000byte", "x".repeat(256)];
+    for (const key of bad) {
+      await expect(store.put(key, "x", { contentType: "text/plain" }), JSON.stringify(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+      await expect(store.head(key), JSON.stringify(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+      await expect(store.delete(key), JSON.stringify(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+    }
+    await expect(store.presignPost({ key: "../x", contentType: "text/plain", maxBytes: 1, expiresIn: 60 })).rejects.toBeInstanceOf(
+      InvalidObjectKeyError,
+    );
+    await expect(store.presignPost({ key: "a/${filename}", contentType: "text/plain", maxBytes: 1, expiresIn: 60 })).rejects.toBeInstanceOf(
+      InvalidObjectKeyError,
+    );
+    expect(await listFiles(temp.dir)).toEqual([]);
+  });
+
+  it("reports a file/folder clash as ObjectKeyConflictError and leaves no temp file", async () => {
+    await store.put("logs", "file", { contentType: "text/plain" });
+    await expect(store.put("logs/system.log", "x", { contentType: "text/plain" })).rejects.toBeInstanceOf(ObjectKeyConflictError);
+    await store.put("dir/inner", "x", { contentType: "text/plain" });
+    await expect(store.put("dir", "x", { contentType: "text/plain" })).rejects.toBeInstanceOf(ObjectKeyConflictError);
+    expect(await store.head("dir")).toBeNull(); // a folder is a prefix, not an object
+    expect(await listFiles(path.join(temp.dir, "uploads/tmp"))).toEqual([]);
+  });
+
+  it("keeps keys under the store prefix and returns them without it", async () => {
+    const config = fsStore("config");
+    expect(config.prefix).toBe("config/");
+    const info = await config.put("ROBOT-1/settings.json", "{}", { contentType: "application/json" });
+    expect(info.key).toBe("ROBOT-1/settings.json");
+    expect(await readFile(path.join(temp.dir, "uploads/objects/config/ROBOT-1/settings.json"), "utf8")).toBe("{}");
+    expect(await store.head("config/ROBOT-1/settings.json")).toMatchObject({ key: "config/ROBOT-1/settings.json" });
+    expect((await config.list("")).objects.map((o) => o.key)).toEqual(["ROBOT-1/settings.json"]);
+  });
+});
+
+describe("FsStore list", () => {
+  it("lists in S3 key order (UTF-8 bytes, a folder sorts as name/), filtered by prefix", async () => {
+    // Written out of order; "a-c" < "a.txt" < "a/..." because "-" < "." < "/" in bytes.
+    for (const key of ["a/b/c", "a-c", "b", "é", "z", "A", "a.txt", "a/d"]) {
+      await store.put(key, key, { contentType: "text/plain" });
+    }
+    const all = (await store.list("")).objects.map((o) => o.key);
+    expect(all).toEqual(["A", "a-c", "a.txt", "a/b/c", "a/d", "b", "z", "é"]);
+    expect((await store.list("a/")).objects.map((o) => o.key)).toEqual(["a/b/c", "a/d"]);
+    expect((await store.list("a")).objects.map((o) => o.key)).toEqual(["a-c", "a.txt", "a/b/c", "a/d"]);
+    expect((await store.list("a/b/c")).objects.map((o) => o.key)).toEqual(["a/b/c"]);
+    expect((await store.list("nothing/")).objects).toEqual([]);
+    expect((await store.list("a/d/")).objects).toEqual([]); // through a file
+  });
+
+  it("pages with a continuation token until the end", async () => {
+    const keys = Array.from({ length: 23 }, (_, i) => `sessions/D/1/f${String(i).padStart(2, "0")}`);
+    for (const key of keys.slice().reverse()) await store.put(key, key, { contentType: "text/plain" });
+    await store.put("sessions/D/2/other", "x", { contentType: "text/plain" });
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.list("sessions/D/1/", { limit: 10, ...(token ? { continuationToken: token } : {}) });
+      seen.push(...page.objects.map((o) => o.key));
+      token = page.nextToken;
+      pages++;
+    } while (token);
+    expect(seen).toEqual(keys);
+    expect(pages).toBe(3);
+    await expect(store.list("", { limit: 0 })).rejects.toThrow(/limit/);
+    await expect(store.list("../")).rejects.toThrow();
+  });
+});
+
+describe("FsStore metadata consistency", () => {
+  it("rebuilds missing or foreign metadata from the file", async () => {
+    await store.put("m.txt", "content", { contentType: "text/plain" });
+    await rm(path.join(temp.dir, "uploads/meta/m.txt"));
+    expect(await store.head("m.txt")).toMatchObject({ size: 7, etag: md5("content"), contentType: "application/octet-stream" });
+
+    // The object replaced behind the store's back (another inode, another mtime): the content
+    // type of the stale metadata is kept, size and ETag come from the file.
+    await store.put("n.txt", "content", { contentType: "text/plain" });
+    const objectPath = path.join(temp.dir, "uploads/objects/n.txt");
+    await rm(objectPath);
+    await writeFile(objectPath, "changed!");
+    await utimes(objectPath, new Date(), new Date(Date.now() + 5000));
+    expect(await store.head("n.txt")).toMatchObject({ size: 8, etag: md5("changed!"), contentType: "text/plain" });
+    const opened = await store.open("n.txt");
+    expect(opened && (await text(opened.body))).toBe("changed!");
+  });
+
+  it("keeps object and metadata together under concurrent writers of one key", async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => `version ${i} `.repeat(i + 1));
+    await Promise.all(bodies.map((body) => store.put("race.txt", body, { contentType: "text/plain" })));
+    const info = await store.head("race.txt");
+    const opened = await store.open("race.txt");
+    const content = opened ? await text(opened.body) : "";
+    expect(bodies).toContain(content);
+    expect(info?.etag).toBe(md5(content));
+    expect(info?.size).toBe(Buffer.byteLength(content));
+  });
+
+  it("removes stale temp files but not fresh ones", async () => {
+    const tmpDir = path.join(temp.dir, "uploads/tmp");
+    await mkdir(tmpDir, { recursive: true });
+    await writeFile(path.join(tmpDir, "old.part"), "x");
+    await writeFile(path.join(tmpDir, "new.part"), "x");
+    const old = new Date(Date.now() - 2 * 3600 * 1000);
+    await utimes(path.join(tmpDir, "old.part"), old, old);
+    expect(await store.removeStaleTempFiles(3600 * 1000)).toBe(1);
+    expect(await listFiles(tmpDir)).toEqual(["new.part"]);
+  });
+
+  it("pings a writable folder and fails on an unwritable one", async () => {
+    await store.ping();
+    await writeFile(path.join(temp.dir, "not-a-dir"), "");
+    const broken = createStore({ backend: "fs", bucket: "uploads", rootDir: path.join(temp.dir, "not-a-dir"), publicUrl: "http://x", accessKeyId: "K", secretAccessKey: SECRET });
+    await expect(broken.ping()).rejects.toThrow();
+  });
+});
+
+describe("FsStore presigning", () => {
+  it("returns an upload form for <publicUrl>/fs/<bucket> pinning the prefixed key", async () => {
+    const config = fsStore("config/");
+    const post = await config.presignPost({ key: "ROBOT-1/a.json", contentType: "application/json", maxBytes: 1024, expiresIn: 300 });
+    expect(post.url).toBe("http://127.0.0.1:9000/fs/uploads");
+    expect(post.expiresIn).toBe(300);
+    expect(post.fields.key).toBe("config/ROBOT-1/a.json");
+    expect(Object.keys(post.fields)).toEqual(["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"]);
+  });
+
+  it("refuses bad presign inputs with clear messages", async () => {
+    await expect(store.presignPost({ key: "k", contentType: "nonsense", maxBytes: 1, expiresIn: 60 })).rejects.toThrow(/contentType/);
+    await expect(store.presignPost({ key: "k", contentType: "text/plain", maxBytes: -1, expiresIn: 60 })).rejects.toThrow(/maxBytes/);
+    await expect(store.presignPost({ key: "k", contentType: "text/plain", maxBytes: 6 * 1024 ** 3, expiresIn: 60 })).rejects.toThrow(/5 GiB/);
+    await expect(store.presignPost({ key: "k", contentType: "text/plain", maxBytes: 1, expiresIn: 0 })).rejects.toThrow(/expiresIn/);
+    await expect(store.presignGet({ key: "k", expiresIn: 700_000 })).rejects.toThrow(/expiresIn/);
+  });
+
+  it("signs download URLs with an RFC 6266 Content-Disposition that verify", async () => {
+    const url = await store.presignGet({ key: "logs/système 1.log", expiresIn: 60, downloadName: "système 1.log", contentType: "text/plain" });
+    const parsed = new URL(url);
+    expect(parsed.pathname).toBe("/fs/uploads/logs/syst%C3%A8me%201.log");
+    expect(parsed.searchParams.get("response-content-disposition")).toBe(
+      "attachment; filename=\"syst_me 1.log\"; filename*=UTF-8''syst%C3%A8me%201.log",
+    );
+    const verified = verifyPresignedUrl({
+      methods: ["GET"],
+      path: decodeURIComponent(parsed.pathname),
+      query: parseQueryString(url.slice(url.indexOf("?") + 1)),
+      headers: { host: parsed.host },
+      lookupCredentials: () => ({ secretAccessKey: SECRET, region: "us-east-1" }),
+    });
+    expect(verified.overrides["response-content-type"]).toBe("text/plain");
+    expect((await stat(temp.dir)).isDirectory()).toBe(true);
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * The HTTP endpoint of the filesystem stores, mounted by the worker's HTTP server:
+ *   POST    <basePath>/<bucket>         S3 POST Object (the upload form of spec §1)
+ *   GET     <basePath>/<bucket>/<key>   download through a presigned URL (HEAD too)
+ *   OPTIONS <basePath>/...              CORS preflight, so that browsers can upload
+ * `handle` returns false for any URL outside basePath, so the server can route the rest.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+import { FsEndpointStores } from "./fs-endpoint-stores";
+import { handleGetObject } from "./fs-get-object";
+import { handlePostObject } from "./fs-post-object";
+import type { TEndpointLogger, TObjectStoredEvent } from "./fs-post-object";
+import { FS_ENDPOINT_BASE_PATH, FsStore } from "./fs-store";
+import { drainThenClose, parseQueryString, sendS3Error } from "./http-reply";
+import { S3ProtocolError } from "./s3-protocol-error";
+
+export type { TEndpointLogger, TObjectStoredEvent } from "./fs-post-object";
+
+export type TFsEndpointOptions = {
+  stores: Iterable<FsStore>;
+  /** Must match where FsStore URLs point: `/fs` (the default). */
+  basePath?: string;
+  /** Awaited after each stored upload (before the reply, at most onObjectStoredTimeoutMs). */
+  onObjectStored?: (event: TObjectStoredEvent) => Promise<void> | void;
+  logger?: TEndpointLogger;
+  /** Uploads in progress at once; more are answered 503 SlowDown. Default 64. */
+  maxConcurrentUploads?: number;
+  /** An upload whose connection is idle this long is abandoned. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Default 10 s. */
+  onObjectStoredTimeoutMs?: number;
+  /** Access-Control-Allow-Origin. Default `*` (forms and URLs carry their own authorisation). */
+  corsAllowOrigin?: string;
+  /** Remove upload temp files older than this at start-up (a crash leaves them). Default 1 h. */
+  staleTempFileAgeMs?: number;
+};
+
+export type TFsEndpoint = {
+  /** Serves the request and returns true, or returns false when the URL is not under basePath. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Uploads currently in progress. */
+  readonly activeUploads: number;
+};
+
+const consoleLogger: TEndpointLogger = {
+  warn: (fields, message) => console.warn(message, fields),
+  error: (fields, message) => console.error(message, fields),
+};
+
+export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
+  const stores = new FsEndpointStores(options.stores);
+  const basePath = (options.basePath ?? FS_ENDPOINT_BASE_PATH).replace(/\/+$/, "");
+  const logger = options.logger ?? consoleLogger;
+  const maxConcurrentUploads = options.maxConcurrentUploads ?? 64;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const onObjectStoredTimeoutMs = options.onObjectStoredTimeoutMs ?? 10_000;
+  const allowOrigin = options.corsAllowOrigin ?? "*";
+  let activeUploads = 0;
+
+  const staleAge = options.staleTempFileAgeMs ?? 60 * 60 * 1000;
+  for (const store of stores.all()) {
+    store.removeStaleTempFiles(staleAge).catch((error: unknown) => {
+      logger.warn({ bucket: store.bucket, err: error }, "could not remove stale upload temp files");
+    });
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? "";
+    const queryAt = url.indexOf("?");
+    const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
+    if (rawPath !== basePath && !rawPath.startsWith(`${basePath}/`)) return false;
+    const requestId = randomBytes(8).toString("hex").toUpperCase();
+
+    res.setHeader("Access-Control-Allow-Origin", allowOrigin);
+    res.setHeader("Access-Control-Expose-Headers", "ETag, Location, x-amz-request-id, Content-Range, Content-Disposition");
+    if (allowOrigin !== "*") res.setHeader("Vary", "Origin");
+
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, {
+        "Access-Control-Allow-Methods": "POST, GET, HEAD",
+        "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*",
+        "Access-Control-Max-Age": "3000",
+      });
+      res.end();
+      return true;
+    }
+
+    let bucket: string;
+    let key: string | undefined;
+    try {
+      const rest = rawPath.slice(basePath.length + 1);
+      const slash = rest.indexOf("/");
+      bucket = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
+      const rawKey = slash === -1 ? "" : rest.slice(slash + 1);
+      key = rawKey === "" ? undefined : decodeURIComponent(rawKey);
+    } catch {
+      reject(req, res, new S3ProtocolError(400, "InvalidURI", "Couldn't parse the specified URI."), requestId);
+      return true;
+    }
+    if (!stores.has(bucket)) {
+      reject(req, res, new S3ProtocolError(404, "NoSuchBucket", "The specified bucket does not exist", { BucketName: bucket }), requestId);
+      return true;
+    }
+
+    if (req.method === "POST" && key === undefined) {
+      if (activeUploads >= maxConcurrentUploads) {
+        reject(req, res, new S3ProtocolError(503, "SlowDown", "Please reduce your request rate."), requestId);
+        return true;
+      }
+      activeUploads++;
+      handlePostObject({
+        req,
+        res,
+        bucket,
+        basePath,
+        stores,
+        requestId,
+        logger,
+        ...(options.onObjectStored ? { onObjectStored: options.onObjectStored } : {}),
+        onObjectStoredTimeoutMs,
+        idleTimeoutMs,
+        onDone: () => {
+          activeUploads--;
+        },
+      });
+      return true;
+    }
+
+    if ((req.method === "GET" || req.method === "HEAD") && key !== undefined) {
+      let query: Array<[string, string]>;
+      try {
+        query = parseQueryString(queryAt === -1 ? "" : url.slice(queryAt + 1));
+      } catch {
+        reject(req, res, new S3ProtocolError(400, "InvalidArgument", "The query string is not well-formed."), requestId);
+        return true;
+      }
+      void handleGetObject({ req, res, bucket, key, path: `${basePath}/${bucket}/${key}`, query, stores, requestId, logger });
+      return true;
+    }
+
+    res.setHeader("Allow", key === undefined ? "POST, OPTIONS" : "GET, HEAD, OPTIONS");
+    reject(req, res, new S3ProtocolError(405, "MethodNotAllowed", "The specified method is not allowed against this resource."), requestId);
+    return true;
+  }
+
+  return {
+    handle,
+    get activeUploads() {
+      return activeUploads;
+    },
+  };
+}
+
+function reject(req: IncomingMessage, res: ServerResponse, error: S3ProtocolError, requestId: string): void {
+  sendS3Error(res, error, requestId, { head: req.method === "HEAD" });
+  drainThenClose(req, { maxBytes: 1024 * 1024, maxMs: 2000 });
+}

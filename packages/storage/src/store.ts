@@ -1,0 +1,147 @@
+/**
+ * One interface over object storage, with two backends chosen by configuration:
+ * `s3` (AWS S3 or any S3-compatible service, through the AWS SDK v3) and `fs` (files under a
+ * data folder, served by an upload/download endpoint that checks the same SigV4 signatures).
+ */
+import type { Readable } from "node:stream";
+
+export type TStoreBackend = "s3" | "fs";
+
+/** An HTML-form POST upload (S3 "POST Object" with a signed policy). */
+export type TPresignedPost = {
+  /** Where the device POSTs the multipart form. */
+  url: string;
+  /** Every form field, to be sent before the file part (named `file`). */
+  fields: Record<string, string>;
+  /** Seconds until storage refuses the form. */
+  expiresIn: number;
+};
+
+export type TPresignPostInput = {
+  key: string;
+  /** Pinned exactly: the upload must send this Content-Type. */
+  contentType: string;
+  /** content-length-range upper bound in bytes (lower bound is 0). */
+  maxBytes: number;
+  expiresIn: number;
+};
+
+export type TPresignGetInput = {
+  key: string;
+  expiresIn: number;
+  /** Sets Content-Disposition: attachment (or inline) with this file name. */
+  downloadName?: string;
+  disposition?: "attachment" | "inline";
+  /** Overrides the Content-Type of the response. */
+  contentType?: string;
+};
+
+export type TObjectInfo = {
+  key: string;
+  size: number;
+  /** Quoted as S3 returns it, e.g. `"9e107d9d372bb6826bd81d3542a419d6"`. */
+  etag: string;
+  contentType?: string;
+  lastModified: Date;
+};
+
+export type TListResult = { objects: TObjectInfo[]; nextToken?: string };
+
+export type TOpenOptions = {
+  /**
+   * Inclusive byte range, like HTTP Range. `end` beyond the object is clamped; a `start` at or
+   * after the end throws {@link RangeNotSatisfiableError}.
+   */
+  range?: { start: number; end?: number };
+};
+
+export type TListOptions = {
+  /** At most this many objects (1..1000, default 1000). */
+  limit?: number;
+  /** `nextToken` of the previous page. */
+  continuationToken?: string;
+};
+
+/** What `open` returns: the body (the range when one was asked for) and the whole object's info. */
+export type TOpenedObject = {
+  body: Readable;
+  info: TObjectInfo;
+  /** The bytes `body` holds, inclusive; present when a range was asked for. */
+  range?: { start: number; end: number };
+};
+
+/**
+ * Keys are relative to the store's prefix everywhere in this interface: a store with prefix
+ * `config/` stores `a.json` at `config/a.json` and returns it as `a.json`.
+ */
+export interface Store {
+  readonly backend: TStoreBackend;
+  /** Bucket (s3) or folder name (fs). */
+  readonly bucket: string;
+  /** Prepended to every key inside storage: `""` or a path ending in `/` (e.g. `config/`). */
+  readonly prefix: string;
+
+  presignPost(input: TPresignPostInput): Promise<TPresignedPost>;
+  presignGet(input: TPresignGetInput): Promise<string>;
+  /** Metadata of an object, or null when there is none. */
+  head(key: string): Promise<TObjectInfo | null>;
+  /** Objects whose key starts with `prefix`, in UTF-8 byte order of their keys, paged. */
+  list(prefix: string, options?: TListOptions): Promise<TListResult>;
+  /** The object's content, or null when there is none. */
+  open(key: string, options?: TOpenOptions): Promise<TOpenedObject | null>;
+  /** Stores the whole body (streams of unknown length too); replaces an existing object. */
+  put(key: string, body: Readable | Uint8Array | string, options: { contentType: string }): Promise<TObjectInfo>;
+  /** Removes the object; removing a missing object is not an error (as in S3). */
+  delete(key: string): Promise<void>;
+  /** Throws when storage cannot be reached (used by health checks). */
+  ping(): Promise<void>;
+}
+
+/** Storage could not be reached or failed: the caller should answer 503 and let the device retry. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StorageUnavailableError";
+  }
+}
+
+/**
+ * The key cannot be used with this store: empty, too long, a `.`/`..`/empty segment, a leading
+ * `/`, a backslash or NUL (refused by every backend as defence in depth), or `${filename}` in a
+ * form key (S3 would substitute the uploaded file's name, so the key would not be pinned).
+ */
+export class InvalidObjectKeyError extends Error {
+  readonly key: string;
+
+  constructor(key: string, reason: string) {
+    super(`invalid object key ${JSON.stringify(key)}: ${reason}`);
+    this.name = "InvalidObjectKeyError";
+    this.key = key;
+  }
+}
+
+/**
+ * The filesystem store cannot hold this key next to an existing one: a file and a folder cannot
+ * share a path (`logs` and `logs/system.log`), which S3 allows. Callers answer 409.
+ */
+export class ObjectKeyConflictError extends Error {
+  readonly key: string;
+
+  constructor(key: string, reason: string) {
+    super(`object key ${JSON.stringify(key)} conflicts with an existing object: ${reason}`);
+    this.name = "ObjectKeyConflictError";
+    this.key = key;
+  }
+}
+
+/** `open` with a range that starts at or after the end of the object (HTTP 416). */
+export class RangeNotSatisfiableError extends Error {
+  /** The object's size, for `Content-Range: bytes *\/size`. */
+  readonly size: number;
+
+  constructor(size: number) {
+    super(`the requested range starts beyond the object's ${size} bytes`);
+    this.name = "RangeNotSatisfiableError";
+    this.size = size;
+  }
+}
