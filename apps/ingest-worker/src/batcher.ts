@@ -1,0 +1,42 @@
+/**
+ * Natural batching: the first item goes out at once; items arriving while batches are in
+ * flight wait for a free slot and then go out together. Idle latency is one round trip, and
+ * under load each round trip carries many items (group commit).
+ */
+export type TBatchRunner<I, O> = (items: I[]) => Promise<O[]>;
+
+export class Batcher<I, O> {
+  private queue: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly run: TBatchRunner<I, O>,
+    private readonly options: { maxBatch: number; maxConcurrent: number; onBatch?: (size: number) => void },
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.options.maxConcurrent && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.running++;
+      this.options.onBatch?.(batch.length);
+      this.run(batch.map((entry) => entry.item)).then(
+        (results) => {
+          batch.forEach((entry, index) => entry.resolve(results[index] as O));
+        },
+        (error: unknown) => {
+          for (const entry of batch) entry.reject(error);
+        },
+      ).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+}

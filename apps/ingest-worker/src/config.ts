@@ -1,0 +1,54 @@
+/** Turns the validated environment into the worker's configuration and store settings. */
+import path from "node:path";
+import type { TWorkerEnv } from "./env";
+import type { TIngestWorkerConfig } from "./worker";
+
+export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    dbPoolSize: env.DB_POOL_SIZE,
+    dbBatchConcurrency: env.DB_BATCH_CONCURRENCY,
+    mqtt: {
+      url: env.MQTT_URL,
+      clientId: env.MQTT_CLIENT_ID,
+      protocolVersion: env.MQTT_PROTOCOL_VERSION,
+      username: env.MQTT_USERNAME,
+      password: env.MQTT_PASSWORD,
+      sessionExpirySeconds: env.MQTT_SESSION_EXPIRY_SECONDS,
+      receiveMaximum: env.MQTT_RECEIVE_MAXIMUM,
+      caFile: env.MQTT_CA_FILE,
+      certFile: env.MQTT_CERT_FILE,
+      keyFile: env.MQTT_KEY_FILE,
+      sharedGroup: env.MQTT_SHARED_GROUP,
+    },
+    topicPrefix: env.TOPIC_PREFIX,
+    maxUploadMb: env.MAX_UPLOAD_MB,
+    uploadExpiresInSeconds: env.UPLOAD_EXPIRES_IN,
+    http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
+    sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
+  };
+}
+
+/** The sessions store, as @fleetdrop/storage's createStore takes it. */
+export function sessionStoreConfigFromEnv(env: TWorkerEnv) {
+  if (env.STORAGE_BACKEND === "s3") {
+    return {
+      backend: "s3" as const,
+      bucket: env.S3_BUCKET!,
+      region: env.S3_REGION,
+      endpoint: env.S3_ENDPOINT,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    };
+  }
+  return {
+    backend: "fs" as const,
+    bucket: env.FS_BUCKET,
+    rootDir: path.resolve(env.FS_STORE_DIR),
+    publicUrl: env.FS_PUBLIC_URL ?? `http://localhost:${env.HTTP_PORT}`,
+    accessKeyId: env.FS_ACCESS_KEY_ID,
+    secretAccessKey: env.FS_SECRET_ACCESS_KEY!,
+    region: env.S3_REGION,
+  };
+}

@@ -1,0 +1,13 @@
+import type { Pool } from "@fleetdrop/db/pool";
+
+/** An audit entry for something a device did (shown in the dashboard's audit log). */
+export async function auditDeviceAction(
+  pool: Pool,
+  entry: { projectId: string; deviceId: string; action: string; targetType: string; targetId: string; details?: unknown },
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO audit_log (project_id, actor_type, actor_label, action, target_type, target_id, details)
+     VALUES ($1, 'device', $2, $3, $4, $5, $6::jsonb)`,
+    [entry.projectId, entry.deviceId, entry.action, entry.targetType, entry.targetId, entry.details === undefined ? null : JSON.stringify(entry.details)],
+  );
+}

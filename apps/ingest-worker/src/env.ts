@@ -1,0 +1,92 @@
+/**
+ * The worker's configuration, read and validated once at start-up, before anything connects.
+ * No other file reads process.env.
+ */
+import { hostname } from "node:os";
+import { DEFAULT_TOPIC_PREFIX, assertTopicPrefix } from "@fleetdrop/shared/topics";
+import { DEFAULT_MAX_UPLOAD_MB, DEFAULT_UPLOAD_EXPIRES_IN, HARD_MAX_UPLOAD_MB } from "@fleetdrop/shared/protocol/upload";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const ZWorkerEnvSchema = z
+  .object({
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
+    DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /** Upload-request batches in flight at once (each one statement, one commit). */
+    DB_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+
+    MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, "must be an mqtt://, mqtts://, ws:// or wss:// URL").default("mqtt://127.0.0.1:1883"),
+    MQTT_USERNAME: z.string().optional(),
+    MQTT_PASSWORD: z.string().optional(),
+    MQTT_CLIENT_ID: z.string().min(1).max(128).default(`fleetdrop-ingest-${hostname()}`),
+    MQTT_PROTOCOL_VERSION: z.enum(["4", "5"]).default("5").transform((value): 4 | 5 => (value === "4" ? 4 : 5)),
+    MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must match [A-Za-z0-9_-]{1,64}").optional(),
+    /** MQTT 5 session expiry: how long the broker keeps queuing requests while the worker is down. */
+    MQTT_SESSION_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+    /** How many unacknowledged requests the broker may hand the worker at once (MQTT 5). */
+    MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(1000),
+    MQTT_CA_FILE: z.string().optional(),
+    MQTT_CERT_FILE: z.string().optional(),
+    MQTT_KEY_FILE: z.string().optional(),
+
+    TOPIC_PREFIX: z.string().default(DEFAULT_TOPIC_PREFIX),
+    MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(DEFAULT_MAX_UPLOAD_MB),
+    UPLOAD_EXPIRES_IN: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_UPLOAD_EXPIRES_IN),
+
+    STORAGE_BACKEND: z.enum(["fs", "s3"]).default("fs"),
+    FS_STORE_DIR: z.string().default(".fleetdrop/storage"),
+    FS_PUBLIC_URL: z.string().url().optional(),
+    FS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name").default("fleetdrop"),
+    FS_ACCESS_KEY_ID: z.string().min(1).default("fleetdrop"),
+    FS_SECRET_ACCESS_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+    S3_BUCKET: z.string().optional(),
+    S3_REGION: z.string().default("us-east-1"),
+    S3_ENDPOINT: z.string().url().optional(),
+    S3_FORCE_PATH_STYLE: bool.default(false),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+
+    HTTP_HOST: z.string().default("0.0.0.0"),
+    HTTP_PORT: port.default(9000),
+
+    SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0.1).default(30),
+    LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    try {
+      assertTopicPrefix(env.TOPIC_PREFIX);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", path: ["TOPIC_PREFIX"], message: (error as Error).message });
+    }
+    if (env.STORAGE_BACKEND === "fs" && !env.FS_SECRET_ACCESS_KEY) {
+      ctx.addIssue({ code: "custom", path: ["FS_SECRET_ACCESS_KEY"], message: "is required with STORAGE_BACKEND=fs (it signs the upload forms)" });
+    }
+    if (env.STORAGE_BACKEND === "s3" && !env.S3_BUCKET) {
+      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required with STORAGE_BACKEND=s3" });
+    }
+    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: "custom", path: ["S3_SECRET_ACCESS_KEY"], message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together" });
+    }
+    if (Boolean(env.MQTT_CERT_FILE) !== Boolean(env.MQTT_KEY_FILE)) {
+      ctx.addIssue({ code: "custom", path: ["MQTT_KEY_FILE"], message: "MQTT_CERT_FILE and MQTT_KEY_FILE go together" });
+    }
+  });
+
+export type TWorkerEnv = z.infer<typeof ZWorkerEnvSchema>;
+
+export class EnvError extends Error {}
+
+/** Parses the environment; throws an EnvError listing every problem, one per line. */
+export function parseWorkerEnv(source: Record<string, string | undefined>): TWorkerEnv {
+  // Empty strings mean "not set" (docker-compose passes unset variables as empty).
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const result = ZWorkerEnvSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "env"}: ${issue.message}`);
+  throw new EnvError(`Invalid worker configuration:\n${lines.join("\n")}`);
+}

@@ -1,0 +1,43 @@
+/**
+ * Spec §1 "Completion": a device may report that its upload finished. The worker believes
+ * storage, not the device: it asks storage for the object before recording it as uploaded.
+ */
+import type { Pool } from "@fleetdrop/db/pool";
+import { ProtocolError } from "@fleetdrop/shared/errors";
+import { parseSessionObjectKey } from "@fleetdrop/shared/names";
+import { UPLOAD_COMPLETE_FIELD_CODES, ZUploadCompleteSchema } from "@fleetdrop/shared/protocol/upload";
+import type { Store } from "@fleetdrop/storage/store";
+import { findFileOfDevice, markFileUploaded } from "../db/files";
+import type { TWorkerMetrics } from "../metrics";
+import type { THandler } from "../router";
+
+export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics }): THandler<typeof ZUploadCompleteSchema> {
+  return {
+    schema: ZUploadCompleteSchema,
+    fieldCodes: UPLOAD_COMPLETE_FIELD_CODES,
+    async handle({ object_key: objectKey }, { deviceId }) {
+      const parsed = parseSessionObjectKey(objectKey);
+      if (!parsed || parsed.deviceId !== deviceId) {
+        throw new ProtocolError("invalid_object_key", `object_key must be a key issued to this device: sessions/${deviceId}/{session_id}/{filename}`);
+      }
+      const file = await findFileOfDevice(deps.pool, deviceId, parsed.sessionId, parsed.filename);
+      if (!file) throw new ProtocolError("file_not_found", "No upload form was issued for this object_key");
+      if (file.state === "uploaded") {
+        return { object_key: objectKey, file_id: file.id, state: "uploaded", size: file.size ?? 0, ...(file.etag ? { etag: file.etag } : {}) };
+      }
+      const info = await deps.store.head(objectKey);
+      if (!info || info.lastModified.getTime() < file.issuedAt.getTime() - 5000) {
+        throw new ProtocolError("upload_not_found_in_storage");
+      }
+      const marked = await markFileUploaded(deps.pool, {
+        ...parsed,
+        objectKey,
+        size: info.size,
+        etag: info.etag,
+        contentType: info.contentType,
+      });
+      if (marked?.changed) deps.metrics.filesCompleted.inc({ state: "uploaded", via: "device" });
+      return { object_key: objectKey, file_id: file.id, state: "uploaded", size: info.size, etag: info.etag };
+    },
+  };
+}

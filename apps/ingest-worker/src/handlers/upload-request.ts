@@ -1,0 +1,68 @@
+/** Spec §1: issue a presigned POST form for a file of one of the device's open sessions. */
+import { ProtocolError } from "@fleetdrop/shared/errors";
+import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
+import {
+  MIB,
+  normaliseUploadRequest,
+  UPLOAD_REQUEST_FIELD_CODES,
+  ZUploadRequestSchema,
+} from "@fleetdrop/shared/protocol/upload";
+import type { Store } from "@fleetdrop/storage/store";
+import type { Batcher } from "../batcher";
+import type { TUploadOutcome, TUploadRow } from "../db/upload-requests";
+import type { THandler } from "../router";
+
+export type TUploadRequestDeps = {
+  store: Store;
+  batcher: Batcher<TUploadRow, TUploadOutcome>;
+  maxUploadMb: number;
+  expiresInSeconds: number;
+  /** Seconds after issuing a form before the sweeper first asks storage (null: only at expiry). */
+  firstCheckAfterSeconds: number | null;
+};
+
+export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<typeof ZUploadRequestSchema> {
+  return {
+    schema: ZUploadRequestSchema,
+    fieldCodes: UPLOAD_REQUEST_FIELD_CODES,
+    async handle(message, { deviceId }) {
+      const request = normaliseUploadRequest(message, deps.maxUploadMb);
+      if (request.sizeMb > deps.maxUploadMb) {
+        throw new ProtocolError("file_too_large", `size_mb ${request.sizeMb} is above this platform's limit of ${deps.maxUploadMb} MB`);
+      }
+      // Ids beyond PostgreSQL's integer range cannot name an existing session.
+      if (request.sessionId > MAX_SESSION_ID) throw new ProtocolError("session_not_found");
+
+      const objectKey = sessionObjectKey(deviceId, request.sessionId, request.filename);
+      const now = Date.now();
+      const expiresAt = new Date(now + deps.expiresInSeconds * 1000);
+      const outcome = await deps.batcher.submit({
+        deviceId,
+        sessionId: request.sessionId,
+        filename: request.filename,
+        objectKey,
+        contentType: request.contentType,
+        sizeLimit: request.sizeMb * MIB,
+        requestId: request.requestId ?? null,
+        overwrite: request.overwrite,
+        expiresAt,
+        firstCheckAt: deps.firstCheckAfterSeconds === null ? expiresAt : new Date(now + deps.firstCheckAfterSeconds * 1000),
+      });
+      if (!outcome.ok) throw new ProtocolError(outcome.code);
+
+      const form = await deps.store.presignPost({
+        key: objectKey,
+        contentType: request.contentType,
+        maxBytes: request.sizeMb * MIB,
+        expiresIn: deps.expiresInSeconds,
+      });
+      return {
+        url: form.url,
+        fields: form.fields,
+        object_key: objectKey,
+        expires_in: form.expiresIn,
+        file_id: outcome.fileId,
+      };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Spec §1 "Completion": finds pending files whose check is due, asks storage whether the object
+ * arrived, and records `uploaded`, `expired` (form expired unused) or the next check (backing
+ * off: a file is checked again after as long as it has already waited). Safe with several
+ * workers: rows are claimed with FOR UPDATE SKIP LOCKED.
+ */
+import type { Pool } from "@fleetdrop/db/pool";
+import type { Store } from "@fleetdrop/storage/store";
+import type { Logger } from "../logger";
+import type { TWorkerMetrics } from "../metrics";
+
+/** An upload that started just before its form expired may still be streaming. */
+export const EXPIRY_GRACE_SECONDS = 300;
+const BATCH = 200;
+const HEAD_CONCURRENCY = 8;
+
+type TDue = {
+  id: string;
+  object_key: string;
+  issued_at: Date;
+  expires_at: Date;
+};
+
+export type TSweepResult = { checked: number; uploaded: number; expired: number; deferred: number };
+
+export async function sweepPendingFiles(deps: { pool: Pool; store: Store; metrics?: TWorkerMetrics; log?: Logger }): Promise<TSweepResult> {
+  const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0 };
+  const client = await deps.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const due = await client.query<TDue>(
+      `SELECT id, object_key, issued_at, expires_at FROM files
+       WHERE state = 'pending' AND next_check_at <= now()
+       ORDER BY next_check_at LIMIT ${BATCH}
+       FOR UPDATE SKIP LOCKED`,
+    );
+    const queue = [...due.rows];
+    const workers = Array.from({ length: Math.min(HEAD_CONCURRENCY, queue.length) }, async () => {
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        result.checked++;
+        let info;
+        try {
+          info = await deps.store.head(file.object_key);
+        } catch (error) {
+          deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking again later");
+          await client.query("UPDATE files SET next_check_at = now() + interval '60 seconds' WHERE id = $1", [file.id]);
+          result.deferred++;
+          continue;
+        }
+        if (info && info.lastModified.getTime() >= file.issued_at.getTime() - 5000) {
+          await client.query(
+            `UPDATE files SET state = 'uploaded', size = $2, etag = $3, stored_content_type = $4,
+                    uploaded_at = $5, updated_at = now() WHERE id = $1`,
+            [file.id, info.size, info.etag, info.contentType ?? null, info.lastModified],
+          );
+          result.uploaded++;
+          deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
+        } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000) {
+          await client.query("UPDATE files SET state = 'expired', updated_at = now() WHERE id = $1", [file.id]);
+          result.expired++;
+          deps.metrics?.filesCompleted.inc({ state: "expired", via: "sweeper" });
+        } else {
+          const waited = Math.max(30_000, Date.now() - file.issued_at.getTime());
+          const finalCheck = file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000 + 1000;
+          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [file.id, new Date(Math.min(Date.now() + waited, finalCheck))]);
+          result.deferred++;
+        }
+      }
+    });
+    await Promise.all(workers);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+  return result;
+}

@@ -1,0 +1,132 @@
+/**
+ * Assembles a §2 transfer from its staged segments into the session's storage, streaming:
+ * PostgreSQL sends the segments in offset order over a binary COPY, the bytes of [0, size) are
+ * hashed (SHA-256) on their way to `store.put`, and a wrong checksum fails the stream before
+ * its end, so the store discards what it received: nothing is stored. Memory is a few stream
+ * buffers, whatever the file size.
+ *
+ * The ranges check and the COPY run in one REPEATABLE READ snapshot, so what was found complete
+ * is exactly what is read.
+ */
+import { createHash } from "node:crypto";
+import { Transform } from "node:stream";
+import type { Pool } from "@fleetdrop/db/pool";
+import { missingRanges, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
+import type { Store } from "@fleetdrop/storage/store";
+import { to as copyTo } from "pg-copy-streams";
+import { CopyBinaryReader } from "./copy-binary";
+import { heldRanges } from "./transfers-db";
+
+const STREAM_BUFFER = 1024 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type TAssembleInput = {
+  pool: Pool;
+  store: Store;
+  transferId: string;
+  size: number;
+  objectKey: string;
+  contentType: string;
+  /** SHA-256 (lower-case hex) the file must have, when the device gave one. */
+  expectedSha256: string | null;
+};
+
+export type TAssembleResult =
+  | { outcome: "stored"; sha256: string; etag: string; size: number; storedContentType?: string }
+  | { outcome: "incomplete"; received: TByteRange[]; missing: TByteRange[] }
+  | { outcome: "beyond_size"; received: TByteRange[] }
+  | { outcome: "checksum_mismatch"; sha256: string };
+
+export async function assembleTransfer(input: TAssembleInput): Promise<TAssembleResult> {
+  if (!UUID.test(input.transferId)) throw new Error(`not a transfer id: ${input.transferId}`);
+  const client = await input.pool.connect();
+  let broken = false;
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    // A large file takes longer than the pool's statement timeout to read.
+    await client.query("SET LOCAL statement_timeout = 0");
+    const received = await heldRanges(client, input.transferId);
+    const missing = missingRanges(received, input.size);
+    if (missing.length > 0) return { outcome: "incomplete", received, missing };
+    if ((received.at(-1)?.[1] ?? 0) > input.size) return { outcome: "beyond_size", received };
+
+    const hash = createHash("sha256");
+    let position = 0; // next byte of the file to emit
+    let rowOffset = 0; // file offset of the next byte of the current row
+    let mismatch: string | null = null;
+    let reader: CopyBinaryReader;
+    const body = new Transform({
+      readableHighWaterMark: STREAM_BUFFER,
+      writableHighWaterMark: STREAM_BUFFER,
+      transform(chunk: Buffer, _encoding, callback) {
+        try {
+          reader.push(chunk);
+          callback();
+        } catch (error) {
+          callback(error as Error);
+        }
+      },
+      flush(callback) {
+        if (!reader.finished || position !== input.size) {
+          callback(new Error(`assembled ${position} of ${input.size} bytes`));
+          return;
+        }
+        const digest = hash.digest("hex");
+        if (input.expectedSha256 !== null && digest !== input.expectedSha256) {
+          mismatch = digest;
+          callback(new Error(`SHA-256 ${digest} does not match ${input.expectedSha256}`));
+          return;
+        }
+        sha256 = digest;
+        callback();
+      },
+    });
+    let sha256 = "";
+    reader = new CopyBinaryReader({
+      row(offset) {
+        if (offset > position) throw new Error(`gap before offset ${offset} (assembled up to ${position})`);
+        rowOffset = offset;
+      },
+      data(bytes) {
+        const start = rowOffset;
+        const end = rowOffset + bytes.length;
+        rowOffset = end;
+        // Only the part that extends the file: overlaps were sent before, bytes past the size are not the file's.
+        const from = Math.max(start, position);
+        const to = Math.min(end, input.size);
+        if (to <= from) return;
+        const slice = bytes.subarray(from - start, to - start);
+        hash.update(slice);
+        position = to;
+        body.push(slice);
+      },
+    });
+
+    const copy = client.query(
+      copyTo(
+        `COPY (SELECT "offset", data FROM transfer_segments WHERE transfer_id = '${input.transferId}' ORDER BY "offset", length DESC) TO STDOUT (FORMAT binary)`,
+        { highWaterMark: STREAM_BUFFER },
+      ),
+    );
+    copy.on("error", (error) => body.destroy(error));
+    copy.pipe(body);
+    let stored;
+    try {
+      stored = await input.store.put(input.objectKey, body, { contentType: input.contentType });
+    } catch (error) {
+      broken = !copy.readableEnded;
+      copy.unpipe(body);
+      copy.destroy();
+      if (mismatch !== null) return { outcome: "checksum_mismatch", sha256: mismatch };
+      throw error;
+    }
+    await client.query("COMMIT");
+    return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+  } finally {
+    if (broken) client.release(true);
+    else {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Stages a batch of §2 segments in PostgreSQL with ONE statement (one commit, one WAL flush):
+ * every segment's transfer is looked up by (device serial, file_id), segments of active
+ * transfers that fit are inserted, and each gets an outcome. The bytes travel as one binary
+ * parameter (node-pg sends Buffers in binary format; no hex, no escaping) cut with substring().
+ *
+ * A re-sent segment (same offset) keeps the longer of the two; identical re-sends change
+ * nothing. Overlaps at other offsets are stored as they come and resolved on assembly.
+ */
+import type { Pool } from "@fleetdrop/db/pool";
+
+export type TSegmentWrite = {
+  serial: string;
+  fileRef: string;
+  offset: number;
+  data: Buffer;
+};
+
+export type TSegmentOutcome =
+  | { ok: true }
+  | { ok: false; code: "device_unknown" | "transfer_not_found" | "transfer_completed" | "segment_out_of_range" | "transfer_too_large"; size?: number | null };
+
+const SQL = /* sql */ `
+WITH req AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::int4[])
+    WITH ORDINALITY AS r(serial, ref, off, pos, len, ord)
+),
+ctx AS (
+  SELECT r.*, d.id AS device_uuid, t.id AS tid, t.state::text AS state, t.size
+  FROM req r
+  LEFT JOIN devices d ON d.serial = r.serial
+  LEFT JOIN file_transfers t ON t.device_id = d.id AND t.file_ref = r.ref
+),
+fits AS (
+  SELECT * FROM ctx
+  WHERE state = 'active' AND (size IS NULL OR off + len <= size) AND off + len <= $7
+),
+written AS (
+  INSERT INTO transfer_segments AS s (transfer_id, "offset", length, data)
+  SELECT tid, off, len, substring($6::bytea FROM pos + 1 FOR len) FROM fits ORDER BY tid, off
+  ON CONFLICT (transfer_id, "offset") DO UPDATE SET length = EXCLUDED.length, data = EXCLUDED.data
+    WHERE EXCLUDED.length > s.length
+),
+touched AS (
+  UPDATE file_transfers t SET last_activity_at = now()
+  FROM (SELECT DISTINCT tid FROM fits) k
+  WHERE t.id = k.tid AND t.last_activity_at < now() - interval '10 seconds'
+)
+SELECT ord, device_uuid IS NOT NULL AS device_found, tid IS NOT NULL AS found, state, size::float8 AS size
+FROM ctx ORDER BY ord`;
+
+type TRow = { device_found: boolean; found: boolean; state: string | null; size: number | null };
+
+/** Writes a batch; `maxFileBytes` refuses segments that end beyond the largest file allowed. */
+export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileBytes: number): Promise<TSegmentOutcome[]> {
+  // One row per (device, file, offset): the longest copy wins; duplicates share its outcome.
+  const unique = new Map<string, number>();
+  const chosen: TSegmentWrite[] = [];
+  const slotOf = items.map((item) => {
+    const key = `${item.serial}\u0000${item.fileRef}\u0000${item.offset}`;
+    const slot = unique.get(key);
+    if (slot === undefined) {
+      unique.set(key, chosen.length);
+      chosen.push(item);
+      return chosen.length - 1;
+    }
+    if (item.data.length > chosen[slot]!.data.length) chosen[slot] = item;
+    return slot;
+  });
+
+  const positions: number[] = [];
+  let position = 0;
+  for (const item of chosen) {
+    positions.push(position);
+    position += item.data.length;
+  }
+  const blob = chosen.length === 1 ? chosen[0]!.data : Buffer.concat(chosen.map((item) => item.data), position);
+  const result = await pool.query<TRow>({
+    name: "fleetdrop_write_segments",
+    text: SQL,
+    values: [
+      chosen.map((item) => item.serial),
+      chosen.map((item) => item.fileRef),
+      chosen.map((item) => item.offset),
+      positions,
+      chosen.map((item) => item.data.length),
+      blob,
+      maxFileBytes,
+    ],
+  });
+  const outcomes = result.rows.map((row, index): TSegmentOutcome => {
+    const item = chosen[index]!;
+    if (!row.device_found) return { ok: false, code: "device_unknown" };
+    if (!row.found) return { ok: false, code: "transfer_not_found" };
+    if (row.state !== "active") return { ok: false, code: "transfer_completed" };
+    if (row.size !== null && item.offset + item.data.length > row.size) return { ok: false, code: "segment_out_of_range", size: row.size };
+    if (item.offset + item.data.length > maxFileBytes) return { ok: false, code: "transfer_too_large" };
+    return { ok: true };
+  });
+  return slotOf.map((slot) => outcomes[slot]!);
+}

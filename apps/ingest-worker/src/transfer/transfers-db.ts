@@ -1,0 +1,279 @@
+/** SQL of §2 transfers (table file_transfers): look-ups, creation, ranges, completion, clean-up. */
+import type { Pool, PoolClient } from "@fleetdrop/db/pool";
+import type { TByteRange, TTransferState } from "@fleetdrop/shared/protocol/transfer";
+
+export type TTransferRecord = {
+  id: string;
+  deviceUuid: string;
+  fileRef: string;
+  sessionId: number;
+  name: string;
+  contentType: string;
+  size: number | null;
+  checksum: string | null;
+  userData: unknown;
+  state: TTransferState;
+  fileId: string | null;
+  lastActivityAt: Date;
+};
+
+const TRANSFER_COLUMNS = /* sql */ `
+  t.id AS t_id, t.device_id AS t_device_id, t.file_ref AS t_file_ref, t.session_id AS t_session_id, t.name AS t_name,
+  t.content_type AS t_content_type, t.size::float8 AS t_size, t.checksum AS t_checksum, t.user_data AS t_user_data,
+  t.state::text AS t_state, t.file_id AS t_file_id, t.last_activity_at AS t_last_activity_at`;
+
+type TTransferColumns = {
+  t_id: string | null;
+  t_device_id: string;
+  t_file_ref: string;
+  t_session_id: number;
+  t_name: string;
+  t_content_type: string;
+  t_size: number | null;
+  t_checksum: string | null;
+  t_user_data: unknown;
+  t_state: TTransferState;
+  t_file_id: string | null;
+  t_last_activity_at: Date;
+};
+
+function toTransfer(row: TTransferColumns): TTransferRecord | null {
+  if (!row.t_id) return null;
+  return {
+    id: row.t_id,
+    deviceUuid: row.t_device_id,
+    fileRef: row.t_file_ref,
+    sessionId: row.t_session_id,
+    name: row.t_name,
+    contentType: row.t_content_type,
+    size: row.t_size,
+    checksum: row.t_checksum,
+    userData: row.t_user_data,
+    state: row.t_state,
+    fileId: row.t_file_id,
+    lastActivityAt: row.t_last_activity_at,
+  };
+}
+
+export type TInitContext = {
+  device: { id: string; enabled: boolean } | null;
+  transfer: TTransferRecord | null;
+  session: { deviceUuid: string; state: "open" | "closed" } | null;
+  fileUploaded: boolean;
+};
+
+/** Everything an init decides on, in one round trip. */
+export async function loadInitContext(
+  pool: Pool,
+  input: { serial: string; fileRef: string; sessionId: number; name: string },
+): Promise<TInitContext> {
+  const result = await pool.query<TTransferColumns & { device_uuid: string; enabled: boolean; session_device: string | null; session_state: "open" | "closed" | null; file_uploaded: boolean }>({
+    name: "fleetdrop_transfer_init_context",
+    text: /* sql */ `
+      SELECT d.id AS device_uuid, d.enabled, s.device_id AS session_device, s.state::text AS session_state,
+             EXISTS (SELECT 1 FROM files f WHERE f.session_id = $3 AND f.filename = $4 AND f.state = 'uploaded') AS file_uploaded,
+             ${TRANSFER_COLUMNS}
+      FROM devices d
+      LEFT JOIN sessions s ON s.id = $3
+      LEFT JOIN file_transfers t ON t.device_id = d.id AND t.file_ref = $2
+      WHERE d.serial = $1`,
+    values: [input.serial, input.fileRef, input.sessionId, input.name],
+  });
+  const row = result.rows[0];
+  if (!row) return { device: null, transfer: null, session: null, fileUploaded: false };
+  return {
+    device: { id: row.device_uuid, enabled: row.enabled },
+    transfer: toTransfer(row),
+    session: row.session_device ? { deviceUuid: row.session_device, state: row.session_state! } : null,
+    fileUploaded: row.file_uploaded,
+  };
+}
+
+export type TNewTransfer = {
+  deviceUuid: string;
+  fileRef: string;
+  sessionId: number;
+  name: string;
+  contentType: string;
+  size: number | null;
+  checksum: string | null;
+  userData: unknown;
+};
+
+/**
+ * Creates the transfer unless the device already has `maxActive` active ones. The count and
+ * insert run under a per-device lock, so concurrent inits on several workers cannot pass it.
+ */
+export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive: number): Promise<"created" | "exists" | "limit"> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock(727002, hashtext($1))", [input.deviceUuid]);
+    const active = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM file_transfers WHERE device_id = $1 AND state = 'active'", [input.deviceUuid]);
+    if ((active.rows[0]?.n ?? 0) >= maxActive) {
+      await client.query("ROLLBACK");
+      return "limit";
+    }
+    const inserted = await client.query(
+      `INSERT INTO file_transfers (device_id, file_ref, session_id, name, content_type, size, checksum, user_data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+       ON CONFLICT (device_id, file_ref) DO NOTHING`,
+      [input.deviceUuid, input.fileRef, input.sessionId, input.name, input.contentType, input.size, input.checksum, input.userData === null ? null : JSON.stringify(input.userData)],
+    );
+    await client.query("COMMIT");
+    return inserted.rowCount === 1 ? "created" : "exists";
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The device's transfer `fileRef`, and whether the device may act (known and enabled). */
+export async function findTransfer(pool: Pool | PoolClient, serial: string, fileRef: string): Promise<{ deviceKnown: boolean; deviceEnabled: boolean; transfer: TTransferRecord | null }> {
+  const result = await pool.query<TTransferColumns & { enabled: boolean }>({
+    name: "fleetdrop_transfer_find",
+    text: /* sql */ `
+      SELECT d.enabled, ${TRANSFER_COLUMNS}
+      FROM devices d LEFT JOIN file_transfers t ON t.device_id = d.id AND t.file_ref = $2
+      WHERE d.serial = $1`,
+    values: [serial, fileRef],
+  });
+  const row = result.rows[0];
+  if (!row) return { deviceKnown: false, deviceEnabled: false, transfer: null };
+  return { deviceKnown: true, deviceEnabled: row.enabled, transfer: toTransfer(row) };
+}
+
+/**
+ * The byte ranges held for a transfer, merged in SQL (gaps and islands): one row per
+ * contiguous range however many segments there are.
+ */
+export async function heldRanges(db: Pool | PoolClient, transferId: string): Promise<TByteRange[]> {
+  const result = await db.query<{ start: number; end: number }>({
+    name: "fleetdrop_transfer_ranges",
+    text: /* sql */ `
+      SELECT min(s)::float8 AS start, max(e)::float8 AS "end"
+      FROM (
+        SELECT s, e, count(*) FILTER (WHERE s > coalesce(reach, -1)) OVER (ORDER BY s, e) AS island
+        FROM (
+          SELECT "offset" AS s, "offset" + length AS e,
+                 max("offset" + length) OVER (ORDER BY "offset", length ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+          FROM transfer_segments WHERE transfer_id = $1
+        ) segments
+      ) islands
+      GROUP BY island ORDER BY start`,
+    values: [transferId],
+  });
+  return result.rows.map((row) => [row.start, row.end]);
+}
+
+/** Refreshes the transfer's TTL clock (at most every few seconds: it is a row update). */
+export async function touchTransfer(pool: Pool, transferId: string): Promise<void> {
+  await pool.query({
+    name: "fleetdrop_transfer_touch",
+    text: "UPDATE file_transfers SET last_activity_at = now() WHERE id = $1 AND last_activity_at < now() - interval '5 seconds'",
+    values: [transferId],
+  });
+}
+
+/** Drops an active transfer and its segments; false when there was none (or it is completed). */
+export async function deleteActiveTransfer(pool: Pool, transferId: string): Promise<boolean> {
+  const result = await pool.query("DELETE FROM file_transfers WHERE id = $1 AND state = 'active'", [transferId]);
+  return result.rowCount === 1;
+}
+
+export type TCompletion = {
+  transfer: TTransferRecord;
+  serial: string;
+  objectKey: string;
+  size: number;
+  etag: string;
+  storedContentType: string | undefined;
+};
+
+/**
+ * Records the assembled file like any other upload (state uploaded, size, ETag, the device's
+ * user_data) and marks the transfer completed. Its segments are left for the clean-up job, so
+ * the device's answer does not wait for them to be deleted.
+ */
+export async function completeTransfer(pool: Pool, completion: TCompletion): Promise<{ fileId: string; changed: boolean }> {
+  const { transfer } = completion;
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const file = await client.query<{ id: string; changed: boolean }>(
+      `WITH before AS (SELECT state FROM files WHERE session_id = $1 AND filename = $2)
+       INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
+                               stored_content_type, uploaded_at, expires_at, next_check_at, user_data)
+       VALUES ($1, $2, $3, $4, $5, 'uploaded', $5, $6, $7, now(), now(), now(), $8::jsonb)
+       ON CONFLICT (session_id, filename) DO UPDATE
+         SET state = 'uploaded', object_key = EXCLUDED.object_key, content_type = EXCLUDED.content_type,
+             size_limit = EXCLUDED.size_limit, size = EXCLUDED.size, etag = EXCLUDED.etag,
+             stored_content_type = EXCLUDED.stored_content_type, user_data = EXCLUDED.user_data,
+             uploaded_at = now(), updated_at = now()
+       RETURNING f.id, coalesce((SELECT state::text FROM before), '') <> 'uploaded' AS changed`,
+      [
+        transfer.sessionId,
+        transfer.name,
+        completion.objectKey,
+        transfer.contentType,
+        completion.size,
+        completion.etag,
+        completion.storedContentType ?? null,
+        transfer.userData === null || transfer.userData === undefined ? null : JSON.stringify(transfer.userData),
+      ],
+    );
+    const row = file.rows[0]!;
+    await client.query(
+      `UPDATE file_transfers SET state = 'completed', file_id = $2, size = $3, completed_at = now(), last_activity_at = now()
+       WHERE id = $1`,
+      [transfer.id, row.id, completion.size],
+    );
+    await client.query("COMMIT");
+    return { fileId: row.id, changed: row.changed };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The object key of a completed transfer's file (for an idempotent answer to a repeated fin). */
+export async function completedFile(pool: Pool, fileId: string | null): Promise<{ objectKey: string; etag: string | null } | null> {
+  if (!fileId) return null;
+  const result = await pool.query<{ object_key: string; etag: string | null }>("SELECT object_key, etag FROM files WHERE id = $1", [fileId]);
+  const row = result.rows[0];
+  return row ? { objectKey: row.object_key, etag: row.etag } : null;
+}
+
+/** Deletes the segments of one completed transfer (right after completion, off the answer's path). */
+export async function deleteSegments(pool: Pool, transferId: string): Promise<number> {
+  const result = await pool.query("DELETE FROM transfer_segments WHERE transfer_id = $1", [transferId]);
+  return result.rowCount ?? 0;
+}
+
+export type TCleanupResult = { expired: number; purgedSegments: number };
+
+/**
+ * The clean-up job: removes active transfers idle for longer than the TTL (their segments go
+ * with them) and segments left behind by completed transfers. Safe with several workers: rows
+ * are claimed with FOR UPDATE SKIP LOCKED.
+ */
+export async function cleanUpTransfers(pool: Pool, ttlSeconds: number, batch = 100): Promise<TCleanupResult> {
+  const expired = await pool.query(
+    `DELETE FROM file_transfers WHERE id IN (
+       SELECT id FROM file_transfers
+       WHERE state = 'active' AND last_activity_at < now() - make_interval(secs => $1)
+       ORDER BY last_activity_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [ttlSeconds, batch],
+  );
+  const purged = await pool.query(
+    `DELETE FROM transfer_segments s USING file_transfers done
+     WHERE s.transfer_id = done.id AND done.state = 'completed'
+       AND done.last_activity_at > now() - make_interval(secs => $1)`,
+    [Math.max(ttlSeconds, 7 * 24 * 3600)],
+  );
+  return { expired: expired.rowCount ?? 0, purgedSegments: purged.rowCount ?? 0 };
+}
