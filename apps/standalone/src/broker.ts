@@ -1,0 +1,144 @@
+/**
+ * The embedded MQTT broker (Aedes, in-process) with the platform's identity rules: a device
+ * connects with its id as username and its password, which is checked against the database;
+ * it may publish only under `P/fleet/{its id}/` and subscribe only to `P/fleet/{its id}/#`.
+ * The ingest worker and the web app use service accounts. Disabled or deleted devices are
+ * refused at connect and cut off within seconds while connected.
+ *
+ * Aedes speaks MQTT 3.1.1 (MQTT 5 clients are refused); the worker connects with protocol 4.
+ */
+import { createHash } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { verifyPassword } from "@fleetdrop/db/passwords";
+import { canPublish, canSubscribe, type TBrokerIdentity } from "@fleetdrop/shared/acl";
+import { isValidDeviceId } from "@fleetdrop/shared/names";
+import { Aedes, type AuthenticateError, type Client } from "aedes";
+import type pg from "pg";
+
+export type TServiceAccount = { username: string; password: string; name: string };
+
+export type TEmbeddedBrokerOptions = {
+  host: string;
+  port: number;
+  topicPrefix: string;
+  pool: pg.Pool;
+  serviceAccounts: TServiceAccount[];
+  log: (line: string) => void;
+  /** How often connected devices are re-checked against the database (ms). */
+  recheckIntervalMs?: number;
+};
+
+export type TEmbeddedBroker = { url: string; port: number; close(): Promise<void> };
+
+type TDeviceRow = { password_hash: string | null; enabled: boolean; auth_mode: string };
+
+const identities = new WeakMap<Client, TBrokerIdentity>();
+
+function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Promise<TEmbeddedBroker> {
+  // Successful checks are remembered briefly so a reconnect storm does not run scrypt each time.
+  const verified = new Map<string, number>();
+  const cacheKey = (serial: string, password: Buffer) => `${serial}\u0000${createHash("sha256").update(password).digest("hex")}`;
+
+  const broker = await Aedes.createBroker({
+    concurrency: 1000,
+    authenticate: (client, username, password, done) => {
+      const service = options.serviceAccounts.find((account) => account.username === username);
+      if (service) {
+        if (password?.toString("utf8") === service.password) {
+          identities.set(client, { kind: "service", name: service.name });
+          done(null, true);
+        } else done(authError("bad service credentials", 4), false);
+        return;
+      }
+      if (!username || !isValidDeviceId(username) || !password) {
+        done(authError("devices sign in with their id as username and their password", 4), false);
+        return;
+      }
+      const key = cacheKey(username, password);
+      if ((verified.get(key) ?? 0) > Date.now()) {
+        identities.set(client, { kind: "device", deviceId: username });
+        done(null, true);
+        return;
+      }
+      options.pool
+        .query<TDeviceRow>("SELECT password_hash, enabled, auth_mode::text AS auth_mode FROM devices WHERE serial = $1", [username])
+        .then(async ({ rows: [device] }) => {
+          if (!device || device.auth_mode !== "password" || !(await verifyPassword(password.toString("utf8"), device.password_hash))) {
+            done(authError("bad username or password", 4), false);
+            return;
+          }
+          if (!device.enabled) {
+            done(authError("device is disabled", 5), false);
+            return;
+          }
+          verified.set(key, Date.now() + 60_000);
+          identities.set(client, { kind: "device", deviceId: username });
+          done(null, true);
+        })
+        .catch((error: unknown) => {
+          options.log(`cannot check device credentials: ${(error as Error).message}`);
+          done(authError("server unavailable", 4), false);
+        });
+    },
+    authorizePublish: (client, packet, callback) => {
+      if (!client) return callback(null); // the broker's own messages
+      const identity = identities.get(client);
+      if (identity && canPublish(identity, options.topicPrefix, packet.topic)) return callback(null);
+      callback(new Error(`${identity?.kind === "device" ? identity.deviceId : "client"} may not publish to ${packet.topic}`));
+    },
+    authorizeSubscribe: (client, subscription, callback) => {
+      const identity = identities.get(client);
+      if (identity && canSubscribe(identity, options.topicPrefix, subscription.topic)) return callback(null, subscription);
+      callback(null, null); // refused: SUBACK failure for this filter
+    },
+  });
+
+  // Cut off devices that were disabled or deleted while connected.
+  const recheck = setInterval(() => {
+    const connected = new Map<string, Client[]>();
+    for (const client of Object.values((broker as unknown as { clients: Record<string, Client> }).clients)) {
+      const identity = identities.get(client);
+      if (identity?.kind === "device") connected.set(identity.deviceId, [...(connected.get(identity.deviceId) ?? []), client]);
+    }
+    if (connected.size === 0) return;
+    options.pool
+      .query<{ serial: string }>("SELECT serial FROM devices WHERE serial = ANY($1) AND enabled", [[...connected.keys()]])
+      .then(({ rows }) => {
+        const allowed = new Set(rows.map((row) => row.serial));
+        for (const [serial, clients] of connected) {
+          if (allowed.has(serial)) continue;
+          for (const [key] of verified) if (key.startsWith(`${serial}\u0000`)) verified.delete(key);
+          for (const client of clients) client.close();
+          options.log(`disconnected ${serial}: the device is disabled or deleted`);
+        }
+      })
+      .catch(() => {});
+  }, options.recheckIntervalMs ?? 3000);
+  recheck.unref();
+
+  const server: Server = createServer((socket: Socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+  return {
+    url: `mqtt://${host}:${options.port}`,
+    port: options.port,
+    close: async () => {
+      clearInterval(recheck);
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

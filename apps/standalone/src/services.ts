@@ -1,0 +1,101 @@
+/**
+ * Child processes of the embedded platform (the ingest worker, the web app): their output
+ * prefixed with their name (pino JSON lines shown as short text), restarted with back-off if
+ * they crash, stopped with SIGTERM (SIGKILL after a grace period).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+
+export type TServiceOptions = {
+  name: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Lines that match are not shown (noise). */
+  quiet?: RegExp;
+  print: (line: string) => void;
+};
+
+export type TService = { stop(): Promise<void>; readonly running: boolean };
+
+const LEVEL_NAMES: Record<string, string> = { "10": "trace", "20": "debug", "30": "info", "40": "warn", "50": "error", "60": "fatal" };
+const SKIP_FIELDS = new Set(["level", "time", "msg", "pid", "hostname", "name", "service", "v"]);
+
+export function formatLogLine(line: string): string {
+  if (!line.startsWith("{")) return line;
+  try {
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    const level = LEVEL_NAMES[String(entry.level)] ?? String(entry.level ?? "info");
+    const extras = Object.entries(entry)
+      .filter(([key]) => !SKIP_FIELDS.has(key))
+      .map(([key, value]) => `${key}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`)
+      .join(" ");
+    return `${level === "info" ? "" : `${level.toUpperCase()} `}${String(entry.msg ?? "")}${extras ? `  ${extras}` : ""}`;
+  } catch {
+    return line;
+  }
+}
+
+export function startService(options: TServiceOptions): TService {
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  let restarts = 0;
+  let startedAt = 0;
+
+  const launch = () => {
+    startedAt = Date.now();
+    child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        if (options.quiet?.test(line)) return;
+        options.print(`[${options.name}] ${formatLogLine(line)}`);
+      });
+    }
+    child.once("exit", (code, signal) => {
+      child = null;
+      if (stopping) return;
+      if (Date.now() - startedAt > 60_000) restarts = 0;
+      const delay = Math.min(30_000, 1000 * 2 ** restarts++);
+      options.print(`[${options.name}] exited (${signal ?? `code ${code}`}); restarting in ${Math.round(delay / 1000)} s`);
+      setTimeout(() => !stopping && launch(), delay).unref();
+    });
+  };
+  launch();
+
+  return {
+    get running() {
+      return child !== null;
+    },
+    async stop() {
+      stopping = true;
+      const running = child;
+      if (!running) return;
+      const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
+      running.kill("SIGTERM");
+      const timer = setTimeout(() => running.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls `url` until it answers 2xx (or the deadline passes). */
+export async function waitForHttp(url: string, timeoutMs: number, isAlive: () => boolean = () => true): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: "manual" });
+      if (response.status < 400) return true;
+    } catch {
+      // not up yet
+    }
+    if (!isAlive()) await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}

@@ -1,0 +1,175 @@
+/**
+ * fleetdrop-device: the device side of the Fleetdrop protocol from a shell.
+ * Run `fleetdrop-device help` (or `pnpm device help` in the repository).
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { FleetdropDevice } from "../client";
+import { FleetdropError } from "../errors";
+import { findConfigFile, loadConfigFile, resolveConnection, userCwd, type TConnectionFlags } from "./config";
+import { formatBytes, progressReporter } from "./progress";
+
+const HELP = `fleetdrop-device — send files from a device to Fleetdrop
+
+Usage:
+  fleetdrop-device upload [options] FILE...     upload files into a session (spec §1)
+  fleetdrop-device session open [--name NAME]   open a session for this device; prints its id
+  fleetdrop-device session close --session ID   close a session
+  fleetdrop-device help
+
+Connection (flags, else environment, else the config file):
+  --url URL            broker, e.g. mqtt://localhost:1883, mqtts://broker:8883   [FLEETDROP_URL]
+  --device ID          this device's id (its serial)                              [FLEETDROP_DEVICE]
+  --password PW        MQTT password of a password device                        [FLEETDROP_PASSWORD]
+  --ca/--cert/--key F  TLS files of a certificate device
+  --prefix P           topic prefix (default fleetdrop)                           [FLEETDROP_TOPIC_PREFIX]
+  --mqtt-version 4|5   MQTT 3.1.1 or 5 (default 5)
+  --timeout S          seconds to wait for each answer (default 15)
+  --config FILE        JSON with url, deviceId, password, topicPrefix, ca, cert, key, sessionId
+                       (default: .fleetdrop/device.json in this or a parent folder, which
+                       'npm start' writes for the demo device)
+
+Upload options:
+  --session ID         the session to upload into (or sessionId in the config file)
+  --name NAME          name in the session, may contain folders (logs/system.log); one file only
+  --content-type T     media type (default: guessed from the extension)
+  --overwrite          replace a file of the same name that is already uploaded
+  --json               print one JSON line per file instead of text
+
+Exit status: 0 all uploaded, 1 a failure (its code is printed, e.g. session_closed), 2 usage.
+
+Examples:
+  fleetdrop-device upload --session 1 photo.jpg
+  fleetdrop-device upload --url mqtt://10.0.0.5:1883 --device ROBOT-7 --password s3cret \\
+      --session 42 --name logs/system.log /var/log/syslog
+  SESSION=$(fleetdrop-device session open --name "mission 12") && \\
+      fleetdrop-device upload --session "$SESSION" *.jpg && fleetdrop-device session close --session "$SESSION"
+`;
+
+const CONNECTION_OPTIONS = {
+  url: { type: "string" },
+  device: { type: "string" },
+  password: { type: "string" },
+  prefix: { type: "string" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  "mqtt-version": { type: "string" },
+  timeout: { type: "string" },
+  config: { type: "string" },
+} as const;
+
+class UsageError extends Error {}
+
+async function connect(values: TConnectionFlags & { config?: string }) {
+  const config = loadConfigFile(findConfigFile(values.config));
+  return { device: await FleetdropDevice.connect(resolveConnection(values, config)), config };
+}
+
+async function upload(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...CONNECTION_OPTIONS,
+      session: { type: "string" },
+      name: { type: "string" },
+      "content-type": { type: "string" },
+      overwrite: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError("upload: which file? e.g. fleetdrop-device upload --session 1 photo.jpg");
+  if (values.name && positionals.length > 1) throw new UsageError("--name works with one file only");
+  const files = positionals.map((file) => path.resolve(userCwd(), file));
+  for (const file of files) {
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) throw new UsageError(`${file}: not a readable file`);
+  }
+  const { device, config } = await connect(values);
+  const sessionId = Number(values.session ?? config.sessionId);
+  if (!Number.isInteger(sessionId) || sessionId < 1) {
+    await device.close();
+    throw new UsageError("--session must be a session id (an integer ≥ 1)");
+  }
+  let failures = 0;
+  try {
+    for (const file of files) {
+      const filename = values.name ?? path.basename(file);
+      const progress = values.json ? undefined : progressReporter(filename);
+      try {
+        const result = await device.uploadFile({
+          sessionId,
+          path: file,
+          filename,
+          contentType: values["content-type"],
+          overwrite: values.overwrite,
+          onProgress: progress ? (p) => progress.update(p) : undefined,
+        });
+        if (values.json) console.log(JSON.stringify({ file, ok: true, ...result }));
+        else console.log(`uploaded ${filename} (${formatBytes(result.size)}) → ${result.objectKey}  file_id=${result.fileId}`);
+      } catch (error) {
+        failures++;
+        const code = error instanceof FleetdropError ? error.code : "error";
+        if (values.json) console.log(JSON.stringify({ file, ok: false, code, error: (error as Error).message }));
+        else console.error(`failed ${filename}: ${(error as Error).message} [${code}]`);
+      }
+    }
+  } finally {
+    await device.close();
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+async function session(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { ...CONNECTION_OPTIONS, session: { type: "string" }, name: { type: "string" } } });
+  if (action !== "open" && action !== "close") throw new UsageError("session open | session close --session ID");
+  const { device } = await connect(values);
+  try {
+    if (action === "open") {
+      const opened = await device.openSession({ name: values.name });
+      console.log(opened.session_id);
+    } else {
+      const id = Number(values.session);
+      if (!Number.isInteger(id) || id < 1) throw new UsageError("--session must be a session id");
+      const closed = await device.closeSession(id);
+      console.error(`session ${closed.session_id} is ${closed.state}`);
+    }
+  } finally {
+    await device.close();
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "upload":
+      return upload(rest);
+    case "session":
+      return session(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; see fleetdrop-device help`);
+  }
+}
+
+main(process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === "--"))).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      console.error(`${(error as Error).message}\n(fleetdrop-device help shows every option)`);
+      process.exit(2);
+    }
+    const code = error instanceof FleetdropError ? ` [${error.code}]` : "";
+    console.error(`${(error as Error).message}${code}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,227 @@
+/**
+ * The device side of the protocol over mqtt.js: one connection bound to one device id, with
+ * request/response matched by `request_id`.
+ *
+ *   const device = await FleetdropDevice.connect({ url, deviceId, password });
+ *   const result = await device.uploadFile({ sessionId: 1, path: "image.jpg" });
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import type { Socket } from "node:net";
+import { DEFAULT_TOPIC_PREFIX, createTopics, type TRequestKind } from "@fleetdrop/shared/topics";
+import mqtt, { type MqttClient } from "mqtt";
+import { guessContentType } from "./content-type";
+import { FleetdropError, StorageRejectedError, TimeoutError } from "./errors";
+import { postForm, type TUploadProgress } from "./upload";
+
+export type TDeviceOptions = {
+  /** Broker URL, e.g. mqtt://localhost:1883 or mqtts://broker:8883. */
+  url: string;
+  deviceId: string;
+  /** Password devices: the MQTT username is the device id. */
+  password?: string;
+  username?: string;
+  /** Certificate devices (mutual TLS). */
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  topicPrefix?: string;
+  protocolVersion?: 4 | 5;
+  /** How long to wait for each answer (default 15 s). */
+  timeoutMs?: number;
+};
+
+export type TUploadForm = {
+  url: string;
+  fields: Record<string, string>;
+  object_key: string;
+  expires_in: number;
+  file_id: string;
+};
+
+export type TRequestUploadInput = {
+  sessionId: number;
+  filename: string;
+  contentType?: string;
+  sizeMb?: number;
+  overwrite?: boolean;
+  requestId?: string;
+};
+
+export type TUploadFileInput = {
+  sessionId: number;
+  /** Local file to send. */
+  path: string;
+  /** Name in the session (default: the file's base name); may contain folders. */
+  filename?: string;
+  contentType?: string;
+  overwrite?: boolean;
+  requestId?: string;
+  onProgress?: (progress: TUploadProgress) => void;
+  /** Attempts for retryable failures (503, 429, network, expired form). Default 5. */
+  attempts?: number;
+};
+
+export type TUploadFileResult = {
+  fileId: string;
+  objectKey: string;
+  size: number;
+  etag?: string;
+  attempts: number;
+};
+
+type TPending = { resolve: (body: Record<string, unknown>) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
+
+const fileRef = (value: string | Buffer | undefined) =>
+  value === undefined ? undefined : typeof value === "string" && !value.includes("-----BEGIN") ? readFileSync(value) : value;
+
+export class FleetdropDevice {
+  private readonly pending = new Map<string, TPending>();
+  private readonly topics;
+  private readonly timeoutMs: number;
+
+  private constructor(
+    readonly client: MqttClient,
+    readonly options: TDeviceOptions,
+  ) {
+    this.topics = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId);
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    client.on("message", (_topic, payload) => this.onMessage(payload));
+  }
+
+  static async connect(options: TDeviceOptions): Promise<FleetdropDevice> {
+    const client = mqtt.connect(options.url, {
+      clientId: options.deviceId,
+      username: options.username ?? (options.password !== undefined ? options.deviceId : undefined),
+      password: options.password,
+      protocolVersion: options.protocolVersion ?? 5,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ca: fileRef(options.ca),
+      cert: fileRef(options.cert),
+      key: fileRef(options.key),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error) => {
+        client.end(true);
+        reject(new FleetdropError(`cannot connect to ${options.url} as ${options.deviceId}: ${error.message}`, "connect_failed", 0));
+      };
+      client.once("connect", () => {
+        client.off("error", fail);
+        (client.stream as unknown as Partial<Socket>).setNoDelay?.(true);
+        resolve();
+      });
+      client.once("error", fail);
+    });
+    const device = new FleetdropDevice(client, options);
+    await client.subscribeAsync(
+      { [device.topics.uploadResponse]: { qos: 1 }, [device.topics.sessionResponse]: { qos: 1 } },
+    );
+    return device;
+  }
+
+  async close(): Promise<void> {
+    for (const [, entry] of this.pending) {
+      clearTimeout(entry.timer);
+      entry.reject(new FleetdropError("connection closed", "closed", 0));
+    }
+    this.pending.clear();
+    await this.client.endAsync();
+  }
+
+  private onMessage(payload: Buffer): void {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(payload.toString("utf8"));
+    } catch {
+      return;
+    }
+    const id = typeof body.request_id === "string" ? body.request_id : undefined;
+    const entry = id ? this.pending.get(id) : undefined;
+    if (!entry || !id) return;
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    entry.resolve(body);
+  }
+
+  /** Publishes a request and waits for the response carrying the same request_id. */
+  async request(kind: TRequestKind, message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const requestId = typeof message.request_id === "string" ? message.request_id : randomUUID();
+    const topic = { uploadRequest: this.topics.uploadRequest, uploadComplete: this.topics.uploadComplete, sessionOpen: this.topics.sessionOpen, sessionClose: this.topics.sessionClose }[kind];
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new TimeoutError(kind, this.timeoutMs));
+      }, this.timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+    });
+    await this.client.publishAsync(topic, JSON.stringify({ ...message, request_id: requestId }), { qos: 1 });
+    const body = await answer;
+    if (body.success !== true) {
+      throw new FleetdropError(String(body.error ?? "request failed"), String(body.code ?? "unknown"), Number(body.status ?? 500));
+    }
+    return body;
+  }
+
+  /** Spec §1: a presigned POST form for one file of an open session of this device. */
+  async requestUpload(input: TRequestUploadInput): Promise<TUploadForm> {
+    const body = await this.request("uploadRequest", {
+      session_id: input.sessionId,
+      filename: input.filename,
+      ...(input.contentType ? { content_type: input.contentType } : {}),
+      ...(input.sizeMb ? { size_mb: input.sizeMb } : {}),
+      ...(input.overwrite ? { overwrite: true } : {}),
+      ...(input.requestId ? { request_id: input.requestId } : {}),
+    });
+    return body as unknown as TUploadForm;
+  }
+
+  /** Reports a finished upload; the platform checks storage and answers with what it holds. */
+  async completeUpload(objectKey: string): Promise<{ file_id: string; state: string; size: number; etag?: string }> {
+    return (await this.request("uploadComplete", { object_key: objectKey })) as never;
+  }
+
+  async openSession(input: { name?: string; metadata?: Record<string, unknown>; requestId?: string } = {}) {
+    return (await this.request("sessionOpen", {
+      ...(input.name ? { name: input.name } : {}),
+      ...(input.metadata ? { metadata: input.metadata } : {}),
+      ...(input.requestId ? { request_id: input.requestId } : {}),
+    })) as { session_id: number; name: string; state: string; started_at: string };
+  }
+
+  async closeSession(sessionId: number) {
+    return (await this.request("sessionClose", { session_id: sessionId })) as { session_id: number; state: string; ended_at: string };
+  }
+
+  /**
+   * The whole core flow: ask for a form, POST the file to storage, report completion. Retries
+   * what is worth retrying (503/429/network) with back-off, and asks for a fresh form when
+   * storage refuses an expired one.
+   */
+  async uploadFile(input: TUploadFileInput): Promise<TUploadFileResult> {
+    const { size } = await stat(input.path);
+    const filename = input.filename ?? path.basename(input.path);
+    const contentType = input.contentType ?? guessContentType(filename);
+    const sizeMb = Math.max(1, Math.ceil(size / (1024 * 1024)));
+    const attempts = input.attempts ?? 5;
+    const requestId = input.requestId ?? randomUUID();
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const form = await this.requestUpload({ sessionId: input.sessionId, filename, contentType, sizeMb, overwrite: input.overwrite, requestId });
+        const stored = await postForm(form, { path: input.path, size, filename: path.basename(filename), contentType }, input.onProgress);
+        const completed = await this.completeUpload(form.object_key).catch(() => null);
+        return { fileId: form.file_id, objectKey: form.object_key, size, etag: completed?.etag ?? stored.etag, attempts: attempt };
+      } catch (error) {
+        lastError = error;
+        const retry = error instanceof StorageRejectedError ? error.needsFreshForm || error.retryable : error instanceof FleetdropError ? error.retryable : true;
+        if (!retry || attempt === attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random())));
+      }
+    }
+    throw lastError;
+  }
+}

@@ -1,0 +1,60 @@
+/** POSTs a file to storage with a presigned form (S3 POST Object, or the fs store's endpoint). */
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { FleetdropError, StorageRejectedError } from "./errors";
+import { multipartBody } from "./multipart";
+
+export type TUploadProgress = { sent: number; total: number };
+
+export async function postForm(
+  form: { url: string; fields: Record<string, string> },
+  file: { path: string; size: number; filename: string; contentType: string },
+  onProgress?: (progress: TUploadProgress) => void,
+): Promise<{ status: number; etag?: string }> {
+  const body = multipartBody(form.fields, file);
+  const url = new URL(form.url);
+  const request = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, {
+    method: "POST",
+    headers: { "content-type": `multipart/form-data; boundary=${body.boundary}`, "content-length": body.length },
+  });
+  const response = new Promise<{ status: number; etag?: string; text: string }>((resolve, reject) => {
+    request.once("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        if (text.length < 64 * 1024) text += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, etag: res.headers.etag, text }));
+      res.on("error", reject);
+    });
+    request.once("error", reject);
+  });
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sent += chunk.length;
+      // Report the file's bytes, not the form around them.
+      onProgress?.({ sent: Math.min(file.size, Math.max(0, sent - body.headLength)), total: file.size });
+      callback(null, chunk);
+    },
+  });
+  try {
+    await Promise.all([pipeline(body.stream(), counter, request), response]);
+  } catch (error) {
+    // Storage may answer (e.g. EntityTooLarge) and close before the body is sent.
+    const early = await Promise.race([response, new Promise<null>((resolve) => setTimeout(() => resolve(null), 50))]).catch(() => null);
+    if (early && early.status >= 300) throw rejection(early.status, early.text);
+    throw new FleetdropError(`upload to ${url.origin} failed: ${(error as Error).message}`, "network_error", 0);
+  }
+  const result = await response;
+  if (result.status >= 300) throw rejection(result.status, result.text);
+  return { status: result.status, etag: result.etag };
+}
+
+function rejection(status: number, xml: string): StorageRejectedError {
+  const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? `HTTP${status}`;
+  const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? xml.slice(0, 200);
+  return new StorageRejectedError(status, code, message);
+}
