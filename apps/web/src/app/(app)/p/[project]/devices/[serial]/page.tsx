@@ -1,0 +1,125 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { deleteDeviceAction, setDeviceEnabledAction } from "@/actions/devices";
+import { DeviceStateBadge, SessionStateBadge } from "@/components/ui/badges";
+import { ConfirmAction } from "@/components/ui/confirm-action";
+import { EmptyState } from "@/components/ui/empty-state";
+import { PageHeader } from "@/components/ui/page-header";
+import { Pagination } from "@/components/ui/pagination";
+import { formatBytes, formatDateTime, formatRelative } from "@/lib/format";
+import { firstValues, toSearch, ZSessionListQuerySchema } from "@/lib/list-queries";
+import { CAN, hasRole } from "@/lib/roles";
+import { requireProjectPage } from "@/server/auth/page-access";
+import { getDevice } from "@/server/devices/get-device";
+import { notFoundOnDomainError } from "@/server/page-errors";
+import { listSessions } from "@/server/sessions/list-sessions";
+
+export const metadata: Metadata = { title: "Device" };
+
+export default async function DevicePage({ params, searchParams }: { params: Promise<{ project: string; serial: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const { project, serial } = await params;
+  const ctx = await requireProjectPage(project);
+  const device = await notFoundOnDomainError(getDevice({ ctx, serial: decodeURIComponent(serial) }));
+  const query = ZSessionListQuerySchema.parse({ ...firstValues(await searchParams), device: undefined });
+  const sessions = await listSessions({ ctx, query, deviceId: device.id });
+  const base = `/p/${ctx.project.slug}`;
+  const self = `${base}/devices/${encodeURIComponent(device.serial)}`;
+  const canManage = hasRole(ctx.role, CAN.manageDevices);
+
+  return (
+    <>
+      <PageHeader
+        crumbs={[{ label: ctx.project.name, href: `${base}/sessions` }, { label: "Devices", href: `${base}/devices` }, { label: device.serial }]}
+        title={
+          <>
+            {device.name} <DeviceStateBadge enabled={device.enabled} />
+          </>
+        }
+        description={
+          <>
+            <span className="mono">{device.serial}</span> · {device.authMode} sign-in · last seen {formatRelative(device.lastSeenAt)}
+          </>
+        }
+        actions={
+          canManage ? (
+            <>
+              {device.enabled ? (
+                <ConfirmAction label="Disable" title={`Disable ${device.serial}?`} action={setDeviceEnabledAction} fields={{ project: ctx.project.slug, serial: device.serial, enabled: "false" }} confirmLabel="Disable device">
+                  <p>The device&apos;s requests are refused (“device disabled”) until you enable it again. Its sessions and files stay available here.</p>
+                </ConfirmAction>
+              ) : (
+                <ConfirmAction label="Enable" title={`Enable ${device.serial}?`} action={setDeviceEnabledAction} fields={{ project: ctx.project.slug, serial: device.serial, enabled: "true" }} confirmLabel="Enable device">
+                  <p>The device can open sessions and upload again.</p>
+                </ConfirmAction>
+              )}
+              <ConfirmAction label="Delete" title={`Delete ${device.serial}?`} danger action={deleteDeviceAction} fields={{ project: ctx.project.slug, serial: device.serial }} confirmLabel="Delete device and files" typeToConfirm={device.serial}>
+                <p>
+                  This deletes the device, its <strong>{device.impact.sessions.toLocaleString("en-GB")} sessions</strong> and their <strong>{device.impact.files.toLocaleString("en-GB")} files</strong> ({formatBytes(device.impact.bytes)}): the records here <em>and the stored objects</em>. The device can no longer connect. This cannot be undone.
+                </p>
+                <p className="muted">To keep its files, disable the device instead.</p>
+              </ConfirmAction>
+            </>
+          ) : null
+        }
+      />
+      <dl className="stats">
+        <div className="stat">
+          <dt>Sessions</dt>
+          <dd>{device.impact.sessions.toLocaleString("en-GB")}</dd>
+        </div>
+        <div className="stat">
+          <dt>Files</dt>
+          <dd>{device.impact.files.toLocaleString("en-GB")}</dd>
+        </div>
+        <div className="stat">
+          <dt>Stored</dt>
+          <dd>{formatBytes(device.impact.bytes)}</dd>
+        </div>
+        <div className="stat">
+          <dt>Last seen</dt>
+          <dd title={formatDateTime(device.lastSeenAt)}>{formatRelative(device.lastSeenAt)}</dd>
+        </div>
+      </dl>
+      <section className="card" aria-labelledby="device-sessions">
+        <div className="card-header">
+          <h2 id="device-sessions">Sessions</h2>
+        </div>
+        {sessions.total === 0 ? (
+          <EmptyState icon="📡" title="No sessions yet">The device opens a session when a mission starts; its files show up there.</EmptyState>
+        ) : (
+          <>
+            <div className="table-wrap">
+              <table className="table" aria-label={`Sessions of ${device.serial}`}>
+                <thead>
+                  <tr>
+                    <th scope="col">Session</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Started</th>
+                    <th scope="col" className="num">Files</th>
+                    <th scope="col" className="num">Size</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {sessions.rows.map((s) => (
+                    <tr key={s.id}>
+                      <td>
+                        <Link href={`${base}/sessions/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
+                      </td>
+                      <td>
+                        <SessionStateBadge state={s.state} />
+                      </td>
+                      <td className="nowrap">{formatDateTime(s.startedAt)}</td>
+                      <td className="num">{s.files.toLocaleString("en-GB")}</td>
+                      <td className="num">{formatBytes(s.bytes)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pagination page={sessions.page} pageSize={sessions.pageSize} total={sessions.total} noun="sessions" hrefFor={(page) => `${self}${toSearch({ page }, { page: 1 })}`} />
+          </>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,115 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
+import { SessionStateBadge } from "@/components/ui/badges";
+import { ConfirmAction } from "@/components/ui/confirm-action";
+import { PageHeader } from "@/components/ui/page-header";
+import { FilesBrowser } from "@/components/files/files-browser";
+import { CaptureButton } from "@/components/sessions/capture-button";
+import { RenameSessionButton } from "@/components/sessions/rename-session-button";
+import { deleteSessionAction, setSessionStateAction } from "@/actions/sessions";
+import { formatBytes, formatDateTime } from "@/lib/format";
+import { firstValues, ZFileListQuerySchema } from "@/lib/list-queries";
+import { createQueryClient } from "@/lib/query/query-client";
+import { filesKeys } from "@/lib/query/keys";
+import { CAN, hasRole } from "@/lib/roles";
+import { requireProjectPage } from "@/server/auth/page-access";
+import { listFiles } from "@/server/files/list-files";
+import { getSession } from "@/server/sessions/get-session";
+import { commandsEnabled } from "@/server/mqtt/command-publisher";
+import { notFoundOnDomainError } from "@/server/page-errors";
+
+export const metadata: Metadata = { title: "Session" };
+
+export default async function SessionPage({ params, searchParams }: { params: Promise<{ project: string; sessionId: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const { project, sessionId } = await params;
+  const ctx = await requireProjectPage(project);
+  const session = await notFoundOnDomainError(getSession({ ctx, sessionId }));
+  const query = ZFileListQuerySchema.parse(firstValues(await searchParams));
+
+  // Server prefetch of the first view; the browser hydrates it and then polls for changes.
+  const queryClient = createQueryClient();
+  await queryClient.prefetchQuery({
+    queryKey: filesKeys.list(ctx.project.slug, session.id, query),
+    queryFn: () => notFoundOnDomainError(listFiles({ ctx, sessionId: session.id, query })),
+  });
+
+  const base = `/p/${ctx.project.slug}`;
+  const canManage = hasRole(ctx.role, CAN.manageSessions);
+  const canDownload = hasRole(ctx.role, CAN.download);
+  const canCapture = hasRole(ctx.role, CAN.capture) && commandsEnabled() && session.state === "open" && session.device.enabled;
+  const fields = { project: ctx.project.slug, sessionId: session.id };
+
+  return (
+    <>
+      <PageHeader
+        crumbs={[
+          { label: ctx.project.name, href: `${base}/sessions` },
+          { label: "Sessions", href: `${base}/sessions` },
+          { label: `${session.name} (#${session.id})` },
+        ]}
+        title={
+          <>
+            {session.name} <SessionStateBadge state={session.state} />
+          </>
+        }
+        description={
+          <>
+            Session #{session.id} of <Link href={`${base}/devices/${encodeURIComponent(session.device.serial)}`}>{session.device.serial}</Link> ({session.device.name}) · started {formatDateTime(session.startedAt)}
+            {session.endedAt ? ` · ended ${formatDateTime(session.endedAt)}` : ""}
+          </>
+        }
+        actions={
+          <>
+            {canCapture ? <CaptureButton project={ctx.project.slug} sessionId={session.id} /> : null}
+            {canDownload && session.totals.uploaded > 0 ? (
+              <a className="btn btn-primary" href={`/api/p/${ctx.project.slug}/sessions/${session.id}/archive`} download>
+                ⇣ Download all (.zip)
+              </a>
+            ) : null}
+            {canManage ? (
+              <>
+                <RenameSessionButton project={ctx.project.slug} sessionId={session.id} name={session.name} />
+                {session.state === "open" ? (
+                  <ConfirmAction label="Close session" title="Close this session?" action={setSessionStateAction} fields={{ ...fields, state: "closed" }} confirmLabel="Close session">
+                    <p>The device can no longer upload files to it; uploads it tries get a “session closed” error. Files already uploaded stay. You can reopen it later.</p>
+                  </ConfirmAction>
+                ) : (
+                  <ConfirmAction label="Reopen session" title="Reopen this session?" action={setSessionStateAction} fields={{ ...fields, state: "open" }} confirmLabel="Reopen">
+                    <p>The device can upload files to it again.</p>
+                  </ConfirmAction>
+                )}
+                <ConfirmAction label="Delete" title="Delete this session?" danger action={deleteSessionAction} fields={fields} confirmLabel="Delete session and files" typeToConfirm={String(session.id)}>
+                  <p>
+                    This deletes session <strong>#{session.id}</strong> and its <strong>{session.totals.files.toLocaleString("en-GB")} files</strong> ({formatBytes(session.totals.bytes)}) — the records here <em>and the stored objects</em>. It cannot be undone.
+                  </p>
+                </ConfirmAction>
+              </>
+            ) : null}
+          </>
+        }
+      />
+      <dl className="stats">
+        <div className="stat">
+          <dt>Files</dt>
+          <dd>{session.totals.files.toLocaleString("en-GB")}</dd>
+        </div>
+        <div className="stat">
+          <dt>Total size</dt>
+          <dd>{formatBytes(session.totals.bytes)}</dd>
+        </div>
+        <div className="stat">
+          <dt>Pending uploads</dt>
+          <dd>{session.totals.pending.toLocaleString("en-GB")}</dd>
+        </div>
+        <div className="stat">
+          <dt>Expired / failed</dt>
+          <dd>{(session.totals.expired + session.totals.failed).toLocaleString("en-GB")}</dd>
+        </div>
+      </dl>
+      <HydrationBoundary state={dehydrate(queryClient)}>
+        <FilesBrowser project={ctx.project.slug} sessionId={session.id} canDownload={canDownload} sessionOpen={session.state === "open"} />
+      </HydrationBoundary>
+    </>
+  );
+}

@@ -1,0 +1,40 @@
+"use client";
+import { useEffect, useState } from "react";
+import { ZSessionRenameSchema } from "@fleetdrop/shared/dashboard/forms";
+import { renameSessionAction } from "@/actions/sessions";
+import { Dialog } from "@/components/ui/dialog";
+import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+
+export function RenameSessionButton({ project, sessionId, name }: { project: string; sessionId: number; name: string }) {
+  const [open, setOpen] = useState(false);
+  const { state, pending, onSubmit, errors } = useActionForm(renameSessionAction, ZSessionRenameSchema);
+  useEffect(() => {
+    if (state?.ok) setOpen(false);
+  }, [state]);
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => setOpen(true)}>
+        Rename
+      </button>
+      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="rename-title">
+        <form onSubmit={onSubmit} noValidate>
+          <div className="dialog-body">
+            <h2 id="rename-title">Rename session</h2>
+            <FormMessage state={state && !state.ok ? state : null} />
+            <input type="hidden" name="project" value={project} />
+            <input type="hidden" name="sessionId" value={sessionId} />
+            <Field label="Name" name="name" defaultValue={name} error={errors.name} />
+          </div>
+          <div className="dialog-actions">
+            <button type="button" className="btn" onClick={() => setOpen(false)}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-primary" disabled={pending}>
+              {pending ? "Saving…" : "Save"}
+            </button>
+          </div>
+        </form>
+      </Dialog>
+    </>
+  );
+}

@@ -1,0 +1,21 @@
+"use client";
+import { useEffect, useRef, type ReactNode } from "react";
+
+/**
+ * A modal on the native <dialog>: focus moves in and is trapped, Escape closes, focus returns
+ * to the opener afterwards (browser behaviour).
+ */
+export function Dialog({ open, onClose, title, children, className = "dialog", labelledBy }: { open: boolean; onClose: () => void; title?: string; children: ReactNode; className?: string; labelledBy?: string }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+  return (
+    <dialog ref={ref} className={className} onClose={onClose} aria-label={labelledBy ? undefined : title} aria-labelledby={labelledBy}>
+      {open ? children : null}
+    </dialog>
+  );
+}

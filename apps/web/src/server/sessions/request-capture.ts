@@ -1,0 +1,39 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { createTopics } from "@fleetdrop/shared/topics";
+import { env } from "@/env";
+import { CAN } from "@/lib/roles";
+import { db } from "@/server/db";
+import { NotFoundError, UserInputError } from "@/server/errors";
+import { requireRole, type TProjectContext } from "@/server/auth/project-context";
+import { writeAudit } from "@/server/audit/write-audit";
+import { BrokerUnavailableError, publishCommand, type TPublish } from "@/server/mqtt/command-publisher";
+import { parseSessionId } from "./get-session";
+
+/**
+ * Asks the session's device to capture now (spec §4): publishes
+ * `P/fleet/D/commands` `{type: "capture", request_id, session_id}`. The device uploads through
+ * the usual presigned flow with that request_id, and the file shows up live in the session.
+ */
+export async function requestCapture(options: { ctx: TProjectContext; sessionId: number | string; publish?: TPublish }): Promise<{ requestId: string }> {
+  const { ctx } = options;
+  requireRole(ctx, CAN.capture);
+  const id = parseSessionId(options.sessionId);
+  const session = await db().session.findFirst({
+    where: { id, projectId: ctx.project.id },
+    select: { state: true, device: { select: { serial: true, enabled: true } } },
+  });
+  if (!session) throw new NotFoundError("No such session");
+  if (session.state !== "open") throw new UserInputError("The session is closed: reopen it to capture into it");
+  if (!session.device.enabled) throw new UserInputError("The device is disabled: enable it to ask for a capture");
+  const requestId = `capture-${randomUUID()}`;
+  const topic = createTopics(env.TOPIC_PREFIX).device(session.device.serial).commands;
+  try {
+    await (options.publish ?? publishCommand)(topic, { type: "capture", request_id: requestId, session_id: id });
+  } catch (error) {
+    if (error instanceof BrokerUnavailableError) throw new UserInputError(`The request could not be sent (${error.message}). Try again in a moment.`);
+    throw error;
+  }
+  await writeAudit(ctx, { action: "session.capture", targetType: "session", targetId: id, details: { device: session.device.serial, requestId } });
+  return { requestId };
+}

@@ -1,0 +1,40 @@
+/**
+ * One database, one store folder and one built app for the whole e2e run. Returns the
+ * teardown. Tests read what they need from FLEETDROP_E2E_* variables (set here, inherited by
+ * the workers).
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createPrismaClient } from "@fleetdrop/db";
+import { createTestDatabase } from "@fleetdrop/db/testing";
+import { buildApp, startApp } from "./app-server";
+import { startBroker } from "./broker";
+import { openSessionsStore } from "./store";
+import { seedWorld } from "./world";
+
+export default async function globalSetup() {
+  const database = await createTestDatabase("e2e");
+  const storeDir = await mkdtemp(path.join(tmpdir(), "fleetdrop-e2e-store-"));
+  const prisma = createPrismaClient({ databaseUrl: database.url });
+  const world = await seedWorld(prisma, openSessionsStore({ dir: storeDir, bucket: "fleetdrop" }));
+  await prisma.$disconnect();
+
+  const broker = await startBroker();
+  const env = { databaseUrl: database.url, storeDir, extra: { MQTT_URL: broker.url } };
+  await buildApp(env);
+  const app = await startApp(env);
+
+  process.env.FLEETDROP_E2E_BASE_URL = app.baseUrl;
+  process.env.FLEETDROP_E2E_DATABASE_URL = database.url;
+  process.env.FLEETDROP_E2E_STORE_DIR = storeDir;
+  process.env.FLEETDROP_E2E_MQTT_URL = broker.url;
+  process.env.FLEETDROP_E2E_WORLD = JSON.stringify(world);
+
+  return async () => {
+    await app.stop();
+    await broker.stop();
+    await database.drop();
+    await rm(storeDir, { recursive: true, force: true });
+  };
+}
