@@ -1,0 +1,201 @@
+/**
+ * Benchmark of the core flow's request/response (spec §1): K simulated devices, each in a
+ * closed loop (send a file_upload/request, wait for its answer, send the next), through a real
+ * Mosquitto, the real worker (its production bundle, in its own process) and PostgreSQL —
+ * beside the same load against a no-op responder on the same broker, the ceiling of any worker.
+ *
+ *   npm run bench -- upload-requests [--devices 1,50,200] [--seconds 10]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Socket } from "node:net";
+import { parseArgs } from "node:util";
+import { createPrismaClient } from "@fleetdrop/db";
+import { createTestDatabase } from "@fleetdrop/db/testing";
+import { freePort, startMosquitto } from "@fleetdrop/test-broker";
+import mqtt, { type MqttClient } from "mqtt";
+import { machineDescription } from "./machine";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+
+const { values } = parseArgs({ options: { devices: { type: "string", default: "1,50,200" }, seconds: { type: "string", default: "10" }, warmup: { type: "string", default: "2" } } });
+const DEVICE_COUNTS = values.devices!.split(",").map(Number);
+const SECONDS = Number(values.seconds);
+const WARMUP = Number(values.warmup);
+
+type TResult = { devices: number; rps: number; p50: number; p90: number; p99: number; errors: number };
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+async function connectDevices(url: string, count: number): Promise<MqttClient[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const client = await mqtt.connectAsync(url, { clientId: `bench-dev-${i}-${Date.now()}`, protocolVersion: 5, clean: true });
+      (client.stream as unknown as Socket).setNoDelay(true);
+      await client.subscribeAsync(`fleetdrop/fleet/BENCH-${i}/file_upload/response`, { qos: 1 });
+      return client;
+    }),
+  );
+}
+
+/** Each device sends, waits for the answer to its request id, sends again, until time is up. */
+async function closedLoop(clients: MqttClient[], sessionIds: number[], seconds: number, round: string): Promise<{ latencies: number[]; errors: number; elapsed: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let stop = false;
+  const started = performance.now();
+  const timer = setTimeout(() => (stop = true), seconds * 1000);
+  await Promise.all(
+    clients.map(
+      (client, i) =>
+        new Promise<void>((resolve) => {
+          let n = 0;
+          let sentAt = 0;
+          let expected = "";
+          const topic = `fleetdrop/fleet/BENCH-${i}/file_upload/request`;
+          const send = () => {
+            if (stop) {
+              client.removeAllListeners("message");
+              return resolve();
+            }
+            expected = `${round}-${i}-${n++}`;
+            sentAt = performance.now();
+            client.publish(topic, `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin","content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`, { qos: 1 });
+          };
+          client.on("message", (_t, payload) => {
+            const text = payload.toString();
+            if (!text.includes(`"request_id":"${expected}"`)) return;
+            latencies.push(performance.now() - sentAt);
+            if (!text.startsWith('{"success":true')) errors++;
+            send();
+          });
+          send();
+        }),
+    ),
+  );
+  clearTimeout(timer);
+  return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
+}
+
+async function measure(url: string, count: number, sessionIds: number[], label: string): Promise<TResult> {
+  const clients = await connectDevices(url, count);
+  await closedLoop(clients, sessionIds, WARMUP, `${label}-warm`);
+  const { latencies, errors, elapsed } = await closedLoop(clients, sessionIds, SECONDS, label);
+  await Promise.all(clients.map((client) => client.endAsync()));
+  latencies.sort((a, b) => a - b);
+  return { devices: count, rps: latencies.length / elapsed, p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), errors };
+}
+
+/** Starts a child process and resolves once `ready()` says so (or rejects if it exits first). */
+async function startChild(name: string, args: string[], env: Record<string, string>, ready: (output: () => string) => Promise<boolean>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output.slice(-2000)}`);
+    if (await ready(() => output)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`${name} did not become ready:\n${output.slice(-2000)}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+async function main() {
+  console.log(`machine: ${machineDescription()}`);
+  console.log(`devices: ${DEVICE_COUNTS.join(", ")}; ${SECONDS} s measured after ${WARMUP} s warm-up per run\n`);
+
+  // Build the worker's production bundle so the benchmark measures what runs in production.
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn(process.execPath, ["build.mjs"], { cwd: path.join(root, "apps/ingest-worker"), stdio: "inherit" });
+    build.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("worker build failed"))));
+  });
+
+  const broker = await startMosquitto();
+  const db = await createTestDatabase("bench");
+  const storeDir = await mkdtemp(path.join(tmpdir(), "fd-bench-store-"));
+  const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
+  const maxDevices = Math.max(...DEVICE_COUNTS);
+  const project = await prisma.project.create({ data: { slug: "bench", name: "Bench" } });
+  const sessionIds: number[] = [];
+  for (let i = 0; i < maxDevices; i++) {
+    const device = await prisma.device.create({ data: { serial: `BENCH-${i}`, name: `bench ${i}`, projectId: project.id } });
+    sessionIds.push((await prisma.session.create({ data: { deviceId: device.id, projectId: project.id, name: "bench" } })).id);
+  }
+  await prisma.$disconnect();
+
+  const ceiling: TResult[] = [];
+  const worker: TResult[] = [];
+  try {
+    const tsx = createRequire(import.meta.url).resolve("tsx/cli");
+    const noop = await startChild("no-op responder", [tsx, path.join(here, "noop-responder.ts")], { MQTT_URL: broker.url }, async (output) => output().includes("ready"));
+    for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `noop-${count}`));
+    await stopChild(noop);
+
+    const httpPort = await freePort();
+    const workerProcess = await startChild(
+      "worker",
+      // BENCH_PROFILE=dir writes a CPU profile of the worker there.
+      [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, "apps/ingest-worker/dist/index.js")],
+      {
+        DATABASE_URL: db.url,
+        MQTT_URL: broker.url,
+        MQTT_CLIENT_ID: "bench-worker",
+        STORAGE_BACKEND: "fs",
+        FS_STORE_DIR: storeDir,
+        FS_SECRET_ACCESS_KEY: "bench-secret-0123456789abcdef",
+        FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+        HTTP_PORT: String(httpPort),
+        HTTP_HOST: "127.0.0.1",
+        LOG_LEVEL: "warn",
+      },
+      () => fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false),
+    );
+    for (const count of DEVICE_COUNTS) {
+      worker.push(await measure(broker.url, count, sessionIds, `worker-${count}`));
+      if (process.env.BENCH_VERBOSE) {
+        const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+        console.log(metrics.split("\n").filter((line) => /^fleetdrop_(request_duration_seconds|db_batch_size|db_batch_duration_seconds)_(sum|count)/.test(line) ).join("\n"));
+      }
+    }
+    await stopChild(workerProcess);
+  } finally {
+    await broker.stop();
+    await broker.cleanup();
+    await db.drop();
+    await rm(storeDir, { recursive: true, force: true });
+  }
+
+  console.log("| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | errors |");
+  console.log("|---:|---:|---:|---:|---|---|---:|---:|");
+  for (const [i, c] of ceiling.entries()) {
+    const w = worker[i]!;
+    console.log(
+      `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% | ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} | ${fmt(w.p99 / c.p99)}× | ${w.errors} |`,
+    );
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
