@@ -33,6 +33,8 @@ export type TEmbeddedBroker = { url: string; port: number; close(): Promise<void
 type TDeviceRow = { password_hash: string | null; enabled: boolean; auth_mode: string };
 
 const identities = new WeakMap<Client, TBrokerIdentity>();
+/** The password hash a device client was admitted with: a rotation changes it and cuts the client off. */
+const credentialOf = new WeakMap<Client, string>();
 
 function authError(message: string, returnCode: 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -41,7 +43,8 @@ function authError(message: string, returnCode: 4 | 5): AuthenticateError {
 export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Promise<TEmbeddedBroker> {
   // Successful checks are remembered briefly so a reconnect storm does not run scrypt each time.
   const verified = new Map<string, number>();
-  const cacheKey = (serial: string, password: Buffer) => `${serial}\u0000${createHash("sha256").update(password).digest("hex")}`;
+  const cacheKey = (serial: string, password: Buffer, storedHash: string) =>
+    `${serial}\u0000${createHash("sha256").update(password).update("\u0000").update(storedHash).digest("hex")}`;
 
   const broker = await Aedes.createBroker({
     concurrency: 1000,
@@ -58,16 +61,16 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
         done(authError("devices sign in with their id as username and their password", 4), false);
         return;
       }
-      const key = cacheKey(username, password);
-      if ((verified.get(key) ?? 0) > Date.now()) {
-        identities.set(client, { kind: "device", deviceId: username });
-        done(null, true);
-        return;
-      }
       options.pool
         .query<TDeviceRow>("SELECT password_hash, enabled, auth_mode::text AS auth_mode FROM devices WHERE serial = $1", [username])
         .then(async ({ rows: [device] }) => {
-          if (!device || device.auth_mode !== "password" || !(await verifyPassword(password.toString("utf8"), device.password_hash))) {
+          if (!device || device.auth_mode !== "password" || !device.password_hash) {
+            done(authError("bad username or password", 4), false);
+            return;
+          }
+          // The stored hash is part of the key: a rotated password misses the cache at once.
+          const key = cacheKey(username, password, device.password_hash);
+          if (!((verified.get(key) ?? 0) > Date.now()) && !(await verifyPassword(password.toString("utf8"), device.password_hash))) {
             done(authError("bad username or password", 4), false);
             return;
           }
@@ -75,8 +78,10 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
             done(authError("device is disabled", 5), false);
             return;
           }
+          if (verified.size > 10_000) for (const [old, until] of verified) if (until <= Date.now()) verified.delete(old);
           verified.set(key, Date.now() + 60_000);
           identities.set(client, { kind: "device", deviceId: username });
+          credentialOf.set(client, device.password_hash);
           done(null, true);
         })
         .catch((error: unknown) => {
@@ -97,7 +102,7 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
     },
   });
 
-  // Cut off devices that were disabled or deleted while connected.
+  // Cut off devices that were disabled, deleted or given new credentials while connected.
   const recheck = setInterval(() => {
     const connected = new Map<string, Client[]>();
     for (const client of Object.values((broker as unknown as { clients: Record<string, Client> }).clients)) {
@@ -106,14 +111,20 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
     }
     if (connected.size === 0) return;
     options.pool
-      .query<{ serial: string }>("SELECT serial FROM devices WHERE serial = ANY($1) AND enabled", [[...connected.keys()]])
+      .query<{ serial: string; password_hash: string | null }>(
+        "SELECT serial, password_hash FROM devices WHERE serial = ANY($1) AND enabled AND auth_mode = 'password'",
+        [[...connected.keys()]],
+      )
       .then(({ rows }) => {
-        const allowed = new Set(rows.map((row) => row.serial));
+        const allowed = new Map(rows.map((row) => [row.serial, row.password_hash]));
         for (const [serial, clients] of connected) {
-          if (allowed.has(serial)) continue;
-          for (const [key] of verified) if (key.startsWith(`${serial}\u0000`)) verified.delete(key);
-          for (const client of clients) client.close();
-          options.log(`disconnected ${serial}: the device is disabled or deleted`);
+          const current = allowed.get(serial);
+          for (const client of clients) {
+            if (current && credentialOf.get(client) === current) continue;
+            client.close();
+            options.log(`disconnected ${serial}: the device is disabled, deleted or has new credentials`);
+          }
+          if (!current) for (const [key] of verified) if (key.startsWith(`${serial}\u0000`)) verified.delete(key);
         }
       })
       .catch(() => {});

@@ -1,0 +1,198 @@
+/**
+ * The embedded broker's identity rules against a real database: passwords checked against the
+ * devices table, topics bound to the device, service accounts across the fleet, disabled and
+ * rotated devices cut off.
+ */
+import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
+import { hashPassword } from "@fleetdrop/db/passwords";
+import { createPgPool } from "@fleetdrop/db/pool";
+import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
+import { freePort } from "@fleetdrop/test-broker";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmbeddedBroker, type TEmbeddedBroker } from "../src/broker";
+
+const PASSWORDS = { A: "password-of-robot-a", B: "password-of-robot-b", OFF: "password-of-robot-off", LIVE: "password-of-robot-live" };
+const WORKER_PASSWORD = "worker-service-password";
+
+let db: TTestDatabase;
+let prisma: TPrismaClient;
+let pool: pg.Pool;
+let broker: TEmbeddedBroker;
+const clients: MqttClient[] = [];
+const log: string[] = [];
+
+async function connect(username: string | undefined, password: string | undefined, extra: IClientOptions = {}): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(broker.url, {
+    protocolVersion: 4,
+    username,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    clientId: `${username ?? "anon"}-${Math.random().toString(36).slice(2)}`,
+    ...extra,
+  });
+  clients.push(client);
+  return client;
+}
+
+async function refusal(username: string | undefined, password: string | undefined): Promise<number | undefined> {
+  const error = await connect(username, password).then(
+    () => null,
+    (err: { code?: number }) => err,
+  );
+  expect(error, `${username} should have been refused`).not.toBeNull();
+  return error!.code;
+}
+
+function collect(client: MqttClient) {
+  const got: { topic: string; payload: string }[] = [];
+  client.on("message", (topic, payload) => got.push({ topic, payload: payload.toString() }));
+  return got;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("standalone-broker");
+  prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
+  const project = await prisma.project.create({ data: { slug: "broker-test", name: "Broker test" } });
+  for (const [serial, password, enabled] of [
+    ["ROBOT-A", PASSWORDS.A, true],
+    ["ROBOT-B", PASSWORDS.B, true],
+    ["ROBOT-OFF", PASSWORDS.OFF, false],
+    ["ROBOT-LIVE", PASSWORDS.LIVE, true],
+  ] as const) {
+    await prisma.device.create({ data: { serial, name: serial, projectId: project.id, enabled, passwordHash: await hashPassword(password) } });
+  }
+  await prisma.device.create({ data: { serial: "ROBOT-CERT", name: "cert", projectId: project.id, authMode: "certificate" } });
+  pool = createPgPool({ databaseUrl: db.url, max: 2 });
+  broker = await startEmbeddedBroker({
+    host: "127.0.0.1",
+    port: await freePort(),
+    topicPrefix: "fleetdrop",
+    pool,
+    serviceAccounts: [{ username: "fleetdrop-worker", password: WORKER_PASSWORD, name: "worker" }],
+    log: (line) => log.push(line),
+    recheckIntervalMs: 200,
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.endAsync(true).catch(() => {})));
+  await broker?.close();
+  await pool?.end();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+describe("embedded broker: who may connect", () => {
+  it("refuses a wrong password, an unknown device, no credentials and a wrong service password (CONNACK 4)", async () => {
+    expect(await refusal("ROBOT-A", "not-the-password")).toBe(4);
+    expect(await refusal("ROBOT-A", PASSWORDS.B)).toBe(4);
+    expect(await refusal("ROBOT-NOBODY", PASSWORDS.A)).toBe(4);
+    expect(await refusal(undefined, undefined)).toBe(4);
+    expect(await refusal("fleetdrop-worker", "guess")).toBe(4);
+    expect(await refusal("a/b", PASSWORDS.A)).toBe(4);
+  });
+
+  it("refuses a certificate device (no password to check) and a disabled device (CONNACK 5)", async () => {
+    expect(await refusal("ROBOT-CERT", "anything")).toBe(4);
+    expect(await refusal("ROBOT-OFF", PASSWORDS.OFF)).toBe(5);
+  });
+
+  it("admits a device with its own password", async () => {
+    const client = await connect("ROBOT-A", PASSWORDS.A);
+    expect(client.connected).toBe(true);
+  });
+});
+
+describe("embedded broker: topics bound to the identity", () => {
+  it("lets a device use its own namespace and lets the worker answer it", async () => {
+    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD);
+    const workerGot = collect(worker);
+    // Aedes has no shared subscriptions: the embedded platform runs one worker on a plain filter.
+    const granted = await worker.subscribeAsync("fleetdrop/fleet/+/file_upload/request", { qos: 1 });
+    expect(granted[0]!.qos).toBe(1);
+
+    const a = await connect("ROBOT-A", PASSWORDS.A);
+    const aGot = collect(a);
+    expect((await a.subscribeAsync("fleetdrop/fleet/ROBOT-A/#", { qos: 1 }))[0]!.qos).toBe(1);
+    await a.publishAsync("fleetdrop/fleet/ROBOT-A/file_upload/request", '{"session_id":1,"filename":"a.txt"}', { qos: 1 });
+    await waitFor(() => workerGot.length === 1, "the worker to receive A's request");
+    expect(workerGot[0]!.topic).toBe("fleetdrop/fleet/ROBOT-A/file_upload/request");
+
+    await worker.publishAsync("fleetdrop/fleet/ROBOT-A/file_upload/response", '{"success":true}', { qos: 1 });
+    await waitFor(() => aGot.some((m) => m.topic.endsWith("/file_upload/response")), "A to receive its response");
+  });
+
+  it("refuses a subscription to another device's topics or to a wildcard standing for the device", async () => {
+    const a = await connect("ROBOT-A", PASSWORDS.A);
+    const filters = ["fleetdrop/fleet/ROBOT-B/#", "fleetdrop/fleet/+/file_upload/response", "fleetdrop/#", "#", "$share/x/fleetdrop/fleet/ROBOT-A/#", "fleetdrop/fleet/ROBOT-A/#"];
+    // mqtt.js rejects when a SUBACK refuses any filter; the grants are on the packet.
+    const granted = await new Promise<number[]>((resolve, reject) =>
+      a.subscribe(filters, { qos: 1 }, (error, grants) => {
+        const refused = (error as { packet?: { granted?: number[] } } | null)?.packet?.granted;
+        if (refused) resolve(refused);
+        else if (error) reject(error);
+        else resolve(grants!.map((grant) => grant.qos));
+      }),
+    );
+    expect(granted).toEqual([128, 128, 128, 128, 128, 1]);
+  });
+
+  it("does not deliver a device's publish to another device's topic, and disconnects the offender", async () => {
+    const b = await connect("ROBOT-B", PASSWORDS.B);
+    const bGot = collect(b);
+    await b.subscribeAsync("fleetdrop/fleet/ROBOT-B/#", { qos: 1 });
+    const a = await connect("ROBOT-A", PASSWORDS.A);
+    const closed = new Promise<void>((resolve) => a.once("close", () => resolve()));
+    a.publish("fleetdrop/fleet/ROBOT-B/file_upload/request", '{"forged":true}', { qos: 1 });
+    await closed;
+    // A message B sends itself still arrives: B's subscription works, A's forgery did not.
+    await b.publishAsync("fleetdrop/fleet/ROBOT-B/status", "mine", { qos: 1 });
+    await waitFor(() => bGot.length >= 1, "B's own message");
+    await sleep(100);
+    expect(bGot.map((m) => m.payload)).toEqual(["mine"]);
+  });
+
+  it("does not let a device publish outside the fleet namespace or with its own id only as a prefix", async () => {
+    for (const topic of ["fleetdrop/workers/x", "fleetdrop/fleet/ROBOT-AB/file_upload/request", "fleetdrop/fleet/ROBOT-A"]) {
+      const a = await connect("ROBOT-A", PASSWORDS.A);
+      const closed = new Promise<void>((resolve) => a.once("close", () => resolve()));
+      a.publish(topic, "x", { qos: 1 });
+      await closed;
+    }
+  });
+});
+
+describe("embedded broker: cutting devices off", () => {
+  it("disconnects a device disabled while connected and refuses it afterwards", async () => {
+    const live = await connect("ROBOT-LIVE", PASSWORDS.LIVE);
+    const closed = new Promise<void>((resolve) => live.once("close", () => resolve()));
+    await prisma.device.update({ where: { serial: "ROBOT-LIVE" }, data: { enabled: false } });
+    await closed;
+    expect(log.some((line) => line.includes("disconnected ROBOT-LIVE"))).toBe(true);
+    expect(await refusal("ROBOT-LIVE", PASSWORDS.LIVE)).toBe(5);
+    await prisma.device.update({ where: { serial: "ROBOT-LIVE" }, data: { enabled: true } });
+    expect((await connect("ROBOT-LIVE", PASSWORDS.LIVE)).connected).toBe(true);
+  });
+
+  it("refuses the old password at once after a rotation (even though it was recently verified) and drops its connections", async () => {
+    const b = await connect("ROBOT-B", PASSWORDS.B);
+    const closed = new Promise<void>((resolve) => b.once("close", () => resolve()));
+    await prisma.device.update({ where: { serial: "ROBOT-B" }, data: { passwordHash: await hashPassword("rotated-password-b") } });
+    expect(await refusal("ROBOT-B", PASSWORDS.B)).toBe(4);
+    await closed;
+    expect((await connect("ROBOT-B", "rotated-password-b")).connected).toBe(true);
+  });
+});
