@@ -27,6 +27,9 @@ export const ERROR_CATALOG = {
   checksum_mismatch: { status: 400, message: "The file's SHA-256 does not match the checksum given; nothing was stored" },
   // §3 chunk forwarding
   invalid_stream: { status: 400, message: "stream must match [A-Za-z0-9_-]{1,64} and not be \"response\"" },
+  // §4 stores and downloads
+  invalid_store: { status: 400, message: "store must be a store name such as \"config\"" },
+  invalid_path: { status: 400, message: "path must be 1 to 1024 bytes without control characters" },
   // 403 not allowed
   device_unknown: { status: 403, message: "Unknown device" },
   device_disabled: { status: 403, message: "Device is disabled" },
@@ -35,9 +38,13 @@ export const ERROR_CATALOG = {
     status: 403,
     message: "This project does not let devices open or close sessions; ask an admin",
   },
+  store_access_denied: { status: 403, message: "This device may not use this store that way" },
+  path_not_allowed: { status: 403, message: "The path leads outside what this device may use in the store" },
   // 404 not found
   session_not_found: { status: 404, message: "No such session" },
   file_not_found: { status: 404, message: "No such file" },
+  store_not_found: { status: 404, message: "No store of this name is configured" },
+  object_not_found: { status: 404, message: "The store holds no object at this path" },
   transfer_not_found: { status: 404, message: "No such transfer; send init first" },
   stream_not_found: { status: 404, message: "No chunk stream of this name is configured for this device's project" },
   // 409 conflict

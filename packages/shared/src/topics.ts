@@ -14,6 +14,8 @@ export const REQUEST_SUFFIXES = {
   uploadComplete: "file_upload/complete",
   sessionOpen: "session/open",
   sessionClose: "session/close",
+  /** Spec §4: a presigned GET for an object of a named store. */
+  downloadRequest: "file_download/request",
 } as const;
 
 export type TRequestKind = keyof typeof REQUEST_SUFFIXES;
@@ -24,6 +26,7 @@ export const RESPONSE_SUFFIXES: Record<TRequestKind, string> = {
   uploadComplete: "file_upload/response",
   sessionOpen: "session/response",
   sessionClose: "session/response",
+  downloadRequest: "file_download/response",
 };
 
 /** Spec §2: `P/fleet/D/file_transfer/{file_id}/…`, answered on `P/fleet/D/file_transfer/response`. */
@@ -111,6 +114,8 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
       sessionClose: base + REQUEST_SUFFIXES.sessionClose,
       sessionResponse: base + RESPONSE_SUFFIXES.sessionOpen,
       commands: `${base}commands`,
+      /** Retained `{online}` with a Last Will: whether the device is connected (device SDK). */
+      presence: `${base}presence`,
       response: (kind: TRequestKind) => base + RESPONSE_SUFFIXES[kind],
       /** Spec §2 topics of one transfer, and where their answers go. */
       fileTransfer: {
