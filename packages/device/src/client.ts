@@ -118,7 +118,7 @@ export class FleetdropDevice {
     });
     const device = new FleetdropDevice(client, options);
     await client.subscribeAsync(
-      { [device.topics.uploadResponse]: { qos: 1 }, [device.topics.sessionResponse]: { qos: 1 } },
+      { [device.topics.uploadResponse]: { qos: 1 }, [device.topics.sessionResponse]: { qos: 1 }, [device.topics.downloadResponse]: { qos: 1 } },
     );
     return device;
   }
@@ -150,7 +150,7 @@ export class FleetdropDevice {
   /** Publishes a request and waits for the response carrying the same request_id. */
   async request(kind: TRequestKind, message: Record<string, unknown>): Promise<Record<string, unknown>> {
     const requestId = typeof message.request_id === "string" ? message.request_id : randomUUID();
-    const topic = { uploadRequest: this.topics.uploadRequest, uploadComplete: this.topics.uploadComplete, sessionOpen: this.topics.sessionOpen, sessionClose: this.topics.sessionClose }[kind];
+    const topic = { uploadRequest: this.topics.uploadRequest, uploadComplete: this.topics.uploadComplete, sessionOpen: this.topics.sessionOpen, sessionClose: this.topics.sessionClose, downloadRequest: this.topics.downloadRequest }[kind];
     const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
