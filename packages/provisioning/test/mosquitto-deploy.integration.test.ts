@@ -1,0 +1,287 @@
+/**
+ * The shipped broker configuration (deploy/mosquitto: mosquitto.conf, ACLs, run.sh) on a real
+ * Mosquitto, with certificates and passwords issued by the platform and auth files written by
+ * the broker sync, and a real ingest worker on the service listener:
+ *   - a certificate device is its CN; it may publish only its own topics (MQTT 5: PUBACK 135)
+ *     and receives nothing of another device's;
+ *   - a password device connects with its issued password; a wrong one is refused;
+ *   - a disabled device is answered 403 by the worker at once, then cut off by the broker;
+ *   - a revoked certificate cannot connect.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
+import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
+import { createIngestWorker, type TIngestWorker } from "@fleetdrop/ingest-worker/worker";
+import { createStore } from "@fleetdrop/storage/config";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMosquittoSync, type TMosquittoSync } from "../src/broker/mosquitto-sync";
+import type { TProvisioningContext } from "../src/context";
+import { createCaCertificate, certificatePem, exportPrivateKeyPem, generateKeyPair, issueClientCertificate } from "../src/crypto/x509";
+import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "../src/crypto/secret-box";
+import { createDevice, type TCreatedDevice } from "../src/devices/create-device";
+import { revokeDevice } from "../src/devices/revoke-device";
+import { rotateDeviceCredentials } from "../src/devices/rotate-credentials";
+import { setDeviceEnabled } from "../src/devices/set-device-enabled";
+import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type TShippedBroker } from "./shipped-broker";
+
+const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
+
+let db: TTestDatabase;
+let prisma: TPrismaClient;
+let ctx: TProvisioningContext;
+let shipped: TShippedBroker;
+let sync: TMosquittoSync;
+let worker: TIngestWorker;
+let storeDir: string;
+const devices: Record<string, TCreatedDevice> = {};
+const sessions: Record<string, number> = {};
+const clients: MqttClient[] = [];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function credentialsOf(serial: string): IClientOptions {
+  const { credentials } = devices[serial]!;
+  return credentials.authMode === "certificate"
+    ? { cert: credentials.certificatePem, key: credentials.privateKeyPem }
+    : { username: serial, password: credentials.password };
+}
+
+async function connectDevice(serial: string, options: IClientOptions & { listener?: "certificates" | "passwords" } = {}): Promise<MqttClient> {
+  const auth = devices[serial]?.credentials.authMode ?? "certificate";
+  const listener = options.listener ?? (auth === "certificate" ? "certificates" : "passwords");
+  const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${shipped.ports[listener]}`, {
+    ca: shipped.tls.caPem,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    clientId: `${serial}-${Math.random().toString(36).slice(2, 8)}`,
+    ...(devices[serial] ? credentialsOf(serial) : {}),
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+async function refused(connecting: Promise<MqttClient>): Promise<{ code?: number | string; message: string }> {
+  const outcome = await connecting.then(
+    (client) => ({ connected: client }),
+    (error: { code?: number | string; message: string }) => ({ error }),
+  );
+  if ("connected" in outcome) throw new Error("the connection was accepted");
+  return outcome.error;
+}
+
+/** A device's view of its own namespace: everything but its own requests. */
+function inbox(client: MqttClient) {
+  const got: { topic: string; body: Record<string, unknown> }[] = [];
+  client.on("message", (topic, payload) => {
+    if (!topic.endsWith("/request")) got.push({ topic, body: JSON.parse(payload.toString()) });
+  });
+  return got;
+}
+
+async function waitFor<T>(get: () => T | undefined, what: string, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = get();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const reloads = () => shipped.broker.log().split("mosquitto reloaded").length - 1;
+
+/** Runs the broker sync and waits until run.sh has made Mosquitto reload the files. */
+async function syncAndReload() {
+  const before = reloads();
+  const result = await sync.syncNow();
+  expect(result.changed.length).toBeGreaterThan(0);
+  await waitFor(() => (reloads() > before ? true : undefined), "run.sh to reload mosquitto");
+  await sleep(200);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("shipped-broker");
+  prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 4 });
+  ctx = { prisma, secrets: createSecretBox(parseEncryptionKey(generateEncryptionKey())), actor: "test" };
+  const project = await prisma.project.create({ data: { slug: "shipped", name: "Shipped broker" } });
+  for (const [serial, authMode] of [
+    ["CERT-A", "certificate"],
+    ["CERT-B", "certificate"],
+    ["CERT-OFF", "certificate"],
+    ["CERT-LOST", "certificate"],
+    ["PW-C", "password"],
+    ["PW-ROT", "password"],
+  ] as const) {
+    devices[serial] = await createDevice(ctx, { projectId: project.id, serial, authMode });
+    sessions[serial] = (await prisma.session.create({ data: { deviceId: devices[serial]!.device.id, projectId: project.id, name: "s" } })).id;
+  }
+
+  const prepared = await prepareShippedBroker();
+  sync = createMosquittoSync({
+    ctx,
+    dir: prepared.authDir,
+    aclTemplate: await readShippedAclTemplate(),
+    topicPrefix: "fleetdrop",
+    services: [{ username: "fleetdrop-worker", password: WORKER_PASSWORD }],
+    databaseUrl: null,
+    intervalMs: 3_600_000,
+  });
+  await sync.syncNow();
+  shipped = await startShippedBroker(prepared);
+
+  storeDir = await mkdtemp(path.join(tmpdir(), "fd-shipped-store-"));
+  const store = createStore({ backend: "fs", bucket: "fleetdrop", rootDir: storeDir, publicUrl: "http://127.0.0.1:1", accessKeyId: "fleetdrop", secretAccessKey: "secret-of-the-fs-store-for-tests" });
+  worker = createIngestWorker({
+    config: {
+      databaseUrl: db.url,
+      dbPoolSize: 3,
+      mqtt: {
+        url: `mqtt://127.0.0.1:${shipped.ports.services}`,
+        clientId: "ingest-shipped",
+        username: "fleetdrop-worker",
+        password: WORKER_PASSWORD,
+        protocolVersion: 5,
+        sessionExpirySeconds: 60,
+        receiveMaximum: 100,
+        sharedGroup: "ingest",
+      },
+      topicPrefix: "fleetdrop",
+      maxUploadMb: 100,
+      uploadExpiresInSeconds: 3600,
+      http: null,
+      sweepIntervalMs: 3_600_000,
+    },
+    logger: pino({ level: "silent" }),
+    store,
+  });
+  await worker.start();
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.endAsync(true).catch(() => {})));
+  await worker?.stop().catch(() => {});
+  await sync?.stop();
+  await shipped?.broker.stop();
+  await shipped?.broker.cleanup();
+  await prisma?.$disconnect();
+  await db?.drop();
+  if (storeDir) await rm(storeDir, { recursive: true, force: true });
+});
+
+describe("shipped Mosquitto: identity from the certificate", () => {
+  it("binds a certificate device to its CN and the worker answers it through the shipped service ACL", async () => {
+    const a = await connectDevice("CERT-A");
+    const got = inbox(a);
+    await a.subscribeAsync("fleetdrop/fleet/CERT-A/#", { qos: 1 });
+    await a.publishAsync("fleetdrop/fleet/CERT-A/file_upload/request", JSON.stringify({ session_id: sessions["CERT-A"], filename: "a.txt", request_id: "a-1" }), { qos: 1 });
+    const response = await waitFor(() => got.find((m) => m.body.request_id === "a-1"), "the worker's answer");
+    expect(response.topic).toBe("fleetdrop/fleet/CERT-A/file_upload/response");
+    expect(response.body).toMatchObject({ success: true, status: 200, object_key: `sessions/CERT-A/${sessions["CERT-A"]}/a.txt` });
+  });
+
+  it("refuses A's publish to B's request topic with PUBACK 135, and B's worker never sees it", async () => {
+    const a = await connectDevice("CERT-A");
+    const error = await a.publishAsync("fleetdrop/fleet/CERT-B/file_upload/request", JSON.stringify({ session_id: sessions["CERT-B"], filename: "forged.txt" }), { qos: 1 }).then(
+      () => null,
+      (err: { code?: number }) => err,
+    );
+    expect(error?.code).toBe(135);
+    await sleep(300);
+    expect(await prisma.file.count({ where: { session: { id: sessions["CERT-B"] } } })).toBe(0);
+    expect(a.connected).toBe(true);
+  });
+
+  it("lets A subscribe to B's responses but delivers none of them to A", async () => {
+    const a = await connectDevice("CERT-A");
+    const aGot = inbox(a);
+    await a.subscribeAsync(["fleetdrop/fleet/CERT-B/#", "fleetdrop/fleet/+/file_upload/response"], { qos: 1 });
+    const b = await connectDevice("CERT-B");
+    const bGot = inbox(b);
+    await b.subscribeAsync("fleetdrop/fleet/CERT-B/#", { qos: 1 });
+    await b.publishAsync("fleetdrop/fleet/CERT-B/file_upload/request", JSON.stringify({ session_id: sessions["CERT-B"], filename: "b.txt", request_id: "b-1" }), { qos: 1 });
+    await waitFor(() => bGot.find((m) => m.body.request_id === "b-1"), "B's answer");
+    await sleep(300);
+    expect(aGot).toEqual([]);
+  });
+
+  it("refuses a client without a certificate, and one whose certificate another CA issued with a device's CN", async () => {
+    await refused(connectDevice("NO-CERT"));
+    const keys = await generateKeyPair();
+    const rogueCa = await createCaCertificate({ commonName: "Rogue CA", keys, years: 1 });
+    const deviceKeys = await generateKeyPair();
+    const cert = await issueClientCertificate({ signer: { certificate: rogueCa, privateKey: keys.privateKey }, commonName: "CERT-A", publicKey: deviceKeys.publicKey, days: 1 });
+    await refused(connectDevice("ROGUE", { cert: certificatePem(cert), key: await exportPrivateKeyPem(deviceKeys.privateKey) }));
+  });
+});
+
+describe("shipped Mosquitto: password devices", () => {
+  it("admits the issued password on the password listener, bound to the device's own topics", async () => {
+    const c = await connectDevice("PW-C");
+    const got = inbox(c);
+    await c.subscribeAsync("fleetdrop/fleet/PW-C/#", { qos: 1 });
+    await c.publishAsync("fleetdrop/fleet/PW-C/file_upload/request", JSON.stringify({ session_id: sessions["PW-C"], filename: "c.txt", request_id: "c-1" }), { qos: 1 });
+    expect((await waitFor(() => got.find((m) => m.body.request_id === "c-1"), "C's answer")).body.status).toBe(200);
+    const error = await c.publishAsync("fleetdrop/fleet/CERT-A/file_upload/request", "{}", { qos: 1 }).then(() => null, (err: { code?: number }) => err);
+    expect(error?.code).toBe(135);
+  });
+
+  // Mosquitto 2.0 answers a failed password check on MQTT 5 with CONNACK 135 (not authorized).
+  it("refuses a wrong password (CONNACK 135), another device's password, and devices on the service listener", async () => {
+    expect((await refused(connectDevice("PW-C", { password: "wrong" }))).code).toBe(135);
+    const other = devices["PW-ROT"]!.credentials;
+    expect((await refused(connectDevice("PW-C", { password: other.authMode === "password" ? other.password : "" }))).code).toBe(135);
+    expect((await refused(connectDevice("CERT-A", { listener: "passwords", username: "CERT-A", password: "x" }))).code).toBe(135);
+    const onServices = await mqtt
+      .connectAsync(`mqtt://127.0.0.1:${shipped.ports.services}`, { ...credentialsOf("PW-C"), protocolVersion: 5, reconnectPeriod: 0 })
+      .then((client) => (clients.push(client), null), (err: { code?: number }) => err);
+    expect(onServices?.code).toBe(135);
+  });
+
+  it("refuses the old password after a rotation once the sync ran, and admits the new one", async () => {
+    const before = devices["PW-ROT"]!;
+    devices["PW-ROT"] = await rotateDeviceCredentials(ctx, { serial: "PW-ROT" });
+    await syncAndReload();
+    const old = before.credentials.authMode === "password" ? before.credentials.password : "";
+    expect((await refused(connectDevice("PW-ROT", { password: old }))).code).toBe(135);
+    expect((await connectDevice("PW-ROT")).connected).toBe(true);
+  });
+});
+
+describe("shipped Mosquitto: disabling and revoking", () => {
+  it("answers a disabled device 403 from the worker at once, then the broker cuts it off", async () => {
+    const d = await connectDevice("CERT-OFF");
+    const got = inbox(d);
+    await d.subscribeAsync("fleetdrop/fleet/CERT-OFF/#", { qos: 1 });
+    await setDeviceEnabled(ctx, { serial: "CERT-OFF", enabled: false });
+    await d.publishAsync("fleetdrop/fleet/CERT-OFF/file_upload/request", JSON.stringify({ session_id: sessions["CERT-OFF"], filename: "d.txt", request_id: "d-1" }), { qos: 1 });
+    const answer = await waitFor(() => got.find((m) => m.body.request_id === "d-1"), "the worker's refusal");
+    expect(answer.body).toMatchObject({ success: false, status: 403, code: "device_disabled" });
+
+    await syncAndReload();
+    expect(await readFile(path.join(shipped.authDir, "acl-devices"), "utf8")).toMatch(/user CERT-OFF\ntopic deny #/);
+    // Still connected: the reloaded ACL denies everything (135); new connections fail (CRL hold).
+    expect(d.connected).toBe(true);
+    const error = await d.publishAsync("fleetdrop/fleet/CERT-OFF/file_upload/request", "{}", { qos: 1 }).then(() => null, (err: { code?: number }) => err);
+    expect(error?.code).toBe(135);
+    await refused(connectDevice("CERT-OFF"));
+
+    await setDeviceEnabled(ctx, { serial: "CERT-OFF", enabled: true });
+    await syncAndReload();
+    expect((await connectDevice("CERT-OFF")).connected).toBe(true);
+  });
+
+  it("refuses a revoked certificate at the TLS handshake", async () => {
+    expect((await connectDevice("CERT-LOST")).connected).toBe(true);
+    await revokeDevice(ctx, { serial: "CERT-LOST" });
+    await syncAndReload();
+    await refused(connectDevice("CERT-LOST"));
+    // Another device of the same CA is unaffected.
+    expect((await connectDevice("CERT-B")).connected).toBe(true);
+  });
+});
