@@ -11,7 +11,13 @@ export class Batcher<I, O> {
 
   constructor(
     private readonly run: TBatchRunner<I, O>,
-    private readonly options: { maxBatch: number; maxConcurrent: number; onBatch?: (size: number) => void },
+    private readonly options: {
+      maxBatch: number;
+      maxConcurrent: number;
+      onBatch?: (size: number) => void;
+      /** Called just before a batch's results are handed out (e.g. to coalesce the answers' writes). */
+      beforeSettle?: () => void;
+    },
   ) {}
 
   submit(item: I): Promise<O> {
@@ -28,6 +34,7 @@ export class Batcher<I, O> {
       this.options.onBatch?.(batch.length);
       this.run(batch.map((entry) => entry.item)).then(
         (results) => {
+          this.options.beforeSettle?.();
           batch.forEach((entry, index) => entry.resolve(results[index] as O));
         },
         (error: unknown) => {

@@ -10,6 +10,7 @@ import type { Store } from "@fleetdrop/storage/store";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MqttClient } from "mqtt";
 import { Batcher } from "./batcher";
+import { createWriteCoalescer } from "./mqtt/coalesce-writes";
 import { touchDevices } from "./db/devices";
 import { countPendingFiles, markFileUploaded } from "./db/files";
 import { recordUploadRequests, type TUploadOutcome, type TUploadRow } from "./db/upload-requests";
@@ -24,7 +25,10 @@ import { createMetrics } from "./metrics";
 import { createMqttClient, type TMqttConnectionOptions } from "./mqtt/connection";
 import { installDeferredAcks } from "./mqtt/deferred-ack";
 import { createRouter, type THandler } from "./router";
+import type { TNamedStores } from "./stores/named-stores";
+import { installStoreFeature } from "./stores/feature";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
+import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
 
 export type TIngestWorkerConfig = {
   databaseUrl: string;
@@ -38,14 +42,20 @@ export type TIngestWorkerConfig = {
   /** null: no HTTP server (tests that do not need one). */
   http: { host: string; port: number } | null;
   sweepIntervalMs: number;
+  /** Spec §4: how long a named store's download URL stays valid (default 3600 s). */
+  downloadExpiresInSeconds?: number;
+  /** Spec §2 limits and clean-up (file transfer over MQTT); defaults in transfer/feature.ts. */
+  transfer?: Partial<TTransferSettings>;
 };
 
-export type TStoredEvent = { key: string; size: number; etag: string; contentType?: string };
+export type TStoredEvent = { key: string; size: number; etag: string; contentType?: string; /** The fs store that holds it. */ store?: Store };
 
 export type TIngestWorkerDeps = {
   config: TIngestWorkerConfig;
   logger: Logger;
   store: Store;
+  /** Spec §4 named stores (config, apps, incoming, contents, status); none: no store requests. */
+  namedStores?: TNamedStores;
   /**
    * Extra HTTP routes (the fs store's endpoint). Receives the callback that records an object
    * the endpoint stored, so completion is instant with the fs store.
@@ -62,11 +72,13 @@ export type TIngestWorker = {
   httpAddress(): AddressInfo | null;
   /** Runs the pending-file sweeper once now (tests, admin tooling). */
   sweepNow(): Promise<void>;
+  /** Runs the §2 clean-up (TRANSFER_TTL) once now. */
+  cleanUpTransfersNow(): Promise<{ expired: number; purgedSegments: number }>;
 };
 
 const KINDS = Object.keys(REQUEST_SUFFIXES) as TRequestKind[];
 
-export function createIngestWorker({ config, logger, store, httpRoutes }: TIngestWorkerDeps): TIngestWorker {
+export function createIngestWorker({ config, logger, store, namedStores, httpRoutes }: TIngestWorkerDeps): TIngestWorker {
   const topics = createTopics(config.topicPrefix);
   const metrics = createMetrics();
   const pool = createPgPool({
@@ -80,6 +92,7 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
     },
   });
   const mqtt = createMqttClient(config.mqtt);
+  const coalesceWrites = createWriteCoalescer(mqtt);
   const log = logger;
 
   const batcher = new Batcher<TUploadRow, TUploadOutcome>(async (rows) => {
@@ -93,6 +106,7 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
     maxBatch: 256,
     maxConcurrent: Math.max(1, Math.min(config.dbBatchConcurrency ?? 2, config.dbPoolSize - 1)),
     onBatch: (size) => metrics.batchSize.observe(size),
+    beforeSettle: coalesceWrites,
   });
 
   const handlers: Partial<Record<TRequestKind, THandler>> = {
@@ -108,9 +122,28 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
     sessionOpen: createSessionOpenHandler({ pool }) as unknown as THandler,
     sessionClose: createSessionCloseHandler({ pool }) as unknown as THandler,
   };
+  const storeFeature = installStoreFeature(handlers, {
+    pool,
+    stores: namedStores ?? new Map(),
+    maxUploadMb: config.maxUploadMb,
+    uploadExpiresInSeconds: config.uploadExpiresInSeconds,
+    downloadExpiresInSeconds: config.downloadExpiresInSeconds ?? 3600,
+    log: logger,
+  });
+
+  const transfers = createTransferFeature({
+    settings: config.transfer,
+    topics,
+    pool,
+    store,
+    registry: metrics.registry,
+    log,
+    onStored: () => metrics.filesCompleted.inc({ state: "uploaded", via: "mqtt_transfer" }),
+  });
 
   const seen = new Map<string, Date>();
   const dispatch = createRouter({
+    routes: [transfers.route],
     topics,
     handlers,
     metrics,
@@ -124,7 +157,8 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
   });
 
   let draining = false;
-  const acks = installDeferredAcks(mqtt, { handle: dispatch, isDraining: () => draining });
+  const acks = installDeferredAcks(mqtt, { handle: (packet) => transfers.budget.track(packet, dispatch(packet)), isDraining: () => draining });
+  transfers.budget.install(mqtt);
 
   let subscribed = false;
   let subscribeError: string | undefined;
@@ -133,6 +167,7 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
     log.info({ sessionPresent: connack.sessionPresent }, "connected to the MQTT broker");
     if (subscribed && connack.sessionPresent) return;
     const filters = Object.fromEntries(KINDS.map((kind) => [topics.requestFilter(kind, config.mqtt.sharedGroup), { qos: 1 as const }]));
+    filters[transfers.filter(config.mqtt.sharedGroup)] = { qos: 1 as const };
     mqtt.subscribe(filters, (error, granted) => {
       const refused = granted?.filter((grant) => grant.qos > 2) ?? [];
       if (error || refused.length > 0) {
@@ -152,6 +187,7 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
   const subscribeWaiters: (() => void)[] = [];
 
   const onObjectStored = async (event: TStoredEvent) => {
+    if (await storeFeature.onObjectStored(event)) return;
     const parsed = parseSessionObjectKey(event.key);
     if (!parsed) return;
     const marked = await markFileUploaded(pool, { ...parsed, objectKey: event.key, size: event.size, etag: event.etag, contentType: event.contentType });
@@ -184,6 +220,7 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
     sweepNow: async () => {
       await sweepPendingFiles({ pool, store, metrics, log });
     },
+    cleanUpTransfersNow: () => transfers.cleanUp(),
     async start() {
       if (config.http) {
         server = createHttpServer({ registry: metrics.registry, health, extra: httpRoutes?.(onObjectStored) });
@@ -204,6 +241,7 @@ export function createIngestWorker({ config, logger, store, httpRoutes }: TInges
           await touchDevices(pool, batch);
         }, log),
         startPeriodic("pending-gauge", 15_000, async () => metrics.pendingFiles.set(await countPendingFiles(pool)), log),
+        ...transfers.startJobs(),
       ];
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       mqtt.connect();
