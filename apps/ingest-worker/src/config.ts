@@ -26,6 +26,7 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
     uploadExpiresInSeconds: env.UPLOAD_EXPIRES_IN,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
     sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
+    downloadExpiresInSeconds: env.DOWNLOAD_EXPIRES_IN,
   };
 }
 

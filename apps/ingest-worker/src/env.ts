@@ -51,6 +51,11 @@ export const ZWorkerEnvSchema = z
     S3_ACCESS_KEY_ID: z.string().optional(),
     S3_SECRET_ACCESS_KEY: z.string().optional(),
 
+    /** Spec §4 named stores as JSON (see src/stores/named-stores.ts); unset: the five defaults. */
+    STORE_CONFIGURATION: z.string().optional(),
+    /** Seconds a download URL of a named store stays valid. */
+    DOWNLOAD_EXPIRES_IN: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+
     HTTP_HOST: z.string().default("0.0.0.0"),
     HTTP_PORT: port.default(9000),
 

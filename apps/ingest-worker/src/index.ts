@@ -2,12 +2,14 @@
  * The ingest worker process: validate the environment, build the worker, start it, and stop it
  * cleanly on SIGTERM/SIGINT (a second signal forces the exit).
  */
-import { createStore } from "@fleetdrop/storage/config";
+import { createStore, StoreConfigError } from "@fleetdrop/storage/config";
+import { fsStoresOf } from "@fleetdrop/storage/named-stores";
 import { FsStore } from "@fleetdrop/storage/fs";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
 import { sessionStoreConfigFromEnv, workerConfigFromEnv } from "./config";
 import { EnvError, parseWorkerEnv } from "./env";
 import { createLogger } from "./logger";
+import { namedStoresFromEnv } from "./stores/named-stores";
 import { createIngestWorker } from "./worker";
 
 async function main() {
@@ -23,13 +25,25 @@ async function main() {
   }
   const logger = createLogger(env.LOG_LEVEL);
   const store = createStore(sessionStoreConfigFromEnv(env));
+  let namedStores;
+  try {
+    namedStores = namedStoresFromEnv(env);
+  } catch (error) {
+    if (error instanceof StoreConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const endpointStores = [store, ...fsStoresOf(namedStores.values())].filter((candidate): candidate is FsStore => candidate instanceof FsStore);
   const worker = createIngestWorker({
     config: workerConfigFromEnv(env),
     logger,
     store,
+    namedStores,
     httpRoutes:
-      store instanceof FsStore
-        ? (onObjectStored) => createFsEndpoint({ stores: [store], onObjectStored, logger }).handle
+      endpointStores.length > 0
+        ? (onObjectStored) => createFsEndpoint({ stores: endpointStores, onObjectStored, logger }).handle
         : undefined,
   });
 

@@ -10,6 +10,7 @@ import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { FsStore } from "@fleetdrop/storage/fs";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
 import { createStore } from "@fleetdrop/storage/config";
+import { createNamedStores, type TNamedStore } from "@fleetdrop/storage/named-stores";
 import { freePort, startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
 import pino from "pino";
@@ -31,6 +32,8 @@ export type THarness = {
   prisma: TPrismaClient;
   broker: TMosquitto;
   store: FsStore;
+  /** Spec §4 stores: the five defaults, fs, in the same bucket under their own prefixes. */
+  namedStores: Map<string, TNamedStore>;
   storeDir: string;
   seed: TSeed;
   httpPort: number;
@@ -55,6 +58,14 @@ export async function createHarness(label: string): Promise<THarness> {
     accessKeyId: "fleetdrop",
     secretAccessKey: FS_SECRET,
   });
+
+  const namedStores = createNamedStores(undefined, {
+    backend: "fs",
+    bucket: "fleetdrop",
+    region: "us-east-1",
+    fs: { rootDir: storeDir, publicUrl: `http://127.0.0.1:${httpPort}`, accessKeyId: "fleetdrop", secretAccessKey: FS_SECRET },
+  });
+  const endpointStores = [store, ...[...namedStores.values()].map((entry) => entry.store as FsStore)];
 
   const project = await prisma.project.create({ data: { slug: `p-${label}`, name: "Test fleet" } });
   const mk = (serial: string, enabled = true) => prisma.device.create({ data: { serial, name: serial, projectId: project.id, enabled } });
@@ -96,7 +107,8 @@ export async function createHarness(label: string): Promise<THarness> {
       config,
       logger,
       store,
-      httpRoutes: (onObjectStored) => createFsEndpoint({ stores: [store], onObjectStored, logger }).handle,
+      namedStores,
+      httpRoutes: (onObjectStored) => createFsEndpoint({ stores: endpointStores, onObjectStored, logger }).handle,
     });
     await worker.start();
     workers.push(worker);
@@ -108,6 +120,7 @@ export async function createHarness(label: string): Promise<THarness> {
     prisma,
     broker,
     store,
+    namedStores,
     storeDir,
     seed,
     httpPort,
