@@ -1,0 +1,92 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
+import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
+import { unzipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAdmin } from "../src/admin-cli";
+import { generateEncryptionKey } from "../src/crypto/secret-box";
+import { DEPLOY_DIR } from "./shipped-broker";
+
+let db: TTestDatabase;
+let prisma: TPrismaClient;
+let dir: string;
+let env: Record<string, string>;
+
+async function admin(...argv: string[]) {
+  const lines: string[] = [];
+  const code = await runAdmin(argv, { env, print: (line) => lines.push(line), cwd: dir });
+  return { code, out: lines.join("\n") };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase("admin-cli");
+  prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
+  await prisma.project.create({ data: { slug: "factory", name: "Factory" } });
+  dir = await mkdtemp(path.join(tmpdir(), "fd-admin-"));
+  env = {
+    DATABASE_URL: db.url,
+    DEVICE_CA_ENCRYPTION_KEY: generateEncryptionKey(),
+    BROKER_AUTH_DIR: path.join(dir, "auth"),
+    BROKER_ACL_TEMPLATE: path.join(DEPLOY_DIR, "acl-devices"),
+    BROKER_TLS_DIR: path.join(dir, "tls"),
+    BROKER_CERTIFICATE_URL: "mqtts://mqtt.factory.test:8883",
+    MQTT_WORKER_PASSWORD: "worker-secret",
+  };
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("fleetdrop-admin", () => {
+  it("creates a certificate device and writes its bundle", async () => {
+    const { code, out } = await admin("device", "create", "CLI-1", "--project", "factory", "--auth", "certificate", "--out", "cli-1.zip");
+    expect(code).toBe(0);
+    expect(out).toContain("created CLI-1 (certificate)");
+    const zip = unzipSync(await readFile(path.join(dir, "cli-1.zip")));
+    expect(JSON.parse(new TextDecoder().decode(zip["CLI-1/device.json"]))).toMatchObject({ url: "mqtts://mqtt.factory.test:8883", deviceId: "CLI-1" });
+  });
+
+  it("provisions a CSV batch and refuses a bad one with the lines to fix", async () => {
+    await writeFile(path.join(dir, "batch.csv"), "serial\nCLI-10\nCLI-11\n");
+    const ok = await admin("device", "bulk", "batch.csv", "--project", "factory");
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("2-devices-credentials.zip");
+    await writeFile(path.join(dir, "bad.csv"), "serial\nCLI-12\nCLI-10\n");
+    const bad = await admin("device", "bulk", "bad.csv", "--project", "factory");
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/line 3 CLI-10: already registered/);
+    expect(await prisma.device.count({ where: { serial: "CLI-12" } })).toBe(0);
+  });
+
+  it("says what is wrong with a missing project or serial", async () => {
+    expect((await admin("device", "create", "CLI-2", "--project", "nope")).out).toContain("No project with slug nope");
+    expect((await admin("device", "disable", "NOPE-1")).out).toContain("No device NOPE-1");
+    expect((await admin("device", "create", "CLI-3", "--project", "factory", "--auth", "token")).out).toContain("--auth must be password or certificate");
+  });
+
+  it("writes the broker's files once, with a self-signed broker certificate when none is there", async () => {
+    await admin("device", "disable", "CLI-10");
+    const { code, out } = await admin("broker", "sync", "--once");
+    expect(code).toBe(0);
+    expect(out).toContain("created a self-signed broker certificate");
+    const file = (name: string) => readFile(path.join(dir, "auth", name), "utf8");
+    expect(await file("passwd-services")).toMatch(/^fleetdrop-worker:\$7\$/);
+    expect(await file("passwd-devices")).toMatch(/^CLI-11:\$7\$/m);
+    expect(await file("passwd-devices")).not.toContain("CLI-10");
+    expect(await file("acl-devices")).toContain("user CLI-10\ntopic deny #");
+    expect(await file("device-ca.pem")).toContain("BEGIN CERTIFICATE");
+    expect(await file("device-crl.pem")).toContain("BEGIN X509 CRL");
+    expect(await readFile(path.join(dir, "tls", "server.crt"), "utf8")).toContain("BEGIN CERTIFICATE");
+    expect((await admin("broker", "sync", "--once")).out).toContain("up to date");
+  });
+
+  it("prints a fresh encryption key", async () => {
+    const { out } = await admin("key", "generate");
+    expect(Buffer.from(out.trim(), "base64")).toHaveLength(32);
+  });
+});
