@@ -18,7 +18,11 @@ export type TSegmentWrite = {
 
 export type TSegmentOutcome =
   | { ok: true }
-  | { ok: false; code: "device_unknown" | "transfer_not_found" | "transfer_completed" | "segment_out_of_range" | "transfer_too_large"; size?: number | null };
+  | {
+      ok: false;
+      code: "device_unknown" | "device_disabled" | "transfer_not_found" | "transfer_completed" | "segment_out_of_range" | "transfer_too_large";
+      size?: number | null;
+    };
 
 const SQL = /* sql */ `
 WITH req AS (
@@ -26,14 +30,14 @@ WITH req AS (
     WITH ORDINALITY AS r(serial, ref, off, pos, len, ord)
 ),
 ctx AS (
-  SELECT r.*, d.id AS device_uuid, t.id AS tid, t.state::text AS state, t.size
+  SELECT r.*, d.id AS device_uuid, d.enabled, t.id AS tid, t.state::text AS state, t.size
   FROM req r
   LEFT JOIN devices d ON d.serial = r.serial
   LEFT JOIN file_transfers t ON t.device_id = d.id AND t.file_ref = r.ref
 ),
 fits AS (
   SELECT * FROM ctx
-  WHERE state = 'active' AND (size IS NULL OR off + len <= size) AND off + len <= $7
+  WHERE enabled AND state = 'active' AND (size IS NULL OR off + len <= size) AND off + len <= $7
 ),
 written AS (
   INSERT INTO transfer_segments AS s (transfer_id, "offset", length, data)
@@ -46,10 +50,10 @@ touched AS (
   FROM (SELECT DISTINCT tid FROM fits) k
   WHERE t.id = k.tid AND t.last_activity_at < now() - interval '10 seconds'
 )
-SELECT ord, device_uuid IS NOT NULL AS device_found, tid IS NOT NULL AS found, state, size::float8 AS size
+SELECT ord, device_uuid IS NOT NULL AS device_found, coalesce(enabled, false) AS enabled, tid IS NOT NULL AS found, state, size::float8 AS size
 FROM ctx ORDER BY ord`;
 
-type TRow = { device_found: boolean; found: boolean; state: string | null; size: number | null };
+type TRow = { device_found: boolean; enabled: boolean; found: boolean; state: string | null; size: number | null };
 
 /** Writes a batch; `maxFileBytes` refuses segments that end beyond the largest file allowed. */
 export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileBytes: number): Promise<TSegmentOutcome[]> {
@@ -91,6 +95,7 @@ export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileB
   const outcomes = result.rows.map((row, index): TSegmentOutcome => {
     const item = chosen[index]!;
     if (!row.device_found) return { ok: false, code: "device_unknown" };
+    if (!row.enabled) return { ok: false, code: "device_disabled" };
     if (!row.found) return { ok: false, code: "transfer_not_found" };
     if (row.state !== "active") return { ok: false, code: "transfer_completed" };
     if (row.size !== null && item.offset + item.data.length > row.size) return { ok: false, code: "segment_out_of_range", size: row.size };

@@ -261,7 +261,7 @@ export type TCleanupResult = { expired: number; purgedSegments: number };
  * with them) and segments left behind by completed transfers. Safe with several workers: rows
  * are claimed with FOR UPDATE SKIP LOCKED.
  */
-export async function cleanUpTransfers(pool: Pool, ttlSeconds: number, batch = 100): Promise<TCleanupResult> {
+export async function cleanUpTransfers(pool: Pool, ttlSeconds: number, batch = 20): Promise<TCleanupResult> {
   const expired = await pool.query(
     `DELETE FROM file_transfers WHERE id IN (
        SELECT id FROM file_transfers
@@ -269,11 +269,14 @@ export async function cleanUpTransfers(pool: Pool, ttlSeconds: number, batch = 1
        ORDER BY last_activity_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     [ttlSeconds, batch],
   );
+  // Segments of completed transfers (normally deleted right after fin; this catches leftovers).
   const purged = await pool.query(
-    `DELETE FROM transfer_segments s USING file_transfers done
-     WHERE s.transfer_id = done.id AND done.state = 'completed'
-       AND done.last_activity_at > now() - make_interval(secs => $1)`,
-    [Math.max(ttlSeconds, 7 * 24 * 3600)],
+    `DELETE FROM transfer_segments s USING (
+       SELECT id FROM file_transfers done
+       WHERE done.state = 'completed' AND EXISTS (SELECT 1 FROM transfer_segments x WHERE x.transfer_id = done.id)
+       LIMIT $1) done
+     WHERE s.transfer_id = done.id`,
+    [batch],
   );
   return { expired: expired.rowCount ?? 0, purgedSegments: purged.rowCount ?? 0 };
 }

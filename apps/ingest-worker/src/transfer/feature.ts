@@ -1,0 +1,64 @@
+/**
+ * Spec §2 in the worker: the file_transfer route, its subscription, its clean-up job (TRANSFER_TTL)
+ * and the inbound byte budget that keeps the worker's memory flat whatever devices send.
+ * worker.ts wires this in with a few lines.
+ */
+import type { Pool } from "@fleetdrop/db/pool";
+import type { TTopics } from "@fleetdrop/shared/topics";
+import type { Store } from "@fleetdrop/storage/store";
+import type { Registry } from "prom-client";
+import { startPeriodic, type TPeriodic } from "../jobs/periodic";
+import type { Logger } from "../logger";
+import { createInboundBudget } from "./inbound-budget";
+import { createTransferMetrics } from "./metrics";
+import { createTransferRoute, type TTransferLimits } from "./route";
+import { cleanUpTransfers, type TCleanupResult } from "./transfers-db";
+
+export type TTransferSettings = TTransferLimits & {
+  /** Incomplete transfers idle this long are removed (TRANSFER_TTL, default 24 h). */
+  ttlSeconds: number;
+  /** How often the clean-up job runs. */
+  cleanupIntervalMs: number;
+  /** Payload bytes (segments, chunks) handlers may hold at once before the worker stops reading. */
+  inboundBudgetBytes: number;
+};
+
+export const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
+  maxFileBytes: 5 * 1024 * 1024 * 1024,
+  maxSegmentBytes: 1024 * 1024,
+  maxActivePerDevice: 16,
+  ttlSeconds: 24 * 3600,
+  cleanupIntervalMs: 60_000,
+  inboundBudgetBytes: 32 * 1024 * 1024,
+};
+
+export function createTransferFeature(deps: {
+  settings: Partial<TTransferSettings> | undefined;
+  topics: TTopics;
+  pool: Pool;
+  store: Store;
+  registry: Registry;
+  log: Logger;
+  onStored?(): void;
+}) {
+  const settings = { ...DEFAULT_TRANSFER_SETTINGS, ...deps.settings };
+  const metrics = createTransferMetrics(deps.registry);
+  const route = createTransferRoute({ topics: deps.topics, pool: deps.pool, store: deps.store, limits: settings, metrics, log: deps.log, onStored: deps.onStored });
+  const budget = createInboundBudget(settings.inboundBudgetBytes);
+  const cleanUp = async (): Promise<TCleanupResult> => {
+    const result = await cleanUpTransfers(deps.pool, settings.ttlSeconds);
+    if (result.expired > 0) {
+      metrics.cleanedUp.inc(result.expired);
+      deps.log.info({ expired: result.expired }, "removed incomplete transfers idle for longer than TRANSFER_TTL");
+    }
+    return result;
+  };
+  return {
+    settings,
+    route,
+    budget,
+    filter: (sharedGroup?: string) => deps.topics.transferFilter(sharedGroup),
+    startJobs: (): TPeriodic[] => [startPeriodic("transfer-cleanup", settings.cleanupIntervalMs, cleanUp, deps.log)],
+    cleanUp,
+  };
+}

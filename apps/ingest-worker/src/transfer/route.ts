@@ -1,0 +1,302 @@
+/**
+ * Spec §2, file transfer over MQTT: the raw route for `P/fleet/D/file_transfer/{file_id}/…`.
+ *
+ * - init: validate, create the transfer (or, when it exists with the same metadata, answer with
+ *   the ranges already held so the device resumes); different metadata is a 409.
+ * - segment: staged durably in PostgreSQL (group commit) before its PUBACK; answered only on error
+ *   (or when an MQTT 5 device asked with a Response Topic).
+ * - fin: under a per-transfer lock, assemble from the staged segments into the session's storage
+ *   checking size and SHA-256; 409 `incomplete` with the missing ranges when there are gaps.
+ * - status: the held ranges. abort: drop the transfer and its segments.
+ */
+import { ProtocolError } from "@fleetdrop/shared/errors";
+import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
+import { decodeJsonObject, usableRequestId, validateMessage } from "@fleetdrop/shared/protocol/common";
+import {
+  normaliseTransferInit,
+  TRANSFER_COMMAND_FIELD_CODES,
+  TRANSFER_INIT_FIELD_CODES,
+  ZTransferCommandSchema,
+  ZTransferInitSchema,
+  type TByteRange,
+} from "@fleetdrop/shared/protocol/transfer";
+import type { TTopics, TTransferTopic } from "@fleetdrop/shared/topics";
+import type { Pool } from "@fleetdrop/db/pool";
+import type { Store } from "@fleetdrop/storage/store";
+import type { Logger } from "../logger";
+import type { TRawRoute, THandlerContext } from "../router";
+import { assembleTransfer } from "./assemble";
+import { GroupCommit } from "./group-commit";
+import type { TTransferMetrics } from "./metrics";
+import { TransferOrdering } from "./ordering";
+import { writeSegments, type TSegmentOutcome, type TSegmentWrite } from "./segments-db";
+import {
+  completeTransfer,
+  completedFile,
+  createTransfer,
+  deleteActiveTransfer,
+  deleteSegments,
+  findTransfer,
+  heldRanges,
+  loadInitContext,
+  touchTransfer,
+  type TTransferRecord,
+} from "./transfers-db";
+
+export type TTransferLimits = {
+  /** Largest file a device may send over MQTT, bytes (413 transfer_too_large). */
+  maxFileBytes: number;
+  /** Largest segment payload, bytes (413 segment_too_large). */
+  maxSegmentBytes: number;
+  /** Active transfers per device (429 too_many_transfers). */
+  maxActivePerDevice: number;
+};
+
+export type TTransferRouteDeps = {
+  topics: TTopics;
+  pool: Pool;
+  store: Store;
+  limits: TTransferLimits;
+  metrics: TTransferMetrics;
+  log: Logger;
+  /** Called when a transferred file was stored and recorded (the worker counts it). */
+  onStored?(): void;
+};
+
+type TParams = TTransferTopic;
+
+const FIN_LOCK_SPACE = 727003;
+
+/** JSON with object keys sorted: how a re-init's user_data is compared with what jsonb kept. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function segmentError(outcome: Exclude<TSegmentOutcome, { ok: true }>, limits: TTransferLimits): ProtocolError {
+  switch (outcome.code) {
+    case "segment_out_of_range":
+      return new ProtocolError("segment_out_of_range", `The segment ends beyond the size given at init (${outcome.size} bytes)`, { size: outcome.size });
+    case "transfer_too_large":
+      return new ProtocolError("transfer_too_large", `The segment ends beyond ${limits.maxFileBytes} bytes, the largest file accepted over MQTT`);
+    default:
+      return new ProtocolError(outcome.code);
+  }
+}
+
+export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams> & { drain(): Promise<void> } {
+  const { topics, pool, store, limits, metrics } = deps;
+  const ordering = new TransferOrdering();
+  const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>((items) => writeSegments(pool, items, limits.maxFileBytes), {
+    maxItems: 128,
+    maxBytes: 8 * 1024 * 1024,
+    maxConcurrent: 2,
+    weigh: (item) => item.data.length,
+    onBatch: (_items, bytes, seconds) => {
+      metrics.batchBytes.observe(bytes);
+      metrics.batchDuration.observe(seconds);
+    },
+  });
+
+  async function transferOf(deviceId: string, fileId: string): Promise<TTransferRecord> {
+    const found = await findTransfer(pool, deviceId, fileId);
+    if (!found.deviceKnown) throw new ProtocolError("device_unknown");
+    if (!found.deviceEnabled) throw new ProtocolError("device_disabled");
+    if (!found.transfer) throw new ProtocolError("transfer_not_found");
+    return found.transfer;
+  }
+
+  async function init(deviceId: string, fileId: string, payload: Buffer): Promise<Record<string, unknown>> {
+    const message = validateMessage(ZTransferInitSchema, decodeJsonObject(payload), TRANSFER_INIT_FIELD_CODES);
+    const wanted = normaliseTransferInit(message);
+    if (wanted.size !== null && wanted.size > limits.maxFileBytes) {
+      throw new ProtocolError("transfer_too_large", `size ${wanted.size} is above the largest file accepted over MQTT (${limits.maxFileBytes} bytes)`);
+    }
+    if (wanted.sessionId > MAX_SESSION_ID) throw new ProtocolError("session_not_found");
+
+    const sameAs = (transfer: TTransferRecord) =>
+      transfer.sessionId === wanted.sessionId &&
+      transfer.name === wanted.name &&
+      transfer.size === wanted.size &&
+      transfer.contentType === wanted.contentType &&
+      transfer.checksum === wanted.checksum &&
+      canonical(transfer.userData) === canonical(wanted.userData);
+    const resume = async (transfer: TTransferRecord) => {
+      if (transfer.state === "completed") throw new ProtocolError("transfer_completed");
+      if (!sameAs(transfer)) throw new ProtocolError("transfer_conflict");
+      await touchTransfer(pool, transfer.id);
+      return { state: transfer.state, size: transfer.size, received: await heldRanges(pool, transfer.id) };
+    };
+
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const context = await loadInitContext(pool, { serial: deviceId, fileRef: fileId, sessionId: wanted.sessionId, name: wanted.name });
+      if (!context.device) throw new ProtocolError("device_unknown");
+      if (!context.device.enabled) throw new ProtocolError("device_disabled");
+      if (context.transfer) return resume(context.transfer);
+      if (!context.session) throw new ProtocolError("session_not_found");
+      if (context.session.deviceUuid !== context.device.id) throw new ProtocolError("session_not_owned");
+      if (context.session.state !== "open") throw new ProtocolError("session_closed");
+      if (context.fileUploaded) throw new ProtocolError("file_exists");
+      const created = await createTransfer(pool, { deviceUuid: context.device.id, fileRef: fileId, ...wanted }, limits.maxActivePerDevice);
+      if (created === "limit") {
+        throw new ProtocolError("too_many_transfers", `This device already has ${limits.maxActivePerDevice} transfers in progress; finish or abort one`);
+      }
+      if (created === "created") return { state: "active", size: wanted.size, received: [] };
+      // "exists": another worker created it between our read and insert: compare with it.
+    }
+    throw new ProtocolError("internal_error");
+  }
+
+  async function segment(deviceId: string, fileId: string, offset: number, payload: Buffer): Promise<Record<string, unknown>> {
+    if (payload.length === 0) throw new ProtocolError("invalid_segment");
+    if (payload.length > limits.maxSegmentBytes) {
+      throw new ProtocolError("segment_too_large", `Segments are at most ${limits.maxSegmentBytes} bytes; this one has ${payload.length}`);
+    }
+    if (offset + payload.length > limits.maxFileBytes) {
+      throw new ProtocolError("transfer_too_large", `The segment ends beyond ${limits.maxFileBytes} bytes, the largest file accepted over MQTT`);
+    }
+    const outcome = await segments.submit({ serial: deviceId, fileRef: fileId, offset, data: payload });
+    if (!outcome.ok) throw segmentError(outcome, limits);
+    metrics.segmentBytes.inc(payload.length);
+    return {};
+  }
+
+  async function fin(deviceId: string, fileId: string, size: number, finSha256: string | undefined, log: Logger): Promise<Record<string, unknown>> {
+    const lock = await pool.connect();
+    let locked = false;
+    try {
+      const first = await transferOf(deviceId, fileId);
+      // One fin per transfer at a time, across workers (a duplicate fin waits, then sees it done).
+      await lock.query("SELECT pg_advisory_lock($1, hashtext($2))", [FIN_LOCK_SPACE, first.id]);
+      locked = true;
+      const transfer = await transferOf(deviceId, fileId);
+      const objectKey = sessionObjectKey(deviceId, transfer.sessionId, transfer.name);
+      if (transfer.state === "completed") {
+        if (transfer.size !== size) throw new ProtocolError("transfer_completed");
+        const file = await completedFile(pool, transfer.fileId);
+        metrics.finished.inc({ outcome: "repeated" });
+        return { size, object_key: file?.objectKey ?? objectKey, ...(file?.etag ? { etag: file.etag } : {}), received: size > 0 ? [[0, size]] : [] };
+      }
+      if (transfer.size !== null && transfer.size !== size) {
+        metrics.finished.inc({ outcome: "size_mismatch" });
+        throw new ProtocolError("size_mismatch", `fin says ${size} bytes, init said ${transfer.size}`, { size: transfer.size });
+      }
+      if (finSha256 !== undefined && transfer.checksum !== null && finSha256 !== transfer.checksum) {
+        metrics.finished.inc({ outcome: "checksum_mismatch" });
+        throw new ProtocolError("checksum_mismatch", "The SHA-256 in the fin topic differs from the checksum given at init; nothing was stored");
+      }
+      const stopTimer = metrics.assembleDuration.startTimer();
+      const result = await assembleTransfer({
+        pool,
+        store,
+        transferId: transfer.id,
+        size,
+        objectKey,
+        contentType: transfer.contentType,
+        expectedSha256: finSha256 ?? transfer.checksum,
+      });
+      stopTimer();
+      metrics.finished.inc({ outcome: result.outcome });
+      switch (result.outcome) {
+        case "incomplete":
+          throw new ProtocolError("incomplete", undefined, { received: result.received, missing: result.missing });
+        case "beyond_size":
+          throw new ProtocolError("size_mismatch", `Segments were received beyond ${size} bytes`, { received: result.received });
+        case "checksum_mismatch":
+          throw new ProtocolError("checksum_mismatch", undefined, { sha256: result.sha256 });
+        case "stored":
+          break;
+      }
+      await completeTransfer(pool, {
+        transfer,
+        serial: deviceId,
+        objectKey,
+        size: result.size,
+        etag: result.etag,
+        storedContentType: result.storedContentType,
+      });
+      deps.onStored?.();
+      log.info({ file_id: fileId, object_key: objectKey, size: result.size }, "file transfer stored");
+      // Off the answer's path; the clean-up job removes what this misses.
+      void deleteSegments(pool, transfer.id).catch((error: unknown) => log.warn({ err: error }, "could not delete the segments of a completed transfer yet"));
+      const received: TByteRange[] = size > 0 ? [[0, size]] : [];
+      return { size: result.size, object_key: objectKey, sha256: result.sha256, etag: result.etag, received };
+    } finally {
+      if (locked) await lock.query("SELECT pg_advisory_unlock_all()").catch(() => {});
+      lock.release();
+    }
+  }
+
+  async function status(deviceId: string, fileId: string): Promise<Record<string, unknown>> {
+    const transfer = await transferOf(deviceId, fileId);
+    if (transfer.state === "completed") {
+      return { state: "completed", size: transfer.size, received: transfer.size ? [[0, transfer.size]] : [] };
+    }
+    return { state: "active", size: transfer.size, received: await heldRanges(pool, transfer.id) };
+  }
+
+  async function abort(deviceId: string, fileId: string): Promise<Record<string, unknown>> {
+    const found = await findTransfer(pool, deviceId, fileId);
+    if (!found.deviceKnown) throw new ProtocolError("device_unknown");
+    if (!found.deviceEnabled) throw new ProtocolError("device_disabled");
+    // Aborting what is already gone answers the same as the first abort (duplicate delivery).
+    if (!found.transfer) return {};
+    if (found.transfer.state === "completed") throw new ProtocolError("transfer_completed");
+    await deleteActiveTransfer(pool, found.transfer.id);
+    return {};
+  }
+
+  function readCommandPayload(payload: Buffer): void {
+    // fin/status/abort carry nothing; a JSON object with a request_id is accepted too.
+    if (payload.length === 0) return;
+    validateMessage(ZTransferCommandSchema, decodeJsonObject(payload), TRANSFER_COMMAND_FIELD_CODES);
+  }
+
+  return {
+    match(topic) {
+      const parsed = topics.parseTransfer(topic);
+      if (!parsed) return null;
+      const kind = parsed.command === "invalid" ? `transfer_${parsed.attempted}` : `transfer_${parsed.command}`;
+      return { deviceId: parsed.deviceId, kind, params: parsed };
+    },
+    responseTopic: (deviceId) => topics.device(deviceId).fileTransfer.response,
+    describe(params) {
+      const command = params.command === "invalid" ? params.attempted : params.command;
+      return { file_id: params.fileId, command, ...(params.command === "segment" ? { offset: params.offset } : {}) };
+    },
+    requestIdOf(payload, params) {
+      if (params.command === "segment" || payload.length === 0 || payload.length > 64 * 1024 || payload[0] !== 0x7b) return undefined;
+      try {
+        return usableRequestId(JSON.parse(payload.toString("utf8")) as Record<string, unknown>);
+      } catch {
+        return undefined;
+      }
+    },
+    answerSuccess: (params) => params.command !== "segment",
+    async handle({ deviceId, params, payload }, context: THandlerContext) {
+      const key = `${deviceId}\u0000${params.fileId}`;
+      switch (params.command) {
+        case "invalid":
+          throw new ProtocolError(params.code);
+        case "segment":
+          return ordering.segment(key, () => segment(deviceId, params.fileId, params.offset, payload));
+        case "init":
+          return ordering.command(key, () => init(deviceId, params.fileId, payload));
+        case "fin":
+          return ordering.command(key, async () => {
+            readCommandPayload(payload);
+            return fin(deviceId, params.fileId, params.size, params.sha256, context.log);
+          });
+        case "status":
+          return ordering.command(key, async () => (readCommandPayload(payload), status(deviceId, params.fileId)));
+        case "abort":
+          return ordering.command(key, async () => (readCommandPayload(payload), abort(deviceId, params.fileId)));
+      }
+    },
+    drain: () => segments.idle(),
+  };
+}
