@@ -46,6 +46,16 @@ export const ZWebEnvSchema = z
     MQTT_USERNAME: optionalString,
     MQTT_PASSWORD: optionalString,
 
+    /** Device provisioning (packages/provisioning): seals the device CAs' keys; certificate devices need it. */
+    DEVICE_CA_ENCRYPTION_KEY: optionalString,
+    DEVICE_CA_ENCRYPTION_KEY_PREVIOUS: optionalString,
+    /** What credential bundles point devices at: mutual-TLS and password listeners, the broker's CA file. */
+    BROKER_CERTIFICATE_URL: optionalString,
+    BROKER_PASSWORD_URL: optionalString,
+    BROKER_CA_FILE: optionalString,
+    /** 4 when the broker speaks only MQTT 3.1.1 (the embedded one); written into device configs. */
+    BROKER_PROTOCOL_VERSION: z.enum(["4", "5", ""]).optional().transform((value) => (value === "4" ? 4 : value === "5" ? 5 : undefined)),
+
     /** Failed sign-ins allowed per e-mail address in SIGN_IN_WINDOW_MINUTES. */
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     /** Failed sign-ins allowed per client address in the window (several accounts). */
