@@ -15,6 +15,11 @@ import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
 import { FleetdropError, StorageRejectedError, TimeoutError } from "./errors";
 import { postForm, type TUploadProgress } from "./upload";
+import { abortTransfer, transferStatus, uploadOverMqtt, type TTransferConnection, type TUploadOverMqttInput } from "./mqtt-transfer";
+import { onChunkRefused, sendChunk, type TChunkAnswer, type TSendChunkOptions } from "./chunks";
+import { downloadFile, requestDownload, uploadToStore, type TDownloadInput, type TStoreUploadInput } from "./download";
+import { fetchCommands, reportCommands } from "./commands";
+import { listenForCommands, type TListenOptions } from "./capture";
 
 export type TDeviceOptions = {
   /** Broker URL, e.g. mqtt://localhost:1883 or mqtts://broker:8883. */
@@ -92,7 +97,10 @@ export class FleetdropDevice {
   }
 
   static async connect(options: TDeviceOptions): Promise<FleetdropDevice> {
+    const presence = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId).presence;
     const client = mqtt.connect(options.url, {
+      // Spec §4 capture: the dashboard reads the retained presence to tell "device offline".
+      will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
       clientId: options.deviceId,
       username: options.username ?? (options.password !== undefined ? options.deviceId : undefined),
       password: options.password,
@@ -117,13 +125,23 @@ export class FleetdropDevice {
       client.once("error", fail);
     });
     const device = new FleetdropDevice(client, options);
+    client.on("connect", () => device.announcePresence(true));
+    device.announcePresence(true);
     await client.subscribeAsync(
       { [device.topics.uploadResponse]: { qos: 1 }, [device.topics.sessionResponse]: { qos: 1 }, [device.topics.downloadResponse]: { qos: 1 } },
     );
     return device;
   }
 
+  /** Retained `{online}` on `P/fleet/D/presence` (best effort). */
+  private announcePresence(online: boolean): Promise<void> {
+    return this.client
+      .publishAsync(this.topics.presence, JSON.stringify({ online, at: new Date().toISOString() }), { qos: 1, retain: true })
+      .then(() => undefined, () => undefined);
+  }
+
   async close(): Promise<void> {
+    if (this.client.connected) await Promise.race([this.announcePresence(false), new Promise((resolve) => setTimeout(resolve, 2000))]);
     for (const [, entry] of this.pending) {
       clearTimeout(entry.timer);
       entry.reject(new FleetdropError("connection closed", "closed", 0));
@@ -166,6 +184,36 @@ export class FleetdropDevice {
     return body;
   }
 
+  /** What the §2/§3 helpers (mqtt-transfer.ts, chunks.ts) need of this connection. */
+  get connection(): TTransferConnection {
+    return { client: this.client, deviceId: this.options.deviceId, timeoutMs: this.timeoutMs, base: this.topics.base };
+  }
+
+  /** Spec §2: sends a file over MQTT in segments; resumes from what the platform holds. */
+  uploadOverMqtt(input: TUploadOverMqttInput) {
+    return uploadOverMqtt(this.connection, input);
+  }
+
+  /** Spec §2: the byte ranges the platform holds for one of this device's transfers. */
+  transferStatus(fileId: string) {
+    return transferStatus(this.connection, fileId);
+  }
+
+  /** Spec §2: drops an unfinished transfer. */
+  abortTransfer(fileId: string) {
+    return abortTransfer(this.connection, fileId);
+  }
+
+  /** Spec §3: publishes a chunk of `stream` (QoS 1); with `confirm` (MQTT 5) waits until it is in the outbox. */
+  sendChunk(stream: string, bytes: Uint8Array | string, options?: TSendChunkOptions): Promise<TChunkAnswer | null> {
+    return sendChunk(this.connection, stream, bytes, options);
+  }
+
+  /** Spec §3: sees refusals of chunks sent without `confirm`. */
+  onChunkRefused(handler: (answer: TChunkAnswer) => void): () => void {
+    return onChunkRefused(this.connection, handler);
+  }
+
   /** Spec §1: a presigned POST form for one file of an open session of this device. */
   async requestUpload(input: TRequestUploadInput): Promise<TUploadForm> {
     const body = await this.request("uploadRequest", {
@@ -194,6 +242,36 @@ export class FleetdropDevice {
 
   async closeSession(sessionId: number) {
     return (await this.request("sessionClose", { session_id: sessionId })) as { session_id: number; state: string; ended_at: string };
+  }
+
+  /** Spec §4: a download URL (with size and ETag) for a path in a named store. */
+  requestDownload(input: { store: string; path: string; requestId?: string }) {
+    return requestDownload(this, input);
+  }
+
+  /** Spec §4: downloads a named store's object to a local file, checking size and ETag. */
+  download(input: TDownloadInput) {
+    return downloadFile(this, input);
+  }
+
+  /** Spec §4: uploads a local file into a named store (e.g. `status`). */
+  uploadToStore(input: TStoreUploadInput) {
+    return uploadToStore(this, input);
+  }
+
+  /** Spec §4: the command list of a service (`incoming/{D}/{service}/commands.json`). */
+  fetchCommands(service: string) {
+    return fetchCommands(this, service);
+  }
+
+  /** Spec §4: uploads `status/{D}/{service}/last_monitoring_status.json`. */
+  reportCommands(service: string, report: Parameters<typeof reportCommands>[2]) {
+    return reportCommands(this, service, report);
+  }
+
+  /** Spec §4: answers `capture` and `commands` messages on `P/fleet/D/commands` with hooks. */
+  listen(options: TListenOptions) {
+    return listenForCommands(this, options);
   }
 
   /**
