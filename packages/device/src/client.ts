@@ -15,6 +15,8 @@ import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
 import { FleetdropError, StorageRejectedError, TimeoutError } from "./errors";
 import { postForm, type TUploadProgress } from "./upload";
+import { abortTransfer, transferStatus, uploadOverMqtt, type TTransferConnection, type TUploadOverMqttInput } from "./mqtt-transfer";
+import { onChunkRefused, sendChunk, type TChunkAnswer, type TSendChunkOptions } from "./chunks";
 import { downloadFile, requestDownload, uploadToStore, type TDownloadInput, type TStoreUploadInput } from "./download";
 import { fetchCommands, reportCommands } from "./commands";
 import { listenForCommands, type TListenOptions } from "./capture";
@@ -180,6 +182,36 @@ export class FleetdropDevice {
       throw new FleetdropError(String(body.error ?? "request failed"), String(body.code ?? "unknown"), Number(body.status ?? 500));
     }
     return body;
+  }
+
+  /** What the §2/§3 helpers (mqtt-transfer.ts, chunks.ts) need of this connection. */
+  get connection(): TTransferConnection {
+    return { client: this.client, deviceId: this.options.deviceId, timeoutMs: this.timeoutMs, base: this.topics.base };
+  }
+
+  /** Spec §2: sends a file over MQTT in segments; resumes from what the platform holds. */
+  uploadOverMqtt(input: TUploadOverMqttInput) {
+    return uploadOverMqtt(this.connection, input);
+  }
+
+  /** Spec §2: the byte ranges the platform holds for one of this device's transfers. */
+  transferStatus(fileId: string) {
+    return transferStatus(this.connection, fileId);
+  }
+
+  /** Spec §2: drops an unfinished transfer. */
+  abortTransfer(fileId: string) {
+    return abortTransfer(this.connection, fileId);
+  }
+
+  /** Spec §3: publishes a chunk of `stream` (QoS 1); with `confirm` (MQTT 5) waits until it is in the outbox. */
+  sendChunk(stream: string, bytes: Uint8Array | string, options?: TSendChunkOptions): Promise<TChunkAnswer | null> {
+    return sendChunk(this.connection, stream, bytes, options);
+  }
+
+  /** Spec §3: sees refusals of chunks sent without `confirm`. */
+  onChunkRefused(handler: (answer: TChunkAnswer) => void): () => void {
+    return onChunkRefused(this.connection, handler);
   }
 
   /** Spec §1: a presigned POST form for one file of an open session of this device. */

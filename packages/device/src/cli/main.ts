@@ -9,13 +9,14 @@ import { FleetdropDevice } from "../client";
 import { FleetdropError } from "../errors";
 import { findConfigFile, loadConfigFile, resolveConnection, userCwd, type TConnectionFlags } from "./config";
 import { formatBytes, progressReporter } from "./progress";
+import { TRANSFER_HELP, TRANSFER_OPTIONS_HELP, chunksCommand, resumeCommand, uploadOverMqttCommand } from "./transfer-commands";
 import { commandsCommand, downloadCommand, listenCommand, STORE_HELP } from "./store-commands";
 
 const HELP = `fleetdrop-device — send files from a device to Fleetdrop
 
 Usage:
   fleetdrop-device upload [options] FILE...     upload files into a session (spec §1)
-  fleetdrop-device session open [--name NAME]   open a session for this device; prints its id
+${TRANSFER_HELP}  fleetdrop-device session open [--name NAME]   open a session for this device; prints its id
   fleetdrop-device session close --session ID   close a session
 ${STORE_HELP}  fleetdrop-device help
 
@@ -38,6 +39,7 @@ Upload options:
   --overwrite          replace a file of the same name that is already uploaded
   --json               print one JSON line per file instead of text
 
+${TRANSFER_OPTIONS_HELP}
 Exit status: 0 all uploaded, 1 a failure (its code is printed, e.g. session_closed), 2 usage.
 
 Examples:
@@ -46,6 +48,9 @@ Examples:
       --session 42 --name logs/system.log /var/log/syslog
   SESSION=$(fleetdrop-device session open --name "mission 12") && \\
       fleetdrop-device upload --session "$SESSION" *.jpg && fleetdrop-device session close --session "$SESSION"
+  fleetdrop-device upload --over-mqtt --session 1 --segment-size 256k --user-data '{"run":12}' run12.mcap
+  fleetdrop-device resume                      # after a reboot: finish what was interrupted
+  fleetdrop-device chunks --stream crash /var/crash/core.0001
 `;
 
 const CONNECTION_OPTIONS = {
@@ -148,7 +153,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "upload":
-      return upload(rest);
+      return rest.includes("--over-mqtt") ? uploadOverMqttCommand(rest) : upload(rest);
+    case "resume":
+      return resumeCommand(rest);
+    case "chunks":
+      return chunksCommand(rest);
     case "session":
       return session(rest);
     case "download":

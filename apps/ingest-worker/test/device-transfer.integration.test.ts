@@ -1,0 +1,188 @@
+/**
+ * The device SDK's §2 upload (`uploadOverMqtt`) and the command line's `upload --over-mqtt` and
+ * `resume`, against a real worker and Mosquitto: a dropped connection in the middle, a device
+ * that restarts and resumes from the platform's ranges, and the CLI's plain progress lines.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { FleetdropDevice } from "@fleetdrop/device/client";
+import { stableFileId } from "@fleetdrop/device/mqtt-transfer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type THarness } from "./harness";
+import { startTcpProxy } from "./tcp-proxy";
+import { randomFile } from "./transfer-device";
+
+let h: THarness;
+let tmp: string;
+
+beforeAll(async () => {
+  h = await createHarness("devtransfer");
+  await h.startWorker({ transfer: { maxSegmentBytes: 256 * 1024 } });
+  tmp = await mkdtemp(path.join(tmpdir(), "fd-devtransfer-"));
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function stored(key: string): Promise<Buffer> {
+  const opened = await h.store.open(key);
+  const parts: Buffer[] = [];
+  for await (const chunk of opened!.body) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+const CLI = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
+
+function runCli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, INIT_CWD: cwd }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe("device SDK: uploadOverMqtt", () => {
+  it("sends a file with user_data; it appears like any other upload", async () => {
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
+    try {
+      const { bytes, sha256 } = randomFile(700_000);
+      const file = path.join(tmp, "scan.bin");
+      await writeFile(file, bytes);
+      const seen: number[] = [];
+      const result = await device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, filename: "scans/scan.bin", userData: { robot: "A", pass: 3 }, segmentSize: 100_000, onProgress: (p) => seen.push(p.sent) });
+      expect(result).toMatchObject({ objectKey: `sessions/ROBOT-A/${h.seed.openA}/scans/scan.bin`, size: bytes.length, sha256, sent: bytes.length, attempts: 1 });
+      expect(seen.at(-1)).toBe(bytes.length);
+      expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
+      expect(await h.prisma.file.findFirst({ where: { filename: "scans/scan.bin" } })).toMatchObject({ state: "uploaded", userData: { robot: "A", pass: 3 } });
+      // Refusals carry the spec's codes.
+      await expect(device.uploadOverMqtt({ sessionId: h.seed.closedA, path: file })).rejects.toMatchObject({ code: "session_closed", status: 409 });
+      await expect(device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, filename: "big-seg.bin", segmentSize: 300 * 1024 })).rejects.toMatchObject({ code: "segment_too_large", status: 413 });
+    } finally {
+      await device.close();
+    }
+  });
+
+  it("survives a dropped connection in the middle and finishes the file", async () => {
+    const url = new URL(h.broker.url);
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    const device = await FleetdropDevice.connect({ url: `mqtt://127.0.0.1:${proxy.port}`, deviceId: "ROBOT-A", timeoutMs: 3000 });
+    try {
+      const { bytes, sha256 } = randomFile(4 * 1024 * 1024);
+      const file = path.join(tmp, "dropped.bin");
+      await writeFile(file, bytes);
+      let cut = false;
+      const result = await device.uploadOverMqtt({
+        sessionId: h.seed.openA,
+        path: file,
+        segmentSize: 64 * 1024,
+        window: 8,
+        onProgress: ({ sent, total }) => {
+          if (!cut && sent > total / 3) {
+            cut = true;
+            // Drop every open connection, and let the device reconnect half a second later.
+            void proxy.down().then(() => setTimeout(() => void proxy.up(), 500));
+          }
+        },
+      });
+      expect(cut).toBe(true);
+      expect(result.sha256).toBe(sha256);
+      expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
+    } finally {
+      await device.close();
+      await proxy.close();
+    }
+  });
+
+  it("resumes after the device restarts: only the missing bytes are sent again", async () => {
+    const { bytes, sha256 } = randomFile(3 * 1024 * 1024);
+    const file = path.join(tmp, "restart.bin");
+    await writeFile(file, bytes);
+    const stateFile = path.join(tmp, "state", "restart.json");
+
+    // First run: stop the device abruptly after about half the file.
+    const first = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A", timeoutMs: 2000 });
+    const interrupted = first
+      .uploadOverMqtt({
+        sessionId: h.seed.openA,
+        path: file,
+        stateFile,
+        attempts: 1,
+        window: 4,
+        onProgress: ({ sent, total }) => {
+          if (sent > total / 2) first.client.end(true);
+        },
+      })
+      .catch((error: unknown) => error);
+    await interrupted;
+    expect(existsSync(stateFile)).toBe(true);
+    const state = JSON.parse(await readFile(stateFile, "utf8"));
+    expect(state).toMatchObject({ deviceId: "ROBOT-A", sessionId: h.seed.openA, size: bytes.length, sha256 });
+
+    // Second run (a new process would do the same): the platform's ranges say what is left.
+    const second = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
+    try {
+      let held = 0;
+      const status = await second.transferStatus(state.fileId);
+      expect(status.state).toBe("active");
+      const result = await second.uploadOverMqtt({ sessionId: h.seed.openA, path: file, stateFile, onResume: (info) => (held = info.held) });
+      expect(result.fileId).toBe(state.fileId);
+      expect(held).toBeGreaterThan(bytes.length / 3);
+      expect(result.sent).toBeLessThanOrEqual(bytes.length - held);
+      expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
+      expect(existsSync(stateFile)).toBe(false);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("command line: upload --over-mqtt, resume", () => {
+  it("uploads with plain progress lines when not on a terminal, and says what it stored", async () => {
+    const { bytes } = randomFile(300_000);
+    const file = path.join(tmp, "cli.bin");
+    await writeFile(file, bytes);
+    const result = await runCli(["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "--segment-size", "32k", "--user-data", '{"via":"cli"}', "cli.bin"], tmp);
+    expect(result.stderr).toMatch(/cli\.bin: 100% 300 KB \/ 300 KB .*\/s {2}ETA 0:00/);
+    expect(result.stderr).not.toContain("\r");
+    expect(result.stdout).toMatch(new RegExp(`uploaded cli\\.bin over MQTT \\(300 KB, sha256 [0-9a-f]{12}…\\) → sessions/ROBOT-A/${h.seed.openA}/cli\\.bin`));
+    expect(result.code).toBe(0);
+    expect(await h.prisma.file.findFirst({ where: { filename: "cli.bin" } })).toMatchObject({ state: "uploaded", userData: { via: "cli" } });
+  });
+
+  it("resume finishes an interrupted transfer from its state file; usage errors exit 2", async () => {
+    const { bytes } = randomFile(500_000);
+    const file = path.join(tmp, "later.bin");
+    await writeFile(file, bytes);
+    const stateDir = path.join(tmp, ".fleetdrop", "transfers");
+    // Leave a transfer half done, as a device that lost power would.
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A", timeoutMs: 2000 });
+    const { mtimeMs } = await import("node:fs/promises").then((fs) => fs.stat(file));
+    const fileId = stableFileId({ deviceId: "ROBOT-A", sessionId: h.seed.openA, filename: "later.bin", size: bytes.length, mtimeMs });
+    await device
+      .uploadOverMqtt({ sessionId: h.seed.openA, path: file, fileId, stateFile: path.join(stateDir, `${fileId}.json`), attempts: 1, window: 2, onProgress: ({ sent, total }) => void (sent > total / 2 && device.client.end(true)) })
+      .catch(() => {});
+    expect(await readdir(stateDir)).toEqual([`${fileId}.json`]);
+
+    const resumed = await runCli(["resume", "--url", h.broker.url, "--device", "ROBOT-A"], tmp);
+    expect(resumed.stderr).toMatch(/resuming later\.bin: the platform already holds/);
+    expect(resumed.stdout).toMatch(/uploaded later\.bin over MQTT/);
+    expect(resumed.code).toBe(0);
+    expect(await readdir(stateDir)).toEqual([]);
+    expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/later.bin`)).equals(bytes)).toBe(true);
+
+    const usage = await runCli(["upload", "--over-mqtt", "--segment-size", "lots", "later.bin"], tmp);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('"lots" is not a size');
+    const refused = await runCli(["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.closedA), "later.bin"], tmp);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/failed later\.bin: Session is closed \[session_closed\]/);
+  });
+});

@@ -1,0 +1,270 @@
+/**
+ * The command line's MQTT-only verbs: `upload --over-mqtt` (spec §2, resumable), `resume`
+ * (continue what a crash or a reboot interrupted) and `chunks` (spec §3).
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { FleetdropDevice } from "../client";
+import { FleetdropError } from "../errors";
+import { stableFileId, type TTransferState } from "../mqtt-transfer";
+import { findConfigFile, loadConfigFile, resolveConnection, userCwd, type TConnectionFlags } from "./config";
+import { formatBytes, progressReporter } from "./progress";
+
+export class TransferUsageError extends Error {
+  readonly usage = true;
+}
+
+export const TRANSFER_HELP = `  fleetdrop-device upload --over-mqtt [options] FILE...
+                                                send files over the MQTT connection itself, in
+                                                segments (spec §2), for devices without HTTPS;
+                                                resumes where it stopped when run again
+  fleetdrop-device resume [--state-dir DIR]     finish every --over-mqtt upload a crash, a
+                                                reboot or a lost connection interrupted
+  fleetdrop-device chunks --stream S [FILE...]  forward each FILE (or stdin) as one chunk of
+                                                stream S to its configured endpoint (spec §3)
+`;
+
+export const TRANSFER_OPTIONS_HELP = `Over-MQTT options (upload --over-mqtt, resume):
+  --segment-size N     bytes per segment, e.g. 65536 or 256k (default 64k; the platform's
+                       limit is TRANSFER_MAX_SEGMENT_KB, 1 MiB by default)
+  --window N           segments in flight before waiting for the broker (default 32)
+  --user-data JSON     JSON kept with the file and shown in the dashboard, e.g. '{"lens":"wide"}'
+  --file-id ID         transfer id ([A-Za-z0-9_-]{1,64}); default: derived from the device,
+                       session, name, size and modification time, so re-running resumes
+  --state-dir DIR      where unfinished transfers are remembered (default .fleetdrop/transfers)
+
+Chunk options:
+  --stream S           the stream configured for this device's project (e.g. crash)
+  --content-type T     MQTT 5 Content Type, forwarded as the HTTP Content-Type
+  --no-confirm         do not wait for the worker to say the chunk is stored (MQTT 3.1.1
+                       devices never wait)
+`;
+
+const CONNECTION_OPTIONS = {
+  url: { type: "string" },
+  device: { type: "string" },
+  password: { type: "string" },
+  prefix: { type: "string" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  "mqtt-version": { type: "string" },
+  timeout: { type: "string" },
+  config: { type: "string" },
+} as const;
+
+async function connect(values: TConnectionFlags & { config?: string }) {
+  const config = loadConfigFile(findConfigFile(values.config));
+  return { device: await FleetdropDevice.connect(resolveConnection(values, config)), config };
+}
+
+/** `65536`, `64k`, `1m` → bytes. */
+export function parseByteSize(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const match = /^(\d+)([kKmM]?)$/.exec(text.trim());
+  if (!match) throw new TransferUsageError(`${JSON.stringify(text)} is not a size: use bytes, or a number with k or m (e.g. 64k)`);
+  const value = Number(match[1]) * (match[2] === "" ? 1 : match[2]!.toLowerCase() === "k" ? 1024 : 1024 * 1024);
+  if (value < 1) throw new TransferUsageError("the segment size must be at least 1 byte");
+  return value;
+}
+
+function stateDirOf(flag: string | undefined): string {
+  return path.resolve(userCwd(), flag ?? path.join(".fleetdrop", "transfers"));
+}
+
+type TSendOne = {
+  device: FleetdropDevice;
+  sessionId: number;
+  file: string;
+  filename: string;
+  contentType?: string;
+  userData?: unknown;
+  fileId?: string;
+  segmentSize: number;
+  window: number;
+  stateDir: string;
+  json: boolean;
+};
+
+async function sendOne(options: TSendOne): Promise<boolean> {
+  const info = await stat(options.file);
+  const fileId = options.fileId ?? stableFileId({ deviceId: options.device.options.deviceId, sessionId: options.sessionId, filename: options.filename, size: info.size, mtimeMs: info.mtimeMs });
+  const progress = options.json ? undefined : progressReporter(options.filename);
+  try {
+    const result = await options.device.uploadOverMqtt({
+      sessionId: options.sessionId,
+      path: options.file,
+      filename: options.filename,
+      contentType: options.contentType,
+      userData: options.userData,
+      fileId,
+      segmentSize: options.segmentSize,
+      window: options.window,
+      stateFile: path.join(options.stateDir, `${fileId}.json`),
+      onProgress: progress ? (p) => progress.update(p) : undefined,
+      onResume: options.json ? undefined : ({ held, total }) => console.error(`resuming ${options.filename}: the platform already holds ${formatBytes(held)} of ${formatBytes(total)}`),
+    });
+    if (options.json) console.log(JSON.stringify({ file: options.file, ok: true, ...result }));
+    else console.log(`uploaded ${options.filename} over MQTT (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}…) → ${result.objectKey}  file_id=${result.fileId}`);
+    return true;
+  } catch (error) {
+    const code = error instanceof FleetdropError ? error.code : "error";
+    if (options.json) console.log(JSON.stringify({ file: options.file, ok: false, code, error: (error as Error).message, file_id: fileId }));
+    else console.error(`failed ${options.filename}: ${(error as Error).message} [${code}] (file_id ${fileId}; run the same command, or 'fleetdrop-device resume', to continue)`);
+    return false;
+  }
+}
+
+export async function uploadOverMqttCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...CONNECTION_OPTIONS,
+      "over-mqtt": { type: "boolean" },
+      session: { type: "string" },
+      name: { type: "string" },
+      "content-type": { type: "string" },
+      "segment-size": { type: "string" },
+      window: { type: "string" },
+      "user-data": { type: "string" },
+      "file-id": { type: "string" },
+      "state-dir": { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  if (positionals.length === 0) throw new TransferUsageError("upload --over-mqtt: which file? e.g. fleetdrop-device upload --over-mqtt --session 1 big.mcap");
+  if ((values.name || values["file-id"]) && positionals.length > 1) throw new TransferUsageError("--name and --file-id work with one file only");
+  const segmentSize = parseByteSize(values["segment-size"], 64 * 1024);
+  const window = values.window === undefined ? 32 : Number(values.window);
+  if (!Number.isInteger(window) || window < 1) throw new TransferUsageError("--window must be a whole number ≥ 1");
+  let userData: unknown;
+  if (values["user-data"] !== undefined) {
+    try {
+      userData = JSON.parse(values["user-data"]);
+    } catch {
+      throw new TransferUsageError(`--user-data must be JSON, e.g. '{"lens":"wide"}'`);
+    }
+  }
+  if (values["file-id"] !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(values["file-id"])) throw new TransferUsageError("--file-id must match [A-Za-z0-9_-]{1,64}");
+  const files = positionals.map((file) => path.resolve(userCwd(), file));
+  for (const file of files) {
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) throw new TransferUsageError(`${file}: not a readable file`);
+  }
+  const { device, config } = await connect(values);
+  try {
+    const sessionId = Number(values.session ?? config.sessionId);
+    if (!Number.isInteger(sessionId) || sessionId < 1) throw new TransferUsageError("--session must be a session id (an integer ≥ 1)");
+    let failures = 0;
+    for (const file of files) {
+      const ok = await sendOne({
+        device,
+        sessionId,
+        file,
+        filename: values.name ?? path.basename(file),
+        contentType: values["content-type"],
+        userData,
+        fileId: values["file-id"],
+        segmentSize,
+        window,
+        stateDir: stateDirOf(values["state-dir"]),
+        json: Boolean(values.json),
+      });
+      if (!ok) failures++;
+    }
+    return failures === 0 ? 0 : 1;
+  } finally {
+    await device.close();
+  }
+}
+
+export async function resumeCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...CONNECTION_OPTIONS, "state-dir": { type: "string" }, window: { type: "string" }, json: { type: "boolean" } } });
+  const dir = stateDirOf(values["state-dir"]);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".json")).sort();
+  const states: TTransferState[] = [];
+  for (const name of names) {
+    try {
+      states.push(JSON.parse(await readFile(path.join(dir, name), "utf8")) as TTransferState);
+    } catch {
+      console.error(`skipping ${path.join(dir, name)}: not a transfer state file`);
+    }
+  }
+  if (states.length === 0) {
+    console.error(`nothing to resume in ${dir}`);
+    return 0;
+  }
+  const { device } = await connect(values);
+  let failures = 0;
+  try {
+    for (const state of states) {
+      if (state.deviceId !== device.options.deviceId) {
+        console.error(`skipping ${state.filename}: it was sent as ${state.deviceId}, this is ${device.options.deviceId}`);
+        continue;
+      }
+      const info = await stat(state.path).catch(() => null);
+      if (!info || info.size !== state.size || Math.trunc(info.mtimeMs) !== Math.trunc(state.mtimeMs)) {
+        console.error(`cannot resume ${state.filename}: ${state.path} is gone or changed since (delete ${path.join(dir, `${state.fileId}.json`)} to forget it)`);
+        failures++;
+        continue;
+      }
+      const ok = await sendOne({
+        device,
+        sessionId: state.sessionId,
+        file: state.path,
+        filename: state.filename,
+        contentType: state.contentType,
+        userData: state.userData,
+        fileId: state.fileId,
+        segmentSize: state.segmentSize,
+        window: values.window === undefined ? 32 : Number(values.window),
+        stateDir: dir,
+        json: Boolean(values.json),
+      });
+      if (!ok) failures++;
+    }
+  } finally {
+    await device.close();
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+export async function chunksCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, stream: { type: "string" }, "content-type": { type: "string" }, "no-confirm": { type: "boolean" }, json: { type: "boolean" } },
+  });
+  if (!values.stream) throw new TransferUsageError("chunks: which stream? e.g. fleetdrop-device chunks --stream crash dump.bin");
+  const inputs = positionals.length > 0 ? positionals.map((file) => path.resolve(userCwd(), file)) : ["-"];
+  const { device } = await connect(values);
+  const confirm = !values["no-confirm"] && device.client.options.protocolVersion === 5;
+  let failures = 0;
+  try {
+    for (const input of inputs) {
+      const bytes = input === "-" ? await readStdin() : await readFile(input);
+      try {
+        const answer = await device.sendChunk(values.stream, bytes, { confirm, contentType: values["content-type"] });
+        const id = answer?.chunk_id;
+        if (values.json) console.log(JSON.stringify({ input, ok: true, bytes: bytes.length, ...(id ? { chunk_id: id } : {}) }));
+        else console.log(`${confirm ? "stored" : "sent"} ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes.length)}) on ${values.stream}${id ? `  chunk_id=${id}` : ""}`);
+      } catch (error) {
+        failures++;
+        const code = error instanceof FleetdropError ? error.code : "error";
+        if (values.json) console.log(JSON.stringify({ input, ok: false, code, error: (error as Error).message }));
+        else console.error(`failed ${input}: ${(error as Error).message} [${code}]`);
+      }
+    }
+  } finally {
+    await device.close();
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+async function readStdin(): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of process.stdin) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
