@@ -13,6 +13,9 @@ import { requireProjectPage } from "@/server/auth/page-access";
 import { getDevice } from "@/server/devices/get-device";
 import { notFoundOnDomainError } from "@/server/page-errors";
 import { listSessions } from "@/server/sessions/list-sessions";
+import { CaptureButton } from "@/components/sessions/capture-button";
+import { latestOpenSession } from "@/server/captures/request-device-capture";
+import { commandsEnabled } from "@/server/mqtt/command-publisher";
 
 export const metadata: Metadata = { title: "Device" };
 
@@ -25,6 +28,7 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
   const base = `/p/${ctx.project.slug}`;
   const self = `${base}/devices/${encodeURIComponent(device.serial)}`;
   const canManage = hasRole(ctx.role, CAN.manageDevices);
+  const captureInto = hasRole(ctx.role, CAN.capture) && commandsEnabled() && device.enabled ? await latestOpenSession(device.id) : null;
 
   return (
     <>
@@ -41,8 +45,14 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
           </>
         }
         actions={
-          canManage ? (
+          canManage || captureInto ? (
             <>
+              {captureInto ? <CaptureButton project={ctx.project.slug} serial={device.serial} /> : null}
+              <Link className="btn" href={`${self}/commands`}>
+                ⌘ Commands
+              </Link>
+              {canManage ? (
+              <>
               {device.enabled ? (
                 <ConfirmAction label="Disable" title={`Disable ${device.serial}?`} action={setDeviceEnabledAction} fields={{ project: ctx.project.slug, serial: device.serial, enabled: "false" }} confirmLabel="Disable device">
                   <p>The device&apos;s requests are refused (“device disabled”) until you enable it again. Its sessions and files stay available here.</p>
@@ -58,6 +68,8 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
                 </p>
                 <p className="muted">To keep its files, disable the device instead.</p>
               </ConfirmAction>
+              </>
+              ) : null}
             </>
           ) : null
         }
