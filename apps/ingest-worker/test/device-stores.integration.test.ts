@@ -119,12 +119,12 @@ describe("capture", () => {
         await reader.endAsync();
       }
     };
-    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-B" });
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-B", announcePresence: true });
     await expect.poll(presence).toMatchObject({ online: true });
     await device.close();
     await expect.poll(presence).toMatchObject({ online: false });
 
-    const dropped = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-B" });
+    const dropped = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-B", announcePresence: true });
     await expect.poll(presence).toMatchObject({ online: true });
     dropped.client.options.reconnectPeriod = 0; // stay away, so only the Will speaks
     dropped.client.stream.destroy(); // no DISCONNECT: the broker publishes the Last Will

@@ -18,6 +18,7 @@ import { parseStandaloneEnv, REPO_ROOT, S3_PASSTHROUGH } from "./env";
 import { choosePort, PortTakenError } from "./ports";
 import { startEmbeddedPostgres, type TEmbeddedPostgres } from "./postgres";
 import { startService, waitForHttp, type TService } from "./services";
+import { startDemoDevice } from "./demo-device";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const step = (line: string) => print(`▸ ${line}`);
@@ -181,6 +182,15 @@ async function main(): Promise<void> {
       ...(brokerPort ? { protocolVersion: 4 } : {}),
     };
     await writeFile(path.join(dataDir, "device.json"), `${JSON.stringify(deviceConfig, null, 2)}\n`, { mode: 0o600 });
+    // The demo device answers "Request capture" with a generated picture (spec §4 round trip).
+    const demoDevice = await startDemoDevice({
+      connection: { url: brokerPort ? `mqtt://127.0.0.1:${brokerPort}` : mqttUrl, deviceId: seeded.deviceSerial, password: credentials.devicePassword, topicPrefix: env.TOPIC_PREFIX, ...(brokerPort ? { protocolVersion: 4 as const } : {}) },
+      print,
+    }).catch((error: unknown) => {
+      print(`[demo-device] not connected: ${(error as Error).message}`);
+      return null;
+    });
+    if (demoDevice) cleanups.push(() => demoDevice.stop());
     const adminPassword = env.ADMIN_PASSWORD ?? credentials.adminPassword;
     print("");
     print("Fleetdrop is running.");
@@ -192,6 +202,7 @@ async function main(): Promise<void> {
     print(`  Demo device ${seeded.deviceSerial}, password ${credentials.devicePassword}, open session ${seeded.sessionId}`);
     print(`              settings saved in ${path.relative(process.cwd(), path.join(dataDir, "device.json")) || "device.json"}`);
     print("");
+    print(`  The demo device is connected: open its session and press "Request capture".`);
     print("  Send a file from the demo device (in another terminal):");
     print(`    npm run device -- upload --session ${seeded.sessionId} README.md`);
     print("");

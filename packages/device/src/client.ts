@@ -36,6 +36,14 @@ export type TDeviceOptions = {
   protocolVersion?: 4 | 5;
   /** How long to wait for each answer (default 15 s). */
   timeoutMs?: number;
+  /** MQTT client id (default: the device id). Two connections of one device need two ids. */
+  clientId?: string;
+  /**
+   * Keep a retained `{online}` on `P/fleet/D/presence`, with a Last Will saying offline, so the
+   * dashboard can tell "device offline" when it asks for a capture. For the connection that
+   * answers commands (`listen`); one-shot connections (an upload) leave it off (the default).
+   */
+  announcePresence?: boolean;
 };
 
 export type TUploadForm = {
@@ -100,8 +108,8 @@ export class FleetdropDevice {
     const presence = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId).presence;
     const client = mqtt.connect(options.url, {
       // Spec §4 capture: the dashboard reads the retained presence to tell "device offline".
-      will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true },
-      clientId: options.deviceId,
+      ...(options.announcePresence ? { will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1 as const, retain: true } } : {}),
+      clientId: options.clientId ?? options.deviceId,
       username: options.username ?? (options.password !== undefined ? options.deviceId : undefined),
       password: options.password,
       protocolVersion: options.protocolVersion ?? 5,
@@ -125,8 +133,10 @@ export class FleetdropDevice {
       client.once("error", fail);
     });
     const device = new FleetdropDevice(client, options);
-    client.on("connect", () => device.announcePresence(true));
-    device.announcePresence(true);
+    if (options.announcePresence) {
+      client.on("connect", () => device.announcePresence(true));
+      await device.announcePresence(true);
+    }
     await client.subscribeAsync(
       { [device.topics.uploadResponse]: { qos: 1 }, [device.topics.sessionResponse]: { qos: 1 }, [device.topics.downloadResponse]: { qos: 1 } },
     );
@@ -141,7 +151,7 @@ export class FleetdropDevice {
   }
 
   async close(): Promise<void> {
-    if (this.client.connected) await Promise.race([this.announcePresence(false), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    if (this.options.announcePresence && this.client.connected) await Promise.race([this.announcePresence(false), new Promise((resolve) => setTimeout(resolve, 2000))]);
     for (const [, entry] of this.pending) {
       clearTimeout(entry.timer);
       entry.reject(new FleetdropError("connection closed", "closed", 0));

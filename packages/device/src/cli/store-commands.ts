@@ -38,9 +38,11 @@ const CONNECTION_OPTIONS = {
   config: { type: "string" },
 } as const;
 
-async function connect(values: TConnectionFlags & { config?: string }) {
+async function connect(values: TConnectionFlags & { config?: string }, listening = false) {
   const config = loadConfigFile(findConfigFile(values.config));
-  return FleetdropDevice.connect(resolveConnection(values, config));
+  const connection = resolveConnection(values, config);
+  // A listener gets its own client id and announces presence (captures need to know it is there).
+  return FleetdropDevice.connect(listening ? { ...connection, clientId: `${connection.deviceId}-listen`, announcePresence: true } : connection);
 }
 
 export async function downloadCommand(args: string[]): Promise<number> {
@@ -104,7 +106,7 @@ export async function listenCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...CONNECTION_OPTIONS, "capture-file": { type: "string" } } });
   const captureFile = values["capture-file"] ? path.resolve(userCwd(), values["capture-file"]) : undefined;
   if (captureFile && !(await stat(captureFile).catch(() => null))?.isFile()) throw new CliUsageError(`${captureFile}: not a readable file`);
-  const device = await connect(values);
+  const device = await connect(values, true);
   const { generatedCapture } = await import("../demo-image");
   await device.listen({
     onCapture: async (command) => (captureFile ? { path: captureFile, filename: `capture-${Date.now()}${path.extname(captureFile)}` } : generatedCapture(command.request_id)),
