@@ -24,6 +24,7 @@ import type { Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { createMqttClient, type TMqttConnectionOptions } from "./mqtt/connection";
 import { installDeferredAcks } from "./mqtt/deferred-ack";
+import { startPeerTakeover, type TPeerTakeover } from "./mqtt/peer-takeover";
 import { createRouter, type THandler } from "./router";
 import type { TNamedStores } from "./stores/named-stores";
 import { installStoreFeature } from "./stores/feature";
@@ -159,6 +160,22 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   let draining = false;
   const acks = installDeferredAcks(mqtt, { handle: (packet) => transfers.budget.track(packet, dispatch(packet)), isDraining: () => draining });
   transfers.budget.install(mqtt);
+  // Several workers on one shared subscription: a peer that stops or dies leaves requests in its
+  // broker session, and one of the others drains them (mqtt/peer-takeover.ts).
+  let takeover: TPeerTakeover | null = null;
+  const startTakeover = () => {
+    const group = config.mqtt.sharedGroup;
+    if (!group || config.mqtt.protocolVersion !== 5) return;
+    takeover = startPeerTakeover({
+      main: mqtt,
+      connection: config.mqtt,
+      group,
+      presenceBase: `${topics.prefix}/workers`,
+      filters: () => [...KINDS.map((kind) => topics.requestFilter(kind, group)), transfers.filter(group)],
+      handle: (packet) => transfers.budget.track(packet, dispatch(packet)),
+      log,
+    });
+  };
 
   let subscribed = false;
   let subscribeError: string | undefined;
@@ -244,6 +261,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
         ...transfers.startJobs(),
       ];
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
+      startTakeover();
       mqtt.connect();
       await ready;
     },
@@ -253,6 +271,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await Promise.all(jobs.map((job) => job.stop()));
       await touchDevices(pool, seen).catch(() => {});
+      await takeover?.stop();
       await mqtt.endAsync(false).catch(() => {});
       if (server) {
         server.closeIdleConnections?.();

@@ -1,0 +1,151 @@
+/**
+ * Several workers on one shared subscription ($share/<group>/…): when one stops or dies, what
+ * its broker session holds must not wait for it. Mosquitto 2.0 keeps a shared subscriber's
+ * unacknowledged requests in that subscriber's session, and it even goes on allocating new
+ * requests to a disconnected persistent session (round robin over all members). It does not
+ * hand them to the other members (MQTT 5 says it SHOULD only once the session ends).
+ *
+ * So the workers watch each other:
+ * - Each worker's connection carries a retained Last Will on `P/workers/<id>` ("offline"),
+ *   publishes "online" there when it connects, and "offline" itself when it stops gracefully.
+ * - When a peer of the same group goes offline, one live worker (the lowest client id among
+ *   the live ones, so normally exactly one) connects *as that peer* (same client id, session
+ *   kept), receives what the session holds again, handles it like any request (handling is
+ *   idempotent, so a request the dead worker had already answered is answered equivalently),
+ *   unsubscribes so no new requests are allocated to that session, waits until nothing is in
+ *   flight, and ends the session. The peer, when it comes back, finds no session and subscribes
+ *   afresh. If the peer comes back while this happens it takes its session back (the broker
+ *   disconnects the stand-in), and the stand-in gives up without ending anything.
+ */
+import type { IPublishPacket, MqttClient } from "mqtt";
+import type { Logger } from "../logger";
+import { createMqttClient, type TMqttConnectionOptions } from "./connection";
+import { installDeferredAcks } from "./deferred-ack";
+
+export type TPresence = { clientId: string; group: string; state: "online" | "offline" };
+
+export type TPeerTakeoverOptions = {
+  main: MqttClient;
+  connection: TMqttConnectionOptions;
+  group: string;
+  /** `P/workers` */
+  presenceBase: string;
+  /** The shared filters the workers subscribe to (unsubscribed by a stand-in before it ends the session). */
+  filters: () => string[];
+  handle: (packet: IPublishPacket) => Promise<void>;
+  log: Logger;
+  /** No message for this long (and none in flight) means a taken-over session is drained. */
+  quietMs?: number;
+};
+
+export type TPeerTakeover = {
+  /** Publishes "offline" for this worker (graceful stop) and ends any takeover in progress. */
+  stop(): Promise<void>;
+  /** Takeovers finished (for tests and metrics). */
+  readonly completed: number;
+};
+
+const topicId = (clientId: string) => clientId.replace(/[/+#\u0000]/g, "_");
+
+export function startPeerTakeover(options: TPeerTakeoverOptions): TPeerTakeover {
+  const { main, connection, group, log } = options;
+  const self = connection.clientId;
+  const presenceTopic = (clientId: string) => `${options.presenceBase}/${topicId(clientId)}`;
+  const payload = (state: TPresence["state"]) => JSON.stringify({ clientId: self, group, state } satisfies TPresence);
+  const quietMs = options.quietMs ?? 500;
+
+  // The broker publishes this if the worker's connection ends without a DISCONNECT.
+  main.options.will = { topic: presenceTopic(self), payload: Buffer.from(payload("offline")), qos: 1, retain: true };
+  main.on("connect", () => {
+    main.publish(presenceTopic(self), payload("online"), { qos: 1, retain: true });
+  });
+
+  const peers = new Map<string, TPresence["state"]>();
+  const active = new Map<string, MqttClient>();
+  let completed = 0;
+  let stopped = false;
+
+  const takeOver = async (peer: string) => {
+    if (active.has(peer) || stopped) return;
+    const standIn = createMqttClient({ ...connection, clientId: peer, reconnectPeriodMs: 0 });
+    active.set(peer, standIn);
+    const acks = installDeferredAcks(standIn, { handle: options.handle });
+    let lastMessageAt = Date.now();
+    let received = 0;
+    standIn.on("message", () => {
+      lastMessageAt = Date.now();
+      received++;
+    });
+    let lostIt = false;
+    standIn.on("close", () => (lostIt = true));
+    standIn.on("error", (error) => log.warn({ err: error, peer }, "taking over a worker's session failed"));
+    try {
+      const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+        standIn.once("connect", resolve);
+        standIn.once("close", () => reject(new Error("connection closed")));
+        standIn.connect();
+      });
+      log.info({ peer, sessionPresent: connack.sessionPresent }, "a worker went offline: draining its broker session");
+      if (connack.sessionPresent) {
+        // No new requests for this session; what it already holds keeps coming.
+        await standIn.unsubscribeAsync(options.filters());
+        while (!lostIt && (acks.inFlight > 0 || Date.now() - lastMessageAt < quietMs)) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      if (lostIt) {
+        log.info({ peer, received }, "the worker took its session back");
+        return;
+      }
+      // End the session: MQTT 5 lets a DISCONNECT set its expiry to 0 (the worker only starts
+      // takeovers on MQTT 5; shared subscriptions need it anyway).
+      await standIn.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+      completed++;
+      log.info({ peer, received }, "drained and ended the session of a worker that went offline");
+    } catch (error) {
+      log.warn({ err: error, peer }, "could not take over a worker's session");
+    } finally {
+      active.delete(peer);
+      await standIn.endAsync(true).catch(() => {});
+    }
+  };
+
+  /** The lowest client id among the live workers of the group takes over. */
+  const isDesignated = () => [...peers].filter(([, state]) => state === "online").map(([id]) => id).sort()[0] === self;
+
+  const watcher = createMqttClient({ ...connection, clientId: `${self}~presence`, reconnectPeriodMs: 1000 });
+  watcher.options.clean = true;
+  if (connection.protocolVersion === 5) watcher.options.properties = { sessionExpiryInterval: 0 };
+  watcher.on("connect", () => {
+    watcher.subscribe(`${options.presenceBase}/+`, { qos: 1 });
+  });
+  watcher.on("message", (_topic, message) => {
+    let presence: TPresence;
+    try {
+      presence = JSON.parse(message.toString()) as TPresence;
+    } catch {
+      return;
+    }
+    if (presence.group !== group || typeof presence.clientId !== "string") return;
+    const previous = peers.get(presence.clientId);
+    peers.set(presence.clientId, presence.state);
+    // Our own "online" may arrive after a peer's "offline" (retained): count ourselves live.
+    peers.set(self, stopped ? "offline" : "online");
+    if (presence.clientId === self || presence.state !== "offline" || previous === "offline" && active.has(presence.clientId)) return;
+    if (isDesignated()) void takeOver(presence.clientId);
+  });
+  watcher.on("error", (error) => log.warn({ err: error }, "worker presence watcher error"));
+  watcher.connect();
+
+  return {
+    get completed() {
+      return completed;
+    },
+    async stop() {
+      stopped = true;
+      if (main.connected) await main.publishAsync(presenceTopic(self), payload("offline"), { qos: 1, retain: true }).catch(() => {});
+      await Promise.all([...active.values()].map((client) => client.endAsync(true).catch(() => {})));
+      await watcher.endAsync(true).catch(() => {});
+    },
+  };
+}
