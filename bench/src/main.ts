@@ -11,6 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCHMARKS: Record<string, string> = {
   "upload-requests": "upload-requests.ts",
   "fs-upload": "fs-upload.ts",
+  "scale-out": "scale-out.ts",
 };
 
 const [name, ...rest] = process.argv.slice(2);
