@@ -9,7 +9,7 @@ import path from "node:path";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
 import { buildApp, startApp } from "./app-server";
-import { startBroker } from "./broker";
+import { startPlatform } from "./platform";
 import { openSessionsStore } from "./store";
 import { seedWorld } from "./world";
 
@@ -20,20 +20,22 @@ export default async function globalSetup() {
   const world = await seedWorld(prisma, openSessionsStore({ dir: storeDir, bucket: "fleetdrop" }));
   await prisma.$disconnect();
 
-  const broker = await startBroker();
-  const env = { databaseUrl: database.url, storeDir, extra: { MQTT_URL: broker.url } };
+  // Real Mosquitto and the real ingest worker: devices in the tests use the device SDK.
+  const platform = await startPlatform({ databaseUrl: database.url, storeDir });
+  const env = { databaseUrl: database.url, storeDir, extra: { MQTT_URL: platform.mqttUrl, FS_PUBLIC_URL: platform.workerUrl } };
   await buildApp(env);
   const app = await startApp(env);
 
   process.env.FLEETDROP_E2E_BASE_URL = app.baseUrl;
   process.env.FLEETDROP_E2E_DATABASE_URL = database.url;
   process.env.FLEETDROP_E2E_STORE_DIR = storeDir;
-  process.env.FLEETDROP_E2E_MQTT_URL = broker.url;
+  process.env.FLEETDROP_E2E_MQTT_URL = platform.mqttUrl;
+  process.env.FLEETDROP_E2E_WORKER_URL = platform.workerUrl;
   process.env.FLEETDROP_E2E_WORLD = JSON.stringify(world);
 
   return async () => {
     await app.stop();
-    await broker.stop();
+    await platform.stop();
     await database.drop();
     await rm(storeDir, { recursive: true, force: true });
   };

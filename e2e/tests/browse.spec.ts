@@ -1,10 +1,13 @@
-import { readFile } from "node:fs/promises";
-import { completeUpload, requestUpload } from "../support/device-upload";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { postForm } from "@fleetdrop/device/upload";
+import { connectDevice } from "../support/sdk-device";
 import { cameraFrame, makeLog } from "../support/sample-files";
 import { expect, fileRow, test } from "../support/fixtures";
 
 test.describe("browsing, previews and downloads", () => {
-  test("sign in, browse to the session, see a file land live, preview and download it", async ({ page, signIn, world, prisma, store, keepScreenshot }) => {
+  test("sign in, browse to the session, see a file land live, preview and download it", async ({ page, signIn, world, prisma, keepScreenshot }) => {
     await signIn("member");
     await page.goto("/");
     await expect(page).toHaveURL(new RegExp(`/p/${world.project.slug}/sessions`));
@@ -17,15 +20,24 @@ test.describe("browsing, previews and downloads", () => {
     await expect(fileRow(page, "mission.json")).toBeVisible();
     await keepScreenshot("03-session-files");
 
-    // A device uploads a file while we look: pending first, then uploaded, without a reload.
-    const target = { prisma, store, deviceSerial: world.device.serial, sessionId: world.session.id };
+    // A device uploads a file while we look, through the real SDK, worker and fs store:
+    // pending once the form is issued, uploaded once storage has it, without a reload.
     const filename = `live-${Date.now()}.log`;
     const body = makeLog(40);
-    await requestUpload(target, filename, "text/plain");
-    await expect(fileRow(page, filename)).toBeVisible({ timeout: 15_000 });
-    await expect(fileRow(page, filename).getByText("Pending")).toBeVisible();
-    await completeUpload(target, filename, body, "text/plain");
-    await expect(fileRow(page, filename).getByText("Uploaded")).toBeVisible({ timeout: 15_000 });
+    const dir = await mkdtemp(path.join(tmpdir(), "fleetdrop-e2e-upload-"));
+    const device = await connectDevice(world.device.serial);
+    try {
+      const local = path.join(dir, filename);
+      await writeFile(local, body);
+      const form = await device.requestUpload({ sessionId: world.session.id, filename, contentType: "text/plain", sizeMb: 1 });
+      await expect(fileRow(page, filename)).toBeVisible({ timeout: 15_000 });
+      await expect(fileRow(page, filename).getByText("Pending")).toBeVisible();
+      await postForm(form, { path: local, size: Buffer.byteLength(body), filename, contentType: "text/plain" });
+      await expect(fileRow(page, filename).getByText("Uploaded")).toBeVisible({ timeout: 15_000 });
+    } finally {
+      await device.close();
+      await rm(dir, { recursive: true, force: true });
+    }
 
     // Preview it.
     await fileRow(page, filename).getByRole("link", { name: filename, exact: true }).click();

@@ -1,29 +1,48 @@
-import mqtt from "mqtt";
-import { uploadFile } from "../support/device-upload";
-import { cameraFrame } from "../support/sample-files";
+import { generatedCapture } from "@fleetdrop/device/demo-image";
+import { connectDevice } from "../support/sdk-device";
 import { expect, fileRow, test } from "../support/fixtures";
 
-test("a member asks the device for a capture; the captured image appears in the session live", async ({ page, signIn, world, prisma, store }) => {
-  // Plays the device: listens on its commands topic.
-  const device = await mqtt.connectAsync(process.env.FLEETDROP_E2E_MQTT_URL!, { protocolVersion: 4 });
-  const commands: Record<string, unknown>[] = [];
-  device.on("message", (_topic, payload) => commands.push(JSON.parse(payload.toString())));
-  await device.subscribeAsync(`fleetdrop/fleet/${world.device.serial}/commands`, { qos: 1 });
+test("a member asks the device for a capture; the device's picture travels through the worker and appears where it was asked for", async ({ page, signIn, world, prisma, store, keepScreenshot }) => {
+  // The device: the real SDK, answering captures with a PNG generated in code (as the demo device of `npm start` does).
+  const device = await connectDevice(world.device.serial, { listening: true });
+  const answered: string[] = [];
+  await device.listen({
+    onCapture: async (command) => {
+      answered.push(command.request_id);
+      return generatedCapture(command.request_id);
+    },
+  });
   try {
     await signIn("member");
     await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
     await page.getByRole("button", { name: "◉ Request capture" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "Capture requested" })).toBeVisible();
-    await expect.poll(() => commands.length).toBe(1);
-    expect(commands[0]).toMatchObject({ type: "capture", session_id: world.session.id, request_id: expect.stringMatching(/^capture-/) });
 
-    // The device answers with an upload (as the worker records it), and it shows up.
-    const filename = `capture-${Date.now()}.png`;
-    await uploadFile({ prisma, store, deviceSerial: world.device.serial, sessionId: world.session.id }, filename, cameraFrame(42), "image/png");
-    await expect(fileRow(page, filename)).toBeVisible({ timeout: 15_000 });
+    // The answer shows live next to the button, and in the session's Files list.
+    const arrived = page.locator('[data-capture-state="arrived"]');
+    await expect(arrived).toBeVisible({ timeout: 20_000 });
+    await expect(arrived.getByRole("img", { name: `Capture from ${world.device.serial}` })).toBeVisible();
+    await expect.poll(() => arrived.getByRole("img").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
+    expect(answered).toHaveLength(1);
+    const file = await prisma.file.findFirst({ where: { sessionId: world.session.id, requestId: answered[0] } });
+    expect(file).toMatchObject({ state: "uploaded", contentType: "image/png", storedContentType: "image/png" });
+    await expect(fileRow(page, file!.filename)).toBeVisible({ timeout: 15_000 });
+    const stored = await store.head(file!.objectKey);
+    expect(stored?.size).toBe(Number(file!.size));
+    await keepScreenshot("11-capture-arrived");
+
+    // From the device's page too: into its latest open session.
+    await page.goto(`/p/${world.project.slug}/devices/${world.device.serial}`);
+    await page.getByRole("button", { name: "◉ Request capture" }).click();
+    await expect(page.locator('[data-capture-state="arrived"]')).toBeVisible({ timeout: 20_000 });
+    expect(answered).toHaveLength(2);
   } finally {
-    await device.endAsync();
+    await device.close();
   }
+
+  // Now nobody is listening: the device's presence says offline, and the page says so at once.
+  await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
+  await page.getByRole("button", { name: "◉ Request capture" }).click();
+  await expect(page.locator('[data-capture-state="offline"]')).toContainText(`${world.device.serial} is offline`);
 
   // Viewers do not get the button.
   await page.context().clearCookies();
@@ -31,4 +50,20 @@ test("a member asks the device for a capture; the captured image appears in the 
   await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
   await expect(page.getByRole("heading", { level: 1 })).toContainText(world.session.name);
   await expect(page.getByRole("button", { name: "◉ Request capture" })).toHaveCount(0);
+});
+
+test("a device that is online but does not answer ends as timed out (clock moved through the database)", async ({ page, signIn, world, prisma }) => {
+  // Connected and announcing presence, but without a capture handler.
+  const device = await connectDevice(world.device.serial, { listening: true });
+  try {
+    await signIn("member");
+    await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
+    await page.getByRole("button", { name: "◉ Request capture" }).click();
+    await expect(page.locator('[data-capture-state="waiting"]')).toContainText(`Waiting for ${world.device.serial}`);
+    // Rather than wait 45 s: the request was made long ago.
+    await prisma.$executeRaw`UPDATE audit_log SET at = at - interval '10 minutes' WHERE action = 'session.capture' AND at > now() - interval '1 minute'`;
+    await expect(page.locator('[data-capture-state="timed_out"]')).toBeVisible({ timeout: 15_000 });
+  } finally {
+    await device.close();
+  }
 });

@@ -1,0 +1,44 @@
+"use client";
+import { useId } from "react";
+import { ZSendCommandsSchema } from "@fleetdrop/shared/dashboard/commands-form";
+import { sendCommandsAction } from "@/actions/commands";
+import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+
+/** Compose a command list for a device's service: one command per line (or a JSON array). */
+export function SendCommandsForm({ project, serial, defaultService }: { project: string; serial: string; defaultService: string }) {
+  const { state, pending, onSubmit, errors, formRef } = useActionForm(sendCommandsAction, ZSendCommandsSchema, { resetOnSuccess: false });
+  const id = useId();
+  const commandsId = `${id}-commands`;
+  return (
+    <form ref={formRef} onSubmit={onSubmit} noValidate aria-label="Send commands">
+      <FormMessage state={state} />
+      <input type="hidden" name="project" value={project} />
+      <input type="hidden" name="serial" value={serial} />
+      <Field label="Service" name="service" defaultValue={defaultService} error={errors.service} hint="The program on the device that runs them; its report comes back under the same name." />
+      <div className="field">
+        <label htmlFor={commandsId}>Commands</label>
+        <textarea
+          id={commandsId}
+          name="commands"
+          rows={6}
+          className="mono"
+          placeholder={"uptime\ndf -h /\nsystemctl restart camera"}
+          aria-invalid={errors.commands ? true : undefined}
+          aria-describedby={`${commandsId}-hint${errors.commands ? ` ${commandsId}-error` : ""}`}
+          style={{ width: "100%" }}
+        />
+        <span className="hint" id={`${commandsId}-hint`}>
+          One command per line, run in order. Written to <span className="mono">incoming/{serial}/&lt;service&gt;/commands.json</span>.
+        </span>
+        {errors.commands ? (
+          <span className="field-error" id={`${commandsId}-error`}>
+            <span aria-hidden="true">⚠</span> {errors.commands}
+          </span>
+        ) : null}
+      </div>
+      <button type="submit" className="btn btn-primary" disabled={pending}>
+        {pending ? "Sending…" : "Send to device"}
+      </button>
+    </form>
+  );
+}
