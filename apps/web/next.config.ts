@@ -6,7 +6,7 @@ const nextConfig: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   // Workspace packages are TypeScript source.
-  transpilePackages: ["@fleetdrop/db", "@fleetdrop/shared", "@fleetdrop/storage"],
+  transpilePackages: ["@fleetdrop/db", "@fleetdrop/shared", "@fleetdrop/storage", "@fleetdrop/provisioning"],
   serverExternalPackages: ["pg"],
   experimental: {
     // forbidden() for signed-in users without the role a page needs.

@@ -155,12 +155,12 @@ export function isCrlReason(value: string): value is TCrlReason {
 }
 
 /** DER INTEGER for the CRL Number extension (RFC 5280 §5.2.3). */
-function derInteger(value: number): Uint8Array {
+function derInteger(value: number): ArrayBuffer {
   let hex = value.toString(16);
   if (hex.length % 2) hex = `0${hex}`;
   let bytes = Buffer.from(hex, "hex");
   if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-  return Uint8Array.from([0x02, bytes.length, ...bytes]);
+  return Uint8Array.from([0x02, bytes.length, ...bytes]).buffer as ArrayBuffer;
 }
 
 export async function createCrl(options: {

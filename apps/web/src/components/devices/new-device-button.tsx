@@ -1,11 +1,14 @@
 "use client";
 import { useState } from "react";
-import { ZDeviceCreateSchema } from "@fleetdrop/shared/dashboard/forms";
-import { createDeviceAction } from "@/actions/devices";
+import { provisionDeviceAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
-import { Field, FormMessage, OneTimeSecret, useActionForm } from "@/components/ui/form";
+import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { ZDeviceProvisionSchema } from "@/lib/device-credential-forms";
+import { AuthModeField, IssuedCredentials } from "./issued-credentials";
 
-export function NewDeviceButton({ project, topicPrefix }: { project: string; topicPrefix: string }) {
+type TCertificates = { available: boolean; reason?: string };
+
+export function NewDeviceButton({ project, topicPrefix, certificates }: { project: string; topicPrefix: string; certificates: TCertificates }) {
   const [open, setOpen] = useState(false);
   const [key, setKey] = useState(0);
   return (
@@ -14,27 +17,27 @@ export function NewDeviceButton({ project, topicPrefix }: { project: string; top
         + Add device
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="new-device-title">
-        <NewDeviceForm key={key} project={project} topicPrefix={topicPrefix} onClose={() => setOpen(false)} />
+        <NewDeviceForm key={key} project={project} topicPrefix={topicPrefix} certificates={certificates} onClose={() => setOpen(false)} />
       </Dialog>
     </>
   );
 }
 
-function NewDeviceForm({ project, topicPrefix, onClose }: { project: string; topicPrefix: string; onClose: () => void }) {
-  const { state, pending, onSubmit, errors } = useActionForm(createDeviceAction, ZDeviceCreateSchema);
+function NewDeviceForm({ project, topicPrefix, certificates, onClose }: { project: string; topicPrefix: string; certificates: TCertificates; onClose: () => void }) {
+  const { state, pending, onSubmit, errors } = useActionForm(provisionDeviceAction, ZDeviceProvisionSchema);
   if (state?.ok && state.data) {
+    const device = state.data;
     return (
       <div>
         <div className="dialog-body">
-          <h2 id="new-device-title">Device {state.data.serial} registered</h2>
-          <p>Configure the device to connect to the MQTT broker with:</p>
+          <h2 id="new-device-title">Device {device.serial} registered</h2>
           <dl className="meta" style={{ marginBottom: 12 }}>
-            <dt>Username</dt>
-            <dd className="mono">{state.data.serial}</dd>
+            <dt>Identity</dt>
+            <dd className="mono">{device.authMode === "certificate" ? `certificate CN=${device.serial}` : `username ${device.serial}`}</dd>
             <dt>Topics</dt>
-            <dd className="mono">{topicPrefix}/fleet/{state.data.serial}/…</dd>
+            <dd className="mono">{topicPrefix}/fleet/{device.serial}/…</dd>
           </dl>
-          <OneTimeSecret label="Password" value={state.data.password} />
+          <IssuedCredentials password={device.password} bundle={device.bundle} what="this device's configuration" />
         </div>
         <div className="dialog-actions">
           <button type="button" className="btn btn-primary" onClick={onClose}>
@@ -52,6 +55,7 @@ function NewDeviceForm({ project, topicPrefix, onClose }: { project: string; top
         <input type="hidden" name="project" value={project} />
         <Field label="Serial (device id)" name="serial" error={errors.serial} hint="What the device calls itself on MQTT, e.g. ROBOT-ABC123. Cannot be changed later." autoComplete="off" />
         <Field label="Name" name="name" error={errors.name} placeholder="e.g. Forklift 3" autoComplete="off" />
+        <AuthModeField certificates={certificates} error={errors.auth} />
       </div>
       <div className="dialog-actions">
         <button type="button" className="btn" onClick={onClose}>

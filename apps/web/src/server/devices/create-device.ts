@@ -1,32 +1,25 @@
 import "server-only";
-import { Prisma } from "@fleetdrop/db";
-import { generatePassword, hashPassword } from "@fleetdrop/db/passwords";
+import { createDevice as provisionDevice } from "@fleetdrop/provisioning/devices/create-device";
+import type { TAuthMode } from "@fleetdrop/provisioning/devices/credentials";
 import { CAN } from "@/lib/roles";
-import { db } from "@/server/db";
-import { UserInputError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAudit } from "@/server/audit/write-audit";
+import { asDashboardErrors, issuedDevice, provisioningContext, requireAuthModeAvailable, type TIssuedDevice } from "./provisioning";
 
 /**
- * Registers a password-authenticated device. The MQTT password is generated here, stored
- * only as a hash, and returned once for the admin to copy onto the device.
+ * Registers a device with its credentials (packages/provisioning): a generated password, or an
+ * X.509 client certificate from the project's device CA. The secret is returned once, with a
+ * bundle (broker address, CA, credentials, device config); the platform keeps only hashes or
+ * the certificate.
  */
-export async function createDevice(options: { ctx: TProjectContext; serial: string; name: string }): Promise<{ serial: string; password: string }> {
+export async function createDevice(options: { ctx: TProjectContext; serial: string; name: string; authMode?: TAuthMode }): Promise<TIssuedDevice> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
-  const password = generatePassword();
-  try {
-    await db().device.create({
-      data: { serial: options.serial, name: options.name, projectId: ctx.project.id, authMode: "password", passwordHash: await hashPassword(password) },
-      select: { id: true },
-    });
-  } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-      // Serials are unique across the platform: don't say in which project it is.
-      throw new UserInputError("A device with this serial is already registered", "serial");
-    }
-    throw error;
-  }
-  await writeAudit(ctx, { action: "device.create", targetType: "device", targetId: options.serial, details: { name: options.name } });
-  return { serial: options.serial, password };
+  const authMode = options.authMode ?? "password";
+  requireAuthModeAvailable(authMode);
+  const created = await asDashboardErrors(
+    provisionDevice(provisioningContext(ctx), { projectId: ctx.project.id, serial: options.serial, name: options.name, authMode }),
+  );
+  await writeAudit(ctx, { action: "device.create", targetType: "device", targetId: created.device.serial, details: { name: created.device.name, authMode } });
+  return issuedDevice(created);
 }

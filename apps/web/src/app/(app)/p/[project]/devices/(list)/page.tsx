@@ -5,6 +5,8 @@ import { DeviceStateBadge } from "@/components/ui/badges";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
 import { NewDeviceButton } from "@/components/devices/new-device-button";
+import { BulkDevicesButton } from "@/components/devices/bulk-devices-button";
+import { certificateDevicesAvailable } from "@/server/devices/provisioning";
 import { formatDateTime, formatRelative } from "@/lib/format";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
@@ -23,13 +25,20 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
       <PageHeader
         crumbs={[{ label: ctx.project.name, href: `${base}/sessions` }, { label: "Devices" }]}
         title="Devices"
-        description="Robots and sensors that upload to this project. A device signs in to MQTT with its serial."
-        actions={canManage ? <NewDeviceButton project={ctx.project.slug} topicPrefix={env.TOPIC_PREFIX} /> : null}
+        description="Robots and sensors that upload to this project. A device signs in to MQTT as its serial, with a password or a client certificate."
+        actions={
+          canManage ? (
+            <>
+              <BulkDevicesButton project={ctx.project.slug} certificates={certificateDevicesAvailable()} />
+              <NewDeviceButton project={ctx.project.slug} topicPrefix={env.TOPIC_PREFIX} certificates={certificateDevicesAvailable()} />
+            </>
+          ) : null
+        }
       />
       <div className="card">
         {devices.length === 0 ? (
           <EmptyState icon="🤖" title="No devices yet" action={canManage ? null : undefined}>
-            {canManage ? "Add your first device: you get its MQTT password once, to put on the device." : "A project admin adds devices; they show up here with their sessions."}
+            {canManage ? "Add your first device (or a CSV batch): you get its credentials once, as a bundle to put on the device." : "A project admin adds devices; they show up here with their sessions."}
           </EmptyState>
         ) : (
           <div className="table-wrap">

@@ -16,6 +16,9 @@ import { listSessions } from "@/server/sessions/list-sessions";
 import { CaptureButton } from "@/components/sessions/capture-button";
 import { latestOpenSession } from "@/server/captures/request-device-capture";
 import { commandsEnabled } from "@/server/mqtt/command-publisher";
+import { revokeDeviceAction } from "@/actions/device-credentials";
+import { RotateCredentialsButton } from "@/components/devices/rotate-credentials-button";
+import { certificateDevicesAvailable } from "@/server/devices/provisioning";
 
 export const metadata: Metadata = { title: "Device" };
 
@@ -62,6 +65,13 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
                   <p>The device can open sessions and upload again.</p>
                 </ConfirmAction>
               )}
+              <RotateCredentialsButton project={ctx.project.slug} serial={device.serial} authMode={device.authMode} certificates={certificateDevicesAvailable()} />
+              <ConfirmAction label="Revoke" title={`Revoke ${device.serial}?`} danger action={revokeDeviceAction} fields={{ project: ctx.project.slug, serial: device.serial }} confirmLabel="Revoke credentials" typeToConfirm={device.serial}>
+                <p>
+                  For a lost or stolen device: its {device.authMode === "certificate" ? "certificates go into the revocation list" : "password is erased"} and it is disabled, so the broker refuses it. Its sessions and files stay.
+                </p>
+                <p className="muted">To bring it back later, rotate its credentials and enable it.</p>
+              </ConfirmAction>
               <ConfirmAction label="Delete" title={`Delete ${device.serial}?`} danger action={deleteDeviceAction} fields={{ project: ctx.project.slug, serial: device.serial }} confirmLabel="Delete device and files" typeToConfirm={device.serial}>
                 <p>
                   This deletes the device, its <strong>{device.impact.sessions.toLocaleString("en-GB")} sessions</strong> and their <strong>{device.impact.files.toLocaleString("en-GB")} files</strong> ({formatBytes(device.impact.bytes)}): the records here <em>and the stored objects</em>. The device can no longer connect. This cannot be undone.

@@ -1,0 +1,109 @@
+"use client";
+import { useState } from "react";
+import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
+import { Dialog } from "@/components/ui/dialog";
+import { FormMessage, useActionForm } from "@/components/ui/form";
+import { MAX_CSV_CHARS, ZDeviceBulkSchema } from "@/lib/device-credential-forms";
+import { AuthModeField, IssuedCredentials } from "./issued-credentials";
+
+type TCertificates = { available: boolean; reason?: string };
+
+/** A production line's batch: a CSV of serials in, one credentials bundle out. */
+export function BulkDevicesButton({ project, certificates }: { project: string; certificates: TCertificates }) {
+  const [open, setOpen] = useState(false);
+  const [key, setKey] = useState(0);
+  return (
+    <>
+      <button className="btn" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
+        ⇪ Add from CSV
+      </button>
+      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="bulk-devices-title">
+        <BulkDevicesForm key={key} project={project} certificates={certificates} onClose={() => setOpen(false)} />
+      </Dialog>
+    </>
+  );
+}
+
+function BulkDevicesForm({ project, certificates, onClose }: { project: string; certificates: TCertificates; onClose: () => void }) {
+  const { state, pending, onSubmit, errors } = useActionForm(bulkProvisionDevicesAction, ZDeviceBulkSchema);
+  const [csv, setCsv] = useState("");
+  const [fileError, setFileError] = useState<string | null>(null);
+  if (state?.ok && state.data) {
+    const batch = state.data;
+    return (
+      <div>
+        <div className="dialog-body">
+          <h2 id="bulk-devices-title">{batch.count} devices registered</h2>
+          <p className="muted mono" style={{ wordBreak: "break-word" }}>
+            {batch.serials.slice(0, 10).join(", ")}
+            {batch.count > 10 ? `, … (${batch.count - 10} more)` : ""}
+          </p>
+          <IssuedCredentials bundle={batch.bundle} what="one folder per device and a devices.csv summary" />
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="btn btn-primary" onClick={onClose}>
+            Done
+          </button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <div className="dialog-body">
+        <h2 id="bulk-devices-title">Add devices from a CSV</h2>
+        <FormMessage state={state} />
+        <input type="hidden" name="project" value={project} />
+        <div className="field">
+          <label htmlFor="bulk-file">CSV file</label>
+          <input
+            id="bulk-file"
+            type="file"
+            accept=".csv,.txt,text/csv,text/plain"
+            onChange={async (event) => {
+              const file = event.currentTarget.files?.[0];
+              setFileError(null);
+              if (!file) return;
+              if (file.size > MAX_CSV_CHARS) {
+                setFileError("The file is larger than 256 KiB: split the batch");
+                return;
+              }
+              setCsv(await file.text());
+            }}
+          />
+          <span className="hint">One serial per line, or a header row with the columns serial, name and auth (certificate or password).</span>
+          {fileError ? <span className="field-error">⚠ {fileError}</span> : null}
+        </div>
+        <div className="field">
+          <label htmlFor="field-csv">Devices</label>
+          <textarea
+            id="field-csv"
+            name="csv"
+            rows={8}
+            className="mono"
+            value={csv}
+            onChange={(event) => setCsv(event.currentTarget.value)}
+            placeholder={"serial,name,auth\nLINE7-0001,Arm 1,certificate\nLINE7-0002,Arm 2,"}
+            aria-invalid={errors.csv ? true : undefined}
+            aria-describedby={errors.csv ? "field-csv-error" : undefined}
+          />
+          {errors.csv ? (
+            <span id="field-csv-error" className="field-error" style={{ whiteSpace: "pre-line" }}>
+              <span aria-hidden="true">⚠</span> {errors.csv}
+            </span>
+          ) : null}
+        </div>
+        <AuthModeField certificates={certificates} error={errors.auth} />
+        <p className="hint">Rows without an auth column get this choice. Nothing is created unless every row is valid.</p>
+      </div>
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={pending}>
+          {pending ? "Registering…" : "Register devices"}
+        </button>
+      </div>
+    </form>
+  );
+}

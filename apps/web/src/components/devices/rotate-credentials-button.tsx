@@ -1,0 +1,69 @@
+"use client";
+import { useState } from "react";
+import { rotateDeviceCredentialsAction } from "@/actions/device-credentials";
+import { Dialog } from "@/components/ui/dialog";
+import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { ZDeviceRotateSchema } from "@/lib/device-credential-forms";
+import { AuthModeField, IssuedCredentials } from "./issued-credentials";
+
+type TCertificates = { available: boolean; reason?: string };
+
+/** New credentials for a device; its sessions and files stay. */
+export function RotateCredentialsButton({ project, serial, authMode, certificates }: { project: string; serial: string; authMode: "password" | "certificate"; certificates: TCertificates }) {
+  const [open, setOpen] = useState(false);
+  const [key, setKey] = useState(0);
+  return (
+    <>
+      <button className="btn" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
+        ⟳ Rotate credentials
+      </button>
+      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="rotate-title">
+        <RotateForm key={key} project={project} serial={serial} authMode={authMode} certificates={certificates} onClose={() => setOpen(false)} />
+      </Dialog>
+    </>
+  );
+}
+
+function RotateForm({ project, serial, authMode, certificates, onClose }: { project: string; serial: string; authMode: "password" | "certificate"; certificates: TCertificates; onClose: () => void }) {
+  const { state, pending, onSubmit, errors } = useActionForm(rotateDeviceCredentialsAction, ZDeviceRotateSchema);
+  if (state?.ok && state.data) {
+    return (
+      <div>
+        <div className="dialog-body">
+          <h2 id="rotate-title">New credentials for {state.data.serial}</h2>
+          <IssuedCredentials password={state.data.password} bundle={state.data.bundle} what="the device's new configuration" />
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="btn btn-primary" onClick={onClose}>
+            Done
+          </button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <div className="dialog-body">
+        <h2 id="rotate-title">Rotate the credentials of {serial}?</h2>
+        <FormMessage state={state} />
+        <input type="hidden" name="project" value={project} />
+        <input type="hidden" name="serial" value={serial} />
+        <p>
+          The device keeps its sessions and files. {authMode === "password" ? "Its current password stops working at once." : "Its current certificate is revoked after the grace period below."}
+        </p>
+        <AuthModeField certificates={certificates} error={errors.auth} keepOption={`Keep ${authMode === "certificate" ? "a certificate" : "a password"}`} />
+        {authMode === "certificate" ? (
+          <Field label="Grace period for the old certificate (hours)" name="graceHours" type="number" min={0} max={2160} defaultValue={0} error={errors.graceHours} hint="0 revokes it at once; a grace period lets the fleet roll out the new certificate first." />
+        ) : null}
+      </div>
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={pending}>
+          {pending ? "Issuing…" : "Issue new credentials"}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,147 @@
+/**
+ * Device provisioning from the dashboard's domain functions (packages/provisioning underneath):
+ * password or certificate devices with a one-time bundle, CSV batches, rotation, revocation,
+ * and the role checks.
+ */
+import { X509Certificate } from "node:crypto";
+import { verifyPassword } from "@fleetdrop/db/passwords";
+import { verifyMosquittoPassword } from "@fleetdrop/provisioning/crypto/mosquitto-password";
+import { unzipSync } from "fflate";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ZDeviceBulkSchema, ZDeviceProvisionSchema, ZDeviceRotateSchema } from "@/lib/device-credential-forms";
+import { bulkCreateDevices } from "@/server/devices/bulk-create-devices";
+import { createDevice } from "@/server/devices/create-device";
+import { certificateDevicesAvailable } from "@/server/devices/provisioning";
+import { revokeDevice } from "@/server/devices/revoke-device";
+import { rotateDeviceCredentials } from "@/server/devices/rotate-device-credentials";
+import { setDeviceEnabled } from "@/server/devices/set-device-enabled";
+import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
+import { contextFor, makeProject, makeSession, makeUser, prisma } from "./fixtures";
+import type { TProjectContext } from "@/server/auth/project-context";
+
+process.env.DEVICE_CA_ENCRYPTION_KEY = Buffer.alloc(32, 9).toString("base64");
+process.env.BROKER_CERTIFICATE_URL = "mqtts://mqtt.example.test:8883";
+process.env.BROKER_PASSWORD_URL = "mqtts://mqtt.example.test:8884";
+
+let admin: TProjectContext;
+let member: TProjectContext;
+let otherAdmin: TProjectContext;
+
+const unzip = (base64: string) => unzipSync(Buffer.from(base64, "base64"));
+const text = (zip: Record<string, Uint8Array>, name: string) => new TextDecoder().decode(zip[name]);
+
+async function refusal(work: Promise<unknown>) {
+  return work.then(() => null, (error: unknown) => error);
+}
+
+beforeAll(async () => {
+  const [a, m, o] = [await makeUser(), await makeUser(), await makeUser()];
+  const project = await makeProject([{ user: a, role: "admin" }, { user: m, role: "member" }]);
+  const other = await makeProject([{ user: o, role: "admin" }]);
+  admin = contextFor(a, project, "admin");
+  member = contextFor(m, project, "member");
+  otherAdmin = contextFor(o, other, "admin");
+});
+
+describe("adding a device", () => {
+  it("issues a password shown once, usable by the broker too, with a bundle that holds a ready config", async () => {
+    const created = await createDevice({ ctx: admin, serial: "WEB-PW-1", name: "Arm", authMode: "password" });
+    expect(created).toMatchObject({ serial: "WEB-PW-1", authMode: "password", bundle: { fileName: "WEB-PW-1-credentials.zip" } });
+    const stored = await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-PW-1" }, select: { passwordHash: true, brokerPasswordHash: true } });
+    expect(await verifyPassword(created.password!, stored.passwordHash)).toBe(true);
+    expect(verifyMosquittoPassword(created.password!, stored.brokerPasswordHash)).toBe(true);
+    const zip = unzip(created.bundle.base64);
+    expect(JSON.parse(text(zip, "WEB-PW-1/device.json"))).toMatchObject({ url: "mqtts://mqtt.example.test:8884", deviceId: "WEB-PW-1", password: created.password });
+    expect(await prisma().auditLog.findFirst({ where: { action: "device.create", targetId: "WEB-PW-1" } })).toMatchObject({ details: { name: "Arm", authMode: "password" } });
+  });
+
+  it("issues a client certificate (CN = serial) and its key only in the bundle", async () => {
+    expect(certificateDevicesAvailable()).toEqual({ available: true });
+    const created = await createDevice({ ctx: admin, serial: "WEB-CERT-1", name: "Cam", authMode: "certificate" });
+    expect(created.password).toBeUndefined();
+    const zip = unzip(created.bundle.base64);
+    expect(new X509Certificate(text(zip, "WEB-CERT-1/device.crt")).subject).toBe("CN=WEB-CERT-1");
+    expect(text(zip, "WEB-CERT-1/device.key")).toContain("BEGIN PRIVATE KEY");
+    expect(JSON.parse(text(zip, "WEB-CERT-1/device.json"))).toMatchObject({ url: "mqtts://mqtt.example.test:8883", cert: "device.crt", key: "device.key" });
+    expect(await prisma().deviceCertificate.count({ where: { commonName: "WEB-CERT-1", revokedAt: null } })).toBe(1);
+  });
+
+  it("puts a taken or reserved serial on the serial field, without naming the other project", async () => {
+    const taken = await refusal(createDevice({ ctx: otherAdmin, serial: "WEB-PW-1", name: "x" }));
+    expect(taken).toBeInstanceOf(UserInputError);
+    expect(taken).toMatchObject({ field: "serial", message: "A device with this serial is already registered" });
+    expect(await refusal(createDevice({ ctx: admin, serial: "fleetdrop-worker", name: "x" }))).toMatchObject({ field: "serial", message: expect.stringMatching(/reserved/) });
+  });
+
+  it("refuses members", async () => {
+    expect(await refusal(createDevice({ ctx: member, serial: "WEB-NOPE", name: "x" }))).toBeInstanceOf(ForbiddenError);
+    expect(await refusal(bulkCreateDevices({ ctx: member, csv: "WEB-NOPE", authMode: "password" }))).toBeInstanceOf(ForbiddenError);
+    expect(await refusal(rotateDeviceCredentials({ ctx: member, serial: "WEB-PW-1" }))).toBeInstanceOf(ForbiddenError);
+    expect(await refusal(revokeDevice({ ctx: member, serial: "WEB-PW-1" }))).toBeInstanceOf(ForbiddenError);
+    expect(await prisma().device.count({ where: { serial: "WEB-NOPE" } })).toBe(0);
+  });
+});
+
+describe("adding devices from a CSV", () => {
+  it("registers the batch and returns one bundle with a folder per device", async () => {
+    const batch = await bulkCreateDevices({ ctx: admin, csv: "serial,name,auth\nWEB-L-1,Line 1,\nWEB-L-2,Line 2,certificate\n", authMode: "password" });
+    expect(batch).toMatchObject({ count: 2, serials: ["WEB-L-1", "WEB-L-2"], bundle: { fileName: "2-devices-credentials.zip" } });
+    const zip = unzip(batch.bundle.base64);
+    expect(Object.keys(zip)).toEqual(expect.arrayContaining(["WEB-L-1/password.txt", "WEB-L-2/device.crt", "devices.csv"]));
+  });
+
+  it("creates nothing from a CSV with bad rows and says which lines to fix", async () => {
+    const error = await refusal(bulkCreateDevices({ ctx: admin, csv: "WEB-L-3\nWEB-L-1\nno good\n", authMode: "password" }));
+    expect(error).toBeInstanceOf(UserInputError);
+    expect((error as UserInputError).field).toBe("csv");
+    expect((error as Error).message).toMatch(/line 2 WEB-L-1: already registered/);
+    expect((error as Error).message).toMatch(/line 3 no good/);
+    expect(await prisma().device.count({ where: { serial: "WEB-L-3" } })).toBe(0);
+    expect(await refusal(bulkCreateDevices({ ctx: admin, csv: "serial,auth\nWEB-L-4,token", authMode: "password" }))).toMatchObject({ field: "csv", message: expect.stringMatching(/line 2: auth must be/) });
+  });
+
+  it("validates the forms the same way in the browser", () => {
+    expect(ZDeviceBulkSchema.safeParse({ csv: "  ", auth: "password" }).success).toBe(false);
+    expect(ZDeviceProvisionSchema.safeParse({ serial: "A-1", name: "a", auth: "token" }).success).toBe(false);
+    expect(ZDeviceProvisionSchema.parse({ serial: "A-1", name: "a" }).auth).toBe("password");
+    expect(ZDeviceRotateSchema.safeParse({ serial: "A-1", graceHours: "-1" }).success).toBe(false);
+    expect(ZDeviceRotateSchema.parse({ serial: "A-1", graceHours: "24" })).toEqual({ serial: "A-1", auth: "keep", graceHours: 24 });
+  });
+});
+
+describe("rotating and revoking", () => {
+  it("rotates a password: the old one stops working, sessions stay", async () => {
+    const created = await createDevice({ ctx: admin, serial: "WEB-ROT", name: "r" });
+    const device = await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-ROT" }, select: { id: true } });
+    const session = await makeSession(device, admin.project.id);
+    const rotated = await rotateDeviceCredentials({ ctx: admin, serial: "WEB-ROT" });
+    const stored = await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-ROT" }, select: { passwordHash: true } });
+    expect(await verifyPassword(created.password!, stored.passwordHash)).toBe(false);
+    expect(await verifyPassword(rotated.password!, stored.passwordHash)).toBe(true);
+    expect(await prisma().session.count({ where: { id: session.id } })).toBe(1);
+    expect(await prisma().auditLog.count({ where: { action: "device.rotate_credentials", targetId: "WEB-ROT" } })).toBe(1);
+  });
+
+  it("switches a password device to a certificate", async () => {
+    const rotated = await rotateDeviceCredentials({ ctx: admin, serial: "WEB-ROT", authMode: "certificate" });
+    expect(rotated.authMode).toBe("certificate");
+    expect(await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-ROT" }, select: { authMode: true, passwordHash: true } })).toEqual({ authMode: "certificate", passwordHash: null });
+  });
+
+  it("revokes: certificate in the CRL, device disabled; a device of another project is not found", async () => {
+    expect(await revokeDevice({ ctx: admin, serial: "WEB-CERT-1" })).toEqual({ revokedCertificates: 1 });
+    expect(await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-CERT-1" }, select: { enabled: true } })).toEqual({ enabled: false });
+    expect(await prisma().deviceCertificate.findFirst({ where: { commonName: "WEB-CERT-1" }, select: { revocationReason: true } })).toEqual({ revocationReason: "keyCompromise" });
+    expect(await refusal(revokeDevice({ ctx: otherAdmin, serial: "WEB-PW-1" }))).toBeInstanceOf(NotFoundError);
+    expect(await refusal(rotateDeviceCredentials({ ctx: otherAdmin, serial: "WEB-PW-1" }))).toBeInstanceOf(NotFoundError);
+  });
+
+  it("records disable/enable in the credential history the broker sync follows", async () => {
+    await setDeviceEnabled({ ctx: admin, serial: "WEB-PW-1", enabled: false });
+    await setDeviceEnabled({ ctx: admin, serial: "WEB-PW-1", enabled: true });
+    const events = await prisma().deviceCredentialEvent.findMany({ where: { device: { serial: "WEB-PW-1" } }, orderBy: { at: "asc" }, select: { action: true, actorLabel: true } });
+    expect(events.map((event) => event.action)).toEqual(["issued", "disabled", "enabled"]);
+    expect(events[1]!.actorLabel).toBe(admin.user.email);
+    expect(await refusal(setDeviceEnabled({ ctx: otherAdmin, serial: "WEB-PW-1", enabled: false }))).toBeInstanceOf(NotFoundError);
+  });
+});
