@@ -9,6 +9,7 @@
  *   fleetdrop-admin device disable|enable|revoke <serial>
  *   fleetdrop-admin broker sync [--once]
  *   fleetdrop-admin ca rekey            re-seal CA keys under the current DEVICE_CA_ENCRYPTION_KEY
+ *   fleetdrop-admin ca rotate --project <slug>   new device CA for new certificates (the old one stays trusted)
  *   fleetdrop-admin key generate        print a new DEVICE_CA_ENCRYPTION_KEY
  */
 import { existsSync } from "node:fs";
@@ -17,7 +18,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createBrokerTls } from "./ca/broker-tls";
-import { resealCaKeys } from "./ca/project-ca";
+import { resealCaKeys, rotateProjectCa } from "./ca/project-ca";
 import { createMosquittoSync } from "./broker/mosquitto-sync";
 import { bundleFileName, createCredentialBundle } from "./bundle/credential-bundle";
 import { ProvisioningError, type TProvisioningContext } from "./context";
@@ -45,6 +46,7 @@ const USAGE = `usage: fleetdrop-admin <command>
   device disable|enable|revoke <serial>
   broker sync [--once]
   ca rekey
+  ca rotate --project <slug>
   key generate`;
 
 function authOf(value: string | undefined): TAuthMode {
@@ -147,6 +149,11 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
       case "device revoke": {
         const result = await revokeDevice(ctx, { serial: needTarget() });
         io.print(`${target} revoked (${result.revokedCertificates} certificate(s)); its sessions and files are kept`);
+        return 0;
+      }
+      case "ca rotate": {
+        const ca = await rotateProjectCa(ctx, await projectId());
+        io.print(`new device CA ${ca.fingerprint} for ${values.project}; certificates of the previous CA stay valid until they expire or are rotated`);
         return 0;
       }
       case "ca rekey":

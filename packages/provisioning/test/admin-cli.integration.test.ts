@@ -85,6 +85,27 @@ describe("fleetdrop-admin", () => {
     expect((await admin("broker", "sync", "--once")).out).toContain("up to date");
   });
 
+  it("rotates a project's device CA and re-seals CA keys after a key change", async () => {
+    const before = await prisma.deviceCa.findFirstOrThrow({ where: { project: { slug: "factory" }, active: true } });
+    const rotated = await admin("ca", "rotate", "--project", "factory");
+    expect(rotated.code).toBe(0);
+    const after = await prisma.deviceCa.findFirstOrThrow({ where: { project: { slug: "factory" }, active: true } });
+    expect(after.id).not.toBe(before.id);
+    expect(rotated.out).toContain(after.fingerprint);
+    // Both CAs stay in the broker's trust bundle.
+    await admin("broker", "sync", "--once");
+    const bundle = await readFile(path.join(dir, "auth", "device-ca.pem"), "utf8");
+    expect(bundle).toContain(before.fingerprint);
+    expect(bundle).toContain(after.fingerprint);
+
+    const oldKey = env.DEVICE_CA_ENCRYPTION_KEY!;
+    env = { ...env, DEVICE_CA_ENCRYPTION_KEY: generateEncryptionKey(), DEVICE_CA_ENCRYPTION_KEY_PREVIOUS: oldKey };
+    expect((await admin("ca", "rekey")).out).toContain("re-sealed 2 CA key(s)");
+    env = { ...env, DEVICE_CA_ENCRYPTION_KEY_PREVIOUS: "" };
+    const issued = await admin("device", "create", "CLI-AFTER-REKEY", "--project", "factory", "--auth", "certificate");
+    expect(issued.code).toBe(0);
+  });
+
   it("prints a fresh encryption key", async () => {
     const { out } = await admin("key", "generate");
     expect(Buffer.from(out.trim(), "base64")).toHaveLength(32);
