@@ -26,6 +26,20 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
     uploadExpiresInSeconds: env.UPLOAD_EXPIRES_IN,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
     sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
+    transfer: {
+      maxFileBytes: env.TRANSFER_MAX_FILE_MB * 1024 * 1024,
+      maxSegmentBytes: env.TRANSFER_MAX_SEGMENT_KB * 1024,
+      maxActivePerDevice: env.TRANSFER_MAX_IN_FLIGHT,
+      ttlSeconds: env.TRANSFER_TTL,
+      inboundBudgetBytes: env.INBOUND_BUFFER_MB * 1024 * 1024,
+    },
+    chunks: {
+      maxChunkBytes: env.CHUNK_MAX_KB * 1024,
+      deliver: env.CHUNK_DELIVERY,
+      concurrency: env.CHUNK_DELIVERY_CONCURRENCY,
+      backoffBaseMs: env.CHUNK_BACKOFF_BASE_MS,
+      backoffMaxMs: env.CHUNK_BACKOFF_MAX_MS,
+    },
     downloadExpiresInSeconds: env.DOWNLOAD_EXPIRES_IN,
   };
 }

@@ -60,6 +60,20 @@ export const ZWorkerEnvSchema = z
     HTTP_PORT: port.default(9000),
 
     SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0.1).default(30),
+
+    /** Spec §2 file transfer over MQTT: largest file (MiB), largest segment (KiB), transfers in flight per device, TTL of an idle transfer (s). */
+    TRANSFER_MAX_FILE_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(HARD_MAX_UPLOAD_MB),
+    TRANSFER_MAX_SEGMENT_KB: z.coerce.number().int().min(1).max(3072).default(1024),
+    TRANSFER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
+    TRANSFER_TTL: z.coerce.number().int().min(1).default(24 * 3600),
+    /** Payload bytes (MiB) of segments and chunks the worker holds at once before it stops reading from the broker. */
+    INBOUND_BUFFER_MB: z.coerce.number().int().min(1).max(1024).default(32),
+    /** Spec §3 chunk forwarding: largest chunk (KiB), lanes delivered at once, back-off bounds (ms); CHUNK_DELIVERY=false leaves delivery to other workers. */
+    CHUNK_MAX_KB: z.coerce.number().int().min(1).max(3072).default(1024),
+    CHUNK_DELIVERY: bool.default(true),
+    CHUNK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    CHUNK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
+    CHUNK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
     LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

@@ -30,6 +30,7 @@ import type { TNamedStores } from "./stores/named-stores";
 import { installStoreFeature } from "./stores/feature";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
 import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
+import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
 
 export type TIngestWorkerConfig = {
   databaseUrl: string;
@@ -47,6 +48,8 @@ export type TIngestWorkerConfig = {
   downloadExpiresInSeconds?: number;
   /** Spec §2 limits and clean-up (file transfer over MQTT); defaults in transfer/feature.ts. */
   transfer?: Partial<TTransferSettings>;
+  /** Spec §3 chunk forwarding (outbox and delivery); defaults in chunks/feature.ts. */
+  chunks?: Partial<TChunkSettings>;
 };
 
 export type TStoredEvent = { key: string; size: number; etag: string; contentType?: string; /** The fs store that holds it. */ store?: Store };
@@ -141,10 +144,11 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     log,
     onStored: () => metrics.filesCompleted.inc({ state: "uploaded", via: "mqtt_transfer" }),
   });
+  const chunks = createChunkFeature({ settings: config.chunks, topics, pool, registry: metrics.registry, log });
 
   const seen = new Map<string, Date>();
   const dispatch = createRouter({
-    routes: [transfers.route],
+    routes: [transfers.route, chunks.route],
     topics,
     handlers,
     metrics,
@@ -185,6 +189,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     if (subscribed && connack.sessionPresent) return;
     const filters = Object.fromEntries(KINDS.map((kind) => [topics.requestFilter(kind, config.mqtt.sharedGroup), { qos: 1 as const }]));
     filters[transfers.filter(config.mqtt.sharedGroup)] = { qos: 1 as const };
+    filters[chunks.filter(config.mqtt.sharedGroup)] = { qos: 1 as const };
     mqtt.subscribe(filters, (error, granted) => {
       const refused = granted?.filter((grant) => grant.qos > 2) ?? [];
       if (error || refused.length > 0) {
@@ -260,6 +265,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
         startPeriodic("pending-gauge", 15_000, async () => metrics.pendingFiles.set(await countPendingFiles(pool)), log),
         ...transfers.startJobs(),
       ];
+      chunks.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();
@@ -270,6 +276,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       log.info({ inFlight: acks.inFlight }, "stopping: no new requests, finishing those in flight");
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await Promise.all(jobs.map((job) => job.stop()));
+      await chunks.stop();
       await touchDevices(pool, seen).catch(() => {});
       await takeover?.stop();
       await mqtt.endAsync(false).catch(() => {});

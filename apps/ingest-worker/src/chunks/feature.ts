@@ -1,0 +1,60 @@
+/**
+ * Spec §3 in the worker: the chunks route, its subscription and the outbox delivery loop.
+ * worker.ts wires this in with a few lines.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Pool } from "@fleetdrop/db/pool";
+import type { TTopics } from "@fleetdrop/shared/topics";
+import { Counter, type Registry } from "prom-client";
+import type { Logger } from "../logger";
+import { createChunkDelivery, type TDeliverySettings } from "./delivery";
+import { createChunkRoute } from "./route";
+
+export type TChunkSettings = TDeliverySettings & {
+  /** Largest chunk accepted, bytes (413 chunk_too_large). */
+  maxChunkBytes: number;
+  /** false: accept and store chunks, but leave delivery to other workers. */
+  deliver: boolean;
+};
+
+export const DEFAULT_CHUNK_SETTINGS: TChunkSettings = {
+  maxChunkBytes: 1024 * 1024,
+  deliver: true,
+  concurrency: 16,
+  pollIntervalMs: 1000,
+  backoffBaseMs: 1000,
+  backoffMaxMs: 5 * 60_000,
+  leaseMs: 60_000,
+};
+
+export function createChunkFeature(deps: { settings: Partial<TChunkSettings> | undefined; topics: TTopics; pool: Pool; registry: Registry; log: Logger }) {
+  const settings = { ...DEFAULT_CHUNK_SETTINGS, ...deps.settings };
+  const received = new Counter({ name: "fleetdrop_chunks_stored_total", help: "Chunks written to the outbox (acknowledged to the broker)", registers: [deps.registry] });
+  const delivered = new Counter({ name: "fleetdrop_chunks_delivered_total", help: "Chunks their endpoint accepted", registers: [deps.registry] });
+  const failed = new Counter({ name: "fleetdrop_chunk_attempts_failed_total", help: "Failed delivery attempts by reason", labelNames: ["reason"] as const, registers: [deps.registry] });
+  const parked = new Counter({ name: "fleetdrop_chunks_parked_total", help: "Chunks parked after too many failures or a refusal", registers: [deps.registry] });
+  const delivery = createChunkDelivery({
+    pool: deps.pool,
+    owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    settings,
+    log: deps.log.child({ component: "chunk-delivery" }),
+    counters: { delivered: (count) => delivered.inc(count), failed: (reason) => failed.inc({ reason }), parked: () => parked.inc() },
+  });
+  const route = createChunkRoute({
+    topics: deps.topics,
+    pool: deps.pool,
+    maxChunkBytes: settings.maxChunkBytes,
+    onStored: (count) => {
+      received.inc(count);
+      if (settings.deliver) delivery.nudge();
+    },
+  });
+  return {
+    settings,
+    route,
+    filter: (sharedGroup?: string) => deps.topics.chunksFilter(sharedGroup),
+    start: () => settings.deliver && delivery.start(),
+    stop: () => delivery.stop(),
+  };
+}
