@@ -168,4 +168,18 @@ describe("two workers on one shared subscription", () => {
     await a.close();
     await b.close();
   });
+
+  it("keeps answering everything after a worker stops gracefully (scale-down, rolling restart)", async () => {
+    child = await startChildWorker("ingest-child-2");
+    const a = await rawDevice(h.broker, h.seed.deviceA);
+    // Both serve; then the in-process worker drains and stops, leaving its persistent session behind.
+    const warm = await burst([{ device: a, sessionId: h.seed.openA }], "warm", 50);
+    await waitForAnswers([a], warm, 20_000);
+    await inProcess.stop();
+    const ids = await burst([{ device: a, sessionId: h.seed.openA }], "scaled-down", 200);
+    const got = await waitForAnswers([a], ids, 30_000);
+    expect([...got.values()].every((list) => list.every((answer) => answer.status === 200))).toBe(true);
+    expect(await h.prisma.file.count({ where: { filename: { startsWith: "scaled-down/" } } })).toBe(200);
+    await a.close();
+  });
 });
