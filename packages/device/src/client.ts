@@ -101,7 +101,8 @@ export class FleetdropDevice {
   ) {
     this.topics = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId);
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    client.on("message", (_topic, payload) => this.onMessage(payload));
+    // Commands (spec §4) carry request_ids too; only answers may settle a pending request.
+    client.on("message", (topic, payload) => topic !== this.topics.commands && this.onMessage(payload));
   }
 
   static async connect(options: TDeviceOptions): Promise<FleetdropDevice> {
