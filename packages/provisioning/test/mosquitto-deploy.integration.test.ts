@@ -15,6 +15,13 @@ import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { createIngestWorker, type TIngestWorker } from "@fleetdrop/ingest-worker/worker";
 import { createStore } from "@fleetdrop/storage/config";
+import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
+import { freePort } from "@fleetdrop/test-broker";
+import { execFile } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { unzipSync } from "fflate";
+import { createCredentialBundle } from "../src/bundle/credential-bundle";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -136,7 +143,9 @@ beforeAll(async () => {
   shipped = await startShippedBroker(prepared);
 
   storeDir = await mkdtemp(path.join(tmpdir(), "fd-shipped-store-"));
-  const store = createStore({ backend: "fs", bucket: "fleetdrop", rootDir: storeDir, publicUrl: "http://127.0.0.1:1", accessKeyId: "fleetdrop", secretAccessKey: "secret-of-the-fs-store-for-tests" });
+  const httpPort = await freePort();
+  const store = createStore({ backend: "fs", bucket: "fleetdrop", rootDir: storeDir, publicUrl: `http://127.0.0.1:${httpPort}`, accessKeyId: "fleetdrop", secretAccessKey: "secret-of-the-fs-store-for-tests" });
+  const logger = pino({ level: "silent" });
   worker = createIngestWorker({
     config: {
       databaseUrl: db.url,
@@ -154,11 +163,12 @@ beforeAll(async () => {
       topicPrefix: "fleetdrop",
       maxUploadMb: 100,
       uploadExpiresInSeconds: 3600,
-      http: null,
+      http: { host: "127.0.0.1", port: httpPort },
       sweepIntervalMs: 3_600_000,
     },
-    logger: pino({ level: "silent" }),
+    logger,
     store,
+    httpRoutes: (onObjectStored) => createFsEndpoint({ stores: [store], onObjectStored, logger }).handle,
   });
   await worker.start();
 });
@@ -283,5 +293,41 @@ describe("shipped Mosquitto: disabling and revoking", () => {
     await refused(connectDevice("CERT-LOST"));
     // Another device of the same CA is unaffected.
     expect((await connectDevice("CERT-B")).connected).toBe(true);
+  });
+});
+
+describe("credential bundles with the device command", () => {
+  const DEVICE_CLI = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../device/bin/fleetdrop-device.mjs");
+  const run = promisify(execFile);
+
+  it("connects with the bundle's device.json as it is (certificate and password devices), opens a session and uploads", async () => {
+    const bundle = createCredentialBundle([devices["CERT-B"]!, devices["PW-C"]!], {
+      certificateUrl: `mqtts://127.0.0.1:${shipped.ports.certificates}`,
+      passwordUrl: `mqtts://127.0.0.1:${shipped.ports.passwords}`,
+      brokerCaPem: shipped.tls.caPem,
+      topicPrefix: "fleetdrop",
+    });
+    const dir = await mkdtemp(path.join(tmpdir(), "fd-bundle-"));
+    try {
+      for (const [name, data] of Object.entries(unzipSync(bundle))) {
+        if (name.endsWith("/")) continue;
+        await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+        await writeFile(path.join(dir, name), data);
+      }
+      await writeFile(path.join(dir, "hello.txt"), "hello from a provisioned device\n");
+      for (const serial of ["CERT-B", "PW-C"]) {
+        const config = path.join(dir, serial, "device.json");
+        const opened = await run(process.execPath, [DEVICE_CLI, "session", "open", "--config", config, "--name", "bundle test"], { cwd: dir });
+        const sessionId = Number(/\d+/.exec(opened.stdout)?.[0]);
+        expect(sessionId).toBeGreaterThan(0);
+        const session = await prisma.session.findUniqueOrThrow({ where: { id: sessionId }, select: { device: { select: { serial: true } } } });
+        expect(session.device.serial).toBe(serial);
+        await run(process.execPath, [DEVICE_CLI, "upload", "--config", config, "--session", String(sessionId), "hello.txt"], { cwd: dir, env: { ...process.env, INIT_CWD: dir } });
+        const file = await prisma.file.findFirstOrThrow({ where: { sessionId, filename: "hello.txt" } });
+        expect(file).toMatchObject({ state: "uploaded", objectKey: `sessions/${serial}/${sessionId}/hello.txt` });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -47,15 +47,26 @@ export async function startShippedBroker(prepared: { tls: TBrokerTls; authDir: s
   for (const port of [1883, 8883, 8884]) {
     if (new RegExp(`^listener ${port}$`, "m").test(config)) throw new Error(`listener ${port} was not rewritten`);
   }
-  const broker = await startMosquitto({
-    rawConfig: `${config}\n${process.getuid?.() === 0 ? "user root\n" : ""}`,
-    extraPorts: ["services", "certificates", "passwords"],
-    wrapper: {
-      command: "sh",
-      args: [path.join(DEPLOY_DIR, "run.sh")],
-      env: { MOSQUITTO_AUTH_DIR: prepared.authDir, MOSQUITTO_RELOAD_POLL_SECONDS: "0.2" },
-    },
-  });
+  const start = () =>
+    startMosquitto({
+      rawConfig: `${config}\n${process.getuid?.() === 0 ? "user root\n" : ""}`,
+      extraPorts: ["services", "certificates", "passwords"],
+      wrapper: {
+        command: "sh",
+        args: [path.join(DEPLOY_DIR, "run.sh")],
+        env: { MOSQUITTO_AUTH_DIR: prepared.authDir, MOSQUITTO_RELOAD_POLL_SECONDS: "0.2" },
+      },
+    });
+  // Three free ports are picked before Mosquitto binds them; on a busy machine another process
+  // can take one in between. Try again with new ports.
+  let broker: TMosquitto | undefined;
+  for (let attempt = 1; !broker; attempt++) {
+    try {
+      broker = await start();
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+    }
+  }
   return {
     broker,
     tls: prepared.tls,
