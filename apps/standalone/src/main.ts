@@ -19,6 +19,7 @@ import { choosePort, PortTakenError } from "./ports";
 import { startEmbeddedPostgres, type TEmbeddedPostgres } from "./postgres";
 import { startService, waitForHttp, type TService } from "./services";
 import { startDemoDevice } from "./demo-device";
+import { uploadDemoSamples } from "./demo-samples";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const step = (line: string) => print(`▸ ${line}`);
@@ -186,14 +187,22 @@ async function main(): Promise<void> {
     };
     await writeFile(path.join(dataDir, "device.json"), `${JSON.stringify(deviceConfig, null, 2)}\n`, { mode: 0o600 });
     // The demo device answers "Request capture" with a generated picture (spec §4 round trip).
+    const demoConnection = { url: brokerPort ? `mqtt://127.0.0.1:${brokerPort}` : mqttUrl, deviceId: seeded.deviceSerial, password: credentials.devicePassword, topicPrefix: env.TOPIC_PREFIX, ...(brokerPort ? { protocolVersion: 4 as const } : {}) };
     const demoDevice = await startDemoDevice({
-      connection: { url: brokerPort ? `mqtt://127.0.0.1:${brokerPort}` : mqttUrl, deviceId: seeded.deviceSerial, password: credentials.devicePassword, topicPrefix: env.TOPIC_PREFIX, ...(brokerPort ? { protocolVersion: 4 as const } : {}) },
+      connection: demoConnection,
       print,
     }).catch((error: unknown) => {
       print(`[demo-device] not connected: ${(error as Error).message}`);
       return null;
     });
     if (demoDevice) cleanups.push(() => demoDevice.stop());
+    // First start: the demo session gets a few files, sent by the demo device over the real protocol.
+    if (seeded.deviceCreated) {
+      await uploadDemoSamples({ connection: demoConnection, sessionId: seeded.sessionId }).then(
+        (sent) => print(`[demo-device] sent ${sent.length} sample files into session ${seeded.sessionId}`),
+        (error: unknown) => print(`[demo-device] could not send the sample files: ${(error as Error).message}`),
+      );
+    }
     const adminPassword = env.ADMIN_PASSWORD ?? credentials.adminPassword;
     print("");
     print("Fleetdrop is running.");
