@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCHMARKS: Record<string, string> = {
+  "mqtt-transfer": "mqtt-transfer.ts",
+  "chunk-forwarding": "chunk-forwarding.ts",
   "upload-requests": "upload-requests.ts",
   "fs-upload": "fs-upload.ts",
   "scale-out": "scale-out.ts",

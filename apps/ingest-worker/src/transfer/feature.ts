@@ -29,7 +29,7 @@ export const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
   maxActivePerDevice: 16,
   ttlSeconds: 24 * 3600,
   cleanupIntervalMs: 60_000,
-  inboundBudgetBytes: 32 * 1024 * 1024,
+  inboundBudgetBytes: 8 * 1024 * 1024,
 };
 
 export function createTransferFeature(deps: {

@@ -92,8 +92,9 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
   const { topics, pool, store, limits, metrics } = deps;
   const ordering = new TransferOrdering();
   const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>((items) => writeSegments(pool, items, limits.maxFileBytes), {
+    // Two batches of up to 2 MiB in flight: enough to keep PostgreSQL busy, little memory.
     maxItems: 128,
-    maxBytes: 8 * 1024 * 1024,
+    maxBytes: 2 * 1024 * 1024,
     maxConcurrent: 2,
     weigh: (item) => item.data.length,
     onBatch: (_items, bytes, seconds) => {

@@ -1,0 +1,161 @@
+/**
+ * Benchmark of spec §2, a file over MQTT: one device sends a 256 MiB file through a real
+ * Mosquitto to the real worker (production bundle, own process, PostgreSQL staging, fs store),
+ * timed from `init` to the verified `fin` answer, with the worker's resident memory sampled.
+ * Beside it, the ceiling measured the same way in the same run: the same segments published at
+ * QoS 1 with the same window to a subscriber that only counts bytes.
+ *
+ *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 1]
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createPrismaClient } from "@fleetdrop/db";
+import { createTestDatabase } from "@fleetdrop/db/testing";
+import { startMosquitto } from "@fleetdrop/test-broker";
+import mqtt, { type MqttClient } from "mqtt";
+import { machineDescription } from "./machine";
+import { buildWorker, startWorkerProcess } from "./worker-process";
+
+const { values } = parseArgs({
+  options: { mb: { type: "string", default: "256" }, segments: { type: "string", default: "64k,256k" }, window: { type: "string", default: "64" }, runs: { type: "string", default: "1" } },
+});
+const SIZE = Number(values.mb) * 1024 * 1024;
+const SEGMENTS = values.segments!.split(",").map((text) => Number(text.replace(/k$/i, "")) * (/k$/i.test(text) ? 1024 : 1));
+const WINDOW = Number(values.window);
+const RUNS = Number(values.runs);
+const MB = 1e6;
+
+async function connect(url: string, clientId: string): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true });
+  (client.stream as unknown as Socket).setNoDelay(true);
+  return client;
+}
+
+/** Publishes every segment of `file` at QoS 1, at most `window` unacknowledged at once. */
+async function publishSegments(client: MqttClient, topicOf: (offset: number) => string, file: Buffer, segment: number): Promise<void> {
+  const inFlight = new Set<Promise<unknown>>();
+  for (let offset = 0; offset < file.length; offset += segment) {
+    const sending: Promise<unknown> = client.publishAsync(topicOf(offset), file.subarray(offset, offset + segment), { qos: 1 }).finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
+    if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+
+async function ceiling(url: string, file: Buffer, segment: number): Promise<number> {
+  const subscriber = await connect(url, `bench-count-${Date.now()}`);
+  const publisher = await connect(url, `bench-pub-${Date.now()}`);
+  let bytes = 0;
+  let done: () => void = () => {};
+  const all = new Promise<void>((resolve) => (done = resolve));
+  subscriber.on("message", (_topic, payload) => {
+    bytes += payload.length;
+    if (bytes >= file.length) done();
+  });
+  await subscriber.subscribeAsync("bench/ceiling/#", { qos: 1 });
+  const started = performance.now();
+  await publishSegments(publisher, (offset) => `bench/ceiling/${offset}`, file, segment);
+  await all;
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all([subscriber.endAsync(), publisher.endAsync()]);
+  return file.length / MB / seconds;
+}
+
+async function transfer(url: string, file: Buffer, sha256: string, segment: number, sessionId: number, fileId: string): Promise<number> {
+  const device = await connect(url, `BENCH-DEV-${Date.now()}`);
+  const base = "fleetdrop/fleet/BENCH-DEV/file_transfer/";
+  const answers: Record<string, unknown>[] = [];
+  device.on("message", (_topic, payload) => answers.push(JSON.parse(payload.toString())));
+  await device.subscribeAsync(`${base}response`, { qos: 1 });
+  const answer = async (command: string) => {
+    for (;;) {
+      const index = answers.findIndex((a) => a.command === command && a.file_id === fileId);
+      if (index >= 0) return answers.splice(index, 1)[0]!;
+      const refused = answers.find((a) => a.success === false);
+      if (refused) throw new Error(`refused: ${JSON.stringify(refused)}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  };
+  const started = performance.now();
+  await device.publishAsync(`${base}${fileId}/init`, JSON.stringify({ session_id: sessionId, name: `bench/${fileId}.bin`, size: file.length, checksum: sha256 }), { qos: 1 });
+  const init = await answer("init");
+  if (init.success !== true) throw new Error(`init refused: ${JSON.stringify(init)}`);
+  await publishSegments(device, (offset) => `${base}${fileId}/${offset}`, file, segment);
+  await device.publishAsync(`${base}${fileId}/fin/${file.length}/${sha256}`, "", { qos: 1 });
+  const fin = await answer("fin");
+  const seconds = (performance.now() - started) / 1000;
+  await device.endAsync();
+  if (fin.success !== true || fin.sha256 !== sha256) throw new Error(`fin failed: ${JSON.stringify(fin)}`);
+  return file.length / MB / seconds;
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
+async function main() {
+  console.log(`machine: ${machineDescription()}`);
+  console.log(`file: ${values.mb} MiB of random bytes; segments: ${values.segments}; window: ${WINDOW} QoS 1 publishes; runs: ${RUNS}\n`);
+  await buildWorker();
+  const broker = await startMosquitto();
+  const db = await createTestDatabase("bench-transfer");
+  const storeDir = await mkdtemp(path.join(tmpdir(), "fd-bench-transfer-"));
+  const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
+  const project = await prisma.project.create({ data: { slug: "bench", name: "Bench" } });
+  const device = await prisma.device.create({ data: { serial: "BENCH-DEV", name: "bench", projectId: project.id } });
+  const sessionId = (await prisma.session.create({ data: { deviceId: device.id, projectId: project.id, name: "bench" } })).id;
+  await prisma.$disconnect();
+
+  const file = randomBytes(SIZE);
+  const sha256 = createHash("sha256").update(file).digest("hex");
+  const rows: string[] = [];
+  const worker = await startWorkerProcess({
+    DATABASE_URL: db.url,
+    MQTT_URL: broker.url,
+    MQTT_CLIENT_ID: "bench-transfer-worker",
+    STORAGE_BACKEND: "fs",
+    FS_STORE_DIR: storeDir,
+    FS_SECRET_ACCESS_KEY: "bench-secret-0123456789abcdef",
+  });
+  try {
+    // Warm-up: a small transfer so connections, prepared statements and JIT are in place.
+    await transfer(broker.url, file.subarray(0, 4 * 1024 * 1024), createHash("sha256").update(file.subarray(0, 4 * 1024 * 1024)).digest("hex"), 65536, sessionId, "warmup");
+    let n = 0;
+    for (const segment of SEGMENTS) {
+      for (let run = 0; run < RUNS; run++) {
+        const top = await ceiling(broker.url, file, segment);
+        const before = worker.rss();
+        worker.markMemory();
+        const rate = await transfer(broker.url, file, sha256, segment, sessionId, `bench-${segment}-${n++}`);
+        const peak = worker.peakSinceMark();
+        const metrics = await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text();
+        const assembled = Number(/^fleetdrop_transfer_assemble_seconds_sum (\S+)/m.exec(metrics)?.[1] ?? 0);
+        console.log(`  (assembly, SHA-256 and storing, summed over runs so far: ${assembled.toFixed(2)} s)`);
+        rows.push(`| ${segment / 1024} KiB | ${fmt(top)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} |`);
+        console.log(rows.at(-1));
+        // Let the worker delete the staged segments before the next run.
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+      }
+    }
+  } finally {
+    await worker.stop();
+    await broker.stop();
+    await broker.cleanup();
+    await db.drop();
+    await rm(storeDir, { recursive: true, force: true });
+  }
+  console.log(`\n| segment | ceiling MB/s (QoS 1 pub → counting sub) | worker MB/s (init → verified fin) | of ceiling | worker RSS before MiB | peak MiB | growth MiB |`);
+  console.log("|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of rows) console.log(row);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
