@@ -22,9 +22,27 @@ export default async function globalSetup() {
 
   // Real Mosquitto and the real ingest worker: devices in the tests use the device SDK.
   const platform = await startPlatform({ databaseUrl: database.url, storeDir });
-  const env = { databaseUrl: database.url, storeDir, extra: { MQTT_URL: platform.mqttUrl, FS_PUBLIC_URL: platform.workerUrl } };
-  await buildApp(env);
-  const app = await startApp(env);
+  const env = {
+    databaseUrl: database.url,
+    storeDir,
+    extra: {
+      MQTT_URL: platform.mqttUrl,
+      FS_PUBLIC_URL: platform.workerUrl,
+      // Device provisioning: certificate devices need the CA key seal and a mutual-TLS listener to point at.
+      DEVICE_CA_ENCRYPTION_KEY: "ZTJlLWRldmljZS1jYS1rZXktMzItYnl0ZXMtbG9uZyE=",
+      BROKER_CERTIFICATE_URL: "mqtts://mqtt.e2e.test:8883",
+      BROKER_PASSWORD_URL: "mqtts://mqtt.e2e.test:8884",
+    },
+  };
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    await buildApp(env);
+    app = await startApp(env);
+  } catch (error) {
+    // Playwright runs no teardown when the setup fails: do not leave the broker and worker behind.
+    await platform.stop();
+    throw error;
+  }
 
   process.env.FLEETDROP_E2E_BASE_URL = app.baseUrl;
   process.env.FLEETDROP_E2E_DATABASE_URL = database.url;

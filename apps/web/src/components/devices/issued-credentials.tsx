@@ -46,25 +46,21 @@ export function IssuedCredentials({ password, bundle, what }: { password?: strin
   );
 }
 
-const RADIO_LABEL = { display: "flex", alignItems: "center", gap: 8, fontWeight: 400 } as const;
-const RADIO = { width: "auto", minHeight: 0 } as const;
+export const RADIO_LABEL = { display: "flex", alignItems: "center", gap: 8, fontWeight: 400 } as const;
+export const RADIO = { width: "auto", minHeight: 0 } as const;
 
 /** Password or certificate, with the certificate choice explained when the server cannot issue one. */
-export function AuthModeField({ certificates, error, name = "auth", keepOption }: { certificates: { available: boolean; reason?: string }; error?: string; name?: string; keepOption?: string }) {
+export function AuthModeField({ certificates, error, name = "auth" }: { certificates: { available: boolean; reason?: string }; error?: string; name?: string }) {
   return (
     <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
       <legend className="label">Credentials</legend>
-      {keepOption ? (
-        <label className="radio" style={RADIO_LABEL}>
-          <input style={RADIO} type="radio" name={name} value="keep" defaultChecked /> {keepOption}
-        </label>
-      ) : null}
       <label className="radio" style={RADIO_LABEL}>
-        <input style={RADIO} type="radio" name={name} value="password" defaultChecked={!keepOption} /> Password (username = serial)
+        <input style={RADIO} type="radio" name={name} value="password" defaultChecked /> Password
       </label>
       <label className="radio" style={RADIO_LABEL}>
-        <input style={RADIO} type="radio" name={name} value="certificate" disabled={!certificates.available} /> X.509 client certificate (CN = serial)
+        <input style={RADIO} type="radio" name={name} value="certificate" disabled={!certificates.available} /> X.509 client certificate
       </label>
+      <span className="hint">The device signs in as its serial: the MQTT user of a password, or the CN of a certificate issued by this project&apos;s device CA.</span>
       {!certificates.available ? <span className="hint">{certificates.reason}</span> : null}
       {error ? (
         <span className="field-error" role="alert">

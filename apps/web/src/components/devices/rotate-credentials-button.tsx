@@ -4,7 +4,7 @@ import { rotateDeviceCredentialsAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZDeviceRotateSchema } from "@/lib/device-credential-forms";
-import { AuthModeField, IssuedCredentials } from "./issued-credentials";
+import { IssuedCredentials, RADIO, RADIO_LABEL } from "./issued-credentials";
 
 type TCertificates = { available: boolean; reason?: string };
 
@@ -51,7 +51,18 @@ function RotateForm({ project, serial, authMode, certificates, onClose }: { proj
         <p>
           The device keeps its sessions and files. {authMode === "password" ? "Its current password stops working at once." : "Its current certificate is revoked after the grace period below."}
         </p>
-        <AuthModeField certificates={certificates} error={errors.auth} keepOption={`Keep ${authMode === "certificate" ? "a certificate" : "a password"}`} />
+        <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
+          <legend className="label">New credentials</legend>
+          <label style={RADIO_LABEL}>
+            <input style={RADIO} type="radio" name="auth" value="keep" defaultChecked /> {authMode === "certificate" ? "A new certificate" : "A new password"}
+          </label>
+          <label style={RADIO_LABEL}>
+            <input style={RADIO} type="radio" name="auth" value={authMode === "certificate" ? "password" : "certificate"} disabled={authMode === "password" && !certificates.available} />
+            {authMode === "certificate" ? "Switch to a password" : "Switch to an X.509 client certificate"}
+          </label>
+          {authMode === "password" && !certificates.available ? <span className="hint">{certificates.reason}</span> : null}
+          {errors.auth ? <span className="field-error" role="alert">⚠ {errors.auth}</span> : null}
+        </fieldset>
         {authMode === "certificate" ? (
           <Field label="Grace period for the old certificate (hours)" name="graceHours" type="number" min={0} max={2160} defaultValue={0} error={errors.graceHours} hint="0 revokes it at once; a grace period lets the fleet roll out the new certificate first." />
         ) : null}
