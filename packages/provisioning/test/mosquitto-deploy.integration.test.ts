@@ -36,6 +36,7 @@ import { setDeviceEnabled } from "../src/devices/set-device-enabled";
 import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type TShippedBroker } from "./shipped-broker";
 
 const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
+const WEB_PASSWORD = "web-password-for-the-shipped-broker";
 
 let db: TTestDatabase;
 let prisma: TPrismaClient;
@@ -135,7 +136,10 @@ beforeAll(async () => {
     dir: prepared.authDir,
     aclTemplate: await readShippedAclTemplate(),
     topicPrefix: "fleetdrop",
-    services: [{ username: "fleetdrop-worker", password: WORKER_PASSWORD }],
+    services: [
+      { username: "fleetdrop-worker", password: WORKER_PASSWORD },
+      { username: "fleetdrop-web", password: WEB_PASSWORD },
+    ],
     databaseUrl: null,
     intervalMs: 3_600_000,
   });
@@ -260,6 +264,26 @@ describe("shipped Mosquitto: password devices", () => {
     const old = before.credentials.authMode === "password" ? before.credentials.password : "";
     expect((await refused(connectDevice("PW-ROT", { password: old }))).code).toBe(135);
     expect((await connectDevice("PW-ROT")).connected).toBe(true);
+  });
+});
+
+describe("shipped Mosquitto: the dashboard's account", () => {
+  it("reads a device's retained presence and sends it commands, but cannot publish requests as the device", async () => {
+    const c = await connectDevice("PW-C");
+    const got = inbox(c);
+    await c.subscribeAsync("fleetdrop/fleet/PW-C/commands", { qos: 1 });
+    await c.publishAsync("fleetdrop/fleet/PW-C/presence", JSON.stringify({ online: true }), { qos: 1, retain: true });
+    const web = await mqtt.connectAsync(`mqtt://127.0.0.1:${shipped.ports.services}`, { username: "fleetdrop-web", password: WEB_PASSWORD, protocolVersion: 5, reconnectPeriod: 0 });
+    clients.push(web);
+    const seen: string[] = [];
+    web.on("message", (topic, payload) => seen.push(`${topic} ${payload.toString()}`));
+    await web.subscribeAsync("fleetdrop/fleet/PW-C/presence", { qos: 1 });
+    await waitFor(() => (seen.length ? true : undefined), "the retained presence");
+    expect(seen).toEqual(['fleetdrop/fleet/PW-C/presence {"online":true}']);
+    await web.publishAsync("fleetdrop/fleet/PW-C/commands", JSON.stringify({ type: "capture", request_id: "cap-1", session_id: 1 }), { qos: 1 });
+    await waitFor(() => got.find((m) => m.body.request_id === "cap-1"), "the command at the device");
+    const forged = await web.publishAsync("fleetdrop/fleet/PW-C/file_upload/request", "{}", { qos: 1 }).then(() => null, (err: { code?: number }) => err);
+    expect(forged?.code).toBe(135);
   });
 });
 
