@@ -3,6 +3,7 @@
  * password or certificate devices with a one-time bundle, CSV batches, rotation, revocation,
  * and the role checks.
  */
+import "./provisioning-env";
 import { X509Certificate } from "node:crypto";
 import { verifyPassword } from "@fleetdrop/db/passwords";
 import { verifyMosquittoPassword } from "@fleetdrop/provisioning/crypto/mosquitto-password";
@@ -12,6 +13,9 @@ import { ZDeviceBulkSchema, ZDeviceProvisionSchema, ZDeviceRotateSchema } from "
 import { bulkCreateDevices } from "@/server/devices/bulk-create-devices";
 import { createDevice } from "@/server/devices/create-device";
 import { certificateDevicesAvailable } from "@/server/devices/provisioning";
+import { postDevices, ZDevicesApiAnswerSchema } from "@/server/devices/devices-api";
+import { createWithProject } from "@/server/auth/with-project";
+import { CAN } from "@/lib/roles";
 import { revokeDevice } from "@/server/devices/revoke-device";
 import { rotateDeviceCredentials } from "@/server/devices/rotate-device-credentials";
 import { setDeviceEnabled } from "@/server/devices/set-device-enabled";
@@ -19,9 +23,6 @@ import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { contextFor, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 import type { TProjectContext } from "@/server/auth/project-context";
 
-process.env.DEVICE_CA_ENCRYPTION_KEY = Buffer.alloc(32, 9).toString("base64");
-process.env.BROKER_CERTIFICATE_URL = "mqtts://mqtt.example.test:8883";
-process.env.BROKER_PASSWORD_URL = "mqtts://mqtt.example.test:8884";
 
 let admin: TProjectContext;
 let member: TProjectContext;
@@ -143,5 +144,43 @@ describe("rotating and revoking", () => {
     expect(events.map((event) => event.action)).toEqual(["issued", "disabled", "enabled"]);
     expect(events[1]!.actorLabel).toBe(admin.user.email);
     expect(await refusal(setDeviceEnabled({ ctx: otherAdmin, serial: "WEB-PW-1", enabled: false }))).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("POST /api/p/{project}/devices (scripts)", () => {
+  const call = (ctx: TProjectContext, body: string, contentType: string, query = "") => {
+    const POST = createWithProject({ getUser: async () => ctx.user })(postDevices, { role: CAN.manageDevices });
+    const request = new Request(`http://localhost/api/p/${ctx.project.slug}/devices${query}`, { method: "POST", body, headers: { "content-type": contentType } });
+    return POST(request, { params: Promise.resolve({ project: ctx.project.slug }) });
+  };
+
+  it("creates one device from JSON and answers its credentials and bundle", async () => {
+    const response = await call(admin, JSON.stringify({ serial: "API-1", name: "From a script", auth: "certificate" }), "application/json");
+    expect(response.status).toBe(201);
+    const body = ZDevicesApiAnswerSchema.parse(await response.json());
+    expect(body.devices).toEqual([{ serial: "API-1", authMode: "certificate" }]);
+    expect(Object.keys(unzip(body.bundle.base64))).toContain("API-1/device.crt");
+  });
+
+  it("creates a CSV batch and answers the zip itself with ?format=zip", async () => {
+    const response = await call(admin, "API-2\nAPI-3\n", "text/csv", "?format=zip");
+    expect(response.status).toBe(201);
+    expect(response.headers.get("content-type")).toBe("application/zip");
+    expect(response.headers.get("content-disposition")).toContain("2-devices-credentials.zip");
+    const zip = unzipSync(new Uint8Array(await response.arrayBuffer()));
+    expect(Object.keys(zip)).toEqual(expect.arrayContaining(["API-2/password.txt", "API-3/password.txt", "devices.csv"]));
+  });
+
+  it("answers bad input with 400 and the reason, and refuses members with 403", async () => {
+    const bad = await call(admin, JSON.stringify({ serial: "bad serial", name: "x" }), "application/json");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/serial: Use letters, digits/);
+    const csv = await call(admin, "API-4\nAPI-2\n", "text/csv");
+    expect(csv.status).toBe(400);
+    expect(((await csv.json()) as { error: string }).error).toMatch(/line 2 API-2: already registered/);
+    expect((await call(admin, "API-5", "text/csv", "?auth=token")).status).toBe(400);
+    expect((await call(admin, "<xml/>", "application/xml")).status).toBe(400);
+    expect((await call(member, JSON.stringify({ serial: "API-6", name: "x" }), "application/json")).status).toBe(403);
+    expect(await prisma().device.count({ where: { serial: { in: ["API-4", "API-5", "API-6"] } } })).toBe(0);
   });
 });

@@ -23,5 +23,10 @@ export async function bulkCreateDevices(options: { ctx: TProjectContext; csv: st
   for (const mode of new Set(rows.map((row) => row.authMode ?? options.authMode))) requireAuthModeAvailable(mode);
   const created = await asDashboardErrors(provisionBatch(provisioningContext(ctx), { projectId: ctx.project.id, rows, authMode: options.authMode }));
   await writeAudit(ctx, { action: "device.bulk_create", targetType: "device", details: { count: created.length, serials: created.map((c) => c.device.serial).slice(0, 50) } });
-  return { count: created.length, serials: created.map((c) => c.device.serial), ...issued(created) };
+  const devices = created.map((c) => ({
+    serial: c.device.serial,
+    authMode: c.credentials.authMode,
+    ...(c.credentials.authMode === "password" ? { password: c.credentials.password } : {}),
+  }));
+  return { count: created.length, serials: devices.map((d) => d.serial), devices, ...issued(created) };
 }
