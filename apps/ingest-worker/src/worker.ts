@@ -175,7 +175,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       connection: config.mqtt,
       group,
       presenceBase: `${topics.prefix}/workers`,
-      filters: () => [...KINDS.map((kind) => topics.requestFilter(kind, group)), transfers.filter(group)],
+      filters: () => [...KINDS.map((kind) => topics.requestFilter(kind, group)), transfers.filter(group), chunks.filter(group)],
       handle: (packet) => transfers.budget.track(packet, dispatch(packet)),
       log,
     });
