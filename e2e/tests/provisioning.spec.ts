@@ -69,6 +69,10 @@ test.describe("device provisioning", () => {
     const stored = await prisma.device.findUniqueOrThrow({ where: { serial: first }, select: { passwordHash: true } });
     expect(await verifyPassword(password, stored.passwordHash)).toBe(true);
     await dialog.getByRole("button", { name: "Done" }).click();
+    const history = page.getByRole("table", { name: "Credential history" });
+    await expect(history.getByRole("row").nth(1)).toContainText("rotated");
+    await expect(history).toContainText(world.users.admin.email);
+    await keepScreenshot("24-device-credentials");
 
     // Revoke it: disabled, password erased.
     await page.getByRole("button", { name: "Revoke", exact: true }).click();

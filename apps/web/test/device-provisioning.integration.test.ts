@@ -19,6 +19,7 @@ import { CAN } from "@/lib/roles";
 import { revokeDevice } from "@/server/devices/revoke-device";
 import { rotateDeviceCredentials } from "@/server/devices/rotate-device-credentials";
 import { setDeviceEnabled } from "@/server/devices/set-device-enabled";
+import { getDeviceCredentials } from "@/server/devices/get-device-credentials";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { contextFor, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 import type { TProjectContext } from "@/server/auth/project-context";
@@ -182,5 +183,22 @@ describe("POST /api/p/{project}/devices (scripts)", () => {
     expect((await call(admin, "<xml/>", "application/xml")).status).toBe(400);
     expect((await call(member, JSON.stringify({ serial: "API-6", name: "x" }), "application/json")).status).toBe(403);
     expect(await prisma().device.count({ where: { serial: { in: ["API-4", "API-5", "API-6"] } } })).toBe(0);
+  });
+});
+
+describe("the device's credentials card", () => {
+  it("lists the certificates (an old one valid until its grace period ends) and the history, for admins only", async () => {
+    await createDevice({ ctx: admin, serial: "WEB-CARD", name: "c", authMode: "certificate" });
+    await rotateDeviceCredentials({ ctx: admin, serial: "WEB-CARD", graceHours: 24 });
+    const card = await getDeviceCredentials({ ctx: admin, serial: "WEB-CARD" });
+    expect(card.authMode).toBe("certificate");
+    expect(card.certificates).toHaveLength(2);
+    expect(card.certificates[0]!.revokedAt).toBeNull();
+    expect(card.certificates[1]).toMatchObject({ revocationReason: "superseded" });
+    expect(new Date(card.certificates[1]!.revokedAt!).getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    expect(card.events.map((event) => event.action)).toEqual(["rotated", "issued"]);
+    expect(card.events[0]!.actor).toBe(admin.user.email);
+    expect(await refusal(getDeviceCredentials({ ctx: member, serial: "WEB-CARD" }))).toBeInstanceOf(ForbiddenError);
+    expect(await refusal(getDeviceCredentials({ ctx: otherAdmin, serial: "WEB-CARD" }))).toBeInstanceOf(NotFoundError);
   });
 });

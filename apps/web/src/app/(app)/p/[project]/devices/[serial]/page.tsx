@@ -19,6 +19,8 @@ import { commandsEnabled } from "@/server/mqtt/command-publisher";
 import { revokeDeviceAction } from "@/actions/device-credentials";
 import { RotateCredentialsButton } from "@/components/devices/rotate-credentials-button";
 import { certificateDevicesAvailable } from "@/server/devices/provisioning";
+import { DeviceCredentialsCard } from "@/components/devices/device-credentials-card";
+import { getDeviceCredentials } from "@/server/devices/get-device-credentials";
 
 export const metadata: Metadata = { title: "Device" };
 
@@ -31,6 +33,7 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
   const base = `/p/${ctx.project.slug}`;
   const self = `${base}/devices/${encodeURIComponent(device.serial)}`;
   const canManage = hasRole(ctx.role, CAN.manageDevices);
+  const credentials = canManage ? await getDeviceCredentials({ ctx, serial: device.serial }) : null;
   const captureInto = hasRole(ctx.role, CAN.capture) && commandsEnabled() && device.enabled ? await latestOpenSession(device.id) : null;
 
   return (
@@ -102,6 +105,7 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
           <dd title={formatDateTime(device.lastSeenAt)}>{formatRelative(device.lastSeenAt)}</dd>
         </div>
       </dl>
+      {credentials ? <DeviceCredentialsCard credentials={credentials} /> : null}
       <section className="card" aria-labelledby="device-sessions">
         <div className="card-header">
           <h2 id="device-sessions">Sessions</h2>
