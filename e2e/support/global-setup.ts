@@ -34,8 +34,15 @@ export default async function globalSetup() {
       BROKER_PASSWORD_URL: "mqtts://mqtt.e2e.test:8884",
     },
   };
-  await buildApp(env);
-  const app = await startApp(env);
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    await buildApp(env);
+    app = await startApp(env);
+  } catch (error) {
+    // Playwright runs no teardown when the setup fails: do not leave the broker and worker behind.
+    await platform.stop();
+    throw error;
+  }
 
   process.env.FLEETDROP_E2E_BASE_URL = app.baseUrl;
   process.env.FLEETDROP_E2E_DATABASE_URL = database.url;

@@ -1,52 +1,70 @@
 /**
  * The device side of the platform for the e2e suite: a real Mosquitto and the real ingest
- * worker (in this process), with the fs store (sessions and the §4 named stores) in the same
- * folder as the dashboard's, served by the worker's upload/download endpoint. Devices in the
- * tests use the real device SDK against them, so an upload really travels request → presigned
- * form → fs store → completion.
+ * worker, started as production starts it (its own process, configured by environment), with
+ * the fs store (sessions and the §4 named stores) in the same folder as the dashboard's, served
+ * by the worker's upload/download endpoint. Devices in the tests use the real device SDK
+ * against them, so an upload really travels request → presigned form → fs store → completion.
  */
-import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
-import { createStore } from "@fleetdrop/storage/config";
-import type { FsStore } from "@fleetdrop/storage/fs";
-import { createNamedStores } from "@fleetdrop/storage/named-stores";
-import { createIngestWorker } from "@fleetdrop/ingest-worker/worker";
-import { createLogger } from "@fleetdrop/ingest-worker/logger";
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import { E2E_FS_SECRET } from "./store";
 
 export type TPlatform = { mqttUrl: string; workerUrl: string; stop(): Promise<void> };
 
+const WORKER_ENTRY = path.resolve(import.meta.dirname, "../../apps/ingest-worker/src/index.ts");
+const TSX = path.resolve(import.meta.dirname, "../node_modules/.bin/tsx");
+
 export async function startPlatform(options: { databaseUrl: string; storeDir: string; bucket?: string }): Promise<TPlatform> {
   const broker = await startMosquitto();
   const port = await freePort();
   const workerUrl = `http://127.0.0.1:${port}`;
-  const bucket = options.bucket ?? "fleetdrop";
-  const fs = { rootDir: options.storeDir, publicUrl: workerUrl, accessKeyId: "fleetdrop", secretAccessKey: E2E_FS_SECRET };
-  const store = createStore({ backend: "fs", bucket, ...fs });
-  const namedStores = createNamedStores(undefined, { backend: "fs", bucket, region: "us-east-1", fs });
-  const logger = createLogger(process.env.E2E_WORKER_LOG_LEVEL ?? "warn", "e2e-worker");
-  const worker = createIngestWorker({
-    config: {
-      databaseUrl: options.databaseUrl,
-      dbPoolSize: 4,
-      mqtt: { url: broker.url, clientId: "fleetdrop-ingest-e2e", protocolVersion: 5, sessionExpirySeconds: 600, receiveMaximum: 100 },
-      topicPrefix: "fleetdrop",
-      maxUploadMb: 100,
-      uploadExpiresInSeconds: 3600,
-      http: { host: "127.0.0.1", port },
-      sweepIntervalMs: 60_000,
+  let output = "";
+  const worker: ChildProcess = spawn(TSX, [WORKER_ENTRY], {
+    cwd: path.dirname(WORKER_ENTRY),
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      DB_POOL_SIZE: "4",
+      MQTT_URL: broker.url,
+      MQTT_CLIENT_ID: "fleetdrop-ingest-e2e",
+      TOPIC_PREFIX: "fleetdrop",
+      STORAGE_BACKEND: "fs",
+      FS_STORE_DIR: options.storeDir,
+      FS_BUCKET: options.bucket ?? "fleetdrop",
+      FS_PUBLIC_URL: workerUrl,
+      FS_SECRET_ACCESS_KEY: E2E_FS_SECRET,
+      HTTP_HOST: "127.0.0.1",
+      HTTP_PORT: String(port),
+      LOG_LEVEL: process.env.E2E_WORKER_LOG_LEVEL ?? "warn",
     },
-    logger,
-    store,
-    namedStores,
-    httpRoutes: (onObjectStored) => createFsEndpoint({ stores: [store, ...[...namedStores.values()].map((entry) => entry.store as FsStore)], onObjectStored, logger }).handle,
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  await worker.start();
+  for (const stream of [worker.stdout!, worker.stderr!]) {
+    stream.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (process.env.E2E_WORKER_LOG_LEVEL) process.stderr.write(chunk);
+    });
+  }
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (worker.exitCode !== null) throw new Error(`the ingest worker exited with ${worker.exitCode}:\n${output}`);
+    const ready = await fetch(`${workerUrl}/healthz`).then((response) => response.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`the ingest worker did not become ready within 60 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   return {
     mqttUrl: broker.url,
     workerUrl,
     async stop() {
-      await worker.stop();
+      if (worker.exitCode === null) {
+        const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+        worker.kill("SIGTERM");
+        const timer = setTimeout(() => worker.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
       await broker.stop();
       await broker.cleanup();
     },
