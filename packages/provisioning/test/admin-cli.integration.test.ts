@@ -106,6 +106,18 @@ describe("fleetdrop-admin", () => {
     expect(issued.code).toBe(0);
   });
 
+  it("warns when the broker sync runs without the CA key while certificate devices exist", async () => {
+    const withoutKey = env;
+    env = { ...env, DEVICE_CA_ENCRYPTION_KEY: "" };
+    try {
+      const { code, out } = await admin("broker", "sync", "--once");
+      expect(code).toBe(0);
+      expect(out).toMatch(/DEVICE_CA_ENCRYPTION_KEY is not set: the CRLs of 2 device CA\(s\) cannot be re-signed/);
+    } finally {
+      env = withoutKey;
+    }
+  });
+
   it("prints a fresh encryption key", async () => {
     const { out } = await admin("key", "generate");
     expect(Buffer.from(out.trim(), "base64")).toHaveLength(32);

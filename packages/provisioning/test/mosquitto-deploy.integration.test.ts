@@ -33,6 +33,7 @@ import { createDevice, type TCreatedDevice } from "../src/devices/create-device"
 import { revokeDevice } from "../src/devices/revoke-device";
 import { rotateDeviceCredentials } from "../src/devices/rotate-credentials";
 import { setDeviceEnabled } from "../src/devices/set-device-enabled";
+import { rotateProjectCa } from "../src/ca/project-ca";
 import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type TShippedBroker } from "./shipped-broker";
 
 const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
@@ -42,6 +43,7 @@ let db: TTestDatabase;
 let prisma: TPrismaClient;
 let ctx: TProvisioningContext;
 let shipped: TShippedBroker;
+let projectId: string;
 let sync: TMosquittoSync;
 let worker: TIngestWorker;
 let storeDir: string;
@@ -118,6 +120,7 @@ beforeAll(async () => {
   prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 4 });
   ctx = { prisma, secrets: createSecretBox(parseEncryptionKey(generateEncryptionKey())), actor: "test" };
   const project = await prisma.project.create({ data: { slug: "shipped", name: "Shipped broker" } });
+  projectId = project.id;
   for (const [serial, authMode] of [
     ["CERT-A", "certificate"],
     ["CERT-B", "certificate"],
@@ -316,6 +319,26 @@ describe("shipped Mosquitto: disabling and revoking", () => {
     await syncAndReload();
     await refused(connectDevice("CERT-LOST"));
     // Another device of the same CA is unaffected.
+    expect((await connectDevice("CERT-B")).connected).toBe(true);
+  });
+});
+
+describe("shipped Mosquitto: rotating the project's device CA", () => {
+  it("trusts devices of the new CA and still those of the old one (two CAs, two CRLs in the broker's files)", async () => {
+    const before = await prisma.deviceCa.findFirstOrThrow({ where: { projectId, active: true } });
+    const after = await rotateProjectCa(ctx, projectId);
+    devices["CERT-NEW-CA"] = await createDevice(ctx, { projectId, serial: "CERT-NEW-CA", authMode: "certificate" });
+    await syncAndReload();
+    const caFile = await readFile(path.join(shipped.authDir, "device-ca.pem"), "utf8");
+    expect(caFile).toContain(before.fingerprint);
+    expect(caFile).toContain(after.fingerprint);
+    expect((await readFile(path.join(shipped.authDir, "device-crl.pem"), "utf8")).match(/BEGIN X509 CRL/g)).toHaveLength(2);
+    expect((await connectDevice("CERT-NEW-CA")).connected).toBe(true);
+    expect((await connectDevice("CERT-B")).connected).toBe(true);
+    // Revocation still works per CA: the new CA's device is refused once revoked.
+    await revokeDevice(ctx, { serial: "CERT-NEW-CA" });
+    await syncAndReload();
+    await refused(connectDevice("CERT-NEW-CA"));
     expect((await connectDevice("CERT-B")).connected).toBe(true);
   });
 });

@@ -79,12 +79,20 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
   assertAclTemplateMatchesPrefix(options.aclTemplate, options.topicPrefix);
   const log = options.log ?? (() => {});
   let running: Promise<TSyncResult> | null = null;
+  let warnedNoKey = false;
   let again = false;
 
   const pass = async (): Promise<TSyncResult> => {
     await mkdir(options.dir, { recursive: true });
     const crlsSigned = options.ctx.secrets ? await refreshCrls(options.ctx) : 0;
     const state = await loadBrokerAuthState(options.ctx.prisma);
+    if (!options.ctx.secrets && !warnedNoKey) {
+      const expiring = state.cas.filter((ca) => ca.crlPem).length;
+      if (expiring > 0) {
+        warnedNoKey = true;
+        log(`DEVICE_CA_ENCRYPTION_KEY is not set: the CRLs of ${expiring} device CA(s) cannot be re-signed, so revocations are not applied and certificate devices are refused once the current CRLs expire`);
+      }
+    }
     const file = (name: TMosquittoFile) => path.join(options.dir, name);
     const current = Object.fromEntries(
       await Promise.all((["device-ca.pem", "device-crl.pem", "passwd-devices", "passwd-services", "acl-devices"] as const).map(async (name) => [name, await readOrNull(file(name))])),
