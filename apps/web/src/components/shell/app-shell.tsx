@@ -62,6 +62,7 @@ export function AppShell({ user, projects, children }: { user: { name: string; e
           {link(`${base}/devices`, "Devices", "⚙")}
           {link(`${base}/members`, "Members", "☺")}
           {hasRole(current.role, "admin") ? link(`${base}/stores`, "Stores", "🗄") : null}
+          {hasRole(current.role, "admin") ? link(`${base}/streams`, "Chunk streams", "📡") : null}
           {hasRole(current.role, "admin") ? link(`${base}/audit`, "Audit log", "☰") : null}
         </nav>
       ) : null}

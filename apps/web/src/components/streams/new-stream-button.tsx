@@ -1,0 +1,61 @@
+"use client";
+import { useState } from "react";
+import { createChunkStreamAction } from "@/actions/streams";
+import { Dialog } from "@/components/ui/dialog";
+import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { ZStreamFormSchema } from "@/lib/stream-forms";
+
+export function NewStreamButton({ project }: { project: string }) {
+  const [open, setOpen] = useState(false);
+  const [key, setKey] = useState(0);
+  return (
+    <>
+      <button className="btn btn-primary" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
+        + New stream
+      </button>
+      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="new-stream-title">
+        <NewStreamForm key={key} project={project} onClose={() => setOpen(false)} />
+      </Dialog>
+    </>
+  );
+}
+
+function NewStreamForm({ project, onClose }: { project: string; onClose: () => void }) {
+  const { state, pending, onSubmit, errors } = useActionForm(createChunkStreamAction, ZStreamFormSchema);
+  if (state?.ok) {
+    return (
+      <div>
+        <div className="dialog-body">
+          <h2 id="new-stream-title">Stream created</h2>
+          <FormMessage state={state} />
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="btn btn-primary" onClick={onClose}>Done</button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <form onSubmit={onSubmit} noValidate>
+      <div className="dialog-body">
+        <h2 id="new-stream-title">New chunk stream</h2>
+        <FormMessage state={state} />
+        <input type="hidden" name="project" value={project} />
+        <Field label="Name" name="name" error={errors.name} hint="The topic level: devices publish to P/fleet/{device}/chunks/{name}" placeholder="crash" autoComplete="off" />
+        <Field label="URL" name="url_template" error={errors.url_template} hint="{device_id} and {stream} are filled in" placeholder="https://crash.example.com/api/devices/{device_id}/chunks" autoComplete="off" />
+        <div className="field">
+          <label htmlFor="field-headers">Headers</label>
+          <textarea id="field-headers" name="headers" rows={3} placeholder={"Authorization: Bearer …\nX-Device: {device_id}"} aria-invalid={errors.headers ? true : undefined} aria-describedby={errors.headers ? "field-headers-hint field-headers-error" : "field-headers-hint"} />
+          <span id="field-headers-hint" className="hint">One per line, Name: value. Values are not shown again (they may hold keys).</span>
+          {errors.headers ? <span id="field-headers-error" className="field-error"><span aria-hidden="true">⚠</span> {errors.headers}</span> : null}
+        </div>
+        <Field label="Attempts before parking" name="max_attempts" type="number" min={1} max={1000} defaultValue={10} error={errors.max_attempts} />
+        <Field label="Timeout per attempt (ms)" name="timeout_ms" type="number" min={100} max={300000} defaultValue={10000} error={errors.timeout_ms} />
+      </div>
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onClose}>Cancel</button>
+        <button type="submit" className="btn btn-primary" disabled={pending}>{pending ? "Creating…" : "Create stream"}</button>
+      </div>
+    </form>
+  );
+}
