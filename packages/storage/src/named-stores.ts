@@ -19,7 +19,7 @@ import {
   type TStoreAccess,
 } from "@fleetdrop/shared/protocol/stores";
 import { z } from "zod";
-import { createStore, StoreConfigError, type TStoreConfigInput } from "./config";
+import { createStore, StoreConfigError, type TCreateStoreOptions, type TStoreConfigInput } from "./config";
 import { normalizeStorePrefix } from "./object-key";
 import type { Store } from "./store";
 
@@ -66,7 +66,7 @@ const LABEL = "STORE_CONFIGURATION";
  * Parses STORE_CONFIGURATION (undefined or empty: the defaults) and creates the stores. Throws
  * StoreConfigError listing every problem.
  */
-export function createNamedStores(json: string | undefined, base: TNamedStoreBase): Map<string, TNamedStore> {
+export function createNamedStores(json: string | undefined, base: TNamedStoreBase, options: { s3?: TCreateStoreOptions["s3"] } = {}): Map<string, TNamedStore> {
   const entries = parseEntries(json);
   const problems: string[] = [];
   const result = new Map<string, TNamedStore>();
@@ -117,7 +117,7 @@ export function createNamedStores(json: string | undefined, base: TNamedStoreBas
       };
     }
     try {
-      const store = createStore(config, { label: `store "${entry.store_name}"` });
+      const store = createStore(config, { label: `store "${entry.store_name}"`, ...(options.s3 ? { s3: options.s3 } : {}) });
       result.set(entry.store_name, {
         name: entry.store_name,
         perDevice: entry.per_device ?? DEFAULT_PER_DEVICE_STORES.includes(entry.store_name),
