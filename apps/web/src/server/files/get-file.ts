@@ -22,6 +22,8 @@ export type TFileDetail = {
   uploadedAt: string | null;
   createdAt: string;
   expiresAt: string;
+  /** JSON the device attached (spec §2 `user_data`), pretty-printed; null when none. */
+  userData: string | null;
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,6 +47,7 @@ export async function getFile(options: { ctx: TProjectContext; fileId: string; s
       uploadedAt: true,
       createdAt: true,
       expiresAt: true,
+      userData: true,
       session: { select: { name: true, device: { select: { serial: true } } } },
     },
   });
@@ -66,5 +69,6 @@ export async function getFile(options: { ctx: TProjectContext; fileId: string; s
     uploadedAt: file.uploadedAt?.toISOString() ?? null,
     createdAt: file.createdAt.toISOString(),
     expiresAt: file.expiresAt.toISOString(),
+    userData: file.userData === null ? null : JSON.stringify(file.userData, null, 2),
   };
 }

@@ -134,6 +134,14 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
               <dd className="mono">{file.objectKey}</dd>
               <dt>ETag</dt>
               <dd className="mono">{file.etag ?? "—"}</dd>
+              {file.userData !== null ? (
+                <>
+                  <dt>Device data</dt>
+                  <dd>
+                    <pre className="mono" data-testid="file-user-data" style={{ margin: 0, whiteSpace: "pre-wrap", wordBreak: "break-word" }}>{file.userData}</pre>
+                  </dd>
+                </>
+              ) : null}
             </dl>
           </div>
         </section>
