@@ -101,6 +101,8 @@ export function startPeerTakeover(options: TPeerTakeoverOptions): TPeerTakeover 
       // takeovers on MQTT 5; shared subscriptions need it anyway).
       await standIn.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
       completed++;
+      // Forget the peer's retained "offline": nothing is left to drain (it says "online" again when it returns).
+      main.publish(presenceTopic(peer), "", { qos: 1, retain: true });
       log.info({ peer, received }, "drained and ended the session of a worker that went offline");
     } catch (error) {
       log.warn({ err: error, peer }, "could not take over a worker's session");
