@@ -4,9 +4,9 @@
  *   2. `completeUpload` — the device POSTing the form (here: `store.put`), then the worker
  *      learning storage has it: `pending → uploaded` with size, ETag, stored type, time.
  *
- * TODO(worker): once apps/ingest-worker runs in tests, replace these with a device client
- * publishing `file_upload/request` over MQTT and POSTing the presigned form; the dashboard
- * assertions stay the same.
+ * Only the world's seed uses this (before the worker starts, and for the benchmarks' bulk data).
+ * Uploads *during* a test go through the real ingest worker with the device SDK
+ * (support/platform.ts, support/sdk-device.ts).
  */
 import type { TPrismaClient } from "@fleetdrop/db";
 import { sessionObjectKey } from "@fleetdrop/shared/names";
