@@ -32,6 +32,7 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
       maxActivePerDevice: env.TRANSFER_MAX_IN_FLIGHT,
       ttlSeconds: env.TRANSFER_TTL,
       inboundBudgetBytes: env.INBOUND_BUFFER_MB * 1024 * 1024,
+      stagingDir: env.TRANSFER_STAGING_DIR ? path.resolve(env.TRANSFER_STAGING_DIR) : null,
     },
     chunks: {
       maxChunkBytes: env.CHUNK_MAX_KB * 1024,

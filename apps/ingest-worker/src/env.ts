@@ -66,6 +66,8 @@ export const ZWorkerEnvSchema = z
     TRANSFER_MAX_SEGMENT_KB: z.coerce.number().int().min(1).max(3072).default(1024),
     TRANSFER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
     TRANSFER_TTL: z.coerce.number().int().min(1).default(24 * 3600),
+    /** Stage §2 segment bytes in files in this folder (shared by every worker) instead of PostgreSQL: much faster. */
+    TRANSFER_STAGING_DIR: z.string().min(1).optional(),
     /** Payload bytes (MiB) of segments and chunks the worker holds at once before it stops reading from the broker. */
     INBOUND_BUFFER_MB: z.coerce.number().int().min(1).max(1024).default(8),
     /** Spec §3 chunk forwarding: largest chunk (KiB), lanes delivered at once, back-off bounds (ms); CHUNK_DELIVERY=false leaves delivery to other workers. */

@@ -77,7 +77,7 @@ export type TIngestWorker = {
   /** Runs the pending-file sweeper once now (tests, admin tooling). */
   sweepNow(): Promise<void>;
   /** Runs the §2 clean-up (TRANSFER_TTL) once now. */
-  cleanUpTransfersNow(): Promise<{ expired: number; purgedSegments: number }>;
+  cleanUpTransfersNow(): Promise<{ expired: number; purgedSegments: number; stagingFilesRemoved?: number }>;
 };
 
 const KINDS = Object.keys(REQUEST_SUFFIXES) as TRequestKind[];

@@ -4,20 +4,27 @@
  * worker restart in the middle of a transfer.
  */
 import { createHash } from "node:crypto";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { ZTransferResponseSchema } from "@fleetdrop/shared/protocol/transfer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TIngestWorker } from "../src/worker";
 import { createHarness, sleep, type THarness } from "./harness";
 import { randomFile, shuffledSegments, transferDevice } from "./transfer-device";
 
+// Both staging modes run the same suite: segment bytes in PostgreSQL, or in files (TRANSFER_STAGING_DIR).
+describe.each([["PostgreSQL", false], ["files", true]] as const)("file transfer over MQTT (spec §2), segments staged in %s", (mode, inFiles) => {
 let h: THarness;
 let worker: TIngestWorker;
 let a: Awaited<ReturnType<typeof transferDevice>>;
-
-const LIMITS = { maxFileBytes: 4 * 1024 * 1024, maxSegmentBytes: 256 * 1024, maxActivePerDevice: 8, ttlSeconds: 3600 };
+let stagingDir: string | null = null;
+let LIMITS: { maxFileBytes: number; maxSegmentBytes: number; maxActivePerDevice: number; ttlSeconds: number; stagingDir: string | null };
 
 beforeAll(async () => {
-  h = await createHarness("transfer");
+  h = await createHarness(`transfer-${inFiles ? "files" : "pg"}`);
+  stagingDir = inFiles ? await mkdtemp(path.join(tmpdir(), "fd-staging-")) : null;
+  LIMITS = { maxFileBytes: 4 * 1024 * 1024, maxSegmentBytes: 256 * 1024, maxActivePerDevice: 8, ttlSeconds: 3600, stagingDir };
   worker = await h.startWorker({ transfer: LIMITS });
   a = await transferDevice(h.broker, "ROBOT-A");
 });
@@ -25,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await a?.close();
   await h?.close();
+  if (stagingDir) await rm(stagingDir, { recursive: true, force: true });
 });
 
 async function stored(key: string): Promise<Buffer | null> {
@@ -35,7 +43,7 @@ async function stored(key: string): Promise<Buffer | null> {
   return Buffer.concat(parts);
 }
 
-describe("file transfer over MQTT (spec §2)", () => {
+describe(`${mode} staging`, () => {
   it("assembles segments sent in random order, with duplicates and overlaps, and verifies size and SHA-256", async () => {
     const { bytes, sha256 } = randomFile(1_000_003);
     const init = await a.init("photo1", { session_id: h.seed.openA, name: "cam/photo1.jpg", size: bytes.length, content_type: "image/jpeg", checksum: sha256, user_data: { lens: "wide", frame: 12 } });
@@ -70,6 +78,7 @@ describe("file transfer over MQTT (spec §2)", () => {
     // Segments of a completed transfer are removed (right after fin, or by the clean-up job).
     await worker.cleanUpTransfersNow();
     expect(await h.prisma.transferSegment.count()).toBe(0);
+    if (stagingDir) expect(await readdir(stagingDir)).toEqual([]);
   });
 
   it("re-init with the same metadata answers the held ranges; different metadata is a 409", async () => {
@@ -208,6 +217,16 @@ describe("file transfer over MQTT (spec §2)", () => {
     expect(await h.prisma.fileTransfer.findFirst({ where: { fileRef: "stale" } })).toBeNull();
     expect(await h.prisma.transferSegment.count()).toBe(0);
     expect(await a.status("stale")).toMatchObject({ status: 404, code: "transfer_not_found" });
+    if (stagingDir) {
+      // Its staging file goes once it is a minute old (younger ones may belong to a transfer being created).
+      const [file] = await readdir(stagingDir);
+      expect(file).toMatch(/\.part$/);
+      const { utimes } = await import("node:fs/promises");
+      const old = new Date(Date.now() - 120_000);
+      await utimes(path.join(stagingDir, file!), old, old);
+      expect((await short.cleanUpTransfersNow()).stagingFilesRemoved).toBe(1);
+      expect(await readdir(stagingDir)).toEqual([]);
+    }
   });
 
   it("loses nothing when the worker restarts in the middle of a transfer", async () => {
@@ -229,4 +248,5 @@ describe("file transfer over MQTT (spec §2)", () => {
     expect(fin).toMatchObject({ success: true, sha256 });
     expect((await stored(fin.object_key as string))!.equals(bytes)).toBe(true);
   });
+});
 });

@@ -15,6 +15,7 @@ import { missingRanges, type TByteRange } from "@fleetdrop/shared/protocol/trans
 import type { Store } from "@fleetdrop/storage/store";
 import { to as copyTo } from "pg-copy-streams";
 import { CopyBinaryReader } from "./copy-binary";
+import type { FileStaging } from "./file-staging";
 import { heldRanges } from "./transfers-db";
 
 const STREAM_BUFFER = 1024 * 1024;
@@ -29,6 +30,8 @@ export type TAssembleInput = {
   contentType: string;
   /** SHA-256 (lower-case hex) the file must have, when the device gave one. */
   expectedSha256: string | null;
+  /** Where segments recorded without bytes are (TRANSFER_STAGING_DIR). */
+  staging?: FileStaging | null;
 };
 
 export type TAssembleResult =
@@ -49,6 +52,17 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
     const missing = missingRanges(received, input.size);
     if (missing.length > 0) return { outcome: "incomplete", received, missing };
     if ((received.at(-1)?.[1] ?? 0) > input.size) return { outcome: "beyond_size", received };
+
+    const where = await client.query<{ in_files: string; total: string }>(
+      "SELECT count(*) FILTER (WHERE octet_length(data) < length) AS in_files, count(*) AS total FROM transfer_segments WHERE transfer_id = $1",
+      [input.transferId],
+    );
+    const inFiles = Number(where.rows[0]?.in_files ?? 0);
+    if (inFiles > 0) {
+      if (inFiles !== Number(where.rows[0]?.total)) throw new Error("the transfer's segments are staged partly in files and partly in PostgreSQL (TRANSFER_STAGING_DIR changed during it); abort it and send again");
+      if (!input.staging) throw new Error("the transfer's segments are staged in files, but TRANSFER_STAGING_DIR is not set on this worker");
+      return await storeFromFile(input, input.staging);
+    }
 
     const hash = createHash("sha256");
     let position = 0; // next byte of the file to emit
@@ -128,5 +142,45 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
       await client.query("ROLLBACK").catch(() => {});
       client.release();
     }
+  }
+}
+
+/** Assembly of a file-staged transfer: stream [0, size) of its staging file, hashing on the way. */
+async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promise<TAssembleResult> {
+  const hash = createHash("sha256");
+  let seen = 0;
+  let mismatch: string | null = null;
+  let sha256 = "";
+  const verify = new Transform({
+    readableHighWaterMark: STREAM_BUFFER,
+    writableHighWaterMark: STREAM_BUFFER,
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (seen !== input.size) return callback(new Error(`read ${seen} of ${input.size} staged bytes`));
+      const digest = hash.digest("hex");
+      if (input.expectedSha256 !== null && digest !== input.expectedSha256) {
+        mismatch = digest;
+        return callback(new Error(`SHA-256 ${digest} does not match ${input.expectedSha256}`));
+      }
+      sha256 = digest;
+      callback();
+    },
+  });
+  const source = input.size === 0 ? null : staging.read(input.transferId, input.size);
+  if (source) {
+    source.on("error", (error) => verify.destroy(error));
+    source.pipe(verify);
+  } else verify.end();
+  try {
+    const stored = await input.store.put(input.objectKey, verify, { contentType: input.contentType });
+    return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+  } catch (error) {
+    source?.destroy();
+    if (mismatch !== null) return { outcome: "checksum_mismatch", sha256: mismatch };
+    throw error;
   }
 }

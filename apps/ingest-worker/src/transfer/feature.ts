@@ -9,6 +9,7 @@ import type { Store } from "@fleetdrop/storage/store";
 import type { Registry } from "prom-client";
 import { startPeriodic, type TPeriodic } from "../jobs/periodic";
 import type { Logger } from "../logger";
+import { FileStaging } from "./file-staging";
 import { createInboundBudget } from "./inbound-budget";
 import { createTransferMetrics } from "./metrics";
 import { createTransferRoute, type TTransferLimits } from "./route";
@@ -21,6 +22,11 @@ export type TTransferSettings = TTransferLimits & {
   cleanupIntervalMs: number;
   /** Payload bytes (segments, chunks) handlers may hold at once before the worker stops reading. */
   inboundBudgetBytes: number;
+  /**
+   * null: segment bytes are staged in PostgreSQL. A folder (shared by every worker): staged in
+   * files there, with only their ranges in PostgreSQL — several times faster (docs/devices.md).
+   */
+  stagingDir: string | null;
 };
 
 export const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
@@ -30,6 +36,7 @@ export const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
   ttlSeconds: 24 * 3600,
   cleanupIntervalMs: 60_000,
   inboundBudgetBytes: 8 * 1024 * 1024,
+  stagingDir: null,
 };
 
 export function createTransferFeature(deps: {
@@ -43,10 +50,18 @@ export function createTransferFeature(deps: {
 }) {
   const settings = { ...DEFAULT_TRANSFER_SETTINGS, ...deps.settings };
   const metrics = createTransferMetrics(deps.registry);
-  const route = createTransferRoute({ topics: deps.topics, pool: deps.pool, store: deps.store, limits: settings, metrics, log: deps.log, onStored: deps.onStored });
+  const staging = settings.stagingDir ? new FileStaging(settings.stagingDir) : null;
+  const route = createTransferRoute({ topics: deps.topics, pool: deps.pool, store: deps.store, limits: settings, metrics, log: deps.log, onStored: deps.onStored, staging });
   const budget = createInboundBudget(settings.inboundBudgetBytes);
   const cleanUp = async (): Promise<TCleanupResult> => {
     const result = await cleanUpTransfers(deps.pool, settings.ttlSeconds);
+    if (staging) {
+      // Files of transfers that expired, were aborted or completed (a crash may leave some).
+      result.stagingFilesRemoved = await staging.sweep(async (ids) => {
+        const active = await deps.pool.query<{ id: string }>("SELECT id FROM file_transfers WHERE id = ANY($1::uuid[]) AND state = 'active'", [ids]);
+        return new Set(active.rows.map((row) => row.id));
+      });
+    }
     if (result.expired > 0) {
       metrics.cleanedUp.inc(result.expired);
       deps.log.info({ expired: result.expired }, "removed incomplete transfers idle for longer than TRANSFER_TTL");

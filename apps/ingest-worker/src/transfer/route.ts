@@ -29,7 +29,9 @@ import { assembleTransfer } from "./assemble";
 import { GroupCommit } from "./group-commit";
 import type { TTransferMetrics } from "./metrics";
 import { TransferOrdering } from "./ordering";
+import type { FileStaging } from "./file-staging";
 import { writeSegments, type TSegmentOutcome, type TSegmentWrite } from "./segments-db";
+import { writeSegmentsViaFiles } from "./segments-fs";
 import {
   completeTransfer,
   completedFile,
@@ -59,6 +61,8 @@ export type TTransferRouteDeps = {
   limits: TTransferLimits;
   metrics: TTransferMetrics;
   log: Logger;
+  /** Stage segment bytes in files (TRANSFER_STAGING_DIR) instead of PostgreSQL. */
+  staging?: FileStaging | null;
   /** Called when a transferred file was stored and recorded (the worker counts it). */
   onStored?(): void;
 };
@@ -91,7 +95,9 @@ function segmentError(outcome: Exclude<TSegmentOutcome, { ok: true }>, limits: T
 export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams> & { drain(): Promise<void> } {
   const { topics, pool, store, limits, metrics } = deps;
   const ordering = new TransferOrdering();
-  const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>((items) => writeSegments(pool, items, limits.maxFileBytes), {
+  const staging = deps.staging ?? null;
+  const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>(
+    (items) => (staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes) : writeSegments(pool, items, limits.maxFileBytes)), {
     // Two batches of up to 2 MiB in flight: enough to keep PostgreSQL busy, little memory.
     maxItems: 128,
     maxBytes: 2 * 1024 * 1024,
@@ -199,6 +205,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
         objectKey,
         contentType: transfer.contentType,
         expectedSha256: finSha256 ?? transfer.checksum,
+        staging,
       });
       stopTimer();
       metrics.finished.inc({ outcome: result.outcome });
@@ -223,7 +230,9 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       deps.onStored?.();
       log.info({ file_id: fileId, object_key: objectKey, size: result.size }, "file transfer stored");
       // Off the answer's path; the clean-up job removes what this misses.
-      void deleteSegments(pool, transfer.id).catch((error: unknown) => log.warn({ err: error }, "could not delete the segments of a completed transfer yet"));
+      void Promise.all([deleteSegments(pool, transfer.id), staging?.remove(transfer.id)]).catch((error: unknown) =>
+        log.warn({ err: error }, "could not delete the segments of a completed transfer yet"),
+      );
       const received: TByteRange[] = size > 0 ? [[0, size]] : [];
       return { size: result.size, object_key: objectKey, sha256: result.sha256, etag: result.etag, received };
     } finally {
@@ -248,6 +257,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     if (!found.transfer) return {};
     if (found.transfer.state === "completed") throw new ProtocolError("transfer_completed");
     await deleteActiveTransfer(pool, found.transfer.id);
+    await staging?.remove(found.transfer.id);
     return {};
   }
 

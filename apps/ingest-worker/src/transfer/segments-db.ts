@@ -53,11 +53,9 @@ touched AS (
 SELECT ord, device_uuid IS NOT NULL AS device_found, coalesce(enabled, false) AS enabled, tid IS NOT NULL AS found, state, size::float8 AS size
 FROM ctx ORDER BY ord`;
 
-type TRow = { device_found: boolean; enabled: boolean; found: boolean; state: string | null; size: number | null };
 
-/** Writes a batch; `maxFileBytes` refuses segments that end beyond the largest file allowed. */
-export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileBytes: number): Promise<TSegmentOutcome[]> {
-  // One row per (device, file, offset): the longest copy wins; duplicates share its outcome.
+/** One item per (device, file, offset): the longest copy wins; duplicates share its outcome. */
+export function dedupeSegments(items: TSegmentWrite[]): { chosen: TSegmentWrite[]; slotOf: number[] } {
   const unique = new Map<string, number>();
   const chosen: TSegmentWrite[] = [];
   const slotOf = items.map((item) => {
@@ -71,7 +69,24 @@ export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileB
     if (item.data.length > chosen[slot]!.data.length) chosen[slot] = item;
     return slot;
   });
+  return { chosen, slotOf };
+}
 
+export type TSegmentRow = { device_found: boolean; enabled: boolean; found: boolean; state: string | null; size: number | null };
+
+export function segmentOutcome(row: TSegmentRow, item: TSegmentWrite, maxFileBytes: number): TSegmentOutcome {
+  if (!row.device_found) return { ok: false, code: "device_unknown" };
+  if (!row.enabled) return { ok: false, code: "device_disabled" };
+  if (!row.found) return { ok: false, code: "transfer_not_found" };
+  if (row.state !== "active") return { ok: false, code: "transfer_completed" };
+  if (row.size !== null && item.offset + item.data.length > row.size) return { ok: false, code: "segment_out_of_range", size: row.size };
+  if (item.offset + item.data.length > maxFileBytes) return { ok: false, code: "transfer_too_large" };
+  return { ok: true };
+}
+
+/** Writes a batch; `maxFileBytes` refuses segments that end beyond the largest file allowed. */
+export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileBytes: number): Promise<TSegmentOutcome[]> {
+  const { chosen, slotOf } = dedupeSegments(items);
   const positions: number[] = [];
   let position = 0;
   for (const item of chosen) {
@@ -79,7 +94,7 @@ export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileB
     position += item.data.length;
   }
   const blob = chosen.length === 1 ? chosen[0]!.data : Buffer.concat(chosen.map((item) => item.data), position);
-  const result = await pool.query<TRow>({
+  const result = await pool.query<TSegmentRow>({
     name: "fleetdrop_write_segments",
     text: SQL,
     values: [
@@ -92,15 +107,6 @@ export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileB
       maxFileBytes,
     ],
   });
-  const outcomes = result.rows.map((row, index): TSegmentOutcome => {
-    const item = chosen[index]!;
-    if (!row.device_found) return { ok: false, code: "device_unknown" };
-    if (!row.enabled) return { ok: false, code: "device_disabled" };
-    if (!row.found) return { ok: false, code: "transfer_not_found" };
-    if (row.state !== "active") return { ok: false, code: "transfer_completed" };
-    if (row.size !== null && item.offset + item.data.length > row.size) return { ok: false, code: "segment_out_of_range", size: row.size };
-    if (item.offset + item.data.length > maxFileBytes) return { ok: false, code: "transfer_too_large" };
-    return { ok: true };
-  });
+  const outcomes = result.rows.map((row, index) => segmentOutcome(row, chosen[index]!, maxFileBytes));
   return slotOf.map((slot) => outcomes[slot]!);
 }

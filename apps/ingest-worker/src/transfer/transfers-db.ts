@@ -254,7 +254,7 @@ export async function deleteSegments(pool: Pool, transferId: string): Promise<nu
   return result.rowCount ?? 0;
 }
 
-export type TCleanupResult = { expired: number; purgedSegments: number };
+export type TCleanupResult = { expired: number; purgedSegments: number; stagingFilesRemoved?: number };
 
 /**
  * The clean-up job: removes active transfers idle for longer than the TTL (their segments go
