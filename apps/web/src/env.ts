@@ -3,6 +3,7 @@
  * environment fails `next build` (and `next start`) with a list of what is wrong. Nothing else
  * in the app reads `process.env`.
  */
+import { storeConfigurationProblems } from "@fleetdrop/storage/named-stores-config";
 import { z } from "zod";
 
 const optionalString = z
@@ -68,6 +69,9 @@ export const ZWebEnvSchema = z
     DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   })
   .superRefine((env, ctx) => {
+    for (const problem of storeConfigurationProblems(env.STORE_CONFIGURATION)) {
+      ctx.addIssue({ code: "custom", path: ["STORE_CONFIGURATION"], message: problem });
+    }
     const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
     if (oidc.some(Boolean) && !oidc.every(Boolean)) {
       ctx.addIssue({

@@ -7,6 +7,7 @@ import path from "node:path";
 
 import { z } from "zod";
 
+import { StoreConfigError } from "./config-error";
 import { FsStore } from "./fs-store";
 import { normalizeStorePrefix } from "./object-key";
 import { S3Store } from "./s3-store";
@@ -160,16 +161,8 @@ const inputTypesMatchSchemas: [TAssignable<TS3StoreConfigInput, z.input<typeof Z
 ];
 void inputTypesMatchSchemas;
 
-/** A store configuration that cannot be used; the message lists every problem. */
-export class StoreConfigError extends Error {
-  readonly problems: string[];
-
-  constructor(label: string, problems: string[]) {
-    super(`Invalid storage configuration${label ? ` for ${label}` : ""}:\n  - ${problems.join("\n  - ")}`);
-    this.name = "StoreConfigError";
-    this.problems = problems;
-  }
-}
+// Lives in its own module so that code checking configuration need not load the backends.
+export { StoreConfigError };
 
 /** Validates a store config; `label` names it in the message (e.g. `store "config"`). */
 export function parseStoreConfig(input: unknown, label = ""): TStoreConfig {

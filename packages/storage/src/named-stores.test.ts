@@ -59,6 +59,14 @@ describe("createNamedStores", () => {
     ]);
   });
 
+  it("reports mistakes of the JSON and of the stores it describes together, in list order", () => {
+    expect(problemsOf(JSON.stringify([{ store_name: "config", prefix: "" }, { store_name: "apps", buckett: "x" }, { store_name: "config" }]))).toEqual([
+      '[0] (config): prefix "" would overlap the sessions store in bucket "fleetdrop"; give the store a prefix of its own',
+      "[1] (apps): unknown setting(s): buckett",
+      '[2] (config): store_name "config" is configured twice',
+    ]);
+  });
+
   it("refuses bad JSON, a non-array, an empty list, duplicates, overlaps and fs endpoints", () => {
     expect(problemsOf("{not json")[0]).toMatch(/^not valid JSON/);
     expect(problemsOf('{"store_name": "config"}')[0]).toMatch(/must be a JSON array/);
