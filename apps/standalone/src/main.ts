@@ -115,6 +115,8 @@ async function main(): Promise<void> {
             FS_STORE_DIR: storeDir,
             FS_PUBLIC_URL: `http://${env.PUBLIC_HOST}:${workerPort.port}`,
             FS_SECRET_ACCESS_KEY: credentials.fsSecretAccessKey,
+            // Spec §2 segments staged in files beside the store (one worker, one disk): several times faster than PostgreSQL.
+            TRANSFER_STAGING_DIR: path.join(dataDir, "transfer-staging"),
           };
     const workerDist = path.join(REPO_ROOT, "apps/ingest-worker/dist/index.js");
     const workerService: TService = startService({
