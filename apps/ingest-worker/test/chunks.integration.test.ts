@@ -4,7 +4,12 @@
  * order per device and stream, back-off and Retry-After, parking with the reason, and nothing
  * lost across a worker restart.
  */
+import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -216,5 +221,33 @@ describe("chunk forwarding (spec §3)", () => {
     } finally {
       await device.close();
     }
+  });
+
+  it("the command line sends files (or stdin) as chunks and says what was stored; refusals exit 1 with the code", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "fd-chunks-cli-"));
+    await writeFile(path.join(dir, "core.1"), "core dump one");
+    const cli = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
+    const run = (args: string[], stdin?: string) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, ...args, "--url", h.broker.url, "--device", "ROBOT-A"], { cwd: dir, env: { ...process.env, INIT_CWD: dir } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.stdin.end(stdin ?? "");
+        child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    const sent = await run(["chunks", "--stream", "metrics", "core.1"]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/^stored core\.1 \(13 B\) on metrics {2}chunk_id=\d+/);
+    const piped = await run(["chunks", "--stream", "metrics"], "from stdin");
+    expect(piped.stdout).toMatch(/^stored stdin \(10 B\) on metrics/);
+    await waitFor("both forwarded", async () => bodiesOf("/metrics/").length >= 2);
+    expect(bodiesOf("/metrics/")).toEqual(["core dump one", "from stdin"]);
+    const refused = await run(["chunks", "--stream", "nope", "core.1"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/failed .*core\.1: .* \[stream_not_found\]/);
+    const usage = await run(["chunks", "core.1"]);
+    expect(usage.code).toBe(2);
   });
 });
