@@ -36,7 +36,9 @@ export type TWorkerProcess = {
 
 export async function startWorkerProcess(env: Record<string, string>): Promise<TWorkerProcess> {
   const httpPort = await freePort();
-  const child = spawn(process.execPath, [path.join(root, "apps/ingest-worker/dist/index.js")], {
+  // BENCH_PROFILE=dir writes a CPU profile of the worker there.
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(root, "apps/ingest-worker/dist/index.js")], {
     env: { ...process.env, HTTP_PORT: String(httpPort), HTTP_HOST: "127.0.0.1", FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

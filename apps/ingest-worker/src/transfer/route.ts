@@ -98,9 +98,11 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
   const staging = deps.staging ?? null;
   const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>(
     (items) => (staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes) : writeSegments(pool, items, limits.maxFileBytes)), {
-    // Two batches of up to 2 MiB in flight: enough to keep PostgreSQL busy, little memory.
-    maxItems: 128,
-    maxBytes: 2 * 1024 * 1024,
+    // PostgreSQL: two batches of up to 2 MiB in flight keep it busy, and each batch is copied
+    // once more into the statement. Files: segments are written from their own buffers, so a
+    // batch may take all that is waiting (the inbound budget bounds it): fewer fdatasyncs.
+    maxItems: staging ? 1024 : 128,
+    maxBytes: staging ? 64 * 1024 * 1024 : 2 * 1024 * 1024,
     maxConcurrent: 2,
     weigh: (item) => item.data.length,
     onBatch: (_items, bytes, seconds) => {
