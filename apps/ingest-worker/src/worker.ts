@@ -136,7 +136,8 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   });
 
   const transfers = createTransferFeature({
-    settings: config.transfer,
+    // Each fin being assembled holds up to two connections: keep them well inside the pool.
+    settings: { maxConcurrentAssemblies: Math.max(1, Math.floor(config.dbPoolSize / 3)), ...config.transfer },
     topics,
     pool,
     store,

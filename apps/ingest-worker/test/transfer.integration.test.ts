@@ -229,6 +229,22 @@ describe(`${mode} staging`, () => {
     }
   });
 
+  it("finishes many transfers at once on a small database pool (assemblies are bounded, no pool deadlock)", async () => {
+    await worker.stop();
+    h.workers.splice(h.workers.indexOf(worker), 1);
+    worker = await h.startWorker({ transfer: LIMITS, dbPoolSize: 3 });
+    const files = Array.from({ length: 6 }, () => randomFile(200_000));
+    for (const [i, f] of files.entries()) {
+      await a.init(`many${i}`, { session_id: h.seed.openA, name: `many/${i}.bin`, checksum: f.sha256 });
+      await a.segment(`many${i}`, 0, f.bytes);
+    }
+    const fins = await Promise.all(files.map((f, i) => a.fin(`many${i}`, f.bytes.length)));
+    expect(fins.map((fin) => [fin.success, fin.sha256])).toEqual(files.map((f) => [true, f.sha256]));
+    await worker.stop();
+    h.workers.splice(h.workers.indexOf(worker), 1);
+    worker = await h.startWorker({ transfer: LIMITS });
+  });
+
   it("loses nothing when the worker restarts in the middle of a transfer", async () => {
     const { bytes, sha256 } = randomFile(2 * 1024 * 1024);
     await a.init("restart", { session_id: h.seed.openA, name: "restart.bin", size: bytes.length, checksum: sha256 });

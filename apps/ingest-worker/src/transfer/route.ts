@@ -52,6 +52,11 @@ export type TTransferLimits = {
   maxSegmentBytes: number;
   /** Active transfers per device (429 too_many_transfers). */
   maxActivePerDevice: number;
+  /**
+   * `fin`s assembled at once by this worker. Each holds up to two database connections (the
+   * transfer's lock, then the read or the completion), so this stays well below the pool size.
+   */
+  maxConcurrentAssemblies?: number;
 };
 
 export type TTransferRouteDeps = {
@@ -96,6 +101,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
   const { topics, pool, store, limits, metrics } = deps;
   const ordering = new TransferOrdering();
   const staging = deps.staging ?? null;
+  const assemblies = new Semaphore(Math.max(1, limits.maxConcurrentAssemblies ?? 2));
   const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>(
     (items) => (staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes) : writeSegments(pool, items, limits.maxFileBytes)), {
     // PostgreSQL: two batches of up to 2 MiB in flight keep it busy, and each batch is copied
@@ -175,6 +181,11 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
   }
 
   async function fin(deviceId: string, fileId: string, size: number, finSha256: string | undefined, log: Logger): Promise<Record<string, unknown>> {
+    await transferOf(deviceId, fileId); // refuse unknown transfers without waiting for a slot
+    return assemblies.run(() => finLocked(deviceId, fileId, size, finSha256, log));
+  }
+
+  async function finLocked(deviceId: string, fileId: string, size: number, finSha256: string | undefined, log: Logger): Promise<Record<string, unknown>> {
     const lock = await pool.connect();
     let locked = false;
     try {
@@ -312,4 +323,23 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     },
     drain: () => segments.idle(),
   };
+}
+
+/** At most `limit` tasks at once; the others wait in order. */
+class Semaphore {
+  private running = 0;
+  private waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
 }
