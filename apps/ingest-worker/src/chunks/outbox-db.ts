@@ -109,6 +109,7 @@ export async function leaseLanes(pool: Pool, owner: string, leaseMs: number, lim
     text: /* sql */ `
       WITH due AS (
         SELECT l.stream_id, l.device_id FROM chunk_lanes l
+        JOIN chunk_streams st ON st.id = l.stream_id AND st.enabled
         WHERE l.next_attempt_at <= now() AND (l.lease_until IS NULL OR l.lease_until < now())
           AND EXISTS (SELECT 1 FROM chunk_outbox c WHERE c.stream_id = l.stream_id AND c.device_id = l.device_id AND c.state = 'pending')
         ORDER BY l.next_attempt_at

@@ -269,11 +269,13 @@ export async function cleanUpTransfers(pool: Pool, ttlSeconds: number, batch = 2
        ORDER BY last_activity_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     [ttlSeconds, batch],
   );
-  // Segments of completed transfers (normally deleted right after fin; this catches leftovers).
+  // Segments of transfers completed in the last week (normally deleted right after fin; this
+  // catches leftovers without scanning every transfer ever completed).
   const purged = await pool.query(
     `DELETE FROM transfer_segments s USING (
        SELECT id FROM file_transfers done
-       WHERE done.state = 'completed' AND EXISTS (SELECT 1 FROM transfer_segments x WHERE x.transfer_id = done.id)
+       WHERE done.state = 'completed' AND done.last_activity_at > now() - interval '7 days'
+         AND EXISTS (SELECT 1 FROM transfer_segments x WHERE x.transfer_id = done.id)
        LIMIT $1) done
      WHERE s.transfer_id = done.id`,
     [batch],
