@@ -9,6 +9,8 @@ test("an admin drops a config file into a device's folder; the device downloads 
   await page.goto(`/p/${world.project.slug}/stores`);
   await page.getByRole("navigation", { name: "Stores" }).getByRole("link", { name: "config" }).click();
   await page.getByRole("navigation", { name: "Device" }).getByRole("link", { name: world.device.serial }).click();
+  // Drop only once the device's folder is shown (another device's folder may be the default).
+  await expect(page.locator(".dropzone")).toContainText(`config/${world.device.serial}/`);
 
   // Drag and drop: a real drop event carrying a file.
   const content = `max_speed: 1.5\nupdated: ${Date.now()}\n`;

@@ -31,8 +31,8 @@ export const presignStoreUploadAction = projectAction(
 );
 
 export const confirmStoreUploadAction = projectAction({ role: CAN.manageDevices, schema: z.object(target) }, async ({ ctx, input }) => {
+  // The uploading component refreshes the page once all its files are done.
   const stored = await confirmStoreUpload({ ctx, ...input });
-  revalidatePath(`/p/${ctx.project.slug}/stores`, "layout");
   return { ok: true, message: `Stored ${input.path}`, data: stored };
 });
 

@@ -1,6 +1,6 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useRef, useState, type DragEvent } from "react";
+import { useRef, useState, useTransition, type DragEvent } from "react";
 import { confirmStoreUploadAction, presignStoreUploadAction } from "@/actions/stores";
 import { formatBytes } from "@/lib/format";
 
@@ -16,6 +16,7 @@ export function StoreUpload({ project, store, device, folder }: { project: strin
   const input = useRef<HTMLInputElement>(null);
   const [items, setItems] = useState<TItem[]>([]);
   const [over, setOver] = useState(false);
+  const [, startTransition] = useTransition();
 
   const update = (index: number, patch: Partial<TItem>) => setItems((list) => list.map((item, i) => (i === index ? { ...item, ...patch } : item)));
 
@@ -37,7 +38,8 @@ export function StoreUpload({ project, store, device, folder }: { project: strin
         update(index, { state: "failed", error: (error as Error).message });
       }
     }
-    router.refresh();
+    // One refresh once every file is done (the actions do not revalidate, so nothing races it).
+    startTransition(() => router.refresh());
   };
 
   const onDrop = (event: DragEvent) => {
