@@ -4,14 +4,20 @@
  * Mosquitto, the real worker (its production bundle, in its own process) and PostgreSQL —
  * beside the same load against a no-op responder on the same broker, the ceiling of any worker.
  *
- *   npm run bench -- upload-requests [--devices 1,50,200] [--seconds 10]
+ *   npm run bench -- upload-requests [--devices 1,50,200] [--seconds 10] [--rounds 1]
+ *
+ * With `--rounds N` the no-op and worker measurements alternate N times (no-op, worker, no-op,
+ * worker, ...), so that drift in whatever else the machine is doing hits both sides alike; each
+ * round is printed, then the median of the ratios. The responder's CPU time per request (from
+ * /proc, user + system) is printed too: it hardly depends on the machine's other load.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
@@ -23,12 +29,31 @@ import { machineDescription } from "./machine";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
 
-const { values } = parseArgs({ options: { devices: { type: "string", default: "1,50,200" }, seconds: { type: "string", default: "10" }, warmup: { type: "string", default: "2" } } });
+const { values } = parseArgs({
+  options: {
+    devices: { type: "string", default: "1,50,200" },
+    seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    rounds: { type: "string", default: "1" },
+  },
+});
 const DEVICE_COUNTS = values.devices!.split(",").map(Number);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
+const ROUNDS = Math.max(1, Number(values.rounds));
 
-type TResult = { devices: number; rps: number; p50: number; p90: number; p99: number; errors: number };
+type TResult = { devices: number; rps: number; p50: number; p90: number; p99: number; errors: number; cpuMicrosPerRequest: number };
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -84,13 +109,23 @@ async function closedLoop(clients: MqttClient[], sessionIds: number[], seconds: 
   return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
 }
 
-async function measure(url: string, count: number, sessionIds: number[], label: string): Promise<TResult> {
+async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined): Promise<TResult> {
   const clients = await connectDevices(url, count);
   await closedLoop(clients, sessionIds, WARMUP, `${label}-warm`);
+  const cpuBefore = cpuSeconds(responderPid);
   const { latencies, errors, elapsed } = await closedLoop(clients, sessionIds, SECONDS, label);
+  const cpuUsed = cpuSeconds(responderPid) - cpuBefore;
   await Promise.all(clients.map((client) => client.endAsync()));
   latencies.sort((a, b) => a - b);
-  return { devices: count, rps: latencies.length / elapsed, p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), errors };
+  return {
+    devices: count,
+    rps: latencies.length / elapsed,
+    p50: quantile(latencies, 0.5),
+    p90: quantile(latencies, 0.9),
+    p99: quantile(latencies, 0.99),
+    errors,
+    cpuMicrosPerRequest: (cpuUsed / latencies.length) * 1e6,
+  };
 }
 
 /** Starts a child process and resolves once `ready()` says so (or rejects if it exits first). */
@@ -140,41 +175,49 @@ async function main() {
   }
   await prisma.$disconnect();
 
-  const ceiling: TResult[] = [];
-  const worker: TResult[] = [];
+  const rounds: { ceiling: TResult[]; worker: TResult[] }[] = [];
   try {
-    const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-    const noop = await startChild("no-op responder", [tsx, path.join(here, "noop-responder.ts")], { MQTT_URL: broker.url }, async (output) => output().includes("ready"));
-    for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `noop-${count}`));
-    await stopChild(noop);
+    // tsx as a loader of this very process (not its CLI, which runs the file in a child): the
+    // responder's pid is then the process whose CPU time is read.
+    const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const ceiling: TResult[] = [];
+      const worker: TResult[] = [];
+      const noop = await startChild("no-op responder", ["--import", tsxLoader, path.join(here, "noop-responder.ts")], { MQTT_URL: broker.url }, async (output) => output().includes("ready"));
+      for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `r${round}-noop-${count}`, noop.pid));
+      await stopChild(noop);
 
-    const httpPort = await freePort();
-    const workerProcess = await startChild(
-      "worker",
-      // BENCH_PROFILE=dir writes a CPU profile of the worker there.
-      [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, "apps/ingest-worker/dist/index.js")],
-      {
-        DATABASE_URL: db.url,
-        MQTT_URL: broker.url,
-        MQTT_CLIENT_ID: "bench-worker",
-        STORAGE_BACKEND: "fs",
-        FS_STORE_DIR: storeDir,
-        FS_SECRET_ACCESS_KEY: "bench-secret-0123456789abcdef",
-        FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
-        HTTP_PORT: String(httpPort),
-        HTTP_HOST: "127.0.0.1",
-        LOG_LEVEL: "warn",
-      },
-      () => fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false),
-    );
-    for (const count of DEVICE_COUNTS) {
-      worker.push(await measure(broker.url, count, sessionIds, `worker-${count}`));
-      if (process.env.BENCH_VERBOSE) {
-        const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-        console.log(metrics.split("\n").filter((line) => /^fleetdrop_(request_duration_seconds|db_batch_size|db_batch_duration_seconds)_(sum|count)/.test(line) ).join("\n"));
+      const httpPort = await freePort();
+      const workerProcess = await startChild(
+        "worker",
+        // BENCH_PROFILE=dir writes a CPU profile of the worker there.
+        [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, "apps/ingest-worker/dist/index.js")],
+        {
+          DATABASE_URL: db.url,
+          MQTT_URL: broker.url,
+          // A new client id per round: the previous round's worker session must not be resumed.
+          MQTT_CLIENT_ID: `bench-worker-${round}`,
+          STORAGE_BACKEND: "fs",
+          FS_STORE_DIR: storeDir,
+          FS_SECRET_ACCESS_KEY: "bench-secret-0123456789abcdef",
+          FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+          HTTP_PORT: String(httpPort),
+          HTTP_HOST: "127.0.0.1",
+          LOG_LEVEL: "warn",
+        },
+        () => fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false),
+      );
+      for (const count of DEVICE_COUNTS) {
+        worker.push(await measure(broker.url, count, sessionIds, `r${round}-worker-${count}`, workerProcess.pid));
+        if (process.env.BENCH_VERBOSE) {
+          const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+          console.log(metrics.split("\n").filter((line) => /^fleetdrop_(request_duration_seconds|db_batch_size|db_batch_duration_seconds)_(sum|count)/.test(line)).join("\n"));
+        }
       }
+      await stopChild(workerProcess);
+      rounds.push({ ceiling, worker });
+      printRound(ROUNDS > 1 ? `round ${round} of ${ROUNDS}` : null, ceiling, worker);
     }
-    await stopChild(workerProcess);
   } finally {
     await broker.stop();
     await broker.cleanup();
@@ -182,12 +225,33 @@ async function main() {
     await rm(storeDir, { recursive: true, force: true });
   }
 
-  console.log("| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | errors |");
-  console.log("|---:|---:|---:|---:|---|---|---:|---:|");
+  if (rounds.length > 1) {
+    console.log(`\nmedian over ${rounds.length} rounds (each ratio computed within its round):\n`);
+    console.log("| devices | no-op req/s | worker req/s | throughput ratio | worker p50 ms | p99 ratio |");
+    console.log("|---:|---:|---:|---:|---:|---:|");
+    for (const [i, count] of DEVICE_COUNTS.entries()) {
+      const pick = (f: (r: { ceiling: TResult[]; worker: TResult[] }) => number) => median(rounds.map(f));
+      console.log(
+        `| ${count} | ${fmt(pick((r) => r.ceiling[i]!.rps), 0)} | ${fmt(pick((r) => r.worker[i]!.rps), 0)} | ${fmt(pick((r) => r.worker[i]!.rps / r.ceiling[i]!.rps) * 100, 0)}% | ${fmt(pick((r) => r.worker[i]!.p50))} | ${fmt(pick((r) => r.worker[i]!.p99 / r.ceiling[i]!.p99))}× |`,
+      );
+    }
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function printRound(title: string | null, ceiling: TResult[], worker: TResult[]): void {
+  if (title) console.log(`\n${title}\n`);
+  console.log("| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | CPU µs/req no-op / worker | errors |");
+  console.log("|---:|---:|---:|---:|---|---|---:|---:|---:|");
   for (const [i, c] of ceiling.entries()) {
     const w = worker[i]!;
     console.log(
-      `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% | ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} | ${fmt(w.p99 / c.p99)}× | ${w.errors} |`,
+      `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% | ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} | ${fmt(w.p99 / c.p99)}× | ${fmt(c.cpuMicrosPerRequest, 0)} / ${fmt(w.cpuMicrosPerRequest, 0)} | ${w.errors} |`,
     );
   }
 }
