@@ -24,6 +24,8 @@ test.describe("browsing, previews and downloads", () => {
     // pending once the form is issued, uploaded once storage has it, without a reload.
     const filename = `live-${Date.now()}.log`;
     const body = makeLog(40);
+    const stat = (label: string) => page.locator(".stat").filter({ has: page.locator("dt", { hasText: new RegExp(`^${label}$`) }) }).locator("dd");
+    const filesBefore = Number((await stat("Files").innerText()).replace(/\D/g, ""));
     const dir = await mkdtemp(path.join(tmpdir(), "fleetdrop-e2e-upload-"));
     const device = await connectDevice(world.device.serial);
     try {
@@ -34,6 +36,9 @@ test.describe("browsing, previews and downloads", () => {
       await expect(fileRow(page, filename).getByText("Pending")).toBeVisible();
       await postForm(form, { path: local, size: Buffer.byteLength(body), filename, contentType: "text/plain" });
       await expect(fileRow(page, filename).getByText("Uploaded")).toBeVisible({ timeout: 15_000 });
+      // The session's totals follow the list without a reload.
+      await expect(stat("Files")).toHaveText(String(filesBefore + 1), { timeout: 10_000 });
+      await expect(stat("Pending uploads")).toHaveText("0");
     } finally {
       await device.close();
       await rm(dir, { recursive: true, force: true });

@@ -86,6 +86,17 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
     seen.current = null;
   }, [query.path, query.page, query.q, query.state, query.kind, query.sort, query.dir]);
 
+  // The session's header (file, byte and pending totals) is rendered on the server: when a poll
+  // shows the session's counts changed, refresh it so the cards agree with the list.
+  const countsSeen = useRef<string | null>(null);
+  const counts = result.data?.counts;
+  useEffect(() => {
+    if (!counts) return;
+    const signature = JSON.stringify(counts);
+    if (countsSeen.current !== null && countsSeen.current !== signature) router.refresh();
+    countsSeen.current = signature;
+  }, [counts, router]);
+
   const data = result.data;
   const images = (data?.rows ?? []).filter((f) => f.state === "uploaded" && isSafeInlineImage(f.filename, f.contentType));
   const segments = query.path.split("/").filter(Boolean);
