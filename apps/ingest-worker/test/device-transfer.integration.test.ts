@@ -144,6 +144,33 @@ describe("device SDK: uploadOverMqtt", () => {
   });
 });
 
+describe("several workers", () => {
+  it("a transfer spread over two workers of a shared subscription completes: staging is visible to both", async () => {
+    const mqttOf = (clientId: string) => ({ url: h.broker.url, clientId, protocolVersion: 5 as const, sessionExpirySeconds: 0, receiveMaximum: 100, sharedGroup: "ingest" });
+    for (const worker of h.workers.splice(0)) await worker.stop();
+    const one = await h.startWorker({ mqtt: mqttOf("ingest-one"), http: null });
+    const two = await h.startWorker({ mqtt: mqttOf("ingest-two"), http: null });
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
+    try {
+      const { bytes, sha256 } = randomFile(2 * 1024 * 1024);
+      const file = path.join(tmp, "shared.bin");
+      await writeFile(file, bytes);
+      const result = await device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, segmentSize: 32 * 1024 });
+      expect(result.sha256).toBe(sha256);
+      expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
+      const staged = async (worker: typeof one) => Number(/^fleetdrop_transfer_segment_bytes_total (\d+)/m.exec(await worker.metrics.registry.metrics())?.[1] ?? 0);
+      const [a, b] = [await staged(one), await staged(two)];
+      expect(a).toBeGreaterThan(0);
+      expect(b).toBeGreaterThan(0);
+      expect(a + b).toBeGreaterThanOrEqual(bytes.length);
+    } finally {
+      await device.close();
+      for (const worker of h.workers.splice(0)) await worker.stop();
+      await h.startWorker({ transfer: { maxSegmentBytes: 256 * 1024 } });
+    }
+  });
+});
+
 describe("command line: upload --over-mqtt, resume", () => {
   it("uploads with plain progress lines when not on a terminal, and says what it stored", async () => {
     const { bytes } = randomFile(300_000);
