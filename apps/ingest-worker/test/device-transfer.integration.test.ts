@@ -70,6 +70,22 @@ describe("device SDK: uploadOverMqtt", () => {
     }
   });
 
+  it("works for MQTT 3.1.1 devices too (answers on the fixed response topic, matched by request_id)", async () => {
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A", protocolVersion: 4 });
+    try {
+      const { bytes, sha256 } = randomFile(150_000);
+      const file = path.join(tmp, "v311.bin");
+      await writeFile(file, bytes);
+      const result = await device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, segmentSize: 40_000 });
+      expect(result.sha256).toBe(sha256);
+      expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
+      expect(await device.sendChunk("nostream", "x")).toBeNull(); // not confirmed on 3.1.1: broker ack only
+      await expect(device.sendChunk("nostream", "x", { confirm: true })).rejects.toMatchObject({ code: "mqtt5_required" });
+    } finally {
+      await device.close();
+    }
+  });
+
   it("survives a dropped connection in the middle and finishes the file", async () => {
     const url = new URL(h.broker.url);
     const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
