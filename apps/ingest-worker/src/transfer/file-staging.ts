@@ -8,7 +8,7 @@
  * for several — the same requirement as the fs store's folder).
  */
 import { constants, createReadStream, type ReadStream } from "node:fs";
-import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -48,12 +48,17 @@ export class FileStaging {
           handle = await open(file, constants.O_WRONLY);
         }
         try {
-          for (const write of writes) {
-            let done = 0;
-            while (done < write.data.length) {
-              const { bytesWritten } = await handle.write(write.data, done, write.data.length - done, write.offset + done);
-              done += bytesWritten;
+          // Segments that follow each other go out in one writev (a batch is usually one run).
+          writes.sort((x, y) => x.offset - y.offset);
+          for (let start = 0; start < writes.length; ) {
+            let end = start + 1;
+            let next = writes[start]!.offset + writes[start]!.data.length;
+            while (end < writes.length && writes[end]!.offset === next && end - start < 512) {
+              next += writes[end]!.data.length;
+              end++;
             }
+            await writeFully(handle, writes.slice(start, end).map((write) => write.data), writes[start]!.offset);
+            start = end;
           }
           await handle.datasync();
         } finally {
@@ -96,5 +101,26 @@ export class FileStaging {
       removed++;
     }
     return removed;
+  }
+}
+
+/** writev until every byte is written (a short write continues where it stopped). */
+async function writeFully(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let pending = buffers;
+  let at = position;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const buffer of pending) {
+      if (skip >= buffer.length) {
+        skip -= buffer.length;
+        continue;
+      }
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+    pending = rest;
   }
 }
