@@ -95,41 +95,38 @@ export function createChunkDelivery(deps: { pool: Pool; owner: string; settings:
   let loop: Promise<void> | null = null;
   const active = new Set<string>();
 
+  /** Delivers a leased lane until it is empty or waits on back-off; the caller releases the lease. */
   async function deliverLane(lane: TLane): Promise<void> {
-    try {
-      for (;;) {
-        const chunks = await nextChunks(pool, lane, 20);
-        if (chunks.length === 0 || stopped) return;
-        const delivered: string[] = [];
-        for (const chunk of chunks) {
-          const attempt = await post(lane, chunk);
-          if (attempt.ok) {
-            delivered.push(chunk.id);
-            continue;
-          }
-          await markDelivered(pool, lane, delivered, owner, settings.leaseMs);
-          counters.delivered(delivered.length);
-          counters.failed(attempt.status === null ? (attempt.error.startsWith("no answer") ? "timeout" : "network") : "http");
-          const attempts = chunk.attempts + 1;
-          const park = attempt.permanent || attempts >= lane.maxAttempts;
-          const wait = park ? null : Math.max(attempt.retryAfterMs ?? 0, backoffMs(attempts, settings));
-          const reason = park && !attempt.permanent ? `${attempt.error} (gave up after ${attempts} attempts)` : attempt.error;
-          await recordFailure(pool, { lane, chunkId: chunk.id, error: reason, status: attempt.status, park, retryAt: wait === null ? null : new Date(Date.now() + wait) });
-          if (park) {
-            counters.parked();
-            log.warn({ device: lane.serial, stream: lane.stream, chunk_id: chunk.id, reason }, "chunk parked");
-            break; // the lane goes on with its next chunk
-          }
-          log.info({ device: lane.serial, stream: lane.stream, chunk_id: chunk.id, attempts, retry_in_ms: wait, reason: attempt.error }, "chunk delivery failed; will retry");
-          return;
+    for (;;) {
+      const chunks = await nextChunks(pool, lane, 20);
+      if (chunks.length === 0 || stopped) return;
+      const delivered: string[] = [];
+      for (const chunk of chunks) {
+        const attempt = await post(lane, chunk);
+        if (attempt.ok) {
+          delivered.push(chunk.id);
+          continue;
         }
-        if (delivered.length === chunks.length) {
-          await markDelivered(pool, lane, delivered, owner, settings.leaseMs);
-          counters.delivered(delivered.length);
+        await markDelivered(pool, lane, delivered, owner, settings.leaseMs);
+        counters.delivered(delivered.length);
+        counters.failed(attempt.status === null ? (attempt.error.startsWith("no answer") ? "timeout" : "network") : "http");
+        const attempts = chunk.attempts + 1;
+        const park = attempt.permanent || attempts >= lane.maxAttempts;
+        const wait = park ? null : Math.max(attempt.retryAfterMs ?? 0, backoffMs(attempts, settings));
+        const reason = park && !attempt.permanent ? `${attempt.error} (gave up after ${attempts} attempts)` : attempt.error;
+        await recordFailure(pool, { lane, chunkId: chunk.id, error: reason, status: attempt.status, park, retryAt: wait === null ? null : new Date(Date.now() + wait) });
+        if (park) {
+          counters.parked();
+          log.warn({ device: lane.serial, stream: lane.stream, chunk_id: chunk.id, reason }, "chunk parked");
+          break; // the lane goes on with its next chunk
         }
+        log.info({ device: lane.serial, stream: lane.stream, chunk_id: chunk.id, attempts, retry_in_ms: wait, reason: attempt.error }, "chunk delivery failed; will retry");
+        return;
       }
-    } finally {
-      await releaseLane(pool, lane, owner).catch(() => {});
+      if (delivered.length === chunks.length) {
+        await markDelivered(pool, lane, delivered, owner, settings.leaseMs);
+        counters.delivered(delivered.length);
+      }
     }
   }
 
@@ -143,8 +140,13 @@ export function createChunkDelivery(deps: { pool: Pool; owner: string; settings:
       active.add(key);
       void deliverLane(lane)
         .catch((error: unknown) => log.warn({ err: error, device: lane.serial, stream: lane.stream }, "chunk delivery interrupted; the lane is retried"))
-        .finally(() => {
+        .finally(async () => {
+          // Forget the lane here first, then end its lease: a round that leases it again after
+          // that finds it free to deliver. (The other order left a window where a round leased
+          // the lane while it still counted as active, skipped it, and the lease blocked the
+          // lane until it expired.)
           active.delete(key);
+          await releaseLane(pool, lane, owner).catch(() => {});
           nudge();
         });
     }
