@@ -229,6 +229,37 @@ describe(`${mode} staging`, () => {
     }
   });
 
+  it("with file staging, assembles while segments arrive, so fin only finishes the hash (and falls back when it cannot)", async () => {
+    if (!inFiles) return; // the PostgreSQL mode always assembles at fin
+    const eagerCount = async () => Number(/fleetdrop_transfers_finished_total\{outcome="eager_stored"\} (\d+)/.exec(await worker.metrics.registry.metrics())?.[1] ?? 0);
+    const before = await eagerCount();
+    const { bytes, sha256 } = randomFile(3 * 1024 * 1024 + 17);
+    await a.init("eager", { session_id: h.seed.openA, name: "eager.bin", size: bytes.length, checksum: sha256 });
+    for (let offset = 0; offset < bytes.length; offset += 200_000) await a.segment("eager", offset, bytes.subarray(offset, offset + 200_000));
+    const fin = await a.fin("eager", bytes.length, sha256);
+    expect(fin).toMatchObject({ success: true, sha256 });
+    expect(await eagerCount()).toBe(before + 1);
+    expect((await stored(fin.object_key as string))!.equals(bytes)).toBe(true);
+    // A gap the device fills later: the eager stream waits for it, then goes on.
+    const second = randomFile(500_000);
+    await a.init("eager2", { session_id: h.seed.openA, name: "eager2.bin" });
+    await a.segment("eager2", 0, second.bytes.subarray(0, 100_000));
+    await a.segment("eager2", 200_000, second.bytes.subarray(200_000, 400_000));
+    await a.segment("eager2", 400_000, second.bytes.subarray(400_000));
+    expect(await a.fin("eager2", second.bytes.length)).toMatchObject({ code: "incomplete", missing: [[100_000, 200_000]] });
+    await a.segment("eager2", 100_000, second.bytes.subarray(100_000, 200_000));
+    expect(await a.fin("eager2", second.bytes.length, second.sha256)).toMatchObject({ success: true, sha256: second.sha256 });
+    expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/eager2.bin`))!.equals(second.bytes)).toBe(true);
+    // A wrong checksum found by the eager hash stores nothing either.
+    const third = randomFile(300_000);
+    await a.init("eager3", { session_id: h.seed.openA, name: "eager3.bin", checksum: "a".repeat(64) });
+    await a.segment("eager3", 0, third.bytes.subarray(0, 150_000));
+    await a.segment("eager3", 150_000, third.bytes.subarray(150_000));
+    expect(await a.fin("eager3", third.bytes.length)).toMatchObject({ status: 400, code: "checksum_mismatch", sha256: third.sha256 });
+    expect(await h.store.head(`sessions/ROBOT-A/${h.seed.openA}/eager3.bin`)).toBeNull();
+    await a.abort("eager3");
+  });
+
   it("finishes many transfers at once on a small database pool (assemblies are bounded, no pool deadlock)", async () => {
     await worker.stop();
     h.workers.splice(h.workers.indexOf(worker), 1);

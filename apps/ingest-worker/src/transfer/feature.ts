@@ -27,6 +27,8 @@ export type TTransferSettings = TTransferLimits & {
    * files there, with only their ranges in PostgreSQL — several times faster (docs/devices.md).
    */
   stagingDir: string | null;
+  /** With file staging and the fs store: transfers assembled while their segments arrive, at most this many at once (0: off). */
+  eagerAssemblies: number;
 };
 
 export const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
@@ -37,6 +39,7 @@ export const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
   cleanupIntervalMs: 60_000,
   inboundBudgetBytes: 8 * 1024 * 1024,
   stagingDir: null,
+  eagerAssemblies: 4,
 };
 
 export function createTransferFeature(deps: {
@@ -51,16 +54,18 @@ export function createTransferFeature(deps: {
   const settings = { ...DEFAULT_TRANSFER_SETTINGS, ...deps.settings };
   const metrics = createTransferMetrics(deps.registry);
   const staging = settings.stagingDir ? new FileStaging(settings.stagingDir) : null;
-  const route = createTransferRoute({ topics: deps.topics, pool: deps.pool, store: deps.store, limits: settings, metrics, log: deps.log, onStored: deps.onStored, staging });
+  const route = createTransferRoute({ topics: deps.topics, pool: deps.pool, store: deps.store, limits: settings, metrics, log: deps.log, onStored: deps.onStored, staging, eagerAssemblies: settings.eagerAssemblies });
   const budget = createInboundBudget(settings.inboundBudgetBytes);
   const cleanUp = async (): Promise<TCleanupResult> => {
     const result = await cleanUpTransfers(deps.pool, settings.ttlSeconds);
+    const activeOf = async (ids: string[]) => {
+      const active = await deps.pool.query<{ id: string }>("SELECT id FROM file_transfers WHERE id = ANY($1::uuid[]) AND state = 'active'", [ids]);
+      return new Set(active.rows.map((row) => row.id));
+    };
+    await route.eager?.dropUnless(activeOf);
     if (staging) {
       // Files of transfers that expired, were aborted or completed (a crash may leave some).
-      result.stagingFilesRemoved = await staging.sweep(async (ids) => {
-        const active = await deps.pool.query<{ id: string }>("SELECT id FROM file_transfers WHERE id = ANY($1::uuid[]) AND state = 'active'", [ids]);
-        return new Set(active.rows.map((row) => row.id));
-      });
+      result.stagingFilesRemoved = await staging.sweep(activeOf);
     }
     if (result.expired > 0) {
       metrics.cleanedUp.inc(result.expired);
@@ -73,7 +78,11 @@ export function createTransferFeature(deps: {
     route,
     budget,
     filter: (sharedGroup?: string) => deps.topics.transferFilter(sharedGroup),
-    startJobs: (): TPeriodic[] => [startPeriodic("transfer-cleanup", settings.cleanupIntervalMs, cleanUp, deps.log)],
+    startJobs: (): TPeriodic[] => [
+      startPeriodic("transfer-cleanup", settings.cleanupIntervalMs, cleanUp, deps.log),
+      // Not periodic: on stop, abandon unfinished eager assemblies (the store discards them).
+      { stop: async () => void (await route.eager?.dropAll()), runNow: async () => {} },
+    ],
     cleanUp,
   };
 }

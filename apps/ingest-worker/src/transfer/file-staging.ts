@@ -20,7 +20,7 @@ export class FileStaging {
 
   constructor(readonly dir: string) {}
 
-  private pathOf(transferId: string): string {
+  pathOf(transferId: string): string {
     if (!UUID.test(transferId)) throw new Error(`not a transfer id: ${transferId}`);
     return path.join(this.dir, `${transferId}.part`);
   }

@@ -32,6 +32,7 @@ import { TransferOrdering } from "./ordering";
 import type { FileStaging } from "./file-staging";
 import { writeSegments, type TSegmentOutcome, type TSegmentWrite } from "./segments-db";
 import { writeSegmentsViaFiles } from "./segments-fs";
+import { EagerAssembler } from "./eager-assembly";
 import {
   completeTransfer,
   completedFile,
@@ -68,6 +69,8 @@ export type TTransferRouteDeps = {
   log: Logger;
   /** Stage segment bytes in files (TRANSFER_STAGING_DIR) instead of PostgreSQL. */
   staging?: FileStaging | null;
+  /** With file staging and the fs store: transfers assembled while their segments arrive (0: none). */
+  eagerAssemblies?: number;
   /** Called when a transferred file was stored and recorded (the worker counts it). */
   onStored?(): void;
 };
@@ -97,13 +100,18 @@ function segmentError(outcome: Exclude<TSegmentOutcome, { ok: true }>, limits: T
   }
 }
 
-export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams> & { drain(): Promise<void> } {
+export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams> & { drain(): Promise<void>; eager: EagerAssembler | null } {
   const { topics, pool, store, limits, metrics } = deps;
   const ordering = new TransferOrdering();
   const staging = deps.staging ?? null;
+  const eager = staging && store.backend === "fs" && (deps.eagerAssemblies ?? 0) > 0 ? new EagerAssembler(staging, store, deps.eagerAssemblies!) : null;
+  const onStaged = eager
+    ? (transfer: { id: string; serial: string; sessionId: number; name: string; contentType: string }, writes: { offset: number; length: number }[]) =>
+        eager.staged({ id: transfer.id, objectKey: sessionObjectKey(transfer.serial, transfer.sessionId, transfer.name), contentType: transfer.contentType }, writes)
+    : undefined;
   const assemblies = new Semaphore(Math.max(1, limits.maxConcurrentAssemblies ?? 2));
   const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>(
-    (items) => (staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes) : writeSegments(pool, items, limits.maxFileBytes)), {
+    (items) => (staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes, onStaged) : writeSegments(pool, items, limits.maxFileBytes)), {
     // PostgreSQL: two batches of up to 2 MiB in flight keep it busy, and each batch is copied
     // once more into the statement. Files: segments are written from their own buffers, so a
     // batch may take all that is waiting (the inbound budget bounds it): fewer fdatasyncs.
@@ -210,14 +218,17 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
         throw new ProtocolError("checksum_mismatch", "The SHA-256 in the fin topic differs from the checksum given at init; nothing was stored");
       }
       const stopTimer = metrics.assembleDuration.startTimer();
-      const result = await assembleTransfer({
+      const expectedSha256 = finSha256 ?? transfer.checksum;
+      const early = eager ? await eager.finish(transfer.id, size, expectedSha256) : ({ outcome: "fallback" } as const);
+      if (early.outcome !== "fallback") metrics.finished.inc({ outcome: `eager_${early.outcome}` });
+      const result = early.outcome !== "fallback" ? early : await assembleTransfer({
         pool,
         store,
         transferId: transfer.id,
         size,
         objectKey,
         contentType: transfer.contentType,
-        expectedSha256: finSha256 ?? transfer.checksum,
+        expectedSha256,
         staging,
       });
       stopTimer();
@@ -270,6 +281,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     if (!found.transfer) return {};
     if (found.transfer.state === "completed") throw new ProtocolError("transfer_completed");
     await deleteActiveTransfer(pool, found.transfer.id);
+    await eager?.drop(found.transfer.id);
     await staging?.remove(found.transfer.id);
     return {};
   }
@@ -322,6 +334,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       }
     },
     drain: () => segments.idle(),
+    eager,
   };
 }
 

@@ -10,7 +10,7 @@ import { dedupeSegments, segmentOutcome, type TSegmentOutcome, type TSegmentRow,
 
 const LOOKUP = /* sql */ `
 SELECT r.ord, d.id IS NOT NULL AS device_found, coalesce(d.enabled, false) AS enabled, t.id IS NOT NULL AS found,
-       t.id AS tid, t.state::text AS state, t.size::float8 AS size
+       t.id AS tid, t.state::text AS state, t.size::float8 AS size, t.session_id, t.name, t.content_type
 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(serial, ref, ord)
 LEFT JOIN devices d ON d.serial = r.serial
 LEFT JOIN file_transfers t ON t.device_id = d.id AND t.file_ref = r.ref
@@ -28,9 +28,18 @@ UPDATE file_transfers t SET last_activity_at = now()
 FROM (SELECT DISTINCT tid FROM req) k
 WHERE t.id = k.tid AND t.last_activity_at < now() - interval '10 seconds'`;
 
-export async function writeSegmentsViaFiles(pool: Pool, staging: FileStaging, items: TSegmentWrite[], maxFileBytes: number): Promise<TSegmentOutcome[]> {
+export type TStagedTransfer = { id: string; serial: string; sessionId: number; name: string; contentType: string };
+
+export async function writeSegmentsViaFiles(
+  pool: Pool,
+  staging: FileStaging,
+  items: TSegmentWrite[],
+  maxFileBytes: number,
+  /** Called once the batch is durable and recorded, per transfer, with what it added. */
+  onStaged?: (transfer: TStagedTransfer, writes: { offset: number; length: number }[]) => void,
+): Promise<TSegmentOutcome[]> {
   const { chosen, slotOf } = dedupeSegments(items);
-  const found = await pool.query<TSegmentRow & { tid: string | null }>({
+  const found = await pool.query<TSegmentRow & { tid: string | null; session_id: number; name: string; content_type: string }>({
     name: "fleetdrop_segments_lookup",
     text: LOOKUP,
     values: [chosen.map((item) => item.serial), chosen.map((item) => item.fileRef)],
@@ -44,6 +53,20 @@ export async function writeSegmentsViaFiles(pool: Pool, staging: FileStaging, it
       text: RECORD,
       values: [accepted.map(({ tid }) => tid), accepted.map(({ item }) => item.offset), accepted.map(({ item }) => item.data.length)],
     });
+    if (onStaged) {
+      const byTransfer = new Map<string, { transfer: TStagedTransfer; writes: { offset: number; length: number }[] }>();
+      chosen.forEach((item, index) => {
+        const row = found.rows[index]!;
+        if (!outcomes[index]!.ok || !row.tid) return;
+        let entry = byTransfer.get(row.tid);
+        if (!entry) {
+          entry = { transfer: { id: row.tid, serial: item.serial, sessionId: row.session_id, name: row.name, contentType: row.content_type }, writes: [] };
+          byTransfer.set(row.tid, entry);
+        }
+        entry.writes.push({ offset: item.offset, length: item.data.length });
+      });
+      for (const { transfer, writes } of byTransfer.values()) onStaged(transfer, writes);
+    }
   }
   return slotOf.map((slot) => outcomes[slot]!);
 }

@@ -1,0 +1,205 @@
+/**
+ * Assembly while segments arrive (file staging, fs store): as soon as this worker has made bytes
+ * [0, n) durable in a transfer's staging file, they are hashed and streamed into the store's
+ * upload of the final object, which stays uncommitted until `fin`. At `fin` only the tail is left:
+ * compare the SHA-256, end the stream (the store commits the object) — or destroy it (the store
+ * discards what it received) when the checksum is wrong.
+ *
+ * It is an optimisation with a fallback, never the only path: a transfer whose bytes this worker
+ * did not all see (another worker of the shared subscription stored some, the worker restarted),
+ * or that went past the number of eager assemblies allowed at once, is assembled at `fin` from the
+ * staging file as before. Memory per eager assembly is one read buffer and the store's own
+ * write buffer; at most `limit` run at once.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { open, type FileHandle } from "node:fs/promises";
+import { PassThrough } from "node:stream";
+import { mergeRanges, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
+import type { Store, TObjectInfo } from "@fleetdrop/storage/store";
+import type { FileStaging } from "./file-staging";
+
+const READ_SIZE = 1024 * 1024;
+
+type TEager = {
+  transferId: string;
+  objectKey: string;
+  /** Ranges this worker made durable (merged). */
+  ranges: TByteRange[];
+  /** Bytes hashed and handed to the store so far. */
+  pumped: number;
+  hash: Hash;
+  stream: PassThrough;
+  put: Promise<TObjectInfo>;
+  handle: FileHandle | null;
+  pumping: Promise<void> | null;
+  failed: Error | null;
+};
+
+export type TEagerFinish =
+  | { outcome: "stored"; sha256: string; etag: string; size: number; storedContentType?: string }
+  | { outcome: "checksum_mismatch"; sha256: string }
+  /** This worker cannot finish it eagerly: assemble from the staging file instead. */
+  | { outcome: "fallback" };
+
+/** Transfers whose ranges are remembered before their eager assembly starts (batches finish out of order). */
+const KNOWN_LIMIT = 1000;
+
+export class EagerAssembler {
+  private readonly running = new Map<string, TEager>();
+  /** Ranges made durable by this worker for transfers not (yet) assembled eagerly. */
+  private readonly known = new Map<string, TByteRange[]>();
+
+  constructor(
+    private readonly staging: FileStaging,
+    private readonly store: Store,
+    private readonly limit: number,
+  ) {}
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Segments [offset, offset + length) of a transfer are durable: stream what became contiguous. */
+  staged(transfer: { id: string; objectKey: string; contentType: string }, writes: { offset: number; length: number }[]): void {
+    const added = writes.map((write): TByteRange => [write.offset, write.offset + write.length]);
+    let eager = this.running.get(transfer.id);
+    if (!eager) {
+      const ranges = mergeRanges([...(this.known.get(transfer.id) ?? []), ...added]);
+      // Start once the beginning of the file is there, and only while there is room.
+      if (ranges[0]?.[0] !== 0 || this.running.size >= this.limit) {
+        this.known.delete(transfer.id);
+        this.known.set(transfer.id, ranges);
+        if (this.known.size > KNOWN_LIMIT) this.known.delete(this.known.keys().next().value!);
+        return;
+      }
+      this.known.delete(transfer.id);
+      const stream = new PassThrough({ highWaterMark: READ_SIZE });
+      eager = {
+        transferId: transfer.id,
+        objectKey: transfer.objectKey,
+        ranges,
+        pumped: 0,
+        hash: createHash("sha256"),
+        stream,
+        put: this.store.put(transfer.objectKey, stream, { contentType: transfer.contentType }),
+        handle: null,
+        pumping: null,
+        failed: null,
+      };
+      const started = eager;
+      // A failed upload only means falling back at fin.
+      started.put.catch((error: unknown) => {
+        started.failed ??= error as Error;
+      });
+      this.running.set(transfer.id, eager);
+    }
+    eager.ranges = mergeRanges([...eager.ranges, ...added]);
+    this.pump(eager);
+  }
+
+  private contiguous(eager: TEager): number {
+    const first = eager.ranges[0];
+    return first && first[0] === 0 ? first[1] : 0;
+  }
+
+  /** Starts the pump unless it runs; it restarts itself if bytes were recorded while it finished. */
+  private pump(eager: TEager): void {
+    if (eager.pumping) return;
+    eager.pumping = this.pumpLoop(eager).finally(() => {
+      eager.pumping = null;
+      if (!eager.failed && eager.pumped < this.contiguous(eager)) this.pump(eager);
+    });
+  }
+
+  private async pumpLoop(eager: TEager): Promise<void> {
+    try {
+      eager.handle ??= await open(this.staging.pathOf(eager.transferId), "r");
+      for (;;) {
+        const until = this.contiguous(eager);
+        if (eager.failed || eager.pumped >= until) return;
+        const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, until - eager.pumped));
+        const { bytesRead } = await eager.handle.read(buffer, 0, buffer.length, eager.pumped);
+        if (bytesRead !== buffer.length) throw new Error(`staging file shorter than its recorded ranges (${eager.pumped + bytesRead})`);
+        eager.hash.update(buffer);
+        eager.pumped += bytesRead;
+        if (eager.stream.destroyed) throw new Error("the store stopped reading");
+        if (!eager.stream.write(buffer)) {
+          await new Promise<void>((resolve, reject) => {
+            const done = (error?: Error) => {
+              eager.stream.off("drain", onDrain);
+              eager.stream.off("close", onClose);
+              if (error) reject(error);
+              else resolve();
+            };
+            const onDrain = () => done();
+            const onClose = () => done(new Error("the store stopped reading"));
+            eager.stream.on("drain", onDrain);
+            eager.stream.on("close", onClose);
+          });
+        }
+      }
+    } catch (error) {
+      eager.failed ??= error as Error;
+    }
+  }
+
+  /** Waits until the pump has nothing left to do. */
+  private async settled(eager: TEager): Promise<void> {
+    while (eager.pumping) await eager.pumping;
+  }
+
+  /**
+   * At `fin`: finish the eager assembly of a transfer of `size` bytes if this worker saw all of
+   * it; otherwise drop it and answer "fallback".
+   */
+  async finish(transferId: string, size: number, expectedSha256: string | null): Promise<TEagerFinish> {
+    this.known.delete(transferId);
+    const eager = this.running.get(transferId);
+    if (!eager) return { outcome: "fallback" };
+    await this.settled(eager);
+    if (eager.failed || this.contiguous(eager) !== size || eager.ranges.length !== 1 || eager.pumped !== size) {
+      await this.drop(transferId);
+      return { outcome: "fallback" };
+    }
+    this.running.delete(transferId);
+    await eager.handle?.close().catch(() => {});
+    const sha256 = eager.hash.digest("hex");
+    if (expectedSha256 !== null && sha256 !== expectedSha256) {
+      eager.stream.destroy(new Error("checksum mismatch"));
+      await eager.put.catch(() => {});
+      return { outcome: "checksum_mismatch", sha256 };
+    }
+    eager.stream.end();
+    try {
+      const stored = await eager.put;
+      return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+    } catch {
+      return { outcome: "fallback" };
+    }
+  }
+
+  /** Abandons an eager assembly (abort, expiry, fallback): the store keeps nothing of it. */
+  async drop(transferId: string): Promise<void> {
+    this.known.delete(transferId);
+    const eager = this.running.get(transferId);
+    if (!eager) return;
+    this.running.delete(transferId);
+    eager.failed ??= new Error("dropped");
+    eager.stream.destroy(new Error("transfer assembly abandoned"));
+    await this.settled(eager);
+    await eager.put.catch(() => {});
+    await eager.handle?.close().catch(() => {});
+  }
+
+  /** Drops eager assemblies whose transfers are no longer active (for the clean-up job). */
+  async dropUnless(isActive: (ids: string[]) => Promise<Set<string>>): Promise<void> {
+    const ids = [...this.running.keys(), ...this.known.keys()];
+    if (ids.length === 0) return;
+    const active = await isActive(ids);
+    for (const id of ids) if (!active.has(id)) await this.drop(id);
+  }
+
+  async dropAll(): Promise<void> {
+    for (const id of [...this.running.keys()]) await this.drop(id);
+  }
+}
