@@ -65,7 +65,13 @@ export async function writeSegmentsViaFiles(
         }
         entry.writes.push({ offset: item.offset, length: item.data.length });
       });
-      for (const { transfer, writes } of byTransfer.values()) onStaged(transfer, writes);
+      for (const { transfer, writes } of byTransfer.values()) {
+        try {
+          onStaged(transfer, writes);
+        } catch {
+          // An optimisation only (eager assembly): the segments are stored and recorded either way.
+        }
+      }
     }
   }
   return slotOf.map((slot) => outcomes[slot]!);
