@@ -21,6 +21,7 @@ import { createTestDatabase } from "@fleetdrop/db/testing";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
 import { machineDescription } from "./machine";
+import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -79,7 +80,7 @@ async function closedLoop(clients: MqttClient[], sessionIds: number[], seconds: 
 }
 
 async function startWorker(env: Record<string, string>, httpPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(root, "apps/ingest-worker/dist/index.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(root, "apps/ingest-worker/dist/index.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));

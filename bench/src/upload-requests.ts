@@ -24,6 +24,7 @@ import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
+import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 import { machineDescription } from "./machine";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -191,7 +192,7 @@ async function main() {
       const workerProcess = await startChild(
         "worker",
         // BENCH_PROFILE=dir writes a CPU profile of the worker there.
-        [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, "apps/ingest-worker/dist/index.js")],
+        [...WORKER_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, "apps/ingest-worker/dist/index.js")],
         {
           DATABASE_URL: db.url,
           MQTT_URL: broker.url,

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@fleetdrop/test-broker";
+import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, "../..");
@@ -38,7 +39,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<T
   const httpPort = await freePort();
   // BENCH_PROFILE=dir writes a CPU profile of the worker there.
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(root, "apps/ingest-worker/dist/index.js")], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profile, path.join(root, "apps/ingest-worker/dist/index.js")], {
     env: { ...process.env, HTTP_PORT: String(httpPort), HTTP_HOST: "127.0.0.1", FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

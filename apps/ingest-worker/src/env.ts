@@ -17,8 +17,14 @@ export const ZWorkerEnvSchema = z
   .object({
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-    /** Upload-request batches in flight at once (each one statement, one commit). */
-    DB_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+    /**
+     * Upload-request batches in flight at once (each one statement, one commit). One batch at a
+     * time makes the batches larger and PostgreSQL's work per request smaller; in an A/B run at
+     * 200 devices on 2 cores (`npm run bench -- upload-requests`, 2026-11-23) one gave 66–67 % of
+     * the no-op ceiling with p99 1.2–1.4× against 61–62 % and 1.5–1.8× with two. Raise it for a
+     * database far away (each batch then waits a network round trip).
+     */
+    DB_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(1),
 
     MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, "must be an mqtt://, mqtts://, ws:// or wss:// URL").default("mqtt://127.0.0.1:1883"),
     MQTT_USERNAME: z.string().optional(),

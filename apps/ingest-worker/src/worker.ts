@@ -108,7 +108,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     }
   }, {
     maxBatch: 256,
-    maxConcurrent: Math.max(1, Math.min(config.dbBatchConcurrency ?? 2, config.dbPoolSize - 1)),
+    maxConcurrent: Math.max(1, Math.min(config.dbBatchConcurrency ?? 1, config.dbPoolSize - 1)),
     onBatch: (size) => metrics.batchSize.observe(size),
     beforeSettle: coalesceWrites,
   });

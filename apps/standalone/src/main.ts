@@ -20,6 +20,7 @@ import { startEmbeddedPostgres, type TEmbeddedPostgres } from "./postgres";
 import { startService, waitForHttp, type TService } from "./services";
 import { startDemoDevice } from "./demo-device";
 import { uploadDemoSamples } from "./demo-samples";
+import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const step = (line: string) => print(`▸ ${line}`);
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     const workerService: TService = startService({
       name: "worker",
       command: process.execPath,
-      args: existsSync(workerDist) ? [workerDist] : [path.join(REPO_ROOT, "node_modules/.bin/tsx"), path.join(REPO_ROOT, "apps/ingest-worker/src/index.ts")],
+      args: existsSync(workerDist) ? [...WORKER_NODE_FLAGS, workerDist] : [path.join(REPO_ROOT, "node_modules/.bin/tsx"), path.join(REPO_ROOT, "apps/ingest-worker/src/index.ts")],
       cwd: path.join(REPO_ROOT, "apps/ingest-worker"),
       env: {
         DATABASE_URL: databaseUrl,
