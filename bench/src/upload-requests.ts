@@ -9,7 +9,8 @@
  * With `--rounds N` the no-op and worker measurements alternate N times (no-op, worker, no-op,
  * worker, ...), so that drift in whatever else the machine is doing hits both sides alike; each
  * round is printed, then the median of the ratios. The responder's CPU time per request (from
- * /proc, user + system) is printed too: it hardly depends on the machine's other load.
+ * /proc, user + system) is printed too, and the worker's PostgreSQL backends' (a local server):
+ * they hardly depend on the machine's other load.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
+import pg from "pg";
 import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 import { machineDescription } from "./machine";
 
@@ -43,7 +45,7 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROUNDS = Math.max(1, Number(values.rounds));
 
-type TResult = { devices: number; rps: number; p50: number; p90: number; p99: number; errors: number; cpuMicrosPerRequest: number };
+type TResult = { devices: number; rps: number; p50: number; p90: number; p99: number; errors: number; cpuMicrosPerRequest: number; dbCpuMicrosPerRequest: number };
 
 /** CPU time (user + system) a process has used so far, in seconds, from /proc. */
 function cpuSeconds(pid: number | undefined): number {
@@ -110,12 +112,24 @@ async function closedLoop(clients: MqttClient[], sessionIds: number[], seconds: 
   return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
 }
 
-async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined): Promise<TResult> {
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving the benchmark's database (the
+ * server runs on this machine in every setup the benchmark supports; elsewhere: NaN).
+ */
+async function databaseCpu(db: pg.Client, database: string): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database]);
+  return new Map(rows.map((row) => [row.pid, cpuSeconds(row.pid)]));
+}
+
+async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined, db: { client: pg.Client; name: string }): Promise<TResult> {
   const clients = await connectDevices(url, count);
   await closedLoop(clients, sessionIds, WARMUP, `${label}-warm`);
   const cpuBefore = cpuSeconds(responderPid);
+  const dbBefore = await databaseCpu(db.client, db.name);
   const { latencies, errors, elapsed } = await closedLoop(clients, sessionIds, SECONDS, label);
   const cpuUsed = cpuSeconds(responderPid) - cpuBefore;
+  let dbUsed = 0;
+  for (const [pid, seconds] of await databaseCpu(db.client, db.name)) dbUsed += seconds - (dbBefore.get(pid) ?? 0);
   await Promise.all(clients.map((client) => client.endAsync()));
   latencies.sort((a, b) => a - b);
   return {
@@ -126,6 +140,7 @@ async function measure(url: string, count: number, sessionIds: number[], label: 
     p99: quantile(latencies, 0.99),
     errors,
     cpuMicrosPerRequest: (cpuUsed / latencies.length) * 1e6,
+    dbCpuMicrosPerRequest: (dbUsed / latencies.length) * 1e6,
   };
 }
 
@@ -177,6 +192,8 @@ async function main() {
   await prisma.$disconnect();
 
   const rounds: { ceiling: TResult[]; worker: TResult[] }[] = [];
+  const dbProbe = { client: new pg.Client({ connectionString: db.url }), name: db.name };
+  await dbProbe.client.connect();
   try {
     // tsx as a loader of this very process (not its CLI, which runs the file in a child): the
     // responder's pid is then the process whose CPU time is read.
@@ -185,7 +202,7 @@ async function main() {
       const ceiling: TResult[] = [];
       const worker: TResult[] = [];
       const noop = await startChild("no-op responder", ["--import", tsxLoader, path.join(here, "noop-responder.ts")], { MQTT_URL: broker.url }, async (output) => output().includes("ready"));
-      for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `r${round}-noop-${count}`, noop.pid));
+      for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `r${round}-noop-${count}`, noop.pid, dbProbe));
       await stopChild(noop);
 
       const httpPort = await freePort();
@@ -209,7 +226,7 @@ async function main() {
         () => fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false),
       );
       for (const count of DEVICE_COUNTS) {
-        worker.push(await measure(broker.url, count, sessionIds, `r${round}-worker-${count}`, workerProcess.pid));
+        worker.push(await measure(broker.url, count, sessionIds, `r${round}-worker-${count}`, workerProcess.pid, dbProbe));
         if (process.env.BENCH_VERBOSE) {
           const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
           console.log(metrics.split("\n").filter((line) => /^fleetdrop_(request_duration_seconds|db_batch_size|db_batch_duration_seconds)_(sum|count)/.test(line)).join("\n"));
@@ -220,6 +237,7 @@ async function main() {
       printRound(ROUNDS > 1 ? `round ${round} of ${ROUNDS}` : null, ceiling, worker);
     }
   } finally {
+    await dbProbe.client.end();
     await broker.stop();
     await broker.cleanup();
     await db.drop();
@@ -247,12 +265,12 @@ function median(values: number[]): number {
 
 function printRound(title: string | null, ceiling: TResult[], worker: TResult[]): void {
   if (title) console.log(`\n${title}\n`);
-  console.log("| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | CPU µs/req no-op / worker | errors |");
+  console.log("| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | CPU µs/req no-op / worker / its PostgreSQL | errors |");
   console.log("|---:|---:|---:|---:|---|---|---:|---:|---:|");
   for (const [i, c] of ceiling.entries()) {
     const w = worker[i]!;
     console.log(
-      `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% | ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} | ${fmt(w.p99 / c.p99)}× | ${fmt(c.cpuMicrosPerRequest, 0)} / ${fmt(w.cpuMicrosPerRequest, 0)} | ${w.errors} |`,
+      `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% | ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} | ${fmt(w.p99 / c.p99)}× | ${fmt(c.cpuMicrosPerRequest, 0)} / ${fmt(w.cpuMicrosPerRequest, 0)} / ${fmt(w.dbCpuMicrosPerRequest, 0)} | ${w.errors} |`,
     );
   }
 }
