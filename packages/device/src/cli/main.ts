@@ -5,9 +5,9 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { FleetdropDevice } from "../client";
 import { FleetdropError } from "../errors";
-import { findConfigFile, loadConfigFile, resolveConnection, userCwd, type TConnectionFlags } from "./config";
+import { userCwd } from "./config";
+import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
 import { TRANSFER_HELP, TRANSFER_OPTIONS_HELP, chunksCommand, resumeCommand, uploadOverMqttCommand } from "./transfer-commands";
 import { commandsCommand, downloadCommand, listenCommand, STORE_HELP } from "./store-commands";
@@ -53,25 +53,10 @@ Examples:
   fleetdrop-device chunks --stream crash /var/crash/core.0001
 `;
 
-const CONNECTION_OPTIONS = {
-  url: { type: "string" },
-  device: { type: "string" },
-  password: { type: "string" },
-  prefix: { type: "string" },
-  ca: { type: "string" },
-  cert: { type: "string" },
-  key: { type: "string" },
-  "mqtt-version": { type: "string" },
-  timeout: { type: "string" },
-  config: { type: "string" },
-} as const;
 
 class UsageError extends Error {}
 
-async function connect(values: TConnectionFlags & { config?: string }) {
-  const config = loadConfigFile(findConfigFile(values.config));
-  return { device: await FleetdropDevice.connect(resolveConnection(values, config)), config };
-}
+const connect = connectWithFlags;
 
 async function upload(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -6,9 +6,9 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ZStatusReportSchema } from "@fleetdrop/shared/protocol/commands";
-import { FleetdropDevice } from "../client";
 import { runCommands, shellRunner } from "../commands";
-import { findConfigFile, loadConfigFile, resolveConnection, userCwd, type TConnectionFlags } from "./config";
+import { userCwd, type TConnectionFlags } from "./config";
+import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes } from "./progress";
 
 export class CliUsageError extends Error {
@@ -25,24 +25,11 @@ export const STORE_HELP = `  fleetdrop-device download --store S PATH [-o FILE]
                                                 generated PNG) and command lists, until Ctrl-C
 `;
 
-const CONNECTION_OPTIONS = {
-  url: { type: "string" },
-  device: { type: "string" },
-  password: { type: "string" },
-  prefix: { type: "string" },
-  ca: { type: "string" },
-  cert: { type: "string" },
-  key: { type: "string" },
-  "mqtt-version": { type: "string" },
-  timeout: { type: "string" },
-  config: { type: "string" },
-} as const;
 
 async function connect(values: TConnectionFlags & { config?: string }, listening = false) {
-  const config = loadConfigFile(findConfigFile(values.config));
-  const connection = resolveConnection(values, config);
   // A listener gets its own client id and announces presence (captures need to know it is there).
-  return FleetdropDevice.connect(listening ? { ...connection, clientId: `${connection.deviceId}-listen`, announcePresence: true } : connection);
+  const { device } = await connectWithFlags(values, listening ? (connection) => ({ ...connection, clientId: `${connection.deviceId}-listen`, announcePresence: true }) : undefined);
+  return device;
 }
 
 export async function downloadCommand(args: string[]): Promise<number> {

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { FleetdropDevice } from "../client";
 import { FleetdropError } from "../errors";
 import { stableFileId, type TTransferState } from "../mqtt-transfer";
-import { findConfigFile, loadConfigFile, resolveConnection, userCwd, type TConnectionFlags } from "./config";
+import { userCwd } from "./config";
+import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
 
 export class TransferUsageError extends Error {
@@ -41,23 +42,8 @@ Chunk options:
                        devices never wait)
 `;
 
-const CONNECTION_OPTIONS = {
-  url: { type: "string" },
-  device: { type: "string" },
-  password: { type: "string" },
-  prefix: { type: "string" },
-  ca: { type: "string" },
-  cert: { type: "string" },
-  key: { type: "string" },
-  "mqtt-version": { type: "string" },
-  timeout: { type: "string" },
-  config: { type: "string" },
-} as const;
 
-async function connect(values: TConnectionFlags & { config?: string }) {
-  const config = loadConfigFile(findConfigFile(values.config));
-  return { device: await FleetdropDevice.connect(resolveConnection(values, config)), config };
-}
+const connect = connectWithFlags;
 
 /** `65536`, `64k`, `1m` → bytes. */
 export function parseByteSize(text: string | undefined, fallback: number): number {
