@@ -11,7 +11,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +18,7 @@ import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
-import mqtt, { type MqttClient } from "mqtt";
+import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
 import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 
@@ -40,44 +39,6 @@ const WARMUP = Number(values.warmup);
 
 type TRun = { workers: number; rps: number; p50: number; p99: number; errors: number; perWorker: number[] };
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-
-async function closedLoop(clients: MqttClient[], sessionIds: number[], seconds: number, round: string) {
-  const latencies: number[] = [];
-  let errors = 0;
-  let stop = false;
-  const started = performance.now();
-  const timer = setTimeout(() => (stop = true), seconds * 1000);
-  await Promise.all(
-    clients.map(
-      (client, i) =>
-        new Promise<void>((resolve) => {
-          let n = 0;
-          let sentAt = 0;
-          let expected = "";
-          const send = () => {
-            if (stop) {
-              client.removeAllListeners("message");
-              return resolve();
-            }
-            expected = `${round}-${i}-${n++}`;
-            sentAt = performance.now();
-            client.publish(`fleetdrop/fleet/SCALE-${i}/file_upload/request`, `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin","size_mb":10,"request_id":"${expected}"}`, { qos: 1 });
-          };
-          client.on("message", (_topic, payload) => {
-            const text = payload.toString();
-            if (!text.includes(`"request_id":"${expected}"`)) return;
-            latencies.push(performance.now() - sentAt);
-            if (!text.startsWith('{"success":true')) errors++;
-            send();
-          });
-          send();
-        }),
-    ),
-  );
-  clearTimeout(timer);
-  return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
-}
 
 async function startWorker(env: Record<string, string>, httpPort: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(root, "apps/ingest-worker/dist/index.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -153,17 +114,10 @@ async function main() {
           );
           workers.push({ child, port });
         }
-        const clients = await Promise.all(
-          Array.from({ length: DEVICES }, async (_, i) => {
-            const client = await mqtt.connectAsync(broker.url, { clientId: `scale-dev-${count}-${i}`, protocolVersion: 5, clean: true });
-            (client.stream as unknown as Socket).setNoDelay(true);
-            await client.subscribeAsync(`fleetdrop/fleet/SCALE-${i}/file_upload/response`, { qos: 1 });
-            return client;
-          }),
-        );
-        await closedLoop(clients, sessionIds, WARMUP, `w${count}-warm`);
+        const clients = await connectDevices(broker.url, DEVICES, "SCALE-", `scale-dev-${count}`);
+        await closedLoop(clients, { serialPrefix: "SCALE-", sessionIds, seconds: WARMUP, round: `w${count}-warm` });
         const before = await Promise.all(workers.map((worker) => handledBy(worker.port)));
-        const { latencies, errors, elapsed } = await closedLoop(clients, sessionIds, SECONDS, `w${count}`);
+        const { latencies, errors, elapsed } = await closedLoop(clients, { serialPrefix: "SCALE-", sessionIds, seconds: SECONDS, round: `w${count}` });
         const after = await Promise.all(workers.map((worker) => handledBy(worker.port)));
         await Promise.all(clients.map((client) => client.endAsync()));
         latencies.sort((a, b) => a - b);

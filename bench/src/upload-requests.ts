@@ -19,14 +19,13 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Socket } from "node:net";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
-import mqtt, { type MqttClient } from "mqtt";
 import pg from "pg";
 import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
+import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,59 +57,8 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
 
-async function connectDevices(url: string, count: number): Promise<MqttClient[]> {
-  return Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const client = await mqtt.connectAsync(url, { clientId: `bench-dev-${i}-${Date.now()}`, protocolVersion: 5, clean: true });
-      (client.stream as unknown as Socket).setNoDelay(true);
-      await client.subscribeAsync(`fleetdrop/fleet/BENCH-${i}/file_upload/response`, { qos: 1 });
-      return client;
-    }),
-  );
-}
 
-/** Each device sends, waits for the answer to its request id, sends again, until time is up. */
-async function closedLoop(clients: MqttClient[], sessionIds: number[], seconds: number, round: string): Promise<{ latencies: number[]; errors: number; elapsed: number }> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let stop = false;
-  const started = performance.now();
-  const timer = setTimeout(() => (stop = true), seconds * 1000);
-  await Promise.all(
-    clients.map(
-      (client, i) =>
-        new Promise<void>((resolve) => {
-          let n = 0;
-          let sentAt = 0;
-          let expected = "";
-          const topic = `fleetdrop/fleet/BENCH-${i}/file_upload/request`;
-          const send = () => {
-            if (stop) {
-              client.removeAllListeners("message");
-              return resolve();
-            }
-            expected = `${round}-${i}-${n++}`;
-            sentAt = performance.now();
-            client.publish(topic, `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin","content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`, { qos: 1 });
-          };
-          client.on("message", (_t, payload) => {
-            const text = payload.toString();
-            if (!text.includes(`"request_id":"${expected}"`)) return;
-            latencies.push(performance.now() - sentAt);
-            if (!text.startsWith('{"success":true')) errors++;
-            send();
-          });
-          send();
-        }),
-    ),
-  );
-  clearTimeout(timer);
-  return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
-}
 
 /**
  * CPU seconds used so far by the PostgreSQL backends serving the benchmark's database (the
@@ -122,11 +70,11 @@ async function databaseCpu(db: pg.Client, database: string): Promise<Map<number,
 }
 
 async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined, db: { client: pg.Client; name: string }): Promise<TResult> {
-  const clients = await connectDevices(url, count);
-  await closedLoop(clients, sessionIds, WARMUP, `${label}-warm`);
+  const clients = await connectDevices(url, count, "BENCH-", `bench-dev-${label}`);
+  await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: WARMUP, round: `${label}-warm` });
   const cpuBefore = cpuSeconds(responderPid);
   const dbBefore = await databaseCpu(db.client, db.name);
-  const { latencies, errors, elapsed } = await closedLoop(clients, sessionIds, SECONDS, label);
+  const { latencies, errors, elapsed } = await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: SECONDS, round: label });
   const cpuUsed = cpuSeconds(responderPid) - cpuBefore;
   let dbUsed = 0;
   for (const [pid, seconds] of await databaseCpu(db.client, db.name)) dbUsed += seconds - (dbBefore.get(pid) ?? 0);
