@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ERROR_CATALOG, type TErrorCode } from "../errors";
 import { utf8Length } from "../names";
 import { ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
-import { ZContentTypeSchema } from "./upload";
+import { ZContentTypeSchema, ZOverwriteSchema, ZSizeMbSchema } from "./upload";
 
 /** The stores a platform has when STORE_CONFIGURATION does not say otherwise. */
 export const DEFAULT_STORE_NAMES = ["config", "apps", "incoming", "contents", "status"] as const;
@@ -110,14 +110,10 @@ export const ZStoreUploadRequestSchema = z.object({
   store: ZStoreNameSchema,
   filename: ZStorePathSchema,
   content_type: ZContentTypeSchema.nullish(),
-  size_mb: z
-    .number({ error: ERROR_CATALOG.invalid_size.message })
-    .int({ error: ERROR_CATALOG.invalid_size.message })
-    .min(1, { error: ERROR_CATALOG.invalid_size.message })
-    .nullish(),
+  size_mb: ZSizeMbSchema.nullish(),
   request_id: ZRequestIdSchema.nullish(),
   /** Accepted for symmetry with §1; a store upload always replaces the object. */
-  overwrite: z.boolean({ error: ERROR_CATALOG.invalid_overwrite.message }).nullish(),
+  overwrite: ZOverwriteSchema.nullish(),
 });
 
 export type TStoreUploadRequest = z.infer<typeof ZStoreUploadRequestSchema>;

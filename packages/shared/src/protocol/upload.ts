@@ -34,17 +34,22 @@ export const ZContentTypeSchema = z
   .string({ error: ERROR_CATALOG.invalid_content_type.message })
   .refine(isValidContentType, { error: ERROR_CATALOG.invalid_content_type.message });
 
+/** `size_mb` of an upload request (§1, and its store variant in §4). */
+export const ZSizeMbSchema = z
+  .number({ error: ERROR_CATALOG.invalid_size.message })
+  .int({ error: ERROR_CATALOG.invalid_size.message })
+  .min(1, { error: ERROR_CATALOG.invalid_size.message });
+
+/** `overwrite` of an upload request (§1, and its store variant in §4). */
+export const ZOverwriteSchema = z.boolean({ error: ERROR_CATALOG.invalid_overwrite.message });
+
 export const ZUploadRequestSchema = z.object({
   session_id: ZSessionIdSchema,
   filename: ZFilenameSchema,
   content_type: ZContentTypeSchema.nullish(),
-  size_mb: z
-    .number({ error: ERROR_CATALOG.invalid_size.message })
-    .int({ error: ERROR_CATALOG.invalid_size.message })
-    .min(1, { error: ERROR_CATALOG.invalid_size.message })
-    .nullish(),
+  size_mb: ZSizeMbSchema.nullish(),
   request_id: ZRequestIdSchema.nullish(),
-  overwrite: z.boolean({ error: ERROR_CATALOG.invalid_overwrite.message }).nullish(),
+  overwrite: ZOverwriteSchema.nullish(),
 });
 
 export type TUploadRequest = z.infer<typeof ZUploadRequestSchema>;
