@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { EmptyState } from "@/components/ui/empty-state";
+import { FilterActions } from "@/components/ui/filter-actions";
 import { PageHeader } from "@/components/ui/page-header";
 import { Pagination } from "@/components/ui/pagination";
 import { formatDateTime } from "@/lib/format";
@@ -45,16 +45,7 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
             <label htmlFor="to">Until</label>
             <input id="to" name="to" type="date" defaultValue={query.to ?? ""} />
           </div>
-          <div className="actions">
-            <button type="submit" className="btn btn-primary">
-              Apply
-            </button>
-            {filtered ? (
-              <Link className="btn btn-ghost" href={base}>
-                Clear
-              </Link>
-            ) : null}
-          </div>
+          <FilterActions filtered={filtered} clearHref={base} />
         </form>
         {audit.total === 0 ? (
           <EmptyState icon="🧾" title={filtered ? "Nothing matches" : "Nothing recorded yet"}>

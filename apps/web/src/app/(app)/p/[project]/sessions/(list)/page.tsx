@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { SessionStateBadge } from "@/components/ui/badges";
 import { EmptyState } from "@/components/ui/empty-state";
+import { FilterActions } from "@/components/ui/filter-actions";
 import { PageHeader } from "@/components/ui/page-header";
 import { Pagination } from "@/components/ui/pagination";
 import { SortHeader } from "@/components/ui/sort-header";
@@ -70,16 +71,7 @@ export default async function SessionsPage({ params, searchParams }: { params: P
           </div>
           {query.sort !== "started" ? <input type="hidden" name="sort" value={query.sort} /> : null}
           {query.dir ? <input type="hidden" name="dir" value={query.dir} /> : null}
-          <div className="actions">
-            <button className="btn btn-primary" type="submit">
-              Apply
-            </button>
-            {filtered ? (
-              <Link className="btn btn-ghost" href={base}>
-                Clear
-              </Link>
-            ) : null}
-          </div>
+          <FilterActions filtered={filtered} clearHref={base} />
         </form>
         {list.total === 0 ? (
           filtered ? (
