@@ -156,6 +156,9 @@ async function main() {
     }
     case "bench": {
       await install();
+      // The benchmarks run the worker's production bundle and the generated database client.
+      log("building the worker (cached after the first time)…");
+      await must(pnpm(["exec", "turbo", "run", "build", "--filter=@fleetdrop/ingest-worker", "--output-logs=errors-only"]), "build");
       process.exit(await pnpm(["--filter", "@fleetdrop/bench", "run", "bench", ...args]));
       break;
     }
