@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 
 import { createStore } from "@fleetdrop/storage/config";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
+import { processCpuSeconds } from "./proc-cpu";
 
 const MIB = 1024 * 1024;
 const ACCESS_KEY = "FLEETDROPBENCH";
@@ -88,14 +89,6 @@ function rssOf(pid: number): number {
   return kb === undefined ? 0 : Number(kb) * 1024;
 }
 
-/** User + system CPU seconds a process has used (Linux). */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 type TUploadResult = {
   status: number;
   etag: string | undefined;
@@ -123,7 +116,7 @@ async function upload(child: ChildProcess, url: string, fields: Record<string, s
     peakRss = Math.max(peakRss, rssOf(pid));
   }, 10);
 
-  const endpointCpuBefore = cpuSecondsOf(pid);
+  const endpointCpuBefore = processCpuSeconds(pid);
   const clientCpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -152,7 +145,7 @@ async function upload(child: ChildProcess, url: string, fields: Record<string, s
     seconds,
     peakRss,
     baselineRss,
-    endpointCpuSeconds: cpuSecondsOf(pid) - endpointCpuBefore,
+    endpointCpuSeconds: processCpuSeconds(pid) - endpointCpuBefore,
     clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
   };
 }

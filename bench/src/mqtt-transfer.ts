@@ -6,14 +6,18 @@
  * QoS 1 with the same window to a subscriber that only counts bytes.
  *
  * Both staging modes of the worker are measured: segment bytes in PostgreSQL (the default) and in
- * files (TRANSFER_STAGING_DIR).
+ * files (TRANSFER_STAGING_DIR, a folder made under `--staging-parent`, the OS temp folder by default;
+ * `--staging-parent /dev/shm` takes the disk out of the staging).
  *
- *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 1] [--staging postgres,files]
+ * Where the time goes is printed too: the worker's CPU seconds during the transfer (its main
+ * thread, and all its threads) and how many of the machine's cores were busy on average.
+ *
+ *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 1] [--staging postgres,files] [--staging-parent DIR]
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
@@ -21,10 +25,11 @@ import { createTestDatabase } from "@fleetdrop/db/testing";
 import { startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
 import { machineDescription } from "./machine";
+import { machineBusySeconds, processCpuSeconds, threadCpuSeconds } from "./proc-cpu";
 import { buildWorker, startWorkerProcess } from "./worker-process";
 
 const { values } = parseArgs({
-  options: { mb: { type: "string", default: "256" }, segments: { type: "string", default: "64k,256k" }, window: { type: "string", default: "64" }, runs: { type: "string", default: "1" }, staging: { type: "string", default: "postgres,files" } },
+  options: { mb: { type: "string", default: "256" }, segments: { type: "string", default: "64k,256k" }, window: { type: "string", default: "64" }, runs: { type: "string", default: "1" }, staging: { type: "string", default: "postgres,files" }, "staging-parent": { type: "string" } },
 });
 const SIZE = Number(values.mb) * 1024 * 1024;
 const SEGMENTS = values.segments!.split(",").map((text) => Number(text.replace(/k$/i, "")) * (/k$/i.test(text) ? 1024 : 1));
@@ -118,7 +123,7 @@ async function main() {
   let n = 0;
   try {
     for (const staging of values.staging!.split(",")) {
-      const stagingDir = staging === "files" ? await mkdtemp(path.join(tmpdir(), "fd-bench-staging-")) : null;
+      const stagingDir = staging === "files" ? await mkdtemp(path.join(values["staging-parent"] ?? tmpdir(), "fd-bench-staging-")) : null;
       const worker = await startWorkerProcess({
         DATABASE_URL: db.url,
         MQTT_URL: broker.url,
@@ -137,9 +142,17 @@ async function main() {
             const top = await ceiling(broker.url, file, segment);
             const before = worker.rss();
             worker.markMemory();
+            const pid = worker.child.pid!;
+            const cpu = { main: threadCpuSeconds(pid), all: processCpuSeconds(pid), busy: machineBusySeconds(), at: performance.now() };
             const rate = await transfer(broker.url, file, sha256, segment, sessionId, `bench-${segment}-${n++}`);
+            const elapsed = (performance.now() - cpu.at) / 1000;
+            const main = threadCpuSeconds(pid) - cpu.main;
+            const all = processCpuSeconds(pid) - cpu.all;
+            const busyCores = (machineBusySeconds() - cpu.busy) / elapsed;
             const peak = worker.peakSinceMark();
-            rows.push(`| ${staging} | ${segment / 1024} KiB | ${fmt(top)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} |`);
+            rows.push(
+              `| ${staging} | ${segment / 1024} KiB | ${fmt(top)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} | ${fmt(main, 2)} / ${fmt(all, 2)} | ${fmt(busyCores, 2)} |`,
+            );
             console.log(rows.at(-1));
             // Let the worker delete the staged segments before the next run.
             await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -159,8 +172,10 @@ async function main() {
     await db.drop();
     await rm(storeDir, { recursive: true, force: true });
   }
-  console.log(`\n| staging | segment | ceiling MB/s (QoS 1 pub → counting sub) | worker MB/s (init → verified fin) | of ceiling | worker RSS before MiB | peak MiB | growth MiB |`);
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  console.log(
+    `\n| staging | segment | ceiling MB/s (QoS 1 pub → counting sub) | worker MB/s (init → verified fin) | of ceiling | worker RSS before MiB | peak MiB | growth MiB | worker CPU s (main thread / all) | busy cores (of ${cpus().length}) |`,
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of rows) console.log(row);
 }
 

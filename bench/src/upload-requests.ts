@@ -13,7 +13,6 @@
  * they hardly depend on the machine's other load.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -27,6 +26,7 @@ import pg from "pg";
 import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
+import { processCpuSeconds } from "./proc-cpu";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -46,36 +46,22 @@ const ROUNDS = Math.max(1, Number(values.rounds));
 
 type TResult = { devices: number; rps: number; p50: number; p90: number; p99: number; errors: number; cpuMicrosPerRequest: number; dbCpuMicrosPerRequest: number };
 
-/** CPU time (user + system) a process has used so far, in seconds, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-
-
-
 /**
  * CPU seconds used so far by the PostgreSQL backends serving the benchmark's database (the
  * server runs on this machine in every setup the benchmark supports; elsewhere: NaN).
  */
 async function databaseCpu(db: pg.Client, database: string): Promise<Map<number, number>> {
   const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database]);
-  return new Map(rows.map((row) => [row.pid, cpuSeconds(row.pid)]));
+  return new Map(rows.map((row) => [row.pid, processCpuSeconds(row.pid)]));
 }
 
 async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined, db: { client: pg.Client; name: string }): Promise<TResult> {
   const clients = await connectDevices(url, count, "BENCH-", `bench-dev-${label}`);
   await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: WARMUP, round: `${label}-warm` });
-  const cpuBefore = cpuSeconds(responderPid);
+  const cpuBefore = processCpuSeconds(responderPid);
   const dbBefore = await databaseCpu(db.client, db.name);
   const { latencies, errors, elapsed } = await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: SECONDS, round: label });
-  const cpuUsed = cpuSeconds(responderPid) - cpuBefore;
+  const cpuUsed = processCpuSeconds(responderPid) - cpuBefore;
   let dbUsed = 0;
   for (const [pid, seconds] of await databaseCpu(db.client, db.name)) dbUsed += seconds - (dbBefore.get(pid) ?? 0);
   await Promise.all(clients.map((client) => client.endAsync()));
