@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 
 import { FsBucket } from "./fs-bucket";
 import { decodeContinuationToken, encodeContinuationToken, listLimit } from "./list-paging";
-import { assertFormKey, assertObjectKey, listPrefixProblem, normalizeStorePrefix } from "./object-key";
+import { assertNoFilenameVariable, listPrefixProblem, normalizeStorePrefix, storedObjectKey } from "./object-key";
 import { createPostForm } from "./post-policy";
 import type { TSigningCredentials } from "./post-policy";
 import { assertPresignPostInput, responseOverrides } from "./presign-input";
@@ -76,7 +76,7 @@ export class FsStore implements Store {
   async presignPost(input: TPresignPostInput): Promise<TPresignedPost> {
     assertPresignPostInput(input);
     const key = this.#storedKey(input.key);
-    assertFormKey(key);
+    assertNoFilenameVariable(key);
     const form = createPostForm({
       bucket: this.bucket,
       key,
@@ -143,10 +143,7 @@ export class FsStore implements Store {
   }
 
   #storedKey(key: string): string {
-    assertObjectKey(key);
-    const stored = this.prefix + key;
-    assertObjectKey(stored);
-    return stored;
+    return storedObjectKey(this.prefix, key);
   }
 
   #relative(info: TObjectInfo): TObjectInfo {

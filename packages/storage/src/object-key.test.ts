@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { listPrefixProblem, normalizeStorePrefix, objectKeyProblem } from "./object-key";
+import { assertNoFilenameVariable, listPrefixProblem, normalizeStorePrefix, objectKeyProblem, storedObjectKey } from "./object-key";
+import { InvalidObjectKeyError } from "./store";
 
 describe("object keys", () => {
   it("accepts ordinary keys, including any characters a filesystem can hold", () => {
@@ -12,6 +13,25 @@ describe("object keys", () => {
   it("refuses keys that could escape or that a filesystem cannot hold", () => {
     const refused = ["", "/abs", "a/../b", "..", ".", "a/.", "a//b", "a/", "a\\b", "a\u0000b", "x".repeat(256), `${"a/".repeat(600)}b`];
     for (const key of refused) expect(objectKeyProblem(key), JSON.stringify(key)).not.toBeNull();
+  });
+
+  it("builds a store's key from its prefix, checking the key and the whole", () => {
+    expect(storedObjectKey("", "sessions/R/1/a.bin")).toBe("sessions/R/1/a.bin");
+    expect(storedObjectKey("config/", "R/a.json")).toBe("config/R/a.json");
+    for (const prefix of ["", "config/"]) {
+      for (const key of ["", "../x", "a//b", "/abs", "a\\b"]) {
+        expect(() => storedObjectKey(prefix, key), `${prefix}${key}`).toThrow(InvalidObjectKeyError);
+      }
+    }
+    // Valid alone, too long with the prefix.
+    const long = `${"k".repeat(200)}/`.repeat(5) + "x".repeat(19);
+    expect(storedObjectKey("", long)).toBe(long);
+    expect(() => storedObjectKey("config/", long)).toThrow(/at most 1024 bytes/);
+  });
+
+  it("refuses ${filename} in a form key", () => {
+    expect(() => assertNoFilenameVariable("a/${filename}")).toThrow(InvalidObjectKeyError);
+    expect(() => assertNoFilenameVariable("a/file.bin")).not.toThrow();
   });
 
   it("normalises store prefixes", () => {

@@ -40,14 +40,23 @@ export function assertObjectKey(key: string): void {
   if (problem) throw new InvalidObjectKeyError(key, problem);
 }
 
-/** A key for an upload form: a valid key without `${filename}` (S3 would not pin it exactly). */
-export function assertFormKey(key: string): void {
+/**
+ * The key a store keeps `key` under: its prefix (normalised, see normalizeStorePrefix) + key,
+ * checked. Without a prefix the two are the same string and it is checked once (this runs for
+ * every upload form the worker signs).
+ */
+export function storedObjectKey(prefix: string, key: string): string {
   assertObjectKey(key);
+  if (prefix === "") return key;
+  const stored = prefix + key;
+  assertObjectKey(stored);
+  return stored;
+}
+
+/** A (checked) key for an upload form must not contain `${filename}`: S3 would not pin it exactly. */
+export function assertNoFilenameVariable(key: string): void {
   if (key.includes(FILENAME_VARIABLE)) {
-    throw new InvalidObjectKeyError(
-      key,
-      "a form key must not contain ${filename}: S3 would replace it with the uploaded file's name",
-    );
+    throw new InvalidObjectKeyError(key, "a form key must not contain ${filename}: S3 would replace it with the uploaded file's name");
   }
 }
 

@@ -22,7 +22,7 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { Readable } from "node:stream";
 
 import { encodeContinuationToken, decodeContinuationToken, listLimit } from "./list-paging";
-import { assertFormKey, assertObjectKey, listPrefixProblem, normalizeStorePrefix } from "./object-key";
+import { assertNoFilenameVariable, listPrefixProblem, normalizeStorePrefix, storedObjectKey } from "./object-key";
 import { assertPresignPostInput, responseOverrides } from "./presign-input";
 import { createS3Clients, DEFAULT_S3_TIMEOUTS } from "./s3-client";
 import type { TS3Clients, TS3ConnectionOptions, TS3Timeouts } from "./s3-client";
@@ -74,7 +74,7 @@ export class S3Store implements Store {
   async presignPost(input: TPresignPostInput): Promise<TPresignedPost> {
     assertPresignPostInput(input);
     const key = this.#storedKey(input.key);
-    assertFormKey(key);
+    assertNoFilenameVariable(key);
     try {
       const { url, fields } = await createPresignedPost(this.clients.presign, {
         Bucket: this.bucket,
@@ -258,10 +258,7 @@ export class S3Store implements Store {
   }
 
   #storedKey(key: string): string {
-    assertObjectKey(key);
-    const stored = this.prefix + key;
-    assertObjectKey(stored);
-    return stored;
+    return storedObjectKey(this.prefix, key);
   }
 }
 
