@@ -21,7 +21,7 @@ import { isMissing, readMeta, writeMeta } from "./fs-metadata";
 import type { TFsObjectMeta } from "./fs-metadata";
 import { writeTempFile } from "./fs-temp-file";
 import { assertObjectKey } from "./object-key";
-import { ObjectKeyConflictError, RangeNotSatisfiableError } from "./store";
+import { CannotAdoptFileError, ObjectKeyConflictError, RangeNotSatisfiableError } from "./store";
 import type { TObjectInfo, TOpenOptions } from "./store";
 
 /** How long a reader waits for a commit in progress before rebuilding metadata. */
@@ -56,6 +56,31 @@ export class FsBucket {
       await writeMeta(metaPath, meta);
       return toInfo(key, meta);
     });
+  }
+
+  /**
+   * Makes an existing, complete file the object `key` without copying it: it is moved into tmp/
+   * (a rename: same filesystem only) and committed like an upload. `file` must describe its bytes
+   * (the caller hashed them). CannotAdoptFileError, with the file left where it was, when it is
+   * on another filesystem or is not `file.size` bytes; if the commit fails it is moved back.
+   */
+  async adopt(sourcePath: string, key: string, file: { size: number; md5Hex: string; contentType: string }): Promise<TObjectInfo> {
+    assertObjectKey(key);
+    const { size } = await stat(sourcePath);
+    if (size !== file.size) throw new CannotAdoptFileError(`it has ${size} bytes, not ${file.size}`);
+    const tempPath = await this.layout.newTempPath();
+    try {
+      await rename(sourcePath, tempPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EXDEV") throw new CannotAdoptFileError("it is on another filesystem", { cause: error });
+      throw error;
+    }
+    try {
+      return await this.commit(tempPath, key, file);
+    } catch (error) {
+      await rename(tempPath, sourcePath).catch(() => rm(tempPath, { force: true }));
+      throw error;
+    }
   }
 
   async put(key: string, body: Readable | Uint8Array | string, contentType: string): Promise<TObjectInfo> {

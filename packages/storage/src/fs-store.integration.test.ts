@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
@@ -10,7 +10,7 @@ import { createStore } from "./config";
 import type { FsStore } from "./fs-store";
 import { parseQueryString } from "./http-reply";
 import { verifyPresignedUrl } from "./presigned-url";
-import { InvalidObjectKeyError, ObjectKeyConflictError, RangeNotSatisfiableError } from "./store";
+import { CannotAdoptFileError, InvalidObjectKeyError, ObjectKeyConflictError, RangeNotSatisfiableError } from "./store";
 import { listFiles, makeTempDir } from "./test-support/temp-dir";
 
 const SECRET = "fleetdrop-test-secret-0123456789";
@@ -119,6 +119,61 @@ describe("FsStore objects", () => {
     expect(await readFile(path.join(temp.dir, "uploads/objects/config/ROBOT-1/settings.json"), "utf8")).toBe("{}");
     expect(await store.head("config/ROBOT-1/settings.json")).toMatchObject({ key: "config/ROBOT-1/settings.json" });
     expect((await config.list("")).objects.map((o) => o.key)).toEqual(["ROBOT-1/settings.json"]);
+  });
+});
+
+describe("FsStore adopt", () => {
+  const md5Hex = (data: string) => createHash("md5").update(data).digest("hex");
+
+  it("makes a file on its filesystem an object by moving it: same bytes, same inode, MD5 ETag as given", async () => {
+    const source = path.join(temp.dir, "staging.part");
+    await writeFile(source, "staged bytes");
+    const { ino } = await stat(source);
+    const info = await store.adopt("sessions/R/1/file.bin", source, { size: 12, md5Hex: md5Hex("staged bytes"), contentType: "application/octet-stream" });
+    expect(info).toMatchObject({ key: "sessions/R/1/file.bin", size: 12, etag: md5("staged bytes"), contentType: "application/octet-stream" });
+    const objectPath = path.join(temp.dir, "uploads/objects/sessions/R/1/file.bin");
+    expect((await stat(objectPath)).ino).toBe(ino);
+    await expect(stat(source)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await store.head("sessions/R/1/file.bin")).toEqual(info);
+    expect(await listFiles(path.join(temp.dir, "uploads/tmp"))).toEqual([]);
+  });
+
+  it("refuses a file of another size, and one on another filesystem, leaving it in place", async () => {
+    const source = path.join(temp.dir, "staging.part");
+    await writeFile(source, "abc");
+    await expect(store.adopt("k", source, { size: 4, md5Hex: md5Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(CannotAdoptFileError);
+    expect(await readFile(source, "utf8")).toBe("abc");
+
+    // /dev/shm is a tmpfs on Linux: a rename from there into the store's folder fails with EXDEV.
+    const elsewhere = await mkdtemp("/dev/shm/fd-adopt-");
+    try {
+      const foreign = path.join(elsewhere, "staging.part");
+      await writeFile(foreign, "abc");
+      if ((await stat(foreign)).dev === (await stat(temp.dir)).dev) return; // same filesystem here: nothing to check
+      await expect(store.adopt("k", foreign, { size: 3, md5Hex: md5Hex("abc"), contentType: "text/plain" })).rejects.toThrow(/another filesystem/);
+      expect(await readFile(foreign, "utf8")).toBe("abc");
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+    expect(await store.head("k")).toBeNull();
+  });
+
+  it("moves the file back when the key clashes with an existing folder", async () => {
+    await store.put("logs/system.log", "x", { contentType: "text/plain" });
+    const source = path.join(temp.dir, "staging.part");
+    await writeFile(source, "abc");
+    await expect(store.adopt("logs", source, { size: 3, md5Hex: md5Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(ObjectKeyConflictError);
+    expect(await readFile(source, "utf8")).toBe("abc");
+    expect(await listFiles(path.join(temp.dir, "uploads/tmp"))).toEqual([]);
+  });
+
+  it("keeps adopted objects under the store prefix", async () => {
+    const config = fsStore("config");
+    const source = path.join(temp.dir, "staging.part");
+    await writeFile(source, "{}");
+    const info = await config.adopt("R/a.json", source, { size: 2, md5Hex: md5Hex("{}"), contentType: "application/json" });
+    expect(info.key).toBe("R/a.json");
+    expect(await readFile(path.join(temp.dir, "uploads/objects/config/R/a.json"), "utf8")).toBe("{}");
   });
 });
 

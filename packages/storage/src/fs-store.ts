@@ -129,6 +129,15 @@ export class FsStore implements Store {
     return this.#relative(await this.files.put(this.#storedKey(key), body, options.contentType));
   }
 
+  /**
+   * Makes a complete file on this store's filesystem the object `key` by moving it, not copying
+   * it (FsBucket.adopt): for files the worker already wrote durably and hashed (MQTT transfers
+   * staged in files). CannotAdoptFileError when that is not possible; the caller then uses put.
+   */
+  async adopt(key: string, sourcePath: string, file: { size: number; md5Hex: string; contentType: string }): Promise<TObjectInfo> {
+    return this.#relative(await this.files.adopt(sourcePath, this.#storedKey(key), file));
+  }
+
   async delete(key: string): Promise<void> {
     await this.files.delete(this.#storedKey(key));
   }

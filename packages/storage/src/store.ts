@@ -134,6 +134,17 @@ export class ObjectKeyConflictError extends Error {
   }
 }
 
+/**
+ * The filesystem store cannot take this file in place (FsStore.adopt): it is on another
+ * filesystem, or its size is not the one given. Nothing changed; the caller copies it instead.
+ */
+export class CannotAdoptFileError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`cannot move the file into the store: ${reason}`, options);
+    this.name = "CannotAdoptFileError";
+  }
+}
+
 /** `open` with a range that starts at or after the end of the object (HTTP 416). */
 export class RangeNotSatisfiableError extends Error {
   /** The object's size, for `Content-Range: bytes *\/size`. */
