@@ -4,7 +4,7 @@
  * worker restart in the middle of a transfer.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ZTransferResponseSchema } from "@fleetdrop/shared/protocol/transfer";
@@ -229,17 +229,21 @@ describe(`${mode} staging`, () => {
     }
   });
 
-  it("with file staging, assembles while segments arrive, so fin only finishes the hash (and falls back when it cannot)", async () => {
-    if (!inFiles) return; // the PostgreSQL mode always assembles at fin
+  // The PostgreSQL mode always assembles at fin: this one is reported as skipped there.
+  it.skipIf(!inFiles)("with file staging, hashes while segments arrive and the staging file becomes the object, so fin only finishes the hash (and falls back when it cannot)", async () => {
     const eagerCount = async () => Number(/fleetdrop_transfers_finished_total\{outcome="eager_stored"\} (\d+)/.exec(await worker.metrics.registry.metrics())?.[1] ?? 0);
     const before = await eagerCount();
     const { bytes, sha256 } = randomFile(3 * 1024 * 1024 + 17);
     await a.init("eager", { session_id: h.seed.openA, name: "eager.bin", size: bytes.length, checksum: sha256 });
     for (let offset = 0; offset < bytes.length; offset += 200_000) await a.segment("eager", offset, bytes.subarray(offset, offset + 200_000));
+    const transfer = await h.prisma.fileTransfer.findFirstOrThrow({ where: { fileRef: "eager" } });
+    const stagedInode = (await stat(path.join(stagingDir!, `${transfer.id}.part`))).ino;
     const fin = await a.fin("eager", bytes.length, sha256);
-    expect(fin).toMatchObject({ success: true, sha256 });
+    expect(fin).toMatchObject({ success: true, sha256, etag: `"${createHash("md5").update(bytes).digest("hex")}"` });
     expect(await eagerCount()).toBe(before + 1);
     expect((await stored(fin.object_key as string))!.equals(bytes)).toBe(true);
+    // The staging file became the object (renamed, not copied): the bytes went to disk once.
+    expect((await stat(path.join(h.store.rootDir, h.store.bucket, "objects", fin.object_key as string))).ino).toBe(stagedInode);
     // A gap the device fills later: the eager stream waits for it, then goes on.
     const second = randomFile(500_000);
     await a.init("eager2", { session_id: h.seed.openA, name: "eager2.bin" });
@@ -258,6 +262,29 @@ describe(`${mode} staging`, () => {
     expect(await a.fin("eager3", third.bytes.length)).toMatchObject({ status: 400, code: "checksum_mismatch", sha256: third.sha256 });
     expect(await h.store.head(`sessions/ROBOT-A/${h.seed.openA}/eager3.bin`)).toBeNull();
     await a.abort("eager3");
+  });
+
+  it.skipIf(!inFiles)("with a staging folder on another filesystem than the store, copies the file instead of moving it", async () => {
+    const elsewhere = await mkdtemp("/dev/shm/fd-staging-");
+    try {
+      await worker.stop();
+      h.workers.splice(h.workers.indexOf(worker), 1);
+      const other = await h.startWorker({ transfer: { ...LIMITS, stagingDir: elsewhere } });
+      try {
+        const { bytes, sha256 } = randomFile(700_000);
+        await a.init("across", { session_id: h.seed.openA, name: "across.bin", size: bytes.length, checksum: sha256 });
+        for (let offset = 0; offset < bytes.length; offset += 100_000) await a.segment("across", offset, bytes.subarray(offset, offset + 100_000));
+        const fin = await a.fin("across", bytes.length, sha256);
+        expect(fin).toMatchObject({ success: true, sha256, etag: `"${createHash("md5").update(bytes).digest("hex")}"` });
+        expect((await stored(fin.object_key as string))!.equals(bytes)).toBe(true);
+      } finally {
+        await other.stop();
+        h.workers.splice(h.workers.indexOf(other), 1);
+        worker = await h.startWorker({ transfer: LIMITS });
+      }
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it("finishes many transfers at once on a small database pool (assemblies are bounded, no pool deadlock)", async () => {

@@ -12,9 +12,10 @@ import { createHash } from "node:crypto";
 import { Transform } from "node:stream";
 import type { Pool } from "@fleetdrop/db/pool";
 import { missingRanges, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
-import type { Store } from "@fleetdrop/storage/store";
+import { CannotAdoptFileError, type Store } from "@fleetdrop/storage/store";
 import { to as copyTo } from "pg-copy-streams";
 import { CopyBinaryReader } from "./copy-binary";
+import { canAdopt } from "./eager-assembly";
 import type { FileStaging } from "./file-staging";
 import { heldRanges } from "./transfers-db";
 
@@ -145,8 +146,42 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
   }
 }
 
-/** Assembly of a file-staged transfer: stream [0, size) of its staging file, hashing on the way. */
+/**
+ * Assembly of a file-staged transfer. With the fs store the staging file itself becomes the
+ * object: it is read once for its SHA-256 (checked) and MD5 (the ETag) and renamed into place.
+ * Otherwise — or when it cannot be adopted (another filesystem) — [0, size) is streamed into the
+ * store, hashed on the way.
+ */
 async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promise<TAssembleResult> {
+  if (canAdopt(input.store) && input.size > 0) {
+    const { sha256, md5Hex, read } = await hashStagedFile(staging, input.transferId, input.size);
+    if (read !== input.size) throw new Error(`read ${read} of ${input.size} staged bytes`);
+    if (input.expectedSha256 !== null && sha256 !== input.expectedSha256) return { outcome: "checksum_mismatch", sha256 };
+    try {
+      const stored = await input.store.adopt(input.objectKey, staging.pathOf(input.transferId), { size: input.size, md5Hex, contentType: input.contentType });
+      return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+    } catch (error) {
+      if (!(error instanceof CannotAdoptFileError)) throw error;
+      // A staging folder on another filesystem than the store's: copy, as for S3.
+    }
+  }
+  return copyFromFile(input, staging);
+}
+
+async function hashStagedFile(staging: FileStaging, transferId: string, size: number): Promise<{ sha256: string; md5Hex: string; read: number }> {
+  const sha256 = createHash("sha256");
+  const md5 = createHash("md5");
+  let read = 0;
+  for await (const chunk of staging.read(transferId, size)) {
+    sha256.update(chunk as Buffer);
+    md5.update(chunk as Buffer);
+    read += (chunk as Buffer).length;
+  }
+  return { sha256: sha256.digest("hex"), md5Hex: md5.digest("hex"), read };
+}
+
+/** Streams [0, size) of a staging file into the store, hashing on the way. */
+async function copyFromFile(input: TAssembleInput, staging: FileStaging): Promise<TAssembleResult> {
   const hash = createHash("sha256");
   let seen = 0;
   let mismatch: string | null = null;

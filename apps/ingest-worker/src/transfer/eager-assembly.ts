@@ -1,35 +1,48 @@
 /**
  * Assembly while segments arrive (file staging, fs store): as soon as this worker has made bytes
- * [0, n) durable in a transfer's staging file, they are hashed and streamed into the store's
- * upload of the final object, which stays uncommitted until `fin`. At `fin` only the tail is left:
- * compare the SHA-256, end the stream (the store commits the object) — or destroy it (the store
- * discards what it received) when the checksum is wrong.
+ * [0, n) durable in a transfer's staging file, they are hashed (SHA-256 for the checksum, MD5 for
+ * the store's ETag). At `fin` only the tail is left: compare the SHA-256 and, when it matches,
+ * the fs store adopts the staging file as the object by renaming it — the bytes are written to
+ * disk once, never copied. A wrong checksum stores nothing.
  *
  * It is an optimisation with a fallback, never the only path: a transfer whose bytes this worker
  * did not all see (another worker of the shared subscription stored some, the worker restarted),
- * or that went past the number of eager assemblies allowed at once, is assembled at `fin` from the
- * staging file as before. Memory per eager assembly is one read buffer and the store's own
- * write buffer; at most `limit` run at once.
+ * that went past the number of eager assemblies allowed at once, or whose staging file the store
+ * cannot adopt (another filesystem), is assembled at `fin` from the staging file as before.
+ * Memory per eager assembly is one read buffer; at most `limit` run at once.
+ *
+ * Nothing writes to a staging file once `fin` has run: this worker orders a transfer's segments
+ * and commands (ordering.ts), and a segment that another worker looked up before the `fin` can
+ * only repeat bytes already recorded (the `fin` found every range held) — unless a device sends
+ * different bytes for a range it already sent, which can only damage its own file.
  */
 import { createHash, type Hash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
-import { PassThrough } from "node:stream";
 import { mergeRanges, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
 import type { Store, TObjectInfo } from "@fleetdrop/storage/store";
 import type { FileStaging } from "./file-staging";
 
 const READ_SIZE = 1024 * 1024;
 
+/** A store that can take a complete file on its filesystem as an object without copying it (FsStore). */
+export type TAdoptingStore = Store & {
+  adopt(key: string, sourcePath: string, file: { size: number; md5Hex: string; contentType: string }): Promise<TObjectInfo>;
+};
+
+export function canAdopt(store: Store): store is TAdoptingStore {
+  return typeof (store as Partial<TAdoptingStore>).adopt === "function";
+}
+
 type TEager = {
   transferId: string;
   objectKey: string;
+  contentType: string;
   /** Ranges this worker made durable (merged). */
   ranges: TByteRange[];
-  /** Bytes hashed and handed to the store so far. */
+  /** Bytes hashed so far. */
   pumped: number;
-  hash: Hash;
-  stream: PassThrough;
-  put: Promise<TObjectInfo>;
+  sha256: Hash;
+  md5: Hash;
   handle: FileHandle | null;
   pumping: Promise<void> | null;
   failed: Error | null;
@@ -51,7 +64,7 @@ export class EagerAssembler {
 
   constructor(
     private readonly staging: FileStaging,
-    private readonly store: Store,
+    private readonly store: TAdoptingStore,
     private readonly limit: number,
   ) {}
 
@@ -59,7 +72,7 @@ export class EagerAssembler {
     return this.running.size;
   }
 
-  /** Segments [offset, offset + length) of a transfer are durable: stream what became contiguous. */
+  /** Segments [offset, offset + length) of a transfer are durable: hash what became contiguous. */
   staged(transfer: { id: string; objectKey: string; contentType: string }, writes: { offset: number; length: number }[]): void {
     const added = writes.map((write): TByteRange => [write.offset, write.offset + write.length]);
     let eager = this.running.get(transfer.id);
@@ -73,24 +86,18 @@ export class EagerAssembler {
         return;
       }
       this.known.delete(transfer.id);
-      const stream = new PassThrough({ highWaterMark: READ_SIZE });
       eager = {
         transferId: transfer.id,
         objectKey: transfer.objectKey,
+        contentType: transfer.contentType,
         ranges,
         pumped: 0,
-        hash: createHash("sha256"),
-        stream,
-        put: this.store.put(transfer.objectKey, stream, { contentType: transfer.contentType }),
+        sha256: createHash("sha256"),
+        md5: createHash("md5"),
         handle: null,
         pumping: null,
         failed: null,
       };
-      const started = eager;
-      // A failed upload only means falling back at fin.
-      started.put.catch((error: unknown) => {
-        started.failed ??= error as Error;
-      });
       this.running.set(transfer.id, eager);
     }
     eager.ranges = mergeRanges([...eager.ranges, ...added]);
@@ -120,23 +127,9 @@ export class EagerAssembler {
         const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, until - eager.pumped));
         const { bytesRead } = await eager.handle.read(buffer, 0, buffer.length, eager.pumped);
         if (bytesRead !== buffer.length) throw new Error(`staging file shorter than its recorded ranges (${eager.pumped + bytesRead})`);
-        eager.hash.update(buffer);
+        eager.sha256.update(buffer);
+        eager.md5.update(buffer);
         eager.pumped += bytesRead;
-        if (eager.stream.destroyed) throw new Error("the store stopped reading");
-        if (!eager.stream.write(buffer)) {
-          await new Promise<void>((resolve, reject) => {
-            const done = (error?: Error) => {
-              eager.stream.off("drain", onDrain);
-              eager.stream.off("close", onClose);
-              if (error) reject(error);
-              else resolve();
-            };
-            const onDrain = () => done();
-            const onClose = () => done(new Error("the store stopped reading"));
-            eager.stream.on("drain", onDrain);
-            eager.stream.on("close", onClose);
-          });
-        }
       }
     } catch (error) {
       eager.failed ??= error as Error;
@@ -163,31 +156,30 @@ export class EagerAssembler {
     }
     this.running.delete(transferId);
     await eager.handle?.close().catch(() => {});
-    const sha256 = eager.hash.digest("hex");
-    if (expectedSha256 !== null && sha256 !== expectedSha256) {
-      eager.stream.destroy(new Error("checksum mismatch"));
-      await eager.put.catch(() => {});
-      return { outcome: "checksum_mismatch", sha256 };
-    }
-    eager.stream.end();
+    const sha256 = eager.sha256.digest("hex");
+    if (expectedSha256 !== null && sha256 !== expectedSha256) return { outcome: "checksum_mismatch", sha256 };
     try {
-      const stored = await eager.put;
+      const stored = await this.store.adopt(eager.objectKey, this.staging.pathOf(transferId), {
+        size,
+        md5Hex: eager.md5.digest("hex"),
+        contentType: eager.contentType,
+      });
       return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
     } catch {
+      // Not adoptable (another filesystem, a size that differs, a key clash): the staging file is
+      // where it was, and assembling from it gives the real outcome.
       return { outcome: "fallback" };
     }
   }
 
-  /** Abandons an eager assembly (abort, expiry, fallback): the store keeps nothing of it. */
+  /** Abandons an eager assembly (abort, expiry, fallback). */
   async drop(transferId: string): Promise<void> {
     this.known.delete(transferId);
     const eager = this.running.get(transferId);
     if (!eager) return;
     this.running.delete(transferId);
     eager.failed ??= new Error("dropped");
-    eager.stream.destroy(new Error("transfer assembly abandoned"));
     await this.settled(eager);
-    await eager.put.catch(() => {});
     await eager.handle?.close().catch(() => {});
   }
 

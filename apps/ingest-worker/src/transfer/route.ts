@@ -32,7 +32,7 @@ import { TransferOrdering } from "./ordering";
 import type { FileStaging } from "./file-staging";
 import { writeSegments, type TSegmentOutcome, type TSegmentWrite } from "./segments-db";
 import { writeSegmentsViaFiles } from "./segments-fs";
-import { EagerAssembler } from "./eager-assembly";
+import { canAdopt, EagerAssembler } from "./eager-assembly";
 import {
   completeTransfer,
   completedFile,
@@ -104,7 +104,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
   const { topics, pool, store, limits, metrics } = deps;
   const ordering = new TransferOrdering();
   const staging = deps.staging ?? null;
-  const eager = staging && store.backend === "fs" && (deps.eagerAssemblies ?? 0) > 0 ? new EagerAssembler(staging, store, deps.eagerAssemblies!) : null;
+  const eager = staging && canAdopt(store) && (deps.eagerAssemblies ?? 0) > 0 ? new EagerAssembler(staging, store, deps.eagerAssemblies!) : null;
   const onStaged = eager
     ? (transfer: { id: string; serial: string; sessionId: number; name: string; contentType: string }, writes: { offset: number; length: number }[]) =>
         eager.staged({ id: transfer.id, objectKey: sessionObjectKey(transfer.serial, transfer.sessionId, transfer.name), contentType: transfer.contentType }, writes)
