@@ -161,6 +161,41 @@ describe(`${mode} staging`, () => {
     for (const id of ["reinit", "limits", "sized", "sized2", "badsum", "badsum2", "one-more", ...Array.from({ length: 8 }, (_, i) => `fill${i}`)]) await a.abort(id);
   });
 
+  it("answers a segment by what its transfer is now: completed, aborted, or its device disabled in the middle, and records nothing of it", async () => {
+    const chunk = Buffer.alloc(1000, 7);
+    const held = async () => h.prisma.transferSegment.count({ where: { transfer: { device: { serial: "ROBOT-A" }, fileRef: "midway" } } });
+
+    // Completed: a late copy of a segment (the worker has seen the transfer active before).
+    await a.init("late", { session_id: h.seed.openA, name: "late.bin", size: chunk.length });
+    await a.segment("late", 0, chunk);
+    expect(await a.fin("late", chunk.length)).toMatchObject({ success: true });
+    await a.segment("late", 0, chunk);
+    expect(await a.next((m) => m.file_id === "late" && m.command === "segment")).toMatchObject({ status: 409, code: "transfer_completed" });
+
+    // Aborted.
+    await a.init("gone", { session_id: h.seed.openA, name: "gone.bin" });
+    await a.segment("gone", 0, chunk);
+    expect(await a.status("gone")).toMatchObject({ received: [[0, 1000]] });
+    expect(await a.abort("gone")).toMatchObject({ success: true });
+    await a.segment("gone", 1000, chunk);
+    expect(await a.next((m) => m.file_id === "gone" && m.command === "segment")).toMatchObject({ status: 404, code: "transfer_not_found" });
+
+    // Device disabled half-way: refused from then on, and the ranges held stay what they were.
+    await a.init("midway", { session_id: h.seed.openA, name: "midway.bin" });
+    await a.segment("midway", 0, chunk);
+    expect(await a.status("midway")).toMatchObject({ received: [[0, 1000]] });
+    await h.prisma.device.update({ where: { serial: "ROBOT-A" }, data: { enabled: false } });
+    try {
+      await a.segment("midway", 1000, chunk);
+      expect(await a.next((m) => m.file_id === "midway" && m.command === "segment")).toMatchObject({ status: 403, code: "device_disabled" });
+      expect(await held()).toBe(1);
+    } finally {
+      await h.prisma.device.update({ where: { serial: "ROBOT-A" }, data: { enabled: true } });
+    }
+    expect(await a.status("midway")).toMatchObject({ received: [[0, 1000]] });
+    await a.abort("midway");
+  });
+
   it("refuses bad topics, bad payloads, unknown transfers, and sessions the device may not use", async () => {
     await a.segment("nobody", 0, Buffer.from("x"));
     expect(await a.next((m) => m.file_id === "nobody")).toMatchObject({ status: 404, code: "transfer_not_found", command: "segment" });

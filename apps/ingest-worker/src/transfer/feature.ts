@@ -80,8 +80,15 @@ export function createTransferFeature(deps: {
     filter: (sharedGroup?: string) => deps.topics.transferFilter(sharedGroup),
     startJobs: (): TPeriodic[] => [
       startPeriodic("transfer-cleanup", settings.cleanupIntervalMs, cleanUp, deps.log),
-      // Not periodic: on stop, abandon unfinished eager assemblies (the store discards them).
-      { stop: async () => void (await route.eager?.dropAll()), runNow: async () => {} },
+      // Not periodic: on stop, abandon unfinished eager assemblies and close the staging files
+      // kept open (after the segments being written).
+      {
+        stop: async () => {
+          await route.eager?.dropAll();
+          await route.drain();
+        },
+        runNow: async () => {},
+      },
     ],
     cleanUp,
   };

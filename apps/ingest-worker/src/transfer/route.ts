@@ -31,7 +31,7 @@ import type { TTransferMetrics } from "./metrics";
 import { TransferOrdering } from "./ordering";
 import type { FileStaging } from "./file-staging";
 import { writeSegments, type TSegmentOutcome, type TSegmentWrite } from "./segments-db";
-import { writeSegmentsViaFiles } from "./segments-fs";
+import { ActiveTransfers, writeSegmentsViaFiles } from "./segments-fs";
 import { canAdopt, EagerAssembler } from "./eager-assembly";
 import {
   completeTransfer,
@@ -110,8 +110,10 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
         eager.staged({ id: transfer.id, objectKey: sessionObjectKey(transfer.serial, transfer.sessionId, transfer.name), contentType: transfer.contentType }, writes)
     : undefined;
   const assemblies = new Semaphore(Math.max(1, limits.maxConcurrentAssemblies ?? 2));
+  const activeTransfers = new ActiveTransfers();
   const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>(
-    (items) => (staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes, onStaged) : writeSegments(pool, items, limits.maxFileBytes)), {
+    (items) =>
+      staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes, onStaged, activeTransfers) : writeSegments(pool, items, limits.maxFileBytes), {
     // PostgreSQL: two batches of up to 2 MiB in flight keep it busy, and each batch is copied
     // once more into the statement. Files: segments are written from their own buffers, so a
     // batch may take all that is waiting (the inbound budget bounds it): fewer fdatasyncs.
@@ -254,6 +256,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       deps.onStored?.();
       log.info({ file_id: fileId, object_key: objectKey, size: result.size }, "file transfer stored");
       // Off the answer's path; the clean-up job removes what this misses.
+      activeTransfers.forget(transfer.id);
       void Promise.all([deleteSegments(pool, transfer.id), staging?.remove(transfer.id)]).catch((error: unknown) =>
         log.warn({ err: error }, "could not delete the segments of a completed transfer yet"),
       );
@@ -281,6 +284,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     if (!found.transfer) return {};
     if (found.transfer.state === "completed") throw new ProtocolError("transfer_completed");
     await deleteActiveTransfer(pool, found.transfer.id);
+    activeTransfers.forget(found.transfer.id);
     await eager?.drop(found.transfer.id);
     await staging?.remove(found.transfer.id);
     return {};
@@ -333,7 +337,10 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
           return ordering.command(key, async () => (readCommandPayload(payload), abort(deviceId, params.fileId)));
       }
     },
-    drain: () => segments.idle(),
+    drain: async () => {
+      await segments.idle();
+      await staging?.close();
+    },
     eager,
   };
 }

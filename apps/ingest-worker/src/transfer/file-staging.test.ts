@@ -1,0 +1,70 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FileStaging } from "./file-staging";
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "fd-file-staging-"));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Staging files this process holds open. */
+async function openStagingFiles(): Promise<string[]> {
+  const links = await Promise.all((await readdir("/proc/self/fd")).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")));
+  return links.filter((link) => link.startsWith(dir) && link.endsWith(".part"));
+}
+
+describe("FileStaging", () => {
+  it("writes segments at their offsets, in any order and in one or several batches", async () => {
+    const staging = new FileStaging(dir);
+    const id = randomUUID();
+    const bytes = randomBytes(300_000);
+    const at = (offset: number, end: number) => ({ transferId: id, offset, data: bytes.subarray(offset, end) });
+    await staging.write([at(200_000, 300_000), at(0, 50_000)]);
+    await staging.write([at(100_000, 200_000), at(50_000, 100_000)]);
+    expect((await readFile(staging.pathOf(id))).equals(bytes)).toBe(true);
+    await staging.close();
+  });
+
+  it("keeps a transfer's file open between batches and closes it once idle", async () => {
+    const staging = new FileStaging(dir, { idleCloseMs: 100 });
+    const id = randomUUID();
+    await staging.write([{ transferId: id, offset: 0, data: Buffer.from("a") }]);
+    await staging.write([{ transferId: id, offset: 1, data: Buffer.from("b") }]);
+    expect(await openStagingFiles()).toEqual([staging.pathOf(id)]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await openStagingFiles()).toEqual([]);
+    expect(await readFile(staging.pathOf(id), "utf8")).toBe("ab");
+  });
+
+  it("keeps at most maxOpenFiles open", async () => {
+    const staging = new FileStaging(dir, { maxOpenFiles: 2 });
+    for (let i = 0; i < 5; i++) await staging.write([{ transferId: randomUUID(), offset: 0, data: Buffer.from("x") }]);
+    expect((await openStagingFiles()).length).toBeLessThanOrEqual(2);
+    expect((await readdir(dir)).length).toBe(5);
+    await staging.close();
+    expect(await openStagingFiles()).toEqual([]);
+  });
+
+  it("closing a file waits for the writes in progress; removing closes and deletes it", async () => {
+    const staging = new FileStaging(dir);
+    const id = randomUUID();
+    const big = randomBytes(8 * 1024 * 1024);
+    const writing = staging.write([{ transferId: id, offset: 0, data: big }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await staging.closeFile(id);
+    await writing; // not failed by the close
+    expect((await readFile(staging.pathOf(id))).equals(big)).toBe(true);
+    await staging.write([{ transferId: id, offset: big.length, data: Buffer.from("tail") }]);
+    await staging.remove(id);
+    expect(await openStagingFiles()).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
