@@ -150,6 +150,29 @@ describe("refusals carry the spec's status and code, and change nothing", () => 
     expect(await h.prisma.file.count()).toBe(before);
   });
 
+  it("text PostgreSQL cannot hold (NUL, unpaired surrogates) is refused and does not fail the other requests of its batch", async () => {
+    const b = await rawDevice(h.broker, "ROBOT-B");
+    try {
+      const hostile = [
+        // JSON escapes: valid JSON and valid UTF-8 on the wire, but not text PostgreSQL stores.
+        ['{"session_id":SID,"filename":"nul.bin","request_id":"a\\u0000b"}', "invalid_json"],
+        ['{"session_id":SID,"filename":"sur.bin","request_id":"a\\ud800b"}', "invalid_json"],
+        ['{"session_id":SID,"filename":"a\\udc00.bin"}', "invalid_json"],
+      ] as const;
+      const before = await h.prisma.file.count();
+      a.inbox.length = 0;
+      const ordinary = Array.from({ length: 20 }, (_, i) => b.ask("file_upload/request", { session_id: h.seed.openB, filename: `batch/${i}.bin` }));
+      for (const [payload] of hostile) await a.send("file_upload/request", payload.replace("SID", String(h.seed.openA)));
+      const answers = await Promise.all(ordinary);
+      expect(answers.every((answer) => answer.success === true)).toBe(true);
+      const refusals = [await a.next(), await a.next(), await a.next()].map((m) => m.body);
+      expect(refusals.map((r) => [r.status, r.code]).sort()).toEqual(hostile.map(([, code]) => [400, code]).sort());
+      expect(await h.prisma.file.count()).toBe(before + 20);
+    } finally {
+      await b.close();
+    }
+  });
+
   it("a payload over 64 KiB is refused (413) and the request id is still echoed when readable", async () => {
     a.inbox.length = 0;
     await a.send("file_upload/request", JSON.stringify({ session_id: h.seed.openA, filename: "a", pad: "x".repeat(70_000) }));

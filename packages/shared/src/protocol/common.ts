@@ -61,16 +61,36 @@ export function successEnvelope(requestId?: string, now?: Date) {
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+/** A NUL, or a UTF-16 surrogate without its pair: text PostgreSQL cannot store. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+class UnstorableText extends Error {}
+
+function refuseUnstorable(key: string, value: unknown): unknown {
+  if (UNSTORABLE.test(key) || (typeof value === "string" && UNSTORABLE.test(value))) throw new UnstorableText();
+  return value;
+}
+
 /**
  * Decodes a payload into a JSON object. Throws a ProtocolError (`payload_too_large`,
  * `invalid_json`) a device can act on.
+ *
+ * Strings (keys included) must be text a database can store: JSON may spell a NUL (`\u0000`) or
+ * half of a surrogate pair (`\ud800`) as an escape, and such a value in one request would fail
+ * the database statement of every request batched with it. Raw bytes cannot carry them (JSON
+ * refuses raw control characters, the UTF-8 decoder unpaired surrogates), so only payloads with
+ * a `\u` escape are checked value by value.
  */
 export function decodeJsonObject(payload: Uint8Array): Record<string, unknown> {
   if (payload.byteLength > MAX_PAYLOAD_BYTES) throw new ProtocolError("payload_too_large");
   let value: unknown;
   try {
-    value = JSON.parse(UTF8.decode(payload));
-  } catch {
+    const text = UTF8.decode(payload);
+    value = text.includes("\\u") ? JSON.parse(text, refuseUnstorable) : JSON.parse(text);
+  } catch (error) {
+    if (error instanceof UnstorableText) {
+      throw new ProtocolError("invalid_json", "JSON strings must not contain NUL (\\u0000) or unpaired UTF-16 surrogates");
+    }
     throw new ProtocolError("invalid_json", "Payload is not valid UTF-8 JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

@@ -32,6 +32,20 @@ describe("payload decoding", () => {
     expect(() => decodeJsonObject(new Uint8Array([0x7b, 0xff, 0x7d]))).toThrow(expect.objectContaining({ code: "invalid_json" }));
   });
 
+  it("refuse strings a database cannot store (NUL, unpaired surrogates), in values and keys, at any depth", () => {
+    for (const raw of [
+      String.raw`{"request_id":"a\u0000b"}`,
+      String.raw`{"filename":"a\ud800"}`,
+      String.raw`{"filename":"\udc00a"}`,
+      String.raw`{"metadata":{"deep":["ok","\uDBFF"]}}`,
+      String.raw`{"\u0000":1}`,
+    ]) {
+      expect(() => decodeJsonObject(encode(raw)), raw).toThrow(expect.objectContaining({ code: "invalid_json", message: expect.stringMatching(/NUL/) }));
+    }
+    // Other escapes, and surrogate pairs spelled as escapes, are text like any other.
+    expect(decodeJsonObject(encode(String.raw`{"name":"caf\u00e9 \ud83d\ude00","tab":"a\tb"}`))).toEqual({ name: "café 😀", tab: "a\tb" });
+  });
+
   it("refuse payloads above 64 KiB before parsing them", () => {
     const big = encode({ filename: "x", pad: "a".repeat(MAX_PAYLOAD_BYTES) });
     expect(() => decodeJsonObject(big)).toThrow(expect.objectContaining({ code: "payload_too_large", status: 413 }));
