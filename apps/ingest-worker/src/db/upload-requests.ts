@@ -30,7 +30,9 @@ export type TUploadOutcome =
 const SQL = /* sql */ `
 WITH req AS (
   SELECT *
-  FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[], $8::bool[], $9::timestamptz[], $10::timestamptz[])
+  FROM ROWS FROM (json_to_recordset($1::json) AS (
+         serial text, session_id int, filename text, object_key text, content_type text, size_limit int8,
+         request_id text, overwrite bool, expires_at timestamptz, check_at timestamptz))
        WITH ORDINALITY AS r(serial, session_id, filename, object_key, content_type, size_limit, request_id, overwrite, expires_at, check_at, ord)
 ),
 ctx AS (
@@ -87,19 +89,23 @@ type TResultRow = {
 };
 
 export async function recordUploadRequests(pool: Pool, rows: TUploadRow[]): Promise<TUploadOutcome[]> {
-  const columns = [
-    rows.map((r) => r.deviceId),
-    rows.map((r) => r.sessionId),
-    rows.map((r) => r.filename),
-    rows.map((r) => r.objectKey),
-    rows.map((r) => r.contentType),
-    rows.map((r) => r.sizeLimit),
-    rows.map((r) => r.requestId),
-    rows.map((r) => r.overwrite),
-    rows.map((r) => r.expiresAt),
-    rows.map((r) => r.firstCheckAt),
-  ];
-  const result = await pool.query<TResultRow>({ name: "fleetdrop_record_uploads", text: SQL, values: columns });
+  // One JSON document for the whole batch: node-pg would otherwise escape every element of ten
+  // text arrays in JavaScript (a few µs per request at thousands of requests a second).
+  const batch = JSON.stringify(
+    rows.map((r) => ({
+      serial: r.deviceId,
+      session_id: r.sessionId,
+      filename: r.filename,
+      object_key: r.objectKey,
+      content_type: r.contentType,
+      size_limit: r.sizeLimit,
+      request_id: r.requestId,
+      overwrite: r.overwrite,
+      expires_at: r.expiresAt,
+      check_at: r.firstCheckAt,
+    })),
+  );
+  const result = await pool.query<TResultRow>({ name: "fleetdrop_record_uploads", text: SQL, values: [batch] });
   return result.rows.map(toOutcome);
 }
 
