@@ -104,10 +104,19 @@ export function createRouter(deps: TRouterDeps) {
       decoded = decodeJsonObject(toBytes(packet.payload));
       requestId = usableRequestId(decoded);
       const message = validateMessage(handler.schema, decoded, handler.fieldCodes);
-      const log = logger.child({ device: deviceId, kind, ...(requestId ? { request_id: requestId } : {}) });
-      body = { ...successEnvelope(requestId), ...(await handler.handle(message, { deviceId, requestId, log })) };
+      // The request's logger is made only if something logs (most answers log nothing).
+      let log: Logger | undefined;
+      const requestLog = () => (log ??= logger.child({ device: deviceId, kind, ...(requestId ? { request_id: requestId } : {}) }));
+      const context: THandlerContext = {
+        deviceId,
+        requestId,
+        get log() {
+          return requestLog();
+        },
+      };
+      body = Object.assign(successEnvelope(requestId), await handler.handle(message, context));
       metrics.requests.inc({ kind, outcome: "ok", code: "" });
-      log.debug("answered");
+      if (logger.isLevelEnabled("debug")) requestLog().debug("answered");
     } catch (caught) {
       const error = toProtocolError(caught);
       body = errorResponse(error, requestId);
