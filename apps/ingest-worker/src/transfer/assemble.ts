@@ -159,7 +159,7 @@ async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promi
     if (input.expectedSha256 !== null && sha256 !== input.expectedSha256) return { outcome: "checksum_mismatch", sha256 };
     try {
       // No write of this worker may land in the file once it is the object.
-      await staging.closeFile(input.transferId);
+      await staging.idle(input.transferId);
       const stored = await input.store.adopt(input.objectKey, staging.pathOf(input.transferId), { size: input.size, md5Hex, contentType: input.contentType });
       return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
     } catch (error) {

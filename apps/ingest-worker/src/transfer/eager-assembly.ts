@@ -160,7 +160,7 @@ export class EagerAssembler {
     if (expectedSha256 !== null && sha256 !== expectedSha256) return { outcome: "checksum_mismatch", sha256 };
     try {
       // No write of this worker may land in the file once it is the object.
-      await this.staging.closeFile(transferId);
+      await this.staging.idle(transferId);
       const stored = await this.store.adopt(eager.objectKey, this.staging.pathOf(transferId), {
         size,
         md5Hex: eager.md5.digest("hex"),

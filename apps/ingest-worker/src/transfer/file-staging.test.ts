@@ -33,35 +33,26 @@ describe("FileStaging", () => {
     await staging.close();
   });
 
-  it("keeps a transfer's file open between batches and closes it once idle", async () => {
-    const staging = new FileStaging(dir, { idleCloseMs: 100 });
-    const id = randomUUID();
-    await staging.write([{ transferId: id, offset: 0, data: Buffer.from("a") }]);
-    await staging.write([{ transferId: id, offset: 1, data: Buffer.from("b") }]);
-    expect(await openStagingFiles()).toEqual([staging.pathOf(id)]);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+  it("keeps no staging file open once its batch is written", async () => {
+    const staging = new FileStaging(dir);
+    const ids = [randomUUID(), randomUUID()];
+    await Promise.all(ids.map((id, i) => staging.write([{ transferId: id, offset: 0, data: Buffer.from(`file ${i}`) }])));
+    await staging.write([{ transferId: ids[0]!, offset: 6, data: Buffer.from("!") }]);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // closes are not waited for
     expect(await openStagingFiles()).toEqual([]);
-    expect(await readFile(staging.pathOf(id), "utf8")).toBe("ab");
+    expect(await readFile(staging.pathOf(ids[0]!), "utf8")).toBe("file 0!");
   });
 
-  it("keeps at most maxOpenFiles open", async () => {
-    const staging = new FileStaging(dir, { maxOpenFiles: 2 });
-    for (let i = 0; i < 5; i++) await staging.write([{ transferId: randomUUID(), offset: 0, data: Buffer.from("x") }]);
-    expect((await openStagingFiles()).length).toBeLessThanOrEqual(2);
-    expect((await readdir(dir)).length).toBe(5);
-    await staging.close();
-    expect(await openStagingFiles()).toEqual([]);
-  });
-
-  it("closing a file waits for the writes in progress; removing closes and deletes it", async () => {
+  it("waits for the writes in progress on a file (before it is adopted or removed)", async () => {
     const staging = new FileStaging(dir);
     const id = randomUUID();
     const big = randomBytes(8 * 1024 * 1024);
     const writing = staging.write([{ transferId: id, offset: 0, data: big }]);
     await new Promise((resolve) => setImmediate(resolve));
-    await staging.closeFile(id);
-    await writing; // not failed by the close
+    await staging.idle(id);
+    // Every byte is there as soon as idle() resolves.
     expect((await readFile(staging.pathOf(id))).equals(big)).toBe(true);
+    await writing;
     await staging.write([{ transferId: id, offset: big.length, data: Buffer.from("tail") }]);
     await staging.remove(id);
     expect(await openStagingFiles()).toEqual([]);

@@ -7,10 +7,12 @@
  * be shared by every worker (a local disk for one worker, a shared volume for several — the same
  * requirement as the fs store's folder).
  *
- * A transfer's file stays open between batches, opened with O_DSYNC: each write returns once its
- * bytes are on disk, so a batch costs one trip to the thread pool per run of adjacent segments
- * instead of four (open, write, fdatasync, close), each of which waits for a thread and for the
- * event loop on a busy machine.
+ * A batch opens its transfer's file with O_DSYNC: each write returns once its bytes are on disk,
+ * so the batch waits on the open and one write per run of adjacent segments (the close is not
+ * waited for), not on a separate fdatasync. Batches of one transfer that overlap in time share the
+ * open file; it is closed as soon as none is writing. Nothing keeps a staging file open between
+ * batches: once `fin` has made it the object (the fs store adopts it by renaming), no descriptor
+ * of this worker can still write into it.
  */
 import { constants, createReadStream, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, stat, type FileHandle } from "node:fs/promises";
@@ -20,29 +22,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type TStagedWrite = { transferId: string; offset: number; data: Buffer };
 
-type TOpenFile = { handle: Promise<FileHandle>; users: number; lastUsed: number; onIdle: (() => void) | null };
-
-export type TFileStagingOptions = {
-  /** Staging files kept open at once (the least recently used idle one is closed first). */
-  maxOpenFiles?: number;
-  /** An open file unused for this long is closed. */
-  idleCloseMs?: number;
-};
+type TOpenFile = { handle: Promise<FileHandle>; users: number; idleWaiters: (() => void)[] };
 
 export class FileStaging {
   private ready: Promise<unknown> | null = null;
   private readonly open = new Map<string, TOpenFile>();
-  private readonly maxOpenFiles: number;
-  private readonly idleCloseMs: number;
-  private closer: NodeJS.Timeout | null = null;
 
-  constructor(
-    readonly dir: string,
-    options: TFileStagingOptions = {},
-  ) {
-    this.maxOpenFiles = options.maxOpenFiles ?? 64;
-    this.idleCloseMs = options.idleCloseMs ?? 10_000;
-  }
+  constructor(readonly dir: string) {}
 
   pathOf(transferId: string): string {
     if (!UUID.test(transferId)) throw new Error(`not a transfer id: ${transferId}`);
@@ -87,18 +73,14 @@ export class FileStaging {
   private acquire(transferId: string): TOpenFile {
     let entry = this.open.get(transferId);
     if (!entry) {
-      const opened: TOpenFile = { handle: this.openFile(this.pathOf(transferId)), users: 0, lastUsed: Date.now(), onIdle: null };
+      const opened: TOpenFile = { handle: this.openFile(this.pathOf(transferId)), users: 0, idleWaiters: [] };
       this.open.set(transferId, opened);
-      opened.handle.then(
-        () => this.trim(),
-        () => {
-          if (this.open.get(transferId) === opened) this.open.delete(transferId);
-        },
-      );
+      opened.handle.catch(() => {
+        if (this.open.get(transferId) === opened) this.open.delete(transferId);
+      });
       entry = opened;
     }
     entry.users++;
-    entry.lastUsed = Date.now();
     return entry;
   }
 
@@ -123,44 +105,22 @@ export class FileStaging {
 
   private release(transferId: string, entry: TOpenFile): void {
     entry.users--;
-    entry.lastUsed = Date.now();
-    if (entry.users === 0 && entry.onIdle) entry.onIdle();
-    if (this.open.get(transferId) === entry) {
-      this.closer ??= setInterval(() => this.trim(Date.now() - this.idleCloseMs), Math.max(100, this.idleCloseMs / 2)).unref();
-    }
+    if (entry.users > 0) return;
+    if (this.open.get(transferId) === entry) this.open.delete(transferId);
+    for (const resolve of entry.idleWaiters.splice(0)) resolve();
+    void entry.handle.then((handle) => handle.close()).catch(() => undefined);
   }
 
-  /** Closes idle files: those unused since `idleBefore`, and the least recently used beyond the limit. */
-  private trim(idleBefore = -Infinity): void {
-    const idle = [...this.open].filter(([, entry]) => entry.users === 0).sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
-    let excess = this.open.size - this.maxOpenFiles;
-    for (const [transferId, entry] of idle) {
-      if (excess <= 0 && entry.lastUsed >= idleBefore) break;
-      this.open.delete(transferId);
-      excess--;
-      void entry.handle.then((handle) => handle.close()).catch(() => undefined);
-    }
-    if (this.open.size === 0 && this.closer) {
-      clearInterval(this.closer);
-      this.closer = null;
-    }
-  }
-
-  /** Closes a transfer's staging file if it is open, after the writes in progress. */
-  async closeFile(transferId: string): Promise<void> {
+  /** Waits until no write of this worker is in progress on a transfer's staging file. */
+  async idle(transferId: string): Promise<void> {
     const entry = this.open.get(transferId);
-    if (!entry) return;
-    this.open.delete(transferId);
-    if (entry.users > 0) await new Promise<void>((resolve) => (entry.onIdle = resolve));
-    const handle = await entry.handle.catch(() => null);
-    await handle?.close().catch(() => undefined);
+    if (!entry || entry.users === 0) return;
+    await new Promise<void>((resolve) => entry.idleWaiters.push(resolve));
   }
 
-  /** Closes every open staging file (shutdown). */
+  /** Waits for every write in progress (shutdown). */
   async close(): Promise<void> {
-    await Promise.all([...this.open.keys()].map((transferId) => this.closeFile(transferId)));
-    if (this.closer) clearInterval(this.closer);
-    this.closer = null;
+    await Promise.all([...this.open.keys()].map((transferId) => this.idle(transferId)));
   }
 
   /** The bytes [0, size) of a staged transfer. */
@@ -169,7 +129,7 @@ export class FileStaging {
   }
 
   async remove(transferId: string): Promise<void> {
-    await this.closeFile(transferId);
+    await this.idle(transferId);
     await rm(this.pathOf(transferId), { force: true });
   }
 
