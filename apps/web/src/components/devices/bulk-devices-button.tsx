@@ -4,7 +4,7 @@ import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
 import { FormMessage, useActionForm } from "@/components/ui/form";
 import { MAX_CSV_CHARS, ZDeviceBulkSchema } from "@/lib/device-credential-forms";
-import { AuthModeField, IssuedCredentials } from "./issued-credentials";
+import { AuthModeField, CredentialsIssued } from "./issued-credentials";
 
 type TCertificates = { available: boolean; reason?: string };
 
@@ -31,21 +31,12 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
   if (state?.ok && state.data) {
     const batch = state.data;
     return (
-      <div>
-        <div className="dialog-body">
-          <h2 id="bulk-devices-title">{batch.count} devices registered</h2>
-          <p className="muted mono" style={{ wordBreak: "break-word" }}>
-            {batch.serials.slice(0, 10).join(", ")}
-            {batch.count > 10 ? `, … (${batch.count - 10} more)` : ""}
-          </p>
-          <IssuedCredentials bundle={batch.bundle} what="one folder per device and a devices.csv summary" />
-        </div>
-        <div className="dialog-actions">
-          <button type="button" className="btn btn-primary" onClick={onClose}>
-            Done
-          </button>
-        </div>
-      </div>
+      <CredentialsIssued titleId="bulk-devices-title" title={`${batch.count} devices registered`} bundle={batch.bundle} what="one folder per device and a devices.csv summary" onClose={onClose}>
+        <p className="muted mono" style={{ wordBreak: "break-word" }}>
+          {batch.serials.slice(0, 10).join(", ")}
+          {batch.count > 10 ? `, … (${batch.count - 10} more)` : ""}
+        </p>
+      </CredentialsIssued>
     );
   }
   return (

@@ -1,5 +1,6 @@
 "use client";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
+import { DialogOutcome } from "@/components/ui/dialog";
 import { OneTimeSecret } from "@/components/ui/form";
 
 export type TIssuedBundle = { fileName: string; base64: string };
@@ -43,6 +44,25 @@ export function IssuedCredentials({ password, bundle, what }: { password?: strin
       </button>
       {downloaded ? <span className="muted" role="status"> Downloaded.</span> : null}
     </div>
+  );
+}
+
+/**
+ * The end of every dialog that issues credentials (new device, bulk, rotation): what was done,
+ * the one-time secret and bundle, and Done.
+ */
+export function CredentialsIssued({
+  titleId,
+  title,
+  children,
+  onClose,
+  ...credentials
+}: { titleId: string; title: ReactNode; children?: ReactNode; onClose: () => void } & Parameters<typeof IssuedCredentials>[0]) {
+  return (
+    <DialogOutcome titleId={titleId} title={title} onClose={onClose}>
+      {children}
+      <IssuedCredentials {...credentials} />
+    </DialogOutcome>
   );
 }
 

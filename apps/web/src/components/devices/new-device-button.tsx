@@ -4,7 +4,7 @@ import { provisionDeviceAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZDeviceProvisionSchema } from "@/lib/device-credential-forms";
-import { AuthModeField, IssuedCredentials } from "./issued-credentials";
+import { AuthModeField, CredentialsIssued } from "./issued-credentials";
 
 type TCertificates = { available: boolean; reason?: string };
 
@@ -28,23 +28,14 @@ function NewDeviceForm({ project, topicPrefix, certificates, onClose }: { projec
   if (state?.ok && state.data) {
     const device = state.data;
     return (
-      <div>
-        <div className="dialog-body">
-          <h2 id="new-device-title">Device {device.serial} registered</h2>
-          <dl className="meta" style={{ marginBottom: 12 }}>
-            <dt>Identity</dt>
-            <dd className="mono">{device.authMode === "certificate" ? `certificate CN=${device.serial}` : `username ${device.serial}`}</dd>
-            <dt>Topics</dt>
-            <dd className="mono">{topicPrefix}/fleet/{device.serial}/…</dd>
-          </dl>
-          <IssuedCredentials password={device.password} bundle={device.bundle} what="this device's configuration" />
-        </div>
-        <div className="dialog-actions">
-          <button type="button" className="btn btn-primary" onClick={onClose}>
-            Done
-          </button>
-        </div>
-      </div>
+      <CredentialsIssued titleId="new-device-title" title={`Device ${device.serial} registered`} password={device.password} bundle={device.bundle} what="this device's configuration" onClose={onClose}>
+        <dl className="meta" style={{ marginBottom: 12 }}>
+          <dt>Identity</dt>
+          <dd className="mono">{device.authMode === "certificate" ? `certificate CN=${device.serial}` : `username ${device.serial}`}</dd>
+          <dt>Topics</dt>
+          <dd className="mono">{topicPrefix}/fleet/{device.serial}/…</dd>
+        </dl>
+      </CredentialsIssued>
     );
   }
   return (

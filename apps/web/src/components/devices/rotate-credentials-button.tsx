@@ -4,7 +4,7 @@ import { rotateDeviceCredentialsAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZDeviceRotateSchema } from "@/lib/device-credential-forms";
-import { IssuedCredentials, RADIO, RADIO_LABEL } from "./issued-credentials";
+import { CredentialsIssued, RADIO, RADIO_LABEL } from "./issued-credentials";
 
 type TCertificates = { available: boolean; reason?: string };
 
@@ -28,17 +28,14 @@ function RotateForm({ project, serial, authMode, certificates, onClose }: { proj
   const { state, pending, onSubmit, errors } = useActionForm(rotateDeviceCredentialsAction, ZDeviceRotateSchema);
   if (state?.ok && state.data) {
     return (
-      <div>
-        <div className="dialog-body">
-          <h2 id="rotate-title">New credentials for {state.data.serial}</h2>
-          <IssuedCredentials password={state.data.password} bundle={state.data.bundle} what="the device's new configuration" />
-        </div>
-        <div className="dialog-actions">
-          <button type="button" className="btn btn-primary" onClick={onClose}>
-            Done
-          </button>
-        </div>
-      </div>
+      <CredentialsIssued
+        titleId="rotate-title"
+        title={`New credentials for ${state.data.serial}`}
+        password={state.data.password}
+        bundle={state.data.bundle}
+        what="the device's new configuration"
+        onClose={onClose}
+      />
     );
   }
   return (

@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import { createChunkStreamAction } from "@/actions/streams";
-import { Dialog } from "@/components/ui/dialog";
+import { Dialog, DialogOutcome } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZStreamFormSchema } from "@/lib/stream-forms";
 
@@ -24,15 +24,9 @@ function NewStreamForm({ project, onClose }: { project: string; onClose: () => v
   const { state, pending, onSubmit, errors } = useActionForm(createChunkStreamAction, ZStreamFormSchema);
   if (state?.ok) {
     return (
-      <div>
-        <div className="dialog-body">
-          <h2 id="new-stream-title">Stream created</h2>
-          <FormMessage state={state} />
-        </div>
-        <div className="dialog-actions">
-          <button type="button" className="btn btn-primary" onClick={onClose}>Done</button>
-        </div>
-      </div>
+      <DialogOutcome titleId="new-stream-title" title="Stream created" onClose={onClose}>
+        <FormMessage state={state} />
+      </DialogOutcome>
     );
   }
   return (

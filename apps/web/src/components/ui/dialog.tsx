@@ -19,3 +19,20 @@ export function Dialog({ open, onClose, title, children, className = "dialog", l
     </dialog>
   );
 }
+
+/** The last step of a dialog that did something: what was done, and one Done button. */
+export function DialogOutcome({ titleId, title, children, onClose }: { titleId: string; title: ReactNode; children?: ReactNode; onClose: () => void }) {
+  return (
+    <div>
+      <div className="dialog-body">
+        <h2 id={titleId}>{title}</h2>
+        {children}
+      </div>
+      <div className="dialog-actions">
+        <button type="button" className="btn btn-primary" onClick={onClose}>
+          Done
+        </button>
+      </div>
+    </div>
+  );
+}
