@@ -10,7 +10,8 @@
  * `--staging-parent /dev/shm` takes the disk out of the staging).
  *
  * Where the time goes is printed too: the worker's CPU seconds during the transfer (its main
- * thread, and all its threads) and how many of the machine's cores were busy on average.
+ * thread, and all its threads) and how many of the machine's cores were busy on average;
+ * BENCH_VERBOSE=1 adds the worker's segment batches (how many, their size and time).
  *
  *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 1] [--staging postgres,files] [--staging-parent DIR]
  */
@@ -36,6 +37,8 @@ const SEGMENTS = values.segments!.split(",").map((text) => Number(text.replace(/
 const WINDOW = Number(values.window);
 const RUNS = Number(values.runs);
 const MB = 1e6;
+/** BENCH_VERBOSE=1: also print the worker's segment batches (count, size, time) per transfer. */
+const VERBOSE = process.env.BENCH_VERBOSE === "1";
 
 async function connect(url: string, clientId: string): Promise<MqttClient> {
   const client = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true });
@@ -141,6 +144,7 @@ async function main() {
           for (let run = 0; run < RUNS; run++) {
             const top = await ceiling(broker.url, file, segment);
             const before = worker.rss();
+            const batchesBefore = VERBOSE ? await segmentBatches(worker.httpPort) : null;
             worker.markMemory();
             const pid = worker.child.pid!;
             const cpu = { main: threadCpuSeconds(pid), all: processCpuSeconds(pid), busy: machineBusySeconds(), at: performance.now() };
@@ -154,6 +158,13 @@ async function main() {
               `| ${staging} | ${segment / 1024} KiB | ${fmt(top)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} | ${fmt(main, 2)} / ${fmt(all, 2)} | ${fmt(busyCores, 2)} |`,
             );
             console.log(rows.at(-1));
+            if (batchesBefore) {
+              const after = await segmentBatches(worker.httpPort);
+              const count = after.count - batchesBefore.count;
+              console.log(
+                `    ${count} segment batches, ${fmt((after.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} MiB and ${fmt(((after.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms each on average (${fmt(after.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)`,
+              );
+            }
             // Let the worker delete the staged segments before the next run.
             await new Promise((resolve) => setTimeout(resolve, 3000));
           }
@@ -186,3 +197,14 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The worker's segment batch counters (count, payload bytes, seconds spent), from /metrics. */
+async function segmentBatches(httpPort: number): Promise<{ count: number; bytes: number; seconds: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? 0);
+  return {
+    count: read("fleetdrop_transfer_segment_batch_seconds_count"),
+    bytes: read("fleetdrop_transfer_segment_batch_bytes_sum"),
+    seconds: read("fleetdrop_transfer_segment_batch_seconds_sum"),
+  };
+}
