@@ -274,7 +274,8 @@ describe(`${mode} staging`, () => {
     const transfer = await h.prisma.fileTransfer.findFirstOrThrow({ where: { fileRef: "eager" } });
     const stagedInode = (await stat(path.join(stagingDir!, `${transfer.id}.part`))).ino;
     const fin = await a.fin("eager", bytes.length, sha256);
-    expect(fin).toMatchObject({ success: true, sha256, etag: `"${createHash("md5").update(bytes).digest("hex")}"` });
+    // Hashed once, for the checksum: the adopted file's ETag is its SHA-256.
+    expect(fin).toMatchObject({ success: true, sha256, etag: `"${sha256}"` });
     expect(await eagerCount()).toBe(before + 1);
     expect((await stored(fin.object_key as string))!.equals(bytes)).toBe(true);
     // The staging file became the object (renamed, not copied): the bytes went to disk once.

@@ -30,6 +30,21 @@ const READ_HIGH_WATER_MARK = 256 * 1024;
 
 export type TFsOpened = { body: Readable; info: TObjectInfo; range?: { start: number; end: number } };
 
+/**
+ * What a committed file's metadata records. The ETag is the quoted MD5 of the bytes, as S3 gives
+ * for a single PUT or POST, for everything this bucket writes itself; a file adopted whole (an
+ * MQTT transfer, already checked against its SHA-256) gets the quoted SHA-256 instead, so that
+ * its bytes need not be hashed a second time. An ETag is opaque (S3's own are not MD5s for
+ * multipart uploads); 64 hex digits cannot be mistaken for an MD5. (Metadata rebuilt from the
+ * bytes after a crash records their MD5.)
+ */
+export type TAdoptedFile = { size: number; sha256Hex: string; contentType: string };
+export type TCommittedFile = { size: number; md5Hex: string; contentType: string } | TAdoptedFile;
+
+function etagOf(file: TCommittedFile): string {
+  return `"${"md5Hex" in file ? file.md5Hex : file.sha256Hex}"`;
+}
+
 export class FsBucket {
   readonly layout: FsBucketLayout;
 
@@ -38,7 +53,7 @@ export class FsBucket {
   }
 
   /** Moves a finished temp file into place as `key` and records its metadata. */
-  async commit(tempPath: string, key: string, file: { size: number; md5Hex: string; contentType: string }): Promise<TObjectInfo> {
+  async commit(tempPath: string, key: string, file: TCommittedFile): Promise<TObjectInfo> {
     const objectPath = this.layout.objectPath(key);
     const metaPath = this.layout.metaPath(key);
     return withKeyLock(objectPath, async () => {
@@ -47,7 +62,7 @@ export class FsBucket {
       const meta: TFsObjectMeta = {
         v: 1,
         size: file.size,
-        etag: `"${file.md5Hex}"`,
+        etag: etagOf(file),
         contentType: file.contentType,
         lastModified: new Date().toISOString(),
         ino: tempStats.ino,
@@ -64,7 +79,7 @@ export class FsBucket {
    * (the caller hashed them). CannotAdoptFileError, with the file left where it was, when it is
    * on another filesystem or is not `file.size` bytes; if the commit fails it is moved back.
    */
-  async adopt(sourcePath: string, key: string, file: { size: number; md5Hex: string; contentType: string }): Promise<TObjectInfo> {
+  async adopt(sourcePath: string, key: string, file: TAdoptedFile): Promise<TObjectInfo> {
     assertObjectKey(key);
     const { size } = await stat(sourcePath);
     if (size !== file.size) throw new CannotAdoptFileError(`it has ${size} bytes, not ${file.size}`);

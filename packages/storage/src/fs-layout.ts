@@ -1,7 +1,7 @@
 /**
  * Where a filesystem bucket keeps things, under `rootDir/<bucket>/`:
  *   objects/<key>  the object's bytes, at its key's path (browsable with ordinary tools)
- *   meta/<key>     JSON metadata (content type, size, MD5 ETag, last modified): a separate tree,
+ *   meta/<key>     JSON metadata (content type, size, ETag, last modified): a separate tree,
  *                  so any key is allowed (no suffix that could collide or overflow NAME_MAX)
  *   tmp/           uploads in progress; renamed into objects/ when complete (same filesystem)
  */

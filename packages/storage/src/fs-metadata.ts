@@ -9,7 +9,7 @@ import path from "node:path";
 export type TFsObjectMeta = {
   v: 1;
   size: number;
-  /** Quoted MD5 hex, as S3 returns it. */
+  /** Quoted MD5 hex, as S3 returns it (a quoted SHA-256 for an adopted file: TAdoptedFile). */
   etag: string;
   contentType: string;
   /** ISO-8601 */

@@ -123,14 +123,14 @@ describe("FsStore objects", () => {
 });
 
 describe("FsStore adopt", () => {
-  const md5Hex = (data: string) => createHash("md5").update(data).digest("hex");
+  const sha256Hex = (data: string) => createHash("sha256").update(data).digest("hex");
 
-  it("makes a file on its filesystem an object by moving it: same bytes, same inode, MD5 ETag as given", async () => {
+  it("makes a file on its filesystem an object by moving it: same bytes, same inode, the given SHA-256 as its ETag", async () => {
     const source = path.join(temp.dir, "staging.part");
     await writeFile(source, "staged bytes");
     const { ino } = await stat(source);
-    const info = await store.adopt("sessions/R/1/file.bin", source, { size: 12, md5Hex: md5Hex("staged bytes"), contentType: "application/octet-stream" });
-    expect(info).toMatchObject({ key: "sessions/R/1/file.bin", size: 12, etag: md5("staged bytes"), contentType: "application/octet-stream" });
+    const info = await store.adopt("sessions/R/1/file.bin", source, { size: 12, sha256Hex: sha256Hex("staged bytes"), contentType: "application/octet-stream" });
+    expect(info).toMatchObject({ key: "sessions/R/1/file.bin", size: 12, etag: `"${sha256Hex("staged bytes")}"`, contentType: "application/octet-stream" });
     const objectPath = path.join(temp.dir, "uploads/objects/sessions/R/1/file.bin");
     expect((await stat(objectPath)).ino).toBe(ino);
     await expect(stat(source)).rejects.toMatchObject({ code: "ENOENT" });
@@ -141,7 +141,7 @@ describe("FsStore adopt", () => {
   it("refuses a file of another size, and one on another filesystem, leaving it in place", async () => {
     const source = path.join(temp.dir, "staging.part");
     await writeFile(source, "abc");
-    await expect(store.adopt("k", source, { size: 4, md5Hex: md5Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(CannotAdoptFileError);
+    await expect(store.adopt("k", source, { size: 4, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(CannotAdoptFileError);
     expect(await readFile(source, "utf8")).toBe("abc");
 
     // /dev/shm is a tmpfs on Linux: a rename from there into the store's folder fails with EXDEV.
@@ -150,7 +150,7 @@ describe("FsStore adopt", () => {
       const foreign = path.join(elsewhere, "staging.part");
       await writeFile(foreign, "abc");
       if ((await stat(foreign)).dev === (await stat(temp.dir)).dev) return; // same filesystem here: nothing to check
-      await expect(store.adopt("k", foreign, { size: 3, md5Hex: md5Hex("abc"), contentType: "text/plain" })).rejects.toThrow(/another filesystem/);
+      await expect(store.adopt("k", foreign, { size: 3, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toThrow(/another filesystem/);
       expect(await readFile(foreign, "utf8")).toBe("abc");
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
@@ -162,7 +162,7 @@ describe("FsStore adopt", () => {
     await store.put("logs/system.log", "x", { contentType: "text/plain" });
     const source = path.join(temp.dir, "staging.part");
     await writeFile(source, "abc");
-    await expect(store.adopt("logs", source, { size: 3, md5Hex: md5Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(ObjectKeyConflictError);
+    await expect(store.adopt("logs", source, { size: 3, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(ObjectKeyConflictError);
     expect(await readFile(source, "utf8")).toBe("abc");
     expect(await listFiles(path.join(temp.dir, "uploads/tmp"))).toEqual([]);
   });
@@ -171,7 +171,7 @@ describe("FsStore adopt", () => {
     const config = fsStore("config");
     const source = path.join(temp.dir, "staging.part");
     await writeFile(source, "{}");
-    const info = await config.adopt("R/a.json", source, { size: 2, md5Hex: md5Hex("{}"), contentType: "application/json" });
+    const info = await config.adopt("R/a.json", source, { size: 2, sha256Hex: sha256Hex("{}"), contentType: "application/json" });
     expect(info.key).toBe("R/a.json");
     expect(await readFile(path.join(temp.dir, "uploads/objects/config/R/a.json"), "utf8")).toBe("{}");
   });

@@ -4,7 +4,7 @@
  */
 import type { Readable } from "node:stream";
 
-import { FsBucket } from "./fs-bucket";
+import { FsBucket, type TAdoptedFile } from "./fs-bucket";
 import { decodeContinuationToken, encodeContinuationToken, listLimit } from "./list-paging";
 import { assertNoFilenameVariable, listPrefixProblem, normalizeStorePrefix, storedObjectKey } from "./object-key";
 import { createPostForm } from "./post-policy";
@@ -132,9 +132,10 @@ export class FsStore implements Store {
   /**
    * Makes a complete file on this store's filesystem the object `key` by moving it, not copying
    * it (FsBucket.adopt): for files the worker already wrote durably and hashed (MQTT transfers
-   * staged in files). CannotAdoptFileError when that is not possible; the caller then uses put.
+   * staged in files). Its ETag is the quoted SHA-256 the caller computed (see TAdoptedFile).
+   * CannotAdoptFileError when that is not possible; the caller then uses put.
    */
-  async adopt(key: string, sourcePath: string, file: { size: number; md5Hex: string; contentType: string }): Promise<TObjectInfo> {
+  async adopt(key: string, sourcePath: string, file: TAdoptedFile): Promise<TObjectInfo> {
     return this.#relative(await this.files.adopt(sourcePath, this.#storedKey(key), file));
   }
 

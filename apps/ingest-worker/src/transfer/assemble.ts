@@ -148,19 +148,19 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
 
 /**
  * Assembly of a file-staged transfer. With the fs store the staging file itself becomes the
- * object: it is read once for its SHA-256 (checked) and MD5 (the ETag) and renamed into place.
+ * object: it is read once for its SHA-256 (checked, and the object's ETag) and renamed into place.
  * Otherwise — or when it cannot be adopted (another filesystem) — [0, size) is streamed into the
  * store, hashed on the way.
  */
 async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promise<TAssembleResult> {
   if (canAdopt(input.store) && input.size > 0) {
-    const { sha256, md5Hex, read } = await hashStagedFile(staging, input.transferId, input.size);
+    const { sha256, read } = await hashStagedFile(staging, input.transferId, input.size);
     if (read !== input.size) throw new Error(`read ${read} of ${input.size} staged bytes`);
     if (input.expectedSha256 !== null && sha256 !== input.expectedSha256) return { outcome: "checksum_mismatch", sha256 };
     try {
       // No write of this worker may land in the file once it is the object.
       await staging.idle(input.transferId);
-      const stored = await input.store.adopt(input.objectKey, staging.pathOf(input.transferId), { size: input.size, md5Hex, contentType: input.contentType });
+      const stored = await input.store.adopt(input.objectKey, staging.pathOf(input.transferId), { size: input.size, sha256Hex: sha256, contentType: input.contentType });
       return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
     } catch (error) {
       if (!(error instanceof CannotAdoptFileError)) throw error;
@@ -170,16 +170,14 @@ async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promi
   return copyFromFile(input, staging);
 }
 
-async function hashStagedFile(staging: FileStaging, transferId: string, size: number): Promise<{ sha256: string; md5Hex: string; read: number }> {
+async function hashStagedFile(staging: FileStaging, transferId: string, size: number): Promise<{ sha256: string; read: number }> {
   const sha256 = createHash("sha256");
-  const md5 = createHash("md5");
   let read = 0;
   for await (const chunk of staging.read(transferId, size)) {
     sha256.update(chunk as Buffer);
-    md5.update(chunk as Buffer);
     read += (chunk as Buffer).length;
   }
-  return { sha256: sha256.digest("hex"), md5Hex: md5.digest("hex"), read };
+  return { sha256: sha256.digest("hex"), read };
 }
 
 /** Streams [0, size) of a staging file into the store, hashing on the way. */

@@ -1,9 +1,15 @@
 /**
  * Assembly while segments arrive (file staging, fs store): as soon as this worker has made bytes
- * [0, n) durable in a transfer's staging file, they are hashed (SHA-256 for the checksum, MD5 for
- * the store's ETag). At `fin` only the tail is left: compare the SHA-256 and, when it matches,
- * the fs store adopts the staging file as the object by renaming it — the bytes are written to
- * disk once, never copied. A wrong checksum stores nothing.
+ * [0, n) durable in a transfer's staging file, they are hashed (SHA-256). At `fin` only the tail
+ * is left: compare the SHA-256 and, when it matches, the fs store adopts the staging file as the
+ * object by renaming it — the bytes are written to disk once, never copied, and hashed once (the
+ * object's ETag is that SHA-256: see the storage package's TAdoptedFile). A wrong checksum
+ * stores nothing.
+ *
+ * Where the bytes are hashed from: a batch that continues the file exactly where the hash stands
+ * (a device sending in order, the usual case) is hashed from the segments' own buffers, which
+ * hold what was just written; anything else (segments out of order, overlaps, a gap filled later)
+ * is read back from the staging file.
  *
  * It is an optimisation with a fallback, never the only path: a transfer whose bytes this worker
  * did not all see (another worker of the shared subscription stored some, the worker restarted),
@@ -26,12 +32,15 @@ const READ_SIZE = 1024 * 1024;
 
 /** A store that can take a complete file on its filesystem as an object without copying it (FsStore). */
 export type TAdoptingStore = Store & {
-  adopt(key: string, sourcePath: string, file: { size: number; md5Hex: string; contentType: string }): Promise<TObjectInfo>;
+  adopt(key: string, sourcePath: string, file: { size: number; sha256Hex: string; contentType: string }): Promise<TObjectInfo>;
 };
 
 export function canAdopt(store: Store): store is TAdoptingStore {
   return typeof (store as Partial<TAdoptingStore>).adopt === "function";
 }
+
+/** A segment made durable: where it is in the file and, when the caller still holds them, its bytes. */
+export type TStagedSegment = { offset: number; length: number; data?: Buffer };
 
 type TEager = {
   transferId: string;
@@ -42,7 +51,6 @@ type TEager = {
   /** Bytes hashed so far. */
   pumped: number;
   sha256: Hash;
-  md5: Hash;
   handle: FileHandle | null;
   pumping: Promise<void> | null;
   failed: Error | null;
@@ -72,8 +80,11 @@ export class EagerAssembler {
     return this.running.size;
   }
 
-  /** Segments [offset, offset + length) of a transfer are durable: hash what became contiguous. */
-  staged(transfer: { id: string; objectKey: string; contentType: string }, writes: { offset: number; length: number }[]): void {
+  /**
+   * Segments of a transfer are durable at their offsets: hash what became contiguous. `data`, when
+   * given, is each segment's bytes as written.
+   */
+  staged(transfer: { id: string; objectKey: string; contentType: string }, writes: TStagedSegment[]): void {
     const added = writes.map((write): TByteRange => [write.offset, write.offset + write.length]);
     let eager = this.running.get(transfer.id);
     if (!eager) {
@@ -93,7 +104,6 @@ export class EagerAssembler {
         ranges,
         pumped: 0,
         sha256: createHash("sha256"),
-        md5: createHash("md5"),
         handle: null,
         pumping: null,
         failed: null,
@@ -101,7 +111,22 @@ export class EagerAssembler {
       this.running.set(transfer.id, eager);
     }
     eager.ranges = mergeRanges([...eager.ranges, ...added]);
+    if (!eager.pumping && !eager.failed) this.hashInOrder(eager, writes);
     this.pump(eager);
+  }
+
+  /**
+   * Hashes the segments straight from their buffers while they continue the file exactly where
+   * the hash stands, in offset order and without overlap; it stops at the first that does not
+   * (the pump then reads the rest from the file). Only while no read of the pump is under way.
+   */
+  private hashInOrder(eager: TEager, writes: TStagedSegment[]): void {
+    const ordered = writes.length > 1 ? [...writes].sort((x, y) => x.offset - y.offset) : writes;
+    for (const write of ordered) {
+      if (!write.data || write.offset !== eager.pumped || write.data.length !== write.length) return;
+      eager.sha256.update(write.data);
+      eager.pumped += write.length;
+    }
   }
 
   private contiguous(eager: TEager): number {
@@ -128,7 +153,6 @@ export class EagerAssembler {
         const { bytesRead } = await eager.handle.read(buffer, 0, buffer.length, eager.pumped);
         if (bytesRead !== buffer.length) throw new Error(`staging file shorter than its recorded ranges (${eager.pumped + bytesRead})`);
         eager.sha256.update(buffer);
-        eager.md5.update(buffer);
         eager.pumped += bytesRead;
       }
     } catch (error) {
@@ -161,11 +185,7 @@ export class EagerAssembler {
     try {
       // No write of this worker may land in the file once it is the object.
       await this.staging.idle(transferId);
-      const stored = await this.store.adopt(eager.objectKey, this.staging.pathOf(transferId), {
-        size,
-        md5Hex: eager.md5.digest("hex"),
-        contentType: eager.contentType,
-      });
+      const stored = await this.store.adopt(eager.objectKey, this.staging.pathOf(transferId), { size, sha256Hex: sha256, contentType: eager.contentType });
       return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
     } catch {
       // Not adoptable (another filesystem, a size that differs, a key clash): the staging file is

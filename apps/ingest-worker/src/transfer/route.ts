@@ -32,7 +32,7 @@ import { TransferOrdering } from "./ordering";
 import type { FileStaging } from "./file-staging";
 import { writeSegments, type TSegmentOutcome, type TSegmentWrite } from "./segments-db";
 import { ActiveTransfers, writeSegmentsViaFiles } from "./segments-fs";
-import { canAdopt, EagerAssembler } from "./eager-assembly";
+import { canAdopt, EagerAssembler, type TStagedSegment } from "./eager-assembly";
 import {
   completeTransfer,
   completedFile,
@@ -106,7 +106,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
   const staging = deps.staging ?? null;
   const eager = staging && canAdopt(store) && (deps.eagerAssemblies ?? 0) > 0 ? new EagerAssembler(staging, store, deps.eagerAssemblies!) : null;
   const onStaged = eager
-    ? (transfer: { id: string; serial: string; sessionId: number; name: string; contentType: string }, writes: { offset: number; length: number }[]) =>
+    ? (transfer: { id: string; serial: string; sessionId: number; name: string; contentType: string }, writes: TStagedSegment[]) =>
         eager.staged({ id: transfer.id, objectKey: sessionObjectKey(transfer.serial, transfer.sessionId, transfer.name), contentType: transfer.contentType }, writes)
     : undefined;
   const assemblies = new Semaphore(Math.max(1, limits.maxConcurrentAssemblies ?? 2));

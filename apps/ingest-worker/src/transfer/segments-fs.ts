@@ -6,6 +6,7 @@
  * bytes are on disk.
  */
 import type { Pool } from "@fleetdrop/db/pool";
+import type { TStagedSegment } from "./eager-assembly";
 import type { FileStaging } from "./file-staging";
 import { dedupeSegments, segmentOutcome, type TSegmentOutcome, type TSegmentRow, type TSegmentWrite } from "./segments-db";
 
@@ -78,7 +79,7 @@ export async function writeSegmentsViaFiles(
   items: TSegmentWrite[],
   maxFileBytes: number,
   /** Called once the batch is durable and recorded, per transfer, with what it added. */
-  onStaged?: (transfer: TStagedTransfer, writes: { offset: number; length: number }[]) => void,
+  onStaged?: (transfer: TStagedTransfer, writes: TStagedSegment[]) => void,
   active: ActiveTransfers = new ActiveTransfers(),
 ): Promise<TSegmentOutcome[]> {
   const { chosen, slotOf } = dedupeSegments(items);
@@ -91,7 +92,7 @@ async function stage(
   staging: FileStaging,
   chosen: TSegmentWrite[],
   maxFileBytes: number,
-  onStaged: ((transfer: TStagedTransfer, writes: { offset: number; length: number }[]) => void) | undefined,
+  onStaged: ((transfer: TStagedTransfer, writes: TStagedSegment[]) => void) | undefined,
   active: ActiveTransfers,
   useKnown: boolean,
 ): Promise<TSegmentOutcome[]> {
@@ -158,7 +159,7 @@ async function stage(
   }
 
   if (onStaged) {
-    const byTransfer = new Map<string, { transfer: TStagedTransfer; writes: { offset: number; length: number }[] }>();
+    const byTransfer = new Map<string, { transfer: TStagedTransfer; writes: TStagedSegment[] }>();
     for (const { item, transfer } of accepted) {
       if (!live.has(transfer.id)) continue;
       let entry = byTransfer.get(transfer.id);
@@ -166,7 +167,7 @@ async function stage(
         entry = { transfer, writes: [] };
         byTransfer.set(transfer.id, entry);
       }
-      entry.writes.push({ offset: item.offset, length: item.data.length });
+      entry.writes.push({ offset: item.offset, length: item.data.length, data: item.data });
     }
     for (const { transfer, writes } of byTransfer.values()) {
       try {
