@@ -162,7 +162,8 @@ async function main() {
               const after = await segmentBatches(worker.httpPort);
               const count = after.count - batchesBefore.count;
               console.log(
-                `    ${count} segment batches, ${fmt((after.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} MiB and ${fmt(((after.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms each on average (${fmt(after.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)`,
+                `    ${count} segment batches, ${fmt((after.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} MiB and ${fmt(((after.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms each on average (${fmt(after.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)` +
+                  (staging === "files" ? `; staging writes: ${mib(after.direct - batchesBefore.direct)} MiB direct, ${mib(after.buffered - batchesBefore.buffered)} MiB through the page cache` : ""),
               );
             }
             // Let the worker delete the staged segments before the next run.
@@ -199,12 +200,14 @@ main().then(
 );
 
 /** The worker's segment batch counters (count, payload bytes, seconds spent), from /metrics. */
-async function segmentBatches(httpPort: number): Promise<{ count: number; bytes: number; seconds: number }> {
+async function segmentBatches(httpPort: number): Promise<{ count: number; bytes: number; seconds: number; direct: number; buffered: number }> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? 0);
   return {
     count: read("fleetdrop_transfer_segment_batch_seconds_count"),
     bytes: read("fleetdrop_transfer_segment_batch_bytes_sum"),
     seconds: read("fleetdrop_transfer_segment_batch_seconds_sum"),
+    direct: read('fleetdrop_transfer_staging_written_bytes_total\\{io="direct"\\}'),
+    buffered: read('fleetdrop_transfer_staging_written_bytes_total\\{io="buffered"\\}'),
   };
 }

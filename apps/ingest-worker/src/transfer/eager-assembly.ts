@@ -8,8 +8,10 @@
  *
  * Where the bytes are hashed from: a batch that continues the file exactly where the hash stands
  * (a device sending in order, the usual case) is hashed from the segments' own buffers, which
- * hold what was just written; anything else (segments out of order, overlaps, a gap filled later)
- * is read back from the staging file.
+ * hold what was just written. Segments a little ahead of the hash (a batch that finished before
+ * the one in front of it) keep their buffers until the gap closes, up to AHEAD_BYTES for all
+ * transfers together; anything else (segments far out of order, overlaps) is read back from
+ * the staging file. Reading back is the expensive way: staging writes bypass the page cache.
  *
  * It is an optimisation with a fallback, never the only path: a transfer whose bytes this worker
  * did not all see (another worker of the shared subscription stored some, the worker restarted),
@@ -54,6 +56,8 @@ type TEager = {
   handle: FileHandle | null;
   pumping: Promise<void> | null;
   failed: Error | null;
+  /** Durable segments beyond `pumped`, by offset, kept to be hashed from memory (none overlap). */
+  ahead: Map<number, Buffer>;
 };
 
 export type TEagerFinish =
@@ -64,11 +68,14 @@ export type TEagerFinish =
 
 /** Transfers whose ranges are remembered before their eager assembly starts (batches finish out of order). */
 const KNOWN_LIMIT = 1000;
+/** Bytes of segments kept in memory ahead of their transfer's hash, all transfers together. */
+const AHEAD_BYTES = 8 * 1024 * 1024;
 
 export class EagerAssembler {
   private readonly running = new Map<string, TEager>();
   /** Ranges made durable by this worker for transfers not (yet) assembled eagerly. */
   private readonly known = new Map<string, TByteRange[]>();
+  private aheadBytes = 0;
 
   constructor(
     private readonly staging: FileStaging,
@@ -107,26 +114,64 @@ export class EagerAssembler {
         handle: null,
         pumping: null,
         failed: null,
+        ahead: new Map(),
       };
       this.running.set(transfer.id, eager);
     }
     eager.ranges = mergeRanges([...eager.ranges, ...added]);
-    if (!eager.pumping && !eager.failed) this.hashInOrder(eager, writes);
+    const ordered = writes.length > 1 ? [...writes].sort((x, y) => x.offset - y.offset) : writes;
+    const rest = !eager.pumping && !eager.failed ? this.hashInOrder(eager, ordered) : ordered;
+    this.keepAhead(eager, rest);
+    if (!eager.pumping && !eager.failed) this.hashAhead(eager);
     this.pump(eager);
+  }
+
+  /** Keeps the buffers of segments beyond the hash while there is room and they overlap nothing kept. */
+  private keepAhead(eager: TEager, writes: TStagedSegment[]): void {
+    for (const write of writes) {
+      if (!write.data || write.data.length !== write.length || write.offset < eager.pumped) continue;
+      if (this.aheadBytes + write.length > AHEAD_BYTES) return;
+      const end = write.offset + write.length;
+      let overlaps = false;
+      for (const [offset, data] of eager.ahead) if (offset < end && write.offset < offset + data.length) overlaps = true;
+      if (overlaps) continue;
+      eager.ahead.set(write.offset, write.data);
+      this.aheadBytes += write.length;
+    }
+  }
+
+  /** Hashes kept segments while one starts exactly where the hash stands; drops those it passed. */
+  private hashAhead(eager: TEager): void {
+    for (let data = eager.ahead.get(eager.pumped); data; data = eager.ahead.get(eager.pumped)) {
+      eager.ahead.delete(eager.pumped);
+      this.aheadBytes -= data.length;
+      eager.sha256.update(data);
+      eager.pumped += data.length;
+    }
+    for (const [offset, data] of eager.ahead) {
+      if (offset >= eager.pumped) continue;
+      eager.ahead.delete(offset);
+      this.aheadBytes -= data.length;
+    }
+  }
+
+  private forgetAhead(eager: TEager): void {
+    for (const data of eager.ahead.values()) this.aheadBytes -= data.length;
+    eager.ahead.clear();
   }
 
   /**
    * Hashes the segments straight from their buffers while they continue the file exactly where
    * the hash stands, in offset order and without overlap; it stops at the first that does not
-   * (the pump then reads the rest from the file). Only while no read of the pump is under way.
+   * and returns the rest. Only while no read of the pump is under way. `ordered`: by offset.
    */
-  private hashInOrder(eager: TEager, writes: TStagedSegment[]): void {
-    const ordered = writes.length > 1 ? [...writes].sort((x, y) => x.offset - y.offset) : writes;
-    for (const write of ordered) {
-      if (!write.data || write.offset !== eager.pumped || write.data.length !== write.length) return;
+  private hashInOrder(eager: TEager, ordered: TStagedSegment[]): TStagedSegment[] {
+    for (const [index, write] of ordered.entries()) {
+      if (!write.data || write.offset !== eager.pumped || write.data.length !== write.length) return ordered.slice(index);
       eager.sha256.update(write.data);
       eager.pumped += write.length;
     }
+    return [];
   }
 
   private contiguous(eager: TEager): number {
@@ -145,11 +190,15 @@ export class EagerAssembler {
 
   private async pumpLoop(eager: TEager): Promise<void> {
     try {
-      eager.handle ??= await open(this.staging.pathOf(eager.transferId), "r");
       for (;;) {
+        if (!eager.failed) this.hashAhead(eager);
         const until = this.contiguous(eager);
         if (eager.failed || eager.pumped >= until) return;
-        const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, until - eager.pumped));
+        // Read up to the next segment kept in memory.
+        let next = until;
+        for (const offset of eager.ahead.keys()) if (offset > eager.pumped && offset < next) next = offset;
+        eager.handle ??= await open(this.staging.pathOf(eager.transferId), "r");
+        const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, next - eager.pumped));
         const { bytesRead } = await eager.handle.read(buffer, 0, buffer.length, eager.pumped);
         if (bytesRead !== buffer.length) throw new Error(`staging file shorter than its recorded ranges (${eager.pumped + bytesRead})`);
         eager.sha256.update(buffer);
@@ -179,6 +228,7 @@ export class EagerAssembler {
       return { outcome: "fallback" };
     }
     this.running.delete(transferId);
+    this.forgetAhead(eager);
     await eager.handle?.close().catch(() => {});
     const sha256 = eager.sha256.digest("hex");
     if (expectedSha256 !== null && sha256 !== expectedSha256) return { outcome: "checksum_mismatch", sha256 };
@@ -202,6 +252,7 @@ export class EagerAssembler {
     this.running.delete(transferId);
     eager.failed ??= new Error("dropped");
     await this.settled(eager);
+    this.forgetAhead(eager);
     await eager.handle?.close().catch(() => {});
   }
 

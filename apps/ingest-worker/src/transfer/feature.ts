@@ -6,7 +6,7 @@
 import type { Pool } from "@fleetdrop/db/pool";
 import type { TTopics } from "@fleetdrop/shared/topics";
 import type { Store } from "@fleetdrop/storage/store";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import { startPeriodic, type TPeriodic } from "../jobs/periodic";
 import type { Logger } from "../logger";
 import { FileStaging } from "./file-staging";
@@ -54,6 +54,20 @@ export function createTransferFeature(deps: {
   const settings = { ...DEFAULT_TRANSFER_SETTINGS, ...deps.settings };
   const metrics = createTransferMetrics(deps.registry);
   const staging = settings.stagingDir ? new FileStaging(settings.stagingDir) : null;
+  if (staging) {
+    new Counter({
+      name: "fleetdrop_transfer_staging_written_bytes_total",
+      help: "Segment bytes written to staging files, by how: direct (O_DIRECT, around the page cache) or buffered",
+      labelNames: ["io"] as const,
+      registers: [deps.registry],
+      collect() {
+        // The counts live in FileStaging; the counter mirrors them when scraped.
+        this.reset();
+        this.inc({ io: "direct" }, staging.written.direct);
+        this.inc({ io: "buffered" }, staging.written.buffered);
+      },
+    });
+  }
   const route = createTransferRoute({ topics: deps.topics, pool: deps.pool, store: deps.store, limits: settings, metrics, log: deps.log, onStored: deps.onStored, staging, eagerAssemblies: settings.eagerAssemblies });
   const budget = createInboundBudget(settings.inboundBudgetBytes);
   const cleanUp = async (): Promise<TCleanupResult> => {

@@ -33,6 +33,37 @@ describe("FileStaging", () => {
     await staging.close();
   });
 
+  it("writes 4 KiB-aligned runs around the page cache (O_DIRECT) and the others through it, with the same result", async () => {
+    const staging = new FileStaging(dir);
+    const id = randomUUID();
+    const segment = 64 * 1024;
+    const bytes = randomBytes(5 * segment + 1000); // five aligned segments and an unaligned tail
+    const at = (offset: number, end: number) => ({ transferId: id, offset, data: bytes.subarray(offset, end) });
+    await staging.write([at(0, segment), at(segment, 2 * segment), at(3 * segment, 4 * segment)]);
+    await staging.write([at(5 * segment, bytes.length), at(2 * segment, 3 * segment), at(4 * segment, 5 * segment)]);
+    // Unaligned: a segment that starts off a 4 KiB boundary, and one whose length is not a multiple of it.
+    await staging.write([at(100, 5000)]);
+    expect((await readFile(staging.pathOf(id))).equals(bytes)).toBe(true);
+    // The aligned part of the run that ends the file went directly, its last 1000 bytes did not.
+    expect(staging.written).toEqual({ direct: 5 * segment, buffered: 1000 + 4900 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await openStagingFiles()).toEqual([]);
+  });
+
+  it("writes through the page cache where the filesystem refuses O_DIRECT, and on a tmpfs", async () => {
+    const shm = await mkdtemp("/dev/shm/fd-file-staging-");
+    try {
+      const staging = new FileStaging(shm);
+      const id = randomUUID();
+      const bytes = randomBytes(3 * 65536);
+      await staging.write([{ transferId: id, offset: 65536, data: bytes.subarray(65536) }, { transferId: id, offset: 0, data: bytes.subarray(0, 65536) }]);
+      expect((await readFile(staging.pathOf(id))).equals(bytes)).toBe(true);
+      expect(staging.written.direct + staging.written.buffered).toBe(bytes.length);
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
+  });
+
   it("keeps no staging file open once its batch is written", async () => {
     const staging = new FileStaging(dir);
     const ids = [randomUUID(), randomUUID()];

@@ -14,6 +14,15 @@
  * `fin` has made it the object (the fs store adopts it by renaming), no descriptor of this worker
  * can still write into it.
  *
+ * Segments go to disk with O_DIRECT where they can: the whole 4 KiB blocks of a run of adjacent
+ * segments that starts on a 4 KiB boundary (everything a device sending 64 KiB segments sends,
+ * but the last bytes of a file) are copied into page-aligned buffers and written around the page
+ * cache. A buffered O_DSYNC write of 256 MiB cost this machine's kernel ~0.6 core-seconds
+ * (copying into fresh page-cache pages, then writing them back); a direct one ~0.06. The rest,
+ * and everything on filesystems without O_DIRECT, is written through the page cache as before (a
+ * second descriptor of the same file). Both are durable when the write returns (O_DSYNC). Reading
+ * a staging file back (a hash at `fin`, a copy into S3) then reads the disk, not the cache.
+ *
  * Opening an existing staging file is a synchronous open(2) on the event loop: microseconds on a
  * local disk, where a round trip through libuv's thread pool cost a loaded worker 4 ms per batch
  * (measured: 4.4 -> 0.7 ms, 181 -> 206 MB/s for 64 KiB segments). Creating one (and making its
@@ -28,12 +37,26 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type TStagedWrite = { transferId: string; offset: number; data: Buffer };
 
-/** `fd`: the open file descriptor, once opened. */
-type TOpenFile = { fd: Promise<number>; users: number; idleWaiters: (() => void)[] };
+/**
+ * A staging file open for writing: `fd` with O_DIRECT when `direct` (the filesystem allowed it),
+ * `buffered` a second descriptor without it, opened for the first run that is not aligned.
+ */
+type TOpenFile = { fd: Promise<number>; direct: boolean; buffered: Promise<number> | null; users: number; idleWaiters: (() => void)[] };
+
+/** Direct I/O wants the buffer, the file offset and the length aligned to the disk's logical block (4 KiB covers every disk). */
+const DIRECT_ALIGN = 4096;
+const BOUNCE_BYTES = 1024 * 1024;
+const DIRECT_CHUNKS_IN_FLIGHT = 4;
+const FREE_BOUNCE_BUFFERS = 8;
 
 export class FileStaging {
   private ready: Promise<unknown> | null = null;
   private readonly open = new Map<string, TOpenFile>();
+  /** False once the filesystem refused O_DIRECT (tmpfs before Linux 6.6, some network filesystems). */
+  private directAllowed = true;
+  private readonly bounce: Buffer[] = [];
+  /** Bytes written with O_DIRECT and through the page cache (for tests and the benchmark). */
+  readonly written = { direct: 0, buffered: 0 };
 
   constructor(readonly dir: string) {}
 
@@ -54,7 +77,7 @@ export class FileStaging {
       [...byTransfer].map(async ([transferId, writes]) => {
         const entry = this.acquire(transferId);
         try {
-          const fd = await entry.fd;
+          await entry.fd;
           // Segments that follow each other go out in one writev (a batch is usually one run).
           writes.sort((x, y) => x.offset - y.offset);
           const runs: Promise<void>[] = [];
@@ -65,7 +88,7 @@ export class FileStaging {
               next += writes[end]!.data.length;
               end++;
             }
-            runs.push(writeFully(fd, writes.slice(start, end).map((write) => write.data), writes[start]!.offset));
+            runs.push(this.writeRun(transferId, entry, writes.slice(start, end).map((write) => write.data), writes[start]!.offset, next - writes[start]!.offset));
             start = end;
           }
           await Promise.all(runs);
@@ -80,7 +103,8 @@ export class FileStaging {
   private acquire(transferId: string): TOpenFile {
     let entry = this.open.get(transferId);
     if (!entry) {
-      const opened: TOpenFile = { fd: this.openFile(this.pathOf(transferId)), users: 0, idleWaiters: [] };
+      const opened: TOpenFile = { fd: Promise.resolve(-1), direct: this.directAllowed, buffered: null, users: 0, idleWaiters: [] };
+      opened.fd = this.openFile(this.pathOf(transferId), opened);
       this.open.set(transferId, opened);
       opened.fd.catch(() => {
         if (this.open.get(transferId) === opened) this.open.delete(transferId);
@@ -91,9 +115,10 @@ export class FileStaging {
     return entry;
   }
 
-  private async openFile(file: string): Promise<number> {
+  /** Opens (creating it, with its name made durable, if need be) with O_DIRECT while `entry.direct`. */
+  private async openFile(file: string, entry: TOpenFile): Promise<number> {
     try {
-      return openSync(file, constants.O_WRONLY | constants.O_DSYNC);
+      return this.withDirectFallback(entry, (flags) => openSync(file, constants.O_WRONLY | constants.O_DSYNC | flags));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
@@ -101,10 +126,10 @@ export class FileStaging {
     await this.ready;
     let fd: number;
     try {
-      fd = await openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC, 0o600);
+      fd = await this.withDirectFallbackAsync(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC | flags, 0o600));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      return openFd(file, constants.O_WRONLY | constants.O_DSYNC);
+      return this.withDirectFallbackAsync(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_DSYNC | flags));
     }
     try {
       // A new file's name must be durable before any of its ranges is recorded.
@@ -121,12 +146,113 @@ export class FileStaging {
     }
   }
 
+  /** Runs an open with O_DIRECT while allowed; EINVAL (not supported here) retries without it, for good. */
+  private withDirectFallback(entry: TOpenFile, openWith: (flags: number) => number): number {
+    if (entry.direct) {
+      try {
+        return openWith(constants.O_DIRECT);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+        this.directAllowed = entry.direct = false;
+      }
+    }
+    return openWith(0);
+  }
+
+  private async withDirectFallbackAsync(entry: TOpenFile, openWith: (flags: number) => Promise<number>): Promise<number> {
+    if (entry.direct) {
+      try {
+        return await openWith(constants.O_DIRECT);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+        this.directAllowed = entry.direct = false;
+      }
+    }
+    return openWith(0);
+  }
+
+  /**
+   * Writes one run of adjacent segments (`length` bytes at `position`): when it starts on a 4 KiB
+   * boundary, its whole 4 KiB blocks directly and the rest (a file's last bytes) through the page
+   * cache; otherwise all of it through the page cache. The two parts share no page.
+   */
+  private async writeRun(transferId: string, entry: TOpenFile, buffers: Buffer[], position: number, length: number): Promise<void> {
+    const directLength = entry.direct && this.directAllowed && position % DIRECT_ALIGN === 0 ? length - (length % DIRECT_ALIGN) : 0;
+    if (directLength > 0) {
+      const [head, tail] = splitBuffers(buffers, directLength);
+      try {
+        await Promise.all([
+          this.writeDirect(await entry.fd, head, position).then(() => {
+            this.written.direct += directLength;
+          }),
+          tail.length > 0 ? this.writeBuffered(transferId, entry, tail, position + directLength, length - directLength) : null,
+        ]);
+        return;
+      } catch (error) {
+        // A filesystem that opens with O_DIRECT but refuses the write: through the page cache from now on.
+        if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+        this.directAllowed = false;
+      }
+    }
+    await this.writeBuffered(transferId, entry, buffers, position, length);
+  }
+
+  private async writeBuffered(transferId: string, entry: TOpenFile, buffers: Buffer[], position: number, length: number): Promise<void> {
+    let fd = await entry.fd;
+    if (entry.direct) {
+      entry.buffered ??= Promise.resolve().then(() => openSync(this.pathOf(transferId), constants.O_WRONLY | constants.O_DSYNC));
+      fd = await entry.buffered;
+    }
+    await writeFully(fd, buffers, position);
+    this.written.buffered += length;
+  }
+
+  /**
+   * Copies the run into page-aligned buffers of 1 MiB and writes them, up to DIRECT_CHUNKS_IN_FLIGHT
+   * at once: a loaded machine takes several milliseconds per direct write, however small.
+   */
+  private async writeDirect(fd: number, buffers: Buffer[], position: number): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let at = position;
+    let index = 0;
+    let from = 0;
+    while (index < buffers.length && failure === null) {
+      const bounce = this.bounce.pop() ?? alignedBuffer(BOUNCE_BYTES);
+      let filled = 0;
+      while (filled < bounce.length && index < buffers.length) {
+        const source = buffers[index]!;
+        const copied = source.copy(bounce, filled, from, Math.min(source.length, from + bounce.length - filled));
+        filled += copied;
+        from += copied;
+        if (from === source.length) {
+          index++;
+          from = 0;
+        }
+      }
+      const write: Promise<void> = writeFully(fd, [bounce.subarray(0, filled)], at)
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => {
+          inFlight.delete(write);
+          if (this.bounce.length < FREE_BOUNCE_BUFFERS) this.bounce.push(bounce);
+        });
+      inFlight.add(write);
+      at += filled;
+      if (inFlight.size >= DIRECT_CHUNKS_IN_FLIGHT) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    if (failure !== null) throw failure;
+  }
+
   private release(transferId: string, entry: TOpenFile): void {
     entry.users--;
     if (entry.users > 0) return;
     if (this.open.get(transferId) === entry) this.open.delete(transferId);
     for (const resolve of entry.idleWaiters.splice(0)) resolve();
     void entry.fd.then(closeFd).catch(() => undefined);
+    void entry.buffered?.then(closeFd).catch(() => undefined);
   }
 
   /** Waits until no write of this worker is in progress on a transfer's staging file. */
@@ -167,6 +293,33 @@ export class FileStaging {
     }
     return removed;
   }
+}
+
+/** The first `bytes` of a list of buffers, and the rest. */
+function splitBuffers(buffers: Buffer[], bytes: number): [Buffer[], Buffer[]] {
+  const head: Buffer[] = [];
+  let left = bytes;
+  for (const [index, buffer] of buffers.entries()) {
+    if (left >= buffer.length) {
+      head.push(buffer);
+      left -= buffer.length;
+      continue;
+    }
+    if (left > 0) head.push(buffer.subarray(0, left));
+    return [head, [buffer.subarray(left), ...buffers.slice(index + 1)]];
+  }
+  return [head, []];
+}
+
+/**
+ * A page-aligned buffer: a WebAssembly memory's bytes start on a page boundary, which no Node
+ * Buffer promises. Its size is fixed (no maximum beyond the initial size, so it never moves).
+ */
+declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
+
+function alignedBuffer(bytes: number): Buffer {
+  const pages = bytes / 65536;
+  return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
 }
 
 function openFd(file: string, flags: number, mode?: number): Promise<number> {
