@@ -164,6 +164,23 @@ describe("docker-compose.yml", () => {
     for (const [, worker] of workers) expect(worker.ports).toBeUndefined();
   });
 
+  it("stages §2 transfers in files on one volume that every worker mounts, writable by the worker's user", () => {
+    const mounts = workers.map(([, worker]) => {
+      const dir = worker.environment?.TRANSFER_STAGING_DIR;
+      expect(dir).toBeTruthy();
+      const mount = (worker.volumes ?? []).map((volume) => volume.split(":")).find(([, target]) => target === dir);
+      expect(mount, `${dir} is mounted`).toBeDefined();
+      return mount![0];
+    });
+    expect(new Set(mounts).size).toBe(1);
+    expect(Object.keys(compose.volumes)).toContain(mounts[0]);
+    // A new named volume copies the image folder's owner: the folder exists in the image, owned by the worker's user.
+    const dockerfile = read("deploy/docker/Dockerfile");
+    const workerStage = dockerfile.slice(dockerfile.indexOf("AS worker"), dockerfile.indexOf("FROM", dockerfile.indexOf("AS worker")));
+    expect(workerStage).toContain(`chown node:node ${workers[0]![1].environment!.TRANSFER_STAGING_DIR}`);
+    expect(workerStage).toMatch(/USER node/);
+  });
+
   it("scales out: two or more workers in one shared subscription group, with their own client ids, on the service account the ACL knows", () => {
     expect(workers.length).toBeGreaterThanOrEqual(2);
     const groups = new Set(workers.map(([, worker]) => worker.environment?.MQTT_SHARED_GROUP));
