@@ -197,6 +197,8 @@ export class FsBucket {
       try {
         await mkdir(path.dirname(objectPath), { recursive: true });
         await rename(tempPath, objectPath);
+        // The file's bytes are durable (writeTempFile, or the caller's for adopt); so is its new name.
+        await syncFolder(path.dirname(objectPath));
         return;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -260,6 +262,15 @@ export class FsBucket {
     };
     await writeMeta(metaPath, meta);
     return meta;
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -206,7 +206,7 @@ export function handlePostObject(ctx: TPostObjectContext): void {
       return;
     }
     const maxBytes = Math.min(form.contentLength.max, MAX_POST_UPLOAD_BYTES);
-    const current: TUpload = { form, store, written: Promise.resolve({ size: 0, md5Hex: "" }) };
+    const current: TUpload = { form, store, written: Promise.resolve({ size: 0, md5Hex: "", io: "buffered" }) };
     current.written = (async () => {
       const tempPath = await store.files.layout.newTempPath();
       current.tempPath = tempPath;

@@ -1,0 +1,150 @@
+/**
+ * Writing large files around the page cache (O_DIRECT), for the fs store's uploads and the
+ * worker's transfer staging. A buffered write makes the kernel copy every byte into freshly
+ * allocated page-cache pages and write them back later; on the 2-core machines this project is
+ * measured on that cost ~0.6 core-seconds per 256 MiB written with O_DSYNC (`dd`: 0.68 s of system
+ * time, against 0.06 s with `oflag=direct,dsync`). Direct I/O wants the memory, the file offset
+ * and the length aligned to the disk's logical block; 4 KiB covers every disk, and the bytes go
+ * through page-aligned buffers (a copy in user space, a fraction of the kernel's cost).
+ *
+ * Not every filesystem accepts O_DIRECT (tmpfs before Linux 6.6, some network filesystems):
+ * callers fall back to buffered writes when the open or a write fails with EINVAL.
+ */
+import { close, constants, fdatasync, ftruncate, open, write } from "node:fs";
+
+export const DIRECT_ALIGN = 4096;
+
+declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
+
+/**
+ * A page-aligned buffer of `bytes` (a multiple of 64 KiB): a WebAssembly memory's bytes start on
+ * a page boundary, which no Node Buffer promises. Its size is fixed (no growth, so it never moves).
+ */
+export function alignedBuffer(bytes: number): Buffer {
+  const pages = bytes / 65536;
+  if (!Number.isInteger(pages) || pages < 1) throw new Error(`an aligned buffer is a whole number of 64 KiB pages, not ${bytes} bytes`);
+  return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+}
+
+/** Aligned buffers of one size, reused: at most `keep` are held while idle. */
+export class AlignedBufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    readonly size: number,
+    private readonly keep: number,
+  ) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? alignedBuffer(this.size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
+export function isDirectIoRefused(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === "EINVAL";
+}
+
+export function openFd(file: string, flags: number, mode?: number): Promise<number> {
+  return new Promise((resolve, reject) => open(file, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+export function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Writes all of `buffer` at `position` (a short write continues where it stopped). */
+export async function writeAll(fd: number, buffer: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < buffer.length) {
+    const offset = done;
+    done += await new Promise<number>((resolve, reject) =>
+      write(fd, buffer, offset, buffer.length - offset, position + offset, (error, written) => (error ? reject(error) : resolve(written))),
+    );
+  }
+}
+
+/**
+ * Appends a stream of chunks to a file opened with O_DIRECT | O_DSYNC, from the start: the chunks
+ * are copied into aligned buffers of `pool.size` bytes, each written as soon as it is full, with
+ * at most `inFlight` writes outstanding (`write` resolves when there is room again). `finish`
+ * writes the last partial block padded with zeros, cuts the file to its real size and makes
+ * that durable: when it resolves, every byte is on disk.
+ */
+export class DirectAppender {
+  private current: Buffer | null = null;
+  private filled = 0;
+  private position = 0;
+  private readonly writes = new Set<Promise<void>>();
+  private failure: unknown = null;
+  /** Bytes appended so far. */
+  size = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly pool: AlignedBufferPool,
+    private readonly inFlight = 2,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    let from = 0;
+    while (from < chunk.length) {
+      this.throwIfFailed();
+      this.current ??= this.pool.take();
+      const copied = chunk.copy(this.current, this.filled, from);
+      from += copied;
+      this.filled += copied;
+      this.size += copied;
+      if (this.filled === this.current.length) {
+        this.submit(this.current, this.filled);
+        this.current = null;
+        this.filled = 0;
+        while (this.writes.size >= this.inFlight) await Promise.race(this.writes);
+      }
+    }
+    this.throwIfFailed();
+  }
+
+  async finish(): Promise<void> {
+    if (this.current && this.filled > 0) {
+      const padded = Math.ceil(this.filled / DIRECT_ALIGN) * DIRECT_ALIGN;
+      this.current.fill(0, this.filled, padded);
+      this.submit(this.current, padded);
+      this.current = null;
+    }
+    await Promise.all(this.writes);
+    this.throwIfFailed();
+    await new Promise<void>((resolve, reject) => ftruncate(this.fd, this.size, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /** Waits for the writes in flight and gives their buffers back (after a failure). */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.writes);
+    if (this.current) this.pool.give(this.current);
+    this.current = null;
+  }
+
+  private submit(buffer: Buffer, length: number): void {
+    const at = this.position;
+    this.position += length;
+    const writing: Promise<void> = writeAll(this.fd, buffer.subarray(0, length), at)
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => {
+        this.writes.delete(writing);
+        this.pool.give(buffer);
+      });
+    this.writes.add(writing);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+}
+
+export const DIRECT_WRITE_FLAGS = constants.O_DIRECT | constants.O_DSYNC;
