@@ -29,9 +29,10 @@
  * name durable) stays asynchronous. On a shared network volume each open is a round trip that
  * blocks the loop: about one per batch of segments.
  */
-import { close, constants, createReadStream, fsync, open, openSync, writev, type ReadStream } from "node:fs";
+import { constants, createReadStream, fsync, openSync, writev, type ReadStream } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { AlignedBufferPool, closeFd, DIRECT_ALIGN, isDirectIoRefused, openFd } from "@fleetdrop/storage/direct-io";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -43,18 +44,15 @@ export type TStagedWrite = { transferId: string; offset: number; data: Buffer };
  */
 type TOpenFile = { fd: Promise<number>; direct: boolean; buffered: Promise<number> | null; users: number; idleWaiters: (() => void)[] };
 
-/** Direct I/O wants the buffer, the file offset and the length aligned to the disk's logical block (4 KiB covers every disk). */
-const DIRECT_ALIGN = 4096;
-const BOUNCE_BYTES = 1024 * 1024;
 const DIRECT_CHUNKS_IN_FLIGHT = 4;
-const FREE_BOUNCE_BUFFERS = 8;
 
 export class FileStaging {
   private ready: Promise<unknown> | null = null;
   private readonly open = new Map<string, TOpenFile>();
   /** False once the filesystem refused O_DIRECT (tmpfs before Linux 6.6, some network filesystems). */
   private directAllowed = true;
-  private readonly bounce: Buffer[] = [];
+  /** Page-aligned buffers of 1 MiB for direct writes. */
+  private readonly bounce = new AlignedBufferPool(1024 * 1024, 8);
   /** Bytes written with O_DIRECT and through the page cache (for tests and the benchmark). */
   readonly written = { direct: 0, buffered: 0 };
 
@@ -152,7 +150,7 @@ export class FileStaging {
       try {
         return openWith(constants.O_DIRECT);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+        if (!isDirectIoRefused(error)) throw error;
         this.directAllowed = entry.direct = false;
       }
     }
@@ -164,7 +162,7 @@ export class FileStaging {
       try {
         return await openWith(constants.O_DIRECT);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+        if (!isDirectIoRefused(error)) throw error;
         this.directAllowed = entry.direct = false;
       }
     }
@@ -190,7 +188,7 @@ export class FileStaging {
         return;
       } catch (error) {
         // A filesystem that opens with O_DIRECT but refuses the write: through the page cache from now on.
-        if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+        if (!isDirectIoRefused(error)) throw error;
         this.directAllowed = false;
       }
     }
@@ -218,7 +216,7 @@ export class FileStaging {
     let index = 0;
     let from = 0;
     while (index < buffers.length && failure === null) {
-      const bounce = this.bounce.pop() ?? alignedBuffer(BOUNCE_BYTES);
+      const bounce = this.bounce.take();
       let filled = 0;
       while (filled < bounce.length && index < buffers.length) {
         const source = buffers[index]!;
@@ -236,7 +234,7 @@ export class FileStaging {
         })
         .finally(() => {
           inFlight.delete(write);
-          if (this.bounce.length < FREE_BOUNCE_BUFFERS) this.bounce.push(bounce);
+          this.bounce.give(bounce);
         });
       inFlight.add(write);
       at += filled;
@@ -309,25 +307,6 @@ function splitBuffers(buffers: Buffer[], bytes: number): [Buffer[], Buffer[]] {
     return [head, [buffer.subarray(left), ...buffers.slice(index + 1)]];
   }
   return [head, []];
-}
-
-/**
- * A page-aligned buffer: a WebAssembly memory's bytes start on a page boundary, which no Node
- * Buffer promises. Its size is fixed (no maximum beyond the initial size, so it never moves).
- */
-declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };
-
-function alignedBuffer(bytes: number): Buffer {
-  const pages = bytes / 65536;
-  return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
-}
-
-function openFd(file: string, flags: number, mode?: number): Promise<number> {
-  return new Promise((resolve, reject) => open(file, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))));
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
 }
 
 /** writev until every byte is written (a short write continues where it stopped). */
