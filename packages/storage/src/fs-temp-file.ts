@@ -6,21 +6,20 @@
  *
  * The file is written with O_DIRECT | O_DSYNC through aligned 1 MiB buffers (direct-io.ts):
  * durable as it goes, and without the kernel's page-cache copy, the largest CPU cost of a large
- * upload. Where the filesystem refuses O_DIRECT it is written through the page cache and flushed
- * (fsync) before it is closed.
+ * upload. Where the filesystem refuses O_DIRECT it is written through the page cache and
+ * flushed (fdatasync) before it is closed.
  */
-import { createHash, type Hash } from "node:crypto";
-import { constants, createWriteStream } from "node:fs";
-import type { WriteStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { constants, fdatasync, writev } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AlignedBufferPool, closeFd, DIRECT_WRITE_FLAGS, DirectAppender, isDirectIoRefused, openFd } from "./direct-io";
 
 /**
- * The file stream batches the socket-sized (64 KiB) chunks that arrive while a write is in
- * flight into one writev of up to this size; with the parser's 512 KiB buffers an upload holds
- * about 3 MiB at most when the disk is slower than the network (normally far less).
+ * Chunks that arrive while a write is in flight are written together (one writev through the
+ * page cache, or copied into the next aligned buffer); with the parser's 512 KiB buffers an
+ * upload holds a few MiB at most when the disk is slower than the network (normally far less).
  */
 const WRITE_HIGH_WATER_MARK = 2 * 1024 * 1024;
 
@@ -48,92 +47,131 @@ export async function writeTempFile(
   /** `direct: false` writes through the page cache (what happens where O_DIRECT is refused). */
   options: { maxBytes?: number; signal?: AbortSignal; direct?: boolean } = {},
 ): Promise<TTempFileResult> {
-  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
   const source = typeof body === "string" || body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
-  if (options.direct === false) return writeBuffered(tempPath, source, maxBytes, options.signal);
-  let fd: number;
+  // The sink exists (and listens to the body's errors through the pipeline) before anything is
+  // awaited: it opens the file itself, and writes wait for that.
+  const file = new TempFileSink(tempPath, options.maxBytes ?? Number.POSITIVE_INFINITY, options.direct !== false);
   try {
-    fd = await openFd(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | DIRECT_WRITE_FLAGS, 0o600);
+    await pipeline(source, file, options.signal ? { signal: options.signal } : {});
+    return file.result();
   } catch (error) {
-    if (!isDirectIoRefused(error)) throw error;
-    // Linux may have created the file before refusing O_DIRECT; the name is this call's own.
-    await rm(tempPath, { force: true });
-    return writeBuffered(tempPath, source, maxBytes, options.signal);
-  }
-  const appender = new DirectAppender(fd, DIRECT_BUFFERS);
-  const hash = createHash("md5");
-  const sink = new Writable({
-    highWaterMark: WRITE_HIGH_WATER_MARK,
-    write(chunk: Buffer, _encoding, callback) {
-      const size = appender.size + chunk.length;
-      if (size > maxBytes) {
-        callback(new SizeLimitExceededError(maxBytes, size));
-        return;
-      }
-      hash.update(chunk);
-      appender.write(chunk).then(() => callback(), callback);
-    },
-    final(callback) {
-      appender.finish().then(() => callback(), callback);
-    },
-  });
-  try {
-    await pipeline(source, sink, options.signal ? { signal: options.signal } : {});
-    await closeFd(fd);
-    return { size: appender.size, md5Hex: hash.digest("hex"), io: "direct" };
-  } catch (error) {
-    await appender.abandon();
-    await closeFd(fd).catch(() => undefined);
-    await rm(tempPath, { force: true });
+    await file.discard();
     throw error;
   }
 }
 
-/** The same through the page cache, flushed to disk before the file is closed. */
-async function writeBuffered(tempPath: string, source: Readable, maxBytes: number, signal: AbortSignal | undefined): Promise<TTempFileResult> {
-  // The callback-based stream costs less CPU per write than FileHandle.createWriteStream.
-  const file = createWriteStream(tempPath, { flags: "wx", highWaterMark: WRITE_HIGH_WATER_MARK, flush: true });
-  let created = false;
-  file.once("open", () => {
-    created = true;
-  });
-  const hash: Hash = createHash("md5");
-  let size = 0;
-  const meter = new Writable({
-    highWaterMark: WRITE_HIGH_WATER_MARK,
-    write(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        callback(new SizeLimitExceededError(maxBytes, size));
+class TempFileSink extends Writable {
+  private fd: number | null = null;
+  private created = false;
+  private appender: DirectAppender | null = null;
+  /** The write in progress: the file is closed only once it settled (a closed fd number can be reused). */
+  private writing: Promise<void> = Promise.resolve();
+  private size = 0;
+  private readonly hash = createHash("md5");
+
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes: number,
+    private readonly direct: boolean,
+  ) {
+    super({ highWaterMark: WRITE_HIGH_WATER_MARK });
+  }
+
+  /** The open (started at construction): a failure may come before it finished. */
+  private opening: Promise<void> = Promise.resolve();
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.opening = this.open();
+    this.opening.then(() => callback(), callback);
+  }
+
+  private async open(): Promise<void> {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+    if (this.direct) {
+      try {
+        this.fd = await openFd(this.path, flags | DIRECT_WRITE_FLAGS, 0o600);
+        this.created = true;
+        this.appender = new DirectAppender(this.fd, DIRECT_BUFFERS);
         return;
+      } catch (error) {
+        if (!isDirectIoRefused(error)) throw error;
+        // Linux may have created the file before refusing O_DIRECT; the name is this call's own.
+        await rm(this.path, { force: true });
       }
-      hash.update(chunk);
-      if (file.write(chunk)) callback();
-      else file.once("drain", () => callback());
-    },
-    final(callback) {
-      file.end(callback);
-    },
-    destroy(error, callback) {
-      file.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  file.once("error", (error) => meter.destroy(error));
-  try {
-    await pipeline(source, meter, signal ? { signal } : {});
-    await closed(file);
-    return { size, md5Hex: hash.digest("hex"), io: "buffered" };
-  } catch (error) {
-    // Wait until the descriptor is closed (an open in progress completes first), so that the
-    // file cannot appear after it was removed; never remove a file this call did not create.
-    file.destroy();
-    await closed(file);
-    if (created) await rm(tempPath, { force: true });
-    throw error;
+    }
+    this.fd = await openFd(this.path, flags, 0o600);
+    this.created = true;
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    const buffers = chunks.map(({ chunk }) => chunk);
+    const received = buffers.reduce((sum, buffer) => sum + buffer.length, this.size);
+    if (received > this.maxBytes) {
+      callback(new SizeLimitExceededError(this.maxBytes, received));
+      return;
+    }
+    for (const buffer of buffers) this.hash.update(buffer);
+    const at = this.size;
+    this.size = received;
+    this.writing = this.writeOut(buffers, at);
+    this.writing.then(() => callback(), callback);
+  }
+
+  private async writeOut(buffers: Buffer[], at: number): Promise<void> {
+    if (this.appender) {
+      for (const buffer of buffers) {
+        if (this.destroyed) throw new Error("the upload was abandoned");
+        await this.appender.write(buffer);
+      }
+      return;
+    }
+    await writeAllv(this.fd!, buffers, at);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const done = this.appender ? this.appender.finish() : new Promise<void>((resolve, reject) => fdatasync(this.fd!, (error) => (error ? reject(error) : resolve())));
+    done
+      .then(() => this.closeFile())
+      .then(() => callback(), callback);
+  }
+
+  result(): TTempFileResult {
+    return { size: this.size, md5Hex: this.hash.digest("hex"), io: this.appender ? "direct" : "buffered" };
+  }
+
+  /** After a failure: waits for the writes in flight, closes the file and removes it if this call created it. */
+  async discard(): Promise<void> {
+    await this.opening.catch(() => undefined);
+    await this.writing.catch(() => undefined);
+    await this.appender?.abandon();
+    await this.closeFile().catch(() => undefined);
+    if (this.created) await rm(this.path, { force: true });
+  }
+
+  private async closeFile(): Promise<void> {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) await closeFd(fd);
   }
 }
 
-function closed(stream: WriteStream): Promise<void> {
-  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once("close", () => resolve()));
+/** writev until every byte is written (a short write continues where it stopped). */
+async function writeAllv(fd: number, buffers: Buffer[], position: number): Promise<void> {
+  let pending = buffers;
+  let at = position;
+  while (pending.length > 0) {
+    const written = await new Promise<number>((resolve, reject) => writev(fd, pending, at, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+    at += written;
+    let skip = written;
+    const rest: Buffer[] = [];
+    for (const buffer of pending) {
+      if (skip >= buffer.length) {
+        skip -= buffer.length;
+        continue;
+      }
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+    pending = rest;
+  }
 }
