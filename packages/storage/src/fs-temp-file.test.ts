@@ -3,7 +3,7 @@ import { closeSync, constants, openSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SizeLimitExceededError, writeTempFile } from "./fs-temp-file";
 
@@ -65,6 +65,16 @@ describe("writeTempFile", () => {
     });
     await expect(writeTempFile(file, body)).rejects.toThrow("connection reset");
     expect(await readdir(dir)).not.toContain("broken");
+  });
+
+  it("rejects, and leaves no file, when the body fails while the file is still being opened", async () => {
+    // As a transfer's checksum stream does when the last bytes do not match: at once.
+    const file = path.join(dir, "early");
+    const body = new PassThrough();
+    const writing = writeTempFile(file, body);
+    body.destroy(new Error("SHA-256 does not match"));
+    await expect(writing).rejects.toThrow("SHA-256 does not match");
+    expect(await readdir(dir)).not.toContain("early");
   });
 
   it("never touches a file it did not create", async () => {
