@@ -16,8 +16,8 @@
  *
  * Segments go to disk with O_DIRECT where they can: the whole 4 KiB blocks of a run of adjacent
  * segments that starts on a 4 KiB boundary (everything a device sending 64 KiB segments sends,
- * but the last bytes of a file) are copied into page-aligned buffers and written around the page
- * cache. A buffered O_DSYNC write of 256 MiB cost this machine's kernel ~0.6 core-seconds
+ * but the last bytes of a file) are copied into page-aligned buffers (the storage package's
+ * direct-io.ts, which the fs store's uploads use too) and written around the page cache. A buffered O_DSYNC write of 256 MiB cost this machine's kernel ~0.6 core-seconds
  * (copying into fresh page-cache pages, then writing them back); a direct one ~0.06. The rest,
  * and everything on filesystems without O_DIRECT, is written through the page cache as before (a
  * second descriptor of the same file). Both are durable when the write returns (O_DSYNC). Reading
