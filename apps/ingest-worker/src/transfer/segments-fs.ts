@@ -128,10 +128,11 @@ async function stage(
   if (accepted.length === 0) return outcomes;
 
   await staging.write(accepted.map(({ item, transfer }) => ({ transferId: transfer.id, offset: item.offset, data: item.data })));
+  const runs = adjacentRuns(accepted.map(({ item, transfer }) => ({ transferId: transfer.id, offset: item.offset, length: item.data.length })));
   const recorded = await pool.query<{ tid: string }>({
     name: "fleetdrop_segments_record",
     text: RECORD,
-    values: [accepted.map(({ transfer }) => transfer.id), accepted.map(({ item }) => item.offset), accepted.map(({ item }) => item.data.length)],
+    values: [runs.map((run) => run.transferId), runs.map((run) => run.offset), runs.map((run) => run.length)],
   });
   const live = new Set(recorded.rows.map((row) => row.tid));
 
@@ -179,3 +180,25 @@ async function stage(
   }
   return outcomes;
 }
+
+/**
+ * The ranges to record for a batch: segments of one transfer that follow each other become one
+ * row (a batch of 32 segments of 64 KiB sent in order is one row of 2 MiB), which makes the
+ * statement and later range queries cheaper. Rows may overlap; the held ranges merge them.
+ */
+export function adjacentRuns(segments: { transferId: string; offset: number; length: number }[]): { transferId: string; offset: number; length: number }[] {
+  const sorted = [...segments].sort((x, y) => (x.transferId === y.transferId ? x.offset - y.offset : x.transferId < y.transferId ? -1 : 1));
+  const runs: { transferId: string; offset: number; length: number }[] = [];
+  for (const segment of sorted) {
+    const last = runs.at(-1);
+    if (last && last.transferId === segment.transferId && last.offset + last.length === segment.offset && last.length + segment.length <= MAX_RUN_BYTES) {
+      last.length += segment.length;
+    } else {
+      runs.push({ ...segment });
+    }
+  }
+  return runs;
+}
+
+/** A recorded range's length is an int4 column: runs stay well below it. */
+const MAX_RUN_BYTES = 1024 * 1024 * 1024;
