@@ -10,7 +10,7 @@
  * Not every filesystem accepts O_DIRECT (tmpfs before Linux 6.6, some network filesystems):
  * callers fall back to buffered writes when the open or a write fails with EINVAL.
  */
-import { close, constants, fdatasync, ftruncate, open, write } from "node:fs";
+import { close, constants, fdatasync, ftruncate, open, writev } from "node:fs";
 
 export const DIRECT_ALIGN = 4096;
 
@@ -56,14 +56,24 @@ export function closeFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
 }
 
-/** Writes all of `buffer` at `position` (a short write continues where it stopped). */
-export async function writeAll(fd: number, buffer: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < buffer.length) {
-    const offset = done;
-    done += await new Promise<number>((resolve, reject) =>
-      write(fd, buffer, offset, buffer.length - offset, position + offset, (error, written) => (error ? reject(error) : resolve(written))),
-    );
+/** Writes all of `buffers` at `position` with writev (a short write continues where it stopped). */
+export async function writevAll(fd: number, buffers: Buffer[], position: number): Promise<void> {
+  let pending = buffers;
+  let at = position;
+  while (pending.length > 0) {
+    const written = await new Promise<number>((resolve, reject) => writev(fd, pending, at, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+    at += written;
+    let skip = written;
+    const rest: Buffer[] = [];
+    for (const buffer of pending) {
+      if (skip >= buffer.length) {
+        skip -= buffer.length;
+        continue;
+      }
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+    pending = rest;
   }
 }
 
@@ -131,7 +141,7 @@ export class DirectAppender {
   private submit(buffer: Buffer, length: number): void {
     const at = this.position;
     this.position += length;
-    const writing: Promise<void> = writeAll(this.fd, buffer.subarray(0, length), at)
+    const writing: Promise<void> = writevAll(this.fd, [buffer.subarray(0, length)], at)
       .catch((error: unknown) => {
         this.failure ??= error;
       })

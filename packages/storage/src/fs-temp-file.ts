@@ -10,11 +10,11 @@
  * flushed (fdatasync) before it is closed.
  */
 import { createHash } from "node:crypto";
-import { constants, fdatasync, writev } from "node:fs";
+import { constants, fdatasync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { AlignedBufferPool, closeFd, DIRECT_WRITE_FLAGS, DirectAppender, isDirectIoRefused, openFd } from "./direct-io";
+import { AlignedBufferPool, closeFd, DIRECT_WRITE_FLAGS, DirectAppender, isDirectIoRefused, openFd, writevAll } from "./direct-io";
 
 /**
  * Chunks that arrive while a write is in flight are written together (one writev through the
@@ -125,7 +125,7 @@ class TempFileSink extends Writable {
       }
       return;
     }
-    await writeAllv(this.fd!, buffers, at);
+    await writevAll(this.fd!, buffers, at);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -152,26 +152,5 @@ class TempFileSink extends Writable {
     const fd = this.fd;
     this.fd = null;
     if (fd !== null) await closeFd(fd);
-  }
-}
-
-/** writev until every byte is written (a short write continues where it stopped). */
-async function writeAllv(fd: number, buffers: Buffer[], position: number): Promise<void> {
-  let pending = buffers;
-  let at = position;
-  while (pending.length > 0) {
-    const written = await new Promise<number>((resolve, reject) => writev(fd, pending, at, (error, bytes) => (error ? reject(error) : resolve(bytes))));
-    at += written;
-    let skip = written;
-    const rest: Buffer[] = [];
-    for (const buffer of pending) {
-      if (skip >= buffer.length) {
-        skip -= buffer.length;
-        continue;
-      }
-      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-      skip = 0;
-    }
-    pending = rest;
   }
 }

@@ -29,10 +29,10 @@
  * name durable) stays asynchronous. On a shared network volume each open is a round trip that
  * blocks the loop: about one per batch of segments.
  */
-import { constants, createReadStream, fsync, openSync, writev, type ReadStream } from "node:fs";
+import { constants, createReadStream, fsync, openSync, type ReadStream } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { AlignedBufferPool, closeFd, DIRECT_ALIGN, isDirectIoRefused, openFd } from "@fleetdrop/storage/direct-io";
+import { AlignedBufferPool, closeFd, DIRECT_ALIGN, isDirectIoRefused, openFd, writevAll } from "@fleetdrop/storage/direct-io";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -201,7 +201,7 @@ export class FileStaging {
       entry.buffered ??= Promise.resolve().then(() => openSync(this.pathOf(transferId), constants.O_WRONLY | constants.O_DSYNC));
       fd = await entry.buffered;
     }
-    await writeFully(fd, buffers, position);
+    await writevAll(fd, buffers, position);
     this.written.buffered += length;
   }
 
@@ -228,7 +228,7 @@ export class FileStaging {
           from = 0;
         }
       }
-      const write: Promise<void> = writeFully(fd, [bounce.subarray(0, filled)], at)
+      const write: Promise<void> = writevAll(fd, [bounce.subarray(0, filled)], at)
         .catch((error: unknown) => {
           failure ??= error;
         })
@@ -307,25 +307,4 @@ function splitBuffers(buffers: Buffer[], bytes: number): [Buffer[], Buffer[]] {
     return [head, [buffer.subarray(left), ...buffers.slice(index + 1)]];
   }
   return [head, []];
-}
-
-/** writev until every byte is written (a short write continues where it stopped). */
-async function writeFully(fd: number, buffers: Buffer[], position: number): Promise<void> {
-  let pending = buffers;
-  let at = position;
-  while (pending.length > 0) {
-    const bytesWritten = await new Promise<number>((resolve, reject) => writev(fd, pending, at, (error, written) => (error ? reject(error) : resolve(written))));
-    at += bytesWritten;
-    let skip = bytesWritten;
-    const rest: Buffer[] = [];
-    for (const buffer of pending) {
-      if (skip >= buffer.length) {
-        skip -= buffer.length;
-        continue;
-      }
-      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-      skip = 0;
-    }
-    pending = rest;
-  }
 }
