@@ -78,16 +78,17 @@ export async function writevAll(fd: number, buffers: Buffer[], position: number)
 }
 
 /**
- * Appends a stream of chunks to a file opened with O_DIRECT | O_DSYNC, from the start: the chunks
- * are copied into aligned buffers of `pool.size` bytes, each written as soon as it is full, with
- * at most `inFlight` writes outstanding (`write` resolves when there is room again). `finish`
- * writes the last partial block padded with zeros, cuts the file to its real size and makes
- * that durable: when it resolves, every byte is on disk.
+ * Appends chunks to a file opened with O_DIRECT | O_DSYNC, from `start` (a multiple of
+ * DIRECT_ALIGN): the chunks are copied into aligned buffers of `pool.size` bytes, each written as
+ * soon as it is full, with at most `inFlight` writes outstanding (`write` resolves when there is
+ * room again). `flush` writes what is left, which must end on a block boundary (a run of whole
+ * blocks); `finish` ends a whole file instead: it pads the last block with zeros, cuts the file to
+ * its real size and makes that durable. When either resolves, every byte is on disk.
  */
 export class DirectAppender {
   private current: Buffer | null = null;
   private filled = 0;
-  private position = 0;
+  private position: number;
   private readonly writes = new Set<Promise<void>>();
   private failure: unknown = null;
   /** Bytes appended so far. */
@@ -97,7 +98,10 @@ export class DirectAppender {
     private readonly fd: number,
     private readonly pool: AlignedBufferPool,
     private readonly inFlight = 2,
-  ) {}
+    private readonly start = 0,
+  ) {
+    this.position = start;
+  }
 
   async write(chunk: Buffer): Promise<void> {
     let from = 0;
@@ -118,16 +122,14 @@ export class DirectAppender {
     this.throwIfFailed();
   }
 
+  async flush(): Promise<void> {
+    if (this.filled % DIRECT_ALIGN !== 0) throw new Error(`a direct write must end on a ${DIRECT_ALIGN}-byte boundary`);
+    await this.settle(this.filled);
+  }
+
   async finish(): Promise<void> {
-    if (this.current && this.filled > 0) {
-      const padded = Math.ceil(this.filled / DIRECT_ALIGN) * DIRECT_ALIGN;
-      this.current.fill(0, this.filled, padded);
-      this.submit(this.current, padded);
-      this.current = null;
-    }
-    await Promise.all(this.writes);
-    this.throwIfFailed();
-    await new Promise<void>((resolve, reject) => ftruncate(this.fd, this.size, (error) => (error ? reject(error) : resolve())));
+    await this.settle(Math.ceil(this.filled / DIRECT_ALIGN) * DIRECT_ALIGN);
+    await new Promise<void>((resolve, reject) => ftruncate(this.fd, this.start + this.size, (error) => (error ? reject(error) : resolve())));
     await new Promise<void>((resolve, reject) => fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
   }
 
@@ -136,6 +138,20 @@ export class DirectAppender {
     await Promise.allSettled(this.writes);
     if (this.current) this.pool.give(this.current);
     this.current = null;
+  }
+
+  /** Writes the partly filled buffer as `length` bytes (zero-padded) and waits for every write. */
+  private async settle(length: number): Promise<void> {
+    if (this.current && this.filled > 0) {
+      this.current.fill(0, this.filled, length);
+      this.submit(this.current, length);
+    } else if (this.current) {
+      this.pool.give(this.current);
+    }
+    this.current = null;
+    this.filled = 0;
+    await Promise.all(this.writes);
+    this.throwIfFailed();
   }
 
   private submit(buffer: Buffer, length: number): void {

@@ -32,7 +32,7 @@
 import { constants, createReadStream, fsync, openSync, type ReadStream } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { AlignedBufferPool, closeFd, DIRECT_ALIGN, isDirectIoRefused, openFd, writevAll } from "@fleetdrop/storage/direct-io";
+import { AlignedBufferPool, closeFd, DIRECT_ALIGN, DirectAppender, isDirectIoRefused, openFd, writevAll } from "@fleetdrop/storage/direct-io";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -116,7 +116,8 @@ export class FileStaging {
   /** Opens (creating it, with its name made durable, if need be) with O_DIRECT while `entry.direct`. */
   private async openFile(file: string, entry: TOpenFile): Promise<number> {
     try {
-      return this.withDirectFallback(entry, (flags) => openSync(file, constants.O_WRONLY | constants.O_DSYNC | flags));
+      // openSync runs at once, before the first await of the helper.
+      return await this.withDirectFallback(entry, async (flags) => openSync(file, constants.O_WRONLY | constants.O_DSYNC | flags));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
@@ -124,10 +125,10 @@ export class FileStaging {
     await this.ready;
     let fd: number;
     try {
-      fd = await this.withDirectFallbackAsync(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC | flags, 0o600));
+      fd = await this.withDirectFallback(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC | flags, 0o600));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      return this.withDirectFallbackAsync(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_DSYNC | flags));
+      return this.withDirectFallback(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_DSYNC | flags));
     }
     try {
       // A new file's name must be durable before any of its ranges is recorded.
@@ -145,19 +146,7 @@ export class FileStaging {
   }
 
   /** Runs an open with O_DIRECT while allowed; EINVAL (not supported here) retries without it, for good. */
-  private withDirectFallback(entry: TOpenFile, openWith: (flags: number) => number): number {
-    if (entry.direct) {
-      try {
-        return openWith(constants.O_DIRECT);
-      } catch (error) {
-        if (!isDirectIoRefused(error)) throw error;
-        this.directAllowed = entry.direct = false;
-      }
-    }
-    return openWith(0);
-  }
-
-  private async withDirectFallbackAsync(entry: TOpenFile, openWith: (flags: number) => Promise<number>): Promise<number> {
+  private async withDirectFallback(entry: TOpenFile, openWith: (flags: number) => Promise<number>): Promise<number> {
     if (entry.direct) {
       try {
         return await openWith(constants.O_DIRECT);
@@ -210,38 +199,14 @@ export class FileStaging {
    * at once: a loaded machine takes several milliseconds per direct write, however small.
    */
   private async writeDirect(fd: number, buffers: Buffer[], position: number): Promise<void> {
-    const inFlight = new Set<Promise<void>>();
-    let failure: unknown = null;
-    let at = position;
-    let index = 0;
-    let from = 0;
-    while (index < buffers.length && failure === null) {
-      const bounce = this.bounce.take();
-      let filled = 0;
-      while (filled < bounce.length && index < buffers.length) {
-        const source = buffers[index]!;
-        const copied = source.copy(bounce, filled, from, Math.min(source.length, from + bounce.length - filled));
-        filled += copied;
-        from += copied;
-        if (from === source.length) {
-          index++;
-          from = 0;
-        }
-      }
-      const write: Promise<void> = writevAll(fd, [bounce.subarray(0, filled)], at)
-        .catch((error: unknown) => {
-          failure ??= error;
-        })
-        .finally(() => {
-          inFlight.delete(write);
-          this.bounce.give(bounce);
-        });
-      inFlight.add(write);
-      at += filled;
-      if (inFlight.size >= DIRECT_CHUNKS_IN_FLIGHT) await Promise.race(inFlight);
+    const appender = new DirectAppender(fd, this.bounce, DIRECT_CHUNKS_IN_FLIGHT, position);
+    try {
+      for (const buffer of buffers) await appender.write(buffer);
+      await appender.flush();
+    } catch (error) {
+      await appender.abandon();
+      throw error;
     }
-    await Promise.all(inFlight);
-    if (failure !== null) throw failure;
   }
 
   private release(transferId: string, entry: TOpenFile): void {
