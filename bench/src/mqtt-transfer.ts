@@ -10,7 +10,9 @@
  * `--staging-parent /dev/shm` takes the disk out of the staging).
  *
  * Where the time goes is printed too: the worker's CPU seconds during the transfer (its main
- * thread, and all its threads) and how many of the machine's cores were busy on average;
+ * thread, and all its threads), how many of the machine's cores were busy on average, and for the
+ * ceiling and the transfer alike the CPU seconds of the broker, of the publishing side (this
+ * process) and of the worker, beside the whole machine's;
  * BENCH_VERBOSE=1 adds the worker's segment batches (how many, their size and time).
  *
  *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 1] [--staging postgres,files] [--staging-parent DIR]
@@ -142,13 +144,17 @@ async function main() {
         await transfer(broker.url, warm, createHash("sha256").update(warm).digest("hex"), 65536, sessionId, `warmup-${staging}`);
         for (const segment of SEGMENTS) {
           for (let run = 0; run < RUNS; run++) {
+            const ceilingCpu = cpuSplit(broker.pid);
             const top = await ceiling(broker.url, file, segment);
+            const ceilingSpent = ceilingCpu.spent();
             const before = worker.rss();
             const batchesBefore = VERBOSE ? await segmentBatches(worker.httpPort) : null;
             worker.markMemory();
             const pid = worker.child.pid!;
             const cpu = { main: threadCpuSeconds(pid), all: processCpuSeconds(pid), busy: machineBusySeconds(), at: performance.now() };
+            const transferCpu = cpuSplit(broker.pid, pid);
             const rate = await transfer(broker.url, file, sha256, segment, sessionId, `bench-${segment}-${n++}`);
+            const transferSpent = transferCpu.spent();
             const elapsed = (performance.now() - cpu.at) / 1000;
             const main = threadCpuSeconds(pid) - cpu.main;
             const all = processCpuSeconds(pid) - cpu.all;
@@ -158,6 +164,7 @@ async function main() {
               `| ${staging} | ${segment / 1024} KiB | ${fmt(top)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} | ${fmt(main, 2)} / ${fmt(all, 2)} | ${fmt(busyCores, 2)} |`,
             );
             console.log(rows.at(-1));
+            console.log(`    CPU s, ceiling: ${describeSplit(ceilingSpent, "publisher + counting subscriber")}; transfer: ${describeSplit(transferSpent, "device")}`);
             if (batchesBefore) {
               const after = await segmentBatches(worker.httpPort);
               const count = after.count - batchesBefore.count;
@@ -198,6 +205,33 @@ main().then(
     process.exit(1);
   },
 );
+
+type TCpuSpent = { broker: number; client: number; worker: number | null; machine: number };
+
+/**
+ * CPU seconds spent from now until `spent()`, by the broker, this process (the simulated device,
+ * or the ceiling's publisher and counting subscriber), the worker, and the whole machine: the rest
+ * is PostgreSQL, the kernel's own threads and anything else running.
+ */
+function cpuSplit(brokerPid: number | undefined, workerPid?: number): { spent(): TCpuSpent } {
+  const start = { broker: processCpuSeconds(brokerPid), client: process.cpuUsage(), worker: workerPid ? processCpuSeconds(workerPid) : NaN, machine: machineBusySeconds() };
+  return {
+    spent() {
+      const client = process.cpuUsage(start.client);
+      return {
+        broker: processCpuSeconds(brokerPid) - start.broker,
+        client: (client.user + client.system) / 1e6,
+        worker: workerPid ? processCpuSeconds(workerPid) - start.worker : null,
+        machine: machineBusySeconds() - start.machine,
+      };
+    },
+  };
+}
+
+function describeSplit(spent: TCpuSpent, client: string): string {
+  const rest = spent.machine - spent.broker - spent.client - (spent.worker ?? 0);
+  return `broker ${fmt(spent.broker, 2)}, ${client} ${fmt(spent.client, 2)}${spent.worker === null ? "" : `, worker ${fmt(spent.worker, 2)}`}, rest ${fmt(rest, 2)} (machine ${fmt(spent.machine, 2)})`;
+}
 
 /** The worker's segment batch counters (count, payload bytes, seconds spent), from /metrics. */
 async function segmentBatches(httpPort: number): Promise<{ count: number; bytes: number; seconds: number; direct: number; buffered: number }> {

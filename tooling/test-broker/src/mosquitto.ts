@@ -57,6 +57,8 @@ export type TMosquitto = {
   port: number;
   ports: Record<string, number>;
   dir: string;
+  /** The broker's process id while it runs (the wrapper's with `wrapper`), e.g. to read its CPU time. */
+  readonly pid: number | undefined;
   /** Stops the broker (SIGTERM, then SIGKILL). Persistent state is kept for restart(). */
   stop(): Promise<void>;
   /** Kills the broker at once, as a crash would. */
@@ -144,6 +146,9 @@ export async function startMosquitto(options: TMosquittoOptions = {}): Promise<T
     port,
     ports,
     dir,
+    get pid() {
+      return child?.pid;
+    },
     start,
     stop: () => stopWith("SIGTERM"),
     kill: () => stopWith("SIGKILL"),
