@@ -10,7 +10,9 @@
  * worker, ...), so that drift in whatever else the machine is doing hits both sides alike; each
  * round is printed, then the median of the ratios. The responder's CPU time per request (from
  * /proc, user + system) is printed too, and the worker's PostgreSQL backends' (a local server):
- * they hardly depend on the machine's other load.
+ * they hardly depend on the machine's other load. Below each round, the CPU per request of every
+ * process taking part (broker, load generator, responder, PostgreSQL) and the machine's busy
+ * cores: where both phases keep the cores busy, the ratio of the totals is the throughput ratio.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -26,7 +28,7 @@ import pg from "pg";
 import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
-import { processCpuSeconds } from "./proc-cpu";
+import { machineBusySeconds, processCpuSeconds } from "./proc-cpu";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -44,7 +46,22 @@ const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROUNDS = Math.max(1, Number(values.rounds));
 
-type TResult = { devices: number; rps: number; p50: number; p90: number; p99: number; errors: number; cpuMicrosPerRequest: number; dbCpuMicrosPerRequest: number };
+type TResult = {
+  devices: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  errors: number;
+  cpuMicrosPerRequest: number;
+  dbCpuMicrosPerRequest: number;
+  /** Mosquitto's CPU per request. */
+  brokerCpuMicrosPerRequest: number;
+  /** This process's: the simulated devices (the load generator). */
+  loadCpuMicrosPerRequest: number;
+  /** The machine's busy cores on average while measuring. */
+  busyCores: number;
+};
 
 /**
  * CPU seconds used so far by the PostgreSQL backends serving the benchmark's database (the
@@ -55,13 +72,19 @@ async function databaseCpu(db: pg.Client, database: string): Promise<Map<number,
   return new Map(rows.map((row) => [row.pid, processCpuSeconds(row.pid)]));
 }
 
-async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined, db: { client: pg.Client; name: string }): Promise<TResult> {
+async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined, db: { client: pg.Client; name: string }, brokerPid: number | undefined): Promise<TResult> {
   const clients = await connectDevices(url, count, "BENCH-", `bench-dev-${label}`);
   await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: WARMUP, round: `${label}-warm` });
   const cpuBefore = processCpuSeconds(responderPid);
   const dbBefore = await databaseCpu(db.client, db.name);
+  const brokerBefore = processCpuSeconds(brokerPid);
+  const loadBefore = process.cpuUsage();
+  const busyBefore = machineBusySeconds();
   const { latencies, errors, elapsed } = await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: SECONDS, round: label });
   const cpuUsed = processCpuSeconds(responderPid) - cpuBefore;
+  const brokerUsed = processCpuSeconds(brokerPid) - brokerBefore;
+  const loadUsage = process.cpuUsage(loadBefore);
+  const busyCores = (machineBusySeconds() - busyBefore) / elapsed;
   let dbUsed = 0;
   for (const [pid, seconds] of await databaseCpu(db.client, db.name)) dbUsed += seconds - (dbBefore.get(pid) ?? 0);
   await Promise.all(clients.map((client) => client.endAsync()));
@@ -75,6 +98,9 @@ async function measure(url: string, count: number, sessionIds: number[], label: 
     errors,
     cpuMicrosPerRequest: (cpuUsed / latencies.length) * 1e6,
     dbCpuMicrosPerRequest: (dbUsed / latencies.length) * 1e6,
+    brokerCpuMicrosPerRequest: (brokerUsed / latencies.length) * 1e6,
+    loadCpuMicrosPerRequest: ((loadUsage.user + loadUsage.system) / latencies.length),
+    busyCores,
   };
 }
 
@@ -136,7 +162,7 @@ async function main() {
       const ceiling: TResult[] = [];
       const worker: TResult[] = [];
       const noop = await startChild("no-op responder", ["--import", tsxLoader, path.join(here, "noop-responder.ts")], { MQTT_URL: broker.url }, async (output) => output().includes("ready"));
-      for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `r${round}-noop-${count}`, noop.pid, dbProbe));
+      for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `r${round}-noop-${count}`, noop.pid, dbProbe, broker.pid));
       await stopChild(noop);
 
       const httpPort = await freePort();
@@ -160,7 +186,7 @@ async function main() {
         () => fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false),
       );
       for (const count of DEVICE_COUNTS) {
-        worker.push(await measure(broker.url, count, sessionIds, `r${round}-worker-${count}`, workerProcess.pid, dbProbe));
+        worker.push(await measure(broker.url, count, sessionIds, `r${round}-worker-${count}`, workerProcess.pid, dbProbe, broker.pid));
         if (process.env.BENCH_VERBOSE) {
           const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
           console.log(metrics.split("\n").filter((line) => /^fleetdrop_(request_duration_seconds|db_batch_size|db_batch_duration_seconds)_(sum|count)/.test(line)).join("\n"));
@@ -206,6 +232,20 @@ function printRound(title: string | null, ceiling: TResult[], worker: TResult[])
     console.log(
       `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% | ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} | ${fmt(w.p99 / c.p99)}× | ${fmt(c.cpuMicrosPerRequest, 0)} / ${fmt(w.cpuMicrosPerRequest, 0)} / ${fmt(w.dbCpuMicrosPerRequest, 0)} | ${w.errors} |`,
     );
+  }
+  // Where the cores went: when both sides keep the machine busy, the throughput ratio is about
+  // the ratio of the two totals.
+  console.log("\nCPU µs per request, by process (the load generator is this process):\n");
+  console.log("| devices | phase | broker | load generator | responder | its PostgreSQL | total | busy cores |");
+  console.log("|---:|---|---:|---:|---:|---:|---:|---:|");
+  for (const [i, c] of ceiling.entries()) {
+    for (const [name, r] of [["no-op", c], ["worker", worker[i]!]] as const) {
+      const db = name === "worker" ? r.dbCpuMicrosPerRequest : 0;
+      const total = r.brokerCpuMicrosPerRequest + r.loadCpuMicrosPerRequest + r.cpuMicrosPerRequest + db;
+      console.log(
+        `| ${r.devices} | ${name} | ${fmt(r.brokerCpuMicrosPerRequest, 0)} | ${fmt(r.loadCpuMicrosPerRequest, 0)} | ${fmt(r.cpuMicrosPerRequest, 0)} | ${name === "worker" ? fmt(db, 0) : "—"} | ${fmt(total, 0)} | ${fmt(r.busyCores)} |`,
+      );
+    }
   }
 }
 
