@@ -151,14 +151,14 @@ async function main() {
             const batchesBefore = VERBOSE ? await segmentBatches(worker.httpPort) : null;
             worker.markMemory();
             const pid = worker.child.pid!;
-            const cpu = { main: threadCpuSeconds(pid), all: processCpuSeconds(pid), busy: machineBusySeconds(), at: performance.now() };
+            const cpu = { main: threadCpuSeconds(pid), at: performance.now() };
             const transferCpu = cpuSplit(broker.pid, pid);
             const rate = await transfer(broker.url, file, sha256, segment, sessionId, `bench-${segment}-${n++}`);
             const transferSpent = transferCpu.spent();
             const elapsed = (performance.now() - cpu.at) / 1000;
             const main = threadCpuSeconds(pid) - cpu.main;
-            const all = processCpuSeconds(pid) - cpu.all;
-            const busyCores = (machineBusySeconds() - cpu.busy) / elapsed;
+            const all = transferSpent.worker!;
+            const busyCores = transferSpent.machine / elapsed;
             const peak = worker.peakSinceMark();
             rows.push(
               `| ${staging} | ${segment / 1024} KiB | ${fmt(top)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} | ${fmt(main, 2)} / ${fmt(all, 2)} | ${fmt(busyCores, 2)} |`,
