@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileStaging } from "./file-staging";
+import { adjacentRuns, FileStaging } from "./file-staging";
 
 let dir: string;
 
@@ -88,5 +88,30 @@ describe("FileStaging", () => {
     await staging.remove(id);
     expect(await openStagingFiles()).toEqual([]);
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe("adjacentRuns", () => {
+  it("records segments of a transfer that follow each other as one range, in any order of arrival", () => {
+    const a = "00000000-0000-4000-8000-00000000000a";
+    const b = "00000000-0000-4000-8000-00000000000b";
+    const k = 65536;
+    const ranges = (segments: Parameters<typeof adjacentRuns>[0]) => adjacentRuns(segments).map(({ transferId, offset, length }) => ({ transferId, offset, length }));
+    expect(
+      ranges([
+        { transferId: a, offset: 2 * k, length: k },
+        { transferId: b, offset: 0, length: 100 },
+        { transferId: a, offset: 0, length: k },
+        { transferId: a, offset: k, length: k },
+        { transferId: a, offset: 5 * k, length: k }, // after a gap
+        { transferId: b, offset: 100, length: 50 },
+        { transferId: b, offset: 120, length: 80 }, // overlaps: its own range
+      ]),
+    ).toEqual([
+      { transferId: a, offset: 0, length: 3 * k },
+      { transferId: a, offset: 5 * k, length: k },
+      { transferId: b, offset: 0, length: 150 },
+      { transferId: b, offset: 120, length: 80 },
+    ]);
   });
 });

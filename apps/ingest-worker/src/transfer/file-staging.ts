@@ -16,11 +16,10 @@
  *
  * Segments go to disk with O_DIRECT where they can: the whole 4 KiB blocks of a run of adjacent
  * segments that starts on a 4 KiB boundary (everything a device sending 64 KiB segments sends,
- * but the last bytes of a file) are copied into page-aligned buffers (the storage package's
- * direct-io.ts, which the fs store's uploads use too) and written around the page cache. A buffered O_DSYNC write of 256 MiB cost this machine's kernel ~0.6 core-seconds
- * (copying into fresh page-cache pages, then writing them back); a direct one ~0.06. The rest,
- * and everything on filesystems without O_DIRECT, is written through the page cache as before (a
- * second descriptor of the same file). Both are durable when the write returns (O_DSYNC). Reading
+ * but the last bytes of a file) are copied into page-aligned buffers and written around the page
+ * cache (the storage package's direct-io.ts, which the fs store's uploads use too, says what that
+ * saves). The rest, and everything on filesystems without O_DIRECT, is written through the page
+ * cache (a second descriptor of the same file). Both are durable when the write returns (O_DSYNC). Reading
  * a staging file back (a hash at `fin`, a copy into S3) then reads the disk, not the cache.
  *
  * Opening an existing staging file is a synchronous open(2) on the event loop: microseconds on a
@@ -37,6 +36,41 @@ import { AlignedBufferPool, closeFd, DIRECT_ALIGN, DirectAppender, isDirectIoRef
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type TStagedWrite = { transferId: string; offset: number; data: Buffer };
+
+/** A byte range of one transfer's staging file. */
+export type TStagedRange = { transferId: string; offset: number; length: number };
+
+/** Segments in one writev at most (Linux accepts 1024 buffers per call). */
+const MAX_RUN_SEGMENTS = 512;
+/** A recorded range's length is an int4 column: runs stay well below it. */
+const MAX_RUN_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Segments of one transfer that follow each other, in any order of arrival, as runs: each run is
+ * written with one writev and recorded as one range row (a batch of 32 segments of 64 KiB sent in
+ * order is one row of 2 MiB). Overlapping segments start runs of their own; the held ranges merge
+ * them.
+ */
+export function adjacentRuns<T extends TStagedRange>(segments: T[]): (TStagedRange & { segments: T[] })[] {
+  const sorted = [...segments].sort((x, y) => (x.transferId === y.transferId ? x.offset - y.offset : x.transferId < y.transferId ? -1 : 1));
+  const runs: (TStagedRange & { segments: T[] })[] = [];
+  for (const segment of sorted) {
+    const last = runs.at(-1);
+    if (
+      last &&
+      last.transferId === segment.transferId &&
+      last.offset + last.length === segment.offset &&
+      last.length + segment.length <= MAX_RUN_BYTES &&
+      last.segments.length < MAX_RUN_SEGMENTS
+    ) {
+      last.length += segment.length;
+      last.segments.push(segment);
+    } else {
+      runs.push({ transferId: segment.transferId, offset: segment.offset, length: segment.length, segments: [segment] });
+    }
+  }
+  return runs;
+}
 
 /**
  * A staging file open for writing: `fd` with O_DIRECT when `direct` (the filesystem allowed it),
@@ -63,38 +97,30 @@ export class FileStaging {
     return path.join(this.dir, `${transferId}.part`);
   }
 
-  /** Writes the segments; resolves once they are durable. */
-  async write(items: TStagedWrite[]): Promise<void> {
-    const byTransfer = new Map<string, TStagedWrite[]>();
-    for (const item of items) {
-      const list = byTransfer.get(item.transferId);
-      if (list) list.push(item);
-      else byTransfer.set(item.transferId, [item]);
+  /**
+   * Writes the segments, a run of adjacent ones at a time (see adjacentRuns); resolves once they
+   * are durable, with the ranges written (one per run), which are what to record.
+   */
+  async write(items: TStagedWrite[]): Promise<TStagedRange[]> {
+    const runs = adjacentRuns(items.map((item) => ({ ...item, length: item.data.length })));
+    const byTransfer = new Map<string, typeof runs>();
+    for (const run of runs) {
+      const list = byTransfer.get(run.transferId);
+      if (list) list.push(run);
+      else byTransfer.set(run.transferId, [run]);
     }
     await Promise.all(
-      [...byTransfer].map(async ([transferId, writes]) => {
+      [...byTransfer].map(async ([transferId, transferRuns]) => {
         const entry = this.acquire(transferId);
         try {
           await entry.fd;
-          // Segments that follow each other go out in one writev (a batch is usually one run).
-          writes.sort((x, y) => x.offset - y.offset);
-          const runs: Promise<void>[] = [];
-          for (let start = 0; start < writes.length; ) {
-            let end = start + 1;
-            let next = writes[start]!.offset + writes[start]!.data.length;
-            while (end < writes.length && writes[end]!.offset === next && end - start < 512) {
-              next += writes[end]!.data.length;
-              end++;
-            }
-            runs.push(this.writeRun(transferId, entry, writes.slice(start, end).map((write) => write.data), writes[start]!.offset, next - writes[start]!.offset));
-            start = end;
-          }
-          await Promise.all(runs);
+          await Promise.all(transferRuns.map((run) => this.writeRun(transferId, entry, run.segments.map((segment) => segment.data), run.offset, run.length)));
         } finally {
           this.release(transferId, entry);
         }
       }),
     );
+    return runs.map(({ transferId, offset, length }) => ({ transferId, offset, length }));
   }
 
   /** The transfer's open file, opened (and created, with its name made durable) if need be. */

@@ -1,8 +1,9 @@
 /**
  * Stages a batch of §2 segments in files (see file-staging.ts): look the transfers up (one
  * statement, skipped for transfers this worker already saw active), write the accepted segments
- * at their offsets durably, then record their ranges in transfer_segments as rows without bytes
- * (one statement, one commit). A range is recorded — and its PUBACK released — only after its
+ * at their offsets durably, then record the ranges written (one row without bytes per run of
+ * adjacent segments, as FileStaging.write returns them) in transfer_segments (one statement, one
+ * commit). A range is recorded — and its PUBACK released — only after its
  * bytes are on disk.
  */
 import type { Pool } from "@fleetdrop/db/pool";
@@ -127,8 +128,7 @@ async function stage(
   const accepted = chosen.flatMap((item, index) => (outcomes[index]!.ok ? [{ item, index, transfer: transferOf[index]! }] : []));
   if (accepted.length === 0) return outcomes;
 
-  await staging.write(accepted.map(({ item, transfer }) => ({ transferId: transfer.id, offset: item.offset, data: item.data })));
-  const runs = adjacentRuns(accepted.map(({ item, transfer }) => ({ transferId: transfer.id, offset: item.offset, length: item.data.length })));
+  const runs = await staging.write(accepted.map(({ item, transfer }) => ({ transferId: transfer.id, offset: item.offset, data: item.data })));
   const recorded = await pool.query<{ tid: string }>({
     name: "fleetdrop_segments_record",
     text: RECORD,
@@ -180,25 +180,3 @@ async function stage(
   }
   return outcomes;
 }
-
-/**
- * The ranges to record for a batch: segments of one transfer that follow each other become one
- * row (a batch of 32 segments of 64 KiB sent in order is one row of 2 MiB), which makes the
- * statement and later range queries cheaper. Rows may overlap; the held ranges merge them.
- */
-export function adjacentRuns(segments: { transferId: string; offset: number; length: number }[]): { transferId: string; offset: number; length: number }[] {
-  const sorted = [...segments].sort((x, y) => (x.transferId === y.transferId ? x.offset - y.offset : x.transferId < y.transferId ? -1 : 1));
-  const runs: { transferId: string; offset: number; length: number }[] = [];
-  for (const segment of sorted) {
-    const last = runs.at(-1);
-    if (last && last.transferId === segment.transferId && last.offset + last.length === segment.offset && last.length + segment.length <= MAX_RUN_BYTES) {
-      last.length += segment.length;
-    } else {
-      runs.push({ ...segment });
-    }
-  }
-  return runs;
-}
-
-/** A recorded range's length is an int4 column: runs stay well below it. */
-const MAX_RUN_BYTES = 1024 * 1024 * 1024;
