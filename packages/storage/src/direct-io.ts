@@ -10,7 +10,7 @@
  * Not every filesystem accepts O_DIRECT (tmpfs before Linux 6.6, some network filesystems):
  * callers fall back to buffered writes when the open or a write fails with EINVAL.
  */
-import { close, constants, fdatasync, ftruncate, open, writev } from "node:fs";
+import { close, constants, fdatasync, fsync, ftruncate, open, writev } from "node:fs";
 
 export const DIRECT_ALIGN = 4096;
 
@@ -54,6 +54,21 @@ export function openFd(file: string, flags: number, mode?: number): Promise<numb
 
 export function closeFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Makes a file's data (and the metadata needed to read it) durable. */
+export function fdatasyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Makes a folder's entries durable: a file created or renamed in it is then there after a crash. */
+export async function syncFolder(folder: string): Promise<void> {
+  const fd = await openFd(folder, constants.O_RDONLY);
+  try {
+    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+  } finally {
+    await closeFd(fd);
+  }
 }
 
 /** Writes all of `buffers` at `position` with writev (a short write continues where it stopped). */
@@ -130,7 +145,7 @@ export class DirectAppender {
   async finish(): Promise<void> {
     await this.settle(Math.ceil(this.filled / DIRECT_ALIGN) * DIRECT_ALIGN);
     await new Promise<void>((resolve, reject) => ftruncate(this.fd, this.start + this.size, (error) => (error ? reject(error) : resolve())));
-    await new Promise<void>((resolve, reject) => fdatasync(this.fd, (error) => (error ? reject(error) : resolve())));
+    await fdatasyncFd(this.fd);
   }
 
   /** Waits for the writes in flight and gives their buffers back (after a failure). */

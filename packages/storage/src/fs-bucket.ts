@@ -14,6 +14,7 @@ import { setTimeout as delay } from "node:timers/promises";
 
 import { DEFAULT_CONTENT_TYPE } from "@fleetdrop/shared/names";
 
+import { syncFolder } from "./direct-io";
 import { FsBucketLayout } from "./fs-layout";
 import { withKeyLock } from "./fs-key-lock";
 import { walkKeys } from "./fs-list";
@@ -262,15 +263,6 @@ export class FsBucket {
     };
     await writeMeta(metaPath, meta);
     return meta;
-  }
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -10,11 +10,11 @@
  * flushed (fdatasync) before it is closed.
  */
 import { createHash } from "node:crypto";
-import { constants, fdatasync } from "node:fs";
+import { constants } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { AlignedBufferPool, closeFd, DIRECT_WRITE_FLAGS, DirectAppender, isDirectIoRefused, openFd, writevAll } from "./direct-io";
+import { AlignedBufferPool, closeFd, DIRECT_WRITE_FLAGS, DirectAppender, fdatasyncFd, isDirectIoRefused, openFd, writevAll } from "./direct-io";
 
 /**
  * Chunks that arrive while a write is in flight are written together (one writev through the
@@ -129,7 +129,7 @@ class TempFileSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    const done = this.appender ? this.appender.finish() : new Promise<void>((resolve, reject) => fdatasync(this.fd!, (error) => (error ? reject(error) : resolve())));
+    const done = this.appender ? this.appender.finish() : fdatasyncFd(this.fd!);
     done
       .then(() => this.closeFile())
       .then(() => callback(), callback);

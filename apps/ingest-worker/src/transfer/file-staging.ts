@@ -28,10 +28,10 @@
  * name durable) stays asynchronous. On a shared network volume each open is a round trip that
  * blocks the loop: about one per batch of segments.
  */
-import { constants, createReadStream, fsync, openSync, type ReadStream } from "node:fs";
+import { constants, createReadStream, openSync, type ReadStream } from "node:fs";
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { AlignedBufferPool, closeFd, DIRECT_ALIGN, DirectAppender, isDirectIoRefused, openFd, writevAll } from "@fleetdrop/storage/direct-io";
+import { AlignedBufferPool, closeFd, DIRECT_ALIGN, DirectAppender, isDirectIoRefused, openFd, syncFolder, writevAll } from "@fleetdrop/storage/direct-io";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -158,12 +158,7 @@ export class FileStaging {
     }
     try {
       // A new file's name must be durable before any of its ranges is recorded.
-      const dir = await openFd(this.dir, constants.O_RDONLY);
-      try {
-        await new Promise<void>((resolve, reject) => fsync(dir, (error) => (error ? reject(error) : resolve())));
-      } finally {
-        await closeFd(dir);
-      }
+      await syncFolder(this.dir);
       return fd;
     } catch (error) {
       await closeFd(fd).catch(() => undefined);
