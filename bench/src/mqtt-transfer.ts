@@ -28,7 +28,7 @@ import { createTestDatabase } from "@fleetdrop/db/testing";
 import { startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
 import { machineDescription } from "./machine";
-import { machineBusySeconds, processCpuSeconds, threadCpuSeconds } from "./proc-cpu";
+import { cpuSpending, threadCpuSeconds, type TCpuSpent } from "./proc-cpu";
 import { buildWorker, startWorkerProcess } from "./worker-process";
 
 const { values } = parseArgs({
@@ -144,7 +144,7 @@ async function main() {
         await transfer(broker.url, warm, createHash("sha256").update(warm).digest("hex"), 65536, sessionId, `warmup-${staging}`);
         for (const segment of SEGMENTS) {
           for (let run = 0; run < RUNS; run++) {
-            const ceilingCpu = cpuSplit(broker.pid);
+            const ceilingCpu = cpuSpending([broker.pid]);
             const top = await ceiling(broker.url, file, segment);
             const ceilingSpent = ceilingCpu.spent();
             const before = worker.rss();
@@ -152,12 +152,12 @@ async function main() {
             worker.markMemory();
             const pid = worker.child.pid!;
             const cpu = { main: threadCpuSeconds(pid), at: performance.now() };
-            const transferCpu = cpuSplit(broker.pid, pid);
+            const transferCpu = cpuSpending([broker.pid, pid]);
             const rate = await transfer(broker.url, file, sha256, segment, sessionId, `bench-${segment}-${n++}`);
             const transferSpent = transferCpu.spent();
             const elapsed = (performance.now() - cpu.at) / 1000;
             const main = threadCpuSeconds(pid) - cpu.main;
-            const all = transferSpent.worker!;
+            const all = transferSpent.processes[1]!;
             const busyCores = transferSpent.machine / elapsed;
             const peak = worker.peakSinceMark();
             rows.push(
@@ -206,31 +206,11 @@ main().then(
   },
 );
 
-type TCpuSpent = { broker: number; client: number; worker: number | null; machine: number };
-
-/**
- * CPU seconds spent from now until `spent()`, by the broker, this process (the simulated device,
- * or the ceiling's publisher and counting subscriber), the worker, and the whole machine: the rest
- * is PostgreSQL, the kernel's own threads and anything else running.
- */
-function cpuSplit(brokerPid: number | undefined, workerPid?: number): { spent(): TCpuSpent } {
-  const start = { broker: processCpuSeconds(brokerPid), client: process.cpuUsage(), worker: workerPid ? processCpuSeconds(workerPid) : NaN, machine: machineBusySeconds() };
-  return {
-    spent() {
-      const client = process.cpuUsage(start.client);
-      return {
-        broker: processCpuSeconds(brokerPid) - start.broker,
-        client: (client.user + client.system) / 1e6,
-        worker: workerPid ? processCpuSeconds(workerPid) - start.worker : null,
-        machine: machineBusySeconds() - start.machine,
-      };
-    },
-  };
-}
-
+/** `spent.processes`: the broker's, then (for a transfer) the worker's; the rest is PostgreSQL, the kernel's threads and anything else. */
 function describeSplit(spent: TCpuSpent, client: string): string {
-  const rest = spent.machine - spent.broker - spent.client - (spent.worker ?? 0);
-  return `broker ${fmt(spent.broker, 2)}, ${client} ${fmt(spent.client, 2)}${spent.worker === null ? "" : `, worker ${fmt(spent.worker, 2)}`}, rest ${fmt(rest, 2)} (machine ${fmt(spent.machine, 2)})`;
+  const [broker = 0, worker] = spent.processes;
+  const rest = spent.machine - broker - spent.self - (worker ?? 0);
+  return `broker ${fmt(broker, 2)}, ${client} ${fmt(spent.self, 2)}${worker === undefined ? "" : `, worker ${fmt(worker, 2)}`}, rest ${fmt(rest, 2)} (machine ${fmt(spent.machine, 2)})`;
 }
 
 /** The worker's segment batch counters (count, payload bytes, seconds spent), from /metrics. */

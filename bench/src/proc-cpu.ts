@@ -36,3 +36,28 @@ export function machineBusySeconds(): number {
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
   return (user + nice + system + irq + softirq + steal) / 100;
 }
+
+/** CPU seconds spent between cpuSpending() and spent(). */
+export type TCpuSpent = {
+  /** By each process asked about, in the order given (NaN when it is gone or unknown). */
+  processes: number[];
+  /** By this process (the benchmark's own clients). */
+  self: number;
+  /** By the whole machine (all cores). */
+  machine: number;
+};
+
+/** Starts counting the CPU time of `pids`, of this process and of the machine. */
+export function cpuSpending(pids: (number | undefined)[]): { spent(): TCpuSpent } {
+  const start = { processes: pids.map(processCpuSeconds), self: process.cpuUsage(), machine: machineBusySeconds() };
+  return {
+    spent() {
+      const self = process.cpuUsage(start.self);
+      return {
+        processes: pids.map((pid, index) => processCpuSeconds(pid) - start.processes[index]!),
+        self: (self.user + self.system) / 1e6,
+        machine: machineBusySeconds() - start.machine,
+      };
+    },
+  };
+}

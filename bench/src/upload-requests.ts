@@ -28,7 +28,7 @@ import pg from "pg";
 import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
-import { machineBusySeconds, processCpuSeconds } from "./proc-cpu";
+import { cpuSpending, processCpuSeconds } from "./proc-cpu";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -75,16 +75,10 @@ async function databaseCpu(db: pg.Client, database: string): Promise<Map<number,
 async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined, db: { client: pg.Client; name: string }, brokerPid: number | undefined): Promise<TResult> {
   const clients = await connectDevices(url, count, "BENCH-", `bench-dev-${label}`);
   await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: WARMUP, round: `${label}-warm` });
-  const cpuBefore = processCpuSeconds(responderPid);
   const dbBefore = await databaseCpu(db.client, db.name);
-  const brokerBefore = processCpuSeconds(brokerPid);
-  const loadBefore = process.cpuUsage();
-  const busyBefore = machineBusySeconds();
+  const around = cpuSpending([brokerPid, responderPid]);
   const { latencies, errors, elapsed } = await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: SECONDS, round: label });
-  const cpuUsed = processCpuSeconds(responderPid) - cpuBefore;
-  const brokerUsed = processCpuSeconds(brokerPid) - brokerBefore;
-  const loadUsage = process.cpuUsage(loadBefore);
-  const busyCores = (machineBusySeconds() - busyBefore) / elapsed;
+  const spent = around.spent();
   let dbUsed = 0;
   for (const [pid, seconds] of await databaseCpu(db.client, db.name)) dbUsed += seconds - (dbBefore.get(pid) ?? 0);
   await Promise.all(clients.map((client) => client.endAsync()));
@@ -96,11 +90,11 @@ async function measure(url: string, count: number, sessionIds: number[], label: 
     p90: quantile(latencies, 0.9),
     p99: quantile(latencies, 0.99),
     errors,
-    cpuMicrosPerRequest: (cpuUsed / latencies.length) * 1e6,
+    cpuMicrosPerRequest: (spent.processes[1]! / latencies.length) * 1e6,
     dbCpuMicrosPerRequest: (dbUsed / latencies.length) * 1e6,
-    brokerCpuMicrosPerRequest: (brokerUsed / latencies.length) * 1e6,
-    loadCpuMicrosPerRequest: ((loadUsage.user + loadUsage.system) / latencies.length),
-    busyCores,
+    brokerCpuMicrosPerRequest: (spent.processes[0]! / latencies.length) * 1e6,
+    loadCpuMicrosPerRequest: (spent.self / latencies.length) * 1e6,
+    busyCores: spent.machine / elapsed,
   };
 }
 
