@@ -102,7 +102,11 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   const batcher = new Batcher<TUploadRow, TUploadOutcome>(async (rows) => {
     const stopTimer = metrics.batchDuration.startTimer();
     try {
-      return await recordUploadRequests(pool, rows);
+      return await recordUploadRequests(pool, rows, {
+        expiresInSeconds: config.uploadExpiresInSeconds,
+        // The fs store reports each upload itself; S3 (without event notifications) is asked.
+        firstCheckAfterSeconds: store.backend === "fs" ? null : 30,
+      });
     } finally {
       stopTimer();
     }
@@ -119,8 +123,6 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       batcher,
       maxUploadMb: config.maxUploadMb,
       expiresInSeconds: config.uploadExpiresInSeconds,
-      // The fs store reports each upload itself; S3 (without event notifications) is asked.
-      firstCheckAfterSeconds: store.backend === "fs" ? null : 30,
     }) as unknown as THandler,
     uploadComplete: createUploadCompleteHandler({ pool, store, metrics }) as unknown as THandler,
     sessionOpen: createSessionOpenHandler({ pool }) as unknown as THandler,

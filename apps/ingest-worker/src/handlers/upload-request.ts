@@ -17,8 +17,6 @@ export type TUploadRequestDeps = {
   batcher: Batcher<TUploadRow, TUploadOutcome>;
   maxUploadMb: number;
   expiresInSeconds: number;
-  /** Seconds after issuing a form before the sweeper first asks storage (null: only at expiry). */
-  firstCheckAfterSeconds: number | null;
 };
 
 export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<typeof ZUploadRequestSchema> {
@@ -34,8 +32,6 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<t
       if (request.sessionId > MAX_SESSION_ID) throw new ProtocolError("session_not_found");
 
       const objectKey = sessionObjectKey(deviceId, request.sessionId, request.filename);
-      const now = Date.now();
-      const expiresAt = new Date(now + deps.expiresInSeconds * 1000);
       const outcome = await deps.batcher.submit({
         deviceId,
         sessionId: request.sessionId,
@@ -45,8 +41,6 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<t
         sizeLimit: request.sizeMb * MIB,
         requestId: request.requestId ?? null,
         overwrite: request.overwrite,
-        expiresAt,
-        firstCheckAt: deps.firstCheckAfterSeconds === null ? expiresAt : new Date(now + deps.firstCheckAfterSeconds * 1000),
       });
       if (!outcome.ok) throw new ProtocolError(outcome.code);
 
