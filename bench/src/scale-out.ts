@@ -13,17 +13,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
-import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
+import { buildWorker, workerNodeArgs } from "./worker-process";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../..");
 const { values } = parseArgs({
   options: {
     workers: { type: "string", default: "1,2" },
@@ -41,7 +38,7 @@ type TRun = { workers: number; rps: number; p50: number; p99: number; errors: nu
 
 
 async function startWorker(env: Record<string, string>, httpPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(root, "apps/ingest-worker/dist/index.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, workerNodeArgs(), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -72,10 +69,7 @@ async function stop(child: ChildProcess) {
 async function main() {
   console.log(`machine: ${machineDescription()}`);
   console.log(`workers: ${WORKER_COUNTS.join(", ")} in one shared group; ${DEVICES} devices in closed loops; ${SECONDS} s measured after ${WARMUP} s warm-up\n`);
-  await new Promise<void>((resolve, reject) => {
-    const build = spawn(process.execPath, ["build.mjs"], { cwd: path.join(root, "apps/ingest-worker"), stdio: "inherit" });
-    build.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("worker build failed"))));
-  });
+  await buildWorker();
 
   const db = await createTestDatabase("bench-scale");
   const storeDir = await mkdtemp(path.join(tmpdir(), "fd-bench-scale-"));

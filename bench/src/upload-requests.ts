@@ -25,13 +25,12 @@ import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import pg from "pg";
-import { WORKER_NODE_FLAGS } from "@fleetdrop/ingest-worker/runtime-flags";
 import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
 import { cpuSpending, processCpuSeconds } from "./proc-cpu";
+import { buildWorker, workerNodeArgs } from "./worker-process";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "../..");
 
 const { values } = parseArgs({
   options: {
@@ -127,10 +126,7 @@ async function main() {
   console.log(`devices: ${DEVICE_COUNTS.join(", ")}; ${SECONDS} s measured after ${WARMUP} s warm-up per run\n`);
 
   // Build the worker's production bundle so the benchmark measures what runs in production.
-  await new Promise<void>((resolve, reject) => {
-    const build = spawn(process.execPath, ["build.mjs"], { cwd: path.join(root, "apps/ingest-worker"), stdio: "inherit" });
-    build.once("exit", (code) => (code === 0 ? resolve() : reject(new Error("worker build failed"))));
-  });
+  await buildWorker();
 
   const broker = await startMosquitto();
   const db = await createTestDatabase("bench");
@@ -162,8 +158,7 @@ async function main() {
       const httpPort = await freePort();
       const workerProcess = await startChild(
         "worker",
-        // BENCH_PROFILE=dir writes a CPU profile of the worker there.
-        [...WORKER_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), path.join(root, "apps/ingest-worker/dist/index.js")],
+        workerNodeArgs(),
         {
           DATABASE_URL: db.url,
           MQTT_URL: broker.url,

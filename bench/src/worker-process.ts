@@ -19,6 +19,15 @@ export async function buildWorker(): Promise<void> {
   });
 }
 
+/**
+ * node's arguments for the worker's production bundle: the runtime flags it ships with and, with
+ * BENCH_PROFILE=dir, a CPU profile written there.
+ */
+export function workerNodeArgs(): string[] {
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  return [...WORKER_NODE_FLAGS, ...profile, path.join(root, "apps/ingest-worker/dist/index.js")];
+}
+
 function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
@@ -37,9 +46,7 @@ export type TWorkerProcess = {
 
 export async function startWorkerProcess(env: Record<string, string>): Promise<TWorkerProcess> {
   const httpPort = await freePort();
-  // BENCH_PROFILE=dir writes a CPU profile of the worker there.
-  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profile, path.join(root, "apps/ingest-worker/dist/index.js")], {
+  const child = spawn(process.execPath, workerNodeArgs(), {
     env: { ...process.env, HTTP_PORT: String(httpPort), HTTP_HOST: "127.0.0.1", FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
