@@ -18,7 +18,8 @@ export const ZWorkerEnvSchema = z
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /**
-     * Upload-request batches in flight at once (each one statement, one commit). One batch at a
+     * Upload-request batches in flight at once (each one statement and one commit, and a second
+     * statement only when some of its requests are refused). One batch at a
      * time makes the batches larger and PostgreSQL's work per request smaller; in an A/B run at
      * 200 devices on 2 cores (`npm run bench -- upload-requests`, 2026-11-23) one gave 66–67 % of
      * the no-op ceiling with p99 1.2–1.4× against 61–62 % and 1.5–1.8× with two. Raise it for a
