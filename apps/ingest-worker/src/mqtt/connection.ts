@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { MessageIdStore } from "./message-id-slots";
 
 export type TMqttConnectionOptions = {
   url: string;
@@ -46,6 +47,8 @@ export function createMqttClient(options: TMqttConnectionOptions): MqttClient {
     ...(options.certFile ? { cert: readFileSync(options.certFile) } : {}),
     ...(options.keyFile ? { key: readFileSync(options.keyFile) } : {}),
     manualConnect: true,
+    // Publishes awaiting their PUBACK, in a table that does not keep garbage alive (see there).
+    outgoingStore: new MessageIdStore(),
     // mqtt.js logs every packet through the debug module, which allocates its arguments even when
     // nothing is printed: about 4 KB of garbage per request and answer. DEBUG=mqttjs* still works.
     ...(process.env.DEBUG ? {} : { log: () => {} }),

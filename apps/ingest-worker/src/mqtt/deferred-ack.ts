@@ -12,6 +12,7 @@
  * exact version and `deferred-ack.integration.test.ts` fails if the behaviour changes.
  */
 import type { IPublishPacket, MqttClient } from "mqtt";
+import { MessageIdSlots } from "./message-id-slots";
 
 type TSendPacket = (packet: { cmd: string; messageId?: number }, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
 
@@ -48,7 +49,8 @@ export function installDeferredAcks(client: MqttClient, options: TDeferredAckOpt
   let generation = 0;
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
-  const pending = new Map<number, TPendingAck>();
+  // By packet identifier; not a Map, which would keep handled requests alive (see message-id-slots.ts).
+  const pending = new MessageIdSlots<TPendingAck>();
 
   const bumpGeneration = () => {
     generation++;
