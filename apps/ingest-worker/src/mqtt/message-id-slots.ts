@@ -85,26 +85,20 @@ export class MessageIdStore implements IStore {
 
   put(packet: Packet, cb: (error?: Error) => void): this {
     this.packets.set(idOf(packet), packet);
-    cb?.();
+    cb();
     return this;
   }
 
-  get(packet: Pick<Packet, "messageId">, cb: (error?: Error, packet?: Packet) => void): this {
-    const stored = this.packets.get(idOf(packet));
-    if (stored) cb(undefined, stored);
-    else cb?.(new Error("missing packet"));
+  get(packet: Pick<Packet, "messageId">, cb: TPacketCallback): this {
+    answer(this.packets.get(idOf(packet)), cb);
     return this;
   }
 
-  del(packet: Pick<Packet, "messageId">, cb: (error?: Error, packet?: Packet) => void): this {
+  del(packet: Pick<Packet, "messageId">, cb: TPacketCallback): this {
     const id = idOf(packet);
     const stored = this.packets.get(id);
-    if (stored) {
-      this.packets.delete(id);
-      cb(undefined, stored);
-    } else {
-      cb?.(new Error("missing packet"));
-    }
+    if (stored) this.packets.delete(id);
+    answer(stored, cb);
     return this;
   }
 
@@ -123,8 +117,16 @@ export class MessageIdStore implements IStore {
 
   close(cb: (error?: Error) => void): void {
     this.packets.clear();
-    cb?.();
+    cb();
   }
+}
+
+type TPacketCallback = (error?: Error, packet?: Packet) => void;
+
+/** As mqtt.js's own store answers: the packet, or "missing packet". */
+function answer(stored: Packet | undefined, cb: TPacketCallback): void {
+  if (stored) cb(undefined, stored);
+  else cb(new Error("missing packet"));
 }
 
 function idOf(packet: Pick<Packet, "messageId">): number {
