@@ -20,12 +20,14 @@ export async function buildWorker(): Promise<void> {
 }
 
 /**
- * node's arguments for the worker's production bundle: the runtime flags it ships with and, with
- * BENCH_PROFILE=dir, a CPU profile written there.
+ * node's arguments for the worker's production bundle: the runtime flags it ships with, then
+ * BENCH_WORKER_FLAGS (space-separated; a later V8 flag wins, so this can also undo a shipped one,
+ * e.g. `--heap-growing-percent=0`) and, with BENCH_PROFILE=dir, a CPU profile written there.
  */
 export function workerNodeArgs(): string[] {
+  const extra = (process.env.BENCH_WORKER_FLAGS ?? "").split(/\s+/).filter((flag) => flag.length > 0);
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  return [...WORKER_NODE_FLAGS, ...profile, path.join(root, "apps/ingest-worker/dist/index.js")];
+  return [...WORKER_NODE_FLAGS, ...extra, ...profile, path.join(root, "apps/ingest-worker/dist/index.js")];
 }
 
 function rssOf(pid: number): number {
