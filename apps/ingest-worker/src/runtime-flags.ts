@@ -17,7 +17,7 @@
  * 30–60 ms, transfer after transfer, each marking started again right after the last full GC
  * with 39–45 MB still free below the limit (`--trace-gc --trace-incremental-marking`). A/B,
  * 2026-11-24, `npm run bench -- mqtt-transfer --runs 5 --staging files`, two invocations each:
- * without the flag 11 of 20 transfers had such storms (256 KiB segments: 262–377 MB/s), with it
+ * without the flag 11 of 20 transfers had such storms (256 KiB segments: 261–377 MB/s), with it
  * none of 40 (355–461 MB/s); a 32 MB young generation instead left 3 of 20. The core flow runs
  * fewer full GCs with it and the same latencies (docs/benchmarks.md).
  */
