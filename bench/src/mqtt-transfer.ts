@@ -20,7 +20,7 @@
  * holds the rest, the same Mosquitto spent 0.4–1.2 CPU-seconds per 256 MiB on the file-staging
  * transfers instead of 0.3–0.5, and those fell to 28–60 % of the ceiling (54–80 % on a fresh one).
  *
- *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 1] [--staging postgres,files] [--staging-parent DIR]
+ *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 3] [--staging postgres,files] [--staging-parent DIR]
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -34,10 +34,11 @@ import { startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
 import { machineDescription } from "./machine";
 import { cpuSpending, threadCpuSeconds, type TCpuSpent } from "./proc-cpu";
+import { median } from "./stats";
 import { buildWorker, startWorkerProcess } from "./worker-process";
 
 const { values } = parseArgs({
-  options: { mb: { type: "string", default: "256" }, segments: { type: "string", default: "64k,256k" }, window: { type: "string", default: "64" }, runs: { type: "string", default: "1" }, staging: { type: "string", default: "postgres,files" }, "staging-parent": { type: "string" } },
+  options: { mb: { type: "string", default: "256" }, segments: { type: "string", default: "64k,256k" }, window: { type: "string", default: "64" }, runs: { type: "string", default: "3" }, staging: { type: "string", default: "postgres,files" }, "staging-parent": { type: "string" } },
 });
 const SIZE = Number(values.mb) * 1024 * 1024;
 const SEGMENTS = values.segments!.split(",").map((text) => Number(text.replace(/k$/i, "")) * (/k$/i.test(text) ? 1024 : 1));
@@ -129,6 +130,7 @@ async function main() {
   const file = randomBytes(SIZE);
   const sha256 = createHash("sha256").update(file).digest("hex");
   const rows: string[] = [];
+  const results = new Map<string, { ceiling: number; rate: number; growth: number }[]>();
   let n = 0;
   try {
     for (const staging of values.staging!.split(",")) {
@@ -144,9 +146,21 @@ async function main() {
         ...(stagingDir ? { TRANSFER_STAGING_DIR: stagingDir } : {}),
       });
       try {
-        // Warm-up: a small transfer so connections, prepared statements and JIT are in place.
-        const warm = file.subarray(0, 4 * 1024 * 1024);
-        await transfer(broker.url, warm, createHash("sha256").update(warm).digest("hex"), 65536, sessionId, `warmup-${staging}`);
+        // Warm-up, outside the table: one whole ceiling and one whole transfer, so that both
+        // sides run compiled code when measured. A 4 MiB warm-up (the earlier one) left the
+        // first measured transfer after each worker start the slowest of its invocation:
+        // `--trace-opt` showed V8 optimising 150-280 functions during it (the MQTT parser, the
+        // segment route, the staging) against 11-38 in later transfers, even after a 64 MiB
+        // warm-up. The counting subscriber (this process) warms up in its first ceiling the same
+        // way. Both warm-up rates are printed, so the first transfer after a start is not hidden.
+        const warmCeiling = await ceiling(broker.url, file, SEGMENTS[0]!);
+        const warmBefore = worker.rss();
+        worker.markMemory();
+        const warmTransfer = await transfer(broker.url, file, sha256, SEGMENTS[0]!, sessionId, `warmup-${staging}`);
+        console.log(
+          `${staging}, warm-up (not in the table), ${SEGMENTS[0]! / 1024} KiB segments: ceiling ${fmt(warmCeiling)} MB/s; the first transfer after the worker started ${fmt(warmTransfer)} MB/s, worker RSS ${mib(warmBefore)} -> peak ${mib(worker.peakSinceMark())} MiB`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 3000));
         for (const segment of SEGMENTS) {
           for (let run = 0; run < RUNS; run++) {
             const ceilingCpu = cpuSpending([broker.pid]);
@@ -169,6 +183,8 @@ async function main() {
               `| ${staging} | ${segment / 1024} KiB | ${fmt(top)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} | ${fmt(main, 2)} / ${fmt(all, 2)} | ${fmt(busyCores, 2)} |`,
             );
             console.log(rows.at(-1));
+            const key = `${staging} | ${segment / 1024} KiB`;
+            results.set(key, [...(results.get(key) ?? []), { ceiling: top, rate, growth: peak - before }]);
             console.log(`    CPU s, ceiling: ${describeSplit(ceilingSpent, "publisher + counting subscriber")}; transfer: ${describeSplit(transferSpent, "device")}`);
             if (batchesBefore) {
               const after = await segmentBatches(worker.httpPort);
@@ -201,6 +217,15 @@ async function main() {
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of rows) console.log(row);
+  console.log(`\nPer staging mode and segment size, over the ${RUNS} run(s) above (each ratio is a run's worker rate over the ceiling measured just before it):\n`);
+  console.log("| staging | segment | median ceiling MB/s | median worker MB/s | median of ceiling | lowest of ceiling | largest growth MiB |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  for (const [key, list] of results) {
+    const ratios = list.map((r) => r.rate / r.ceiling);
+    console.log(
+      `| ${key} | ${fmt(median(list.map((r) => r.ceiling)))} | ${fmt(median(list.map((r) => r.rate)))} | ${fmt(median(ratios) * 100, 0)}% | ${fmt(Math.min(...ratios) * 100, 0)}% | ${mib(Math.max(...list.map((r) => r.growth)))} |`,
+    );
+  }
 }
 
 main().then(

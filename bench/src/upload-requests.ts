@@ -27,6 +27,7 @@ import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import pg from "pg";
 import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
+import { median } from "./stats";
 import { cpuSpending, processCpuSeconds } from "./proc-cpu";
 import { buildWorker, workerNodeArgs } from "./worker-process";
 
@@ -204,12 +205,6 @@ async function main() {
       );
     }
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function printRound(title: string | null, ceiling: TResult[], worker: TResult[]): void {
