@@ -184,7 +184,8 @@ async function main() {
             );
             console.log(rows.at(-1));
             const key = `${staging} | ${segment / 1024} KiB`;
-            results.set(key, [...(results.get(key) ?? []), { ceiling: top, rate, growth: peak - before }]);
+            if (!results.has(key)) results.set(key, []);
+            results.get(key)!.push({ ceiling: top, rate, growth: peak - before });
             console.log(`    CPU s, ceiling: ${describeSplit(ceilingSpent, "publisher + counting subscriber")}; transfer: ${describeSplit(transferSpent, "device")}`);
             if (batchesBefore) {
               const after = await segmentBatches(worker.httpPort);
