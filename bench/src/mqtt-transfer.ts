@@ -202,11 +202,10 @@ async function main() {
             results.get(key)!.push({ ceiling: top, rate, growth: peak - before });
             console.log(`    CPU s, ceiling before: ${describeSplit(ceilingBefore.spent, "publisher + counting subscriber")}; transfer: ${describeSplit(transferSpent, "device")}`);
             if (batchesBefore && batchesAfter) {
-              const after = batchesAfter;
-              const count = after.count - batchesBefore.count;
+              const count = batchesAfter.count - batchesBefore.count;
               console.log(
-                `    ${count} segment batches, ${fmt((after.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} MiB and ${fmt(((after.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms each on average (${fmt(after.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)` +
-                  (staging === "files" ? `; staging writes: ${mib(after.direct - batchesBefore.direct)} MiB direct, ${mib(after.buffered - batchesBefore.buffered)} MiB through the page cache` : ""),
+                `    ${count} segment batches, ${fmt((batchesAfter.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} MiB and ${fmt(((batchesAfter.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms each on average (${fmt(batchesAfter.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)` +
+                  (staging === "files" ? `; staging writes: ${mib(batchesAfter.direct - batchesBefore.direct)} MiB direct, ${mib(batchesAfter.buffered - batchesBefore.buffered)} MiB through the page cache` : ""),
               );
             }
             ceilingBefore = ceilingAfter;

@@ -27,8 +27,8 @@ import { freePort, startMosquitto } from "@fleetdrop/test-broker";
 import pg from "pg";
 import { closedLoop, connectDevices, quantile } from "./closed-loop";
 import { machineDescription } from "./machine";
-import { median } from "./stats";
 import { cpuSpending, processCpuSeconds } from "./proc-cpu";
+import { median } from "./stats";
 import { buildWorker, workerNodeArgs } from "./worker-process";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
