@@ -132,7 +132,14 @@ async function testPostgres() {
   return { url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => pg.stop() };
 }
 
+/** Node 22 and 24 are the LTS lines this project tests; older ones are past end of life. */
+function checkNodeVersion() {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 22) log(`Node ${process.versions.node} is past end of life and untested here: use Node 22 or 24 (see README)`);
+}
+
 async function main() {
+  checkNodeVersion();
   switch (command) {
     case "start": {
       await install();
