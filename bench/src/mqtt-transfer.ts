@@ -1,5 +1,5 @@
 /**
- * Benchmark of spec §2, a file over MQTT: one device sends a 256 MiB file through a real
+ * Benchmark of file_transfer, a file over MQTT: one device sends a 256 MiB file through a real
  * Mosquitto to the real worker (production bundle, own process, PostgreSQL staging, fs store),
  * timed from `init` to the verified `fin` answer, with the worker's resident memory sampled.
  * Beside it, the ceiling measured the same way in the same run: the same segments published at

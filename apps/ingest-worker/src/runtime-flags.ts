@@ -12,7 +12,7 @@
  *
  * `--heap-growing-percent=300`: the old generation may grow to 4× what survived the last full
  * GC before the next one (V8 otherwise picks the factor from how fast the program allocates on
- * the JS heap). A §2 transfer allocates little on the JS heap and a lot outside it (segment
+ * the JS heap). A file_transfer allocates little on the JS heap and a lot outside it (segment
  * buffers). V8 then chose its smallest factor, 1.1, and workers fell into running a full GC every
  * 30–60 ms, transfer after transfer, each marking started again right after the last full GC
  * with 39–45 MB still free below the limit (`--trace-gc --trace-incremental-marking`). A/B,

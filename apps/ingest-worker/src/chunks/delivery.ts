@@ -1,5 +1,5 @@
 /**
- * Delivers the §3 outbox: leases due lanes (stream × device), POSTs their chunks one after the
+ * Delivers the chunk outbox (docs/protocol.md#chunks): leases due lanes (stream × device), POSTs their chunks one after the
  * other in order, deletes what the endpoint accepted. A failure delays the lane with exponential
  * back-off (or the endpoint's Retry-After); after `max_attempts` failures — or at once for an
  * answer that retrying cannot fix (4xx other than 408/425/429) — the chunk is parked with its
