@@ -20,10 +20,10 @@ export const ZWorkerEnvSchema = z
     /**
      * Upload-request batches in flight at once (each one statement and one commit, and a second
      * statement only when some of its requests are refused). One batch at a
-     * time makes the batches larger and PostgreSQL's work per request smaller; in an A/B run at
-     * 200 devices on 2 cores (`npm run bench -- upload-requests`, 2026-11-23) one gave 66–67 % of
-     * the no-op ceiling with p99 1.2–1.4× against 61–62 % and 1.5–1.8× with two. Raise it for a
-     * database far away (each batch then waits a network round trip).
+     * time makes the batches larger and PostgreSQL's work per request smaller: at 200 devices on
+     * 2 cores one batch in flight reaches a larger share of the no-op ceiling, with a lower p99,
+     * than two (`npm run bench -- upload-requests`). Raise it for a database far away (each batch
+     * then waits a network round trip).
      */
     DB_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(1),
 
