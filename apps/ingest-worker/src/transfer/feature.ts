@@ -24,7 +24,7 @@ export type TTransferSettings = TTransferLimits & {
   inboundBudgetBytes: number;
   /**
    * null: segment bytes are staged in PostgreSQL. A folder (shared by every worker): staged in
-   * files there, with only their ranges in PostgreSQL — several times faster (docs/devices.md).
+   * files there, with only their ranges in PostgreSQL — several times faster (docs/benchmarks.md#latest-results).
    */
   stagingDir: string | null;
   /** With file staging and the fs store: transfers assembled while their segments arrive, at most this many at once (0: off). */
