@@ -1,5 +1,5 @@
 /**
- * Benchmark of spec §3, chunk forwarding: D devices each publish N chunks at QoS 1 (window W)
+ * Benchmark of chunk forwarding (docs/protocol.md#chunks): D devices each publish N chunks at QoS 1 (window W)
  * through a real Mosquitto to the real worker (production bundle, own process, PostgreSQL
  * outbox), which forwards them to a local HTTP endpoint that accepts everything. Timed from the
  * first publish until the endpoint holds every chunk and the outbox is empty; checks that

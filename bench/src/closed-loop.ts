@@ -1,5 +1,5 @@
 /**
- * Simulated devices in a closed loop (spec §1 requests): each sends a `file_upload/request`,
+ * Simulated devices in a closed loop (file_upload/request): each sends a `file_upload/request`,
  * waits for the answer carrying its request_id, then sends the next, until time is up.
  * Shared by the core benchmark and the scale-out benchmark.
  */

@@ -1,5 +1,5 @@
 /**
- * Benchmark of spec §2, a file over MQTT: one device sends a 256 MiB file through a real
+ * Benchmark of file_transfer, a file over MQTT: one device sends a 256 MiB file through a real
  * Mosquitto to the real worker (production bundle, own process, PostgreSQL staging, fs store),
  * timed from `init` to the verified `fin` answer, with the worker's resident memory sampled.
  * Beside it, the ceiling measured the same way in the same run: the same segments published at
@@ -151,12 +151,12 @@ async function main() {
       });
       try {
         // Warm-up, outside the table: one whole ceiling and one whole transfer, so that both
-        // sides run compiled code when measured. A 4 MiB warm-up (the earlier one) left the
-        // first measured transfer after each worker start the slowest of its invocation:
-        // `--trace-opt` showed V8 optimising 150-280 functions during it (the MQTT parser, the
-        // segment route, the staging) against 11-38 in later transfers, even after a 64 MiB
-        // warm-up. The counting subscriber (this process) warms up in its first ceiling the same
-        // way. Both warm-up rates are printed, so the first transfer after a start is not hidden.
+        // sides run compiled code when measured. After a shorter warm-up (4 MiB, even 64 MiB) the
+        // first measured transfer after each worker start is the slowest of its invocation:
+        // `--trace-opt` shows V8 optimising 150-280 functions during it (the MQTT parser, the
+        // segment route, the staging) against 11-38 in later transfers. The counting subscriber
+        // (this process) warms up in its first ceiling the same way. Both warm-up rates are
+        // printed, so the first transfer after a start is not hidden.
         const warmCeiling = await ceiling(broker.url, file, SEGMENTS[0]!);
         const warmBefore = worker.rss();
         worker.markMemory();

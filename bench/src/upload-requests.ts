@@ -1,5 +1,5 @@
 /**
- * Benchmark of the core flow's request/response (spec §1): K simulated devices, each in a
+ * Benchmark of the core flow's request/response (file_upload/request): K simulated devices, each in a
  * closed loop (send a file_upload/request, wait for its answer, send the next), through a real
  * Mosquitto, the real worker (its production bundle, in its own process) and PostgreSQL —
  * beside the same load against a no-op responder on the same broker, the ceiling of any worker.

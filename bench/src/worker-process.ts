@@ -1,5 +1,5 @@
 /**
- * The ingest worker as the benchmarks of §2/§3 run it: its production bundle in its own process,
+ * The ingest worker as the file_transfer and chunk benchmarks run it: its production bundle in its own process,
  * with its resident memory sampled from /proc (current and peak between two marks).
  */
 import { spawn, type ChildProcess } from "node:child_process";

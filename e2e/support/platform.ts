@@ -1,7 +1,7 @@
 /**
  * The device side of the platform for the e2e suite: a real Mosquitto and the real ingest
  * worker, started as production starts it (its own process, configured by environment), with
- * the fs store (sessions and the §4 named stores) in the same folder as the dashboard's, served
+ * the fs store (sessions and the named stores) in the same folder as the dashboard's, served
  * by the worker's upload/download endpoint. Devices in the tests use the real device SDK
  * against them, so an upload really travels request → presigned form → fs store → completion.
  */

@@ -1,5 +1,5 @@
 /**
- * Spec §2 seen from the dashboard: a device without HTTPS sends a file over MQTT itself (real
+ * File transfer over MQTT seen from the dashboard: a device without HTTPS sends a file over MQTT itself (real
  * SDK, worker, Mosquitto); it appears in the session live like any other upload, previews, and
  * its page shows the user_data the device attached.
  */

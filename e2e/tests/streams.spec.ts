@@ -1,5 +1,5 @@
 /**
- * Spec §3 in the dashboard, end to end: an admin creates a chunk stream pointing at an endpoint
+ * Chunk forwarding in the dashboard, end to end: an admin creates a chunk stream pointing at an endpoint
  * (a local HTTP server in this test), a device (real SDK, real worker and Mosquitto) sends a
  * chunk the endpoint refuses, the parked chunk shows with its reason, and "Retry" delivers it
  * once the endpoint accepts.

@@ -20,10 +20,10 @@ export const ZWorkerEnvSchema = z
     /**
      * Upload-request batches in flight at once (each one statement and one commit, and a second
      * statement only when some of its requests are refused). One batch at a
-     * time makes the batches larger and PostgreSQL's work per request smaller; in an A/B run at
-     * 200 devices on 2 cores (`npm run bench -- upload-requests`, 2026-11-23) one gave 66–67 % of
-     * the no-op ceiling with p99 1.2–1.4× against 61–62 % and 1.5–1.8× with two. Raise it for a
-     * database far away (each batch then waits a network round trip).
+     * time makes the batches larger and PostgreSQL's work per request smaller: at 200 devices on
+     * 2 cores one batch in flight reaches a larger share of the no-op ceiling, with a lower p99,
+     * than two (`npm run bench -- upload-requests`). Raise it for a database far away (each batch
+     * then waits a network round trip).
      */
     DB_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(1),
 
@@ -58,7 +58,7 @@ export const ZWorkerEnvSchema = z
     S3_ACCESS_KEY_ID: z.string().optional(),
     S3_SECRET_ACCESS_KEY: z.string().optional(),
 
-    /** Spec §4 named stores as JSON (see src/stores/named-stores.ts); unset: the five defaults. */
+    /** Named stores (docs/protocol.md#stores) as JSON (see src/stores/named-stores.ts); unset: the five defaults. */
     STORE_CONFIGURATION: z.string().optional(),
     /** Seconds a download URL of a named store stays valid. */
     DOWNLOAD_EXPIRES_IN: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
@@ -68,16 +68,16 @@ export const ZWorkerEnvSchema = z
 
     SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0.1).default(30),
 
-    /** Spec §2 file transfer over MQTT: largest file (MiB), largest segment (KiB), transfers in flight per device, TTL of an idle transfer (s). */
+    /** File transfer over MQTT (docs/protocol.md#file_transfer): largest file (MiB), largest segment (KiB), transfers in flight per device, TTL of an idle transfer (s). */
     TRANSFER_MAX_FILE_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(HARD_MAX_UPLOAD_MB),
     TRANSFER_MAX_SEGMENT_KB: z.coerce.number().int().min(1).max(3072).default(1024),
     TRANSFER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
     TRANSFER_TTL: z.coerce.number().int().min(1).default(24 * 3600),
-    /** Stage §2 segment bytes in files in this folder (shared by every worker) instead of PostgreSQL: much faster. */
+    /** Stage file_transfer segment bytes in files in this folder (shared by every worker) instead of PostgreSQL: much faster. */
     TRANSFER_STAGING_DIR: z.string().min(1).optional(),
     /** Payload bytes (MiB) of segments and chunks the worker holds at once before it stops reading from the broker. */
     INBOUND_BUFFER_MB: z.coerce.number().int().min(1).max(1024).default(8),
-    /** Spec §3 chunk forwarding: largest chunk (KiB), lanes delivered at once, back-off bounds (ms); CHUNK_DELIVERY=false leaves delivery to other workers. */
+    /** Chunk forwarding (docs/protocol.md#chunks): largest chunk (KiB), lanes delivered at once, back-off bounds (ms); CHUNK_DELIVERY=false leaves delivery to other workers. */
     CHUNK_MAX_KB: z.coerce.number().int().min(1).max(3072).default(1024),
     CHUNK_DELIVERY: bool.default(true),
     CHUNK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),

@@ -44,11 +44,11 @@ export type TIngestWorkerConfig = {
   /** null: no HTTP server (tests that do not need one). */
   http: { host: string; port: number } | null;
   sweepIntervalMs: number;
-  /** Spec §4: how long a named store's download URL stays valid (default 3600 s). */
+  /** How long a named store's download URL stays valid (default 3600 s). */
   downloadExpiresInSeconds?: number;
-  /** Spec §2 limits and clean-up (file transfer over MQTT); defaults in transfer/feature.ts. */
+  /** File transfer limits and clean-up (file transfer over MQTT); defaults in transfer/feature.ts. */
   transfer?: Partial<TTransferSettings>;
-  /** Spec §3 chunk forwarding (outbox and delivery); defaults in chunks/feature.ts. */
+  /** Chunk forwarding (outbox and delivery); defaults in chunks/feature.ts. */
   chunks?: Partial<TChunkSettings>;
 };
 
@@ -58,7 +58,7 @@ export type TIngestWorkerDeps = {
   config: TIngestWorkerConfig;
   logger: Logger;
   store: Store;
-  /** Spec §4 named stores (config, apps, incoming, contents, status); none: no store requests. */
+  /** Named stores (config, apps, incoming, contents, status); none: no store requests. */
   namedStores?: TNamedStores;
   /**
    * Extra HTTP routes (the fs store's endpoint). Receives the callback that records an object
@@ -76,7 +76,7 @@ export type TIngestWorker = {
   httpAddress(): AddressInfo | null;
   /** Runs the pending-file sweeper once now (tests, admin tooling). */
   sweepNow(): Promise<void>;
-  /** Runs the §2 clean-up (TRANSFER_TTL) once now. */
+  /** Runs the file transfer clean-up (TRANSFER_TTL) once now. */
   cleanUpTransfersNow(): Promise<{ expired: number; purgedSegments: number; stagingFilesRemoved?: number }>;
 };
 

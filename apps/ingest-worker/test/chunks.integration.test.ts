@@ -1,5 +1,5 @@
 /**
- * Spec §3 end to end: chunks published to a real Mosquitto are written to the PostgreSQL outbox
+ * Chunk forwarding (docs/protocol.md#chunks) end to end: chunks published to a real Mosquitto are written to the PostgreSQL outbox
  * before their PUBACK and forwarded to a local HTTP endpoint that fails, delays and recovers:
  * order per device and stream, back-off and Retry-After, parking with the reason, and nothing
  * lost across a worker restart.
@@ -74,7 +74,7 @@ afterAll(async () => {
 
 const bodiesOf = (prefix: string) => received.filter((r) => r.path.startsWith(prefix)).map((r) => r.body);
 
-describe("chunk forwarding (spec §3)", () => {
+describe("chunk forwarding", () => {
   it("stores a chunk before acknowledging it and forwards it with the stream's URL and header templates", async () => {
     const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
     try {

@@ -1,5 +1,5 @@
 /**
- * The command line's spec §4 verbs against the real worker, Mosquitto and fs store:
+ * The command line's store and command verbs against the real worker, Mosquitto and fs store:
  * `download`, `commands fetch`, `commands run` (real shell), `commands report`, and their
  * errors and exit codes.
  */

@@ -1,5 +1,5 @@
 /**
- * The device SDK's spec §4 features against the real worker, Mosquitto and fs store:
+ * The device SDK's store, command and capture features against the real worker, Mosquitto and fs store:
  * downloads, the command round trip (commands.json → run in order → status report), captures
  * answered by the SDK's hook with the command's request_id, and the retained presence signal.
  */

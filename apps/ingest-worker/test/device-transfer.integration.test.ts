@@ -1,5 +1,5 @@
 /**
- * The device SDK's §2 upload (`uploadOverMqtt`) and the command line's `upload --over-mqtt` and
+ * The device SDK's upload over MQTT (`uploadOverMqtt`) and the command line's `upload --over-mqtt` and
  * `resume`, against a real worker and Mosquitto: a dropped connection in the middle, a device
  * that restarts and resumes from the platform's ranges, and the CLI's plain progress lines.
  */
@@ -62,7 +62,7 @@ describe("device SDK: uploadOverMqtt", () => {
       expect(seen.at(-1)).toBe(bytes.length);
       expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
       expect(await h.prisma.file.findFirst({ where: { filename: "scans/scan.bin" } })).toMatchObject({ state: "uploaded", userData: { robot: "A", pass: 3 } });
-      // Refusals carry the spec's codes.
+      // Refusals carry the protocol's codes.
       await expect(device.uploadOverMqtt({ sessionId: h.seed.closedA, path: file })).rejects.toMatchObject({ code: "session_closed", status: 409 });
       await expect(device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, filename: "big-seg.bin", segmentSize: 300 * 1024 })).rejects.toMatchObject({ code: "segment_too_large", status: 413 });
     } finally {

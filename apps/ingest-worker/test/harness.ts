@@ -32,7 +32,7 @@ export type THarness = {
   prisma: TPrismaClient;
   broker: TMosquitto;
   store: FsStore;
-  /** Spec §4 stores: the five defaults, fs, in the same bucket under their own prefixes. */
+  /** Named stores: the five defaults, fs, in the same bucket under their own prefixes. */
   namedStores: Map<string, TNamedStore>;
   storeDir: string;
   seed: TSeed;

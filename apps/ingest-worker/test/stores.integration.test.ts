@@ -1,5 +1,5 @@
 /**
- * Spec §4 through the real stack (Mosquitto, PostgreSQL, the fs store behind the worker's
+ * Stores, downloads and store uploads (docs/protocol.md#stores) through the real stack (Mosquitto, PostgreSQL, the fs store behind the worker's
  * endpoint): downloads from named stores (allowed, forbidden, missing), uploads into a store,
  * and the status report that becomes a command-run record.
  */
@@ -105,7 +105,7 @@ describe("file_download/request", () => {
   });
 });
 
-describe("uploads into a store (§1 with store instead of session_id)", () => {
+describe("uploads into a store (file_upload/request with store instead of session_id)", () => {
   const report = {
     general_status: "success",
     general_error: null,

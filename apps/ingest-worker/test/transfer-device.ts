@@ -1,4 +1,4 @@
-/** A raw §2 device for tests: publishes init/segments/fin/status/abort and collects the answers. */
+/** A raw file_transfer device for tests: publishes init/segments/fin/status/abort and collects the answers. */
 import { createHash, randomBytes } from "node:crypto";
 import type { TMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";

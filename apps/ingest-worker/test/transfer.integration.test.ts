@@ -1,5 +1,5 @@
 /**
- * Spec §2 end to end: a real Mosquitto, PostgreSQL staging, the fs store. Segments in any order,
+ * File transfer over MQTT (docs/protocol.md#file_transfer) end to end: a real Mosquitto, PostgreSQL staging, the fs store. Segments in any order,
  * duplicates and overlaps, status ranges, incomplete fin, checksum, limits, abort, TTL, and a
  * worker restart in the middle of a transfer.
  */
@@ -14,7 +14,7 @@ import { createHarness, sleep, type THarness } from "./harness";
 import { randomFile, shuffledSegments, transferDevice } from "./transfer-device";
 
 // Both staging modes run the same suite: segment bytes in PostgreSQL, or in files (TRANSFER_STAGING_DIR).
-describe.each([["PostgreSQL", false], ["files", true]] as const)("file transfer over MQTT (spec §2), segments staged in %s", (mode, inFiles) => {
+describe.each([["PostgreSQL", false], ["files", true]] as const)("file transfer over MQTT, segments staged in %s", (mode, inFiles) => {
 let h: THarness;
 let worker: TIngestWorker;
 let a: Awaited<ReturnType<typeof transferDevice>>;

@@ -1,6 +1,6 @@
 /**
  * The demo device of `npm start`: the seeded device, connected with the real device SDK, so a
- * newcomer sees the round trips of spec §4 without hardware. It answers
+ * newcomer sees the capture and command round trips without hardware. It answers
  * - "Request capture" with a PNG generated in code (a new picture each time), and
  * - command lists with a few built-in, harmless commands (`uptime`, `date`, `hostname`,
  *   `echo …`): it never runs a shell, since whoever edits the list would run code on this machine.

@@ -124,7 +124,7 @@ async function main(): Promise<void> {
             FS_STORE_DIR: storeDir,
             FS_PUBLIC_URL: `http://${env.PUBLIC_HOST}:${workerPort.port}`,
             FS_SECRET_ACCESS_KEY: credentials.fsSecretAccessKey,
-            // Spec §2 segments staged in files beside the store (one worker, one disk): several times faster than PostgreSQL.
+            // file_transfer segments staged in files beside the store (one worker, one disk): several times faster than PostgreSQL.
             TRANSFER_STAGING_DIR: path.join(dataDir, "transfer-staging"),
           };
     const workerDist = path.join(REPO_ROOT, "apps/ingest-worker/dist/index.js");
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       ...(brokerPort ? { protocolVersion: 4 } : {}),
     };
     await writeFile(path.join(dataDir, "device.json"), `${JSON.stringify(deviceConfig, null, 2)}\n`, { mode: 0o600 });
-    // The demo device answers "Request capture" with a generated picture (spec §4 round trip).
+    // The demo device answers "Request capture" with a generated picture (docs/protocol.md#capture).
     const demoConnection = { url: brokerPort ? `mqtt://127.0.0.1:${brokerPort}` : mqttUrl, deviceId: seeded.deviceSerial, password: credentials.devicePassword, topicPrefix: env.TOPIC_PREFIX, ...(brokerPort ? { protocolVersion: 4 as const } : {}) };
     const demoDevice = await startDemoDevice({
       connection: demoConnection,

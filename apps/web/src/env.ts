@@ -42,7 +42,7 @@ export const ZWebEnvSchema = z
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
 
-    /** Spec §4 named stores (JSON, the worker's format); unset: config, apps, incoming, contents, status. */
+    /** Named stores (JSON, the worker's format); unset: config, apps, incoming, contents, status. */
     STORE_CONFIGURATION: optionalString,
 
     TOPIC_PREFIX: z.string().default("fleetdrop"),

@@ -1,5 +1,5 @@
 /**
- * Spec §4 commands from the dashboard: the list lands in the incoming store under the device's
+ * Command lists from the dashboard: the list lands in the incoming store under the device's
  * folder, the device is told on its commands topic, and the history shows what was sent and the
  * reports the worker recorded.
  */

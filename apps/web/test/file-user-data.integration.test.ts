@@ -1,4 +1,4 @@
-/** A file sent over MQTT (spec §2) carries the device's user_data; the file page shows it. */
+/** A file sent over MQTT (file_transfer) carries the device's user_data; the file page shows it. */
 import { describe, expect, it } from "vitest";
 import { getFile } from "@/server/files/get-file";
 import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, prisma } from "./fixtures";

@@ -1,5 +1,5 @@
 /**
- * Spec §3 in the dashboard: a project's chunk streams with their outbox counts, parked chunks
+ * Chunk streams in the dashboard: a project's chunk streams with their outbox counts, parked chunks
  * with the reason the worker recorded, retry/discard of parked chunks, creating streams — all
  * for admins of that project only.
  */

@@ -1,12 +1,12 @@
 /**
- * What the platform asks on `P/fleet/D/commands` (spec §4), answered by hooks:
+ * What the platform asks on `P/fleet/D/commands` (docs/protocol.md#commands), answered by hooks:
  *
  *   await device.listen({
  *     onCapture: async (command) => ({ data: await camera.jpeg(), filename: `capture-${Date.now()}.jpg` }),
  *   });
  *
  * - `capture` `{request_id, session_id}`: the hook produces the file; it is uploaded into the
- *   session through the §1 flow with the command's request_id, which is how the dashboard
+ *   session through file_upload/request with the command's request_id, which is how the dashboard
  *   recognises the answer to its request.
  * - `commands` `{service}`: by default the device fetches the service's commands.json, runs the
  *   commands in order in the shell and reports (`onCommands` replaces the runner, or pass

@@ -1,5 +1,5 @@
 /**
- * Spec §3 from the device side: publish a chunk (crash data, metrics) on `P/fleet/D/chunks/{stream}`
+ * Chunk forwarding (docs/protocol.md#chunks) from the device side: publish a chunk (crash data, metrics) on `P/fleet/D/chunks/{stream}`
  * at QoS 1. The platform stores it in its outbox before acknowledging it and forwards it to the
  * stream's HTTP endpoint, in order per device and stream.
  *

@@ -101,14 +101,14 @@ export class FleetdropDevice {
   ) {
     this.topics = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId);
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    // Commands (spec §4) carry request_ids too; only answers may settle a pending request.
+    // Commands carry request_ids too; only answers may settle a pending request.
     client.on("message", (topic, payload) => topic !== this.topics.commands && this.onMessage(payload));
   }
 
   static async connect(options: TDeviceOptions): Promise<FleetdropDevice> {
     const presence = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId).presence;
     const client = mqtt.connect(options.url, {
-      // Spec §4 capture: the dashboard reads the retained presence to tell "device offline".
+      // Capture (docs/protocol.md#presence): the dashboard reads the retained presence to tell "device offline".
       ...(options.announcePresence ? { will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1 as const, retain: true } } : {}),
       clientId: options.clientId ?? options.deviceId,
       username: options.username ?? (options.password !== undefined ? options.deviceId : undefined),
@@ -195,37 +195,37 @@ export class FleetdropDevice {
     return body;
   }
 
-  /** What the §2/§3 helpers (mqtt-transfer.ts, chunks.ts) need of this connection. */
+  /** What the file transfer and chunk helpers (mqtt-transfer.ts, chunks.ts) need of this connection. */
   get connection(): TTransferConnection {
     return { client: this.client, deviceId: this.options.deviceId, timeoutMs: this.timeoutMs, base: this.topics.base };
   }
 
-  /** Spec §2: sends a file over MQTT in segments; resumes from what the platform holds. */
+  /** docs/protocol.md#file_transfer: sends a file over MQTT in segments; resumes from what the platform holds. */
   uploadOverMqtt(input: TUploadOverMqttInput) {
     return uploadOverMqtt(this.connection, input);
   }
 
-  /** Spec §2: the byte ranges the platform holds for one of this device's transfers. */
+  /** docs/protocol.md#transfer-status: the byte ranges the platform holds for one of this device's transfers. */
   transferStatus(fileId: string) {
     return transferStatus(this.connection, fileId);
   }
 
-  /** Spec §2: drops an unfinished transfer. */
+  /** docs/protocol.md#transfer-abort: drops an unfinished transfer. */
   abortTransfer(fileId: string) {
     return abortTransfer(this.connection, fileId);
   }
 
-  /** Spec §3: publishes a chunk of `stream` (QoS 1); with `confirm` (MQTT 5) waits until it is in the outbox. */
+  /** docs/protocol.md#chunks: publishes a chunk of `stream` (QoS 1); with `confirm` (MQTT 5) waits until it is in the outbox. */
   sendChunk(stream: string, bytes: Uint8Array | string, options?: TSendChunkOptions): Promise<TChunkAnswer | null> {
     return sendChunk(this.connection, stream, bytes, options);
   }
 
-  /** Spec §3: sees refusals of chunks sent without `confirm`. */
+  /** docs/protocol.md#chunks: sees refusals of chunks sent without `confirm`. */
   onChunkRefused(handler: (answer: TChunkAnswer) => void): () => void {
     return onChunkRefused(this.connection, handler);
   }
 
-  /** Spec §1: a presigned POST form for one file of an open session of this device. */
+  /** docs/protocol.md#file_uploadrequest: a presigned POST form for one file of an open session of this device. */
   async requestUpload(input: TRequestUploadInput): Promise<TUploadForm> {
     const body = await this.request("uploadRequest", {
       session_id: input.sessionId,
@@ -255,32 +255,32 @@ export class FleetdropDevice {
     return (await this.request("sessionClose", { session_id: sessionId })) as { session_id: number; state: string; ended_at: string };
   }
 
-  /** Spec §4: a download URL (with size and ETag) for a path in a named store. */
+  /** docs/protocol.md#file_downloadrequest: a download URL (with size and ETag) for a path in a named store. */
   requestDownload(input: { store: string; path: string; requestId?: string }) {
     return requestDownload(this, input);
   }
 
-  /** Spec §4: downloads a named store's object to a local file, checking size and ETag. */
+  /** docs/protocol.md#file_downloadrequest: downloads a named store's object to a local file, checking size and ETag. */
   download(input: TDownloadInput) {
     return downloadFile(this, input);
   }
 
-  /** Spec §4: uploads a local file into a named store (e.g. `status`). */
+  /** docs/protocol.md#store-uploads: uploads a local file into a named store (e.g. `status`). */
   uploadToStore(input: TStoreUploadInput) {
     return uploadToStore(this, input);
   }
 
-  /** Spec §4: the command list of a service (`incoming/{D}/{service}/commands.json`). */
+  /** docs/protocol.md#command-lists: the command list of a service (`incoming/{D}/{service}/commands.json`). */
   fetchCommands(service: string) {
     return fetchCommands(this, service);
   }
 
-  /** Spec §4: uploads `status/{D}/{service}/last_monitoring_status.json`. */
+  /** docs/protocol.md#command-lists: uploads `status/{D}/{service}/last_monitoring_status.json`. */
   reportCommands(service: string, report: Parameters<typeof reportCommands>[2]) {
     return reportCommands(this, service, report);
   }
 
-  /** Spec §4: answers `capture` and `commands` messages on `P/fleet/D/commands` with hooks. */
+  /** docs/protocol.md#commands: answers `capture` and `commands` messages on `P/fleet/D/commands` with hooks. */
   listen(options: TListenOptions) {
     return listenForCommands(this, options);
   }

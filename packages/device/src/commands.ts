@@ -1,5 +1,5 @@
 /**
- * Spec §4 commands on the device: fetch `incoming/{D}/{service}/commands.json`, run the
+ * Command lists (docs/protocol.md#command-lists) on the device: fetch `incoming/{D}/{service}/commands.json`, run the
  * commands in order, and upload `status/{D}/{service}/last_monitoring_status.json`
  * (`{general_status, general_error, commands: [{command, result, status}]}`).
  */

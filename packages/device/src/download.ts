@@ -1,7 +1,7 @@
 /**
- * Spec §4 on the device: download from a named store (`file_download/request`, then a plain
+ * Stores (docs/protocol.md#stores) on the device: download from a named store (`file_download/request`, then a plain
  * HTTPS GET of the signed URL, written to a temporary file and renamed into place once its size
- * and MD5 ETag check out), and upload into a store (the §1 request with `store`).
+ * and MD5 ETag check out), and upload into a store (file_upload/request with `store`).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";

@@ -5,7 +5,7 @@ export class FleetdropError extends Error {
     message: string,
     /** The protocol's stable code (e.g. `session_closed`), or a storage/transport code. */
     readonly code: string,
-    /** HTTP-like status (spec §0); 0 for transport failures. */
+    /** HTTP-like status (docs/protocol.md#error-codes); 0 for transport failures. */
     readonly status: number,
   ) {
     super(message);

@@ -1,5 +1,5 @@
 /**
- * Spec §2 from the device side: send a file over the MQTT connection itself, in segments, and
+ * File transfer over MQTT (docs/protocol.md#file_transfer) from the device side: send a file over the MQTT connection itself, in segments, and
  * resume after a disconnect or a restart from the ranges the platform says it holds.
  *
  *   const result = await uploadOverMqtt(device, { sessionId: 1, path: "big.mcap" });

@@ -164,7 +164,7 @@ describe("docker-compose.yml", () => {
     for (const [, worker] of workers) expect(worker.ports).toBeUndefined();
   });
 
-  it("stages §2 transfers in files on one volume that every worker mounts, writable by the worker's user", () => {
+  it("stages file_transfer segments in files on one volume that every worker mounts, writable by the worker's user", () => {
     const mounts = workers.map(([, worker]) => {
       const dir = worker.environment?.TRANSFER_STAGING_DIR;
       expect(dir).toBeTruthy();

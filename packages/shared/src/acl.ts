@@ -1,5 +1,5 @@
 /**
- * Who may publish and subscribe where (spec §0 "Identity"): a device only under its own
+ * Who may publish and subscribe where (docs/protocol.md#identity): a device only under its own
  * `P/fleet/D/`; the platform's service accounts (ingest worker, web app) across the fleet.
  * Brokers enforce this — the embedded broker through these functions, Mosquitto through the
  * equivalent ACL patterns in deploy/mosquitto — so a topic's `D` is always the sender.

@@ -1,5 +1,5 @@
 /**
- * The error codes of the device protocol (spec §0): a stable snake_case `code` for machines,
+ * The error codes of the device protocol (docs/protocol.md#error-codes): a stable snake_case `code` for machines,
  * an HTTP-like `status`, and a default sentence for humans. Devices in the field match on
  * these codes, so a code is never renamed or reused for another meaning.
  */
@@ -16,7 +16,7 @@ export const ERROR_CATALOG = {
   invalid_name: { status: 400, message: "name must be a string of 1 to 200 characters" },
   invalid_metadata: { status: 400, message: "metadata must be a JSON object" },
   invalid_overwrite: { status: 400, message: "overwrite must be a boolean" },
-  // §2 file transfer over MQTT
+  // file transfer over MQTT (file_transfer)
   invalid_file_id: { status: 400, message: "file_id must match [A-Za-z0-9_-]{1,64}" },
   invalid_offset: { status: 400, message: "The segment offset must be a whole number of bytes from 0" },
   invalid_segment: { status: 400, message: "A segment must carry at least one byte" },
@@ -25,9 +25,9 @@ export const ERROR_CATALOG = {
   segment_out_of_range: { status: 400, message: "The segment ends beyond the size given at init" },
   size_mismatch: { status: 400, message: "The size does not match the size given at init or the bytes received" },
   checksum_mismatch: { status: 400, message: "The file's SHA-256 does not match the checksum given; nothing was stored" },
-  // §3 chunk forwarding
+  // chunk forwarding (chunks)
   invalid_stream: { status: 400, message: "stream must match [A-Za-z0-9_-]{1,64} and not be \"response\"" },
-  // §4 stores and downloads
+  // stores and downloads
   invalid_store: { status: 400, message: "store must be a store name such as \"config\"" },
   invalid_path: { status: 400, message: "path must be 1 to 1024 bytes without control characters" },
   // 403 not allowed

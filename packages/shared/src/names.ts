@@ -1,5 +1,5 @@
 /**
- * Naming rules of the device protocol (spec §0, §1): device ids, file names and the object
+ * Naming rules of the device protocol (docs/protocol.md#names): device ids, file names and the object
  * keys built from them. Every side (worker, web, device SDK, tests) uses these, so a rule
  * lives in exactly one place.
  */

@@ -4,7 +4,7 @@ import { createTopics } from "./topics";
 const topics = createTopics("fleetdrop");
 const SHA = "ab".repeat(32);
 
-describe("§2 file transfer topics", () => {
+describe("file_transfer topics", () => {
   it("build every topic of a transfer under the device", () => {
     const t = topics.device("R1").fileTransfer;
     expect(t.init("f1")).toBe("fleetdrop/fleet/R1/file_transfer/f1/init");
@@ -60,7 +60,7 @@ describe("§2 file transfer topics", () => {
   });
 });
 
-describe("§3 chunk topics", () => {
+describe("chunk topics", () => {
   it("build, filter and parse", () => {
     expect(topics.device("R1").chunks("crash")).toBe("fleetdrop/fleet/R1/chunks/crash");
     expect(topics.device("R1").chunksResponse).toBe("fleetdrop/fleet/R1/chunks/response");

@@ -14,7 +14,7 @@ export const REQUEST_SUFFIXES = {
   uploadComplete: "file_upload/complete",
   sessionOpen: "session/open",
   sessionClose: "session/close",
-  /** Spec §4: a presigned GET for an object of a named store. */
+  /** file_download/request: a presigned GET for an object of a named store. */
   downloadRequest: "file_download/request",
 } as const;
 
@@ -29,13 +29,13 @@ export const RESPONSE_SUFFIXES: Record<TRequestKind, string> = {
   downloadRequest: "file_download/response",
 };
 
-/** Spec §2: `P/fleet/D/file_transfer/{file_id}/…`, answered on `P/fleet/D/file_transfer/response`. */
+/** docs/protocol.md#file_transfer: `P/fleet/D/file_transfer/{file_id}/…`, answered on `P/fleet/D/file_transfer/response`. */
 export const TRANSFER_ROOT = "file_transfer";
 export const TRANSFER_RESPONSE_SUFFIX = `${TRANSFER_ROOT}/response`;
-/** Spec §3: `P/fleet/D/chunks/{stream}`, refusals answered on `P/fleet/D/chunks/response`. */
+/** docs/protocol.md#chunks: `P/fleet/D/chunks/{stream}`, refusals answered on `P/fleet/D/chunks/response`. */
 export const CHUNKS_ROOT = "chunks";
 export const CHUNKS_RESPONSE_SUFFIX = `${CHUNKS_ROOT}/response`;
-/** Spec §4: `P/fleet/D/file_download/request` → `P/fleet/D/file_download/response`. */
+/** docs/protocol.md#file_downloadrequest: `P/fleet/D/file_download/request` → `P/fleet/D/file_download/response`. */
 export const DOWNLOAD_REQUEST_SUFFIX = "file_download/request";
 export const DOWNLOAD_RESPONSE_SUFFIX = "file_download/response";
 
@@ -117,7 +117,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
       /** Retained `{online}` with a Last Will: whether the device is connected (device SDK). */
       presence: `${base}presence`,
       response: (kind: TRequestKind) => base + RESPONSE_SUFFIXES[kind],
-      /** Spec §2 topics of one transfer, and where their answers go. */
+      /** The file_transfer topics of one transfer, and where their answers go. */
       fileTransfer: {
         response: base + TRANSFER_RESPONSE_SUFFIX,
         init: (fileId: string) => (assertFileId(fileId), `${base}${TRANSFER_ROOT}/${fileId}/init`),
@@ -131,7 +131,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
         status: (fileId: string) => (assertFileId(fileId), `${base}${TRANSFER_ROOT}/${fileId}/status`),
         abort: (fileId: string) => (assertFileId(fileId), `${base}${TRANSFER_ROOT}/${fileId}/abort`),
       },
-      /** Spec §3: where a chunk of `stream` is published. */
+      /** Where a chunk of `stream` is published. */
       chunks: (stream: string) => {
         if (!isValidStreamName(stream)) throw new Error(`invalid stream name: ${JSON.stringify(stream)}`);
         return `${base}${CHUNKS_ROOT}/${stream}`;
@@ -142,10 +142,10 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
     };
   };
 
-  /** `P/fleet/+/file_transfer/#` (optionally shared): every §2 message of every device. */
+  /** `P/fleet/+/file_transfer/#` (optionally shared): every file_transfer message of every device. */
   const transferFilter = (sharedGroup?: string) => sharedFilter(`${fleet}+/${TRANSFER_ROOT}/#`, sharedGroup);
 
-  /** `P/fleet/+/chunks/+` (optionally shared): every §3 chunk of every device. */
+  /** `P/fleet/+/chunks/+` (optionally shared): every chunk of every device. */
   const chunksFilter = (sharedGroup?: string) => sharedFilter(`${fleet}+/${CHUNKS_ROOT}/+`, sharedGroup);
 
   /** Splits `P/fleet/D/<rest>` into the device id and the rest; null when it is not such a topic. */
@@ -159,7 +159,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
   };
 
   /**
-   * Reads a §2 topic. Null for anything that is not a device's transfer message (including the
+   * Reads a file_transfer topic. Null for anything that is not a device's transfer message (including the
    * response topic, which the platform itself publishes to); `command: "invalid"` for a topic
    * under file_transfer/ that breaks the rules, so the device can be told why.
    */

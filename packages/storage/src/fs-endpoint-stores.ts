@@ -1,6 +1,6 @@
 /**
  * The fs stores an endpoint serves, by bucket. Several named stores may share a bucket with
- * different prefixes (spec §4); an upload or download belongs to the store whose access key
+ * different prefixes (docs/protocol.md#stores); an upload or download belongs to the store whose access key
  * signed it and whose prefix is the longest one its key starts with.
  */
 import path from "node:path";

@@ -1,6 +1,6 @@
 /**
  * The HTTP endpoint of the filesystem stores, mounted by the worker's HTTP server:
- *   POST    <basePath>/<bucket>         S3 POST Object (the upload form of spec §1)
+ *   POST    <basePath>/<bucket>         S3 POST Object (docs/protocol.md#upload-forms)
  *   GET     <basePath>/<bucket>/<key>   download through a presigned URL (HEAD too)
  *   OPTIONS <basePath>/...              CORS preflight, so that browsers can upload
  * `handle` returns false for any URL outside basePath, so the server can route the rest.

@@ -1,5 +1,5 @@
 /**
- * The JSON of `STORE_CONFIGURATION` (spec §4), checked without creating any store: the web
+ * The JSON of `STORE_CONFIGURATION` (docs/protocol.md#stores), checked without creating any store: the web
  * app's env validation uses it (so `next start` refuses a bad value), `createNamedStores` builds
  * on it.
  */

@@ -1,5 +1,5 @@
 /**
- * Named s3 stores from the spec's JSON against s3rver: the endpoint comes from the JSON, the
+ * Named s3 stores from the documented JSON against s3rver: the endpoint comes from the JSON, the
  * credentials from the base settings, and per-device prefixes hold through a real presigned
  * POST and a real presigned GET.
  */

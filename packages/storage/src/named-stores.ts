@@ -1,5 +1,5 @@
 /**
- * Spec §4: the named stores devices download from and report into (`config`, `apps`,
+ * docs/protocol.md#stores: the named stores devices download from and report into (`config`, `apps`,
  * `incoming`, `contents`, `status`), from the JSON of `STORE_CONFIGURATION`:
  *
  *   [{"store_name": "config", "bucket_name": "fleet-config", "region": "eu-west-1", "prefix": "config",

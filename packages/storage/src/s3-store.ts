@@ -5,7 +5,7 @@
  * field names are then normalised to the protocol's (lower-case signature fields, `policy`)
  * and the SDK's `bucket` field is dropped: S3 takes the bucket from the URL and checks the
  * policy's `{"bucket": ...}` condition against it, so the field adds nothing, and without it a
- * form has the same fields on both backends (spec §1).
+ * form has the same fields on both backends (docs/protocol.md#upload-forms).
  */
 import {
   DeleteObjectCommand,
@@ -53,7 +53,7 @@ export type TS3StoreExtras = {
 const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 const UPLOAD_QUEUE_SIZE = 2;
 
-/** The form fields in the order the protocol shows them (spec §1). */
+/** The form fields in the order the protocol shows them (docs/protocol.md#upload-forms). */
 const FORM_FIELD_ORDER = ["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token", "x-amz-signature"];
 
 export class S3Store implements Store {

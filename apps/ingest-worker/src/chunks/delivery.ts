@@ -1,5 +1,5 @@
 /**
- * Delivers the §3 outbox: leases due lanes (stream × device), POSTs their chunks one after the
+ * Delivers the chunk outbox (docs/protocol.md#chunks): leases due lanes (stream × device), POSTs their chunks one after the
  * other in order, deletes what the endpoint accepted. A failure delays the lane with exponential
  * back-off (or the endpoint's Retry-After); after `max_attempts` failures — or at once for an
  * answer that retrying cannot fix (4xx other than 408/425/429) — the chunk is parked with its
@@ -142,9 +142,9 @@ export function createChunkDelivery(deps: { pool: Pool; owner: string; settings:
         .catch((error: unknown) => log.warn({ err: error, device: lane.serial, stream: lane.stream }, "chunk delivery interrupted; the lane is retried"))
         .finally(async () => {
           // Forget the lane here first, then end its lease: a round that leases it again after
-          // that finds it free to deliver. (The other order left a window where a round leased
-          // the lane while it still counted as active, skipped it, and the lease blocked the
-          // lane until it expired.)
+          // that finds it free to deliver. (In the other order a round could lease the lane
+          // while it still counted as active, skip it, and leave the lane blocked until that
+          // lease expired.)
           active.delete(key);
           await releaseLane(pool, lane, owner).catch(() => {});
           nudge();

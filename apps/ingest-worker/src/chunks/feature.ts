@@ -1,5 +1,5 @@
 /**
- * Spec §3 in the worker: the chunks route, its subscription and the outbox delivery loop.
+ * Chunk forwarding (docs/protocol.md#chunks) in the worker: the chunks route, its subscription and the outbox delivery loop.
  * worker.ts wires this in with a few lines.
  */
 import { randomUUID } from "node:crypto";

@@ -1,5 +1,5 @@
 /**
- * SQL of the §3 chunk outbox (tables chunk_outbox, chunk_lanes, chunk_streams).
+ * SQL of the chunk outbox (docs/protocol.md#chunks) (tables chunk_outbox, chunk_lanes, chunk_streams).
  *
  * - `enqueueChunks`: a batch of received chunks in ONE statement (one commit): each is checked
  *   (device known and enabled, its project has an enabled stream of that name), stored in

@@ -1,5 +1,5 @@
 /**
- * Spec §3: the raw route for `P/fleet/D/chunks/{stream}`. A chunk is written to the PostgreSQL
+ * docs/protocol.md#chunks: the raw route for `P/fleet/D/chunks/{stream}`. A chunk is written to the PostgreSQL
  * outbox (group commit, batches kept in arrival order) before its PUBACK; refusals are answered
  * on `P/fleet/D/chunks/response`, acceptances only when an MQTT 5 device asked with a Response
  * Topic (then with the outbox id).

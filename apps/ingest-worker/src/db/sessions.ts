@@ -1,4 +1,4 @@
-/** Sessions opened and closed by devices (spec §1 "Sessions from the device"). */
+/** Sessions opened and closed by devices (docs/protocol.md#sessions). */
 import type { Pool } from "@fleetdrop/db/pool";
 
 export type TSessionRecord = {

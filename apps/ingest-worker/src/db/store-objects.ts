@@ -1,4 +1,4 @@
-/** Audit rows of named-store objects: uploads by devices and their status reports (spec §4). */
+/** Audit rows of named-store objects: uploads by devices and their status reports (docs/protocol.md#stores). */
 import type { Pool } from "@fleetdrop/db/pool";
 
 /** True when this very version of the object (same ETag) was already recorded. */

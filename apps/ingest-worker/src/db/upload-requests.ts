@@ -8,7 +8,7 @@
  * device and the session and returns the rows it wrote. Only the requests it did not write (a
  * refusal) are then looked at again to name the reason. Finding the reason inside the same
  * statement for every request made every batch pay for it: about 15 % more PostgreSQL CPU per
- * request, and 40–50 µs more on a lone request (docs/benchmarks.md).
+ * request, and 40–50 µs more on a lone request (`npm run bench -- upload-requests`).
  */
 import type { Pool } from "@fleetdrop/db/pool";
 

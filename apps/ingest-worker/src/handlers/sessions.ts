@@ -1,4 +1,4 @@
-/** Spec §1 "Sessions from the device": open and close the device's own sessions. */
+/** session/open and session/close (docs/protocol.md#sessions): open and close the device's own sessions. */
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { MAX_SESSION_ID } from "@fleetdrop/shared/names";

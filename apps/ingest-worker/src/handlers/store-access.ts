@@ -1,5 +1,5 @@
 /**
- * What every §4 store request checks first: the device is known and enabled, the store exists
+ * What every store request (docs/protocol.md#stores) checks first: the device is known and enabled, the store exists
  * and the device may use it that way, and the path stays inside what the device may use.
  */
 import type { Pool } from "@fleetdrop/db/pool";

@@ -1,5 +1,5 @@
 /**
- * Spec §4 "Upload to a store": the §1 request with `store` instead of `session_id`. The form
+ * Store uploads (docs/protocol.md#store-uploads): the file_upload/request with `store` instead of `session_id`. The form
  * pins `{prefix}/{D}/{filename}` in per-device stores (`{prefix}/{filename}` in shared ones), the
  * content type and the size, like a session upload. A store upload replaces the object (stores
  * hold the current config, status report, …), so there is no `file_exists` here.

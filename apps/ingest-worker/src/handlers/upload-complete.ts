@@ -1,5 +1,5 @@
 /**
- * Spec §1 "Completion": a device may report that its upload finished. The worker believes
+ * file_upload/complete (docs/protocol.md#file_uploadcomplete): a device may report that its upload finished. The worker believes
  * storage, not the device: it asks storage for the object before recording it as uploaded.
  */
 import type { Pool } from "@fleetdrop/db/pool";

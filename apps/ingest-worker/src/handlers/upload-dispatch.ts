@@ -1,6 +1,7 @@
 /**
  * `file_upload/request` and `file_upload/complete` carry two kinds of upload: into a session
- * (spec §1, `session_id`) and into a named store (spec §4, `store`). The router validates with
+ * (`session_id`, docs/protocol.md#file_uploadrequest) and into a named store (`store`,
+ * docs/protocol.md#store-uploads). The router validates with
  * a permissive schema here; the chosen handler's own schema and field codes then apply, so every
  * error answer is exactly the one that handler would give.
  */

@@ -1,5 +1,5 @@
 /**
- * Spec §1 "Completion": finds pending files whose check is due, asks storage whether the object
+ * Completion of session uploads (docs/protocol.md#file_uploadcomplete): finds pending files whose check is due, asks storage whether the object
  * arrived, and records `uploaded`, `expired` (form expired unused) or the next check (backing
  * off: a file is checked again after as long as it has already waited). Safe with several
  * workers: rows are claimed with FOR UPDATE SKIP LOCKED.

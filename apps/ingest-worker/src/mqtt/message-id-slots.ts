@@ -9,7 +9,8 @@
  * been promoted to the old generation, it keeps all later ones, and the packets they held, alive
  * through every young-generation GC until the next full one. Under the core flow's benchmark load
  * (200 devices) the worker promoted 3.2-3.8 MB per scavenge that way; with these tables 0.5-0.6 MB,
- * and its scavenges took 3.6-4.2 ms instead of 5.4-6.6 (docs/benchmarks.md). One slot per
+ * and its scavenges took 3.6-4.2 ms instead of 5.4-6.6 (`BENCH_WORKER_FLAGS=--trace-gc npm run bench --
+ * upload-requests`). One slot per
  * identifier allocates nothing per entry and never rebuilds.
  */
 import { Readable } from "node:stream";

@@ -1,5 +1,5 @@
 /**
- * Spec §4 in the worker, in one place: `file_download/request`, uploads into named stores
+ * Named stores (docs/protocol.md#stores) in the worker, in one place: `file_download/request`, uploads into named stores
  * (`file_upload/request` with `store`, and their `file_upload/complete`), and what happens when
  * an object lands in a store. `createIngestWorker` calls `installStoreFeature` with its handler
  * table; session uploads keep their own handlers, reached through the dispatchers.

@@ -1,5 +1,5 @@
 /**
- * Spec §4: the worker's named stores, from STORE_CONFIGURATION and the same storage variables
+ * docs/protocol.md#stores: the worker's named stores, from STORE_CONFIGURATION and the same storage variables
  * as the sessions store (credentials, fs folder and public URL, S3 endpoint and path style).
  */
 import path from "node:path";

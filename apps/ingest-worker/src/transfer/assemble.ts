@@ -1,5 +1,5 @@
 /**
- * Assembles a §2 transfer from its staged segments into the session's storage, streaming:
+ * Assembles a file_transfer from its staged segments into the session's storage, streaming:
  * PostgreSQL sends the segments in offset order over a binary COPY, the bytes of [0, size) are
  * hashed (SHA-256) on their way to `store.put`, and a wrong checksum fails the stream before
  * its end, so the store discards what it received: nothing is stored. Memory is a few stream

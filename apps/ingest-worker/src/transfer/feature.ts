@@ -1,5 +1,5 @@
 /**
- * Spec §2 in the worker: the file_transfer route, its subscription, its clean-up job (TRANSFER_TTL)
+ * File transfer over MQTT (docs/protocol.md#file_transfer) in the worker: the file_transfer route, its subscription, its clean-up job (TRANSFER_TTL)
  * and the inbound byte budget that keeps the worker's memory flat whatever devices send.
  * worker.ts wires this in with a few lines.
  */
@@ -24,7 +24,7 @@ export type TTransferSettings = TTransferLimits & {
   inboundBudgetBytes: number;
   /**
    * null: segment bytes are staged in PostgreSQL. A folder (shared by every worker): staged in
-   * files there, with only their ranges in PostgreSQL — several times faster (docs/devices.md).
+   * files there, with only their ranges in PostgreSQL — several times faster (docs/benchmarks.md#latest-results).
    */
   stagingDir: string | null;
   /** With file staging and the fs store: transfers assembled while their segments arrive, at most this many at once (0: off). */

@@ -1,4 +1,4 @@
-/** Prometheus metrics of §2 transfers, on the worker's registry. */
+/** Prometheus metrics of file transfers over MQTT, on the worker's registry. */
 import { Counter, Histogram, type Registry } from "prom-client";
 
 export type TTransferMetrics = ReturnType<typeof createTransferMetrics>;

@@ -1,5 +1,5 @@
 /**
- * Spec §2, file transfer over MQTT: the raw route for `P/fleet/D/file_transfer/{file_id}/…`.
+ * File transfer over MQTT (docs/protocol.md#file_transfer): the raw route for `P/fleet/D/file_transfer/{file_id}/…`.
  *
  * - init: validate, create the transfer (or, when it exists with the same metadata, answer with
  *   the ranges already held so the device resumes); different metadata is a 409.

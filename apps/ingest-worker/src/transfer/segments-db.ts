@@ -1,5 +1,5 @@
 /**
- * Stages a batch of §2 segments in PostgreSQL with ONE statement (one commit, one WAL flush):
+ * Stages a batch of file_transfer segments in PostgreSQL with ONE statement (one commit, one WAL flush):
  * every segment's transfer is looked up by (device serial, file_id), segments of active
  * transfers that fit are inserted, and each gets an outcome. The bytes travel as one binary
  * parameter (node-pg sends Buffers in binary format; no hex, no escaping) cut with substring().

@@ -1,5 +1,5 @@
 /**
- * Stages a batch of §2 segments in files (see file-staging.ts): look the transfers up (one
+ * Stages a batch of file_transfer segments in files (see file-staging.ts): look the transfers up (one
  * statement, skipped for transfers this worker already saw active), write the accepted segments
  * at their offsets durably, then record the ranges written (one row without bytes per run of
  * adjacent segments, as FileStaging.write returns them) in transfer_segments (one statement, one

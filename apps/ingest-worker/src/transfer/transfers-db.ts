@@ -1,4 +1,4 @@
-/** SQL of §2 transfers (table file_transfers): look-ups, creation, ranges, completion, clean-up. */
+/** SQL of file transfers over MQTT (table file_transfers): look-ups, creation, ranges, completion, clean-up. */
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { TByteRange, TTransferState } from "@fleetdrop/shared/protocol/transfer";
 

@@ -1,5 +1,5 @@
 /**
- * The "new chunk stream" form (spec §3), shared by the browser and the server action. Headers are
+ * The "new chunk stream" form (docs/protocol.md#chunks), shared by the browser and the server action. Headers are
  * typed one per line as `Name: value`; every problem is reported on the form field it comes from.
  */
 import { z } from "zod";

@@ -15,7 +15,7 @@ import { commandsCommand, downloadCommand, listenCommand, STORE_HELP } from "./s
 const HELP = `fleetdrop-device — send files from a device to Fleetdrop
 
 Usage:
-  fleetdrop-device upload [options] FILE...     upload files into a session (spec §1)
+  fleetdrop-device upload [options] FILE...     upload files into a session over HTTPS
 ${TRANSFER_HELP}  fleetdrop-device session open [--name NAME]   open a session for this device; prints its id
   fleetdrop-device session close --session ID   close a session
 ${STORE_HELP}  fleetdrop-device help

@@ -1,5 +1,5 @@
 /**
- * The command line's spec §4 verbs: `download`, `commands fetch`, `commands report`, `commands
+ * The command line's store and command verbs: `download`, `commands fetch`, `commands report`, `commands
  * run` and `listen` (answer captures and command lists until stopped).
  */
 import { readFile, stat } from "node:fs/promises";
@@ -16,7 +16,7 @@ export class CliUsageError extends Error {
 }
 
 export const STORE_HELP = `  fleetdrop-device download --store S PATH [-o FILE]
-                                                download PATH of a named store (spec §4)
+                                                download PATH of a named store
   fleetdrop-device commands fetch --service S   print a service's command list (incoming store)
   fleetdrop-device commands run --service S     fetch, run in order in the shell, report
   fleetdrop-device commands report --service S FILE

@@ -1,6 +1,6 @@
 /**
- * The command line's MQTT-only verbs: `upload --over-mqtt` (spec §2, resumable), `resume`
- * (continue what a crash or a reboot interrupted) and `chunks` (spec §3).
+ * The command line's MQTT-only verbs: `upload --over-mqtt` (file_transfer, resumable), `resume`
+ * (continue what a crash or a reboot interrupted) and `chunks`.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
@@ -18,12 +18,12 @@ export class TransferUsageError extends Error {
 
 export const TRANSFER_HELP = `  fleetdrop-device upload --over-mqtt [options] FILE...
                                                 send files over the MQTT connection itself, in
-                                                segments (spec §2), for devices without HTTPS;
+                                                segments, for devices without HTTPS;
                                                 resumes where it stopped when run again
   fleetdrop-device resume [--state-dir DIR]     finish every --over-mqtt upload a crash, a
                                                 reboot or a lost connection interrupted
   fleetdrop-device chunks --stream S [FILE...]  forward each FILE (or stdin) as one chunk of
-                                                stream S to its configured endpoint (spec §3)
+                                                stream S to its configured endpoint
 `;
 
 export const TRANSFER_OPTIONS_HELP = `Over-MQTT options (upload --over-mqtt, resume):

@@ -1,5 +1,5 @@
 /**
- * Spec §3, chunk forwarding: `P/fleet/D/chunks/{stream}` (raw bytes, QoS 1) is forwarded to the
+ * Chunk forwarding (docs/protocol.md#chunks): `P/fleet/D/chunks/{stream}` (raw bytes, QoS 1) is forwarded to the
  * HTTP endpoint its project configured for `{stream}`. Refusals (and, when an MQTT 5 device
  * asks with a Response Topic, acceptances) are answered on `P/fleet/D/chunks/response`.
  *

@@ -1,5 +1,5 @@
 /**
- * Spec §4, what the platform asks of a device on `P/fleet/D/commands`, and the files of the
+ * docs/protocol.md#commands: what the platform asks of a device on `P/fleet/D/commands`, and the files of the
  * command flow: `incoming/{D}/{service}/commands.json` (a JSON array of `{command}`) and the
  * report `status/{D}/{service}/last_monitoring_status.json`.
  */

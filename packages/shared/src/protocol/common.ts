@@ -1,5 +1,5 @@
 /**
- * Rules every device message shares (spec §0): payload size and encoding, the response
+ * Rules every device message shares (docs/protocol.md#conventions): payload size and encoding, the response
  * envelope, request ids, and how schema failures become protocol error codes.
  */
 import { z } from "zod";

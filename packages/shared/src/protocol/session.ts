@@ -1,5 +1,5 @@
 /**
- * Spec §1, sessions opened and closed by the device itself:
+ * docs/protocol.md#sessions: sessions opened and closed by the device itself:
  * `P/fleet/D/session/open` and `P/fleet/D/session/close` → `P/fleet/D/session/response`.
  */
 import { z } from "zod";

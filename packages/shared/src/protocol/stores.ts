@@ -1,6 +1,6 @@
 /**
- * Spec §4, named stores: downloads (`P/fleet/D/file_download/request` →
- * `P/fleet/D/file_download/response`), uploads into a store (the §1 request with `store`
+ * docs/protocol.md#stores, named stores: downloads (`P/fleet/D/file_download/request` →
+ * `P/fleet/D/file_download/response`), uploads into a store (file_upload/request with `store`
  * instead of `session_id`), and the paths a device may use in a store.
  */
 import { z } from "zod";
@@ -105,14 +105,14 @@ export const ZDownloadResponseSchema = ZResponseEnvelopeSchema.extend({
 
 export type TDownloadResponse = z.infer<typeof ZDownloadResponseSchema>;
 
-/** §1 with `store` instead of `session_id`: `filename` is the path inside the store. */
+/** file_upload/request with `store` instead of `session_id`: `filename` is the path inside the store. */
 export const ZStoreUploadRequestSchema = z.object({
   store: ZStoreNameSchema,
   filename: ZStorePathSchema,
   content_type: ZContentTypeSchema.nullish(),
   size_mb: ZSizeMbSchema.nullish(),
   request_id: ZRequestIdSchema.nullish(),
-  /** Accepted for symmetry with §1; a store upload always replaces the object. */
+  /** Accepted for symmetry with session uploads; a store upload always replaces the object. */
   overwrite: ZOverwriteSchema.nullish(),
 });
 

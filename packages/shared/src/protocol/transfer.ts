@@ -1,5 +1,5 @@
 /**
- * Spec §2, file transfer over MQTT: `P/fleet/D/file_transfer/{file_id}/init|{offset}|fin/…|status|abort`
+ * File transfer over MQTT (docs/protocol.md#file_transfer): `P/fleet/D/file_transfer/{file_id}/init|{offset}|fin/…|status|abort`
  * → `P/fleet/D/file_transfer/response`. Byte ranges are half-open `[start, end)` pairs.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * Spec §1, presigned upload: `P/fleet/D/file_upload/request` → `P/fleet/D/file_upload/response`,
+ * Presigned upload (docs/protocol.md#file_uploadrequest): `P/fleet/D/file_upload/request` → `P/fleet/D/file_upload/response`,
  * and the optional completion report on `P/fleet/D/file_upload/complete`.
  */
 import { z } from "zod";
@@ -34,13 +34,13 @@ export const ZContentTypeSchema = z
   .string({ error: ERROR_CATALOG.invalid_content_type.message })
   .refine(isValidContentType, { error: ERROR_CATALOG.invalid_content_type.message });
 
-/** `size_mb` of an upload request (§1, and its store variant in §4). */
+/** `size_mb` of an upload request (session uploads, and store uploads). */
 export const ZSizeMbSchema = z
   .number({ error: ERROR_CATALOG.invalid_size.message })
   .int({ error: ERROR_CATALOG.invalid_size.message })
   .min(1, { error: ERROR_CATALOG.invalid_size.message });
 
-/** `overwrite` of an upload request (§1, and its store variant in §4). */
+/** `overwrite` of an upload request (session uploads, and store uploads). */
 export const ZOverwriteSchema = z.boolean({ error: ERROR_CATALOG.invalid_overwrite.message });
 
 export const ZUploadRequestSchema = z.object({

@@ -35,7 +35,7 @@ export function multipartBody(parts: readonly TPart[]): TMultipartBody {
   return { contentType: `multipart/form-data; boundary=${boundary}`, body: Readable.from(generate(), { objectMode: false }), ...(length !== undefined ? { length } : {}) };
 }
 
-/** The fields of a presigned form, then the file: the order spec §1 prescribes. */
+/** The fields of a presigned form, then the file: the order the protocol prescribes (docs/protocol.md#upload-forms). */
 export function formParts(fields: Record<string, string>, file: Buffer, filename = "upload.bin", contentType?: string): TPart[] {
   return [
     ...Object.entries(fields).map(([name, value]) => ({ name, value })),

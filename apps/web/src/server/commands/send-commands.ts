@@ -12,7 +12,7 @@ import { BrokerUnavailableError, publishCommand, type TPublish } from "@/server/
 import { namedStore } from "@/server/storage/named-stores";
 
 /**
- * Spec §4 commands: writes `incoming/{D}/{service}/commands.json` (a JSON array of
+ * Command lists (docs/protocol.md#command-lists): writes `incoming/{D}/{service}/commands.json` (a JSON array of
  * `{command}`), then tells the device on `P/fleet/D/commands`
  * `{type: "commands", request_id, service, store, path}`. The file is written first, so a device
  * that fetches it on its own schedule finds it even when the notice cannot be delivered. Audited

@@ -22,7 +22,7 @@ export type TFileDetail = {
   uploadedAt: string | null;
   createdAt: string;
   expiresAt: string;
-  /** JSON the device attached (spec §2 `user_data`), pretty-printed; null when none. */
+  /** JSON the device attached (the `user_data` of a file_transfer init), pretty-printed; null when none. */
   userData: string | null;
 };
 

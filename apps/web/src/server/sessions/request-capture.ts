@@ -12,7 +12,7 @@ import { parseSessionId } from "./get-session";
 import { devicePresence, type TPresence } from "@/server/captures/device-presence";
 
 /**
- * Asks the session's device to capture now (spec §4): publishes
+ * Asks the session's device to capture now (docs/protocol.md#capture): publishes
  * `P/fleet/D/commands` `{type: "capture", request_id, session_id}`. The device uploads through
  * the usual presigned flow with that request_id, and the file shows up live in the session.
  */

@@ -4,7 +4,7 @@ import { createNamedStores, type TNamedStore } from "@fleetdrop/storage/named-st
 import { env, type TWebEnv } from "@/env";
 import { NotFoundError } from "@/server/errors";
 
-/** The spec §4 stores, built exactly as the worker builds them from the same variables. */
+/** The named stores (docs/protocol.md#stores), built exactly as the worker builds them from the same variables. */
 export function namedStoresFromEnv(e: TWebEnv): Map<string, TNamedStore> {
   return createNamedStores(e.STORE_CONFIGURATION, {
     backend: e.STORAGE_BACKEND,

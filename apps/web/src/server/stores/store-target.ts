@@ -8,7 +8,7 @@ import { requireRole, type TProjectContext } from "@/server/auth/project-context
 import { namedStore } from "@/server/storage/named-stores";
 
 /**
- * Who may use which part of a store in the dashboard (spec §4 stores):
+ * Who may use which part of a store in the dashboard (docs/protocol.md#stores):
  * - per-device stores (`config`, `incoming`, `status`): the folders of the project's devices,
  *   read and written by the project's admins;
  * - shared stores (`apps`, `contents`): one folder for the whole platform, so project admins

@@ -23,7 +23,7 @@ export type TChunkStreamRow = {
   backingOff: number;
 };
 
-/** The project's chunk streams (spec §3) with their outbox counts, for admins. */
+/** The project's chunk streams (docs/protocol.md#chunks) with their outbox counts, for admins. */
 export async function listChunkStreams(options: { ctx: TProjectContext }): Promise<TChunkStreamRow[]> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);

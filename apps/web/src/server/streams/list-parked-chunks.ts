@@ -18,7 +18,7 @@ export type TParkedChunkRow = {
   parkedAt: string | null;
 };
 
-/** Chunks delivery gave up on, newest first (spec §3), with the reason; admins only. */
+/** Chunks delivery gave up on, newest first (docs/protocol.md#chunks), with the reason; admins only. */
 export async function listParkedChunks(options: { ctx: TProjectContext; stream?: string }): Promise<{ rows: TParkedChunkRow[]; total: number }> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);

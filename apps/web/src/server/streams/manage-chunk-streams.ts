@@ -6,7 +6,7 @@ import { writeAudit } from "@/server/audit/write-audit";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { NotFoundError, UserInputError } from "@/server/errors";
 
-/** Creates a stream of the project (spec §3); devices publish to P/fleet/D/chunks/{name}. */
+/** Creates a stream of the project (docs/protocol.md#chunks); devices publish to P/fleet/D/chunks/{name}. */
 export async function createChunkStream(options: { ctx: TProjectContext; config: TChunkStreamConfig }): Promise<{ id: string }> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);

@@ -12,7 +12,7 @@ import { listParkedChunks, PARKED_PAGE_SIZE } from "@/server/streams/list-parked
 
 export const metadata: Metadata = { title: "Chunk streams" };
 
-/** Spec §3: where devices' chunks are forwarded, how delivery goes, and what was parked and why. */
+/** Chunk streams (docs/protocol.md#chunks): where devices' chunks are forwarded, how delivery goes, and what was parked and why. */
 export default async function StreamsPage({ params }: { params: Promise<{ project: string }> }) {
   const { project } = await params;
   const ctx = await requireProjectPage(project, CAN.manageDevices);

@@ -1,0 +1,236 @@
+/**
+ * The repository's documentation holds together for someone who has only a clone:
+ * - nothing names a path outside the repository (a clone lacks it);
+ * - every relative markdown link, and every `docs/*.md` a file mentions, leads to a file of the
+ *   repository, and to a heading or anchor that exists when it names one;
+ * - docs/protocol.md, the device contract, documents every error code with its status and has a
+ *   section for every request kind.
+ * It lives here because this package owns the protocol whose contract is docs/protocol.md, and
+ * its `test` script is part of the root `npm test`.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ERROR_CATALOG, ERROR_CODES } from "./errors";
+import { CHUNKS_RESPONSE_SUFFIX, REQUEST_SUFFIXES, RESPONSE_SUFFIXES, TRANSFER_RESPONSE_SUFFIX } from "./topics";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Folders that are never part of the repository's text (installed, built or generated). */
+const SKIPPED_DIRS = new Set([".git", "node_modules", ".next", "dist", ".turbo", ".fleetdrop", "test-results", "playwright-report"]);
+
+/** Tracked and new (not ignored) files, relative to the root; a walk when git is unavailable. */
+function repositoryFiles(): string[] {
+  try {
+    const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    return out.split("\0").filter((file) => file !== "" && existsSync(path.join(ROOT, file)));
+  } catch {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+        const relative = dir ? `${dir}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (!SKIPPED_DIRS.has(entry.name)) walk(relative);
+        } else if (entry.isFile()) files.push(relative);
+      }
+    };
+    walk("");
+    return files;
+  }
+}
+
+/** Text files only: no NUL in the first 8 KiB, at most 4 MiB. */
+function readText(file: string): string | null {
+  const full = path.join(ROOT, file);
+  if (statSync(full).size > 4 * 1024 * 1024) return null;
+  const bytes = readFileSync(full);
+  if (bytes.subarray(0, 8192).includes(0)) return null;
+  return bytes.toString("utf8");
+}
+
+const FILES = repositoryFiles();
+const TEXTS = new Map(FILES.flatMap((file) => {
+  const text = readText(file);
+  return text === null ? [] : [[file, text] as const];
+}));
+
+function lineOf(text: string, index: number): number {
+  return text.slice(0, index).split("\n").length;
+}
+
+/**
+ * Names of places outside the repository. Built from parts so that this file does not name them
+ * itself. pnpm-lock.yaml is exempt from the relative form: its `link:` paths are relative to each
+ * workspace package (from packages/device, a link one level up to `shared` is packages/shared).
+ */
+const OUTSIDE = [
+  { pattern: new RegExp(["shared", "spec"].join("/")), what: "the brief's spec folder", exempt: new Set<string>() },
+  { pattern: new RegExp(`\\.\\./${"shared"}(?![\\w-])`), what: "a sibling folder of the repository", exempt: new Set(["pnpm-lock.yaml"]) },
+  { pattern: new RegExp(["", "work", "shared"].join("/")), what: "a path on a development machine", exempt: new Set<string>() },
+  { pattern: new RegExp(`${"shared"}/(STYLE|ENVIRONMENT)\\.md`), what: "a document that is not in the repository", exempt: new Set<string>() },
+];
+
+describe("nothing in the repository names a place outside it", () => {
+  it("finds the repository's files", () => {
+    expect(FILES).toContain("README.md");
+    expect(FILES).toContain("docs/protocol.md");
+  });
+
+  it("no file names the spec folder, a sibling folder or a machine path", () => {
+    const found: string[] = [];
+    for (const [file, text] of TEXTS) {
+      for (const { pattern, what, exempt } of OUTSIDE) {
+        if (exempt.has(file)) continue;
+        const global = new RegExp(pattern.source, "g");
+        for (const match of text.matchAll(global)) found.push(`${file}:${lineOf(text, match.index)}: ${what}: ${JSON.stringify(match[0])}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Markdown links and anchors
+
+/** Blanks out fenced code blocks and inline code (keeping line breaks), where links are not links. */
+function withoutCode(markdown: string): string {
+  const blank = (text: string) => text.replace(/[^\n]/g, " ");
+  return markdown
+    .replace(/^(\s*)(```|~~~)[^\n]*\n[\s\S]*?^\s*\2[^\n]*$/gm, blank)
+    .replace(/`[^`\n]*`/g, blank);
+}
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+function headingSlug(heading: string): string {
+  return heading
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M} _-]/gu, "")
+    .replace(/ /g, "-");
+}
+
+const anchorCache = new Map<string, Set<string>>();
+
+/** Every anchor of a markdown file: its headings (duplicates numbered as GitHub does) and `<a id|name>`. */
+function anchorsOf(file: string): Set<string> {
+  const cached = anchorCache.get(file);
+  if (cached) return cached;
+  const text = TEXTS.get(file) ?? readFileSync(path.join(ROOT, file), "utf8");
+  const anchors = new Set<string>();
+  const counts = new Map<string, number>();
+  let fence: string | null = null;
+  for (const line of text.split("\n")) {
+    const fenceMatch = /^\s*(```|~~~)/.exec(line);
+    if (fenceMatch) {
+      if (fence === null) fence = fenceMatch[1]!;
+      else if (fenceMatch[1] === fence) fence = null;
+      continue;
+    }
+    if (fence !== null) continue;
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (heading) {
+      const slug = headingSlug(heading[1]!);
+      const seen = counts.get(slug) ?? 0;
+      counts.set(slug, seen + 1);
+      anchors.add(seen === 0 ? slug : `${slug}-${seen}`);
+    }
+    for (const explicit of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(explicit[1]!);
+  }
+  anchorCache.set(file, anchors);
+  return anchors;
+}
+
+type TLinkProblem = string | null;
+
+/** Checks one link target written in `from` (a repository file). */
+function linkProblem(from: string, target: string): TLinkProblem {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return null; // https:, mailto:, …
+  const hashAt = target.indexOf("#");
+  const rawPath = (hashAt === -1 ? target : target.slice(0, hashAt)).replace(/\?.*$/, "");
+  const anchor = hashAt === -1 ? null : target.slice(hashAt + 1);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return `${target}: not a valid link`;
+  }
+  const resolved = decoded === "" ? path.join(ROOT, from) : decoded.startsWith("/") ? path.join(ROOT, decoded) : path.resolve(path.dirname(path.join(ROOT, from)), decoded);
+  const relative = path.relative(ROOT, resolved);
+  if (relative.startsWith("..") || path.isAbsolute(relative)) return `${target}: leads outside the repository`;
+  if (!existsSync(resolved)) return `${target}: no such file in the repository (${relative})`;
+  if (anchor && relative.endsWith(".md") && !anchorsOf(relative.split(path.sep).join("/")).has(anchor.toLowerCase())) {
+    return `${target}: ${relative} has no heading or anchor "${anchor}"`;
+  }
+  return null;
+}
+
+const MARKDOWN = [...TEXTS.keys()].filter((file) => file.endsWith(".md"));
+
+describe("links lead to files of the repository", () => {
+  it("every relative markdown link resolves inside the repository, to an existing file and anchor", () => {
+    const problems: string[] = [];
+    for (const file of MARKDOWN) {
+      const text = withoutCode(TEXTS.get(file)!);
+      const targets = [
+        ...[...text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((match) => ({ target: match[1]!, index: match.index })),
+        ...[...text.matchAll(/^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)].map((match) => ({ target: match[1]!, index: match.index })),
+        ...[...text.matchAll(/<a\s[^>]*href="([^"]+)"/g)].map((match) => ({ target: match[1]!, index: match.index })),
+      ];
+      for (const { target, index } of targets) {
+        const problem = linkProblem(file, target);
+        if (problem) problems.push(`${file}:${lineOf(text, index)}: ${problem}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("every docs/*.md a file mentions exists, with the anchor it names", () => {
+    const problems: string[] = [];
+    for (const [file, text] of TEXTS) {
+      for (const match of text.matchAll(/(?<![\w./-])docs\/([\w.-]+\.md)(#[\w-]+)?/g)) {
+        const problem = linkProblem("README.md", `docs/${match[1]}${match[2] ?? ""}`);
+        if (problem) problems.push(`${file}:${lineOf(text, match.index)}: ${problem}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("reads anchors the way GitHub makes them", () => {
+    expect(headingSlug("`file_upload/request`")).toBe("file_uploadrequest");
+    expect(headingSlug("MQTT 3.1.1 and MQTT 5")).toBe("mqtt-311-and-mqtt-5");
+    expect(headingSlug("Transfer init")).toBe("transfer-init");
+    expect(linkProblem("docs/devices.md", "protocol.md#no-such-heading")).toMatch(/no heading or anchor/);
+    expect(linkProblem("docs/devices.md", "../../elsewhere.md")).toMatch(/outside the repository/);
+    expect(linkProblem("README.md", ["docs", "no-such-page.md"].join("/"))).toMatch(/no such file/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The device contract
+
+describe("docs/protocol.md documents the protocol as implemented", () => {
+  const protocol = TEXTS.get("docs/protocol.md") ?? "";
+  const anchors = anchorsOf("docs/protocol.md");
+
+  it("lists every error code with its status", () => {
+    const rows = new Map([...protocol.matchAll(/^\|\s*(\d{3})\s*\|\s*`([a-z0-9_]+)`\s*\|/gm)].map((match) => [match[2]!, Number(match[1])]));
+    const wrong = ERROR_CODES.filter((code) => rows.get(code) !== ERROR_CATALOG[code].status).map(
+      (code) => `${code}: ${rows.has(code) ? `documented as ${rows.get(code)}` : "not in the table"}, the code says ${ERROR_CATALOG[code].status}`,
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it("has a section for every request kind and names every answer topic", () => {
+    const missing = Object.values(REQUEST_SUFFIXES)
+      .map((suffix) => headingSlug(suffix))
+      .filter((slug) => !anchors.has(slug));
+    for (const slug of ["file_transfer", "chunks", "commands", "presence"]) if (!anchors.has(slug)) missing.push(slug);
+    for (const topic of [...Object.values(RESPONSE_SUFFIXES), TRANSFER_RESPONSE_SUFFIX, CHUNKS_RESPONSE_SUFFIX]) {
+      if (!protocol.includes(`\`${topic}\``)) missing.push(topic);
+    }
+    expect(missing).toEqual([]);
+  });
+});
