@@ -36,32 +36,33 @@ const ZBucketSchema = z.object({
   per_second: z.number().positive().max(1_000_000),
 });
 
+const ZOverridesSchema = z.object(Object.fromEntries(RATE_LIMIT_CLASSES.map((name) => [name, ZBucketSchema.optional()]))).strict();
+
 /**
  * RATE_LIMITS: JSON overriding some classes, e.g. `{"session":{"burst":10,"per_second":0.5}}`,
  * or `off`.
  */
-export const ZRateLimitsSchema = z.union([
-  z.literal("off").transform(() => null),
-  z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON (or off)" });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.object(Object.fromEntries(RATE_LIMIT_CLASSES.map((name) => [name, ZBucketSchema.optional()]))).strict())
-    .transform((parsed): TRateLimitSettings => {
-      const settings = { ...DEFAULT_RATE_LIMITS };
-      for (const name of RATE_LIMIT_CLASSES) {
-        const given = (parsed as Record<string, z.infer<typeof ZBucketSchema> | undefined>)[name];
-        if (given) settings[name] = { burst: given.burst, perSecond: given.per_second };
-      }
-      return settings;
-    }),
-]);
+export const ZRateLimitsSchema = z.string().transform((text, ctx): TRateLimitSettings | null => {
+  if (text.trim() === "off") return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    ctx.addIssue({ code: "custom", message: `must be JSON such as {"session":{"burst":30,"per_second":1}}, or off` });
+    return z.NEVER;
+  }
+  const parsed = ZOverridesSchema.safeParse(json);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: `${issue.path.join(".") || "value"}: ${issue.message} (classes: ${RATE_LIMIT_CLASSES.join(", ")})` });
+    return z.NEVER;
+  }
+  const settings = { ...DEFAULT_RATE_LIMITS };
+  for (const name of RATE_LIMIT_CLASSES) {
+    const given = (parsed.data as Record<string, z.infer<typeof ZBucketSchema> | undefined>)[name];
+    if (given) settings[name] = { burst: given.burst, perSecond: given.per_second };
+  }
+  return settings;
+});
 
 /** The class of a router kind (a JSON request kind, or a raw route's `transfer_*` / `chunk`). */
 export function rateLimitClassOf(kind: string): TRateLimitClass {

@@ -9,7 +9,9 @@
  * checked at least every `recheckMaxMs`, and the sweeper runs at start and right after a failed
  * run succeeds again, so such a file is recorded within recheckMaxMs + the sweeper's interval
  * (PENDING_RECOVERY_SECONDS). Work is bounded: a pass claims at most BATCH files (one
- * transaction), a run at most MAX_PASSES passes; the rest waits for the next run.
+ * transaction, its connection released after it); a run goes on with passes while they come
+ * back full, for at most RUN_BUDGET_MS, so a backlog after a long outage is worked off at
+ * storage's speed and a stopping worker waits for one pass at most that long.
  */
 import type { Pool } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
@@ -21,7 +23,9 @@ export const EXPIRY_GRACE_SECONDS = 300;
 /** The longest a pending file waits for its next check by default (PENDING_RECOVERY_SECONDS − SWEEP_INTERVAL_SECONDS). */
 export const DEFAULT_RECHECK_MAX_MS = 50_000;
 const BATCH = 200;
-const MAX_PASSES = 10;
+const RUN_BUDGET_MS = 10_000;
+/** Rows a run pulls forward at most (they are due within recheckMaxMs: runs after it take the rest). */
+const PULL_FORWARD_LIMIT = 5000;
 const HEAD_CONCURRENCY = 8;
 const STORAGE_RETRY_MS = 60_000;
 
@@ -36,15 +40,16 @@ export type TSweepResult = { checked: number; uploaded: number; expired: number;
 
 export type TSweepDeps = { pool: Pool; store: Store; metrics?: TWorkerMetrics; log?: Logger; recheckMaxMs?: number };
 
-/** One run: passes of at most BATCH files while the last one was full, at most MAX_PASSES. */
+/** One run: passes of at most BATCH files while the last one was full, within RUN_BUDGET_MS. */
 export async function sweepPendingFiles(deps: TSweepDeps): Promise<TSweepResult> {
   const recheckMaxMs = deps.recheckMaxMs ?? DEFAULT_RECHECK_MAX_MS;
+  const deadline = Date.now() + RUN_BUDGET_MS;
   await pullChecksForward(deps.pool, recheckMaxMs);
   const total: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0 };
-  for (let pass = 0; pass < MAX_PASSES; pass++) {
+  for (;;) {
     const result = await sweepPass(deps, recheckMaxMs);
     for (const key of Object.keys(total) as (keyof TSweepResult)[]) total[key] += result[key];
-    if (result.checked < BATCH) break;
+    if (result.checked < BATCH || Date.now() >= deadline) break;
   }
   return total;
 }
@@ -57,7 +62,7 @@ async function pullChecksForward(pool: Pool, recheckMaxMs: number): Promise<void
   await pool.query(
     `UPDATE files SET next_check_at = now() + $1 * interval '1 millisecond'
      WHERE id IN (SELECT id FROM files WHERE state = 'pending' AND next_check_at > now() + $1 * interval '1 millisecond'
-                  LIMIT ${BATCH * MAX_PASSES} FOR UPDATE SKIP LOCKED)`,
+                  LIMIT ${PULL_FORWARD_LIMIT} FOR UPDATE SKIP LOCKED)`,
     [recheckMaxMs],
   );
 }
