@@ -49,7 +49,9 @@ export type TWorkerProcess = {
 export async function startWorkerProcess(env: Record<string, string>): Promise<TWorkerProcess> {
   const httpPort = await freePort();
   const child = spawn(process.execPath, workerNodeArgs(), {
-    env: { ...process.env, HTTP_PORT: String(httpPort), HTTP_HOST: "127.0.0.1", FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`, LOG_LEVEL: "warn", ...env },
+    // The benchmarks measure the worker's ceiling, one device at full speed included: per-device
+    // rate limits (meant for fleets, not for a load generator) would cap that.
+    env: { ...process.env, HTTP_PORT: String(httpPort), HTTP_HOST: "127.0.0.1", FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`, LOG_LEVEL: "warn", RATE_LIMITS: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -26,6 +26,13 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
     uploadExpiresInSeconds: env.UPLOAD_EXPIRES_IN,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
     sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
+    recovery: {
+      // A file is checked again at most this long after its last check; the sweeper's next run
+      // follows within SWEEP_INTERVAL_SECONDS: together PENDING_RECOVERY_SECONDS.
+      pendingRecheckMaxMs: (env.PENDING_RECOVERY_SECONDS - env.SWEEP_INTERVAL_SECONDS) * 1000,
+      staleTempFileMs: env.STALE_TEMP_FILE_SECONDS * 1000,
+    },
+    ...(env.RATE_LIMITS === undefined ? {} : { rateLimits: env.RATE_LIMITS }),
     transfer: {
       maxFileBytes: env.TRANSFER_MAX_FILE_MB * 1024 * 1024,
       maxSegmentBytes: env.TRANSFER_MAX_SEGMENT_KB * 1024,

@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { DEFAULT_TOPIC_PREFIX, assertTopicPrefix } from "@fleetdrop/shared/topics";
 import { DEFAULT_MAX_UPLOAD_MB, DEFAULT_UPLOAD_EXPIRES_IN, HARD_MAX_UPLOAD_MB } from "@fleetdrop/shared/protocol/upload";
 import { z } from "zod";
+import { ZRateLimitsSchema } from "./rate-limit";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -66,8 +67,6 @@ export const ZWorkerEnvSchema = z
     HTTP_HOST: z.string().default("0.0.0.0"),
     HTTP_PORT: port.default(9000),
 
-    SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0.1).default(30),
-
     /** File transfer over MQTT (docs/protocol.md#file_transfer): largest file (MiB), largest segment (KiB), transfers in flight per device, TTL of an idle transfer (s). */
     TRANSFER_MAX_FILE_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(HARD_MAX_UPLOAD_MB),
     TRANSFER_MAX_SEGMENT_KB: z.coerce.number().int().min(1).max(3072).default(1024),
@@ -83,6 +82,14 @@ export const ZWorkerEnvSchema = z
     CHUNK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     CHUNK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
     CHUNK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+    /** Per-device rate limits: JSON overriding some classes' `burst` and `per_second` (see rate-limit.ts), or `off`. */
+    RATE_LIMITS: ZRateLimitsSchema.optional(),
+    /** Recovery: a pending file whose object storage holds is recorded within PENDING_RECOVERY_SECONDS of a crash or outage. */
+    PENDING_RECOVERY_SECONDS: z.coerce.number().min(1).default(60),
+    /** How often the pending-file sweeper runs (at most half of PENDING_RECOVERY_SECONDS). */
+    SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0.1).default(10),
+    /** Upload temp files of the fs store nobody has written for this long are removed (a crash leaves them). */
+    STALE_TEMP_FILE_SECONDS: z.coerce.number().int().min(60).default(600),
     LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -99,6 +106,9 @@ export const ZWorkerEnvSchema = z
     }
     if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
       ctx.addIssue({ code: "custom", path: ["S3_SECRET_ACCESS_KEY"], message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together" });
+    }
+    if (env.SWEEP_INTERVAL_SECONDS * 2 > env.PENDING_RECOVERY_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["SWEEP_INTERVAL_SECONDS"], message: "must be at most half of PENDING_RECOVERY_SECONDS" });
     }
     if (Boolean(env.MQTT_CERT_FILE) !== Boolean(env.MQTT_KEY_FILE)) {
       ctx.addIssue({ code: "custom", path: ["MQTT_KEY_FILE"], message: "MQTT_CERT_FILE and MQTT_KEY_FILE go together" });

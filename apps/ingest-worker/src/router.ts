@@ -13,6 +13,10 @@
  *   A raw route says which successes are worth an answer (`answerSuccess`): a file segment is
  *   acknowledged by its PUBACK alone unless the device asked for an answer with an MQTT 5
  *   Response Topic; errors are always answered.
+ *
+ * Rate limits (rate-limit.ts) are taken here, for every kind, before anything is parsed or
+ * handled: a request over its device's limit is answered `429 rate_limited` with `retry_after`
+ * (seconds) and returns normally, so it is acknowledged like any other and never redelivered.
  */
 import { isDatabaseUnavailable } from "@fleetdrop/db/pool";
 import { isProtocolError, ProtocolError } from "@fleetdrop/shared/errors";
@@ -29,6 +33,7 @@ import type { IPublishPacket } from "mqtt";
 import type { z } from "zod";
 import type { Logger } from "./logger";
 import type { TWorkerMetrics } from "./metrics";
+import type { TRateLimiter } from "./rate-limit";
 
 export type THandlerContext = {
   deviceId: string;
@@ -76,6 +81,8 @@ export type TRouterDeps = {
   logger: Logger;
   /** Called with every device heard from (for "last seen"). */
   onDeviceSeen?(deviceId: string): void;
+  /** Per-device limits; none: no limits. */
+  rateLimiter?: TRateLimiter | null;
 };
 
 export function createRouter(deps: TRouterDeps) {
@@ -101,8 +108,15 @@ export function createRouter(deps: TRouterDeps) {
     let requestId: string | undefined;
     let body: Record<string, unknown>;
     try {
-      decoded = decodeJsonObject(toBytes(packet.payload));
-      requestId = usableRequestId(decoded);
+      const limited = rateLimited(deviceId, kind);
+      try {
+        decoded = decodeJsonObject(toBytes(packet.payload));
+        requestId = usableRequestId(decoded);
+      } catch (error) {
+        // A refused request still echoes its request_id when it has one.
+        throw limited ?? error;
+      }
+      if (limited) throw limited;
       const message = validateMessage(handler.schema, decoded, handler.fieldCodes);
       // The request's logger is made only if something logs (most answers log nothing).
       let log: Logger | undefined;
@@ -121,9 +135,7 @@ export function createRouter(deps: TRouterDeps) {
       const error = toProtocolError(caught);
       body = errorResponse(error, requestId);
       metrics.requests.inc({ kind, outcome: "error", code: error.code });
-      const fields = { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status };
-      if (error.status >= 500) logger.error({ ...fields, err: caught }, error.message);
-      else logger.info(fields, `refused: ${error.message}`);
+      logRefusal(error, caught, { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status });
     }
 
     const properties = packet.properties;
@@ -153,6 +165,8 @@ export function createRouter(deps: TRouterDeps) {
       properties?.responseTopic && topics.isUnderDevice(properties.responseTopic, deviceId) ? properties.responseTopic : undefined;
     let body: Record<string, unknown> | null;
     try {
+      const limited = rateLimited(deviceId, kind);
+      if (limited) throw limited;
       const log = logger.child({ device: deviceId, kind, ...(requestId ? { request_id: requestId } : {}) });
       const result = await raw.handle({ deviceId, params, payload, packet }, { deviceId, requestId, log });
       metrics.requests.inc({ kind, outcome: "ok", code: "" });
@@ -161,9 +175,7 @@ export function createRouter(deps: TRouterDeps) {
       const error = toProtocolError(caught);
       body = { ...raw.describe(params), ...errorResponse(error, requestId) };
       metrics.requests.inc({ kind, outcome: "error", code: error.code });
-      const fields = { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status, ...raw.describe(params) };
-      if (error.status >= 500) logger.error({ ...fields, err: caught }, error.message);
-      else logger.info(fields, `refused: ${error.message}`);
+      logRefusal(error, caught, { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status, ...raw.describe(params) });
     }
     if (body) {
       publish(
@@ -173,6 +185,18 @@ export function createRouter(deps: TRouterDeps) {
       );
     }
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);
+  }
+
+  function rateLimited(deviceId: string, kind: string): ProtocolError | null {
+    const retryAfter = deps.rateLimiter?.take(deviceId, kind) ?? 0;
+    return retryAfter > 0 ? new ProtocolError("rate_limited", undefined, { retry_after: retryAfter }) : null;
+  }
+
+  function logRefusal(error: ProtocolError, caught: unknown, fields: Record<string, unknown>): void {
+    if (error.status >= 500) logger.error({ ...fields, err: caught }, error.message);
+    // A flood is counted in the metrics; one log line per refused request would be a second flood.
+    else if (error.code === "rate_limited") logger.debug(fields, `refused: ${error.message}`);
+    else logger.info(fields, `refused: ${error.message}`);
   }
 }
 

@@ -18,7 +18,8 @@ import { createUploadCompleteHandler } from "./handlers/upload-complete";
 import { createUploadRequestHandler } from "./handlers/upload-request";
 import { createSessionCloseHandler, createSessionOpenHandler } from "./handlers/sessions";
 import { createHttpServer, type THealth } from "./http/server";
-import { sweepPendingFiles } from "./jobs/pending-sweeper";
+import { DEFAULT_RECHECK_MAX_MS, sweepPendingFiles } from "./jobs/pending-sweeper";
+import { removeStaleTempFiles } from "./jobs/stale-temp-files";
 import { startPeriodic, type TPeriodic } from "./jobs/periodic";
 import type { Logger } from "./logger";
 import { createMetrics } from "./metrics";
@@ -26,6 +27,7 @@ import { createMqttClient, type TMqttConnectionOptions } from "./mqtt/connection
 import { installDeferredAcks } from "./mqtt/deferred-ack";
 import { startPeerTakeover, type TPeerTakeover } from "./mqtt/peer-takeover";
 import { createRouter, type THandler } from "./router";
+import { createRateLimiter, DEFAULT_RATE_LIMITS, type TRateLimitSettings } from "./rate-limit";
 import type { TNamedStores } from "./stores/named-stores";
 import { installStoreFeature } from "./stores/feature";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
@@ -44,13 +46,29 @@ export type TIngestWorkerConfig = {
   /** null: no HTTP server (tests that do not need one). */
   http: { host: string; port: number } | null;
   sweepIntervalMs: number;
+  /** Recovery after a crash or outage (PENDING_RECOVERY_SECONDS, STALE_TEMP_FILE_SECONDS); defaults below. */
+  recovery?: Partial<TRecoverySettings>;
   /** How long a named store's download URL stays valid (default 3600 s). */
   downloadExpiresInSeconds?: number;
   /** File transfer limits and clean-up (file transfer over MQTT); defaults in transfer/feature.ts. */
   transfer?: Partial<TTransferSettings>;
   /** Chunk forwarding (outbox and delivery); defaults in chunks/feature.ts. */
   chunks?: Partial<TChunkSettings>;
+  /** Per-device rate limits by class (rate-limit.ts); unset: the defaults; null: none. */
+  rateLimits?: TRateLimitSettings | null;
 };
+
+export type TRecoverySettings = {
+  /** A pending file is checked again at most this long after its last check. */
+  pendingRecheckMaxMs: number;
+  /** Upload temp files of the fs stores untouched this long are removed (their writer is gone). */
+  staleTempFileMs: number;
+};
+
+export const DEFAULT_RECOVERY_SETTINGS: TRecoverySettings = { pendingRecheckMaxMs: DEFAULT_RECHECK_MAX_MS, staleTempFileMs: 600_000 };
+
+/** How soon a sweep that failed (database down) is tried again. */
+const SWEEP_RETRY_MS = 1000;
 
 export type TStoredEvent = { key: string; size: number; etag: string; contentType?: string; /** The fs store that holds it. */ store?: Store };
 
@@ -65,6 +83,8 @@ export type TIngestWorkerDeps = {
    * the endpoint stored, so completion is instant with the fs store.
    */
   httpRoutes?: (onObjectStored: (event: TStoredEvent) => Promise<void>) => (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The rate limits' clock in milliseconds (tests move it by hand); default: performance.now. */
+  now?: () => number;
 };
 
 export type TIngestWorker = {
@@ -82,7 +102,7 @@ export type TIngestWorker = {
 
 const KINDS = Object.keys(REQUEST_SUFFIXES) as TRequestKind[];
 
-export function createIngestWorker({ config, logger, store, namedStores, httpRoutes }: TIngestWorkerDeps): TIngestWorker {
+export function createIngestWorker({ config, logger, store, namedStores, httpRoutes, now }: TIngestWorkerDeps): TIngestWorker {
   const topics = createTopics(config.topicPrefix);
   const metrics = createMetrics();
   const pool = createPgPool({
@@ -98,14 +118,17 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   const mqtt = createMqttClient(config.mqtt);
   const coalesceWrites = createWriteCoalescer(mqtt);
   const log = logger;
+  const recovery = { ...DEFAULT_RECOVERY_SETTINGS, ...config.recovery };
+  const sweep = () => sweepPendingFiles({ pool, store, metrics, log, recheckMaxMs: recovery.pendingRecheckMaxMs });
 
   const batcher = new Batcher<TUploadRow, TUploadOutcome>(async (rows) => {
     const stopTimer = metrics.batchDuration.startTimer();
     try {
       return await recordUploadRequests(pool, rows, {
         expiresInSeconds: config.uploadExpiresInSeconds,
-        // The fs store reports each upload itself; S3 (without event notifications) is asked.
-        firstCheckAfterSeconds: store.backend === "fs" ? null : 30,
+        // The fs store reports each upload itself, S3 (without event notifications) is asked; either
+        // way a check is due within the recovery window, for an upload whose report was lost.
+        firstCheckAfterSeconds: Math.min(store.backend === "fs" ? Number.POSITIVE_INFINITY : 30, recovery.pendingRecheckMaxMs / 1000),
       });
     } finally {
       stopTimer();
@@ -157,6 +180,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     metrics,
     logger: log,
     onDeviceSeen: (deviceId) => seen.set(deviceId, new Date()),
+    rateLimiter: config.rateLimits === null ? null : createRateLimiter(config.rateLimits ?? DEFAULT_RATE_LIMITS, now),
     publish: (topic, payload, properties) => {
       mqtt.publish(topic, payload, { qos: 1, ...(config.mqtt.protocolVersion === 5 && properties ? { properties } : {}) }, (error) => {
         if (error) log.warn({ err: error, topic }, "response not delivered to the broker");
@@ -243,7 +267,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     metrics,
     httpAddress: () => (server?.address() as AddressInfo | null) ?? null,
     sweepNow: async () => {
-      await sweepPendingFiles({ pool, store, metrics, log });
+      await sweep();
     },
     cleanUpTransfersNow: () => transfers.cleanUp(),
     async start() {
@@ -259,7 +283,9 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
         log.info({ address: server.address() }, "HTTP server listening (/healthz, /metrics)");
       }
       jobs = [
-        startPeriodic("sweeper", config.sweepIntervalMs, () => sweepPendingFiles({ pool, store, metrics, log }), log),
+        // At start and right after the database is back: what a crash or an outage left pending.
+        startPeriodic("sweeper", config.sweepIntervalMs, sweep, log, { immediate: true, retryMs: Math.min(SWEEP_RETRY_MS, config.sweepIntervalMs) }),
+        startPeriodic("stale-temp-files", Math.min(60_000, Math.max(100, recovery.staleTempFileMs / 2)), () => removeStaleTempFiles([store, ...[...(namedStores?.values() ?? [])].map((entry) => entry.store)], recovery.staleTempFileMs, log), log, { immediate: true }),
         startPeriodic("last-seen", 5000, async () => {
           const batch = new Map(seen);
           seen.clear();

@@ -37,7 +37,8 @@ export type THarness = {
   storeDir: string;
   seed: TSeed;
   httpPort: number;
-  startWorker(overrides?: Partial<TIngestWorkerConfig>): Promise<TIngestWorker>;
+  /** `now`: the rate limits' clock (ms), for tests that move time by hand. */
+  startWorker(overrides?: Partial<TIngestWorkerConfig>, deps?: { now?: () => number }): Promise<TIngestWorker>;
   workers: TIngestWorker[];
   close(): Promise<void>;
 };
@@ -85,7 +86,7 @@ export async function createHarness(label: string): Promise<THarness> {
 
   const workers: TIngestWorker[] = [];
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const startWorker = async (overrides: Partial<TIngestWorkerConfig> = {}) => {
+  const startWorker = async (overrides: Partial<TIngestWorkerConfig> = {}, deps: { now?: () => number } = {}) => {
     const config: TIngestWorkerConfig = {
       databaseUrl: db.url,
       dbPoolSize: 6,
@@ -109,6 +110,7 @@ export async function createHarness(label: string): Promise<THarness> {
       store,
       namedStores,
       httpRoutes: (onObjectStored) => createFsEndpoint({ stores: endpointStores, onObjectStored, logger }).handle,
+      now: deps.now,
     });
     await worker.start();
     workers.push(worker);

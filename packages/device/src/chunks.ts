@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { MqttClient } from "mqtt";
-import { FleetdropError, TimeoutError } from "./errors";
+import { FleetdropError, retryAfterOf, TimeoutError } from "./errors";
 import type { TTransferConnection } from "./mqtt-transfer";
 
 export type TSendChunkOptions = {
@@ -87,6 +87,6 @@ export async function sendChunk(connection: TTransferConnection, stream: string,
     properties: { responseTopic: `${connection.base}chunks/response`, correlationData: correlation, ...(options.contentType ? { contentType: options.contentType } : {}) },
   });
   const result = await answer;
-  if (result.success !== true) throw new FleetdropError(String(result.error ?? "chunk refused"), String(result.code ?? "unknown"), Number(result.status ?? 500));
+  if (result.success !== true) throw new FleetdropError(String(result.error ?? "chunk refused"), String(result.code ?? "unknown"), Number(result.status ?? 500), retryAfterOf(result));
   return result;
 }

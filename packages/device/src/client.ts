@@ -13,7 +13,7 @@ import type { Socket } from "node:net";
 import { DEFAULT_TOPIC_PREFIX, createTopics, type TRequestKind } from "@fleetdrop/shared/topics";
 import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
-import { FleetdropError, StorageRejectedError, TimeoutError } from "./errors";
+import { FleetdropError, RateLimitedError, retryAfterOf, StorageRejectedError, TimeoutError } from "./errors";
 import { postForm, type TUploadProgress } from "./upload";
 import { abortTransfer, transferStatus, uploadOverMqtt, type TTransferConnection, type TUploadOverMqttInput } from "./mqtt-transfer";
 import { onChunkRefused, sendChunk, type TChunkAnswer, type TSendChunkOptions } from "./chunks";
@@ -36,6 +36,15 @@ export type TDeviceOptions = {
   protocolVersion?: 4 | 5;
   /** How long to wait for each answer (default 15 s). */
   timeoutMs?: number;
+  /**
+   * A request answered `429 rate_limited` is sent again after the `retry_after` the platform
+   * gave, at most this many times (default 3; 0: never), and only while that wait is at most
+   * `maxRetryAfterSeconds` (default 60); then it fails with a RateLimitedError.
+   */
+  rateLimitRetries?: number;
+  maxRetryAfterSeconds?: number;
+  /** How the SDK waits (tests pass a fake clock); default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
   /** MQTT client id (default: the device id). Two connections of one device need two ids. */
   clientId?: string;
   /**
@@ -176,9 +185,31 @@ export class FleetdropDevice {
     entry.resolve(body);
   }
 
-  /** Publishes a request and waits for the response carrying the same request_id. */
+  /**
+   * Publishes a request and waits for the response carrying the same request_id. A `429
+   * rate_limited` answer is waited out (its `retry_after`) and the request sent again with the
+   * same request_id, within the limits of TDeviceOptions.rateLimitRetries.
+   */
   async request(kind: TRequestKind, message: Record<string, unknown>): Promise<Record<string, unknown>> {
     const requestId = typeof message.request_id === "string" ? message.request_id : randomUUID();
+    const retries = this.options.rateLimitRetries ?? 3;
+    const maxWait = this.options.maxRetryAfterSeconds ?? 60;
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 1; ; attempt++) {
+      const body = await this.requestOnce(kind, message, requestId);
+      if (body.success === true) return body;
+      const retryAfter = retryAfterOf(body);
+      if (body.code === "rate_limited" && retryAfter !== undefined) {
+        if (attempt > retries) throw new RateLimitedError(kind, retryAfter, attempt, `no retries left (rateLimitRetries ${retries})`);
+        if (retryAfter > maxWait) throw new RateLimitedError(kind, retryAfter, attempt, `longer than maxRetryAfterSeconds (${maxWait} s)`);
+        await sleep(retryAfter * 1000);
+        continue;
+      }
+      throw new FleetdropError(String(body.error ?? "request failed"), String(body.code ?? "unknown"), Number(body.status ?? 500), retryAfter);
+    }
+  }
+
+  private async requestOnce(kind: TRequestKind, message: Record<string, unknown>, requestId: string): Promise<Record<string, unknown>> {
     const topic = { uploadRequest: this.topics.uploadRequest, uploadComplete: this.topics.uploadComplete, sessionOpen: this.topics.sessionOpen, sessionClose: this.topics.sessionClose, downloadRequest: this.topics.downloadRequest }[kind];
     const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -188,11 +219,7 @@ export class FleetdropDevice {
       this.pending.set(requestId, { resolve, reject, timer });
     });
     await this.client.publishAsync(topic, JSON.stringify({ ...message, request_id: requestId }), { qos: 1 });
-    const body = await answer;
-    if (body.success !== true) {
-      throw new FleetdropError(String(body.error ?? "request failed"), String(body.code ?? "unknown"), Number(body.status ?? 500));
-    }
-    return body;
+    return answer;
   }
 
   /** What the file transfer and chunk helpers (mqtt-transfer.ts, chunks.ts) need of this connection. */
@@ -308,7 +335,9 @@ export class FleetdropDevice {
         lastError = error;
         const retry = error instanceof StorageRejectedError ? error.needsFreshForm || error.retryable : error instanceof FleetdropError ? error.retryable : true;
         if (!retry || attempt === attempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random())));
+        const backoff = Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
+        const asked = error instanceof FleetdropError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
+        await (this.options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms))))(Math.max(backoff, asked));
       }
     }
     throw lastError;

@@ -7,6 +7,8 @@ export class FleetdropError extends Error {
     readonly code: string,
     /** HTTP-like status (docs/protocol.md#error-codes); 0 for transport failures. */
     readonly status: number,
+    /** With `429 rate_limited`: the seconds the platform asked to wait before sending again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "FleetdropError";
@@ -15,6 +17,25 @@ export class FleetdropError extends Error {
   /** 429, 500 and 503 answers and transport failures are worth retrying. */
   get retryable(): boolean {
     return this.status === 0 || this.status === 429 || this.status === 500 || this.status === 503;
+  }
+}
+
+/** The `retry_after` of an answer, when it carries a usable one. */
+export function retryAfterOf(answer: Record<string, unknown>): number | undefined {
+  const value = answer.retry_after;
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** The platform kept refusing with `429 rate_limited` and the SDK stopped waiting. */
+export class RateLimitedError extends FleetdropError {
+  constructor(what: string, retryAfterSeconds: number, attempts: number, reason: string) {
+    super(
+      `${what}: the platform is rate-limiting this device (429 rate_limited, retry after ${retryAfterSeconds} s); gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason}`,
+      "rate_limited",
+      429,
+      retryAfterSeconds,
+    );
+    this.name = "RateLimitedError";
   }
 }
 

@@ -15,7 +15,7 @@ import path from "node:path";
 import { coveredBytes, missingRanges, segmentsOf, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
 import type { MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
-import { FleetdropError, TimeoutError } from "./errors";
+import { FleetdropError, retryAfterOf, TimeoutError } from "./errors";
 import type { TUploadProgress } from "./upload";
 
 /** What the SDK needs of a connected device (FleetdropDevice provides it). */
@@ -157,7 +157,7 @@ class TransferChannel {
 /** The error a refused answer stands for (with the answer's extra fields). */
 export class TransferRefusedError extends FleetdropError {
   constructor(readonly answer: TAnswer) {
-    super(String(answer.error ?? "refused"), String(answer.code ?? "unknown"), Number(answer.status ?? 500));
+    super(String(answer.error ?? "refused"), String(answer.code ?? "unknown"), Number(answer.status ?? 500), retryAfterOf(answer));
     this.name = "TransferRefusedError";
   }
 }
@@ -308,7 +308,9 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
         lastError = error;
         const retryable = error instanceof FleetdropError ? error.retryable : false;
         if (!retryable || attempt === attempts) throw error;
-        await sleep(Math.min(10_000, 250 * 2 ** (attempt - 1)));
+        // A 429 rate_limited (a command or a segment) says how long to wait.
+        const asked = error instanceof FleetdropError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
+        await sleep(Math.max(asked, Math.min(10_000, 250 * 2 ** (attempt - 1))));
       } finally {
         channel.onSegmentError(fileId, null);
       }

@@ -63,8 +63,10 @@ export const ERROR_CATALOG = {
   transfer_too_large: { status: 413, message: "The file is larger than this platform accepts over MQTT" },
   segment_too_large: { status: 413, message: "The segment is larger than this platform accepts" },
   chunk_too_large: { status: 413, message: "The chunk is larger than this platform accepts" },
+  metadata_too_large: { status: 413, message: "metadata is larger than 8 KiB (as JSON)" },
   // 429
-  rate_limited: { status: 429, message: "Too many requests; retry later" },
+  /** The answer carries `retry_after`: whole seconds to wait before sending again. */
+  rate_limited: { status: 429, message: "Too many requests from this device; retry after retry_after seconds" },
   too_many_transfers: { status: 429, message: "This device has as many transfers in progress as allowed; finish or abort one" },
   // 500
   internal_error: { status: 500, message: "Internal error" },

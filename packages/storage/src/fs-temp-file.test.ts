@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, constants, openSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SizeLimitExceededError, writeTempFile } from "./fs-temp-file";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { SizeLimitExceededError, TEMP_FILE_TOUCH_MS, writeTempFile } from "./fs-temp-file";
 
 let dir: string;
 
@@ -82,5 +82,31 @@ describe("writeTempFile", () => {
     await writeTempFile(file, "first");
     await expect(writeTempFile(file, "second")).rejects.toMatchObject({ code: "EEXIST" });
     expect(await readFile(file, "utf8")).toBe("first");
+  });
+});
+
+describe("a temp file being written", () => {
+  it("is touched while open even when no bytes reach the disk, so a clean-up by age never takes it", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const file = path.join(dir, "slow.part");
+      const body = new PassThrough();
+      const writing = writeTempFile(file, body);
+      body.write(Buffer.alloc(1000, 1));
+      for (let i = 0; i < 100 && !(await stat(file).catch(() => null)); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      const longAgo = new Date(Date.now() - 3600_000);
+      await utimes(file, longAgo, longAgo);
+      vi.advanceTimersByTime(TEMP_FILE_TOUCH_MS);
+      let mtime = 0;
+      for (let i = 0; i < 100 && mtime < Date.now() - 60_000; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        mtime = (await stat(file)).mtimeMs;
+      }
+      expect(mtime).toBeGreaterThan(Date.now() - 60_000);
+      body.end();
+      expect(await writing).toMatchObject({ size: 1000 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

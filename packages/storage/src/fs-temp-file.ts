@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rm, utimes } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AlignedBufferPool, closeFd, DIRECT_WRITE_FLAGS, DirectAppender, fdatasyncFd, isDirectIoRefused, openFd, writevAll } from "./direct-io";
@@ -34,6 +34,14 @@ export class SizeLimitExceededError extends Error {
     this.received = received;
   }
 }
+
+/**
+ * While a temp file is open its mtime is set to now at least this often, even when no bytes
+ * reached the disk meanwhile (a slow upload filling an aligned buffer): a clean-up that removes
+ * temp files untouched for much longer than this never removes one being written, in any
+ * process sharing the folder.
+ */
+export const TEMP_FILE_TOUCH_MS = 15_000;
 
 /** `io`: how the bytes went to disk (for tests and diagnostics). */
 export type TTempFileResult = { size: number; md5Hex: string; io: "direct" | "buffered" };
@@ -68,6 +76,7 @@ class TempFileSink extends Writable {
   private writing: Promise<void> = Promise.resolve();
   private size = 0;
   private readonly hash = createHash("md5");
+  private toucher: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly path: string,
@@ -86,6 +95,16 @@ class TempFileSink extends Writable {
   }
 
   private async open(): Promise<void> {
+    await this.create();
+    this.toucher = setInterval(() => {
+      const now = new Date();
+      // By name, not descriptor: a descriptor number may be reused once closed.
+      utimes(this.path, now, now).catch(() => undefined);
+    }, TEMP_FILE_TOUCH_MS);
+    this.toucher.unref();
+  }
+
+  private async create(): Promise<void> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
     if (this.direct) {
       try {
@@ -149,6 +168,8 @@ class TempFileSink extends Writable {
   }
 
   private async closeFile(): Promise<void> {
+    if (this.toucher) clearInterval(this.toucher);
+    this.toucher = null;
     const fd = this.fd;
     this.fd = null;
     if (fd !== null) await closeFd(fd);

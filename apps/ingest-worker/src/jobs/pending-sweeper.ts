@@ -1,8 +1,17 @@
 /**
  * Completion of session uploads (docs/protocol.md#file_uploadcomplete): finds pending files whose check is due, asks storage whether the object
  * arrived, and records `uploaded`, `expired` (form expired unused) or the next check (backing
- * off: a file is checked again after as long as it has already waited). Safe with several
- * workers: rows are claimed with FOR UPDATE SKIP LOCKED.
+ * off: a file is checked again after as long as it has already waited, but never later than
+ * `recheckMaxMs`). Safe with several workers: rows are claimed with FOR UPDATE SKIP LOCKED.
+ *
+ * Recovery: an object stored while its completion could not be recorded (the worker crashed
+ * between the two, or PostgreSQL was down) leaves its file pending. Every pending file is
+ * checked at least every `recheckMaxMs`, and the sweeper runs at start and right after a failed
+ * run succeeds again, so such a file is recorded within recheckMaxMs + the sweeper's interval
+ * (PENDING_RECOVERY_SECONDS). Work is bounded: a pass claims at most BATCH files (one
+ * transaction, its connection released after it); a run goes on with passes while they come
+ * back full, for at most RUN_BUDGET_MS, so a backlog after a long outage is worked off at
+ * storage's speed and a stopping worker waits for one pass at most that long.
  */
 import type { Pool } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
@@ -11,8 +20,14 @@ import type { TWorkerMetrics } from "../metrics";
 
 /** An upload that started just before its form expired may still be streaming. */
 export const EXPIRY_GRACE_SECONDS = 300;
+/** The longest a pending file waits for its next check by default (PENDING_RECOVERY_SECONDS − SWEEP_INTERVAL_SECONDS). */
+export const DEFAULT_RECHECK_MAX_MS = 50_000;
 const BATCH = 200;
+const RUN_BUDGET_MS = 10_000;
+/** Rows a run pulls forward at most (they are due within recheckMaxMs: runs after it take the rest). */
+const PULL_FORWARD_LIMIT = 5000;
 const HEAD_CONCURRENCY = 8;
+const STORAGE_RETRY_MS = 60_000;
 
 type TDue = {
   id: string;
@@ -23,7 +38,36 @@ type TDue = {
 
 export type TSweepResult = { checked: number; uploaded: number; expired: number; deferred: number };
 
-export async function sweepPendingFiles(deps: { pool: Pool; store: Store; metrics?: TWorkerMetrics; log?: Logger }): Promise<TSweepResult> {
+export type TSweepDeps = { pool: Pool; store: Store; metrics?: TWorkerMetrics; log?: Logger; recheckMaxMs?: number };
+
+/** One run: passes of at most BATCH files while the last one was full, within RUN_BUDGET_MS. */
+export async function sweepPendingFiles(deps: TSweepDeps): Promise<TSweepResult> {
+  const recheckMaxMs = deps.recheckMaxMs ?? DEFAULT_RECHECK_MAX_MS;
+  const deadline = Date.now() + RUN_BUDGET_MS;
+  await pullChecksForward(deps.pool, recheckMaxMs);
+  const total: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0 };
+  for (;;) {
+    const result = await sweepPass(deps, recheckMaxMs);
+    for (const key of Object.keys(total) as (keyof TSweepResult)[]) total[key] += result[key];
+    if (result.checked < BATCH || Date.now() >= deadline) break;
+  }
+  return total;
+}
+
+/**
+ * Files whose next check lies further out than recheckMaxMs (set by an older version, or before
+ * the setting was lowered) are brought within it. Normally matches nothing (an index range).
+ */
+async function pullChecksForward(pool: Pool, recheckMaxMs: number): Promise<void> {
+  await pool.query(
+    `UPDATE files SET next_check_at = now() + $1 * interval '1 millisecond'
+     WHERE id IN (SELECT id FROM files WHERE state = 'pending' AND next_check_at > now() + $1 * interval '1 millisecond'
+                  LIMIT ${PULL_FORWARD_LIMIT} FOR UPDATE SKIP LOCKED)`,
+    [recheckMaxMs],
+  );
+}
+
+async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweepResult> {
   const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0 };
   const client = await deps.pool.connect();
   try {
@@ -43,7 +87,7 @@ export async function sweepPendingFiles(deps: { pool: Pool; store: Store; metric
           info = await deps.store.head(file.object_key);
         } catch (error) {
           deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking again later");
-          await client.query("UPDATE files SET next_check_at = now() + interval '60 seconds' WHERE id = $1", [file.id]);
+          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [file.id, new Date(Date.now() + Math.min(STORAGE_RETRY_MS, recheckMaxMs))]);
           result.deferred++;
           continue;
         }
@@ -60,7 +104,7 @@ export async function sweepPendingFiles(deps: { pool: Pool; store: Store; metric
           result.expired++;
           deps.metrics?.filesCompleted.inc({ state: "expired", via: "sweeper" });
         } else {
-          const waited = Math.max(30_000, Date.now() - file.issued_at.getTime());
+          const waited = Math.min(recheckMaxMs, Math.max(30_000, Date.now() - file.issued_at.getTime()));
           const finalCheck = file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000 + 1000;
           await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [file.id, new Date(Math.min(Date.now() + waited, finalCheck))]);
           result.deferred++;

@@ -160,7 +160,7 @@ async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promi
     try {
       // No write of this worker may land in the file once it is the object.
       await staging.idle(input.transferId);
-      const stored = await input.store.adopt(input.objectKey, staging.pathOf(input.transferId), { size: input.size, sha256Hex: sha256, contentType: input.contentType });
+      const stored = await input.store.adopt(input.objectKey, await staging.pathForAdoption(input.transferId), { size: input.size, sha256Hex: sha256, contentType: input.contentType });
       return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
     } catch (error) {
       if (!(error instanceof CannotAdoptFileError)) throw error;

@@ -93,7 +93,8 @@ export function createTransferFeature(deps: {
     budget,
     filter: (sharedGroup?: string) => deps.topics.transferFilter(sharedGroup),
     startJobs: (): TPeriodic[] => [
-      startPeriodic("transfer-cleanup", settings.cleanupIntervalMs, cleanUp, deps.log),
+      // At start too: staging files a crash left behind go without waiting a whole interval.
+      startPeriodic("transfer-cleanup", settings.cleanupIntervalMs, cleanUp, deps.log, { immediate: true }),
       // Not periodic: on stop, abandon unfinished eager assemblies and close the staging files
       // kept open (after the segments being written).
       {

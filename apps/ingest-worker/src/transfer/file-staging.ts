@@ -29,7 +29,7 @@
  * blocks the loop: about one per batch of segments.
  */
 import { constants, createReadStream, openSync, type ReadStream } from "node:fs";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import { AlignedBufferPool, closeFd, DIRECT_ALIGN, DirectAppender, isDirectIoRefused, openFd, syncFolder, writevAll } from "@fleetdrop/storage/direct-io";
 
@@ -254,6 +254,18 @@ export class FileStaging {
   /** The bytes [0, size) of a staged transfer. */
   read(transferId: string, size: number): ReadStream {
     return createReadStream(this.pathOf(transferId), { start: 0, end: Math.max(0, size - 1), highWaterMark: 1024 * 1024 });
+  }
+
+  /**
+   * The path of a staging file about to be adopted as an object, its mtime set to now: the store
+   * renames it through its tmp/ folder, whose clean-up removes files untouched for a while, and
+   * a staging file's last write may be long past.
+   */
+  async pathForAdoption(transferId: string): Promise<string> {
+    const file = this.pathOf(transferId);
+    const now = new Date();
+    await utimes(file, now, now);
+    return file;
   }
 
   async remove(transferId: string): Promise<void> {

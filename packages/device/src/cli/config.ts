@@ -60,6 +60,7 @@ export type TConnectionFlags = {
   key?: string;
   "mqtt-version"?: string;
   timeout?: string;
+  "rate-limit-retries"?: string;
 };
 
 export function resolveConnection(flags: TConnectionFlags, file: TDeviceConfigFile, env: NodeJS.ProcessEnv = process.env): TDeviceOptions {
@@ -69,6 +70,8 @@ export function resolveConnection(flags: TConnectionFlags, file: TDeviceConfigFi
   const rel = (p?: string) => (p ? path.resolve(userCwd(env), p) : undefined);
   const version = flags["mqtt-version"];
   if (version && version !== "4" && version !== "5") throw new Error("--mqtt-version is 4 (MQTT 3.1.1) or 5");
+  const retries = flags["rate-limit-retries"];
+  if (retries !== undefined && !/^\d{1,3}$/.test(retries)) throw new Error("--rate-limit-retries is a whole number, e.g. 3 (0: give up at the first 429)");
   return {
     url,
     deviceId,
@@ -79,5 +82,6 @@ export function resolveConnection(flags: TConnectionFlags, file: TDeviceConfigFi
     key: rel(flags.key) ?? file.key,
     protocolVersion: version ? (Number(version) as 4 | 5) : file.protocolVersion,
     timeoutMs: flags.timeout ? Number(flags.timeout) * 1000 : undefined,
+    ...(retries !== undefined ? { rateLimitRetries: Number(retries) } : {}),
   };
 }

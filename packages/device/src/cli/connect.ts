@@ -12,6 +12,7 @@ export const CONNECTION_OPTIONS = {
   key: { type: "string" },
   "mqtt-version": { type: "string" },
   timeout: { type: "string" },
+  "rate-limit-retries": { type: "string" },
   config: { type: "string" },
 } as const;
 

@@ -28,6 +28,8 @@ Connection (flags, else environment, else the config file):
   --prefix P           topic prefix (default fleetdrop)                           [FLEETDROP_TOPIC_PREFIX]
   --mqtt-version 4|5   MQTT 3.1.1 or 5 (default 5)
   --timeout S          seconds to wait for each answer (default 15)
+  --rate-limit-retries N  times to wait out a '429 rate_limited' answer (its retry_after, at
+                       most 60 s) and send again before failing with code rate_limited (default 3)
   --config FILE        JSON with url, deviceId, password, topicPrefix, ca, cert, key, sessionId
                        (default: .fleetdrop/device.json in this or a parent folder, which
                        'npm start' writes for the demo device)

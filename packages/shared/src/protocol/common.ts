@@ -34,7 +34,18 @@ export const ZErrorResponseSchema = ZResponseEnvelopeSchema.extend({
   success: z.literal(false),
   error: z.string().min(1),
   code: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  /** With `429 rate_limited`: whole seconds to wait before sending this kind of request again. */
+  retry_after: z.number().int().positive().optional(),
 });
+
+/** The answer to a request over its device's rate limit. */
+export const ZRateLimitedResponseSchema = ZErrorResponseSchema.extend({
+  status: z.literal(429),
+  code: z.literal("rate_limited"),
+  retry_after: z.number().int().positive(),
+});
+
+export type TRateLimitedResponse = z.infer<typeof ZRateLimitedResponseSchema>;
 
 export type TErrorResponse = z.infer<typeof ZErrorResponseSchema>;
 
@@ -119,7 +130,9 @@ export function validateMessage<S extends z.ZodType>(
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path[0];
-  const code = (typeof field === "string" && fieldCodes[field]) || "invalid_payload";
+  // A refinement may name its own code (e.g. `metadata_too_large` rather than the field's).
+  const own = issue?.code === "custom" ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
+  const code = (typeof own === "string" && own in ERROR_CATALOG ? (own as TErrorCode) : undefined) ?? ((typeof field === "string" && fieldCodes[field]) || "invalid_payload");
   const message =
     issue && code !== "invalid_payload"
       ? issue.message

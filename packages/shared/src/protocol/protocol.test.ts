@@ -8,8 +8,9 @@ import {
   usableRequestId,
   validateMessage,
   ZErrorResponseSchema,
+  ZRateLimitedResponseSchema,
 } from "./common";
-import { SESSION_OPEN_FIELD_CODES, ZSessionOpenSchema } from "./session";
+import { MAX_SESSION_METADATA_BYTES, SESSION_OPEN_FIELD_CODES, ZSessionOpenSchema } from "./session";
 import { normaliseUploadRequest, UPLOAD_REQUEST_FIELD_CODES, ZUploadRequestSchema } from "./upload";
 
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
@@ -116,9 +117,24 @@ describe("session open", () => {
     expect(() => validateMessage(ZSessionOpenSchema, { name: "" }, SESSION_OPEN_FIELD_CODES)).toThrow(expect.objectContaining({ code: "invalid_name" }));
     expect(() => validateMessage(ZSessionOpenSchema, { metadata: [1] }, SESSION_OPEN_FIELD_CODES)).toThrow(expect.objectContaining({ code: "invalid_metadata" }));
   });
+
+  it("cap metadata at 8 KiB of UTF-8 JSON with a 413 of its own", () => {
+    const fits = { note: "é".repeat((MAX_SESSION_METADATA_BYTES - 20) / 2) };
+    expect(validateMessage(ZSessionOpenSchema, { metadata: fits }, SESSION_OPEN_FIELD_CODES)).toEqual({ metadata: fits });
+    const over = { note: "é".repeat(MAX_SESSION_METADATA_BYTES / 2) };
+    expect(() => validateMessage(ZSessionOpenSchema, { metadata: over }, SESSION_OPEN_FIELD_CODES)).toThrow(
+      expect.objectContaining({ code: "metadata_too_large", status: 413 }),
+    );
+  });
 });
 
 describe("responses", () => {
+  it("a rate-limited answer carries retry_after in whole seconds", () => {
+    const answer = errorResponse(new ProtocolError("rate_limited", undefined, { retry_after: 3 }), "r9");
+    expect(ZRateLimitedResponseSchema.parse(answer)).toMatchObject({ success: false, status: 429, code: "rate_limited", retry_after: 3, request_id: "r9" });
+    expect(ZRateLimitedResponseSchema.safeParse({ ...answer, retry_after: undefined }).success).toBe(false);
+  });
+
   it("carry success, status, an ISO timestamp with milliseconds and the request id", () => {
     const now = new Date("2025-01-12T10:30:00Z");
     expect(successEnvelope("r1", now)).toEqual({ success: true, status: 200, timestamp: "2025-01-12T10:30:00.000Z", request_id: "r1" });

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { ERROR_CATALOG, type TErrorCode } from "../errors";
-import { ZRequestIdSchema, ZResponseEnvelopeSchema, MAX_PAYLOAD_BYTES } from "./common";
+import { ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
 import { ZSessionIdSchema } from "./upload";
 
 export const MAX_SESSION_NAME_LENGTH = 200;
@@ -15,10 +15,21 @@ export const ZSessionNameSchema = z
   .min(1, { error: ERROR_CATALOG.invalid_name.message })
   .max(MAX_SESSION_NAME_LENGTH, { error: ERROR_CATALOG.invalid_name.message });
 
+/** Metadata is a label for people (site, mission, operator), stored with every session: kept small. */
+export const MAX_SESSION_METADATA_BYTES = 8 * 1024;
+
+const UTF8 = new TextEncoder();
+
+/** Bytes of the metadata as compact UTF-8 JSON. */
+export function sessionMetadataBytes(value: Record<string, unknown>): number {
+  return UTF8.encode(JSON.stringify(value)).byteLength;
+}
+
 export const ZSessionMetadataSchema = z
   .record(z.string(), z.unknown(), { error: ERROR_CATALOG.invalid_metadata.message })
-  .refine((value) => JSON.stringify(value).length <= MAX_PAYLOAD_BYTES, {
-    error: ERROR_CATALOG.invalid_metadata.message,
+  .refine((value) => sessionMetadataBytes(value) <= MAX_SESSION_METADATA_BYTES, {
+    error: ERROR_CATALOG.metadata_too_large.message,
+    params: { code: "metadata_too_large" },
   });
 
 export const ZSessionOpenSchema = z.object({
