@@ -196,6 +196,31 @@ describe(`${mode} staging`, () => {
     await a.abort("midway");
   });
 
+  it("fin stores nothing into a session closed since init, nor over a file of the same name uploaded since", async () => {
+    const first = randomFile(5000);
+    const second = randomFile(7000);
+    // Two transfers of one name: the second finishes first, and the first may not replace it.
+    await a.init("twin1", { session_id: h.seed.openA, name: "twin.bin", size: first.bytes.length });
+    await a.init("twin2", { session_id: h.seed.openA, name: "twin.bin", size: second.bytes.length });
+    await a.segment("twin1", 0, first.bytes);
+    await a.segment("twin2", 0, second.bytes);
+    const done = await a.fin("twin2", second.bytes.length);
+    expect(done).toMatchObject({ success: true });
+    expect(await a.fin("twin1", first.bytes.length)).toMatchObject({ success: false, status: 409, code: "file_exists" });
+    expect((await stored(done.object_key as string))!.equals(second.bytes)).toBe(true);
+    await a.abort("twin1");
+
+    const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: "ROBOT-A" } });
+    const session = await h.prisma.session.create({ data: { deviceId: device.id, projectId: device.projectId, name: "closing" } });
+    await a.init("closing", { session_id: session.id, name: "late.bin", size: first.bytes.length });
+    await a.segment("closing", 0, first.bytes);
+    await h.prisma.session.update({ where: { id: session.id }, data: { state: "closed" } });
+    expect(await a.fin("closing", first.bytes.length)).toMatchObject({ success: false, status: 409, code: "session_closed" });
+    expect(await stored(`sessions/ROBOT-A/${session.id}/late.bin`)).toBeNull();
+    expect(await h.prisma.file.count({ where: { sessionId: session.id } })).toBe(0);
+    await a.abort("closing");
+  });
+
   it("refuses bad topics, bad payloads, unknown transfers, and sessions the device may not use", async () => {
     await a.segment("nobody", 0, Buffer.from("x"));
     expect(await a.next((m) => m.file_id === "nobody")).toMatchObject({ status: 404, code: "transfer_not_found", command: "segment" });

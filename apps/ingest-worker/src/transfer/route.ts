@@ -40,6 +40,7 @@ import {
   deleteActiveTransfer,
   deleteSegments,
   findTransfer,
+  finRefusal,
   heldRanges,
   loadInitContext,
   touchTransfer,
@@ -218,6 +219,11 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       if (finSha256 !== undefined && transfer.checksum !== null && finSha256 !== transfer.checksum) {
         metrics.finished.inc({ outcome: "checksum_mismatch" });
         throw new ProtocolError("checksum_mismatch", "The SHA-256 in the fin topic differs from the checksum given at init; nothing was stored");
+      }
+      const refusal = await finRefusal(pool, transfer.sessionId, transfer.name);
+      if (refusal) {
+        metrics.finished.inc({ outcome: refusal });
+        throw new ProtocolError(refusal);
       }
       const stopTimer = metrics.assembleDuration.startTimer();
       const expectedSha256 = finSha256 ?? transfer.checksum;

@@ -89,6 +89,23 @@ export async function loadInitContext(
   };
 }
 
+/**
+ * Whether a transfer may still store its file: its session open and no file of its name
+ * uploaded there since `init` (by a form or another transfer), whose bytes it would replace.
+ */
+export async function finRefusal(pool: Pool, sessionId: number, name: string): Promise<"session_closed" | "file_exists" | null> {
+  const result = await pool.query<{ session_state: string | null; file_uploaded: boolean }>({
+    name: "fleetdrop_transfer_fin_target",
+    text: /* sql */ `
+      SELECT (SELECT state::text FROM sessions WHERE id = $1) AS session_state,
+             EXISTS (SELECT 1 FROM files WHERE session_id = $1 AND filename = $2 AND state = 'uploaded') AS file_uploaded`,
+    values: [sessionId, name],
+  });
+  const row = result.rows[0];
+  if (row?.session_state !== "open") return "session_closed";
+  return row.file_uploaded ? "file_exists" : null;
+}
+
 export type TNewTransfer = {
   deviceUuid: string;
   fileRef: string;
