@@ -44,6 +44,31 @@ async function waitFor<T>(get: () => T | undefined | false, what: string, timeou
 
 let worker: TIngestWorker;
 
+describe("worker session: present at the broker, but nothing recorded of it", () => {
+  for (const protocolVersion of [5, 4] as const) {
+    it(`starts it clean, so what it held is not handled twice (MQTT ${protocolVersion === 5 ? "5" : "3.1.1"})`, async () => {
+      const clientId = `fleetdrop-ingest:unrecorded-${protocolVersion}`;
+      // A session left by an earlier configuration, which the worker has no record of.
+      const earlier = await mqtt.connectAsync(h.broker.url, { clientId, protocolVersion, clean: false, reconnectPeriod: 0, ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}) });
+      await earlier.subscribeAsync("$share/earlier/fleetdrop/fleet/+/file_upload/request", { qos: 1 });
+      await earlier.endAsync();
+      const fresh = await h.startWorker({ mqtt: { ...mqttConfig("fresh"), clientId, protocolVersion }, http: null });
+
+      const device = await rawDevice(h.broker, h.seed.deviceA);
+      const ids = Array.from({ length: 5 }, (_, index) => `unrecorded-${protocolVersion}-${index}`);
+      for (const requestId of ids) await device.send("file_upload/request", { session_id: h.seed.openA, filename: `${requestId}.txt`, request_id: requestId });
+      for (const requestId of ids) await device.next((m) => m.body.request_id === requestId);
+      expect((await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "last.txt" })).status).toBe(200);
+      expect(device.inbox.filter((m) => ids.includes(m.body.request_id as string)).map((m) => m.body.request_id)).toEqual([]);
+      await device.close();
+      await fresh.stop();
+      h.workers.splice(h.workers.indexOf(fresh), 1);
+      // End the session so it takes no share of the requests of the tests below.
+      await (await mqtt.connectAsync(h.broker.url, { clientId, protocolVersion, clean: true, reconnectPeriod: 0 })).endAsync();
+    });
+  }
+});
+
 describe("worker session: a changed shared group", () => {
   it("answers each request once after MQTT_SHARED_GROUP changed (the old group's subscription is gone)", async () => {
     const first = await h.startWorker({ mqtt: mqttConfig("old-group") });
