@@ -198,7 +198,9 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   /** Reconnects once with a clean start (what the present session holds is unknown). */
   let cleanStart: "none" | "clean" | "persistent" = "none";
   const reconnectWith = (clean: boolean) => {
+    if (draining) return; // stopping: never revive the connection
     mqtt.end(false, () => {
+      if (draining) return;
       mqtt.options.clean = clean;
       mqtt.reconnect();
     });
