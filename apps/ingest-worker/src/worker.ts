@@ -224,7 +224,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       return codes.map((qos, index) => ({ topic: wanted[index]!, qos }));
     });
     const refused = granted.filter((grant) => grant.qos > 2);
-    if (refused.length > 0) throw new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`);
+    if (refused.length > 0) throw Object.assign(new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`), { refusedByBroker: true });
     await subscriptionRecord.write(config.mqtt.clientId, wanted);
     subscribed = true;
     subscribeError = undefined;
@@ -244,8 +244,13 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       mqtt.options.clean = false;
     }
     if (subscribed && connack.sessionPresent) return;
-    subscribe(connack.sessionPresent).catch((error: unknown) => {
-      subscribeError = (error as Error).message;
+    subscribe(connack.sessionPresent).catch((error: Error & { refusedByBroker?: boolean }) => {
+      subscribeError = error.message;
+      // A refusal is the broker's configuration (ACL): retrying would not change it.
+      if (error.refusedByBroker) {
+        log.error({ err: error }, "could not subscribe to the request topics");
+        return;
+      }
       log.error({ err: error }, "could not subscribe to the request topics; reconnecting to try again");
       setTimeout(() => mqtt.connected && reconnectWith(false), 2000).unref();
     });
