@@ -8,6 +8,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TIngestWorker, TIngestWorkerConfig } from "../src/worker";
+import { freePort } from "@fleetdrop/test-broker";
 import { createHarness, rawDevice, sleep, type THarness } from "./harness";
 
 const CLIENT_ID = "fleetdrop-ingest:session";
@@ -115,5 +116,24 @@ describe("worker session: taken over by another connection with its client id", 
     const device = await rawDevice(h.broker, h.seed.deviceB);
     expect((await device.ask("file_upload/request", { session_id: h.seed.openB, filename: "after.txt" })).status).toBe(200);
     await device.close();
+  });
+
+  it("is not ready while another client keeps taking the session over without a clean start", async () => {
+    const clientId = "fleetdrop-ingest:flapping";
+    const port = await freePort();
+    const flapping = await h.startWorker({ mqtt: { ...mqttConfig("flapping"), clientId }, http: { host: "127.0.0.1", port } });
+    let reconnects = 0;
+    flapping.mqtt.on("connect", () => reconnects++);
+    for (let round = 1; round <= 3; round++) {
+      // Each connection takes the session (kept) from the worker, which takes it back a second later.
+      const impostor = await mqtt.connectAsync(h.broker.url, { clientId, protocolVersion: 5, clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 3600 } });
+      others.push(impostor);
+      await waitFor(() => reconnects >= round, `the worker to take its session back (${round})`);
+    }
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { checks: { broker: { detail?: string } } }).checks.broker.detail).toMatch(/dropped 3 times/);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^fleetdrop_broker_disconnects_total\{reason="(taken_over|connection_lost)"\} 3$/m);
   });
 });
