@@ -71,7 +71,7 @@ async function main() {
   const worker = await startWorkerProcess({
     DATABASE_URL: db.url,
     MQTT_URL: broker.url,
-    MQTT_CLIENT_ID: "bench-chunk-worker",
+    MQTT_CLIENT_ID: "bench:chunk-worker",
     STORAGE_BACKEND: "fs",
     FS_STORE_DIR: storeDir,
     FS_SECRET_ACCESS_KEY: "bench-secret-0123456789abcdef",

@@ -143,7 +143,7 @@ async function main() {
       const worker = await startWorkerProcess({
         DATABASE_URL: db.url,
         MQTT_URL: broker.url,
-        MQTT_CLIENT_ID: `bench-transfer-worker-${staging}`,
+        MQTT_CLIENT_ID: `bench-transfer-worker:${staging}`,
         STORAGE_BACKEND: "fs",
         FS_STORE_DIR: storeDir,
         FS_SECRET_ACCESS_KEY: "bench-secret-0123456789abcdef",

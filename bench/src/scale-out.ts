@@ -94,7 +94,7 @@ async function main() {
             {
               DATABASE_URL: db.url,
               MQTT_URL: broker.url,
-              MQTT_CLIENT_ID: `scale-worker-${count}-${w}`,
+              MQTT_CLIENT_ID: `scale-worker:${count}-${w}`,
               MQTT_SHARED_GROUP: "ingest",
               STORAGE_BACKEND: "fs",
               FS_STORE_DIR: storeDir,

@@ -164,7 +164,7 @@ async function main() {
           DATABASE_URL: db.url,
           MQTT_URL: broker.url,
           // A new client id per round: the previous round's worker session must not be resumed.
-          MQTT_CLIENT_ID: `bench-worker-${round}`,
+          MQTT_CLIENT_ID: `bench-worker:${round}`,
           STORAGE_BACKEND: "fs",
           FS_STORE_DIR: storeDir,
           FS_SECRET_ACCESS_KEY: "bench-secret-0123456789abcdef",

@@ -27,7 +27,7 @@ export async function startPlatform(options: { databaseUrl: string; storeDir: st
       DATABASE_URL: options.databaseUrl,
       DB_POOL_SIZE: "4",
       MQTT_URL: broker.url,
-      MQTT_CLIENT_ID: "fleetdrop-ingest-e2e",
+      MQTT_CLIENT_ID: "fleetdrop-ingest:e2e",
       TOPIC_PREFIX: "fleetdrop",
       STORAGE_BACKEND: "fs",
       FS_STORE_DIR: options.storeDir,

@@ -3,6 +3,7 @@
  * No other file reads process.env.
  */
 import { hostname } from "node:os";
+import { SERVICE_CLIENT_ID_RULE, isServiceClientId } from "@fleetdrop/shared/acl";
 import { DEFAULT_TOPIC_PREFIX, assertTopicPrefix } from "@fleetdrop/shared/topics";
 import { DEFAULT_MAX_UPLOAD_MB, DEFAULT_UPLOAD_EXPIRES_IN, HARD_MAX_UPLOAD_MB } from "@fleetdrop/shared/protocol/upload";
 import { z } from "zod";
@@ -31,7 +32,14 @@ export const ZWorkerEnvSchema = z
     MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, "must be an mqtt://, mqtts://, ws:// or wss:// URL").default("mqtt://127.0.0.1:1883"),
     MQTT_USERNAME: z.string().optional(),
     MQTT_PASSWORD: z.string().optional(),
-    MQTT_CLIENT_ID: z.string().min(1).max(128).default(`fleetdrop-ingest-${hostname()}`),
+    /**
+     * Never a valid device id (so no device can connect with it and take over the worker's
+     * session): `fleetdrop-ingest:<name>`. Each worker instance has its own.
+     */
+    MQTT_CLIENT_ID: z
+      .string()
+      .default(`fleetdrop-ingest:${hostname()}`)
+      .refine((value) => isServiceClientId(value), SERVICE_CLIENT_ID_RULE),
     MQTT_PROTOCOL_VERSION: z.enum(["4", "5"]).default("5").transform((value): 4 | 5 => (value === "4" ? 4 : 5)),
     MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must match [A-Za-z0-9_-]{1,64}").optional(),
     /** MQTT 5 session expiry: how long the broker keeps queuing requests while the worker is down. */

@@ -49,5 +49,12 @@ export function createMetrics() {
     registers: [registry],
   });
 
-  return { registry, requests, latency, batchSize, batchDuration, pendingFiles, filesCompleted, brokerConnected };
+  const brokerDisconnects = new Counter({
+    name: "fleetdrop_broker_disconnects_total",
+    help: "MQTT disconnects the worker did not ask for, by reason (taken_over: another connection with the worker's client id; broker_disconnect; connection_lost)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+
+  return { registry, requests, latency, batchSize, batchDuration, pendingFiles, filesCompleted, brokerConnected, brokerDisconnects };
 }

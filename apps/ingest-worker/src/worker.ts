@@ -26,6 +26,8 @@ import { createMetrics } from "./metrics";
 import { createMqttClient, type TMqttConnectionOptions } from "./mqtt/connection";
 import { installDeferredAcks } from "./mqtt/deferred-ack";
 import { startPeerTakeover, type TPeerTakeover } from "./mqtt/peer-takeover";
+import { watchSessionHealth } from "./mqtt/session-health";
+import { pgSubscriptionRecord, planSubscriptions } from "./mqtt/session-subscriptions";
 import { createRouter, type THandler } from "./router";
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type TRateLimitSettings } from "./rate-limit";
 import type { TNamedStores } from "./stores/named-stores";
@@ -210,24 +212,71 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
 
   let subscribed = false;
   let subscribeError: string | undefined;
+  const subscriptionRecord = pgSubscriptionRecord(pool);
+  const sessionHealth = watchSessionHealth(mqtt, { disconnects: metrics.brokerDisconnects, expectsSession: () => subscribed, log });
+  const wantedFilters = () => [
+    ...KINDS.map((kind) => topics.requestFilter(kind, config.mqtt.sharedGroup)),
+    transfers.filter(config.mqtt.sharedGroup),
+    chunks.filter(config.mqtt.sharedGroup),
+  ];
+  /** Reconnects once with a clean start (what the present session holds is unknown). */
+  let cleanStart: "none" | "clean" | "persistent" = "none";
+  const reconnectWith = (clean: boolean) => {
+    if (draining) return; // stopping: never revive the connection
+    mqtt.end(false, () => {
+      if (draining) return;
+      mqtt.options.clean = clean;
+      mqtt.reconnect();
+    });
+  };
+  const subscribe = async (sessionPresent: boolean) => {
+    const wanted = wantedFilters();
+    const plan = await planSubscriptions({ record: subscriptionRecord, clientId: config.mqtt.clientId, sessionPresent, wanted });
+    if (plan.action === "clean-start") {
+      log.warn("the broker holds a session for this client id whose subscriptions are unknown: starting it clean");
+      cleanStart = "clean";
+      reconnectWith(true);
+      return;
+    }
+    if (plan.stale.length > 0) {
+      await mqtt.unsubscribeAsync(plan.stale);
+      log.info({ filters: plan.stale }, "unsubscribed filters the session held from an earlier configuration");
+    }
+    const granted = await mqtt.subscribeAsync(Object.fromEntries(wanted.map((filter) => [filter, { qos: 1 as const }]))).catch((error: { packet?: { granted?: number[] } }) => {
+      const codes = error.packet?.granted;
+      if (!codes) throw error;
+      return codes.map((qos, index) => ({ topic: wanted[index]!, qos }));
+    });
+    const refused = granted.filter((grant) => grant.qos > 2);
+    if (refused.length > 0) throw Object.assign(new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`), { refusedByBroker: true });
+    await subscriptionRecord.write(config.mqtt.clientId, wanted);
+    subscribed = true;
+    subscribeError = undefined;
+    log.info({ filters: wanted }, "subscribed to device requests");
+    for (const waiter of subscribeWaiters.splice(0)) waiter();
+  };
   mqtt.on("connect", (connack) => {
     metrics.brokerConnected.set(1);
     log.info({ sessionPresent: connack.sessionPresent }, "connected to the MQTT broker");
-    if (subscribed && connack.sessionPresent) return;
-    const filters = Object.fromEntries(KINDS.map((kind) => [topics.requestFilter(kind, config.mqtt.sharedGroup), { qos: 1 as const }]));
-    filters[transfers.filter(config.mqtt.sharedGroup)] = { qos: 1 as const };
-    filters[chunks.filter(config.mqtt.sharedGroup)] = { qos: 1 as const };
-    mqtt.subscribe(filters, (error, granted) => {
-      const refused = granted?.filter((grant) => grant.qos > 2) ?? [];
-      if (error || refused.length > 0) {
-        subscribeError = error?.message ?? `broker refused ${refused.map((grant) => grant.topic).join(", ")}`;
-        log.error({ err: error, refused }, "could not subscribe to the request topics");
+    if (cleanStart === "clean") {
+      // MQTT 3.1.1: a clean session is not kept; connect once more for an empty persistent one.
+      cleanStart = "persistent";
+      if (config.mqtt.protocolVersion === 4) {
+        reconnectWith(false);
         return;
       }
-      subscribed = true;
-      subscribeError = undefined;
-      log.info({ filters: Object.keys(filters) }, "subscribed to device requests");
-      for (const waiter of subscribeWaiters.splice(0)) waiter();
+      mqtt.options.clean = false;
+    }
+    if (subscribed && connack.sessionPresent) return;
+    subscribe(connack.sessionPresent).catch((error: Error & { refusedByBroker?: boolean }) => {
+      subscribeError = error.message;
+      // A refusal is the broker's configuration (ACL): retrying would not change it.
+      if (error.refusedByBroker) {
+        log.error({ err: error }, "could not subscribe to the request topics");
+        return;
+      }
+      log.error({ err: error }, "could not subscribe to the request topics; reconnecting to try again");
+      setTimeout(() => mqtt.connected && reconnectWith(false), 2000).unref();
     });
   });
   mqtt.on("close", () => metrics.brokerConnected.set(0));
@@ -254,7 +303,8 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
         lastDbCheck = { at: Date.now(), ok: false, detail: (error as Error).message };
       }
     }
-    const broker = { ok: mqtt.connected && subscribed, ...(mqtt.connected ? (subscribeError ? { detail: subscribeError } : {}) : { detail: "not connected" }) };
+    const session = sessionHealth.status();
+    const broker = { ok: session.ok && subscribed, ...(session.ok ? (subscribeError ? { detail: subscribeError } : subscribed ? {} : { detail: "not subscribed yet" }) : { detail: session.detail }) };
     const database = { ok: lastDbCheck.ok, ...(lastDbCheck.ok ? {} : { detail: lastDbCheck.detail }) };
     return { ok: broker.ok && database.ok, checks: { broker, database } };
   };

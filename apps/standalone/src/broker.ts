@@ -2,20 +2,31 @@
  * The embedded MQTT broker (Aedes, in-process) with the platform's identity rules: a device
  * connects with its id as username and its password, which is checked against the database;
  * it may publish only under `P/fleet/{its id}/` and subscribe only to `P/fleet/{its id}/#`.
- * The ingest worker and the web app use service accounts. Disabled or deleted devices are
- * refused at connect and cut off within seconds while connected.
+ * The ingest worker and the web app use service accounts with the topics each needs (as
+ * deploy/mosquitto/acl-services). Disabled or deleted devices are refused at connect and cut
+ * off within seconds while connected.
+ *
+ * Client ids are bound at CONNECT (`@fleetdrop/shared/acl`): a device connects as its id or
+ * `<id>/<suffix>`, a service with its account's prefix and never a device id. Otherwise any
+ * client could take over another's session (Aedes disconnects the older connection).
  *
  * Aedes speaks MQTT 3.1.1 (MQTT 5 clients are refused); the worker connects with protocol 4.
  */
 import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { verifyPassword } from "@fleetdrop/db/passwords";
-import { canPublish, canSubscribe, type TBrokerIdentity } from "@fleetdrop/shared/acl";
+import { canPublish, canSubscribe, isDeviceClientId, isServiceClientId, type TBrokerIdentity, type TServiceRole } from "@fleetdrop/shared/acl";
 import { isValidDeviceId } from "@fleetdrop/shared/names";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type pg from "pg";
 
-export type TServiceAccount = { username: string; password: string; name: string };
+export type TServiceAccount = {
+  username: string;
+  password: string;
+  name: TServiceRole;
+  /** Its connections' client ids start with this (e.g. `fleetdrop-ingest:`); each must also pass isServiceClientId. */
+  clientIdPrefix: string;
+};
 
 export type TEmbeddedBrokerOptions = {
   host: string;
@@ -36,7 +47,8 @@ const identities = new WeakMap<Client, TBrokerIdentity>();
 /** The password hash a device client was admitted with: a rotation changes it and cuts the client off. */
 const credentialOf = new WeakMap<Client, string>();
 
-function authError(message: string, returnCode: 4 | 5): AuthenticateError {
+/** CONNACK codes (MQTT 3.1.1): 2 identifier rejected, 3 server unavailable, 4 bad username or password, 5 not authorized. */
+function authError(message: string, returnCode: 2 | 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
@@ -51,14 +63,23 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
     authenticate: (client, username, password, done) => {
       const service = options.serviceAccounts.find((account) => account.username === username);
       if (service) {
-        if (password?.toString("utf8") === service.password) {
+        if (password?.toString("utf8") !== service.password) {
+          done(authError("bad service credentials", 4), false);
+        } else if (!client.id.startsWith(service.clientIdPrefix) || !isServiceClientId(client.id)) {
+          done(authError(`${service.name} connects with a client id starting with ${service.clientIdPrefix}`, 2), false);
+        } else {
           identities.set(client, { kind: "service", name: service.name });
           done(null, true);
-        } else done(authError("bad service credentials", 4), false);
+        }
         return;
       }
       if (!username || !isValidDeviceId(username) || !password) {
         done(authError("devices sign in with their id as username and their password", 4), false);
+        return;
+      }
+      // Checked before the database: a device may never take over another client's session.
+      if (!isDeviceClientId(username, client.id)) {
+        done(authError("a device connects with its id (or <id>/<suffix>) as client id", 2), false);
         return;
       }
       options.pool
@@ -85,8 +106,9 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
           done(null, true);
         })
         .catch((error: unknown) => {
+          // Not "bad username or password": the device's credentials may well be right.
           options.log(`cannot check device credentials: ${(error as Error).message}`);
-          done(authError("server unavailable", 4), false);
+          done(authError("server unavailable", 3), false);
         });
     },
     authorizePublish: (client, packet, callback) => {

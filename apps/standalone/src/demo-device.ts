@@ -30,7 +30,7 @@ export type TDemoDevice = { stop(): Promise<void> };
 
 export async function startDemoDevice(options: { connection: TDeviceOptions; print: (line: string) => void }): Promise<TDemoDevice> {
   // Its own client id: `npm run device -- upload` connects as the same device meanwhile.
-  const device = await FleetdropDevice.connect({ ...options.connection, clientId: `${options.connection.deviceId}-demo`, announcePresence: true, timeoutMs: 15_000 });
+  const device = await FleetdropDevice.connect({ ...options.connection, clientId: `${options.connection.deviceId}/demo`, announcePresence: true, timeoutMs: 15_000 });
   const listener = await device.listen({
     onCapture: async (command) => generatedCapture(command.request_id),
     onCommands: demoCommandRunner,

@@ -71,7 +71,7 @@ function logMessage(component: (typeof LOG_COMPONENTS)[number], i: number): stri
 /** Uploads the sample files into the session as the demo device; returns the names sent. */
 export async function uploadDemoSamples(options: { connection: TDeviceOptions; sessionId: number }): Promise<string[]> {
   const folder = await mkdtemp(path.join(tmpdir(), "fleetdrop-demo-"));
-  const device = await FleetdropDevice.connect({ ...options.connection, clientId: `${options.connection.deviceId}-samples` });
+  const device = await FleetdropDevice.connect({ ...options.connection, clientId: `${options.connection.deviceId}/samples` });
   try {
     const sent: string[] = [];
     for (const [index, sample] of demoSampleFiles().entries()) {

@@ -94,8 +94,8 @@ async function main(): Promise<void> {
         topicPrefix: env.TOPIC_PREFIX,
         pool,
         serviceAccounts: [
-          { username: "fleetdrop-worker", password: credentials.workerMqttPassword, name: "worker" },
-          { username: "fleetdrop-web", password: credentials.webMqttPassword, name: "web" },
+          { username: "fleetdrop-worker", password: credentials.workerMqttPassword, name: "worker", clientIdPrefix: "fleetdrop-ingest:" },
+          { username: "fleetdrop-web", password: credentials.webMqttPassword, name: "web", clientIdPrefix: "fleetdrop-web:" },
         ],
         log: (line) => print(`[broker] ${line}`),
       });
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
         ...(worker.username ? { MQTT_USERNAME: worker.username } : {}),
         ...(worker.password ? { MQTT_PASSWORD: worker.password } : {}),
         MQTT_PROTOCOL_VERSION: worker.protocol,
-        MQTT_CLIENT_ID: "fleetdrop-ingest-embedded",
+        MQTT_CLIENT_ID: "fleetdrop-ingest:embedded",
         TOPIC_PREFIX: env.TOPIC_PREFIX,
         HTTP_PORT: String(workerPort.port),
         LOG_LEVEL: env.LOG_LEVEL,

@@ -15,6 +15,12 @@ import { startEmbeddedBroker, type TEmbeddedBroker } from "../src/broker";
 
 const PASSWORDS = { A: "password-of-robot-a", B: "password-of-robot-b", OFF: "password-of-robot-off", LIVE: "password-of-robot-live" };
 const WORKER_PASSWORD = "worker-service-password";
+const WEB_PASSWORD = "web-service-password";
+const SERVICE_ACCOUNTS = [
+  { username: "fleetdrop-worker", password: WORKER_PASSWORD, name: "worker" as const, clientIdPrefix: "fleetdrop-ingest:" },
+  { username: "fleetdrop-web", password: WEB_PASSWORD, name: "web" as const, clientIdPrefix: "fleetdrop-web:" },
+];
+const CLIENT_ID_PREFIX: Record<string, string> = { "fleetdrop-worker": "fleetdrop-ingest:", "fleetdrop-web": "fleetdrop-web:" };
 
 let db: TTestDatabase;
 let prisma: TPrismaClient;
@@ -30,15 +36,16 @@ async function connect(username: string | undefined, password: string | undefine
     password,
     reconnectPeriod: 0,
     connectTimeout: 5000,
-    clientId: `${username ?? "anon"}-${Math.random().toString(36).slice(2)}`,
+    // A device's extra connections: <id>/<suffix>; a service's: its account's prefix.
+    clientId: `${CLIENT_ID_PREFIX[username ?? ""] ?? `${username ?? "anon"}/`}${Math.random().toString(36).slice(2)}`,
     ...extra,
   });
   clients.push(client);
   return client;
 }
 
-async function refusal(username: string | undefined, password: string | undefined): Promise<number | undefined> {
-  const error = await connect(username, password).then(
+async function refusal(username: string | undefined, password: string | undefined, extra: IClientOptions = {}): Promise<number | undefined> {
+  const error = await connect(username, password, extra).then(
     () => null,
     (err: { code?: number }) => err,
   );
@@ -81,7 +88,7 @@ beforeAll(async () => {
     port: await freePort(),
     topicPrefix: "fleetdrop",
     pool,
-    serviceAccounts: [{ username: "fleetdrop-worker", password: WORKER_PASSWORD, name: "worker" }],
+    serviceAccounts: SERVICE_ACCOUNTS,
     log: (line) => log.push(line),
     recheckIntervalMs: 200,
   });
@@ -113,6 +120,79 @@ describe("embedded broker: who may connect", () => {
   it("admits a device with its own password", async () => {
     const client = await connect("ROBOT-A", PASSWORDS.A);
     expect(client.connected).toBe(true);
+  });
+});
+
+describe("embedded broker: client ids bound to the identity", () => {
+  it("refuses a device that claims the worker's or another device's client id (CONNACK 2), and the worker keeps its session", async () => {
+    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: "fleetdrop-ingest:main" });
+    const b = await connect("ROBOT-B", PASSWORDS.B, { clientId: "ROBOT-B" });
+    let closes = 0;
+    worker.on("close", () => closes++);
+    b.on("close", () => closes++);
+    expect(await refusal("ROBOT-A", PASSWORDS.A, { clientId: "fleetdrop-ingest:main" })).toBe(2);
+    expect(await refusal("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-B" })).toBe(2);
+    expect(await refusal("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-B/demo" })).toBe(2);
+    expect(await refusal("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-AB" })).toBe(2);
+    // A service is bound the same way: its prefix, never a device's id.
+    expect(await refusal("fleetdrop-worker", WORKER_PASSWORD, { clientId: "ROBOT-B" })).toBe(2);
+    expect(await refusal("fleetdrop-web", WEB_PASSWORD, { clientId: "fleetdrop-ingest:main" })).toBe(2);
+    // Both still connected: a round trip through the broker after the refusals.
+    await worker.subscribeAsync("fleetdrop/fleet/+/status", { qos: 1 });
+    const got = collect(worker);
+    await b.publishAsync("fleetdrop/fleet/ROBOT-B/status", "still here", { qos: 1 });
+    await waitFor(() => got.length === 1, "the worker to receive B's message");
+    expect(closes).toBe(0);
+    expect((await connect("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-A" })).connected).toBe(true);
+    expect((await connect("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-A/second" })).connected).toBe(true);
+  });
+});
+
+describe("embedded broker: while the database is down", () => {
+  it("answers server unavailable (CONNACK 3), not bad username or password", async () => {
+    const deadPool = createPgPool({ databaseUrl: `postgresql://postgres@127.0.0.1:${await freePort()}/none`, max: 1 });
+    const down = await startEmbeddedBroker({ host: "127.0.0.1", port: await freePort(), topicPrefix: "fleetdrop", pool: deadPool, serviceAccounts: SERVICE_ACCOUNTS, log: () => {} });
+    try {
+      const error = await mqtt
+        .connectAsync(down.url, { protocolVersion: 4, username: "ROBOT-A", password: PASSWORDS.A, clientId: "ROBOT-A", reconnectPeriod: 0, connectTimeout: 5000 })
+        .then((client) => (clients.push(client), null), (err: { code?: number }) => err);
+      expect(error?.code).toBe(3);
+    } finally {
+      await down.close();
+      await deadPool.end().catch(() => {});
+    }
+  });
+});
+
+describe("embedded broker: the web app's account (as deploy/mosquitto/acl-services)", () => {
+  it("sends commands and reads presence, but cannot publish device requests or read device answers", async () => {
+    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD);
+    const workerGot = collect(worker);
+    await worker.subscribeAsync("fleetdrop/fleet/+/file_upload/request", { qos: 1 });
+    const a = await connect("ROBOT-A", PASSWORDS.A);
+    const aGot = collect(a);
+    await a.subscribeAsync("fleetdrop/fleet/ROBOT-A/#", { qos: 1 });
+
+    const web = await connect("fleetdrop-web", WEB_PASSWORD);
+    const granted = await new Promise<number[]>((resolve, reject) =>
+      web.subscribe(["fleetdrop/fleet/+/presence", "fleetdrop/fleet/+/file_upload/response", "fleetdrop/fleet/ROBOT-A/#"], { qos: 1 }, (error, grants) => {
+        const refused = (error as { packet?: { granted?: number[] } } | null)?.packet?.granted;
+        if (refused) resolve(refused);
+        else if (error) reject(error);
+        else resolve(grants!.map((grant) => grant.qos));
+      }),
+    );
+    expect(granted).toEqual([1, 128, 128]);
+    await web.publishAsync("fleetdrop/fleet/ROBOT-A/commands", '{"command":"capture"}', { qos: 1 });
+    await waitFor(() => aGot.some((m) => m.topic.endsWith("/commands")), "A to receive the command");
+
+    const closed = new Promise<void>((resolve) => web.once("close", () => resolve()));
+    web.publish("fleetdrop/fleet/ROBOT-A/file_upload/request", '{"forged":true}', { qos: 1 });
+    await closed;
+    await a.publishAsync("fleetdrop/fleet/ROBOT-A/file_upload/request", '{"mine":true}', { qos: 1 });
+    await waitFor(() => workerGot.length >= 1, "A's own request");
+    await sleep(100);
+    expect(workerGot.map((m) => m.payload)).toEqual(['{"mine":true}']);
   });
 });
 

@@ -38,6 +38,7 @@ import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type 
 
 const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
 const WEB_PASSWORD = "web-password-for-the-shipped-broker";
+const WORKER_CLIENT_ID = "fleetdrop-ingest:shipped";
 
 let db: TTestDatabase;
 let prisma: TPrismaClient;
@@ -159,7 +160,7 @@ beforeAll(async () => {
       dbPoolSize: 3,
       mqtt: {
         url: `mqtt://127.0.0.1:${shipped.ports.services}`,
-        clientId: "ingest-shipped",
+        clientId: WORKER_CLIENT_ID,
         username: "fleetdrop-worker",
         password: WORKER_PASSWORD,
         protocolVersion: 5,
@@ -234,6 +235,33 @@ describe("shipped Mosquitto: identity from the certificate", () => {
     const deviceKeys = await generateKeyPair();
     const cert = await issueClientCertificate({ signer: { certificate: rogueCa, privateKey: keys.privateKey }, commonName: "CERT-A", publicKey: deviceKeys.publicKey, days: 1 });
     await refused(connectDevice("ROGUE", { cert: certificatePem(cert), key: await exportPrivateKeyPem(deviceKeys.privateKey) }));
+  });
+});
+
+describe("shipped Mosquitto: client ids bound to the identity", () => {
+  it("takes over no session when a device claims the worker's or another device's client id", async () => {
+    let workerClosed = 0;
+    const onClose = () => workerClosed++;
+    worker.mqtt.on("close", onClose);
+    try {
+      const b = await connectDevice("CERT-B", { clientId: "CERT-B" });
+      const bGot = inbox(b);
+      await b.subscribeAsync("fleetdrop/fleet/CERT-B/#", { qos: 1 });
+      let bClosed = 0;
+      b.on("close", () => bClosed++);
+      // A certificate device and a password device each claim someone else's session.
+      const a = await connectDevice("CERT-A", { clientId: WORKER_CLIENT_ID });
+      const c = await connectDevice("PW-C", { clientId: "CERT-B" });
+      for (let round = 0; round < 3; round++) {
+        await b.publishAsync("fleetdrop/fleet/CERT-B/file_upload/request", JSON.stringify({ session_id: sessions["CERT-B"], filename: `id-${round}.txt`, request_id: `id-${round}` }), { qos: 1 });
+        expect((await waitFor(() => bGot.find((m) => m.body.request_id === `id-${round}`), `B's answer ${round}`)).body.status).toBe(200);
+      }
+      expect(workerClosed).toBe(0);
+      expect(bClosed).toBe(0);
+      expect(a.connected && b.connected && c.connected).toBe(true);
+    } finally {
+      worker.mqtt.off("close", onClose);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canPublish, canSubscribe, type TBrokerIdentity } from "./acl";
+import { canPublish, canSubscribe, isDeviceClientId, isServiceClientId, type TBrokerIdentity } from "./acl";
 
 const a: TBrokerIdentity = { kind: "device", deviceId: "ROBOT-A" };
 const worker: TBrokerIdentity = { kind: "service", name: "worker" };
@@ -33,5 +33,35 @@ describe("service permissions", () => {
     expect(canPublish(worker, "fleetdrop", "fleetdrop/fleet/ROBOT-A/file_upload/response")).toBe(true);
     expect(canSubscribe(worker, "fleetdrop", "#")).toBe(false);
     expect(canPublish(worker, "fleetdrop", "elsewhere/x")).toBe(false);
+  });
+});
+
+describe("the web app's permissions (as deploy/mosquitto/acl-services)", () => {
+  const web: TBrokerIdentity = { kind: "service", name: "web" };
+  it("sends commands and reads presence, nothing else", () => {
+    expect(canPublish(web, "fleetdrop", "fleetdrop/fleet/ROBOT-A/commands")).toBe(true);
+    expect(canSubscribe(web, "fleetdrop", "fleetdrop/fleet/ROBOT-A/presence")).toBe(true);
+    expect(canSubscribe(web, "fleetdrop", "fleetdrop/fleet/+/presence")).toBe(true);
+    expect(canPublish(web, "fleetdrop", "fleetdrop/fleet/ROBOT-A/file_upload/request")).toBe(false);
+    expect(canPublish(web, "fleetdrop", "fleetdrop/fleet/ROBOT-A/file_upload/response")).toBe(false);
+    expect(canPublish(web, "fleetdrop", "fleetdrop/fleet/a/b/commands")).toBe(false);
+    expect(canSubscribe(web, "fleetdrop", "fleetdrop/fleet/ROBOT-A/file_upload/response")).toBe(false);
+    expect(canSubscribe(web, "fleetdrop", "fleetdrop/fleet/#")).toBe(false);
+    expect(canSubscribe(web, "fleetdrop", "$share/g/fleetdrop/fleet/+/presence")).toBe(false);
+  });
+});
+
+describe("client ids bound to the identity", () => {
+  it("a device uses its id or <id>/<suffix>; a service id is never a device id", () => {
+    expect(isDeviceClientId("ROBOT-A", "ROBOT-A")).toBe(true);
+    expect(isDeviceClientId("ROBOT-A", "ROBOT-A/demo")).toBe(true);
+    expect(isDeviceClientId("ROBOT-A", "ROBOT-A/")).toBe(false);
+    expect(isDeviceClientId("ROBOT-A", "ROBOT-AB")).toBe(false);
+    expect(isDeviceClientId("ROBOT-A", "ROBOT-B")).toBe(false);
+    expect(isDeviceClientId("ROBOT-A", "fleetdrop-ingest:1")).toBe(false);
+    expect(isServiceClientId("fleetdrop-ingest:1")).toBe(true);
+    expect(isServiceClientId("fleetdrop-ingest-1")).toBe(false);
+    expect(isServiceClientId("a/b:c")).toBe(false);
+    expect(isServiceClientId("")).toBe(false);
   });
 });

@@ -28,7 +28,7 @@ export const STORE_HELP = `  fleetdrop-device download --store S PATH [-o FILE]
 
 async function connect(values: TConnectionFlags & { config?: string }, listening = false) {
   // A listener gets its own client id and announces presence (captures need to know it is there).
-  const { device } = await connectWithFlags(values, listening ? (connection) => ({ ...connection, clientId: `${connection.deviceId}-listen`, announcePresence: true }) : undefined);
+  const { device } = await connectWithFlags(values, listening ? (connection) => ({ ...connection, clientId: `${connection.deviceId}/listen`, announcePresence: true }) : undefined);
   return device;
 }
 

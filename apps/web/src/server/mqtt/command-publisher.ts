@@ -22,7 +22,7 @@ export function createCommandPublisher(options: { url: string; username?: string
   let client: MqttClient | undefined;
   const connection = () => {
     client ??= mqtt.connect(options.url, {
-      clientId: options.clientId ?? `fleetdrop-web-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      clientId: options.clientId ?? `fleetdrop-web:${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       username: options.username,
       password: options.password,
       protocolVersion: 4,

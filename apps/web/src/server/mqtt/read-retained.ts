@@ -10,7 +10,7 @@ import { env } from "@/env";
 export async function readRetained(topic: string, timeoutMs = 1_500): Promise<Buffer | null> {
   if (!env.MQTT_URL) return null;
   const client = mqtt.connect(env.MQTT_URL, {
-    clientId: `fleetdrop-web-read-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    clientId: `fleetdrop-web:read-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     username: env.MQTT_USERNAME,
     password: env.MQTT_PASSWORD,
     protocolVersion: 4,
