@@ -13,7 +13,7 @@ const PUBLIC = /^\/(?:api\/|sign-in(?:\/|$))/;
  *   - sends signed-out visitors of a page to the sign-in page.
  */
 export async function proxy(request: NextRequest) {
-  const refusal = crossSiteRefusal(request, { appUrl: env.NEXTAUTH_URL });
+  const refusal = crossSiteRefusal(request, { appUrl: env.NEXTAUTH_URL, tokenChecked: request.nextUrl.pathname.startsWith("/api/auth/") });
   if (refusal) return NextResponse.json({ error: refusal }, { status: 403, headers: { "Cache-Control": "no-store" } });
   // API routes answer 401 themselves; the sign-in page is public.
   if (PUBLIC.test(request.nextUrl.pathname)) return NextResponse.next();

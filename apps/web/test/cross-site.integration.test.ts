@@ -63,8 +63,12 @@ describe("state-changing requests from another site", () => {
       new NextRequest(`${SITE}${path}`, { method, headers: { host: "127.0.0.1:3000", cookie: COOKIE, ...headers } });
     for (const path of [`/api/p/${project.slug}/devices`, `/p/${project.slug}/devices`, "/api/auth/signout"]) {
       expect((await proxy(request(path, "POST", { origin: "http://evil.example" }))).status, path).toBe(403);
+    }
+    for (const path of [`/api/p/${project.slug}/devices`, `/p/${project.slug}/devices`]) {
       expect((await proxy(request(path, "DELETE", {}))).status, path).toBe(403);
     }
+    // next-auth's endpoints check their own CSRF token when no origin is named.
+    expect((await proxy(request("/api/auth/callback/credentials", "POST", {}))).status).toBe(200);
     // Reading is not refused (signed-out pages still go to sign in).
     const read = await proxy(request(`/api/p/${project.slug}/devices`, "GET", { origin: "http://evil.example" }));
     expect(read.status).toBe(200);

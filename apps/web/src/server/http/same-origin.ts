@@ -6,7 +6,9 @@
  * `Sec-Fetch-Site`, else in `Referer`; the first of them present must name this site's origin.
  * A request with none of them is a script's, not a browser's: it is refused only when it
  * carries the dashboard's session cookie (ambient authority a forged request would borrow),
- * so a script that signs in with a cookie must send `Origin` too.
+ * so a script that signs in with a cookie must send `Origin` too. `tokenChecked` is for
+ * endpoints that check a CSRF token of their own (next-auth's: a cookie matched by a form
+ * field), where a request naming no origin is left to that check.
  *
  * "This site's origin" is NEXTAUTH_URL's, or the request's own Host header (what the browser
  * addressed), so the check holds behind a proxy that keeps Host.
@@ -33,7 +35,7 @@ function isOwnOrigin(origin: string | null, request: TRequestLike, configuredOri
 }
 
 /** Why the request must be refused (a sentence for a 403), or null when it may go on. */
-export function crossSiteRefusal(request: TRequestLike, options: { appUrl?: string | null } = {}): string | null {
+export function crossSiteRefusal(request: TRequestLike, options: { appUrl?: string | null; tokenChecked?: boolean } = {}): string | null {
   if (SAFE_METHODS.has(request.method.toUpperCase())) return null;
   const configuredOrigin = options.appUrl ? originOf(options.appUrl) : null;
   const origin = request.headers.get("origin");
@@ -44,6 +46,6 @@ export function crossSiteRefusal(request: TRequestLike, options: { appUrl?: stri
   if (fetchSite !== null) return fetchSite === "same-origin" ? null : "Refused: the request comes from another site";
   const referer = request.headers.get("referer");
   if (referer !== null) return isOwnOrigin(originOf(referer), request, configuredOrigin) ? null : "Refused: the request comes from another site";
-  if (SESSION_COOKIE.test(request.headers.get("cookie") ?? "")) return "Refused: send an Origin header naming this dashboard with a signed-in request";
+  if (!options.tokenChecked && SESSION_COOKIE.test(request.headers.get("cookie") ?? "")) return "Refused: send an Origin header naming this dashboard with a signed-in request";
   return null;
 }
