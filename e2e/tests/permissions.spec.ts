@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect, test } from "../support/fixtures";
 
 test.describe("who may see and do what", () => {
@@ -41,7 +43,7 @@ test.describe("who may see and do what", () => {
     await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}/files/${id}`);
     await expect(page.getByText("No preview for your role")).toBeVisible();
     await expect(page.getByTestId("preview-json")).toHaveCount(0);
-    await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}?path=camera/`);
+    await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}?path=camera/front/`);
     await expect(page.locator('[data-testid="file-row"]').first()).toBeVisible();
     await expect(page.locator("img.thumb")).toHaveCount(0);
   });
@@ -58,18 +60,25 @@ test.describe("who may see and do what", () => {
   test("a page on another origin cannot make the admin's browser create devices", async ({ page, signIn, world, prisma, baseURL }) => {
     await signIn("admin");
     const app = new URL(baseURL!);
-    // Another port of the same host: the same site, so SameSite cookies go along.
-    const attacker = `http://${app.hostname}:${Number(app.port) + 1}`;
-    await page.route(`${attacker}/attack.html`, (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>attack</title>" }));
-    // The frame's own goto: the page fixture's waits for the dashboard's hydration.
-    await page.mainFrame().goto(`${attacker}/attack.html`);
+    // A page served from another port of the same host: the same site, so SameSite cookies go along.
+    const evil = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>attack</title>"));
+    await new Promise<void>((resolve) => evil.listen(0, app.hostname, resolve));
+    const attacker = `http://${app.hostname}:${(evil.address() as AddressInfo).port}`;
     const serial = `CSRF-${Date.now()}`;
-    await page.evaluate(
-      async ({ url, body }) => {
-        await fetch(url, { method: "POST", mode: "no-cors", credentials: "include", headers: { "Content-Type": "text/plain" }, body });
-      },
-      { url: `${app.origin}/api/p/${world.project.slug}/devices`, body: `${serial}\n` },
-    );
+    try {
+      // The frame's own goto: the page fixture's waits for the dashboard's hydration.
+      await page.mainFrame().goto(`${attacker}/attack.html`);
+      const sent = await page.evaluate(
+        async ({ url, body }) => {
+          const answer = await fetch(url, { method: "POST", mode: "no-cors", credentials: "include", headers: { "Content-Type": "text/plain" }, body });
+          return answer.type;
+        },
+        { url: `${app.origin}/api/p/${world.project.slug}/devices`, body: `${serial}\n` },
+      );
+      expect(sent).toBe("opaque");
+    } finally {
+      await new Promise((resolve) => evil.close(resolve));
+    }
     // The same request by hand, to read the answer.
     const forged = await page.request.post(`/api/p/${world.project.slug}/devices`, { headers: { Origin: attacker, "Content-Type": "text/plain" }, data: `${serial}-2\n` });
     expect(forged.status()).toBe(403);
