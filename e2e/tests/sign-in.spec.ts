@@ -1,4 +1,36 @@
+import { hashPassword } from "@fleetdrop/db/passwords";
 import { expect, test } from "../support/fixtures";
+
+/**
+ * callbackUrl values as they stand in the query string. Each would lead a browser to another
+ * site (or would after one more decode); all must end on this site's default page.
+ */
+const HOSTILE_CALLBACKS = [
+  "/%5Cevil.example/",
+  "/%09/evil.example/",
+  "/%0A/evil.example/",
+  "/%0D/evil.example/",
+  "/%00/evil.example/",
+  "//evil.example/",
+  "///evil.example/",
+  "/%2F/evil.example/",
+  "%2F%2Fevil.example/",
+  "/%5C/evil.example/",
+  "%5C%5Cevil.example/",
+  "%5C%2Fevil.example/",
+  "/%252F/evil.example/",
+  "/%255Cevil.example/",
+  "/.//evil.example/",
+  "/..//evil.example/",
+  "//user:pass@evil.example/",
+  "https://evil.example/",
+  "https:/evil.example/",
+  "http:evil.example",
+  "javascript:alert(document.domain)",
+  "%20//evil.example/",
+  "%E3%80%80//evil.example/",
+  "%EF%BC%8F%EF%BC%8Fevil.example/",
+];
 
 test.describe("sign-in", () => {
   test("signed-out visitors are sent to sign in, then back where they were going", async ({ page, world, keepScreenshot }) => {
@@ -45,5 +77,64 @@ test.describe("sign-in", () => {
     await expect(page).toHaveURL(/\/sign-in/);
     const api = await page.request.get(`/api/p/${world.project.slug}/sessions/${world.session.id}/files`);
     expect(api.status()).toBe(401);
+  });
+
+  test("callbackUrl leads only to this site, in Chromium and over HTTP, signed in or not", async ({ page, signIn, world, baseURL }) => {
+    test.setTimeout(240_000);
+    const site = new URL(baseURL!).origin;
+    expect(HOSTILE_CALLBACKS.length).toBeGreaterThanOrEqual(20);
+
+    // Signed out: the sign-in form, then wherever it sends the browser.
+    for (const encoded of HOSTILE_CALLBACKS) {
+      await page.context().clearCookies();
+      await page.goto(`/sign-in?callbackUrl=${encoded}`);
+      await page.getByLabel("Email").fill(world.users.member.email);
+      await page.getByLabel("Password").fill(world.users.member.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page.getByRole("heading", { name: "Sessions", level: 1 }), encoded).toBeVisible();
+      expect(new URL(page.url()).origin, encoded).toBe(site);
+    }
+
+    // Signed in: the sign-in page redirects at once, in the browser and over plain HTTP.
+    await signIn("member");
+    for (const encoded of HOSTILE_CALLBACKS) {
+      await page.goto(`/sign-in?callbackUrl=${encoded}`);
+      await expect(page.getByRole("heading", { name: "Sessions", level: 1 }), encoded).toBeVisible();
+      expect(new URL(page.url()).origin, encoded).toBe(site);
+
+      const response = await page.request.get(`/sign-in?callbackUrl=${encoded}`, { maxRedirects: 0 });
+      expect(response.status(), encoded).toBe(307);
+      expect(new URL(response.headers().location!, site).href, encoded).toBe(`${site}/`);
+    }
+
+    // A path here is kept.
+    const kept = await page.request.get(`/sign-in?callbackUrl=${encodeURIComponent(`/p/${world.project.slug}/devices`)}`, { maxRedirects: 0 });
+    expect(new URL(kept.headers().location!, site).href).toBe(`${site}/p/${world.project.slug}/devices`);
+  });
+
+  test("a spoofed X-Forwarded-For neither resets the guess limit nor is recorded; the limit spares other addresses", async ({ page, prisma }) => {
+    const email = `guessed-${Date.now()}@e2e.test`;
+    const password = "the-right-password-1";
+    await prisma.user.create({ data: { email, name: "Guessed", passwordHash: await hashPassword(password) } });
+    const attempt = async (guess: string, forwardedFor: string) => {
+      const csrf = (await (await page.request.get("/api/auth/csrf")).json()) as { csrfToken: string };
+      const response = await page.request.post("/api/auth/callback/credentials", {
+        form: { csrfToken: csrf.csrfToken, email, password: guess, json: "true" },
+        headers: { "X-Forwarded-For": forwardedFor },
+        maxRedirects: 0,
+      });
+      const { url } = (await response.json()) as { url: string };
+      return new URL(url).searchParams.get("error") ?? "ok";
+    };
+    const answers: string[] = [];
+    for (let i = 0; i < 6; i++) answers.push(await attempt(`guess-${i}`, `203.0.113.${i}`));
+    expect(answers).toEqual(["invalid", "invalid", "invalid", "invalid", "invalid", "rate_limited"]);
+    // Even the right password, from this connection, whatever it claims to come from.
+    expect(await attempt(password, "198.51.100.77")).toBe("rate_limited");
+
+    const keys = (await prisma.signInThrottle.findMany({ where: { key: { contains: email } }, select: { key: true } })).map((row) => row.key);
+    expect(keys).toContain(`account-address:${email}|127.0.0.1`);
+    expect(keys.filter((key) => /203\.0\.113|198\.51\.100/.test(key))).toEqual([]);
+    await prisma.signInThrottle.deleteMany({ where: { key: { contains: email } } });
   });
 });

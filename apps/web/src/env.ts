@@ -5,6 +5,7 @@
  */
 import { storeConfigurationProblems } from "@fleetdrop/storage/named-stores-config";
 import { z } from "zod";
+import { parseTrustedProxies } from "./server/http/trusted-proxies";
 
 const optionalString = z
   .string()
@@ -60,11 +61,28 @@ export const ZWebEnvSchema = z
     /** 4 when the broker speaks only MQTT 3.1.1 (the embedded one); written into device configs. */
     BROKER_PROTOCOL_VERSION: z.enum(["4", "5", ""]).optional().transform((value) => (value === "4" ? 4 : value === "5" ? 5 : undefined)),
 
-    /** Failed sign-ins allowed per e-mail address in SIGN_IN_WINDOW_MINUTES. */
+    /** Password checks allowed per account and client address in SIGN_IN_WINDOW_MINUTES. */
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
-    /** Failed sign-ins allowed per client address in the window (several accounts). */
+    /** Password checks allowed per client address in the window (across accounts). */
     SIGN_IN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(30),
+    /**
+     * Password checks allowed per account in the window from addresses that have never signed
+     * in to it (a distributed guesser); addresses the account signed in from are exempt.
+     */
+    SIGN_IN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(100),
     SIGN_IN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
+    /**
+     * Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is
+     * believed. Unset: none, and the client address is the connection's own.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        const parsed = parseTrustedProxies(value ?? "");
+        for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
+        return parsed.entries;
+      }),
     /** Seconds a presigned download URL (s3) stays valid. */
     DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   })

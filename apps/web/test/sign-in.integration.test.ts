@@ -21,21 +21,49 @@ describe("password sign-in", () => {
     expect(await signInWithPassword({ email: disabled.email, password: PASSWORD, ip: null })).toEqual({ ok: false, reason: "invalid" });
   });
 
-  it("refuses even the right password after 5 failures for the e-mail, until the window passes", async () => {
+  it("refuses even the right password from an address after 5 failures there, until the window passes", async () => {
     const user = await makeUser({ password: PASSWORD });
     const now = new Date();
     for (let i = 0; i < 5; i++) {
-      expect(await signInWithPassword({ email: user.email, password: `guess-${i}`, ip: `10.1.0.${i}`, now })).toMatchObject({ reason: "invalid" });
+      expect(await signInWithPassword({ email: user.email, password: `guess-${i}`, ip: "10.1.0.1", now })).toMatchObject({ reason: "invalid" });
     }
-    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.9.9.9", now })).toEqual({ ok: false, reason: "rate_limited" });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.1.0.1", now })).toEqual({ ok: false, reason: "rate_limited" });
     // 16 minutes later the failures no longer count.
     const later = new Date(now.getTime() + 16 * 60_000);
-    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.9.9.9", now: later })).toMatchObject({ ok: true });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.1.0.1", now: later })).toMatchObject({ ok: true });
+  });
+
+  it("checks at most the limit of 40 guesses sent at once", async () => {
+    const user = await makeUser({ password: PASSWORD });
+    const now = new Date();
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => signInWithPassword({ email: user.email, password: `burst-${i}`, ip: "10.3.0.1", now })));
+    // `invalid` means the password was checked; `rate_limited` means it was not.
+    expect(results.filter((r) => !r.ok && r.reason === "invalid")).toHaveLength(5);
+    expect(results.filter((r) => !r.ok && r.reason === "rate_limited")).toHaveLength(35);
+  });
+
+  it("lets the owner in from their own address while another address is locked out of the account", async () => {
+    const user = await makeUser({ password: PASSWORD });
+    const now = new Date();
+    for (let i = 0; i < 10; i++) await signInWithPassword({ email: user.email, password: `attack-${i}`, ip: "10.2.0.66", now });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.2.0.66", now })).toEqual({ ok: false, reason: "rate_limited" });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.2.0.7", now })).toMatchObject({ ok: true });
+  });
+
+  it("slows a guesser spread over many addresses, but not the owner at an address they signed in from", async () => {
+    const user = await makeUser({ password: PASSWORD });
+    const now = new Date();
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.4.0.1", now })).toMatchObject({ ok: true });
+    // As if 100 addresses had each tried the account in this window.
+    const key = `account:${user.email}`;
+    await prisma().signInThrottle.upsert({ where: { key }, create: { key, windowStart: now, attempts: 100 }, update: { windowStart: now, attempts: 100 } });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.4.0.99", now })).toEqual({ ok: false, reason: "rate_limited" });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.4.0.1", now })).toMatchObject({ ok: true });
   });
 
   it("limits one address trying many accounts", async () => {
     const now = new Date();
-    for (let i = 0; i < 30; i++) await prisma().signInFailure.create({ data: { email: `spray-${i}@example.test`, ip: "10.66.0.1", at: now } });
+    await prisma().signInThrottle.create({ data: { key: "address:10.66.0.1", windowStart: now, attempts: 30 } });
     const user = await makeUser({ password: PASSWORD });
     expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.66.0.1", now })).toEqual({ ok: false, reason: "rate_limited" });
     expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.66.0.2", now })).toMatchObject({ ok: true });

@@ -3,6 +3,7 @@ import { signIn } from "next-auth/react";
 import { useEffect, useState, type FormEvent } from "react";
 import { fieldErrors, ZSignInSchema } from "@fleetdrop/shared/dashboard/forms";
 import { Field } from "@/components/ui/form";
+import { safeCallbackPath } from "@/lib/callback-url";
 
 const MESSAGES: Record<string, string> = {
   rate_limited: "Too many failed sign-ins. Wait a few minutes, then try again.",
@@ -32,7 +33,8 @@ export function SignInForm({ callbackUrl, initialError, sso }: { callbackUrl: st
     setError(null);
     const result = await signIn("credentials", { ...parsed.data, redirect: false });
     if (result?.ok && !result.error) {
-      window.location.assign(callbackUrl);
+      // Checked on the server already; checked again where the browser is sent.
+      window.location.assign(safeCallbackPath(callbackUrl));
       return;
     }
     setPending(false);

@@ -98,7 +98,8 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
   }, [counts, router]);
 
   const data = result.data;
-  const images = (data?.rows ?? []).filter((f) => f.state === "uploaded" && isSafeInlineImage(f.filename, f.contentType));
+  // Thumbnails are file contents: only for roles that may read them (the same as downloads).
+  const images = canDownload ? (data?.rows ?? []).filter((f) => f.state === "uploaded" && isSafeInlineImage(f.filename, f.contentType)) : [];
   const segments = query.path.split("/").filter(Boolean);
   const filtered = Boolean(query.q || query.state || query.kind);
 

@@ -29,6 +29,25 @@ export async function writeAudit(ctx: Pick<TProjectContext, "user" | "project" |
   });
 }
 
+/**
+ * Records a repeated read (a preview shown again, a video seeking) once per person, target and
+ * `withinMinutes`: the log keeps who read what and when without a row per thumbnail load.
+ */
+export async function writeAuditOnce(ctx: Pick<TProjectContext, "user" | "project" | "ip">, entry: TAuditEntry, options: { withinMinutes: number }): Promise<void> {
+  const since = new Date(Date.now() - options.withinMinutes * 60_000);
+  const recent = await db().auditLog.findFirst({
+    where: {
+      projectId: ctx.project.id,
+      userId: ctx.user.id,
+      action: entry.action,
+      targetId: entry.targetId === undefined ? null : String(entry.targetId),
+      at: { gt: since },
+    },
+    select: { id: true },
+  });
+  if (!recent) await writeAudit(ctx, entry);
+}
+
 /** Records what a user did outside any project (accounts, platform administration). */
 export async function writeUserAudit(user: TSessionUser, ip: string | null, entry: TAuditEntry): Promise<void> {
   await db().auditLog.create({

@@ -4,6 +4,7 @@ import type { OAuthConfig } from "next-auth/providers/oauth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { ZSignInSchema } from "@fleetdrop/shared/dashboard/forms";
 import { env } from "@/env";
+import { safeCallbackPath } from "@/lib/callback-url";
 import { db } from "@/server/db";
 import { clientIp } from "./client-ip";
 import { signInWithPassword } from "./sign-in-with-password";
@@ -13,6 +14,18 @@ export const SIGN_IN_ERRORS = {
   invalid: "invalid",
   rateLimited: "rate_limited",
 } as const;
+
+/**
+ * The credentials provider's check: the client address comes from the connection (and the
+ * trusted proxies' X-Forwarded-For), never from what the client claims.
+ */
+export async function authorizeCredentials(credentials: Record<string, unknown> | undefined, headers: Parameters<typeof clientIp>[0]) {
+  const parsed = ZSignInSchema.safeParse(credentials ?? {});
+  if (!parsed.success) throw new Error(SIGN_IN_ERRORS.invalid);
+  const result = await signInWithPassword({ ...parsed.data, ip: clientIp(headers) });
+  if (!result.ok) throw new Error(result.reason === "rate_limited" ? SIGN_IN_ERRORS.rateLimited : SIGN_IN_ERRORS.invalid);
+  return { id: result.user.id, email: result.user.email, name: result.user.name };
+}
 
 type TOidcProfile = { sub: string; email?: string; email_verified?: boolean; name?: string; preferred_username?: string };
 
@@ -45,17 +58,16 @@ export const authOptions: NextAuthOptions = {
       id: "credentials",
       name: "Email and password",
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(credentials, req) {
-        const parsed = ZSignInSchema.safeParse(credentials ?? {});
-        if (!parsed.success) throw new Error(SIGN_IN_ERRORS.invalid);
-        const result = await signInWithPassword({ ...parsed.data, ip: clientIp(req.headers ?? {}) });
-        if (!result.ok) throw new Error(result.reason === "rate_limited" ? SIGN_IN_ERRORS.rateLimited : SIGN_IN_ERRORS.invalid);
-        return { id: result.user.id, email: result.user.email, name: result.user.name };
-      },
+      authorize: (credentials, req) => authorizeCredentials(credentials, req.headers ?? {}),
     }),
     ...(oidcProvider() ? [oidcProvider()!] : []),
   ],
   callbacks: {
+    /** next-auth's own redirects (SSO, sign-out) follow the same rule as the sign-in page. */
+    redirect({ url, baseUrl }) {
+      const path = url.startsWith(`${baseUrl}/`) ? url.slice(baseUrl.length) : url;
+      return `${baseUrl}${safeCallbackPath(path)}`;
+    },
     /** SSO lets in only people who already have an account here (invited by an admin). */
     async signIn({ user, account, profile }) {
       if (account?.provider !== "oidc") return true;

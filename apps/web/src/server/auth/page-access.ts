@@ -1,7 +1,9 @@
 import "server-only";
 import { cache } from "react";
+import { headers } from "next/headers";
 import { forbidden, notFound, redirect } from "next/navigation";
 import { hasRole, type TRole } from "@/lib/roles";
+import { clientIp } from "./client-ip";
 import { resolveProjectContext, type TProjectContext } from "./project-context";
 import { getSessionUser, type TSessionUser } from "./session-user";
 
@@ -21,7 +23,10 @@ export async function requirePlatformAdmin(): Promise<TSessionUser> {
 
 const projectContext = cache(async (projectSlug: string) => {
   const user = await requireUser();
-  return resolveProjectContext(user, projectSlug);
+  const ctx = await resolveProjectContext(user, projectSlug);
+  // Pages audit too (a preview is a read of the file): with the client's address.
+  if (ctx) ctx.ip = clientIp(await headers());
+  return ctx;
 });
 
 /**

@@ -1,7 +1,9 @@
 import "server-only";
 import { NextResponse } from "next/server";
+import { env } from "@/env";
 import { hasRole, type TRole } from "@/lib/roles";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
+import { crossSiteRefusal } from "@/server/http/same-origin";
 import { clientIp } from "./client-ip";
 import { resolveProjectContext, type TProjectContext } from "./project-context";
 import { getSessionUser, type TSessionUser } from "./session-user";
@@ -19,14 +21,17 @@ export type TWithProjectDeps = { getUser: () => Promise<TSessionUser | null> };
 const json = (status: number, error: string) => NextResponse.json({ error }, { status, headers: { "Cache-Control": "no-store" } });
 
 /**
- * Route-handler wrapper that refuses by default: no signed-in user → 401, not a member of the
- * project in the URL (or no such project) → 404, role below `role` → 403. The role is a
- * required option, so a handler cannot forget to state what it needs. Domain errors thrown by
- * the handler map to 404/403/400.
+ * Route-handler wrapper that refuses by default: a state-changing request from another site →
+ * 403 (proxy.ts refuses those first; this holds even for a path its matcher misses), no
+ * signed-in user → 401, not a member of the project in the URL (or no such project) → 404,
+ * role below `role` → 403. The role is a required option, so a handler cannot forget to state
+ * what it needs. Domain errors thrown by the handler map to 404/403/400.
  */
 export function createWithProject(deps: TWithProjectDeps) {
   return function withProject<P extends TRouteParams>(handler: TProjectRouteHandler<P>, options: { role: TRole }) {
     return async (request: Request, context: TRouteContext<P>): Promise<Response> => {
+      const refusal = crossSiteRefusal(request, { appUrl: env.NEXTAUTH_URL });
+      if (refusal) return json(403, refusal);
       const user = await deps.getUser();
       if (!user) return json(401, "Sign in to continue");
       const params = await context.params;

@@ -5,7 +5,7 @@ import { CAN } from "@/lib/roles";
 import { isSafeInlineImage } from "@/lib/file-kind";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
-import { writeAudit } from "@/server/audit/write-audit";
+import { writeAudit, writeAuditOnce } from "@/server/audit/write-audit";
 import { sessionsStore } from "@/server/storage/sessions-store";
 import { contentDisposition } from "./content-disposition";
 import { getFile, type TFileDetail } from "./get-file";
@@ -36,27 +36,27 @@ function parseRange(header: string | null, size: number): { start: number; end: 
   return { start, end };
 }
 
+/** Minutes within which repeated previews of one file by one person make one audit entry. */
+export const VIEW_AUDIT_MINUTES = 10;
+
 /**
- * The bytes of a file for the browser. `attachment` is a download (members and up, written to
- * the audit log); `inline` feeds previews (any member role; safe content types only). With
+ * The bytes of a file for the browser. `attachment` is a download, `inline` feeds previews
+ * (safe content types only); both need the same role (CAN.download) and both are written to
+ * the audit log: every download as `file.download`, previews as `file.view` (see
+ * VIEW_AUDIT_MINUTES). With
  * the s3 backend the answer is a redirect to a short-lived presigned GET; with the fs backend
  * the bytes are streamed here, with Range support for video seeking.
  */
 export async function fileResponse(options: { ctx: TProjectContext; fileId: string; disposition: "attachment" | "inline"; range: string | null }): Promise<Response> {
   const { ctx, disposition } = options;
-  requireRole(ctx, disposition === "attachment" ? CAN.download : CAN.browse);
+  requireRole(ctx, CAN.download);
   const file = await getFile({ ctx, fileId: options.fileId });
   if (file.state !== "uploaded") throw new NotFoundError("The file is not uploaded");
   const store = sessionsStore();
   const contentType = disposition === "attachment" ? file.contentType : inlineContentType(file);
-  if (disposition === "attachment") {
-    await writeAudit(ctx, {
-      action: "file.download",
-      targetType: "file",
-      targetId: file.id,
-      details: { session: file.sessionId, filename: file.filename, size: file.size },
-    });
-  }
+  const audit = { targetType: "file", targetId: file.id, details: { session: file.sessionId, filename: file.filename, size: file.size } };
+  if (disposition === "attachment") await writeAudit(ctx, { action: "file.download", ...audit });
+  else await writeAuditOnce(ctx, { action: "file.view", ...audit }, { withinMinutes: VIEW_AUDIT_MINUTES });
   const common = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",

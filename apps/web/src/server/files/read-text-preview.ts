@@ -2,7 +2,9 @@ import "server-only";
 import { CAN } from "@/lib/roles";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
+import { writeAuditOnce } from "@/server/audit/write-audit";
 import { sessionsStore } from "@/server/storage/sessions-store";
+import { VIEW_AUDIT_MINUTES } from "./file-response";
 import { getFile } from "./get-file";
 
 export const PREVIEW_WINDOW_BYTES = 64 * 1024;
@@ -31,9 +33,11 @@ async function readRange(key: string, start: number, end: number): Promise<Buffe
  * so a multi-gigabyte log previews as fast as a small one.
  */
 export async function readTextPreview(options: { ctx: TProjectContext; fileId: string }): Promise<TTextPreview> {
-  requireRole(options.ctx, CAN.browse);
+  requireRole(options.ctx, CAN.download);
   const file = await getFile({ ctx: options.ctx, fileId: options.fileId });
   if (file.state !== "uploaded") throw new NotFoundError("The file is not uploaded");
+  // File contents, like a download: members and up, and audited.
+  await writeAuditOnce(options.ctx, { action: "file.view", targetType: "file", targetId: file.id, details: { session: file.sessionId, filename: file.filename, size: file.size } }, { withinMinutes: VIEW_AUDIT_MINUTES });
   const size = Number(file.size ?? 0);
   if (size === 0) return { size, truncated: false, head: [], tail: [], skippedBytes: 0 };
   if (size <= PREVIEW_WINDOW_BYTES * 2) {

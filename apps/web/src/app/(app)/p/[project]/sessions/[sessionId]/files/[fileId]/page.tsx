@@ -105,7 +105,13 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
       <div className="grid-2">
         <section className="card" aria-label="Preview">
           <div className="card-body">
-            <Preview ctx={ctx} file={file} />
+            {canDownload ? (
+              <Preview ctx={ctx} file={file} />
+            ) : (
+              <EmptyState icon="🔒" title="No preview for your role">
+                Viewers see file details; members and up see previews and download files.
+              </EmptyState>
+            )}
           </div>
         </section>
         <section className="card" aria-labelledby="details-title">
