@@ -108,7 +108,7 @@ export async function createHarness(label: string): Promise<THarness> {
       logger,
       store,
       namedStores,
-      httpRoutes: (onObjectStored) => createFsEndpoint({ stores: endpointStores, onObjectStored, logger }).handle,
+      httpRoutes: (onObjectStored, admitUpload) => createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, logger }).handle,
     });
     await worker.start();
     workers.push(worker);
