@@ -62,13 +62,15 @@ const INSERT = /* sql */ `
 
 /**
  * A live file of the session (pending or uploaded) that is a folder of the requested name
- * (`folders`: an index lookup each) or lies in the folder the name would be (a range of the
- * session's names). Expired and failed rows hold nothing and clash with nothing.
+ * (`folders`: lookups in the (session_id, filename) index) or lies in the folder the name would
+ * be (`^@`: the SP-GiST prefix index, so a session with many files is not read whole). Expired
+ * and failed rows hold nothing and clash with nothing.
  */
 const CLASH = /* sql */ `
-  EXISTS (SELECT 1 FROM files c
-          WHERE c.session_id = s.id AND c.state IN ('pending', 'uploaded')
-            AND (c.filename = ANY(r.folders) OR starts_with(c.filename, r.filename || '/')))`;
+  (EXISTS (SELECT 1 FROM files c
+           WHERE c.session_id = s.id AND c.filename = ANY(r.folders) AND c.state IN ('pending', 'uploaded'))
+   OR EXISTS (SELECT 1 FROM files c
+              WHERE c.filename ^@ (r.filename || '/') AND c.session_id = s.id AND c.state IN ('pending', 'uploaded')))`;
 
 /**
  * Writes the valid requests and returns (id, object_key) of each row written. A refreshed row
