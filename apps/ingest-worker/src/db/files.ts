@@ -1,6 +1,9 @@
 /** File state transitions recorded by the worker (completion and expiry). */
-import type { Pool } from "@fleetdrop/db/pool";
+import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import { auditDeviceAction } from "./audit";
+
+/** The pool, or a client inside a transaction (the sweeper holds its rows locked in one). */
+export type TQueryable = Pool | PoolClient;
 
 export type TStoredObject = {
   deviceId: string;
@@ -30,7 +33,7 @@ export type TMarkedFile = {
  * really belongs to the device the key names. Returns null when it does not. A row already
  * `uploaded` is never rewritten: its ETag and size are what was accepted.
  */
-export async function markFileUploaded(pool: Pool, object: TStoredObject): Promise<TMarkedFile | null> {
+export async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promise<TMarkedFile | null> {
   const result = await pool.query<{ id: string; changed: boolean; replaced: boolean; recorded_etag: string | null; recorded_size: string | null; project_id: string }>({
     name: "fleetdrop_mark_uploaded",
     text: /* sql */ `
@@ -75,7 +78,7 @@ export async function markFileUploaded(pool: Pool, object: TStoredObject): Promi
  * (docs/production.md) the recorded bytes remain as the previous version.
  */
 export async function recordStoredObject(
-  pool: Pool,
+  pool: TQueryable,
   object: TStoredObject,
   context: { via: "device" | "storage" | "sweeper"; log?: { warn(fields: Record<string, unknown>, message: string): void } },
 ): Promise<TMarkedFile | null> {
