@@ -9,7 +9,7 @@
  * - two POSTs of one form racing each other: the second is checked under the key's lock after
  *   the first was renamed into place, and finds an object newer than the form's row;
  * - a session closed since the form was issued takes no more uploads.
- * Keys outside the sessions store (named stores, spec §4) are not this handler's business.
+ * Keys outside the sessions store (named stores, docs/protocol.md#stores) are not this handler's business.
  */
 import type { Pool } from "@fleetdrop/db/pool";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
