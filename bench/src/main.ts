@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, string> = {
   "upload-requests": "upload-requests.ts",
   "fs-upload": "fs-upload.ts",
   "scale-out": "scale-out.ts",
+  faults: "faults/main.ts",
 };
 
 /**

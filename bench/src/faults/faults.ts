@@ -1,0 +1,111 @@
+/**
+ * The five faults. Each one injects its failure into a running environment and returns once the
+ * platform has been given its way back (the failed part restarted or reachable again and the
+ * worker healthy), with notes worth printing beside the counts.
+ */
+import mqtt from "mqtt";
+import type { TFaultEnvironment } from "./environment";
+
+export type TFaultContext = {
+  /** How long an outage lasts (fault b, d, e). */
+  outageMs: number;
+  /** The client id fault (e) connects with. */
+  intruderClientId: string;
+};
+
+export type TFault = {
+  name: string;
+  title: string;
+  inject(env: TFaultEnvironment, context: TFaultContext): Promise<string[]>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the worker is healthy again (broker connected and subscribed, database up). */
+async function workerRecovered(env: TFaultEnvironment, timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  while (!(await env.worker.healthy())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`the worker was not healthy ${timeoutMs / 1000} s after the fault`);
+    await sleep(100);
+  }
+  return Date.now() - started;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export const FAULTS: TFault[] = [
+  {
+    name: "worker-kill",
+    title: "(a) kill -9 the worker, start it again",
+    async inject(env) {
+      await env.worker.kill();
+      const started = Date.now();
+      await env.worker.start();
+      return [`worker back in ${seconds(Date.now() - started)}`];
+    },
+  },
+  {
+    name: "postgres-restart",
+    title: "(b) stop PostgreSQL, start it again",
+    async inject(env, { outageMs }) {
+      await env.postgres.stop();
+      await sleep(outageMs);
+      await env.postgres.start();
+      return [`database down ${seconds(outageMs)}`, `worker healthy ${seconds(await workerRecovered(env))} after`];
+    },
+  },
+  {
+    name: "broker-restart",
+    title: "(c) restart the broker",
+    async inject(env) {
+      const started = Date.now();
+      await env.broker.mosquitto.stop();
+      await env.broker.mosquitto.start();
+      const restart = Date.now() - started;
+      return [`broker restarted in ${seconds(restart)}`, `worker healthy ${seconds(await workerRecovered(env))} after`];
+    },
+  },
+  {
+    name: "storage-outage",
+    title: "(d) storage unreachable",
+    async inject(env, { outageMs }) {
+      await env.storageProxy.down();
+      await sleep(outageMs);
+      await env.storageProxy.up();
+      return [`storage unreachable ${seconds(outageMs)}`];
+    },
+  },
+  {
+    name: "client-id-takeover",
+    title: "(e) a device holding the worker's client id",
+    async inject(env, { outageMs, intruderClientId }) {
+      let connects = 0;
+      let refusals = 0;
+      let delivered = 0;
+      // An enrolled device, authenticated as itself, asking for the worker's client id and its
+      // session (clean start off), and reconnecting at once whenever it is pushed off.
+      const intruder = mqtt.connect(env.deviceUrl, {
+        clientId: intruderClientId,
+        username: env.intruder.serial,
+        password: env.intruder.password,
+        ca: env.broker.caPem,
+        protocolVersion: 5,
+        clean: false,
+        properties: { sessionExpiryInterval: 7 * 24 * 3600 },
+        reconnectPeriod: 200,
+        connectTimeout: 5000,
+      });
+      intruder.on("connect", () => connects++);
+      intruder.on("error", () => refusals++);
+      intruder.on("message", () => delivered++);
+      await sleep(outageMs);
+      await intruder.endAsync(true).catch(() => {});
+      // Mosquitto logs each time a connection pushes an older one with the same client id off.
+      const takeovers = env.broker.mosquitto.log().split(`Client ${intruderClientId} already connected, closing old connection`).length - 1;
+      return [
+        `client id ${JSON.stringify(intruderClientId)} held ${seconds(outageMs)}: ${connects} connects accepted, ${refusals} refused, ${delivered} messages delivered to it, ${takeovers} connections with that id pushed off`,
+        `worker healthy ${seconds(await workerRecovered(env))} after`,
+      ];
+    },
+  },
+];
