@@ -78,7 +78,8 @@ function missedTargets(books: TFleetBooks, result: TAudit): string[] {
   if (books.answeredTwice > 0) missed.push(`${books.answeredTwice} answered twice`);
   if (result.bytesLost > 0) missed.push(`${result.files - result.storedExact} files (${result.bytesLost} bytes) not stored byte-exact`);
   if (result.pending > 0) missed.push(`${result.pending} pending`);
-  if (result.orphanObjects + result.orphanTempFiles > 0) missed.push(`${result.orphanObjects} orphan objects, ${result.orphanTempFiles} temp files`);
+  if (result.orphanObjects > 0) missed.push(`${result.orphanObjects} orphan objects`);
+  if (result.orphanTempFiles > 0) missed.push(`${result.orphanTempFiles} temp files`);
   return missed;
 }
 
