@@ -39,6 +39,8 @@ export type TFleetOptions = {
   pauseMs: number;
   minBytes: number;
   maxBytes: number;
+  /** Each device's upload rate (a device on a slow link): uploads are in progress most of the time. */
+  uploadBytesPerSecond: number;
 };
 
 type TAnswer = { status: number; code?: string; body: Record<string, unknown> };
@@ -269,7 +271,7 @@ export class Fleet {
       }
       const form = answer.body as { url: string; fields: Record<string, string> };
       mayHaveLanded = true;
-      const status = await postForm(form, bytes).catch(() => 0);
+      const status = await postForm(form, bytes, this.options.uploadBytesPerSecond).catch(() => 0);
       if (status === 204) {
         file.posted = true;
         break;
@@ -282,13 +284,17 @@ export class Fleet {
   }
 }
 
-/** POSTs the file with its form (fields first, the file last, in a part named `file`). */
-function postForm(form: { url: string; fields: Record<string, string> }, bytes: Buffer): Promise<number> {
+/**
+ * POSTs the file with its form (fields first, the file last, in a part named `file`), sending the
+ * body in slices at `bytesPerSecond`.
+ */
+function postForm(form: { url: string; fields: Record<string, string> }, bytes: Buffer, bytesPerSecond: number): Promise<number> {
   const boundary = `----fleetdropfaults${randomBytes(8).toString("hex")}`;
   let head = "";
   for (const [name, value] of Object.entries(form.fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
   const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const slice = 16 * 1024;
   return new Promise((resolve, reject) => {
     const req = httpRequest(form.url, {
       method: "POST",
@@ -302,6 +308,17 @@ function postForm(form: { url: string; fields: Record<string, string> }, bytes: 
     });
     req.once("timeout", () => req.destroy(new Error("upload timed out")));
     req.once("error", reject);
-    req.end(body);
+    const started = Date.now();
+    const send = (offset: number) => {
+      if (req.destroyed) return;
+      if (offset >= body.length) {
+        req.end();
+        return;
+      }
+      req.write(body.subarray(offset, offset + slice));
+      const next = offset + slice;
+      setTimeout(() => send(next), Math.max(0, started + (next / bytesPerSecond) * 1000 - Date.now()));
+    };
+    send(0);
   });
 }

@@ -1,13 +1,13 @@
 /**
  * One fault's world, built fresh for each fault so that no fault inherits another's leftovers: a
- * migrated database in the suite's PostgreSQL with a project, the devices (password devices issued
- * by the platform's provisioning code, each with an open session) and one more device for fault
- * (e); the shipped Mosquitto; the fs store behind a TCP proxy; the worker's production bundle.
+ * database cloned from the run's enrolled fleet, the shipped Mosquitto with auth files synced from
+ * it, the fs store behind a TCP proxy, and the worker's production bundle.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPrismaClient } from "@fleetdrop/db";
+import { withDatabase } from "@fleetdrop/db/migrate";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { createDevice } from "@fleetdrop/provisioning/devices/create-device";
 import { createStore } from "@fleetdrop/storage/config";
@@ -44,30 +44,70 @@ export type TFaultEnvironment = {
   close(): Promise<void>;
 };
 
-export async function createFaultEnvironment(options: {
+/** Devices enrolled once per run, in a database every fault's database is cloned from. */
+export type TFleetTemplate = {
   postgres: TSuitePostgres;
+  database: string;
+  devices: TDeviceIdentity[];
+  intruder: TDeviceIdentity;
+};
+
+async function withAdmin<T>(postgres: TSuitePostgres, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgres.serverUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Enrols the devices (password devices, as the platform's provisioning code issues them, each
+ * with an open session) and one more device for fault (e). Hashing each device's password takes
+ * most of a second, hence once per run.
+ */
+export async function createFleetTemplate(postgres: TSuitePostgres, deviceCount: number): Promise<TFleetTemplate> {
+  const db = await createTestDatabase("faults_fleet", postgres.serverUrl);
+  const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 4 });
+  try {
+    const ctx = { prisma, actor: "fault-suite" };
+    const project = await prisma.project.create({ data: { slug: "faults", name: "Fault suite" } });
+    const enrol = async (serial: string): Promise<TDeviceIdentity> => {
+      const created = await createDevice(ctx, { projectId: project.id, serial, authMode: "password" });
+      if (created.credentials.authMode !== "password") throw new Error("expected a password device");
+      const session = await prisma.session.create({ data: { deviceId: created.device.id, projectId: project.id, name: "fault suite" } });
+      return { serial, password: created.credentials.password, sessionId: session.id };
+    };
+    // Two at a time: the hashing runs on libuv's threads.
+    const serials = Array.from({ length: deviceCount }, (_, i) => `FAULT-${String(i).padStart(3, "0")}`);
+    const devices: TDeviceIdentity[] = [];
+    for (let i = 0; i < serials.length; i += 2) devices.push(...(await Promise.all(serials.slice(i, i + 2).map(enrol))));
+    const intruder = await enrol("FAULT-INTRUDER");
+    return { postgres, database: db.name, devices, intruder };
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+export async function createFaultEnvironment(options: {
+  fleet: TFleetTemplate;
   label: string;
-  deviceCount: number;
   /** The worker's MQTT_CLIENT_ID; unset: the worker's own default. */
   workerClientId?: string;
   /** Worker settings on top of the production-like ones (an empty value unsets one). */
   workerEnv?: Record<string, string>;
 }): Promise<TFaultEnvironment> {
-  const { postgres } = options;
-  const db = await createTestDatabase(`faults_${options.label}`, postgres.serverUrl);
-  const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 4 });
-  const ctx = { prisma, actor: "fault-suite" };
-  const project = await prisma.project.create({ data: { slug: "faults", name: "Fault suite" } });
-  const enrol = async (serial: string): Promise<TDeviceIdentity> => {
-    const created = await createDevice(ctx, { projectId: project.id, serial, authMode: "password" });
-    if (created.credentials.authMode !== "password") throw new Error("expected a password device");
-    const session = await prisma.session.create({ data: { deviceId: created.device.id, projectId: project.id, name: "fault suite" } });
-    return { serial, password: created.credentials.password, sessionId: session.id };
+  const { fleet } = options;
+  const { postgres, devices, intruder } = fleet;
+  const name = `${fleet.database}_${options.label.replace(/[^a-z0-9]+/g, "_")}`.slice(0, 63);
+  await withAdmin(postgres, (admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${fleet.database}"`));
+  const db: TTestDatabase = {
+    url: withDatabase(postgres.serverUrl, name),
+    name,
+    drop: () => withAdmin(postgres, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
   };
-  const devices: TDeviceIdentity[] = [];
-  for (let i = 0; i < options.deviceCount; i++) devices.push(await enrol(`FAULT-${String(i).padStart(3, "0")}`));
-  const intruder = await enrol("FAULT-INTRUDER");
-
+  const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
   const broker = await startSuiteBroker(prisma);
   await prisma.$disconnect();
 

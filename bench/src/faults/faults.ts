@@ -33,15 +33,23 @@ async function workerRecovered(env: TFaultEnvironment, timeoutMs = 60_000): Prom
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+/** Waits (at most 10 s) until at least `count` uploads are in progress: the fault then cuts them. */
+async function uploadsInProgress(env: TFaultEnvironment, count: number): Promise<string> {
+  const started = Date.now();
+  while (env.storageProxy.openConnections() < count && Date.now() - started < 10_000) await sleep(5);
+  return `${env.storageProxy.openConnections()} uploads in progress when it hit`;
+}
+
 export const FAULTS: TFault[] = [
   {
     name: "worker-kill",
     title: "(a) kill -9 the worker, start it again",
     async inject(env) {
+      const inProgress = await uploadsInProgress(env, 3);
       await env.worker.kill();
       const started = Date.now();
       await env.worker.start();
-      return [`worker back in ${seconds(Date.now() - started)}`];
+      return [inProgress, `worker back in ${seconds(Date.now() - started)}`];
     },
   },
   {
@@ -69,10 +77,11 @@ export const FAULTS: TFault[] = [
     name: "storage-outage",
     title: "(d) storage unreachable",
     async inject(env, { outageMs }) {
+      const inProgress = await uploadsInProgress(env, 3);
       await env.storageProxy.down();
       await sleep(outageMs);
       await env.storageProxy.up();
-      return [`storage unreachable ${seconds(outageMs)}`];
+      return [inProgress, `storage unreachable ${seconds(outageMs)}`];
     },
   },
   {

@@ -17,9 +17,9 @@ import { machineDescription } from "../machine";
 import { buildWorker } from "../worker-process";
 import { audit, pendingFiles, type TAudit } from "./audit";
 import { Fleet, type TFleetBooks } from "./devices";
-import { createFaultEnvironment } from "./environment";
+import { createFaultEnvironment, createFleetTemplate, type TFleetTemplate } from "./environment";
 import { FAULTS, type TFault } from "./faults";
-import { startSuitePostgres, type TSuitePostgres } from "./postgres";
+import { startSuitePostgres } from "./postgres";
 
 const { values } = parseArgs({
   options: {
@@ -48,14 +48,16 @@ const SETTINGS = {
   /** Load before the fault, and after the platform recovered. */
   beforeMs: SHORT ? 3000 : 10_000,
   afterMs: SHORT ? 5000 : 20_000,
-  outageMs: SHORT ? 5000 : 10_000,
+  outageMs: 10_000,
   /** After the load stops: the devices finish what they hold; no file may be pending after it. */
   settleMs: 60_000,
   /** A device publishes a request again when no answer came within this. */
   requestTimeoutMs: 5000,
   pauseMs: 100,
-  minBytes: 1024,
-  maxBytes: 64 * 1024,
+  minBytes: 16 * 1024,
+  maxBytes: 256 * 1024,
+  /** Per device: a 256 KiB file takes half a second, so a fault always finds uploads in progress. */
+  uploadBytesPerSecond: 512 * 1024,
 };
 
 export type TFaultResult = {
@@ -83,8 +85,8 @@ function missedTargets(books: TFleetBooks, result: TAudit): string[] {
   return missed;
 }
 
-async function runFault(fault: TFault, postgres: TSuitePostgres): Promise<TFaultResult> {
-  const env = await createFaultEnvironment({ postgres, label: fault.name, deviceCount: SETTINGS.devices, workerClientId: values["worker-client-id"], workerEnv: WORKER_ENV });
+async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultResult> {
+  const env = await createFaultEnvironment({ fleet, label: fault.name, workerClientId: values["worker-client-id"], workerEnv: WORKER_ENV });
   try {
     const fleet = new Fleet({
       brokerUrl: env.deviceUrl,
@@ -94,6 +96,7 @@ async function runFault(fault: TFault, postgres: TSuitePostgres): Promise<TFault
       pauseMs: SETTINGS.pauseMs,
       minBytes: SETTINGS.minBytes,
       maxBytes: SETTINGS.maxBytes,
+      uploadBytesPerSecond: SETTINGS.uploadBytesPerSecond,
     });
     await fleet.connect();
     fleet.startLoad();
@@ -147,15 +150,16 @@ async function main(): Promise<number> {
   });
   console.log(`machine: ${machineDescription()}`);
   console.log(
-    `${SHORT ? "short run: " : ""}${SETTINGS.devices} devices, files of ${SETTINGS.minBytes / 1024}-${SETTINGS.maxBytes / 1024} KiB; load ${SETTINGS.beforeMs / 1000} s before each fault and ${SETTINGS.afterMs / 1000} s after it; outages of ${SETTINGS.outageMs / 1000} s; request timeout ${SETTINGS.requestTimeoutMs / 1000} s\n`,
+    `${SHORT ? "short run: " : ""}${SETTINGS.devices} devices, files of ${SETTINGS.minBytes / 1024}-${SETTINGS.maxBytes / 1024} KiB uploaded at ${SETTINGS.uploadBytesPerSecond / 1024} KiB/s; load ${SETTINGS.beforeMs / 1000} s before each fault and ${SETTINGS.afterMs / 1000} s after it; outages of ${SETTINGS.outageMs / 1000} s; request timeout ${SETTINGS.requestTimeoutMs / 1000} s\n`,
   );
   if (!values["no-build"]) await buildWorker();
   const postgres = await startSuitePostgres();
   const results: TFaultResult[] = [];
   try {
+    const fleet = await createFleetTemplate(postgres, SETTINGS.devices);
     for (const fault of faults) {
       process.stderr.write(`${fault.title}…\n`);
-      results.push(await runFault(fault, postgres));
+      results.push(await runFault(fault, fleet));
     }
   } finally {
     await postgres.destroy();

@@ -7,6 +7,8 @@ import { freePort } from "@fleetdrop/test-broker";
 
 export type TTcpProxy = {
   port: number;
+  /** Client connections open now (the devices' uploads in progress: they do not keep connections alive). */
+  openConnections(): number;
   /** Refuses new connections and drops the open ones. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -15,11 +17,14 @@ export type TTcpProxy = {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TTcpProxy> {
   const port = await freePort();
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   let server: Server | null = null;
   const up = () =>
     new Promise<void>((resolve, reject) => {
       const listening = createServer((client) => {
         const upstream = connect(target.port, target.host);
+        clients.add(client);
+        client.on("close", () => clients.delete(client));
         for (const socket of [client, upstream]) {
           sockets.add(socket);
           socket.on("close", () => sockets.delete(socket));
@@ -38,6 +43,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   await up();
   return {
     port,
+    openConnections: () => clients.size,
     async down() {
       const closing = server;
       server = null;
