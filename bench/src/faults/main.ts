@@ -101,7 +101,7 @@ async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultRes
     await fleet.connect();
     fleet.startLoad();
     await sleep(SETTINGS.beforeMs);
-    const notes = await fault.inject(env, { outageMs: SETTINGS.outageMs, intruderClientId: values["intruder-client-id"] ?? env.worker.clientId });
+    const { notes, missed = [] } = await fault.inject(env, { outageMs: SETTINGS.outageMs, intruderClientId: values["intruder-client-id"] ?? env.worker.clientId });
     await sleep(SETTINGS.afterMs);
     fleet.stopLoad();
     const stoppedAt = Date.now();
@@ -118,7 +118,7 @@ async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultRes
     const errors = env.worker.errors();
     if (errors.length > 0) notes.push(`worker logged ${errors.length} errors, first: ${errors[0]!.slice(0, 300)}`);
     const { files: _files, ...counts } = books;
-    return { fault: fault.name, title: fault.title, books: counts, audit: result, notes, settledAfterMs, missed: missedTargets(books, result) };
+    return { fault: fault.name, title: fault.title, books: counts, audit: result, notes, settledAfterMs, missed: [...missedTargets(books, result), ...missed] };
   } finally {
     await env.close();
   }
