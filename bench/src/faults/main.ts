@@ -4,12 +4,13 @@
  *
  *   npm run bench -- faults [--short] [--only worker-kill,broker-restart] [--devices 50]
  *                           [--json results.json] [--worker-client-id ID] [--intruder-client-id ID]
- *                           [--worker-env KEY=VALUE ...]
+ *                           [--worker-env KEY=VALUE ...] [--no-build]
  *
  * Per fault, in a fresh environment: steady load, inject, recover, more load, stop the load, then
  * wait up to 60 s for the devices to finish what they hold and for no file to be pending. Prints
  * one table; exits 1 when any fault misses a target (0 lost, 0 answered twice, 0 bytes lost,
- * 0 pending, 0 orphans).
+ * 0 pending, 0 orphans; for (e) also no connection with the worker's client id accepted), 2 when
+ * the suite itself failed.
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
