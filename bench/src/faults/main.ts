@@ -79,7 +79,8 @@ function missedTargets(books: TFleetBooks, result: TAudit): string[] {
   if (books.sent === 0) missed.push("no request was sent");
   if (books.lost > 0) missed.push(`${books.lost} lost`);
   if (books.answeredTwice > 0) missed.push(`${books.answeredTwice} answered twice`);
-  if (result.bytesLost > 0) missed.push(`${result.files - result.storedExact} files (${result.bytesLost} bytes) not stored byte-exact`);
+  const notStored = result.files - result.storedExact;
+  if (notStored > 0) missed.push(`${notStored} ${notStored === 1 ? "file" : "files"} (${result.bytesLost} bytes) not stored byte-exact`);
   if (result.pending > 0) missed.push(`${result.pending} pending`);
   if (result.orphanObjects > 0) missed.push(`${result.orphanObjects} orphan objects`);
   if (result.orphanTempFiles > 0) missed.push(`${result.orphanTempFiles} temp files`);
