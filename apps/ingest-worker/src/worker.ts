@@ -274,7 +274,9 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       }
       mqtt.options.clean = false;
     }
-    if (subscribed && connack.sessionPresent) return;
+    // Subscribe on every connect, even to a session the broker kept: Mosquitto 2.0 restores a
+    // persistent session after its own restart without its shared subscriptions, and subscribing
+    // again to a filter the session still holds only replaces it.
     subscribe(connack.sessionPresent).catch((error: Error & { refusedByBroker?: boolean }) => {
       subscribeError = error.message;
       // A refusal is the broker's configuration (ACL): retrying would not change it.
