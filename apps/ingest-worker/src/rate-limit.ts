@@ -9,10 +9,11 @@
  * in all. The defaults leave room for that; set the limits to (fleet-wide limit ÷ workers) where
  * the total matters.
  */
+import { RATE_LIMIT_CLASSES, rateLimitClassOfKind, type TRateLimitClass } from "@fleetdrop/shared/operations";
 import { z } from "zod";
 
-export const RATE_LIMIT_CLASSES = ["session", "upload", "download", "transfer", "segment", "chunk"] as const;
-export type TRateLimitClass = (typeof RATE_LIMIT_CLASSES)[number];
+/** The classes are the operation table's (each operation names its class). */
+export { RATE_LIMIT_CLASSES, type TRateLimitClass };
 
 /** `burst` requests at once, then `perSecond` on average. */
 export type TBucketSettings = { burst: number; perSecond: number };
@@ -64,14 +65,10 @@ export const ZRateLimitsSchema = z.string().transform((text, ctx): TRateLimitSet
   return settings;
 });
 
-/** The class of a router kind (a JSON request kind, or a raw route's `transfer_*` / `chunk`). */
+/** The class of a router kind: the `rateLimit` of the operation whose `kind` it is (operations.ts). */
 export function rateLimitClassOf(kind: string): TRateLimitClass {
-  if (kind === "sessionOpen" || kind === "sessionClose") return "session";
-  if (kind === "uploadRequest" || kind === "uploadComplete") return "upload";
-  if (kind === "transfer_segment") return "segment";
-  if (kind.startsWith("transfer_")) return "transfer";
-  if (kind === "chunk") return "chunk";
-  return "download";
+  // Every kind the router passes is an operation's; a stray one shares the download bucket.
+  return rateLimitClassOfKind(kind) ?? "download";
 }
 
 export type TRateLimiter = {

@@ -5,16 +5,13 @@
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
-import { UPLOAD_COMPLETE_FIELD_CODES, ZUploadCompleteSchema } from "@fleetdrop/shared/protocol/upload";
 import type { Store } from "@fleetdrop/storage/store";
 import { findFileOfDevice, markFileUploaded } from "../db/files";
 import type { TWorkerMetrics } from "../metrics";
 import type { THandler } from "../router";
 
-export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics }): THandler<typeof ZUploadCompleteSchema> {
+export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics }): THandler<"uploadComplete"> {
   return {
-    schema: ZUploadCompleteSchema,
-    fieldCodes: UPLOAD_COMPLETE_FIELD_CODES,
     async handle({ object_key: objectKey }, { deviceId }) {
       const parsed = parseSessionObjectKey(objectKey);
       if (!parsed || parsed.deviceId !== deviceId) {

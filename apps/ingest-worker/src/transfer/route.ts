@@ -19,7 +19,9 @@ import {
   ZTransferCommandSchema,
   ZTransferInitSchema,
   type TByteRange,
+  type TTransferCommand,
 } from "@fleetdrop/shared/protocol/transfer";
+import type { TRawOperationName } from "@fleetdrop/shared/operations";
 import type { TTopics, TTransferTopic } from "@fleetdrop/shared/topics";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
@@ -77,6 +79,15 @@ export type TTransferRouteDeps = {
 };
 
 type TParams = TTransferTopic;
+
+/** The operation (operations.ts) of each transfer command; a malformed topic counts as the command it looks like. */
+const TRANSFER_OPERATIONS = {
+  init: "transferInit",
+  segment: "transferSegment",
+  fin: "transferFin",
+  status: "transferStatus",
+  abort: "transferAbort",
+} as const satisfies Record<TTransferCommand, TRawOperationName>;
 
 const FIN_LOCK_SPACE = 727003;
 
@@ -306,8 +317,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     match(topic) {
       const parsed = topics.parseTransfer(topic);
       if (!parsed) return null;
-      const kind = parsed.command === "invalid" ? `transfer_${parsed.attempted}` : `transfer_${parsed.command}`;
-      return { deviceId: parsed.deviceId, kind, params: parsed };
+      return { deviceId: parsed.deviceId, operation: TRANSFER_OPERATIONS[parsed.command === "invalid" ? parsed.attempted : parsed.command], params: parsed };
     },
     responseTopic: (deviceId) => topics.device(deviceId).fileTransfer.response,
     describe(params) {
@@ -322,7 +332,6 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
         return undefined;
       }
     },
-    answerSuccess: (params) => params.command !== "segment",
     async handle({ deviceId, params, payload }, context: THandlerContext) {
       const key = `${deviceId}\u0000${params.fileId}`;
       switch (params.command) {
