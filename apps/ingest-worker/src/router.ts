@@ -102,7 +102,7 @@ export function createRouter(deps: TRouterDeps) {
   );
 
   /** Validates with the operation's schema and field codes, then runs its handler. */
-  async function handleJson<K extends TJsonOperationName>(operation: K, decoded: Record<string, unknown>, context: THandlerContext): Promise<TOperationAnswerBody<K>> {
+  function handleJson<K extends TJsonOperationName>(operation: K, decoded: Record<string, unknown>, context: THandlerContext): Promise<TOperationAnswerBody<K>> {
     const handler: THandler<K> | undefined = handlers[operation];
     if (!handler) throw new ProtocolError("internal_error");
     return handler.handle(parseOperationRequest(operation, decoded), context);

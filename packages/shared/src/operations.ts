@@ -21,7 +21,14 @@ import {
   ZStoreUploadRequestSchema,
   ZStoreUploadResponseSchema,
 } from "./protocol/stores";
-import { TRANSFER_COMMAND_FIELD_CODES, TRANSFER_INIT_FIELD_CODES, ZTransferCommandSchema, ZTransferInitSchema, ZTransferResponseSchema } from "./protocol/transfer";
+import {
+  TRANSFER_COMMAND_FIELD_CODES,
+  TRANSFER_INIT_FIELD_CODES,
+  ZTransferCommandSchema,
+  ZTransferInitSchema,
+  ZTransferResponseSchema,
+  type TTransferCommand,
+} from "./protocol/transfer";
 import {
   UPLOAD_COMPLETE_FIELD_CODES,
   UPLOAD_REQUEST_FIELD_CODES,
@@ -394,8 +401,20 @@ export function uploadOperationOf(message: Record<string, unknown>): "uploadRequ
  */
 export function jsonOperationOf(topic: string, message: Record<string, unknown>): TJsonOperationName | null {
   if (topic === OPERATIONS.uploadRequest.topic) return uploadOperationOf(message);
-  return JSON_OPERATION_NAMES.find((name) => OPERATIONS[name].topic === topic) ?? null;
+  return OPERATION_OF_TOPIC.get(topic) ?? null;
 }
+
+/** The operation of each fixed topic that carries one (file_upload/request is chosen above). */
+const OPERATION_OF_TOPIC = new Map<string, TJsonOperationName>(JSON_OPERATION_NAMES.map((name) => [OPERATIONS[name].topic, name]));
+
+/** The operation of each `file_transfer` command; a malformed topic counts as the command it looks like. */
+export const TRANSFER_OPERATIONS = {
+  init: "transferInit",
+  segment: "transferSegment",
+  fin: "transferFin",
+  status: "transferStatus",
+  abort: "transferAbort",
+} as const satisfies Record<TTransferCommand, TRawOperationName>;
 
 const CLASS_OF_KIND = new Map<string, TRateLimitClass>(OPERATION_NAMES.map((name) => [OPERATIONS[name].kind, OPERATIONS[name].rateLimit]));
 

@@ -19,9 +19,8 @@ import {
   ZTransferCommandSchema,
   ZTransferInitSchema,
   type TByteRange,
-  type TTransferCommand,
 } from "@fleetdrop/shared/protocol/transfer";
-import type { TRawOperationName } from "@fleetdrop/shared/operations";
+import { TRANSFER_OPERATIONS } from "@fleetdrop/shared/operations";
 import type { TTopics, TTransferTopic } from "@fleetdrop/shared/topics";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
@@ -79,15 +78,6 @@ export type TTransferRouteDeps = {
 };
 
 type TParams = TTransferTopic;
-
-/** The operation (operations.ts) of each transfer command; a malformed topic counts as the command it looks like. */
-const TRANSFER_OPERATIONS = {
-  init: "transferInit",
-  segment: "transferSegment",
-  fin: "transferFin",
-  status: "transferStatus",
-  abort: "transferAbort",
-} as const satisfies Record<TTransferCommand, TRawOperationName>;
 
 const FIN_LOCK_SPACE = 727003;
 
