@@ -186,13 +186,17 @@ describe("router: JSON operations", () => {
     expect(JSON.stringify(logged)).toMatch(/hunter2/);
   });
 
-  it("ignores topics that are no operation's, and operations without a handler", async () => {
-    const { dispatch, published, calls } = setup({ handlers: {} });
+  it("ignores topics that are no operation's, and operations without a handler (until one is installed)", async () => {
+    const handlers: THandlers = {};
+    const { dispatch, published, calls } = setup({ handlers });
     await dispatch(packet(device.sessionOpen, "{}"));
     await dispatch(packet(`fleetdrop/fleet/${D}/nothing/here`, "{}"));
     await dispatch(packet(device.sessionResponse, "{}"));
     expect(published).toEqual([]);
     expect(calls).toEqual([]);
+    handlers.sessionOpen = { handle: async () => session(1, "late") };
+    await dispatch(packet(device.sessionOpen, "{}"));
+    expect(published.map((answer) => answer.body.name)).toEqual(["late"]);
   });
 });
 

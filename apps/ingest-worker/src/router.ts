@@ -30,6 +30,7 @@ import {
   usableRequestId,
 } from "@fleetdrop/shared/protocol/common";
 import {
+  JSON_OPERATION_NAMES,
   jsonOperationOf,
   OPERATIONS,
   parseOperationRequest,
@@ -97,9 +98,12 @@ export type TRouterDeps = {
 
 export function createRouter(deps: TRouterDeps) {
   const { topics, handlers, publish, metrics, logger } = deps;
-  const servedTopics = new Set(
-    (Object.keys(handlers) as TJsonOperationName[]).filter((operation) => handlers[operation]).map((operation) => OPERATIONS[operation].topic),
-  );
+  /** The operations of each fixed topic (read at dispatch: handlers may be installed after this). */
+  const operationsOfTopic = new Map<string, TJsonOperationName[]>();
+  for (const operation of JSON_OPERATION_NAMES) {
+    const topic = OPERATIONS[operation].topic;
+    operationsOfTopic.set(topic, [...(operationsOfTopic.get(topic) ?? []), operation]);
+  }
 
   /** Validates with the operation's schema and field codes, then runs its handler. */
   function handleJson<K extends TJsonOperationName>(operation: K, decoded: Record<string, unknown>, context: THandlerContext): Promise<TOperationAnswerBody<K>> {
@@ -122,7 +126,7 @@ export function createRouter(deps: TRouterDeps) {
     const { deviceId, kind } = route;
     const suffix = REQUEST_SUFFIXES[kind];
     // A topic none of whose operations has a handler is not this worker's to answer.
-    if (!servedTopics.has(suffix)) return;
+    if (!operationsOfTopic.get(suffix)?.some((operation) => handlers[operation])) return;
     deps.onDeviceSeen?.(deviceId);
 
     let decoded: Record<string, unknown> | undefined;
