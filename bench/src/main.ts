@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, string> = {
   "chunk-forwarding": "chunk-forwarding.ts",
   "upload-requests": "upload-requests.ts",
   "fs-upload": "fs-upload.ts",
+  "fs-slow-clients": "fs-slow-clients.ts",
   "scale-out": "scale-out.ts",
 };
 

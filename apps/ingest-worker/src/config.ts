@@ -24,7 +24,15 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
     topicPrefix: env.TOPIC_PREFIX,
     maxUploadMb: env.MAX_UPLOAD_MB,
     uploadExpiresInSeconds: env.UPLOAD_EXPIRES_IN,
-    http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
+    http: {
+      host: env.HTTP_HOST,
+      port: env.HTTP_PORT,
+      limits: {
+        headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+        maxConnections: env.HTTP_MAX_CONNECTIONS,
+        maxConnectionsPerAddress: env.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+      },
+    },
     sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
     recovery: {
       // A file is checked again at most this long after its last check; the sweeper's next run
@@ -49,6 +57,17 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
       backoffMaxMs: env.CHUNK_BACKOFF_MAX_MS,
     },
     downloadExpiresInSeconds: env.DOWNLOAD_EXPIRES_IN,
+  };
+}
+
+/** The fs upload endpoint's limits on slow and idle clients (createFsEndpoint options). */
+export function fsEndpointLimitsFromEnv(env: TWorkerEnv) {
+  return {
+    maxConcurrentUploads: env.FS_UPLOAD_MAX_CONCURRENT,
+    maxUploadsPerAddress: env.FS_UPLOAD_MAX_PER_ADDRESS,
+    minBytesPerSecond: env.FS_UPLOAD_MIN_BYTES_PER_SECOND,
+    rateWindowMs: env.FS_UPLOAD_RATE_WINDOW_SECONDS * 1000,
+    idleTimeoutMs: env.FS_UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
   };
 }
 

@@ -74,6 +74,25 @@ export const ZWorkerEnvSchema = z
 
     HTTP_HOST: z.string().default("0.0.0.0"),
     HTTP_PORT: port.default(9000),
+    /**
+     * Slow and idle clients of the HTTP server (the fs upload endpoint): headers must arrive within
+     * HTTP_HEADERS_TIMEOUT_SECONDS; open connections are capped overall and per address (0: no cap).
+     */
+    HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(10),
+    HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(2048),
+    HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(128),
+    /**
+     * fs store uploads in progress: at most FS_UPLOAD_MAX_CONCURRENT (when full, the slowest below
+     * the minimum rate is ended for a new one), FS_UPLOAD_MAX_PER_ADDRESS per address (IPv6: per
+     * /64; 0: no cap, e.g. behind a proxy); an upload receiving less than
+     * FS_UPLOAD_MIN_BYTES_PER_SECOND over FS_UPLOAD_RATE_WINDOW_SECONDS (0: no minimum), or
+     * nothing for FS_UPLOAD_IDLE_TIMEOUT_SECONDS, is ended.
+     */
+    FS_UPLOAD_MAX_CONCURRENT: z.coerce.number().int().min(1).default(256),
+    FS_UPLOAD_MAX_PER_ADDRESS: z.coerce.number().int().min(0).default(32),
+    FS_UPLOAD_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(1024),
+    FS_UPLOAD_RATE_WINDOW_SECONDS: z.coerce.number().min(0.1).default(10),
+    FS_UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(30),
 
     /** File transfer over MQTT (docs/protocol.md#file_transfer): largest file (MiB), largest segment (KiB), transfers in flight per device, TTL of an idle transfer (s). */
     TRANSFER_MAX_FILE_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(HARD_MAX_UPLOAD_MB),

@@ -6,7 +6,7 @@ import { createStore, StoreConfigError } from "@fleetdrop/storage/config";
 import { fsStoresOf } from "@fleetdrop/storage/named-stores";
 import { FsStore } from "@fleetdrop/storage/fs";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
-import { sessionStoreConfigFromEnv, workerConfigFromEnv } from "./config";
+import { fsEndpointLimitsFromEnv, sessionStoreConfigFromEnv, workerConfigFromEnv } from "./config";
 import { EnvError, parseWorkerEnv } from "./env";
 import { createLogger } from "./logger";
 import { namedStoresFromEnv } from "./stores/named-stores";
@@ -43,7 +43,8 @@ async function main() {
     namedStores,
     httpRoutes:
       endpointStores.length > 0
-        ? (onObjectStored) => createFsEndpoint({ stores: endpointStores, onObjectStored, logger }).handle
+        ? (onObjectStored, admitUpload) =>
+            createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, logger, ...fsEndpointLimitsFromEnv(env) }).handle
         : undefined,
   });
 

@@ -7,12 +7,15 @@ import type { AddressInfo } from "node:net";
 import { createPgPool } from "@fleetdrop/db/pool";
 import { REQUEST_SUFFIXES, createTopics, type TRequestKind } from "@fleetdrop/shared/topics";
 import type { Store } from "@fleetdrop/storage/store";
+import type { TAdmitUpload } from "@fleetdrop/storage/fs-upload-endpoint";
+import type { THttpConnectionLimits } from "@fleetdrop/storage/http-connection-limits";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MqttClient } from "mqtt";
 import { Batcher } from "./batcher";
 import { createWriteCoalescer } from "./mqtt/coalesce-writes";
 import { touchDevices } from "./db/devices";
-import { countPendingFiles, markFileUploaded } from "./db/files";
+import { countPendingFiles, recordStoredObject } from "./db/files";
+import { createUploadAdmission } from "./handlers/upload-admission";
 import { recordUploadRequests, type TUploadOutcome, type TUploadRow } from "./db/upload-requests";
 import { createUploadCompleteHandler } from "./handlers/upload-complete";
 import { createUploadRequestHandler } from "./handlers/upload-request";
@@ -46,7 +49,7 @@ export type TIngestWorkerConfig = {
   maxUploadMb: number;
   uploadExpiresInSeconds: number;
   /** null: no HTTP server (tests that do not need one). */
-  http: { host: string; port: number } | null;
+  http: { host: string; port: number; limits?: THttpConnectionLimits } | null;
   sweepIntervalMs: number;
   /** Recovery after a crash or outage (PENDING_RECOVERY_SECONDS, STALE_TEMP_FILE_SECONDS); defaults below. */
   recovery?: Partial<TRecoverySettings>;
@@ -84,7 +87,11 @@ export type TIngestWorkerDeps = {
    * Extra HTTP routes (the fs store's endpoint). Receives the callback that records an object
    * the endpoint stored, so completion is instant with the fs store.
    */
-  httpRoutes?: (onObjectStored: (event: TStoredEvent) => Promise<void>) => (req: IncomingMessage, res: ServerResponse) => boolean;
+  httpRoutes?: (
+    onObjectStored: (event: TStoredEvent) => Promise<void>,
+    /** Refuses uploads of used forms and into closed sessions (handlers/upload-admission.ts). */
+    admitUpload: TAdmitUpload,
+  ) => (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The rate limits' clock in milliseconds (tests move it by hand); default: performance.now. */
   now?: () => number;
 };
@@ -149,7 +156,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       maxUploadMb: config.maxUploadMb,
       expiresInSeconds: config.uploadExpiresInSeconds,
     }),
-    uploadComplete: createUploadCompleteHandler({ pool, store, metrics }),
+    uploadComplete: createUploadCompleteHandler({ pool, store, metrics, log }),
     sessionOpen: createSessionOpenHandler({ pool }),
     sessionClose: createSessionCloseHandler({ pool }),
   };
@@ -288,10 +295,16 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     if (await storeFeature.onObjectStored(event)) return;
     const parsed = parseSessionObjectKey(event.key);
     if (!parsed) return;
-    const marked = await markFileUploaded(pool, { ...parsed, objectKey: event.key, size: event.size, etag: event.etag, contentType: event.contentType });
+    const marked = await recordStoredObject(
+      pool,
+      { ...parsed, objectKey: event.key, size: event.size, etag: event.etag, contentType: event.contentType },
+      { via: "storage", log },
+    );
     if (marked?.changed) metrics.filesCompleted.inc({ state: "uploaded", via: "storage" });
     if (!marked) log.warn({ key: event.key }, "storage holds an object of a session that does not belong to its device");
   };
+
+  const admitUpload = createUploadAdmission({ pool, sessionStore: store });
 
   let lastDbCheck = { at: 0, ok: false, detail: "" };
   const health = async (): Promise<THealth> => {
@@ -322,7 +335,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     cleanUpTransfersNow: () => transfers.cleanUp(),
     async start() {
       if (config.http) {
-        server = createHttpServer({ registry: metrics.registry, health, extra: httpRoutes?.(onObjectStored) });
+        server = createHttpServer({ registry: metrics.registry, health, extra: httpRoutes?.(onObjectStored, admitUpload), limits: config.http.limits });
         await new Promise<void>((resolve, reject) => {
           server!.once("error", reject);
           server!.listen(config.http!.port, config.http!.host, () => {

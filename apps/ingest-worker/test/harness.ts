@@ -10,6 +10,7 @@ import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { FsStore } from "@fleetdrop/storage/fs";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
 import { createStore } from "@fleetdrop/storage/config";
+import type { Store } from "@fleetdrop/storage/store";
 import { createNamedStores, type TNamedStore } from "@fleetdrop/storage/named-stores";
 import { freePort, startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
@@ -37,8 +38,8 @@ export type THarness = {
   storeDir: string;
   seed: TSeed;
   httpPort: number;
-  /** `now`: the rate limits' clock (ms), for tests that move time by hand. */
-  startWorker(overrides?: Partial<TIngestWorkerConfig>, deps?: { now?: () => number }): Promise<TIngestWorker>;
+  /** `now`: the rate limits' clock (ms), for tests that move time by hand; `store` replaces the fs sessions store (e.g. an S3 store against s3rver). */
+  startWorker(overrides?: Partial<TIngestWorkerConfig>, deps?: { now?: () => number; store?: Store }): Promise<TIngestWorker>;
   workers: TIngestWorker[];
   close(): Promise<void>;
 };
@@ -86,7 +87,7 @@ export async function createHarness(label: string): Promise<THarness> {
 
   const workers: TIngestWorker[] = [];
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const startWorker = async (overrides: Partial<TIngestWorkerConfig> = {}, deps: { now?: () => number } = {}) => {
+  const startWorker = async (overrides: Partial<TIngestWorkerConfig> = {}, deps: { now?: () => number; store?: Store } = {}) => {
     const config: TIngestWorkerConfig = {
       databaseUrl: db.url,
       dbPoolSize: 6,
@@ -107,9 +108,9 @@ export async function createHarness(label: string): Promise<THarness> {
     const worker = createIngestWorker({
       config,
       logger,
-      store,
+      store: deps.store ?? store,
       namedStores,
-      httpRoutes: (onObjectStored) => createFsEndpoint({ stores: endpointStores, onObjectStored, logger }).handle,
+      httpRoutes: (onObjectStored, admitUpload) => createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, logger }).handle,
       now: deps.now,
     });
     await worker.start();

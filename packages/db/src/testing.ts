@@ -47,13 +47,17 @@ async function ensureTemplate(serverUrl: string): Promise<string> {
     try {
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
       if (exists.rowCount) return;
-      // Old templates and test databases left by interrupted runs.
-      const stale = await admin.query<{ datname: string }>(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'fleetdrop\\_template\\_%' OR datname LIKE 'fleetdrop\\_test\\_%'",
+      // Templates of other schema versions may be in use by another checkout's run on the same
+      // server: only templates made hours ago go, with the test databases of interrupted runs.
+      const stale = await admin.query<{ datname: string; note: string | null }>(
+        `SELECT datname, shobj_description(oid, 'pg_database') AS note FROM pg_database
+         WHERE datname LIKE 'fleetdrop\\_template\\_%' OR datname LIKE 'fleetdrop\\_test\\_%'`,
       );
-      for (const { datname } of stale.rows) {
-        const created = Number(/_(\d{13})_/.exec(datname)?.[1] ?? 0);
-        if (datname.startsWith("fleetdrop_template_") || Date.now() - created > STALE_AFTER_MS) {
+      for (const { datname, note } of stale.rows) {
+        const created = datname.startsWith("fleetdrop_template_")
+          ? Number(/^created (\d+)$/.exec(note ?? "")?.[1] ?? 0)
+          : Number(/_(\d{13})_/.exec(datname)?.[1] ?? 0);
+        if (Date.now() - created > STALE_AFTER_MS) {
           await admin.query(`DROP DATABASE IF EXISTS ${quote(datname)} WITH (FORCE)`);
         }
       }
@@ -62,6 +66,7 @@ async function ensureTemplate(serverUrl: string): Promise<string> {
       await admin.query(`CREATE DATABASE ${quote(building)}`);
       await applyMigrations(withDatabase(serverUrl, building));
       await admin.query(`ALTER DATABASE ${quote(building)} RENAME TO ${quote(template)}`);
+      await admin.query(`COMMENT ON DATABASE ${quote(template)} IS 'created ${Date.now()}'`);
     } finally {
       await admin.query("SELECT pg_advisory_unlock($1)", [TEMPLATE_LOCK]);
     }

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Socket } from "node:net";
+import { describeFilenameProblem, filenameProblem, normaliseFilename } from "@fleetdrop/shared/names";
 import type { TJsonOperationName, TOperationAnswer, TOperationRequestInput } from "@fleetdrop/shared/operations";
 import { DEFAULT_TOPIC_PREFIX, createTopics } from "@fleetdrop/shared/topics";
 import mqtt, { type MqttClient } from "mqtt";
@@ -257,9 +258,13 @@ export class FleetdropDevice {
 
   /** docs/protocol.md#file_uploadrequest: a presigned POST form for one file of an open session of this device. */
   async requestUpload(input: TRequestUploadInput): Promise<TUploadForm> {
+    // The platform's own rules (shared names.ts): a name it would refuse fails here, without a round trip.
+    const filename = normaliseFilename(input.filename);
+    const problem = filenameProblem(filename);
+    if (problem) throw new FleetdropError(describeFilenameProblem(problem), "invalid_filename", 400);
     const body = await this.request("uploadRequest", {
       session_id: input.sessionId,
-      filename: input.filename,
+      filename,
       ...(input.contentType ? { content_type: input.contentType } : {}),
       ...(input.sizeMb ? { size_mb: input.sizeMb } : {}),
       ...(input.overwrite ? { overwrite: true } : {}),

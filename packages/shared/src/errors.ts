@@ -50,6 +50,10 @@ export const ERROR_CATALOG = {
   // 409 conflict
   session_closed: { status: 409, message: "Session is closed" },
   file_exists: { status: 409, message: "A file with this name is already uploaded in this session" },
+  path_conflict: {
+    status: 409,
+    message: "A file of this session is a folder of this name, or lies in it (such as a and a/b.txt): a name cannot be both",
+  },
   upload_not_found_in_storage: {
     status: 409,
     message: "Storage does not hold the object yet; upload it before reporting completion",

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
+  filenameFolders,
   filenameProblem,
+  filenamesClash,
+  normaliseFilename,
   isValidContentType,
   isValidDeviceId,
   parseSessionObjectKey,
@@ -47,8 +50,39 @@ describe("file names", () => {
     ["c1\u0085", "control_character"],
     ["x".repeat(256), "too_long"],
     ["é".repeat(128), "too_long"],
+    ["${filename}", "template_sequence"],
+    ["a/${x}.bin", "template_sequence"],
+    ["${", "template_sequence"],
+    ["invoice\u202egpj.exe", "invisible_character"],
+    ["a\u202ab", "invisible_character"],
+    ["a\u2066b\u2069", "invisible_character"],
+    ["a\u200eb", "invisible_character"],
+    ["a\u200fb", "invisible_character"],
+    ["a\u061cb", "invisible_character"],
+    ["zero\u200bwidth", "invisible_character"],
+    ["\ufeffbom", "invisible_character"],
+    ["line\u2028sep", "invisible_character"],
+    ["lone\ud800", "invisible_character"],
   ])("refuse %j (%s)", (name, problem) => {
     expect(filenameProblem(name)).toBe(problem);
+  });
+
+  it.each(["$filename", "price$5.txt", "{a}", "a\u200db", "👨\u200d👩\u200d👧.png", "فایل\u200cها.txt"])("accept %j", (name) => {
+    expect(filenameProblem(name)).toBeNull();
+  });
+
+  it("normalise to NFC, so the composed and decomposed spellings are one name", () => {
+    expect(normaliseFilename("cafe\u0301.txt")).toBe("caf\u00e9.txt");
+    expect(normaliseFilename("caf\u00e9.txt")).toBe("caf\u00e9.txt");
+  });
+
+  it("name the folders a file lies in, and which names clash", () => {
+    expect(filenameFolders("a/b/c.txt")).toEqual(["a", "a/b"]);
+    expect(filenameFolders("c.txt")).toEqual([]);
+    expect(filenamesClash("a", "a/b.txt")).toBe(true);
+    expect(filenamesClash("a/b/c", "a/b")).toBe(true);
+    expect(filenamesClash("a", "ab/c")).toBe(false);
+    expect(filenamesClash("a", "a")).toBe(false);
   });
 
   it("count UTF-8 bytes, not characters", () => {

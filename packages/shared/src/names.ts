@@ -16,12 +16,30 @@ export const MAX_FILENAME_BYTES = 255;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * Invisible characters that change how a name reads without being seen: every format character
+ * (Unicode category Cf: the bidi embeddings, overrides and isolates U+202A–202E and U+2066–2069,
+ * the marks U+200E, U+200F and U+061C, zero-width spaces, U+FEFF, tags…) except the joiners
+ * U+200C/U+200D that some scripts and emoji need; the line and paragraph separators; lone
+ * surrogates (not text: storage would keep U+FFFD instead of the name given).
+ * `invoice\u202egpj.exe` displays as "invoiceexe.jpg": a name must read as what it is.
+ */
+const INVISIBLE_CHARACTERS = /(?![\u200c\u200d])[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+/**
+ * `${…}`: S3's POST Object replaces `${filename}` in a form's key with the name of the uploaded
+ * file, so such a name would let the uploader choose the key. Refused in any form.
+ */
+const TEMPLATE_SEQUENCE = "${";
+
 export type TFilenameProblem =
   | "empty"
   | "too_long"
   | "leading_slash"
   | "backslash"
   | "control_character"
+  | "invisible_character"
+  | "template_sequence"
   | "empty_segment"
   | "dot_segment";
 
@@ -31,13 +49,25 @@ const FILENAME_PROBLEM_TEXT: Record<TFilenameProblem, string> = {
   leading_slash: "filename must not start with /",
   backslash: "filename must not contain \\",
   control_character: "filename must not contain control characters",
+  invisible_character: "filename must not contain invisible or direction-changing characters (such as U+202E or U+200B)",
+  template_sequence: "filename must not contain ${",
   empty_segment: "filename must not contain an empty folder name (// or a trailing /)",
   dot_segment: "filename must not contain . or .. as a folder or file name",
 };
 
 /**
- * Checks a file name as a device sends it (`logs/system.log`). Returns the first problem, or
- * null when the name is acceptable. A valid name can never leave the session's folder.
+ * The form every file name is stored and compared in: Unicode NFC, so that the composed and the
+ * decomposed spelling of one name (`é` as U+00E9, or `e` + U+0301) are the same file. Apply it
+ * before {@link filenameProblem} (normalising can change the length).
+ */
+export function normaliseFilename(name: string): string {
+  return name.normalize("NFC");
+}
+
+/**
+ * Checks a file name as a device sends it (`logs/system.log`), after {@link normaliseFilename}.
+ * Returns the first problem, or null when the name is acceptable. A valid name can never leave
+ * the session's folder, and reads as what it is.
  */
 export function filenameProblem(name: string): TFilenameProblem | null {
   if (name.length === 0) return "empty";
@@ -45,6 +75,8 @@ export function filenameProblem(name: string): TFilenameProblem | null {
   if (name.startsWith("/")) return "leading_slash";
   if (name.includes("\\")) return "backslash";
   if (CONTROL_CHARACTERS.test(name)) return "control_character";
+  if (INVISIBLE_CHARACTERS.test(name)) return "invisible_character";
+  if (name.includes(TEMPLATE_SEQUENCE)) return "template_sequence";
   for (const segment of name.split("/")) {
     if (segment === "") return "empty_segment";
     if (segment === "." || segment === "..") return "dot_segment";
@@ -58,6 +90,22 @@ export function describeFilenameProblem(problem: TFilenameProblem): string {
 
 export function isValidFilename(name: unknown): name is string {
   return typeof name === "string" && filenameProblem(name) === null;
+}
+
+/**
+ * The folders a name lies in, outermost first: `a/b/c.txt` → `a`, `a/b`. Within one session a
+ * name cannot be both a file and such a folder of another file (`a` and `a/b.txt`): storage that
+ * keeps files in folders cannot hold both, and on S3 the two would read as one path.
+ */
+export function filenameFolders(name: string): string[] {
+  const folders: string[] = [];
+  for (let at = name.indexOf("/"); at !== -1; at = name.indexOf("/", at + 1)) folders.push(name.slice(0, at));
+  return folders;
+}
+
+/** True when one of the two names is a folder the other lies in (see {@link filenameFolders}). */
+export function filenamesClash(a: string, b: string): boolean {
+  return (b.length > a.length && b.startsWith(a) && b[a.length] === "/") || (a.length > b.length && a.startsWith(b) && a[b.length] === "/");
 }
 
 /** Largest value PostgreSQL's `integer` holds; session ids above it cannot exist. */

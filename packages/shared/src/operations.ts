@@ -138,6 +138,7 @@ export const OPERATIONS = {
       "session_not_owned",
       "session_closed",
       "file_exists",
+      "path_conflict",
       "storage_unavailable",
     ],
     ack: "answer",

@@ -53,11 +53,21 @@ export class FsBucket {
     this.layout = new FsBucketLayout(rootDir, bucket);
   }
 
-  /** Moves a finished temp file into place as `key` and records its metadata. */
-  async commit(tempPath: string, key: string, file: TCommittedFile): Promise<TObjectInfo> {
+  /**
+   * Moves a finished temp file into place as `key` and records its metadata. `precondition` runs
+   * under the key's lock with what the key holds at that moment; what it throws aborts the commit
+   * with nothing replaced (the caller removes the temp file).
+   */
+  async commit(
+    tempPath: string,
+    key: string,
+    file: TCommittedFile,
+    precondition?: (existing: TObjectInfo | null) => Promise<void>,
+  ): Promise<TObjectInfo> {
     const objectPath = this.layout.objectPath(key);
     const metaPath = this.layout.metaPath(key);
     return withKeyLock(objectPath, async () => {
+      if (precondition) await precondition(await this.head(key));
       const tempStats = await stat(tempPath);
       await this.#renameIntoPlace(tempPath, objectPath, key);
       const meta: TFsObjectMeta = {

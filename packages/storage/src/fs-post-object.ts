@@ -18,6 +18,8 @@ import type { Busboy } from "busboy";
 import { DEFAULT_CONTENT_TYPE } from "@fleetdrop/shared/names";
 
 import type { FsEndpointStores } from "./fs-endpoint-stores";
+import { AdmissionUnavailableError, checkAdmission } from "./fs-upload-admission";
+import type { TAdmitUpload } from "./fs-upload-admission";
 import type { FsStore } from "./fs-store";
 import { SizeLimitExceededError, writeTempFile } from "./fs-temp-file";
 import type { TTempFileResult } from "./fs-temp-file";
@@ -29,6 +31,7 @@ import { MAX_POST_UPLOAD_BYTES } from "./presign-input";
 import { accessDenied, escapeXml, invalidArgument, malformedPost, S3ProtocolError } from "./s3-protocol-error";
 import { uriEncode } from "./sigv4/uri-encode";
 import { ObjectKeyConflictError } from "./store";
+import type { TObjectInfo } from "./store";
 
 /** S3's limit on the form fields before the file: 20 KB. */
 export const MAX_PRE_DATA_BYTES = 20 * 1024;
@@ -60,6 +63,8 @@ export type TPostObjectContext = {
   requestId: string;
   logger: TEndpointLogger;
   onObjectStored?: (event: TObjectStoredEvent) => Promise<void> | void;
+  /** Whether the application still wants this upload (fs-upload-admission.ts). */
+  admitUpload?: TAdmitUpload;
   /** How long the reply waits for onObjectStored before answering anyway. */
   onObjectStoredTimeoutMs: number;
   /** A request whose socket is idle this long is abandoned. */
@@ -73,9 +78,16 @@ type TUpload = {
   store: FsStore;
   tempPath?: string;
   written: Promise<TTempFileResult>;
+  /** The first admission check; a refusal has already failed the upload. */
+  admitted: Promise<boolean>;
 };
 
-export function handlePostObject(ctx: TPostObjectContext): void {
+export type TPostObjectControl = {
+  /** Ends the upload now: answers `error` (unless an answer is under way) and closes the connection. */
+  end(error: S3ProtocolError): void;
+};
+
+export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
   const { req, res, requestId, logger } = ctx;
   let settled = false;
   let doneCalled = false;
@@ -86,6 +98,15 @@ export function handlePostObject(ctx: TPostObjectContext): void {
   };
   res.once("close", done);
 
+  const control: TPostObjectControl = {
+    end(error) {
+      fail(error);
+      // The client is too slow or idle: close as soon as it has been told why.
+      if (res.writableFinished || res.destroyed) req.socket?.destroy();
+      else res.once("finish", () => req.socket?.destroy());
+    },
+  };
+
   if (!/^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")) {
     settled = true;
     reject(
@@ -93,7 +114,7 @@ export function handlePostObject(ctx: TPostObjectContext): void {
         Condition: "Bucket POST must be of the enclosure-type multipart/form-data",
       }),
     );
-    return;
+    return control;
   }
 
   let parser: Busboy;
@@ -119,7 +140,7 @@ export function handlePostObject(ctx: TPostObjectContext): void {
   } catch {
     settled = true;
     reject(malformedPost());
-    return;
+    return control;
   }
 
   const fields: Array<[string, string]> = [];
@@ -128,12 +149,7 @@ export function handlePostObject(ctx: TPostObjectContext): void {
   let upload: TUpload | undefined;
   const abort = new AbortController();
 
-  req.setTimeout(ctx.idleTimeoutMs, () => {
-    fail(new S3ProtocolError(400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period."));
-    // The client has gone quiet: close as soon as it has been told why.
-    if (res.writableFinished) req.socket?.destroy();
-    else res.once("finish", () => req.socket?.destroy());
-  });
+  req.setTimeout(ctx.idleTimeoutMs, () => control.end(requestTimeout()));
   // A client that goes away mid-upload: busboy would wait forever for the rest of the form.
   req.once("close", () => {
     if (!req.complete) fail(null);
@@ -177,6 +193,7 @@ export function handlePostObject(ctx: TPostObjectContext): void {
   });
 
   req.pipe(parser);
+  return control;
 
   function startFile(stream: Readable): void {
     if (fileSeen) {
@@ -206,7 +223,17 @@ export function handlePostObject(ctx: TPostObjectContext): void {
       return;
     }
     const maxBytes = Math.min(form.contentLength.max, MAX_POST_UPLOAD_BYTES);
-    const current: TUpload = { form, store, written: Promise.resolve({ size: 0, md5Hex: "", io: "buffered" }) };
+    const current: TUpload = { form, store, written: Promise.resolve({ size: 0, md5Hex: "", io: "buffered" }), admitted: Promise.resolve(true) };
+    const admit = ctx.admitUpload;
+    if (admit) {
+      current.admitted = (async () => checkAdmission(admit, store, ctx.bucket, form.key, await store.files.head(form.key)))().then(
+        () => true,
+        (error: unknown) => {
+          fail(error);
+          return false;
+        },
+      );
+    }
     current.written = (async () => {
       const tempPath = await store.files.layout.newTempPath();
       current.tempPath = tempPath;
@@ -239,7 +266,7 @@ export function handlePostObject(ctx: TPostObjectContext): void {
     } catch {
       return; // already reported by the catch in startFile
     }
-    if (settled) return;
+    if (!(await current.admitted) || settled) return;
     const { form, store } = current;
     if (written.size < form.contentLength.min) {
       fail(
@@ -253,7 +280,9 @@ export function handlePostObject(ctx: TPostObjectContext): void {
     const contentType = form.contentType ?? DEFAULT_CONTENT_TYPE;
     let etag: string;
     try {
-      const info = await store.files.commit(current.tempPath as string, form.key, { ...written, contentType });
+      const admit = ctx.admitUpload;
+      const precondition = admit && ((existing: TObjectInfo | null) => checkAdmission(admit, store, ctx.bucket, form.key, existing));
+      const info = await store.files.commit(current.tempPath as string, form.key, { ...written, contentType }, precondition);
       etag = info.etag;
     } catch (error) {
       fail(error instanceof ObjectKeyConflictError ? new S3ProtocolError(409, "ObjectKeyConflict", error.message) : error);
@@ -315,7 +344,10 @@ export function handlePostObject(ctx: TPostObjectContext): void {
     abort.abort();
     void cleanup();
     if (error === null) return;
-    if (error instanceof S3ProtocolError) {
+    if (error instanceof AdmissionUnavailableError) {
+      logger.error({ requestId, bucket: ctx.bucket, err: error.cause }, "could not check whether an upload is still wanted");
+      reject(error);
+    } else if (error instanceof S3ProtocolError) {
       reject(error);
     } else {
       logger.error({ requestId, bucket: ctx.bucket, err: error }, "upload failed");
@@ -338,6 +370,10 @@ export function handlePostObject(ctx: TPostObjectContext): void {
     sendS3Error(res, error, requestId);
     drainThenClose(req, { maxBytes: 1024 * 1024, maxMs: 2000 });
   }
+}
+
+export function requestTimeout(): S3ProtocolError {
+  return new S3ProtocolError(400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.");
 }
 
 function oneFileOnly(count: string): S3ProtocolError {

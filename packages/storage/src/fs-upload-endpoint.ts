@@ -10,13 +10,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { FsEndpointStores } from "./fs-endpoint-stores";
 import { handleGetObject } from "./fs-get-object";
-import { handlePostObject } from "./fs-post-object";
-import type { TEndpointLogger, TObjectStoredEvent } from "./fs-post-object";
+import { handlePostObject, requestTimeout } from "./fs-post-object";
+import type { TEndpointLogger, TObjectStoredEvent, TPostObjectControl } from "./fs-post-object";
+import type { TAdmitUpload } from "./fs-upload-admission";
+import { UploadSlots } from "./fs-upload-slots";
 import { FS_ENDPOINT_BASE_PATH, FsStore } from "./fs-store";
 import { drainThenClose, parseQueryString, sendS3Error } from "./http-reply";
 import { S3ProtocolError } from "./s3-protocol-error";
 
 export type { TEndpointLogger, TObjectStoredEvent } from "./fs-post-object";
+export type { TAdmitUpload, TUploadAdmission, TUploadRefusal } from "./fs-upload-admission";
 
 export type TFsEndpointOptions = {
   stores: Iterable<FsStore>;
@@ -24,10 +27,25 @@ export type TFsEndpointOptions = {
   basePath?: string;
   /** Awaited after each stored upload (before the reply, at most onObjectStoredTimeoutMs). */
   onObjectStored?: (event: TObjectStoredEvent) => Promise<void> | void;
+  /**
+   * Asked before an upload is read and again just before it is stored: a refusal is answered
+   * as an S3 error and nothing is replaced (fs-upload-admission.ts). Unset: every upload a valid
+   * form allows is stored.
+   */
+  admitUpload?: TAdmitUpload;
   logger?: TEndpointLogger;
-  /** Uploads in progress at once; more are answered 503 SlowDown. Default 64. */
+  /**
+   * Uploads in progress at once. When all are taken, a new upload evicts the slowest one below
+   * minBytesPerSecond; only when none is that slow is it answered 503 SlowDown. Default 256.
+   */
   maxConcurrentUploads?: number;
-  /** An upload whose connection is idle this long is abandoned. Default 60 s. */
+  /** Uploads in progress at once from one address (IPv6: one /64); 0: no limit. Default 32. */
+  maxUploadsPerAddress?: number;
+  /** An upload receiving less than this over rateWindowMs is ended (400 RequestTimeout); 0: off. Default 1024. */
+  minBytesPerSecond?: number;
+  /** Default 10 s. */
+  rateWindowMs?: number;
+  /** An upload whose connection is idle this long is abandoned. Default 30 s. */
   idleTimeoutMs?: number;
   /** Default 10 s. */
   onObjectStoredTimeoutMs?: number;
@@ -53,11 +71,17 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
   const stores = new FsEndpointStores(options.stores);
   const basePath = (options.basePath ?? FS_ENDPOINT_BASE_PATH).replace(/\/+$/, "");
   const logger = options.logger ?? consoleLogger;
-  const maxConcurrentUploads = options.maxConcurrentUploads ?? 64;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const rateWindowMs = options.rateWindowMs ?? 10_000;
+  const slots = new UploadSlots({
+    maxConcurrent: options.maxConcurrentUploads ?? 256,
+    maxPerAddress: options.maxUploadsPerAddress ?? 32,
+    minBytesPerSecond: options.minBytesPerSecond ?? 1024,
+    rateWindowMs,
+    graceMs: Math.min(1000, rateWindowMs),
+  });
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   const onObjectStoredTimeoutMs = options.onObjectStoredTimeoutMs ?? 10_000;
   const allowOrigin = options.corsAllowOrigin ?? "*";
-  let activeUploads = 0;
 
   const staleAge = options.staleTempFileAgeMs ?? 60 * 60 * 1000;
   for (const store of stores.all()) {
@@ -105,12 +129,18 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
     }
 
     if (req.method === "POST" && key === undefined) {
-      if (activeUploads >= maxConcurrentUploads) {
-        reject(req, res, new S3ProtocolError(503, "SlowDown", "Please reduce your request rate."), requestId);
+      let control: TPostObjectControl | undefined;
+      const slot = slots.acquire(req, (reason) => {
+        logger.warn({ requestId, bucket, address: clientAddressOf(req), reason }, "ended an upload that was sending too slowly");
+        control?.end(requestTimeout());
+      });
+      if (typeof slot === "string") {
+        const message =
+          slot === "address_limit" ? "Too many uploads in progress from your address. Please reduce your request rate." : "Please reduce your request rate.";
+        reject(req, res, new S3ProtocolError(503, "SlowDown", message), requestId);
         return true;
       }
-      activeUploads++;
-      handlePostObject({
+      control = handlePostObject({
         req,
         res,
         bucket,
@@ -119,11 +149,10 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
         requestId,
         logger,
         ...(options.onObjectStored ? { onObjectStored: options.onObjectStored } : {}),
+        ...(options.admitUpload ? { admitUpload: options.admitUpload } : {}),
         onObjectStoredTimeoutMs,
         idleTimeoutMs,
-        onDone: () => {
-          activeUploads--;
-        },
+        onDone: () => slot.release(),
       });
       return true;
     }
@@ -148,9 +177,13 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
   return {
     handle,
     get activeUploads() {
-      return activeUploads;
+      return slots.size;
     },
   };
+}
+
+function clientAddressOf(req: IncomingMessage): string {
+  return req.socket?.remoteAddress ?? "unknown";
 }
 
 function reject(req: IncomingMessage, res: ServerResponse, error: S3ProtocolError, requestId: string): void {

@@ -1,8 +1,8 @@
-import type { Pool } from "@fleetdrop/db/pool";
+import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 
 /** An audit entry for something a device did (shown in the dashboard's audit log). */
 export async function auditDeviceAction(
-  pool: Pool,
+  pool: Pool | PoolClient,
   entry: { projectId: string; deviceId: string; action: string; targetType: string; targetId: string; details?: unknown },
 ): Promise<void> {
   await pool.query(

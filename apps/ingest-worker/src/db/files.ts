@@ -1,5 +1,9 @@
 /** File state transitions recorded by the worker (completion and expiry). */
-import type { Pool } from "@fleetdrop/db/pool";
+import type { Pool, PoolClient } from "@fleetdrop/db/pool";
+import { auditDeviceAction } from "./audit";
+
+/** The pool, or a client inside a transaction (the sweeper holds its rows locked in one). */
+export type TQueryable = Pool | PoolClient;
 
 export type TStoredObject = {
   deviceId: string;
@@ -11,31 +15,112 @@ export type TStoredObject = {
   contentType: string | undefined;
 };
 
+export type TMarkedFile = {
+  fileId: string;
+  /** The row became `uploaded` now (it was pending, expired or missing). */
+  changed: boolean;
+  /**
+   * The row was already `uploaded` with another ETag or size: storage holds other bytes than
+   * the ones recorded. The row keeps what it recorded; see {@link recordStoredObject}.
+   */
+  replaced: { recorded: { etag: string | null; size: number | null } } | null;
+  projectId: string;
+};
+
 /**
  * Marks a session file uploaded with what storage reports. If no row exists (storage holds an
  * object whose form the database never recorded), it is created — but only when the session
- * really belongs to the device the key names. Returns null when it does not.
+ * really belongs to the device the key names. Returns null when it does not. A row already
+ * `uploaded` is never rewritten: its ETag and size are what was accepted.
  */
-export async function markFileUploaded(pool: Pool, object: TStoredObject): Promise<{ fileId: string; changed: boolean } | null> {
-  const result = await pool.query<{ id: string; changed: boolean }>({
+export async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promise<TMarkedFile | null> {
+  const result = await pool.query<{ id: string; changed: boolean; replaced: boolean; recorded_etag: string | null; recorded_size: string | null; project_id: string }>({
     name: "fleetdrop_mark_uploaded",
     text: /* sql */ `
       WITH target AS (
-        SELECT s.id FROM sessions s JOIN devices d ON d.id = s.device_id WHERE s.id = $1 AND d.serial = $2
+        SELECT s.id, s.project_id FROM sessions s JOIN devices d ON d.id = s.device_id WHERE s.id = $1 AND d.serial = $2
       ),
-      before AS (SELECT f.state FROM files f WHERE f.session_id = $1 AND f.filename = $3)
-      INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
-                              stored_content_type, uploaded_at, expires_at, next_check_at)
-      SELECT target.id, $3, $4, coalesce($7, 'application/octet-stream'), $5, 'uploaded', $5, $6, $7, now(), now(), now()
-      FROM target
-      ON CONFLICT (session_id, filename) DO UPDATE
-        SET state = 'uploaded', size = EXCLUDED.size, etag = EXCLUDED.etag,
-            stored_content_type = EXCLUDED.stored_content_type, uploaded_at = now(), updated_at = now()
-      RETURNING f.id, coalesce((SELECT state::text FROM before), '') <> 'uploaded' AS changed`,
+      before AS (SELECT f.id, f.state, f.etag, f.size FROM files f JOIN target ON f.session_id = target.id WHERE f.filename = $3),
+      written AS (
+        INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
+                                stored_content_type, uploaded_at, expires_at, next_check_at)
+        SELECT target.id, $3, $4, coalesce($7, 'application/octet-stream'), $5, 'uploaded', $5, $6, $7, now(), now(), now()
+        FROM target
+        ON CONFLICT (session_id, filename) DO UPDATE
+          SET state = 'uploaded', size = EXCLUDED.size, etag = EXCLUDED.etag,
+              stored_content_type = EXCLUDED.stored_content_type, uploaded_at = now(), updated_at = now()
+          WHERE f.state <> 'uploaded'
+        RETURNING f.id
+      )
+      SELECT coalesce(written.id, before.id) AS id, target.project_id,
+             written.id IS NOT NULL AS changed,
+             written.id IS NULL AND (before.etag IS DISTINCT FROM $6 OR before.size IS DISTINCT FROM $5::int8) AS replaced,
+             before.etag AS recorded_etag, before.size AS recorded_size
+      FROM target LEFT JOIN written ON true LEFT JOIN before ON true`,
     values: [object.sessionId, object.deviceId, object.filename, object.objectKey, object.size, object.etag, object.contentType ?? null],
   });
   const row = result.rows[0];
-  return row ? { fileId: row.id, changed: row.changed } : null;
+  if (!row || row.id === null) return null;
+  return {
+    fileId: row.id,
+    changed: row.changed,
+    replaced: row.replaced ? { recorded: { etag: row.recorded_etag, size: row.recorded_size === null ? null : Number(row.recorded_size) } } : null,
+    projectId: row.project_id,
+  };
+}
+
+/**
+ * Records what storage holds for a session file (upload-complete, the fs endpoint's report, the
+ * pending sweeper), and is where a replaced object is noticed: a file already `uploaded` whose
+ * object now has another ETag or size was overwritten in storage (an S3 form used twice before
+ * it expired: S3's POST Object has no conditional write). The row keeps the ETag and size it
+ * recorded, and the audit log gets `file.object_replaced` with both; with bucket versioning
+ * (docs/production.md) the recorded bytes remain as the previous version.
+ */
+export async function recordStoredObject(
+  pool: TQueryable,
+  object: TStoredObject,
+  context: { via: "device" | "storage" | "sweeper"; log?: { warn(fields: Record<string, unknown>, message: string): void } },
+): Promise<TMarkedFile | null> {
+  const marked = await markFileUploaded(pool, object);
+  if (marked?.replaced) {
+    const details = {
+      object_key: object.objectKey,
+      recorded: marked.replaced.recorded,
+      found: { etag: object.etag, size: object.size },
+      via: context.via,
+    };
+    context.log?.warn({ key: object.objectKey, ...details }, "storage holds other bytes than the uploaded file recorded: the object was replaced");
+    await auditDeviceAction(pool, {
+      projectId: marked.projectId,
+      deviceId: object.deviceId,
+      action: "file.object_replaced",
+      targetType: "file",
+      targetId: marked.fileId,
+      details,
+    });
+  }
+  return marked;
+}
+
+export type TUploadTarget = {
+  state: "pending" | "uploaded" | "expired" | "failed";
+  issuedAt: Date;
+  sessionState: string;
+};
+
+/** The file row a session object key names and its session's state; null when there is none. */
+export async function findUploadTarget(pool: Pool, key: { deviceId: string; sessionId: number; filename: string }): Promise<TUploadTarget | null> {
+  const result = await pool.query<{ state: TUploadTarget["state"]; issued_at: Date; session_state: string }>({
+    name: "fleetdrop_find_upload_target",
+    text: /* sql */ `
+      SELECT f.state::text AS state, f.issued_at, s.state::text AS session_state
+      FROM files f JOIN sessions s ON s.id = f.session_id JOIN devices d ON d.id = s.device_id
+      WHERE f.session_id = $1 AND f.filename = $2 AND d.serial = $3`,
+    values: [key.sessionId, key.filename, key.deviceId],
+  });
+  const row = result.rows[0];
+  return row ? { state: row.state, issuedAt: row.issued_at, sessionState: row.session_state } : null;
 }
 
 export type TFileOfDevice = {

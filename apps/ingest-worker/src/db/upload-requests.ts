@@ -11,6 +11,7 @@
  * request, and 40–50 µs more on a lone request (`npm run bench -- upload-requests`).
  */
 import type { Pool } from "@fleetdrop/db/pool";
+import { filenameFolders } from "@fleetdrop/shared/names";
 
 export type TUploadRow = {
   deviceId: string;
@@ -31,7 +32,14 @@ export type TUploadTimes = {
   firstCheckAfterSeconds: number | null;
 };
 
-export type TUploadRefusal = "device_unknown" | "device_disabled" | "session_not_found" | "session_not_owned" | "session_closed" | "file_exists";
+export type TUploadRefusal =
+  | "device_unknown"
+  | "device_disabled"
+  | "session_not_found"
+  | "session_not_owned"
+  | "session_closed"
+  | "file_exists"
+  | "path_conflict";
 
 export type TUploadOutcome =
   | { ok: true; fileId: string }
@@ -53,6 +61,18 @@ const INSERT = /* sql */ `
   FROM valid`;
 
 /**
+ * A live file of the session (pending or uploaded) that is a folder of the requested name
+ * (`folders`: lookups in the (session_id, filename) index) or lies in the folder the name would
+ * be (`^@`: the SP-GiST prefix index, so a session with many files is not read whole). Expired
+ * and failed rows hold nothing and clash with nothing.
+ */
+const CLASH = /* sql */ `
+  (EXISTS (SELECT 1 FROM files c
+           WHERE c.session_id = s.id AND c.filename = ANY(r.folders) AND c.state IN ('pending', 'uploaded'))
+   OR EXISTS (SELECT 1 FROM files c
+              WHERE c.filename ^@ (r.filename || '/') AND c.session_id = s.id AND c.state IN ('pending', 'uploaded')))`;
+
+/**
  * Writes the valid requests and returns (id, object_key) of each row written. A refreshed row
  * takes the new form's key, so the key always identifies the request that wrote it. Rows are
  * written in (session, filename) order so that concurrent batches lock them in the same order.
@@ -61,9 +81,11 @@ const RECORD_SQL = /* sql */ `
 WITH valid AS (
   SELECT s.id AS session_id, r.filename, r.object_key, r.content_type, r.size_limit, r.request_id, r.overwrite
   FROM json_to_recordset($1::json) AS r(serial text, session_id int, filename text, object_key text,
-                                        content_type text, size_limit int8, request_id text, overwrite bool)
+                                        content_type text, size_limit int8, request_id text, overwrite bool,
+                                        folders text[])
   JOIN devices d ON d.serial = r.serial AND d.enabled
   JOIN sessions s ON s.id = r.session_id AND s.device_id = d.id AND s.state = 'open'
+  WHERE NOT ${CLASH}
 ),
 fresh AS (${INSERT} WHERE NOT overwrite ORDER BY session_id, filename ${REFRESH} WHERE f.state <> 'uploaded'
   RETURNING f.id, f.object_key),
@@ -74,8 +96,10 @@ SELECT id, object_key FROM fresh UNION ALL SELECT id, object_key FROM replaced`;
 /** Why requests were not written, in the order given. */
 const DIAGNOSE_SQL = /* sql */ `
 SELECT d.id IS NOT NULL AS device_found, d.enabled, s.id IS NOT NULL AS session_found,
-       s.device_id = d.id AS owned, s.state::text AS session_state, f.state::text AS file_state
-FROM unnest($1::text[], $2::int[], $3::text[]) WITH ORDINALITY AS r(serial, session_id, filename, i)
+       s.device_id = d.id AS owned, s.state::text AS session_state, f.state::text AS file_state,
+       s.id IS NOT NULL AND ${CLASH} AS path_conflict
+FROM ROWS FROM (json_to_recordset($1::json) AS (serial text, session_id int, filename text, folders text[]))
+     WITH ORDINALITY AS r(serial, session_id, filename, folders, i)
 LEFT JOIN devices d ON d.serial = r.serial
 LEFT JOIN sessions s ON s.id = r.session_id
 LEFT JOIN files f ON f.session_id = s.id AND f.filename = r.filename
@@ -88,6 +112,7 @@ type TDiagnosis = {
   owned: boolean | null;
   session_state: string | null;
   file_state: string | null;
+  path_conflict: boolean;
 };
 
 /** A request refused by a concurrent change and valid again when looked at is written again, this many times. */
@@ -96,7 +121,7 @@ const MAX_ROUNDS = 3;
 export async function recordUploadRequests(pool: Pool, rows: TUploadRow[], times: TUploadTimes): Promise<TUploadOutcome[]> {
   const outcomes = new Map<string, TUploadOutcome>();
   // One request per object key: the last one wins (it carries the latest overwrite flag).
-  let pending = [...new Map(rows.map((row) => [row.objectKey, row])).values()];
+  let pending = refuseClashesWithinBatch([...new Map(rows.map((row) => [row.objectKey, row])).values()], outcomes);
   for (let round = 0; round < MAX_ROUNDS && pending.length > 0; round++) {
     const written = await writeRows(pool, pending, times);
     const unwritten = pending.filter((row) => {
@@ -115,6 +140,26 @@ export async function recordUploadRequests(pool: Pool, rows: TUploadRow[], times
   return rows.map((row) => outcomes.get(row.objectKey) ?? { ok: false, code: "database_unavailable" });
 }
 
+/**
+ * Two requests of one batch whose names clash (`a` and `a/b.txt` in one session) cannot see each
+ * other in the database: the first one stays, the later one is refused here.
+ */
+function refuseClashesWithinBatch(rows: TUploadRow[], outcomes: Map<string, TUploadOutcome>): TUploadRow[] {
+  const seen = new Map<number, { names: Set<string>; folders: Set<string> }>();
+  return rows.filter((row) => {
+    const folders = filenameFolders(row.filename);
+    let session = seen.get(row.sessionId);
+    if (!session) seen.set(row.sessionId, (session = { names: new Set(), folders: new Set() }));
+    if (session.folders.has(row.filename) || folders.some((folder) => session.names.has(folder))) {
+      outcomes.set(row.objectKey, { ok: false, code: "path_conflict" });
+      return false;
+    }
+    session.names.add(row.filename);
+    for (const folder of folders) session.folders.add(folder);
+    return true;
+  });
+}
+
 async function writeRows(pool: Pool, rows: TUploadRow[], times: TUploadTimes): Promise<Map<string, string>> {
   const now = Date.now();
   const expiresAt = new Date(now + times.expiresInSeconds * 1000);
@@ -131,6 +176,7 @@ async function writeRows(pool: Pool, rows: TUploadRow[], times: TUploadTimes): P
       size_limit: r.sizeLimit,
       request_id: r.requestId,
       overwrite: r.overwrite,
+      folders: filenameFolders(r.filename),
     })),
   );
   const result = await pool.query<{ id: string; object_key: string }>({
@@ -142,10 +188,11 @@ async function writeRows(pool: Pool, rows: TUploadRow[], times: TUploadTimes): P
 }
 
 async function diagnose(pool: Pool, rows: TUploadRow[]): Promise<TDiagnosis[]> {
+  const batch = JSON.stringify(rows.map((r) => ({ serial: r.deviceId, session_id: r.sessionId, filename: r.filename, folders: filenameFolders(r.filename) })));
   const result = await pool.query<TDiagnosis>({
     name: "fleetdrop_diagnose_uploads",
     text: DIAGNOSE_SQL,
-    values: [rows.map((r) => r.deviceId), rows.map((r) => r.sessionId), rows.map((r) => r.filename)],
+    values: [batch],
   });
   return result.rows;
 }
@@ -158,5 +205,6 @@ function refusalOf(row: TDiagnosis, overwrite: boolean): TUploadRefusal | null {
   if (!row.owned) return "session_not_owned";
   if (row.session_state !== "open") return "session_closed";
   if (row.file_state === "uploaded" && !overwrite) return "file_exists";
+  if (row.path_conflict) return "path_conflict";
   return null;
 }

@@ -6,11 +6,12 @@ import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
 import type { Store } from "@fleetdrop/storage/store";
-import { findFileOfDevice, markFileUploaded } from "../db/files";
+import { findFileOfDevice, recordStoredObject } from "../db/files";
+import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
 import type { THandler } from "../router";
 
-export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics }): THandler<"uploadComplete"> {
+export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics; log?: Logger }): THandler<"uploadComplete"> {
   return {
     async handle({ object_key: objectKey }, { deviceId }) {
       const parsed = parseSessionObjectKey(objectKey);
@@ -19,20 +20,23 @@ export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; me
       }
       const file = await findFileOfDevice(deps.pool, deviceId, parsed.sessionId, parsed.filename);
       if (!file) throw new ProtocolError("file_not_found", "No upload form was issued for this object_key");
+      const info = await deps.store.head(objectKey);
       if (file.state === "uploaded") {
+        // Reported again: storage is asked anyway, so that bytes replaced since (a form used
+        // twice on S3) are noticed and audited. The answer is what was recorded.
+        if (info && (info.etag !== file.etag || info.size !== file.size)) {
+          await recordStoredObject(deps.pool, { ...parsed, objectKey, size: info.size, etag: info.etag, contentType: info.contentType }, { via: "device", log: deps.log });
+        }
         return { object_key: objectKey, file_id: file.id, state: "uploaded", size: file.size ?? 0, ...(file.etag ? { etag: file.etag } : {}) };
       }
-      const info = await deps.store.head(objectKey);
       if (!info || info.lastModified.getTime() < file.issuedAt.getTime() - 5000) {
         throw new ProtocolError("upload_not_found_in_storage");
       }
-      const marked = await markFileUploaded(deps.pool, {
-        ...parsed,
-        objectKey,
-        size: info.size,
-        etag: info.etag,
-        contentType: info.contentType,
-      });
+      const marked = await recordStoredObject(
+        deps.pool,
+        { ...parsed, objectKey, size: info.size, etag: info.etag, contentType: info.contentType },
+        { via: "device", log: deps.log },
+      );
       if (marked?.changed) deps.metrics.filesCompleted.inc({ state: "uploaded", via: "device" });
       return { object_key: objectKey, file_id: file.id, state: "uploaded", size: info.size, etag: info.etag };
     },

@@ -5,7 +5,7 @@ import {
   MIB,
   normaliseUploadRequest,
 } from "@fleetdrop/shared/protocol/upload";
-import type { Store } from "@fleetdrop/storage/store";
+import { InvalidObjectKeyError, type Store, type TPresignedPost } from "@fleetdrop/storage/store";
 import type { Batcher } from "../batcher";
 import type { TUploadOutcome, TUploadRow } from "../db/upload-requests";
 import type { THandler } from "../router";
@@ -28,6 +28,19 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
       if (request.sessionId > MAX_SESSION_ID) throw new ProtocolError("session_not_found");
 
       const objectKey = sessionObjectKey(deviceId, request.sessionId, request.filename);
+      // Signed before the file is recorded: a key storage refuses must leave no pending row.
+      let form: TPresignedPost;
+      try {
+        form = await deps.store.presignPost({
+          key: objectKey,
+          contentType: request.contentType,
+          maxBytes: request.sizeMb * MIB,
+          expiresIn: deps.expiresInSeconds,
+        });
+      } catch (error) {
+        if (error instanceof InvalidObjectKeyError) throw new ProtocolError("invalid_filename", `filename cannot be stored: ${error.message}`);
+        throw error;
+      }
       const outcome = await deps.batcher.submit({
         deviceId,
         sessionId: request.sessionId,
@@ -39,13 +52,6 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
         overwrite: request.overwrite,
       });
       if (!outcome.ok) throw new ProtocolError(outcome.code);
-
-      const form = await deps.store.presignPost({
-        key: objectKey,
-        contentType: request.contentType,
-        maxBytes: request.sizeMb * MIB,
-        expiresIn: deps.expiresInSeconds,
-      });
       return {
         url: form.url,
         fields: form.fields,

@@ -4,6 +4,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
+import {
+  applyConnectionLimits,
+  connectionsCheckingIntervalFor,
+  DEFAULT_HTTP_CONNECTION_LIMITS,
+  type THttpConnectionLimits,
+} from "@fleetdrop/storage/http-connection-limits";
 
 export type THealth = { ok: boolean; checks: Record<string, { ok: boolean; detail?: string }> };
 
@@ -12,10 +18,13 @@ export type THttpDeps = {
   health(): Promise<THealth>;
   /** Handles a request (returns true) or passes (false): the fs store endpoint. */
   extra?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Header timeout and connection caps (slow or idle clients must not hold the server). */
+  limits?: THttpConnectionLimits;
 };
 
 export function createHttpServer(deps: THttpDeps): Server {
-  const server = createServer((req, res) => {
+  const limits = deps.limits ?? DEFAULT_HTTP_CONNECTION_LIMITS;
+  const server = createServer({ connectionsCheckingInterval: connectionsCheckingIntervalFor(limits) }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && (path === "/healthz" || path === "/readyz")) {
       deps.health().then(
@@ -42,9 +51,9 @@ export function createHttpServer(deps: THttpDeps): Server {
     sendJson(res, 404, { error: "not found" });
   });
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  applyConnectionLimits(server, limits);
   // Uploads of several GB take a while: no overall request timeout, the fs endpoint
-  // watches for stalled connections itself.
+  // watches for stalled and slow connections itself.
   server.requestTimeout = 0;
   return server;
 }

@@ -9,6 +9,7 @@ import {
   describeFilenameProblem,
   filenameProblem,
   isValidContentType,
+  normaliseFilename,
 } from "../names";
 import { ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
 
@@ -23,8 +24,10 @@ export const ZSessionIdSchema = z
   .int({ error: ERROR_CATALOG.invalid_session_id.message })
   .positive({ error: ERROR_CATALOG.invalid_session_id.message });
 
+/** A file name, normalised to NFC (names.ts) and then checked: the parsed value is the NFC form. */
 export const ZFilenameSchema = z
   .string({ error: "filename must be a string" })
+  .overwrite(normaliseFilename)
   .superRefine((name, ctx) => {
     const problem = filenameProblem(name);
     if (problem) ctx.addIssue({ code: "custom", message: describeFilenameProblem(problem) });

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "files_filename_prefix_idx" ON "files" USING SPGIST ("filename" text_ops);
