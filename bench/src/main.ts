@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, string> = {
   "fs-upload": "fs-upload.ts",
   "fs-slow-clients": "fs-slow-clients.ts",
   "scale-out": "scale-out.ts",
+  faults: "faults/main.ts",
 };
 
 /**

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TIngestWorker } from "../src/worker";
-import { EXPIRY_GRACE_SECONDS } from "../src/jobs/pending-sweeper";
+import { EXPIRY_GRACE_SECONDS } from "../src/db/files";
 import { createHarness, rawDevice, type THarness } from "./harness";
 
 let h: THarness;

@@ -64,3 +64,25 @@ it("keeps the recorded ETag and audits file.object_replaced when a used form is 
   expect(audit).toMatchObject({ actorType: "device", actorLabel: "ROBOT-A" });
   expect(audit!.details).toMatchObject({ recorded: { etag: first.etag, size: 5 }, found: { size: 14 }, via: "device" });
 });
+
+it("notices a replacement the device never reports: uploaded files are looked at once more after their form expired", async () => {
+  const upload = ZUploadResponseSchema.parse(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "s3-quiet.txt" }));
+  expect(await post(upload, "first")).toBe(204);
+  const first = await a.ask("file_upload/complete", { object_key: upload.object_key });
+  expect(first).toMatchObject({ success: true, state: "uploaded", size: 5 });
+  const where = { sessionId_filename: { sessionId: h.seed.openA, filename: "s3-quiet.txt" } };
+  // The check waits for the form to expire (with the upload grace).
+  const recorded = await h.prisma.file.findUniqueOrThrow({ where });
+  expect(recorded.replacementCheckAt!.getTime()).toBeGreaterThan(recorded.expiresAt.getTime());
+
+  expect(await post(upload, "replaced quietly")).toBe(204);
+  await h.workers[0]!.sweepNow();
+  expect(await h.prisma.auditLog.count({ where: { action: "file.object_replaced", targetId: recorded.id } })).toBe(0);
+
+  await h.prisma.file.update({ where, data: { expiresAt: new Date(Date.now() - 400_000), replacementCheckAt: new Date(Date.now() - 1000) } });
+  await h.workers[0]!.sweepNow();
+  const file = await h.prisma.file.findUniqueOrThrow({ where });
+  expect(file).toMatchObject({ state: "uploaded", size: 5n, etag: first.etag, replacementCheckAt: null });
+  const audit = await h.prisma.auditLog.findFirst({ where: { action: "file.object_replaced", targetId: file.id } });
+  expect(audit!.details).toMatchObject({ recorded: { etag: first.etag, size: 5 }, found: { size: 16 }, via: "sweeper" });
+});

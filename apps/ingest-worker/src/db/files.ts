@@ -2,6 +2,15 @@
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import { auditDeviceAction } from "./audit";
 
+/** An upload that started just before its form expired may still be streaming. */
+export const EXPIRY_GRACE_SECONDS = 300;
+
+/**
+ * When an uploaded file's object is looked at once more: after its form stopped being accepted
+ * (plus the grace an upload begun just before expiry has), if it was still valid at upload.
+ */
+export const REPLACEMENT_CHECK_AT = /* sql */ `CASE WHEN f.expires_at > now() THEN f.expires_at + interval '${EXPIRY_GRACE_SECONDS} seconds' END`;
+
 /** The pool, or a client inside a transaction (the sweeper holds its rows locked in one). */
 export type TQueryable = Pool | PoolClient;
 
@@ -48,7 +57,8 @@ export async function markFileUploaded(pool: TQueryable, object: TStoredObject):
         FROM target
         ON CONFLICT (session_id, filename) DO UPDATE
           SET state = 'uploaded', size = EXCLUDED.size, etag = EXCLUDED.etag,
-              stored_content_type = EXCLUDED.stored_content_type, uploaded_at = now(), updated_at = now()
+              stored_content_type = EXCLUDED.stored_content_type, uploaded_at = now(), updated_at = now(),
+              replacement_check_at = ${REPLACEMENT_CHECK_AT}
           WHERE f.state <> 'uploaded'
         RETURNING f.id
       )

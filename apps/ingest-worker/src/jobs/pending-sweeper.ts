@@ -15,11 +15,10 @@
  */
 import type { Pool } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
+import { EXPIRY_GRACE_SECONDS, recordStoredObject, REPLACEMENT_CHECK_AT } from "../db/files";
 import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
 
-/** An upload that started just before its form expired may still be streaming. */
-export const EXPIRY_GRACE_SECONDS = 300;
 /** The longest a pending file waits for its next check by default (PENDING_RECOVERY_SECONDS − SWEEP_INTERVAL_SECONDS). */
 export const DEFAULT_RECHECK_MAX_MS = 50_000;
 const BATCH = 200;
@@ -36,7 +35,7 @@ type TDue = {
   expires_at: Date;
 };
 
-export type TSweepResult = { checked: number; uploaded: number; expired: number; deferred: number };
+export type TSweepResult = { checked: number; uploaded: number; expired: number; deferred: number; replaced: number };
 
 export type TSweepDeps = { pool: Pool; store: Store; metrics?: TWorkerMetrics; log?: Logger; recheckMaxMs?: number };
 
@@ -45,10 +44,18 @@ export async function sweepPendingFiles(deps: TSweepDeps): Promise<TSweepResult>
   const recheckMaxMs = deps.recheckMaxMs ?? DEFAULT_RECHECK_MAX_MS;
   const deadline = Date.now() + RUN_BUDGET_MS;
   await pullChecksForward(deps.pool, recheckMaxMs);
-  const total: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0 };
+  const total: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
+  const add = (result: TSweepResult) => {
+    for (const key of Object.keys(total) as (keyof TSweepResult)[]) total[key] += result[key];
+  };
   for (;;) {
     const result = await sweepPass(deps, recheckMaxMs);
-    for (const key of Object.keys(total) as (keyof TSweepResult)[]) total[key] += result[key];
+    add(result);
+    if (result.checked < BATCH || Date.now() >= deadline) break;
+  }
+  for (;;) {
+    const result = await replacementPass(deps);
+    add(result);
     if (result.checked < BATCH || Date.now() >= deadline) break;
   }
   return total;
@@ -68,7 +75,7 @@ async function pullChecksForward(pool: Pool, recheckMaxMs: number): Promise<void
 }
 
 async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweepResult> {
-  const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0 };
+  const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
   const client = await deps.pool.connect();
   try {
     await client.query("BEGIN");
@@ -93,8 +100,8 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
         }
         if (info && info.lastModified.getTime() >= file.issued_at.getTime() - 5000) {
           await client.query(
-            `UPDATE files SET state = 'uploaded', size = $2, etag = $3, stored_content_type = $4,
-                    uploaded_at = $5, updated_at = now() WHERE id = $1`,
+            `UPDATE files AS f SET state = 'uploaded', size = $2, etag = $3, stored_content_type = $4,
+                    uploaded_at = $5, updated_at = now(), replacement_check_at = ${REPLACEMENT_CHECK_AT} WHERE id = $1`,
             [file.id, info.size, info.etag, info.contentType ?? null, info.lastModified],
           );
           result.uploaded++;
@@ -112,6 +119,56 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
       }
     });
     await Promise.all(workers);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+  return result;
+}
+
+type TUploadedDue = { id: string; object_key: string; filename: string; session_id: number; serial: string };
+
+/**
+ * Uploaded files whose form could still be used when they arrived are looked at once after it
+ * expired: on S3 a second POST of the form replaces the object unseen (POST Object has no
+ * conditional write), and recordStoredObject keeps the recorded ETag and audits the replacement.
+ */
+async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
+  const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
+  const client = await deps.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const due = await client.query<TUploadedDue>(
+      `SELECT f.id, f.object_key, f.filename, f.session_id, d.serial
+       FROM files f JOIN sessions s ON s.id = f.session_id JOIN devices d ON d.id = s.device_id
+       WHERE f.replacement_check_at <= now() AND f.state = 'uploaded'
+       ORDER BY f.replacement_check_at LIMIT ${BATCH}
+       FOR UPDATE OF f SKIP LOCKED`,
+    );
+    for (const file of due.rows) {
+      result.checked++;
+      let info;
+      try {
+        info = await deps.store.head(file.object_key);
+      } catch (error) {
+        deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking the uploaded file again later");
+        await client.query("UPDATE files SET replacement_check_at = now() + $2 * interval '1 millisecond' WHERE id = $1", [file.id, STORAGE_RETRY_MS]);
+        result.deferred++;
+        continue;
+      }
+      if (info) {
+        const marked = await recordStoredObject(
+          client,
+          { deviceId: file.serial, sessionId: file.session_id, filename: file.filename, objectKey: file.object_key, size: info.size, etag: info.etag, contentType: info.contentType },
+          { via: "sweeper", log: deps.log },
+        );
+        if (marked?.replaced) result.replaced++;
+      }
+      await client.query("UPDATE files SET replacement_check_at = NULL WHERE id = $1", [file.id]);
+    }
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
