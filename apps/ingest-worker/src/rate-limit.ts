@@ -9,7 +9,7 @@
  * in all. The defaults leave room for that; set the limits to (fleet-wide limit ÷ workers) where
  * the total matters.
  */
-import { RATE_LIMIT_CLASSES, rateLimitClassOfKind, type TRateLimitClass } from "@fleetdrop/shared/operations";
+import { OPERATIONS, RATE_LIMIT_CLASSES, type TOperationName, type TRateLimitClass } from "@fleetdrop/shared/operations";
 import { z } from "zod";
 
 /** The classes are the operation table's (each operation names its class). */
@@ -65,15 +65,14 @@ export const ZRateLimitsSchema = z.string().transform((text, ctx): TRateLimitSet
   return settings;
 });
 
-/** The class of a router kind: the `rateLimit` of the operation whose `kind` it is (operations.ts). */
-export function rateLimitClassOf(kind: string): TRateLimitClass {
-  // Every kind the router passes is an operation's; a stray one shares the download bucket.
-  return rateLimitClassOfKind(kind) ?? "download";
+/** The class of an operation: its `rateLimit` in the operation table. */
+export function rateLimitClassOf(operation: TOperationName): TRateLimitClass {
+  return OPERATIONS[operation].rateLimit;
 }
 
 export type TRateLimiter = {
   /** Takes a token: 0 when the request may go on, else the whole seconds until one is available. */
-  take(deviceId: string, kind: string): number;
+  take(deviceId: string, operation: TOperationName): number;
   /** Buckets held (for tests). */
   readonly size: number;
 };
@@ -94,10 +93,10 @@ export function createRateLimiter(settings: TRateLimitSettings, now: () => numbe
   };
 
   return {
-    take(deviceId, kind) {
+    take(deviceId, operation) {
       const at = now();
       if (at - prunedAt >= PRUNE_EVERY_MS) prune(at);
-      const name = rateLimitClassOf(kind);
+      const name = rateLimitClassOf(operation);
       const limits = settings[name];
       const key = `${name}\u0000${deviceId}`;
       const bucket = buckets.get(key);

@@ -17,7 +17,7 @@
  *   chunk) is answered on success only when the device asked with an MQTT 5 Response Topic;
  *   errors are always answered.
  *
- * Rate limits (rate-limit.ts) are taken here, for every kind, before anything is parsed or
+ * Rate limits (rate-limit.ts, by the operation's class) are taken here, before anything is parsed or
  * handled: a request over its device's limit is answered `429 rate_limited` with `retry_after`
  * (seconds) and returns normally, so it is acknowledged like any other and never redelivered.
  */
@@ -36,6 +36,7 @@ import {
   parseOperationRequest,
   type TJsonOperationName,
   type TOperationAnswerBody,
+  type TOperationName,
   type TOperationRequest,
   type TRawOperationName,
 } from "@fleetdrop/shared/operations";
@@ -133,6 +134,7 @@ export function createRouter(deps: TRouterDeps) {
     let requestId: string | undefined;
     let body: Record<string, unknown>;
     try {
+      // Taken before the payload is read: the topic's operation (its variants share its class).
       const limited = rateLimited(deviceId, kind);
       try {
         decoded = decodeJsonObject(toBytes(packet.payload));
@@ -192,7 +194,7 @@ export function createRouter(deps: TRouterDeps) {
       properties?.responseTopic && topics.isUnderDevice(properties.responseTopic, deviceId) ? properties.responseTopic : undefined;
     let body: Record<string, unknown> | null;
     try {
-      const limited = rateLimited(deviceId, kind);
+      const limited = rateLimited(deviceId, operation);
       if (limited) throw limited;
       const log = logger.child({ device: deviceId, kind, ...(requestId ? { request_id: requestId } : {}) });
       const result = await raw.handle({ deviceId, params, payload, packet }, { deviceId, requestId, log });
@@ -214,8 +216,8 @@ export function createRouter(deps: TRouterDeps) {
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);
   }
 
-  function rateLimited(deviceId: string, kind: string): ProtocolError | null {
-    const retryAfter = deps.rateLimiter?.take(deviceId, kind) ?? 0;
+  function rateLimited(deviceId: string, operation: TOperationName): ProtocolError | null {
+    const retryAfter = deps.rateLimiter?.take(deviceId, operation) ?? 0;
     return retryAfter > 0 ? new ProtocolError("rate_limited", undefined, { retry_after: retryAfter }) : null;
   }
 

@@ -6,7 +6,6 @@ import {
   OPERATION_NAMES,
   OPERATIONS,
   parseOperationRequest,
-  rateLimitClassOfKind,
   TRANSFER_OPERATIONS,
   uploadOperationOf,
 } from "./operations";
@@ -76,18 +75,21 @@ describe("the operation table", () => {
     expect(OPERATION_NAMES.every((name) => OPERATIONS[name].qos === 1)).toBe(true);
   });
 
-  it("gives every metrics kind its operation's rate-limit class", () => {
-    expect(["sessionOpen", "uploadRequest", "uploadComplete", "downloadRequest", "transfer_init", "transfer_segment", "transfer_fin", "chunk"].map(rateLimitClassOfKind)).toEqual([
-      "session",
-      "upload",
-      "upload",
-      "download",
-      "transfer",
-      "segment",
-      "transfer",
+  it("labels metrics by the kinds the worker has always used (a file_upload/request is one kind)", () => {
+    expect(OPERATION_NAMES.map((name) => OPERATIONS[name].kind)).toEqual([
+      "sessionOpen",
+      "sessionClose",
+      "uploadRequest",
+      "uploadRequest",
+      "uploadComplete",
+      "downloadRequest",
+      "transfer_init",
+      "transfer_segment",
+      "transfer_fin",
+      "transfer_status",
+      "transfer_abort",
       "chunk",
     ]);
-    expect(rateLimitClassOfKind("nothing")).toBeUndefined();
   });
 });
 

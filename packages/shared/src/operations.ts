@@ -416,10 +416,3 @@ export const TRANSFER_OPERATIONS = {
   status: "transferStatus",
   abort: "transferAbort",
 } as const satisfies Record<TTransferCommand, TRawOperationName>;
-
-const CLASS_OF_KIND = new Map<string, TRateLimitClass>(OPERATION_NAMES.map((name) => [OPERATIONS[name].kind, OPERATIONS[name].rateLimit]));
-
-/** The rate-limit class of a metrics/log `kind` (an operation's `kind`). */
-export function rateLimitClassOfKind(kind: string): TRateLimitClass | undefined {
-  return CLASS_OF_KIND.get(kind);
-}
