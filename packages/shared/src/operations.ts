@@ -73,7 +73,7 @@ export type TOperationSpec = {
   /** Requests and answers are published with this QoS. */
   qos: 1;
   rateLimit: TRateLimitClass;
-  /** The label of metrics and logs (`kind`); what the rate limiter is given. */
+  /** The label of metrics and logs (`kind`): both operations of `file_upload/request` share one. */
   kind: string;
   /** The anchor of the operation's section in docs/protocol.md. */
   doc: string;
