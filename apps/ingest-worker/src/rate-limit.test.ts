@@ -27,13 +27,15 @@ describe("per-device token buckets", () => {
     expect(limiter.size).toBe(1);
   });
 
-  it("classify every kind the router sees", () => {
-    expect(["sessionOpen", "uploadComplete", "downloadRequest", "transfer_init", "transfer_segment", "chunk"].map(rateLimitClassOf)).toEqual([
+  it("classify every operation by the operation table", () => {
+    expect((["sessionOpen", "uploadComplete", "storeUpload", "downloadRequest", "transferInit", "transferSegment", "transferFin", "chunk"] as const).map(rateLimitClassOf)).toEqual([
       "session",
+      "upload",
       "upload",
       "download",
       "transfer",
       "segment",
+      "transfer",
       "chunk",
     ]);
   });

@@ -9,10 +9,11 @@
  * in all. The defaults leave room for that; set the limits to (fleet-wide limit ÷ workers) where
  * the total matters.
  */
+import { OPERATIONS, RATE_LIMIT_CLASSES, type TOperationName, type TRateLimitClass } from "@fleetdrop/shared/operations";
 import { z } from "zod";
 
-export const RATE_LIMIT_CLASSES = ["session", "upload", "download", "transfer", "segment", "chunk"] as const;
-export type TRateLimitClass = (typeof RATE_LIMIT_CLASSES)[number];
+/** The classes are the operation table's (each operation names its class). */
+export { RATE_LIMIT_CLASSES, type TRateLimitClass };
 
 /** `burst` requests at once, then `perSecond` on average. */
 export type TBucketSettings = { burst: number; perSecond: number };
@@ -64,19 +65,14 @@ export const ZRateLimitsSchema = z.string().transform((text, ctx): TRateLimitSet
   return settings;
 });
 
-/** The class of a router kind (a JSON request kind, or a raw route's `transfer_*` / `chunk`). */
-export function rateLimitClassOf(kind: string): TRateLimitClass {
-  if (kind === "sessionOpen" || kind === "sessionClose") return "session";
-  if (kind === "uploadRequest" || kind === "uploadComplete") return "upload";
-  if (kind === "transfer_segment") return "segment";
-  if (kind.startsWith("transfer_")) return "transfer";
-  if (kind === "chunk") return "chunk";
-  return "download";
+/** The class of an operation: its `rateLimit` in the operation table. */
+export function rateLimitClassOf(operation: TOperationName): TRateLimitClass {
+  return OPERATIONS[operation].rateLimit;
 }
 
 export type TRateLimiter = {
   /** Takes a token: 0 when the request may go on, else the whole seconds until one is available. */
-  take(deviceId: string, kind: string): number;
+  take(deviceId: string, operation: TOperationName): number;
   /** Buckets held (for tests). */
   readonly size: number;
 };
@@ -97,10 +93,10 @@ export function createRateLimiter(settings: TRateLimitSettings, now: () => numbe
   };
 
   return {
-    take(deviceId, kind) {
+    take(deviceId, operation) {
       const at = now();
       if (at - prunedAt >= PRUNE_EVERY_MS) prune(at);
-      const name = rateLimitClassOf(kind);
+      const name = rateLimitClassOf(operation);
       const limits = settings[name];
       const key = `${name}\u0000${deviceId}`;
       const bucket = buckets.get(key);

@@ -4,17 +4,20 @@
  * Response Topic + Correlation Data when the device gave them), metrics and logs. A handler is
  * only its domain logic: it gets a validated message and returns the success body or throws.
  *
- * Two kinds of route:
- * - JSON request kinds (`REQUEST_SUFFIXES`): a fixed topic, a JSON payload checked by the
- *   handler's zod schema, always answered on the kind's response topic.
+ * What each operation is comes from the operation table (`@fleetdrop/shared/operations`): its
+ * topic, schema and field codes, how it is acknowledged and its metrics label. Two kinds of route:
+ * - JSON operations on a fixed topic (`THandlers`, keyed by operation name): a JSON payload
+ *   checked by the operation's schema, always answered on the operation's response topic. A
+ *   topic may carry several operations (`file_upload/request`: session and store uploads); the
+ *   table says which one a request is.
  * - Raw routes (`TRawRoute`): topics that carry parameters (`file_transfer/{file_id}/{offset}`,
- *   `chunks/{stream}`) and payloads that may be raw bytes. The route reads its topic and payload;
- *   the router still owns error mapping, the response topic and correlation, metrics and logs.
- *   A raw route says which successes are worth an answer (`answerSuccess`): a file segment is
- *   acknowledged by its PUBACK alone unless the device asked for an answer with an MQTT 5
- *   Response Topic; errors are always answered.
+ *   `chunks/{stream}`) and payloads that may be raw bytes. The route reads its topic and payload
+ *   and names the operation; the router still owns error mapping, the response topic and
+ *   correlation, metrics and logs. An operation acknowledged by `puback` (a file segment, a
+ *   chunk) is answered on success only when the device asked with an MQTT 5 Response Topic;
+ *   errors are always answered.
  *
- * Rate limits (rate-limit.ts) are taken here, for every kind, before anything is parsed or
+ * Rate limits (rate-limit.ts, by the operation's class) are taken here, before anything is parsed or
  * handled: a request over its device's limit is answered `429 rate_limited` with `retry_after`
  * (seconds) and returns normally, so it is acknowledged like any other and never redelivered.
  */
@@ -25,12 +28,21 @@ import {
   errorResponse,
   successEnvelope,
   usableRequestId,
-  validateMessage,
 } from "@fleetdrop/shared/protocol/common";
-import type { TRequestKind, TTopics } from "@fleetdrop/shared/topics";
+import {
+  JSON_OPERATION_NAMES,
+  jsonOperationOf,
+  OPERATIONS,
+  parseOperationRequest,
+  type TJsonOperationName,
+  type TOperationAnswerBody,
+  type TOperationName,
+  type TOperationRequest,
+  type TRawOperationName,
+} from "@fleetdrop/shared/operations";
+import { REQUEST_SUFFIXES, type TTopics } from "@fleetdrop/shared/topics";
 import { StorageUnavailableError } from "@fleetdrop/storage/store";
 import type { IPublishPacket } from "mqtt";
-import type { z } from "zod";
 import type { Logger } from "./logger";
 import type { TWorkerMetrics } from "./metrics";
 import type { TRateLimiter } from "./rate-limit";
@@ -41,11 +53,13 @@ export type THandlerContext = {
   log: Logger;
 };
 
-export type THandler<S extends z.ZodType = z.ZodType> = {
-  schema: S;
-  fieldCodes: Partial<Record<string, ProtocolError["code"]>>;
-  handle(message: z.infer<S>, context: THandlerContext): Promise<Record<string, unknown>>;
+/** The domain logic of a JSON operation: its message and its answer are the table's. */
+export type THandler<K extends TJsonOperationName> = {
+  handle(message: TOperationRequest<K>, context: THandlerContext): Promise<TOperationAnswerBody<K>>;
 };
+
+/** The handlers of the JSON operations, by operation name. */
+export type THandlers = { [K in TJsonOperationName]?: THandler<K> };
 
 export type TPublish = (
   topic: string,
@@ -57,25 +71,23 @@ export type TPublish = (
 export type TRawMessage<P> = { deviceId: string; params: P; payload: Buffer; packet: IPublishPacket };
 
 export type TRawRoute<P = unknown> = {
-  /** Reads the topic: null when it is not this route's. `kind` labels metrics and logs. */
-  match(topic: string): { deviceId: string; kind: string; params: P } | null;
+  /** Reads the topic: null when it is not this route's; else the operation it carries. */
+  match(topic: string): { deviceId: string; operation: TRawOperationName; params: P } | null;
   /** Where answers go when the device gave no usable Response Topic. */
   responseTopic(deviceId: string): string;
   /** Fields every answer carries, success or error (e.g. file_id, command, offset). */
   describe(params: P): Record<string, unknown>;
   /** The request_id to echo, when the payload carries one (read leniently, before validation). */
   requestIdOf?(payload: Buffer, params: P): string | undefined;
-  /** Whether a success is answered even when the device did not ask for an answer. */
-  answerSuccess(params: P): boolean;
   /** Domain logic: returns the success body, or throws (a ProtocolError becomes the answer). */
   handle(message: TRawMessage<P>, context: THandlerContext): Promise<Record<string, unknown>>;
 };
 
 export type TRouterDeps = {
   topics: TTopics;
-  handlers: Partial<Record<TRequestKind, THandler>>;
-  /** Raw routes, tried in order for topics that are not JSON request kinds. */
-  routes?: TRawRoute<any>[];
+  handlers: THandlers;
+  /** Raw routes, tried in order for topics that are not fixed JSON request topics. */
+  routes?: TRawRoute<unknown>[];
   publish: TPublish;
   metrics: TWorkerMetrics;
   logger: Logger;
@@ -87,6 +99,19 @@ export type TRouterDeps = {
 
 export function createRouter(deps: TRouterDeps) {
   const { topics, handlers, publish, metrics, logger } = deps;
+  /** The operations of each fixed topic (read at dispatch: handlers may be installed after this). */
+  const operationsOfTopic = new Map<string, TJsonOperationName[]>();
+  for (const operation of JSON_OPERATION_NAMES) {
+    const topic = OPERATIONS[operation].topic;
+    operationsOfTopic.set(topic, [...(operationsOfTopic.get(topic) ?? []), operation]);
+  }
+
+  /** Validates with the operation's schema and field codes, then runs its handler. */
+  function handleJson<K extends TJsonOperationName>(operation: K, decoded: Record<string, unknown>, context: THandlerContext): Promise<TOperationAnswerBody<K>> {
+    const handler: THandler<K> | undefined = handlers[operation];
+    if (!handler) throw new ProtocolError("internal_error");
+    return handler.handle(parseOperationRequest(operation, decoded), context);
+  }
 
   return async function dispatch(packet: IPublishPacket): Promise<void> {
     const started = performance.now();
@@ -99,15 +124,17 @@ export function createRouter(deps: TRouterDeps) {
       logger.debug({ topic: packet.topic }, "ignoring a message on a topic that is not a device request");
       return;
     }
-    const handler = handlers[route.kind];
-    if (!handler) return;
     const { deviceId, kind } = route;
+    const suffix = REQUEST_SUFFIXES[kind];
+    // A topic none of whose operations has a handler is not this worker's to answer.
+    if (!operationsOfTopic.get(suffix)?.some((operation) => handlers[operation])) return;
     deps.onDeviceSeen?.(deviceId);
 
     let decoded: Record<string, unknown> | undefined;
     let requestId: string | undefined;
     let body: Record<string, unknown>;
     try {
+      // Taken before the payload is read: the topic's operation (its variants share its class).
       const limited = rateLimited(deviceId, kind);
       try {
         decoded = decodeJsonObject(toBytes(packet.payload));
@@ -117,7 +144,8 @@ export function createRouter(deps: TRouterDeps) {
         throw limited ?? error;
       }
       if (limited) throw limited;
-      const message = validateMessage(handler.schema, decoded, handler.fieldCodes);
+      const operation = jsonOperationOf(suffix, decoded);
+      if (!operation) throw new ProtocolError("internal_error");
       // The request's logger is made only if something logs (most answers log nothing).
       let log: Logger | undefined;
       const requestLog = () => (log ??= logger.child({ device: deviceId, kind, ...(requestId ? { request_id: requestId } : {}) }));
@@ -128,7 +156,7 @@ export function createRouter(deps: TRouterDeps) {
           return requestLog();
         },
       };
-      body = Object.assign(successEnvelope(requestId), await handler.handle(message, context));
+      body = Object.assign(successEnvelope(requestId), await handleJson(operation, decoded, context));
       metrics.requests.inc({ kind, outcome: "ok", code: "" });
       if (logger.isLevelEnabled("debug")) requestLog().debug("answered");
     } catch (caught) {
@@ -153,11 +181,12 @@ export function createRouter(deps: TRouterDeps) {
 
   async function dispatchRaw<P>(
     raw: TRawRoute<P>,
-    { deviceId, kind, params }: { deviceId: string; kind: string; params: P },
+    { deviceId, operation, params }: { deviceId: string; operation: TRawOperationName; params: P },
     packet: IPublishPacket,
     started: number,
   ): Promise<void> {
     deps.onDeviceSeen?.(deviceId);
+    const { kind, ack } = OPERATIONS[operation];
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const requestId = raw.requestIdOf?.(payload, params);
     const properties = packet.properties;
@@ -165,12 +194,12 @@ export function createRouter(deps: TRouterDeps) {
       properties?.responseTopic && topics.isUnderDevice(properties.responseTopic, deviceId) ? properties.responseTopic : undefined;
     let body: Record<string, unknown> | null;
     try {
-      const limited = rateLimited(deviceId, kind);
+      const limited = rateLimited(deviceId, operation);
       if (limited) throw limited;
       const log = logger.child({ device: deviceId, kind, ...(requestId ? { request_id: requestId } : {}) });
       const result = await raw.handle({ deviceId, params, payload, packet }, { deviceId, requestId, log });
       metrics.requests.inc({ kind, outcome: "ok", code: "" });
-      body = askedTopic || raw.answerSuccess(params) ? { ...raw.describe(params), ...successEnvelope(requestId), ...result } : null;
+      body = askedTopic || ack === "answer" ? { ...raw.describe(params), ...successEnvelope(requestId), ...result } : null;
     } catch (caught) {
       const error = toProtocolError(caught);
       body = { ...raw.describe(params), ...errorResponse(error, requestId) };
@@ -187,8 +216,8 @@ export function createRouter(deps: TRouterDeps) {
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);
   }
 
-  function rateLimited(deviceId: string, kind: string): ProtocolError | null {
-    const retryAfter = deps.rateLimiter?.take(deviceId, kind) ?? 0;
+  function rateLimited(deviceId: string, operation: TOperationName): ProtocolError | null {
+    const retryAfter = deps.rateLimiter?.take(deviceId, operation) ?? 0;
     return retryAfter > 0 ? new ProtocolError("rate_limited", undefined, { retry_after: retryAfter }) : null;
   }
 

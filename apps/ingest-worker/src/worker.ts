@@ -31,7 +31,7 @@ import { installDeferredAcks } from "./mqtt/deferred-ack";
 import { startPeerTakeover, type TPeerTakeover } from "./mqtt/peer-takeover";
 import { watchSessionHealth } from "./mqtt/session-health";
 import { pgSubscriptionRecord, planSubscriptions } from "./mqtt/session-subscriptions";
-import { createRouter, type THandler } from "./router";
+import { createRouter, type THandlers } from "./router";
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type TRateLimitSettings } from "./rate-limit";
 import type { TNamedStores } from "./stores/named-stores";
 import { installStoreFeature } from "./stores/feature";
@@ -149,16 +149,16 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     beforeSettle: coalesceWrites,
   });
 
-  const handlers: Partial<Record<TRequestKind, THandler>> = {
+  const handlers: THandlers = {
     uploadRequest: createUploadRequestHandler({
       store,
       batcher,
       maxUploadMb: config.maxUploadMb,
       expiresInSeconds: config.uploadExpiresInSeconds,
-    }) as unknown as THandler,
-    uploadComplete: createUploadCompleteHandler({ pool, store, metrics, log }) as unknown as THandler,
-    sessionOpen: createSessionOpenHandler({ pool }) as unknown as THandler,
-    sessionClose: createSessionCloseHandler({ pool }) as unknown as THandler,
+    }),
+    uploadComplete: createUploadCompleteHandler({ pool, store, metrics, log }),
+    sessionOpen: createSessionOpenHandler({ pool }),
+    sessionClose: createSessionCloseHandler({ pool }),
   };
   const storeFeature = installStoreFeature(handlers, {
     pool,

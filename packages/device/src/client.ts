@@ -11,7 +11,8 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Socket } from "node:net";
 import { describeFilenameProblem, filenameProblem, normaliseFilename } from "@fleetdrop/shared/names";
-import { DEFAULT_TOPIC_PREFIX, createTopics, type TRequestKind } from "@fleetdrop/shared/topics";
+import type { TJsonOperationName, TOperationAnswer, TOperationRequestInput } from "@fleetdrop/shared/operations";
+import { DEFAULT_TOPIC_PREFIX, createTopics } from "@fleetdrop/shared/topics";
 import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
 import { FleetdropError, RateLimitedError, retryAfterOf, StorageRejectedError, TimeoutError } from "./errors";
@@ -187,22 +188,24 @@ export class FleetdropDevice {
   }
 
   /**
-   * Publishes a request and waits for the response carrying the same request_id. A `429
+   * Publishes a request of a JSON operation (`@fleetdrop/shared/operations`: its topic, payload
+   * and answer) and waits for the response carrying the same request_id. A `429
    * rate_limited` answer is waited out (its `retry_after`) and the request sent again with the
    * same request_id, within the limits of TDeviceOptions.rateLimitRetries.
    */
-  async request(kind: TRequestKind, message: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async request<K extends TJsonOperationName>(operation: K, message: TOperationRequestInput<K>): Promise<TOperationAnswer<K>> {
     const requestId = typeof message.request_id === "string" ? message.request_id : randomUUID();
     const retries = this.options.rateLimitRetries ?? 3;
     const maxWait = this.options.maxRetryAfterSeconds ?? 60;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     for (let attempt = 1; ; attempt++) {
-      const body = await this.requestOnce(kind, message, requestId);
-      if (body.success === true) return body;
+      const body = await this.requestOnce(operation, message, requestId);
+      // The platform's answer to this operation (not validated here: unknown fields are allowed).
+      if (body.success === true) return body as TOperationAnswer<K>;
       const retryAfter = retryAfterOf(body);
       if (body.code === "rate_limited" && retryAfter !== undefined) {
-        if (attempt > retries) throw new RateLimitedError(kind, retryAfter, attempt, `no retries left (rateLimitRetries ${retries})`);
-        if (retryAfter > maxWait) throw new RateLimitedError(kind, retryAfter, attempt, `longer than maxRetryAfterSeconds (${maxWait} s)`);
+        if (attempt > retries) throw new RateLimitedError(operation, retryAfter, attempt, `no retries left (rateLimitRetries ${retries})`);
+        if (retryAfter > maxWait) throw new RateLimitedError(operation, retryAfter, attempt, `longer than maxRetryAfterSeconds (${maxWait} s)`);
         await sleep(retryAfter * 1000);
         continue;
       }
@@ -210,12 +213,12 @@ export class FleetdropDevice {
     }
   }
 
-  private async requestOnce(kind: TRequestKind, message: Record<string, unknown>, requestId: string): Promise<Record<string, unknown>> {
-    const topic = { uploadRequest: this.topics.uploadRequest, uploadComplete: this.topics.uploadComplete, sessionOpen: this.topics.sessionOpen, sessionClose: this.topics.sessionClose, downloadRequest: this.topics.downloadRequest }[kind];
+  private async requestOnce(operation: TJsonOperationName, message: object, requestId: string): Promise<Record<string, unknown>> {
+    const topic = this.topics.request(operation);
     const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new TimeoutError(kind, this.timeoutMs));
+        reject(new TimeoutError(operation, this.timeoutMs));
       }, this.timeoutMs);
       this.pending.set(requestId, { resolve, reject, timer });
     });
@@ -267,7 +270,7 @@ export class FleetdropDevice {
       ...(input.overwrite ? { overwrite: true } : {}),
       ...(input.requestId ? { request_id: input.requestId } : {}),
     });
-    return body as unknown as TUploadForm;
+    return body;
   }
 
   /** Reports a finished upload; the platform checks storage and answers with what it holds. */

@@ -11,7 +11,7 @@ import { get as httpsGet } from "node:https";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { TDownloadResponse, TStoreUploadResponse } from "@fleetdrop/shared/protocol/stores";
+import type { TDownloadResponse } from "@fleetdrop/shared/protocol/stores";
 import type { FleetdropDevice } from "./client";
 import { guessContentType } from "./content-type";
 import { FleetdropError } from "./errors";
@@ -34,7 +34,7 @@ export async function requestDownload(device: FleetdropDevice, input: { store: s
     store: input.store,
     path: input.path,
     ...(input.requestId ? { request_id: input.requestId } : {}),
-  })) as unknown as TDownloadResponse;
+  }));
 }
 
 /** Downloads a store object to `to`; the file appears only once complete and verified. */
@@ -100,12 +100,12 @@ export async function uploadToStore(device: FleetdropDevice, input: TStoreUpload
   const { size } = await stat(input.path);
   const filename = input.filename ?? path.basename(input.path);
   const contentType = input.contentType ?? guessContentType(filename);
-  const form = (await device.request("uploadRequest", {
+  const form = await device.request("storeUpload", {
     store: input.store,
     filename,
     content_type: contentType,
     size_mb: Math.max(1, Math.ceil(size / (1024 * 1024))),
-  })) as unknown as TStoreUploadResponse;
+  });
   const stored = await postForm(form, { path: input.path, size, filename: path.basename(filename), contentType }, input.onProgress);
   const completed = (await device.request("uploadComplete", { object_key: form.object_key }).catch(() => null)) as { etag?: string } | null;
   return { objectKey: form.object_key, size, etag: completed?.etag ?? stored.etag };

@@ -3,8 +3,9 @@
  * - nothing names a path outside the repository (a clone lacks it);
  * - every relative markdown link, and every `docs/*.md` a file mentions, leads to a file of the
  *   repository, and to a heading or anchor that exists when it names one;
- * - docs/protocol.md, the device contract, documents every error code with its status and has a
- *   section for every request kind.
+ * - docs/protocol.md, the device contract, documents every error code with its status and agrees
+ *   with the operation table (operations.ts): each operation's topic, payload, section, answer
+ *   topic, rate-limit class, and the codes it may answer.
  * It lives here because this package owns the protocol whose contract is docs/protocol.md, and
  * its `test` script is part of the root `npm test`.
  */
@@ -14,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ERROR_CATALOG, ERROR_CODES } from "./errors";
-import { CHUNKS_RESPONSE_SUFFIX, REQUEST_SUFFIXES, RESPONSE_SUFFIXES, TRANSFER_RESPONSE_SUFFIX } from "./topics";
+import { JSON_OPERATION_NAMES, OPERATION_NAMES, OPERATIONS, type TOperationName } from "./operations";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -223,14 +224,87 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
     expect(wrong).toEqual([]);
   });
 
-  it("has a section for every request kind and names every answer topic", () => {
-    const missing = Object.values(REQUEST_SUFFIXES)
-      .map((suffix) => headingSlug(suffix))
-      .filter((slug) => !anchors.has(slug));
-    for (const slug of ["file_transfer", "chunks", "commands", "presence"]) if (!anchors.has(slug)) missing.push(slug);
-    for (const topic of [...Object.values(RESPONSE_SUFFIXES), TRANSFER_RESPONSE_SUFFIX, CHUNKS_RESPONSE_SUFFIX]) {
-      if (!protocol.includes(`\`${topic}\``)) missing.push(topic);
+  it("has a section for every operation, and a row of the topic table linking to it with its payload", () => {
+    const payloadText = { json: "JSON", "empty-or-json": "empty (or JSON)", bytes: "raw bytes" } as const;
+    const rows = new Map(
+      [...protocol.matchAll(/^\|\s*`([^`]+)`\s*\|\s*device → platform\s*\|\s*([^|]+?)\s*\|\s*([^|]*?)\s*\|/gm)].map((match) => [match[1]!, { payload: match[2]!, links: match[3]! }]),
+    );
+    const problems: string[] = [];
+    for (const name of OPERATION_NAMES) {
+      const { topic, payload, doc, response } = OPERATIONS[name];
+      if (!anchors.has(doc)) problems.push(`${name}: no section #${doc}`);
+      const row = rows.get(topic);
+      if (!row) problems.push(`${name}: the topic table has no row for \`${topic}\``);
+      else {
+        if (row.payload !== payloadText[payload]) problems.push(`${name}: \`${topic}\` is documented as ${row.payload}, the table says ${payloadText[payload]}`);
+        if (!row.links.includes(`(#${doc})`)) problems.push(`${name}: the row of \`${topic}\` does not link to #${doc}`);
+      }
+      if (!new RegExp(`^\\|\\s*\`${response}\`\\s*\\|\\s*platform → device`, "m").test(protocol)) problems.push(`${name}: the topic table has no row for its answer topic \`${response}\``);
     }
-    expect(missing).toEqual([]);
+    // What the platform sends a device, and what a device tells the dashboard, are no operations.
+    for (const slug of ["commands", "presence"]) if (!anchors.has(slug)) problems.push(`no section #${slug}`);
+    expect(problems).toEqual([]);
+  });
+
+  it("names each fixed-topic operation in the row of its rate-limit class", () => {
+    const rows = new Map([...protocol.matchAll(/^\|\s*`([a-z]+)`\s*\|([^|]*)\|\s*\d+\s*\|\s*[\d.]+\s*\|/gm)].map((match) => [match[1]!, match[2]!]));
+    const problems: string[] = [];
+    for (const name of OPERATION_NAMES) {
+      const { rateLimit, topic } = OPERATIONS[name];
+      const row = rows.get(rateLimit);
+      if (row === undefined) problems.push(`${name}: no row for the rate-limit class ${rateLimit}`);
+      else if ((JSON_OPERATION_NAMES as readonly string[]).includes(name) && !row.includes(`\`${topic}\``)) problems.push(`${name}: the ${rateLimit} row does not name \`${topic}\``);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("lists, for every error code, exactly the operations that may answer it", () => {
+    // How the error table's last column names operations.
+    const LABELS: Record<string, readonly TOperationName[]> = {
+      all: OPERATION_NAMES,
+      "all JSON": OPERATION_NAMES.filter((name) => OPERATIONS[name].payload !== "bytes"),
+      "session open": ["sessionOpen"],
+      "session close": ["sessionClose"],
+      "upload request": ["uploadRequest"],
+      "store upload": ["storeUpload"],
+      "upload complete": ["uploadComplete"],
+      download: ["downloadRequest"],
+      transfer: ["transferInit", "transferSegment", "transferFin", "transferStatus", "transferAbort"],
+      "transfer init": ["transferInit"],
+      "transfer segment": ["transferSegment"],
+      "transfer fin": ["transferFin"],
+      "transfer status": ["transferStatus"],
+      "transfer abort": ["transferAbort"],
+      chunks: ["chunk"],
+    };
+    const problems: string[] = [];
+    /** "transfer segment, fin, status": a bare word continues the group of the label before it. */
+    const operationsOf = (code: string, cell: string): Set<TOperationName> => {
+      const found = new Set<TOperationName>();
+      let group = "";
+      for (const raw of cell.split(",")) {
+        const item = raw.replace(/\([^)]*\)/g, "").trim();
+        const label = LABELS[item] ? item : LABELS[`${group} ${item}`] ? `${group} ${item}` : null;
+        if (!label) {
+          problems.push(`${code}: the doc names "${item}", which is no operation (known: ${Object.keys(LABELS).join(", ")})`);
+          continue;
+        }
+        if (label.includes(" ") && !label.startsWith("all")) group = label.split(" ")[0]!;
+        for (const name of LABELS[label]!) found.add(name);
+      }
+      return found;
+    };
+    const documented = new Map(
+      [...protocol.matchAll(/^\|\s*\d{3}\s*\|\s*`([a-z0-9_]+)`\s*\|[^|]*\|\s*([^|]+?)\s*\|\s*$/gm)].map((match) => [match[1]!, operationsOf(match[1]!, match[2]!)]),
+    );
+    for (const code of ERROR_CODES) {
+      const inDoc = documented.get(code) ?? new Set<TOperationName>();
+      for (const name of OPERATION_NAMES) {
+        const inTable = (OPERATIONS[name].errors as readonly string[]).includes(code);
+        if (inTable && !inDoc.has(name)) problems.push(`${code}: ${name} may answer it, the doc does not say so`);
+        if (!inTable && inDoc.has(name)) problems.push(`${code}: the doc says ${name} may answer it, the operation table does not`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

@@ -3,30 +3,33 @@
  * `fleetdrop`), `D` the device id. Nothing else in the code base spells a topic by hand.
  */
 import { isValidDeviceId } from "./names";
+import { OPERATIONS, type TJsonOperationName, type TOperationName } from "./operations";
 import { isValidStreamName } from "./protocol/chunks";
 import { isValidFileId, SHA256_HEX_PATTERN } from "./protocol/transfer";
 
 export const DEFAULT_TOPIC_PREFIX = "fleetdrop";
 
-/** Request kinds a worker subscribes to, as topic suffixes after `P/fleet/D/`. */
+/**
+ * The fixed request topics a worker subscribes to, as suffixes after `P/fleet/D/`, named by the
+ * operation of that topic (operations.ts; `file_upload/request` also carries `storeUpload`).
+ */
 export const REQUEST_SUFFIXES = {
-  uploadRequest: "file_upload/request",
-  uploadComplete: "file_upload/complete",
-  sessionOpen: "session/open",
-  sessionClose: "session/close",
-  /** file_download/request: a presigned GET for an object of a named store. */
-  downloadRequest: "file_download/request",
+  uploadRequest: OPERATIONS.uploadRequest.topic,
+  uploadComplete: OPERATIONS.uploadComplete.topic,
+  sessionOpen: OPERATIONS.sessionOpen.topic,
+  sessionClose: OPERATIONS.sessionClose.topic,
+  downloadRequest: OPERATIONS.downloadRequest.topic,
 } as const;
 
 export type TRequestKind = keyof typeof REQUEST_SUFFIXES;
 
 /** Where the answer to each request kind goes when the device gave no Response Topic. */
 export const RESPONSE_SUFFIXES: Record<TRequestKind, string> = {
-  uploadRequest: "file_upload/response",
-  uploadComplete: "file_upload/response",
-  sessionOpen: "session/response",
-  sessionClose: "session/response",
-  downloadRequest: "file_download/response",
+  uploadRequest: OPERATIONS.uploadRequest.response,
+  uploadComplete: OPERATIONS.uploadComplete.response,
+  sessionOpen: OPERATIONS.sessionOpen.response,
+  sessionClose: OPERATIONS.sessionClose.response,
+  downloadRequest: OPERATIONS.downloadRequest.response,
 };
 
 /** docs/protocol.md#file_transfer: `P/fleet/D/file_transfer/{file_id}/…`, answered on `P/fleet/D/file_transfer/response`. */
@@ -116,7 +119,10 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
       commands: `${base}commands`,
       /** Retained `{online}` with a Last Will: whether the device is connected (device SDK). */
       presence: `${base}presence`,
-      response: (kind: TRequestKind) => base + RESPONSE_SUFFIXES[kind],
+      /** The request topic of a JSON operation (operations.ts). */
+      request: (operation: TJsonOperationName) => base + OPERATIONS[operation].topic,
+      /** Where an operation is answered when the device gave no usable Response Topic. */
+      response: (operation: TOperationName) => base + OPERATIONS[operation].response,
       /** The file_transfer topics of one transfer, and where their answers go. */
       fileTransfer: {
         response: base + TRANSFER_RESPONSE_SUFFIX,

@@ -28,11 +28,10 @@ export function createChunkRoute(deps: { topics: TTopics; pool: Pool; maxChunkBy
   return {
     match(topic) {
       const parsed = topics.parseChunk(topic);
-      return parsed ? { deviceId: parsed.deviceId, kind: "chunk", params: { stream: parsed.stream, valid: parsed.valid } } : null;
+      return parsed ? { deviceId: parsed.deviceId, operation: "chunk", params: { stream: parsed.stream, valid: parsed.valid } } : null;
     },
     responseTopic: (deviceId) => topics.device(deviceId).chunksResponse,
     describe: (params) => ({ stream: params.stream }),
-    answerSuccess: () => false,
     async handle({ deviceId, params, payload, packet }) {
       // No await before submit: the outbox sees chunks in the order the broker delivered them.
       if (!params.valid) throw new ProtocolError("invalid_stream");

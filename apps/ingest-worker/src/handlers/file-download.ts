@@ -6,7 +6,6 @@
  */
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
-import { DOWNLOAD_REQUEST_FIELD_CODES, ZDownloadRequestSchema } from "@fleetdrop/shared/protocol/stores";
 import { auditDeviceAction } from "../db/audit";
 import type { THandler } from "../router";
 import type { TNamedStores } from "../stores/named-stores";
@@ -14,10 +13,8 @@ import { resolveStorePath } from "./store-access";
 
 export type TFileDownloadDeps = { pool: Pool; stores: TNamedStores; expiresInSeconds: number };
 
-export function createFileDownloadHandler(deps: TFileDownloadDeps): THandler<typeof ZDownloadRequestSchema> {
+export function createFileDownloadHandler(deps: TFileDownloadDeps): THandler<"downloadRequest"> {
   return {
-    schema: ZDownloadRequestSchema,
-    fieldCodes: DOWNLOAD_REQUEST_FIELD_CODES,
     async handle(message, { deviceId, requestId, log }) {
       const { device, entry, key, objectKey } = await resolveStorePath(deps, { deviceId, store: message.store, path: message.path, access: "read" });
       const info = await entry.store.head(key);

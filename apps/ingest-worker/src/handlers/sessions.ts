@@ -2,12 +2,6 @@
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { MAX_SESSION_ID } from "@fleetdrop/shared/names";
-import {
-  SESSION_CLOSE_FIELD_CODES,
-  SESSION_OPEN_FIELD_CODES,
-  ZSessionCloseSchema,
-  ZSessionOpenSchema,
-} from "@fleetdrop/shared/protocol/session";
 import { auditDeviceAction } from "../db/audit";
 import { findDevice, type TDeviceRecord } from "../db/devices";
 import { closeSession, findSession, openDeviceSession, type TSessionRecord } from "../db/sessions";
@@ -33,10 +27,8 @@ export function defaultSessionName(now = new Date()): string {
   return `Session ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-export function createSessionOpenHandler(deps: { pool: Pool }): THandler<typeof ZSessionOpenSchema> {
+export function createSessionOpenHandler(deps: { pool: Pool }): THandler<"sessionOpen"> {
   return {
-    schema: ZSessionOpenSchema,
-    fieldCodes: SESSION_OPEN_FIELD_CODES,
     async handle(message, { deviceId, requestId, log }) {
       const device = await requireDevice(deps.pool, deviceId);
       const session = await openDeviceSession(deps.pool, {
@@ -61,10 +53,8 @@ export function createSessionOpenHandler(deps: { pool: Pool }): THandler<typeof 
   };
 }
 
-export function createSessionCloseHandler(deps: { pool: Pool }): THandler<typeof ZSessionCloseSchema> {
+export function createSessionCloseHandler(deps: { pool: Pool }): THandler<"sessionClose"> {
   return {
-    schema: ZSessionCloseSchema,
-    fieldCodes: SESSION_CLOSE_FIELD_CODES,
     async handle(message, { deviceId, log }) {
       const device = await requireDevice(deps.pool, deviceId);
       if (message.session_id > MAX_SESSION_ID) throw new ProtocolError("session_not_found");

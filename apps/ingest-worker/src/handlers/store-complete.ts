@@ -3,15 +3,12 @@
  * storage, not the device) and records the object as it does for the fs endpoint's own event.
  */
 import { ProtocolError } from "@fleetdrop/shared/errors";
-import { UPLOAD_COMPLETE_FIELD_CODES, ZUploadCompleteSchema } from "@fleetdrop/shared/protocol/upload";
 import type { THandler } from "../router";
 import { storeOfObjectKey, type TNamedStores } from "../stores/named-stores";
 import type { TRecordStoreObject } from "../stores/store-objects";
 
-export function createStoreCompleteHandler(deps: { stores: TNamedStores; record: TRecordStoreObject }): THandler<typeof ZUploadCompleteSchema> {
+export function createStoreCompleteHandler(deps: { stores: TNamedStores; record: TRecordStoreObject }): THandler<"uploadComplete"> {
   return {
-    schema: ZUploadCompleteSchema,
-    fieldCodes: UPLOAD_COMPLETE_FIELD_CODES,
     async handle({ object_key: objectKey }, { deviceId }) {
       const found = storeOfObjectKey(deps.stores, deviceId, objectKey);
       if (!found || !found.entry.deviceAccess.includes("write")) {

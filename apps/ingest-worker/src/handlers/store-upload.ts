@@ -8,17 +8,14 @@ import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { DEFAULT_CONTENT_TYPE } from "@fleetdrop/shared/names";
 import { MIB } from "@fleetdrop/shared/protocol/upload";
-import { STORE_UPLOAD_FIELD_CODES, ZStoreUploadRequestSchema } from "@fleetdrop/shared/protocol/stores";
 import type { THandler } from "../router";
 import type { TNamedStores } from "../stores/named-stores";
 import { resolveStorePath } from "./store-access";
 
 export type TStoreUploadDeps = { pool: Pool; stores: TNamedStores; maxUploadMb: number; expiresInSeconds: number };
 
-export function createStoreUploadHandler(deps: TStoreUploadDeps): THandler<typeof ZStoreUploadRequestSchema> {
+export function createStoreUploadHandler(deps: TStoreUploadDeps): THandler<"storeUpload"> {
   return {
-    schema: ZStoreUploadRequestSchema,
-    fieldCodes: STORE_UPLOAD_FIELD_CODES,
     async handle(message, { deviceId }) {
       const sizeMb = message.size_mb ?? deps.maxUploadMb;
       if (sizeMb > deps.maxUploadMb) {

@@ -5,17 +5,14 @@
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
-import { UPLOAD_COMPLETE_FIELD_CODES, ZUploadCompleteSchema } from "@fleetdrop/shared/protocol/upload";
 import type { Store } from "@fleetdrop/storage/store";
 import { findFileOfDevice, recordStoredObject } from "../db/files";
 import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
 import type { THandler } from "../router";
 
-export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics; log?: Logger }): THandler<typeof ZUploadCompleteSchema> {
+export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics; log?: Logger }): THandler<"uploadComplete"> {
   return {
-    schema: ZUploadCompleteSchema,
-    fieldCodes: UPLOAD_COMPLETE_FIELD_CODES,
     async handle({ object_key: objectKey }, { deviceId }) {
       const parsed = parseSessionObjectKey(objectKey);
       if (!parsed || parsed.deviceId !== deviceId) {

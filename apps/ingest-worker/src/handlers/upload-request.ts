@@ -4,8 +4,6 @@ import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
 import {
   MIB,
   normaliseUploadRequest,
-  UPLOAD_REQUEST_FIELD_CODES,
-  ZUploadRequestSchema,
 } from "@fleetdrop/shared/protocol/upload";
 import { InvalidObjectKeyError, type Store, type TPresignedPost } from "@fleetdrop/storage/store";
 import type { Batcher } from "../batcher";
@@ -19,10 +17,8 @@ export type TUploadRequestDeps = {
   expiresInSeconds: number;
 };
 
-export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<typeof ZUploadRequestSchema> {
+export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"uploadRequest"> {
   return {
-    schema: ZUploadRequestSchema,
-    fieldCodes: UPLOAD_REQUEST_FIELD_CODES,
     async handle(message, { deviceId }) {
       const request = normaliseUploadRequest(message, deps.maxUploadMb);
       if (request.sizeMb > deps.maxUploadMb) {

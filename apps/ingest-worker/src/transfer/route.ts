@@ -20,6 +20,7 @@ import {
   ZTransferInitSchema,
   type TByteRange,
 } from "@fleetdrop/shared/protocol/transfer";
+import { TRANSFER_OPERATIONS } from "@fleetdrop/shared/operations";
 import type { TTopics, TTransferTopic } from "@fleetdrop/shared/topics";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
@@ -306,8 +307,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     match(topic) {
       const parsed = topics.parseTransfer(topic);
       if (!parsed) return null;
-      const kind = parsed.command === "invalid" ? `transfer_${parsed.attempted}` : `transfer_${parsed.command}`;
-      return { deviceId: parsed.deviceId, kind, params: parsed };
+      return { deviceId: parsed.deviceId, operation: TRANSFER_OPERATIONS[parsed.command === "invalid" ? parsed.attempted : parsed.command], params: parsed };
     },
     responseTopic: (deviceId) => topics.device(deviceId).fileTransfer.response,
     describe(params) {
@@ -322,7 +322,6 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
         return undefined;
       }
     },
-    answerSuccess: (params) => params.command !== "segment",
     async handle({ deviceId, params, payload }, context: THandlerContext) {
       const key = `${deviceId}\u0000${params.fileId}`;
       switch (params.command) {

@@ -138,3 +138,16 @@ export const ZStoreUploadResponseSchema = ZResponseEnvelopeSchema.extend({
 });
 
 export type TStoreUploadResponse = z.infer<typeof ZStoreUploadResponseSchema>;
+
+/** file_upload/complete for an object of a named store: no `file_id` (store objects are not session files). */
+export const ZStoreCompleteResponseSchema = ZResponseEnvelopeSchema.extend({
+  success: z.literal(true),
+  object_key: z.string(),
+  state: z.literal("uploaded"),
+  size: z.number().int().nonnegative(),
+  etag: z.string(),
+  store: z.string(),
+  path: z.string(),
+});
+
+export type TStoreCompleteResponse = z.infer<typeof ZStoreCompleteResponseSchema>;
