@@ -249,11 +249,17 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await mqtt.unsubscribeAsync(plan.stale);
       log.info({ filters: plan.stale }, "unsubscribed filters the session held from an earlier configuration");
     }
+    // A kept session's filters are dropped and taken again: Mosquitto 2.0 (per_listener_settings)
+    // restores a persistent session after its own restart with shared subscriptions that look
+    // held but receive nothing, and subscribing again alone does not mend them. The two packets
+    // go out back to back, so the broker sees no gap in which a request finds no subscriber.
+    const renewed = sessionPresent ? mqtt.unsubscribeAsync(wanted) : Promise.resolve();
     const granted = await mqtt.subscribeAsync(Object.fromEntries(wanted.map((filter) => [filter, { qos: 1 as const }]))).catch((error: { packet?: { granted?: number[] } }) => {
       const codes = error.packet?.granted;
       if (!codes) throw error;
       return codes.map((qos, index) => ({ topic: wanted[index]!, qos }));
     });
+    await renewed;
     const refused = granted.filter((grant) => grant.qos > 2);
     if (refused.length > 0) throw Object.assign(new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`), { refusedByBroker: true });
     await subscriptionRecord.write(config.mqtt.clientId, wanted);
@@ -274,9 +280,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       }
       mqtt.options.clean = false;
     }
-    // Subscribe on every connect, even to a session the broker kept: Mosquitto 2.0 restores a
-    // persistent session after its own restart without its shared subscriptions, and subscribing
-    // again to a filter the session still holds only replaces it.
+    // Subscribe on every connect, also to a session the broker kept (see subscribe()).
     subscribe(connack.sessionPresent).catch((error: Error & { refusedByBroker?: boolean }) => {
       subscribeError = error.message;
       // A refusal is the broker's configuration (ACL): retrying would not change it.
