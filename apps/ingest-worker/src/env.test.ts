@@ -10,7 +10,7 @@ describe("rate limit and recovery settings", () => {
     const config = workerConfigFromEnv(parseWorkerEnv(base));
     expect(config.rateLimits).toBeUndefined();
     expect(config.sweepIntervalMs).toBe(10_000);
-    expect(config.recovery).toEqual({ pendingRecheckMaxMs: 50_000, staleTempFileMs: 600_000 });
+    expect(config.recovery).toEqual({ pendingRecheckMaxMs: 50_000, staleTempFileMs: 40_000 });
   });
 
   it("take RATE_LIMITS as JSON overrides or off, and refuse anything else with a sentence", () => {

@@ -116,7 +116,7 @@ export const ZWorkerEnvSchema = z
     /** How often the pending-file sweeper runs (at most half of PENDING_RECOVERY_SECONDS). */
     SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0.1).default(10),
     /** Upload temp files of the fs store nobody has written for this long are removed (a crash leaves them). */
-    STALE_TEMP_FILE_SECONDS: z.coerce.number().int().min(60).default(600),
+    STALE_TEMP_FILE_SECONDS: z.coerce.number().int().min(30).default(40),
     LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

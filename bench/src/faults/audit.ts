@@ -40,6 +40,11 @@ export async function pendingFiles(env: TFaultEnvironment): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** Upload temp files and transfer staging files still on disk. */
+export async function tempFiles(env: TFaultEnvironment): Promise<number> {
+  return (await filesBelow(path.join(env.storeDir, FS_BUCKET, "tmp"))).length + (await filesBelow(env.stagingDir)).length;
+}
+
 export async function audit(env: TFaultEnvironment, files: TUploadedFile[]): Promise<TAudit> {
   let storedExact = 0;
   let bytesLost = 0;
@@ -54,8 +59,6 @@ export async function audit(env: TFaultEnvironment, files: TUploadedFile[]): Pro
     for (const object of page.objects) if (!uploaded.has(object.key)) orphanObjects++;
     token = page.nextToken;
   }
-  const temp = await filesBelow(path.join(env.storeDir, FS_BUCKET, "tmp"));
-  const staging = await filesBelow(env.stagingDir);
   return {
     files: files.length,
     storedExact,
@@ -63,6 +66,6 @@ export async function audit(env: TFaultEnvironment, files: TUploadedFile[]): Pro
     bytesLost,
     pending: await pendingFiles(env),
     orphanObjects,
-    orphanTempFiles: temp.length + staging.length,
+    orphanTempFiles: await tempFiles(env),
   };
 }

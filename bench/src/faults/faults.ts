@@ -110,15 +110,21 @@ export const FAULTS: TFault[] = [
       intruder.on("connect", () => connects++);
       intruder.on("error", () => refusals++);
       intruder.on("message", () => delivered++);
+      const disconnectsBefore = await env.worker.disconnects();
       await sleep(outageMs);
       await intruder.endAsync(true).catch(() => {});
+      const pushedOff = ((await env.worker.disconnects()) ?? Number.NaN) - (disconnectsBefore ?? Number.NaN);
       return {
         notes: [
-          `client id ${JSON.stringify(intruderClientId)} held ${seconds(outageMs)}: ${connects} connects accepted, ${refusals} refused, ${delivered} messages delivered to it`,
+          `client id ${JSON.stringify(intruderClientId)} asked for ${seconds(outageMs)}: ${connects} connects accepted (as the device itself), ${refusals} refused, ${delivered} messages delivered to it; the worker was pushed off ${pushedOff} times`,
           `worker healthy ${seconds(await workerRecovered(env))} after`,
         ],
-        // Every connection the broker accepts with the worker's client id pushes the worker off.
-        missed: connects > 0 && intruderClientId === env.worker.clientId ? [`${connects} connects with the worker's client id accepted`] : [],
+        // A broker binds the client id to the identity: the device gets its own session, never the
+        // worker's, so the worker is never pushed off and the intruder receives none of its requests.
+        missed: [
+          ...(pushedOff !== 0 ? [`the worker was pushed off its session ${Number.isNaN(pushedOff) ? "(unknown: no /metrics)" : `${pushedOff} times`}`] : []),
+          ...(delivered > 0 ? [`${delivered} requests delivered to the intruder`] : []),
+        ],
       };
     },
   },

@@ -7,16 +7,17 @@
  *                           [--worker-env KEY=VALUE ...] [--no-build]
  *
  * Per fault, in a fresh environment: steady load, inject, recover, more load, stop the load, then
- * wait up to 60 s for the devices to finish what they hold and for no file to be pending. Prints
+ * wait up to 60 s for the devices to finish what they hold, for no file to be pending and for no
+ * temp file to be left. Prints
  * one table; exits 1 when any fault misses a target (0 lost, 0 answered twice, 0 bytes lost,
- * 0 pending, 0 orphans; for (e) also no connection with the worker's client id accepted), 2 when
+ * 0 pending, 0 orphans; for (e) also the worker never pushed off its session), 2 when
  * the suite itself failed.
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { machineDescription } from "../machine";
 import { buildWorker } from "../worker-process";
-import { audit, pendingFiles, type TAudit } from "./audit";
+import { audit, pendingFiles, tempFiles, type TAudit } from "./audit";
 import { Fleet, type TFleetBooks } from "./devices";
 import { createFaultEnvironment, createFleetTemplate, type TFleetTemplate } from "./environment";
 import { FAULTS, type TFault } from "./faults";
@@ -52,6 +53,8 @@ const SETTINGS = {
   outageMs: 10_000,
   /** After the load stops: the devices finish what they hold; no file may be pending after it. */
   settleMs: 60_000,
+  /** A crash's leftovers (temp and staging files nobody writes) are removed within this of it. */
+  recoveryMs: 60_000,
   /** A device publishes a request again when no answer came within this. */
   requestTimeoutMs: 5000,
   pauseMs: 100,
@@ -104,12 +107,19 @@ async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultRes
     fleet.startLoad();
     await sleep(SETTINGS.beforeMs);
     const { notes, missed = [] } = await fault.inject(env, { outageMs: SETTINGS.outageMs, intruderClientId: values["intruder-client-id"] ?? env.worker.clientId });
+    const faultEndedAt = Date.now();
     await sleep(SETTINGS.afterMs);
     fleet.stopLoad();
     const stoppedAt = Date.now();
     let settledAfterMs: number | null = null;
+    // Devices get settleMs after the load stopped to finish; temp files nobody writes any more
+    // must be gone within the recovery window (60 s) of the fault.
+    const settled = async () =>
+      fleet.idle() &&
+      (await pendingFiles(env).catch(() => -1)) === 0 &&
+      (Date.now() - faultEndedAt >= SETTINGS.recoveryMs || (await tempFiles(env)) === 0);
     while (Date.now() - stoppedAt < SETTINGS.settleMs) {
-      if (fleet.idle() && (await pendingFiles(env).catch(() => -1)) === 0) {
+      if (await settled()) {
         settledAfterMs = Date.now() - stoppedAt;
         break;
       }

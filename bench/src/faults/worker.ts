@@ -16,6 +16,8 @@ export type TSuiteWorker = {
   stop(): Promise<void>;
   /** Healthy: connected to the broker and subscribed, and the database answers. */
   healthy(): Promise<boolean>;
+  /** Disconnects from the broker the worker did not ask for, from its /metrics (null: no answer). */
+  disconnects(): Promise<number | null>;
   /** Error lines the worker logged since it was created. */
   errors(): string[];
 };
@@ -37,6 +39,11 @@ export function createSuiteWorker(env: Record<string, string>, httpPort: number)
     clientId,
     httpPort,
     healthy,
+    async disconnects() {
+      const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then((response) => response.text(), () => null);
+      if (text === null) return null;
+      return [...text.matchAll(/^fleetdrop_broker_disconnects_total(?:\{[^}]*\})? (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    },
     errors: () => errorLines,
     async start() {
       output = "";
