@@ -1,4 +1,5 @@
 "use client";
+import { TriangleAlert, Upload } from "lucide-react";
 import { useState } from "react";
 import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
@@ -15,7 +16,7 @@ export function BulkDevicesButton({ project, certificates }: { project: string; 
   return (
     <>
       <button className="btn" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
-        ⇪ Add from CSV
+        <Upload className="icon" aria-hidden="true" /> Add from CSV
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="bulk-devices-title">
         <BulkDevicesForm key={key} project={project} certificates={certificates} onClose={() => setOpen(false)} />
@@ -63,7 +64,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
             }}
           />
           <span className="hint">One serial per line, or a header row with the columns serial, name and auth (certificate or password).</span>
-          {fileError ? <span className="field-error">⚠ {fileError}</span> : null}
+          {fileError ? <span className="field-error"><TriangleAlert className="icon" aria-hidden="true" /> {fileError}</span> : null}
         </div>
         <div className="field">
           <label htmlFor="field-csv">Devices</label>
@@ -80,7 +81,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
           />
           {errors.csv ? (
             <span id="field-csv-error" className="field-error" style={{ whiteSpace: "pre-line" }}>
-              <span aria-hidden="true">⚠</span> {errors.csv}
+              <TriangleAlert className="icon" aria-hidden="true" /> {errors.csv}
             </span>
           ) : null}
         </div>
