@@ -1,5 +1,6 @@
 "use client";
 import { TriangleAlert, Upload } from "lucide-react";
+import { formatCount } from "@/lib/format";
 import { useState } from "react";
 import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
@@ -32,7 +33,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
   if (state?.ok && state.data) {
     const batch = state.data;
     return (
-      <CredentialsIssued titleId="bulk-devices-title" title={`${batch.count} devices registered`} bundle={batch.bundle} what="one folder per device and a devices.csv summary" onClose={onClose}>
+      <CredentialsIssued titleId="bulk-devices-title" title={`${formatCount(batch.count, "device")} registered`} bundle={batch.bundle} what="one folder per device and a devices.csv summary" onClose={onClose}>
         <p className="muted mono" style={{ wordBreak: "break-word" }}>
           {batch.serials.slice(0, 10).join(", ")}
           {batch.count > 10 ? `, … (${batch.count - 10} more)` : ""}

@@ -51,7 +51,7 @@ export function CaptureButton(props: { project: string } & ({ sessionId: number 
         {pending ? "Asking…" : "Request capture"}
       </button>
       {showPanel ? (
-        <div className="toast" aria-label="Capture request">
+        <div className="toast" role="region" aria-label="Capture request">
           <div className="toast-head">
             <strong>Capture</strong>
             <button type="button" className="btn btn-sm btn-ghost" onClick={() => setDismissed(state)} aria-label="Close the capture panel">

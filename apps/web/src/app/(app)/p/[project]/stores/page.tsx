@@ -97,7 +97,7 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
             {problem ? <p className="form-error" role="alert">{problem}</p> : null}
             {listing ? (
               <>
-                <p aria-label="Folder">
+                <nav aria-label="Folder" style={{ margin: "0 0 12px" }}>
                   <Link href={href({ folder: undefined })}>{current.name}{device ? `/${device.serial}` : ""}</Link>
                   {folderParts.map((part, index) => (
                     <span key={index}>
@@ -105,7 +105,7 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
                       <Link href={href({ folder: folderParts.slice(0, index + 1).join("/") })}>{part}</Link>
                     </span>
                   ))}
-                </p>
+                </nav>
                 {listing.canWrite ? <StoreUpload project={ctx.project.slug} store={current.name} device={device?.serial ?? null} folder={folder} /> : null}
                 {listing.folders.length === 0 && listing.objects.length === 0 ? (
                   <EmptyState icon={FolderOpen} title="Nothing here yet">{listing.canWrite ? "Drop a file above." : "Devices or platform administrators put files here."}</EmptyState>

@@ -89,7 +89,7 @@ export default async function StreamsPage({ params }: { params: Promise<{ projec
                 <div style={{ display: "flex", gap: "0.25rem", flexWrap: "wrap" }}>
                   {s.parked > 0 ? (
                     <>
-                      <ConfirmAction label={`Retry ${s.parked} parked`} title={`Retry the parked chunks of ${s.name}?`} action={resolveParkedChunksAction} fields={{ project: slug, streamId: s.id, action: "retry" }} confirmLabel="Retry">
+                      <ConfirmAction label={`Retry ${formatCount(s.parked, "parked chunk")}`} title={`Retry the parked chunks of ${s.name}?`} action={resolveParkedChunksAction} fields={{ project: slug, streamId: s.id, action: "retry" }} confirmLabel="Retry">
                         They go back to the outbox with their attempts reset and are delivered again, oldest first.
                       </ConfirmAction>
                       <ConfirmAction danger label="Discard parked" title={`Discard the parked chunks of ${s.name}?`} action={resolveParkedChunksAction} fields={{ project: slug, streamId: s.id, action: "discard" }} confirmLabel="Discard">
