@@ -95,6 +95,10 @@ test.describe("the dashboard's finish", () => {
       // The session is closed: its header says so and the files list does not claim to be live.
       await expect(page.getByRole("heading", { level: 1 })).toContainText("Closed");
       await expect(page.getByText("Live", { exact: true })).toHaveCount(0);
+      // Its one file is "1 file" where the session's deletion is confirmed.
+      await page.getByRole("button", { name: "Delete", exact: true }).click();
+      await expect(page.getByRole("dialog")).toContainText("its 1 file (200 MiB)");
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
       await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
       await expect(page.getByText("Live", { exact: true })).toBeVisible();
 

@@ -1,11 +1,16 @@
 import { DataTable } from "@/components/ui/data-table";
 import { Time } from "@/components/ui/time";
-import { formatDateTime } from "@/lib/format";
+import type { ReactNode } from "react";
 import type { TDeviceCredentials } from "@/server/devices/get-device-credentials";
 
-function certificateState(certificate: TDeviceCredentials["certificates"][number], now: Date): string {
+function certificateState(certificate: TDeviceCredentials["certificates"][number], now: Date): ReactNode {
   if (!certificate.revokedAt) return "valid";
-  if (new Date(certificate.revokedAt) > now) return `valid until ${formatDateTime(certificate.revokedAt)} (${certificate.revocationReason ?? "revoked"})`;
+  if (new Date(certificate.revokedAt) > now)
+    return (
+      <>
+        valid until <Time value={certificate.revokedAt} /> ({certificate.revocationReason ?? "revoked"})
+      </>
+    );
   return `revoked (${certificate.revocationReason ?? "unspecified"})`;
 }
 
