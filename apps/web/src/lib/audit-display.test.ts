@@ -22,6 +22,9 @@ describe("audit display", () => {
       { key: "isAdmin", value: "no" },
       { key: "grace", value: "—" },
     ]);
+    expect(detailLines({ commands: [{ command: "uptime" }, { command: "df -h" }] })).toEqual([{ key: "commands", value: "uptime; df -h" }]);
+    expect(detailLines({ report: { status: "ok", count: 2 } })).toEqual([{ key: "report", value: "status ok, count 2" }]);
+    expect(detailLines({ text: "x".repeat(400) })[0]!.value).toHaveLength(300);
     expect(detailLines(null)).toEqual([]);
   });
 });

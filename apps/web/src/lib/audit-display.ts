@@ -8,7 +8,14 @@ export type TDetailLine = { key: string; value: string };
 
 const BYTE_KEYS = new Set(["size", "bytes"]);
 
+const MAX_VALUE = 300;
+
 function valueText(key: string, value: unknown): string {
+  const text = plainText(key, value);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+function plainText(key: string, value: unknown): string {
   if (value === null || value === undefined) return "—";
   if (typeof value === "number" || (typeof value === "string" && BYTE_KEYS.has(key) && /^\d+$/.test(value))) {
     const n = Number(value);
@@ -16,10 +23,15 @@ function valueText(key: string, value: unknown): string {
   }
   if (typeof value === "string") return value;
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (Array.isArray(value)) return value.length === 0 ? "none" : value.map((v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v))).join(", ");
-  return Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `${k} ${valueText(k, v)}`)
-    .join(", ");
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "none";
+    const objects = value.some((v) => typeof v === "object" && v !== null);
+    return value.map((v) => plainText(key, v)).join(objects ? "; " : ", ");
+  }
+  // A nested object reads as `key value` pairs; one with a single key is just its value.
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1) return plainText(entries[0]![0], entries[0]![1]);
+  return entries.map(([k, v]) => `${k} ${plainText(k, v)}`).join(", ");
 }
 
 /** `{"filename":"a.log","size":1024}` → `filename: a.log`, `size: 1 KiB (1,024 bytes)`. */
