@@ -208,14 +208,18 @@ test.describe("the dashboard's finish", () => {
     expect(gradients).toBe(0);
   });
 
-  test("tables end with their last row: no empty band under short lists", async ({ page, signIn, world }) => {
+  test("tables end with their last row: no empty band (a scrollbar's or a minimum height's) under them", async ({ page, signIn, world }) => {
     await signIn("admin");
-    for (const [url, name] of [[`/p/${world.project.slug}/sessions`, "Sessions"], [`/p/${world.project.slug}/devices`, "Devices"], [`/p/${world.project.slug}/members`, "Members"], ["/admin", "Users"]] as const) {
-      await page.goto(url);
-      const table = page.getByRole("table", { name, exact: true });
-      const wrap = table.locator("xpath=..");
-      const [t, w] = [(await table.boundingBox())!, (await wrap.boundingBox())!];
-      expect(w.height - t.height, `${name}: space under the table`).toBeLessThanOrEqual(1);
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 844 });
+      for (const [url, name] of [[`/p/${world.project.slug}/sessions`, "Sessions"], [`/p/${world.project.slug}/devices`, "Devices"], [`/p/${world.project.slug}/members`, "Members"], ["/admin", "Users"]] as const) {
+        await page.goto(url);
+        const table = page.getByRole("table", { name, exact: true });
+        const wrap = table.locator("xpath=..");
+        const [t, w] = [(await table.boundingBox())!, (await wrap.boundingBox())!];
+        expect(w.height - t.height, `${name} at ${width} px: space under the table`).toBeLessThanOrEqual(1);
+        expect(await wrap.evaluate((e) => e.scrollWidth - e.clientWidth), `${name} at ${width} px scrolls sideways`).toBeLessThanOrEqual(0);
+      }
     }
   });
 });
