@@ -33,7 +33,7 @@ test.describe("the dashboard's finish", () => {
     // A target with a long unbroken name: its card must wrap it, not scroll sideways.
     const project = await prisma.project.findUniqueOrThrow({ where: { slug: world.project.slug }, select: { id: true } });
     await prisma.auditLog.create({
-      data: { projectId: project.id, actorType: "device", actorLabel: world.device.serial, action: "store.get", targetType: "store_object", targetId: `config:devices/${world.device.serial}/${"very-long-configuration-file-name-".repeat(3)}v2.yaml`, ip: "::ffff:127.0.0.1" },
+      data: { projectId: project.id, actorType: "device", actorLabel: world.device.serial, action: "store.get", targetType: "store_object", targetId: `config:devices/${world.device.serial}/${"verylongconfigurationfilename".repeat(3)}.yaml`, ip: "::ffff:127.0.0.1" },
     });
     await signIn("admin");
     const pages = [...mainPages(world), ["file", await fileHref(page, world, "logs/planner.log")] as [string, string], ["not found", `/p/${world.project.slug}/sessions/999999`] as [string, string]];
