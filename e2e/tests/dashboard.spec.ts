@@ -113,7 +113,7 @@ test.describe("the dashboard's finish", () => {
       expect(body).not.toMatch(/\b1 (files|sessions|accounts|entries|commands|devices)\b|\(s\)/);
       await page.goto("/admin");
       const users = await prisma.user.count();
-      await expect(page.getByRole("region", { name: "Users" })).toContainText(`${users} ${users === 1 ? "account" : "accounts"}`);
+      await expect(page.getByRole("region", { name: "Users", exact: true })).toContainText(`${users} ${users === 1 ? "account" : "accounts"}`);
     } finally {
       await prisma.file.delete({ where: { id: big.id } });
     }

@@ -33,7 +33,8 @@ export function DataTable<Row>({ label, columns, rows, rowKey, rowProps, footer 
 }) {
   const shown = columns.filter((c): c is TColumn<Row> => Boolean(c));
   return (
-    <div className="table-wrap">
+    // Focusable: a wide table scrolls sideways on narrow desktop windows, and keyboards must reach that.
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={`${label} table`}>
       {/* Explicit roles: the phone layout restyles rows as blocks, which must not cost the table its semantics. */}
       <table className="table data-table" aria-label={label} role="table">
         <thead role="rowgroup">
