@@ -88,8 +88,6 @@ function ensureSystemPackages() {
   const wanted = [
     ["/usr/sbin/mosquitto", "mosquitto"],
     ["/usr/bin/chromium", "chromium"],
-    // The dashboard's icons are emoji; without this font the e2e screenshots show empty boxes.
-    ["/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf", "fonts-noto-color-emoji"],
   ].filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg);
   if (wanted.length === 0) return;
   const isRoot = process.getuid?.() === 0;

@@ -15,11 +15,19 @@ test("a member asks the device for a capture; the device's picture travels throu
   try {
     await signIn("member");
     await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
-    await page.getByRole("button", { name: "◉ Request capture" }).click();
+    const downloadAll = page.getByRole("link", { name: "Download all (.zip)" });
+    const before = await downloadAll.boundingBox();
+    await page.getByRole("button", { name: "Request capture" }).click();
 
-    // The answer shows live next to the button, and in the session's Files list.
+    // The answer shows live in a panel of its own, and in the session's Files list.
     const arrived = page.locator('[data-capture-state="arrived"]');
     await expect(arrived).toBeVisible({ timeout: 20_000 });
+    // The picture arriving does not push the page's other buttons around.
+    expect(await downloadAll.boundingBox()).toEqual(before);
+    const panel = page.getByRole("region", { name: "Capture request" });
+    const [panelBox, imageBox] = [(await panel.boundingBox())!, (await arrived.getByRole("img").boundingBox())!];
+    expect(imageBox.x + imageBox.width).toBeLessThanOrEqual(panelBox.x + panelBox.width);
+    expect(imageBox.y + imageBox.height).toBeLessThanOrEqual(panelBox.y + panelBox.height);
     await expect(arrived.getByRole("img", { name: `Capture from ${world.device.serial}` })).toBeVisible();
     await expect.poll(() => arrived.getByRole("img").evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
     expect(answered).toHaveLength(1);
@@ -32,7 +40,7 @@ test("a member asks the device for a capture; the device's picture travels throu
 
     // From the device's page too: into its latest open session.
     await page.goto(`/p/${world.project.slug}/devices/${world.device.serial}`);
-    await page.getByRole("button", { name: "◉ Request capture" }).click();
+    await page.getByRole("button", { name: "Request capture" }).click();
     await expect(page.locator('[data-capture-state="arrived"]')).toBeVisible({ timeout: 20_000 });
     expect(answered).toHaveLength(2);
   } finally {
@@ -41,7 +49,7 @@ test("a member asks the device for a capture; the device's picture travels throu
 
   // Now nobody is listening: the device's presence says offline, and the page says so at once.
   await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
-  await page.getByRole("button", { name: "◉ Request capture" }).click();
+  await page.getByRole("button", { name: "Request capture" }).click();
   await expect(page.locator('[data-capture-state="offline"]')).toContainText(`${world.device.serial} is offline`);
 
   // Viewers do not get the button.
@@ -49,7 +57,7 @@ test("a member asks the device for a capture; the device's picture travels throu
   await signIn("viewer");
   await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
   await expect(page.getByRole("heading", { level: 1 })).toContainText(world.session.name);
-  await expect(page.getByRole("button", { name: "◉ Request capture" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Request capture" })).toHaveCount(0);
 });
 
 test("a device that is online but does not answer ends as timed out (clock moved through the database)", async ({ page, signIn, world, prisma }) => {
@@ -58,7 +66,7 @@ test("a device that is online but does not answer ends as timed out (clock moved
   try {
     await signIn("member");
     await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
-    await page.getByRole("button", { name: "◉ Request capture" }).click();
+    await page.getByRole("button", { name: "Request capture" }).click();
     await expect(page.locator('[data-capture-state="waiting"]')).toContainText(`Waiting for ${world.device.serial}`);
     // Rather than wait 45 s: the request was made long ago.
     await prisma.$executeRaw`UPDATE audit_log SET at = at - interval '10 minutes' WHERE action = 'session.capture' AND at > now() - interval '1 minute'`;

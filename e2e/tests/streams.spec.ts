@@ -59,7 +59,7 @@ test("an admin creates a stream, sees a refused chunk parked with its reason, an
     await keepScreenshot("14-chunk-streams");
 
     accept = true;
-    await streams.getByRole("row").filter({ hasText: "crash" }).getByRole("button", { name: "Retry 1 parked" }).click();
+    await streams.getByRole("row").filter({ hasText: "crash" }).getByRole("button", { name: "Retry 1 parked chunk" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Retry" }).click();
     await expect(async () => {
       await page.reload();

@@ -61,6 +61,7 @@ export async function seedDemo(prisma: TPrismaClient, options: TSeedOptions): Pr
       projectId: project.id,
       authMode: "password",
       passwordHash: await hashPassword(options.devicePassword),
+      credentialsIssuedAt: new Date(),
     },
   });
 

@@ -35,6 +35,8 @@ describe("seedDemo", () => {
     expect(await verifyPassword("pw-admin", admin.passwordHash)).toBe(true);
     const device = await prisma.device.findUniqueOrThrow({ where: { serial: "DEMO-001" }, omit: { passwordHash: false } });
     expect(await verifyPassword("pw-device", device.passwordHash)).toBe(true);
+    // The dashboard shows when the device's credentials were issued: at its creation here.
+    expect(device.credentialsIssuedAt).toBeInstanceOf(Date);
 
     // Secret columns stay out of ordinary reads.
     const plain = await prisma.device.findUniqueOrThrow({ where: { serial: "DEMO-001" } });

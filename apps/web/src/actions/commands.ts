@@ -1,4 +1,5 @@
 "use server";
+import { formatCount } from "@/lib/format";
 import { revalidatePath } from "next/cache";
 import { ZSendCommandsSchema } from "@fleetdrop/shared/dashboard/commands-form";
 import { CAN } from "@/lib/roles";
@@ -11,7 +12,7 @@ export const sendCommandsAction = projectAction({ role: CAN.manageDevices, schem
   return {
     ok: true,
     message: result.notified
-      ? `Sent ${input.commands.length} command(s) to ${input.serial} (${result.objectKey}). Its report appears below when it has run them.`
+      ? `Sent ${formatCount(input.commands.length, "command")} to ${input.serial} (${result.objectKey}). Its report appears below when it has run them.`
       : `Saved ${result.objectKey}, but the device could not be notified (broker unavailable): it runs the commands when it next fetches them.`,
   };
 });

@@ -1,4 +1,5 @@
 "use server";
+import { formatCount } from "@/lib/format";
 import { revalidatePath } from "next/cache";
 import { CAN } from "@/lib/roles";
 import { ZDeviceBulkSchema, ZDeviceProvisionSchema, ZDeviceRevokeSchema, ZDeviceRotateSchema } from "@/lib/device-credential-forms";
@@ -17,7 +18,7 @@ export const provisionDeviceAction = projectAction({ role: CAN.manageDevices, sc
 export const bulkProvisionDevicesAction = projectAction({ role: CAN.manageDevices, schema: ZDeviceBulkSchema }, async ({ ctx, input }) => {
   const created = await bulkCreateDevices({ ctx, csv: input.csv, authMode: input.auth });
   revalidatePath(`/p/${ctx.project.slug}/devices`);
-  return { ok: true, message: `${created.count} devices registered`, data: created };
+  return { ok: true, message: `${formatCount(created.count, "device")} registered`, data: created };
 });
 
 export const rotateDeviceCredentialsAction = projectAction({ role: CAN.manageDevices, schema: ZDeviceRotateSchema }, async ({ ctx, input }) => {
@@ -34,5 +35,5 @@ export const rotateDeviceCredentialsAction = projectAction({ role: CAN.manageDev
 export const revokeDeviceAction = projectAction({ role: CAN.manageDevices, schema: ZDeviceRevokeSchema }, async ({ ctx, input }) => {
   const result = await revokeDevice({ ctx, serial: input.serial });
   revalidatePath(`/p/${ctx.project.slug}`, "layout");
-  return { ok: true, message: `${input.serial} revoked${result.revokedCertificates ? ` (${result.revokedCertificates} certificate${result.revokedCertificates === 1 ? "" : "s"} in the revocation list)` : ""}` };
+  return { ok: true, message: `${input.serial} revoked${result.revokedCertificates ? ` (${formatCount(result.revokedCertificates, "certificate")} in the revocation list)` : ""}` };
 });

@@ -1,4 +1,5 @@
 "use server";
+import { formatCount } from "@/lib/format";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { CAN } from "@/lib/roles";
@@ -28,6 +29,6 @@ export const resolveParkedChunksAction = projectAction(
   async ({ ctx, input }) => {
     const count = await resolveParkedChunks({ ctx, streamId: input.streamId, action: input.action });
     revalidatePath(`/p/${ctx.project.slug}/streams`);
-    return { ok: true, message: `${count} parked chunk${count === 1 ? "" : "s"} ${input.action === "retry" ? "sent back for delivery" : "discarded"}` };
+    return { ok: true, message: `${formatCount(count, "parked chunk")} ${input.action === "retry" ? "sent back for delivery" : "discarded"}` };
   },
 );

@@ -7,9 +7,14 @@ import { z } from "zod";
 const page = z.coerce.number().int().min(1).max(100_000).catch(1);
 const dir = z.enum(["asc", "desc"]).optional().catch(undefined);
 const text = z.string().trim().max(200).optional().catch(undefined);
+/** An ISO calendar date (yyyy-mm-dd) that exists: 2026-02-31 is refused, not rolled over. */
 const date = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .refine((value) => {
+    const parsed = new Date(`${value}T00:00:00.000Z`);
+    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(value);
+  })
   .optional()
   .catch(undefined);
 

@@ -7,11 +7,12 @@ function sink(isTTY: boolean) {
 }
 
 describe("progress", () => {
-  it("formats byte counts in decimal units", () => {
+  it("formats byte counts in IEC units, as the dashboard does", () => {
     expect(formatBytes(0)).toBe("0 B");
     expect(formatBytes(999)).toBe("999 B");
-    expect(formatBytes(1500)).toBe("1.5 KB");
-    expect(formatBytes(268_435_456)).toBe("268 MB");
+    expect(formatBytes(1536)).toBe("1.5 KiB");
+    expect(formatBytes(209_715_200)).toBe("200 MiB");
+    expect(formatBytes(268_435_456)).toBe("256 MiB");
   });
 
   it("prints plain lines (percent, bytes, rate, ETA) when not on a terminal", () => {
@@ -21,8 +22,8 @@ describe("progress", () => {
     progress.update({ sent: 500, total: 1000 }); // within 5 s of the last line: skipped
     progress.update({ sent: 1000, total: 1000 }); // done: always printed
     expect(out).toHaveLength(2);
-    expect(out[0]).toMatch(/^big\.bin: 0% 0 B \/ 1\.0 KB {2}.*\/s {2}ETA .*\n$/);
-    expect(out[1]).toMatch(/^big\.bin: 100% 1\.0 KB \/ 1\.0 KB .*ETA 0:00\n$/);
+    expect(out[0]).toMatch(/^big\.bin: 0% 0 B \/ 1000 B {2}.*\/s {2}ETA .*\n$/);
+    expect(out[1]).toMatch(/^big\.bin: 100% 1000 B \/ 1000 B .*ETA 0:00\n$/);
     expect(out.join("")).not.toContain("\r");
   });
 

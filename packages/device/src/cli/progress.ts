@@ -1,17 +1,9 @@
 /** Upload progress: a live bar on a terminal, a plain line every few seconds otherwise. */
+import { formatBytes } from "@fleetdrop/shared/format/bytes";
 import type { TUploadProgress } from "../upload";
 
-const units = ["B", "KB", "MB", "GB", "TB"];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
+/** The dashboard's formatter: the same file shows the same size on the device and in the browser. */
+export { formatBytes };
 
 function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "--:--";

@@ -1,5 +1,8 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
+import { FolderKanban } from "lucide-react";
+import { RoleBadge } from "@/components/ui/badges";
+import { DataTable } from "@/components/ui/data-table";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
 import { requireUser } from "@/server/auth/page-access";
@@ -15,7 +18,7 @@ export default async function HomePage() {
       {projects.length === 0 ? (
         <div className="card">
           <EmptyState
-            icon="🗂"
+            icon={FolderKanban}
             title="You are not in any project yet"
             action={user.isAdmin ? <Link className="btn btn-primary" href="/admin">Create a project</Link> : null}
           >
@@ -26,24 +29,15 @@ export default async function HomePage() {
         </div>
       ) : (
         <div className="card">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Project</th>
-                <th scope="col">Your role</th>
-              </tr>
-            </thead>
-            <tbody>
-              {projects.map((p) => (
-                <tr key={p.slug}>
-                  <td>
-                    <Link href={`/p/${p.slug}/sessions`}>{p.name}</Link>
-                  </td>
-                  <td>{p.role}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            label="Projects"
+            rows={projects}
+            rowKey={(p) => p.slug}
+            columns={[
+              { header: "Project", primary: true, cell: (p) => <Link href={`/p/${p.slug}/sessions`}>{p.name}</Link> },
+              { header: "Your role", cell: (p) => <RoleBadge role={p.role} /> },
+            ]}
+          />
         </div>
       )}
     </>

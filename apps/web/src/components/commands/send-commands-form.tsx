@@ -1,4 +1,5 @@
 "use client";
+import { TriangleAlert } from "lucide-react";
 import { useId } from "react";
 import { ZSendCommandsSchema } from "@fleetdrop/shared/dashboard/commands-form";
 import { sendCommandsAction } from "@/actions/commands";
@@ -32,7 +33,7 @@ export function SendCommandsForm({ project, serial, defaultService }: { project:
         </span>
         {errors.commands ? (
           <span className="field-error" id={`${commandsId}-error`}>
-            <span aria-hidden="true">⚠</span> {errors.commands}
+            <TriangleAlert className="icon" aria-hidden="true" /> {errors.commands}
           </span>
         ) : null}
       </div>

@@ -1,4 +1,6 @@
 "use client";
+import { TriangleAlert, Upload } from "lucide-react";
+import { formatCount } from "@/lib/format";
 import { useState } from "react";
 import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
@@ -15,7 +17,7 @@ export function BulkDevicesButton({ project, certificates }: { project: string; 
   return (
     <>
       <button className="btn" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
-        ⇪ Add from CSV
+        <Upload className="icon" aria-hidden="true" /> Add from CSV
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="bulk-devices-title">
         <BulkDevicesForm key={key} project={project} certificates={certificates} onClose={() => setOpen(false)} />
@@ -31,7 +33,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
   if (state?.ok && state.data) {
     const batch = state.data;
     return (
-      <CredentialsIssued titleId="bulk-devices-title" title={`${batch.count} devices registered`} bundle={batch.bundle} what="one folder per device and a devices.csv summary" onClose={onClose}>
+      <CredentialsIssued titleId="bulk-devices-title" title={`${formatCount(batch.count, "device")} registered`} bundle={batch.bundle} what="one folder per device and a devices.csv summary" onClose={onClose}>
         <p className="muted mono" style={{ wordBreak: "break-word" }}>
           {batch.serials.slice(0, 10).join(", ")}
           {batch.count > 10 ? `, … (${batch.count - 10} more)` : ""}
@@ -63,7 +65,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
             }}
           />
           <span className="hint">One serial per line, or a header row with the columns serial, name and auth (certificate or password).</span>
-          {fileError ? <span className="field-error">⚠ {fileError}</span> : null}
+          {fileError ? <span className="field-error"><TriangleAlert className="icon" aria-hidden="true" /> {fileError}</span> : null}
         </div>
         <div className="field">
           <label htmlFor="field-csv">Devices</label>
@@ -80,7 +82,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
           />
           {errors.csv ? (
             <span id="field-csv-error" className="field-error" style={{ whiteSpace: "pre-line" }}>
-              <span aria-hidden="true">⚠</span> {errors.csv}
+              <TriangleAlert className="icon" aria-hidden="true" /> {errors.csv}
             </span>
           ) : null}
         </div>

@@ -1,9 +1,16 @@
-import { formatDateTime } from "@/lib/format";
+import { DataTable } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
+import type { ReactNode } from "react";
 import type { TDeviceCredentials } from "@/server/devices/get-device-credentials";
 
-function certificateState(certificate: TDeviceCredentials["certificates"][number], now: Date): string {
+function certificateState(certificate: TDeviceCredentials["certificates"][number], now: Date): ReactNode {
   if (!certificate.revokedAt) return "valid";
-  if (new Date(certificate.revokedAt) > now) return `valid until ${formatDateTime(certificate.revokedAt)} (${certificate.revocationReason ?? "revoked"})`;
+  if (new Date(certificate.revokedAt) > now)
+    return (
+      <>
+        valid until <Time value={certificate.revokedAt} /> ({certificate.revocationReason ?? "revoked"})
+      </>
+    );
   return `revoked (${certificate.revocationReason ?? "unspecified"})`;
 }
 
@@ -20,39 +27,38 @@ export function DeviceCredentialsCard({ credentials }: { credentials: TDeviceCre
           <dt>Signs in with</dt>
           <dd>{credentials.authMode === "certificate" ? "X.509 client certificate (CN = serial)" : "password (username = serial)"}</dd>
           <dt>Issued</dt>
-          <dd>{formatDateTime(credentials.issuedAt)}</dd>
+          <dd>
+            {credentials.issuedAt ? (
+              <Time value={credentials.issuedAt} />
+            ) : credentials.addedWithPassword ? (
+              <>
+                with the device, when it was added (<Time value={credentials.addedAt} />)
+              </>
+            ) : (
+              "not yet: rotate the credentials to issue some"
+            )}
+          </dd>
           {credentials.certificates.map((certificate) => (
             <div key={certificate.fingerprint} style={{ display: "contents" }}>
               <dt>Certificate</dt>
               <dd>
-                <span className="mono" title={`SHA-256 ${certificate.fingerprint}`}>{certificate.serialNumber}</span> · expires {formatDateTime(certificate.notAfter)} · {certificateState(certificate, now)}
+                <span className="mono" title={`SHA-256 ${certificate.fingerprint}`}>{certificate.serialNumber}</span> · expires <Time value={certificate.notAfter} /> · {certificateState(certificate, now)}
               </dd>
             </div>
           ))}
         </dl>
         {credentials.events.length > 0 ? (
-          <div className="table-wrap">
-            <table className="table" aria-label="Credential history">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Method</th>
-                  <th scope="col">Who</th>
-                </tr>
-              </thead>
-              <tbody>
-                {credentials.events.map((event, index) => (
-                  <tr key={`${event.at}-${index}`}>
-                    <td className="nowrap">{formatDateTime(event.at)}</td>
-                    <td>{event.action}</td>
-                    <td>{event.authMode}</td>
-                    <td>{event.actor}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Credential history"
+            rows={credentials.events.map((event, index) => ({ ...event, key: `${event.at}-${index}` }))}
+            rowKey={(event) => event.key}
+            columns={[
+              { header: "When", className: "nowrap", cell: (event) => <Time value={event.at} /> },
+              { header: "What", primary: true, cell: (event) => event.action },
+              { header: "Method", cell: (event) => event.authMode },
+              { header: "Who", cell: (event) => event.actor },
+            ]}
+          />
         ) : null}
       </div>
     </section>

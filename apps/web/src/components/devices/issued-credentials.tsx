@@ -1,4 +1,5 @@
 "use client";
+import { Download, TriangleAlert } from "lucide-react";
 import { useState, type ReactNode } from "react";
 import { DialogOutcome } from "@/components/ui/dialog";
 import { OneTimeSecret } from "@/components/ui/form";
@@ -40,7 +41,7 @@ export function IssuedCredentials({ password, bundle, what }: { password?: strin
           setDownloaded(true);
         }}
       >
-        ⬇ Download {bundle.fileName}
+        <Download className="icon" aria-hidden="true" /> Download {bundle.fileName}
       </button>
       {downloaded ? <span className="muted" role="status"> Downloaded.</span> : null}
     </div>
@@ -84,7 +85,7 @@ export function AuthModeField({ certificates, error, name = "auth" }: { certific
       {!certificates.available ? <span className="hint">{certificates.reason}</span> : null}
       {error ? (
         <span className="field-error" role="alert">
-          <span aria-hidden="true">⚠</span> {error}
+          <TriangleAlert className="icon" aria-hidden="true" /> {error}
         </span>
       ) : null}
     </fieldset>

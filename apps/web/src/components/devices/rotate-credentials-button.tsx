@@ -1,4 +1,5 @@
 "use client";
+import { RotateCw, TriangleAlert } from "lucide-react";
 import { useState } from "react";
 import { rotateDeviceCredentialsAction } from "@/actions/device-credentials";
 import { Dialog } from "@/components/ui/dialog";
@@ -15,7 +16,7 @@ export function RotateCredentialsButton({ project, serial, authMode, certificate
   return (
     <>
       <button className="btn" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
-        ⟳ Rotate credentials
+        <RotateCw className="icon" aria-hidden="true" /> Rotate credentials
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="rotate-title">
         <RotateForm key={key} project={project} serial={serial} authMode={authMode} certificates={certificates} onClose={() => setOpen(false)} />
@@ -58,7 +59,7 @@ function RotateForm({ project, serial, authMode, certificates, onClose }: { proj
             {authMode === "certificate" ? "Switch to a password" : "Switch to an X.509 client certificate"}
           </label>
           {authMode === "password" && !certificates.available ? <span className="hint">{certificates.reason}</span> : null}
-          {errors.auth ? <span className="field-error" role="alert">⚠ {errors.auth}</span> : null}
+          {errors.auth ? <span className="field-error" role="alert"><TriangleAlert className="icon" aria-hidden="true" /> {errors.auth}</span> : null}
         </fieldset>
         {authMode === "certificate" ? (
           <Field label="Grace period for the old certificate (hours)" name="graceHours" type="number" min={0} max={2160} defaultValue={0} error={errors.graceHours} hint="0 revokes it at once; a grace period lets the fleet roll out the new certificate first." />

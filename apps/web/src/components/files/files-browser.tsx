@@ -6,13 +6,18 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { FileStateBadge } from "@/components/ui/badges";
 import { EmptyState } from "@/components/ui/empty-state";
 import { extensionOf, isSafeInlineImage } from "@/lib/file-kind";
-import { formatBytes, formatCount, formatDateTime } from "@/lib/format";
+import { Download, Folder, Hourglass, SearchX, TriangleAlert } from "lucide-react";
+import { DataTable, type TColumn } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
+import { formatBytes, formatCount, formatNumber } from "@/lib/format";
 import { FILE_KINDS, FILE_QUERY_DEFAULTS, FILE_STATES, firstValues, toSearch, ZFileListQuerySchema, type TFileListQuery } from "@/lib/list-queries";
 import { fetchJson } from "@/lib/query/query-client";
 import { fileContentUrl, filesListUrl } from "@/lib/query/files";
 import { filesKeys } from "@/lib/query/keys";
 import type { TFileList, TFileRow } from "@/server/files/list-files";
 import { Lightbox } from "./lightbox";
+
+type TRow = { kind: "folder"; folder: TFileList["folders"][number] } | { kind: "file"; file: TFileRow };
 
 const SORT_DEFAULT_DIR: Record<TFileListQuery["sort"], "asc" | "desc"> = { name: "asc", size: "desc", uploaded: "desc", state: "asc", type: "asc" };
 
@@ -77,7 +82,7 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
       const added = rows.filter((r) => !seen.current!.has(r.id)).map((r) => r.id);
       if (added.length > 0) {
         setFresh(new Set(added));
-        setAnnouncement(`${added.length} new file${added.length === 1 ? "" : "s"}`);
+        setAnnouncement(`${formatCount(added.length, "new file")}`);
       }
     }
     seen.current = ids;
@@ -103,11 +108,12 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
   const segments = query.path.split("/").filter(Boolean);
   const filtered = Boolean(query.q || query.state || query.kind);
 
-  const sortButton = (label: string, column: TFileListQuery["sort"], className?: string) => {
+  const sortable = (label: string, column: TFileListQuery["sort"]): Pick<TColumn<TRow>, "ariaSort" | "headerContent"> => {
     const active = query.sort === column;
     const dir = active ? (query.dir ?? SORT_DEFAULT_DIR[column]) : undefined;
-    return (
-      <th scope="col" className={className} aria-sort={dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none"}>
+    return {
+      ariaSort: dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none",
+      headerContent: (
         <button
           type="button"
           className="btn-ghost"
@@ -117,8 +123,8 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
           {label}
           {dir ? <span className="sort-indicator" aria-hidden="true">{dir === "asc" ? "▲" : "▼"}</span> : null}
         </button>
-      </th>
-    );
+      ),
+    };
   };
 
   return (
@@ -146,11 +152,11 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         <div className="actions muted" aria-live="polite">
           {result.isError ? (
             <span className="badge badge-danger">Live updates paused: {(result.error as Error).message}</span>
-          ) : (
-            <span className="badge badge-ok badge-pulse" title="The list refreshes by itself">
+          ) : sessionOpen ? (
+            <span className="badge badge-ok badge-pulse" title="The list refreshes by itself while the device can upload">
               Live
             </span>
-          )}
+          ) : null}
           <span className="sr-only">{announcement}</span>
         </div>
       </div>
@@ -188,7 +194,7 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
 
       {!data ? (
         result.isError ? (
-          <EmptyState icon="⚠️" title="The files could not be loaded" action={<button className="btn" type="button" onClick={() => void result.refetch()}>Try again</button>}>
+          <EmptyState icon={TriangleAlert} title="The files could not be loaded" action={<button className="btn" type="button" onClick={() => void result.refetch()}>Try again</button>}>
             {(result.error as Error).message}
           </EmptyState>
         ) : (
@@ -198,11 +204,11 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         )
       ) : data.rows.length === 0 && data.folders.length === 0 ? (
         filtered ? (
-          <EmptyState icon="🔍" title="No files match" action={<button className="btn" type="button" onClick={() => { setSearch(""); setQuery({ q: undefined, state: undefined, kind: undefined }); }}>Clear the filters</button>}>
+          <EmptyState icon={SearchX} title="No files match" action={<button className="btn" type="button" onClick={() => { setSearch(""); setQuery({ q: undefined, state: undefined, kind: undefined }); }}>Clear the filters</button>}>
             Nothing in this folder matches the search or filters.
           </EmptyState>
         ) : (
-          <EmptyState icon="⏳" title={sessionOpen ? "Waiting for the first file" : "This session has no files"}>
+          <EmptyState icon={Hourglass} title={sessionOpen ? "Waiting for the first file" : "This session has no files"}>
             {sessionOpen
               ? "Files appear here as soon as the device asks to upload them (as pending) and turn uploaded when they land — no need to reload."
               : "The session was closed before any file was uploaded."}
@@ -210,87 +216,63 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         )
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table" aria-label="Files" aria-busy={result.isFetching && result.isPlaceholderData}>
-              <thead>
-                <tr>
-                  {sortButton("Name", "name")}
-                  {sortButton("Type", "type", "hide-sm")}
-                  {sortButton("Size", "size", "num")}
-                  {sortButton("State", "state")}
-                  {sortButton("Uploaded", "uploaded", "hide-sm")}
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {query.page === 1 && !query.q
-                  ? data.folders.map((folder) => (
-                      <tr key={`d:${folder.path}`}>
-                        <td>
-                          <div className="name-cell">
-                            <span className="file-icon" aria-hidden="true">📁</span>
-                            <button type="button" className="btn btn-ghost btn-sm" style={{ padding: 0, color: "var(--brand)" }} onClick={() => setQuery({ path: folder.path })}>
-                              {folder.name}/
-                            </button>
-                          </div>
-                        </td>
-                        <td className="hide-sm muted">Folder</td>
-                        <td className="num">{formatBytes(folder.bytes)}</td>
-                        <td className="muted">{formatCount(folder.files, "file")}</td>
-                        <td className="hide-sm" />
-                        <td />
-                      </tr>
-                    ))
-                  : null}
-                {data.rows.map((file) => {
-                  const imageIndex = images.findIndex((i) => i.id === file.id);
-                  const href = `/p/${project}/sessions/${sessionId}/files/${file.id}`;
+          <DataTable
+            label="Files"
+            rows={[...(query.page === 1 && !query.q ? data.folders.map((folder) => ({ kind: "folder" as const, folder })) : []), ...data.rows.map((file) => ({ kind: "file" as const, file }))]}
+            rowKey={(r) => (r.kind === "folder" ? `d:${r.folder.path}` : r.file.id)}
+            rowProps={(r) =>
+              r.kind === "file" ? { className: fresh.has(r.file.id) ? "is-new" : undefined, "data-testid": "file-row", "data-filename": r.file.filename, "data-size": r.file.size ?? "" } : {}
+            }
+            columns={[
+              { header: "Name", primary: true, ...sortable("Name", "name"), cell: (r) => {
+                if (r.kind === "folder") {
                   return (
-                    <tr key={file.id} className={fresh.has(file.id) ? "is-new" : undefined} data-testid="file-row" data-filename={file.filename} data-size={file.size ?? ""}>
-                      <td>
-                        <div className="name-cell">
-                          {imageIndex >= 0 ? (
-                            <button type="button" className="thumb-button" onClick={() => setLightbox(imageIndex)} aria-label={`Open ${file.name} in the image viewer`}>
-                              {/* eslint-disable-next-line @next/next/no-img-element */}
-                              <img className="thumb" src={fileContentUrl(project, file.id, "inline")} alt="" loading="lazy" decoding="async" />
-                            </button>
-                          ) : (
-                            <FileIcon file={file} />
-                          )}
-                          <div>
-                            <Link href={href}>{query.q ? file.filename.slice(query.path.length) : file.name}</Link>
-                          </div>
-                        </div>
-                      </td>
-                      <td className="hide-sm muted mono">{file.contentType}</td>
-                      <td className="num nowrap">{formatBytes(file.size)}</td>
-                      <td>
-                        <FileStateBadge state={file.state} />
-                      </td>
-                      <td className="hide-sm nowrap">{formatDateTime(file.uploadedAt)}</td>
-                      <td className="nowrap">
-                        {canDownload && file.state === "uploaded" ? (
-                          <a className="btn btn-sm" href={fileContentUrl(project, file.id, "attachment")} download aria-label={`Download ${file.name}`}>
-                            ⇣ <span className="hide-sm">Download</span>
-                          </a>
-                        ) : null}
-                      </td>
-                    </tr>
+                    <div className="name-cell">
+                      <span className="file-icon" aria-hidden="true">
+                        <Folder size={18} />
+                      </span>
+                      <button type="button" className="btn btn-ghost btn-sm" style={{ padding: 0, color: "var(--brand)" }} onClick={() => setQuery({ path: r.folder.path })}>
+                        {r.folder.name}/
+                      </button>
+                    </div>
                   );
-                })}
-              </tbody>
-            </table>
-          </div>
+                }
+                const file = r.file;
+                const imageIndex = images.findIndex((i) => i.id === file.id);
+                return (
+                  <div className="name-cell">
+                    {imageIndex >= 0 ? (
+                      <button type="button" className="thumb-button" onClick={() => setLightbox(imageIndex)} aria-label={`Open ${file.name} in the image viewer`}>
+                        {/* eslint-disable-next-line @next/next/no-img-element */}
+                        <img className="thumb" src={fileContentUrl(project, file.id, "inline")} alt="" loading="lazy" decoding="async" />
+                      </button>
+                    ) : (
+                      <FileIcon file={file} />
+                    )}
+                    <Link href={`/p/${project}/sessions/${sessionId}/files/${file.id}`}>{query.q ? file.filename.slice(query.path.length) : file.name}</Link>
+                  </div>
+                );
+              } },
+              { header: "Type", className: "muted mono", ...sortable("Type", "type"), cell: (r) => (r.kind === "folder" ? "Folder" : r.file.contentType) },
+              { header: "Size", className: "num nowrap", ...sortable("Size", "size"), cell: (r) => formatBytes(r.kind === "folder" ? r.folder.bytes : r.file.size) },
+              { header: "State", ...sortable("State", "state"), cell: (r) => (r.kind === "folder" ? <span className="muted">{formatCount(r.folder.files, "file")}</span> : <FileStateBadge state={r.file.state} />) },
+              { header: "Uploaded", className: "nowrap", ...sortable("Uploaded", "uploaded"), cell: (r) => (r.kind === "file" && r.file.uploadedAt ? <Time value={r.file.uploadedAt} /> : null) },
+              { header: "Actions", hideHeader: true, className: "nowrap", cell: (r) =>
+                r.kind === "file" && canDownload && r.file.state === "uploaded" ? (
+                  <a className="btn btn-sm" href={fileContentUrl(project, r.file.id, "attachment")} download aria-label={`Download ${r.file.name}`}>
+                    <Download className="icon" aria-hidden="true" /> Download
+                  </a>
+                ) : null },
+            ]}
+          />
           <div className="pagination">
             <span>
               {data.total === 0
                 ? "No files in this folder"
-                : `${((data.page - 1) * data.pageSize + 1).toLocaleString("en-GB")}–${Math.min(data.total, data.page * data.pageSize).toLocaleString("en-GB")} of ${data.total.toLocaleString("en-GB")} files${query.q ? " found" : " here"}`}
+                : `${formatNumber((data.page - 1) * data.pageSize + 1)}–${formatNumber(Math.min(data.total, data.page * data.pageSize))} of ${formatCount(data.total, "file")}${query.q ? " found" : " here"}`}
               {" · "}
-              {data.counts.all.toLocaleString("en-GB")} in the session
-              {data.counts.pending > 0 ? `, ${data.counts.pending} pending` : ""}
+              {formatNumber(data.counts.all)} in the session
+              {data.counts.pending > 0 ? `, ${formatNumber(data.counts.pending)} pending` : ""}
             </span>
             {data.total > data.pageSize ? (
               <nav aria-label="Pages">
@@ -298,7 +280,7 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
                   ← Previous
                 </button>
                 <span className="btn btn-sm btn-ghost" aria-current="page">
-                  Page {data.page} of {Math.ceil(data.total / data.pageSize).toLocaleString("en-GB")}
+                  Page {formatNumber(data.page)} of {formatNumber(Math.ceil(data.total / data.pageSize))}
                 </span>
                 <button type="button" className="btn btn-sm" disabled={data.page * data.pageSize >= data.total} onClick={() => setQuery({ page: data.page + 1 })}>
                   Next →

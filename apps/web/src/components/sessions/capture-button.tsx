@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useActionState, useEffect, useState, useTransition } from "react";
+import { Camera, X } from "lucide-react";
 import { requestDeviceCaptureAction } from "@/actions/captures";
 import { requestCaptureAction } from "@/actions/sessions";
 
@@ -19,6 +20,8 @@ const FINAL = new Set(["arrived", "timed_out", "failed"]);
  * Asks the device to capture now, then follows the request: waiting (with the time left),
  * uploading, arrived (with the picture), timed out, or device offline. On a session page the
  * file also appears in the live Files list; on a device page it goes to the latest open session.
+ * The request's progress shows in a panel at the bottom of the window, not next to the button:
+ * a picture arriving must not push the page's other buttons around.
  */
 export function CaptureButton(props: { project: string } & ({ sessionId: number } | { serial: string })) {
   const forDevice = "serial" in props;
@@ -26,9 +29,12 @@ export function CaptureButton(props: { project: string } & ({ sessionId: number 
   const [, startTransition] = useTransition();
   const requestId = state?.ok ? (state.data as { requestId?: string } | undefined)?.requestId : undefined;
   const status = useCaptureStatus(props.project, requestId);
+  // The panel closes when dismissed and opens again with the next request.
+  const [dismissed, setDismissed] = useState<unknown>(null);
+  const showPanel = state !== null && dismissed !== state;
 
   return (
-    <div className="capture" style={{ display: "inline-flex", flexWrap: "wrap", gap: "0.5rem", alignItems: "center" }}>
+    <>
       <button
         type="button"
         className="btn"
@@ -41,20 +47,29 @@ export function CaptureButton(props: { project: string } & ({ sessionId: number 
           startTransition(() => dispatch(data));
         }}
       >
-        {pending ? "Asking…" : "◉ Request capture"}
+        <Camera className="icon" aria-hidden="true" />
+        {pending ? "Asking…" : "Request capture"}
       </button>
-      {state && !state.ok ? (
-        <span role="alert" className="badge badge-danger" style={{ whiteSpace: "normal" }}>
-          {state.error}
-        </span>
+      {showPanel ? (
+        <div className="toast" role="region" aria-label="Capture request">
+          <div className="toast-head">
+            <strong>Capture</strong>
+            <button type="button" className="btn btn-sm btn-ghost" onClick={() => setDismissed(state)} aria-label="Close the capture panel">
+              <X className="icon" aria-hidden="true" />
+            </button>
+          </div>
+          {!state.ok ? (
+            <p role="alert" className="form-error" style={{ margin: 0 }}>
+              {state.error}
+            </p>
+          ) : status ? (
+            <CaptureState project={props.project} status={status} />
+          ) : (
+            <p role="status">{state.message}</p>
+          )}
+        </div>
       ) : null}
-      {state?.ok && !status ? (
-        <span role="status" className="badge badge-info" style={{ whiteSpace: "normal" }}>
-          {state.message}
-        </span>
-      ) : null}
-      {status ? <CaptureState project={props.project} status={status} /> : null}
-    </div>
+    </>
   );
 }
 
@@ -96,44 +111,45 @@ function CaptureState({ project, status }: { project: string; status: TCaptureSt
   switch (status.state) {
     case "waiting":
       return (
-        <span role="status" className="badge badge-info badge-pulse" data-capture-state="waiting">
-          Waiting for {status.device}… ({status.secondsLeft} s)
-        </span>
+        <p role="status" data-capture-state="waiting">
+          <span className="badge badge-info badge-pulse">Waiting</span> Waiting for {status.device}… ({status.secondsLeft} s)
+        </p>
       );
     case "uploading":
       return (
-        <span role="status" className="badge badge-info badge-pulse" data-capture-state="uploading">
-          {status.device} is uploading {status.file?.filename}…
-        </span>
+        <p role="status" data-capture-state="uploading">
+          <span className="badge badge-info badge-pulse">Uploading</span> {status.device} is uploading {status.file?.filename}…
+        </p>
       );
     case "arrived":
       return (
-        <span role="status" className="badge badge-ok" data-capture-state="arrived" style={{ display: "inline-flex", gap: "0.5rem", alignItems: "center", whiteSpace: "normal" }}>
-          Capture arrived:{" "}
-          {fileHref ? <Link href={fileHref}>{status.file!.filename}</Link> : null}
+        <div role="status" data-capture-state="arrived" style={{ display: "grid", gap: 8 }}>
+          <p>
+            <span className="badge badge-ok">Arrived</span> {fileHref ? <Link href={fileHref}>{status.file!.filename}</Link> : null}
+          </p>
           {status.file?.contentType.startsWith("image/") ? (
             // eslint-disable-next-line @next/next/no-img-element
-            <img src={`/api/p/${encodeURIComponent(project)}/files/${status.file.id}/content`} alt={`Capture from ${status.device}`} width={96} height={72} style={{ objectFit: "cover", borderRadius: 4 }} />
+            <img src={`/api/p/${encodeURIComponent(project)}/files/${status.file.id}/content`} alt={`Capture from ${status.device}`} width={320} height={240} />
           ) : null}
-        </span>
+        </div>
       );
     case "timed_out":
       return (
-        <span role="alert" className="badge badge-danger" data-capture-state="timed_out" style={{ whiteSpace: "normal" }}>
+        <p role="alert" className="form-error" style={{ margin: 0 }} data-capture-state="timed_out">
           No capture from {status.device} within 45 s. Is its capture handler running? Try again.
-        </span>
+        </p>
       );
     case "offline":
       return (
-        <span role="alert" className="badge badge-grey" data-capture-state="offline" style={{ whiteSpace: "normal" }}>
+        <p role="alert" data-capture-state="offline">
           {status.device} is offline: the request was sent, but nothing is connected to answer it. It shows here if the device comes back and uploads.
-        </span>
+        </p>
       );
     default:
       return (
-        <span role="alert" className="badge badge-danger" data-capture-state="failed">
+        <p role="alert" className="form-error" style={{ margin: 0 }} data-capture-state="failed">
           The capture upload failed.
-        </span>
+        </p>
       );
   }
 }

@@ -3,11 +3,13 @@ import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
 import { signOut } from "next-auth/react";
+import { ArrowDownToLine, CircleUser, Database, FolderKanban, LogOut, Menu, ScrollText, ShieldCheck, Users, Bot, Waypoints, type LucideIcon } from "lucide-react";
+import { LAST_PROJECT_COOKIE } from "@/lib/last-project";
 import { hasRole, type TRole } from "@/lib/roles";
 
 type TProjectItem = { slug: string; name: string; role: TRole };
 
-export function AppShell({ user, projects, children }: { user: { name: string; email: string; isAdmin: boolean }; projects: TProjectItem[]; children: ReactNode }) {
+export function AppShell({ user, projects, lastProject, children }: { user: { name: string; email: string; isAdmin: boolean }; projects: TProjectItem[]; lastProject: string | null; children: ReactNode }) {
   const params = useParams<{ project?: string }>();
   const pathname = usePathname();
   const router = useRouter();
@@ -20,13 +22,18 @@ export function AppShell({ user, projects, children }: { user: { name: string; e
     return () => window.removeEventListener("keydown", onKey);
   }, [navOpen]);
 
-  const current = projects.find((p) => p.slug === params.project) ?? null;
+  const inProject = projects.find((p) => p.slug === params.project) ?? null;
+  // Outside a project the navigation stays: it shows the last project visited (or the first).
+  const current = inProject ?? (params.project ? null : (projects.find((p) => p.slug === lastProject) ?? projects[0] ?? null));
+  useEffect(() => {
+    if (inProject) document.cookie = `${LAST_PROJECT_COOKIE}=${encodeURIComponent(inProject.slug)}; path=/; max-age=31536000; samesite=lax`;
+  }, [inProject]);
   const base = current ? `/p/${current.slug}` : null;
-  const link = (href: string, label: string, icon: string, exact = false) => {
+  const link = (href: string, label: string, Icon: LucideIcon, exact = false) => {
     const active = exact ? pathname === href : pathname === href || pathname.startsWith(`${href}/`);
     return (
       <Link href={href} aria-current={active ? "page" : undefined}>
-        <span className="nav-icon" aria-hidden="true">{icon}</span>
+        <Icon className="nav-icon" aria-hidden="true" />
         {label}
       </Link>
     );
@@ -35,7 +42,10 @@ export function AppShell({ user, projects, children }: { user: { name: string; e
   const sidebar = (
     <aside className="sidebar" id="sidebar" aria-label="Main navigation">
       <Link href="/" className="brand">
-        <span className="brand-mark" aria-hidden="true">⇣</span> Fleetdrop
+        <span className="brand-mark" aria-hidden="true">
+          <ArrowDownToLine size={16} />
+        </span>{" "}
+        Fleetdrop
       </Link>
       {projects.length > 0 ? (
         <div>
@@ -58,12 +68,12 @@ export function AppShell({ user, projects, children }: { user: { name: string; e
       ) : null}
       {base && current ? (
         <nav className="nav" aria-label="Project">
-          {link(`${base}/sessions`, "Sessions", "▤")}
-          {link(`${base}/devices`, "Devices", "⚙")}
-          {link(`${base}/members`, "Members", "☺")}
-          {hasRole(current.role, "admin") ? link(`${base}/stores`, "Stores", "🗄") : null}
-          {hasRole(current.role, "admin") ? link(`${base}/streams`, "Chunk streams", "📡") : null}
-          {hasRole(current.role, "admin") ? link(`${base}/audit`, "Audit log", "☰") : null}
+          {link(`${base}/sessions`, "Sessions", FolderKanban)}
+          {link(`${base}/devices`, "Devices", Bot)}
+          {link(`${base}/members`, "Members", Users)}
+          {hasRole(current.role, "admin") ? link(`${base}/stores`, "Stores", Database) : null}
+          {hasRole(current.role, "admin") ? link(`${base}/streams`, "Chunk streams", Waypoints) : null}
+          {hasRole(current.role, "admin") ? link(`${base}/audit`, "Audit log", ScrollText) : null}
         </nav>
       ) : null}
       <div className="sidebar-footer">
@@ -74,11 +84,11 @@ export function AppShell({ user, projects, children }: { user: { name: string; e
           {current ? <> · {current.role}</> : null}
         </div>
         <nav className="nav" aria-label="Account">
-          {link("/account", "Account", "◎", true)}
-          {user.isAdmin ? link("/admin", "Administration", "★") : null}
+          {link("/account", "Account", CircleUser, true)}
+          {user.isAdmin ? link("/admin", "Administration", ShieldCheck) : null}
         </nav>
         <button type="button" className="linklike" onClick={() => void signOut({ callbackUrl: "/sign-in" })}>
-          <span className="nav-icon" aria-hidden="true">⎋</span>
+          <LogOut className="nav-icon" aria-hidden="true" />
           Sign out
         </button>
       </div>
@@ -91,12 +101,12 @@ export function AppShell({ user, projects, children }: { user: { name: string; e
       <div className="main">
         <header className="topbar">
           <button type="button" aria-controls="sidebar" aria-expanded={navOpen} onClick={() => setNavOpen((o) => !o)}>
-            ☰ <span className="sr-only">Menu</span>
+            <Menu className="icon" aria-hidden="true" /> <span className="sr-only">Menu</span>
           </button>
           <Link href="/" className="brand">
             Fleetdrop
           </Link>
-          {current ? <span className="muted" style={{ color: "#9fb0c6" }}>{current.name}</span> : null}
+          {current ? <span style={{ color: "#9fb0c6" }}>{current.name}</span> : null}
         </header>
         <main id="main" className="content" tabIndex={-1}>
           {children}

@@ -1,4 +1,5 @@
 "use client";
+import { TriangleAlert } from "lucide-react";
 import { useState } from "react";
 import { createChunkStreamAction } from "@/actions/streams";
 import { Dialog, DialogOutcome } from "@/components/ui/dialog";
@@ -41,7 +42,7 @@ function NewStreamForm({ project, onClose }: { project: string; onClose: () => v
           <label htmlFor="field-headers">Headers</label>
           <textarea id="field-headers" name="headers" rows={3} placeholder={"Authorization: Bearer …\nX-Device: {device_id}"} aria-invalid={errors.headers ? true : undefined} aria-describedby={errors.headers ? "field-headers-hint field-headers-error" : "field-headers-hint"} />
           <span id="field-headers-hint" className="hint">One per line, Name: value. Values are not shown again (they may hold keys).</span>
-          {errors.headers ? <span id="field-headers-error" className="field-error"><span aria-hidden="true">⚠</span> {errors.headers}</span> : null}
+          {errors.headers ? <span id="field-headers-error" className="field-error"><TriangleAlert className="icon" aria-hidden="true" /> {errors.headers}</span> : null}
         </div>
         <Field label="Attempts before parking" name="max_attempts" type="number" min={1} max={1000} defaultValue={10} error={errors.max_attempts} />
         <Field label="Timeout per attempt (ms)" name="timeout_ms" type="number" min={100} max={300000} defaultValue={10000} error={errors.timeout_ms} />

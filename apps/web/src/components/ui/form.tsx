@@ -1,6 +1,7 @@
 "use client";
 import { useActionState, useEffect, useRef, useState, useTransition, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
 import type { z } from "zod";
+import { TriangleAlert } from "lucide-react";
 import { fieldErrors } from "@fleetdrop/shared/dashboard/forms";
 import { formDataToObject, type TActionResult } from "@/lib/action-result";
 
@@ -62,7 +63,7 @@ function FieldNotes({ fieldId, hint, error }: { fieldId: string; hint?: ReactNod
       {hint ? <span id={`${fieldId}-hint`} className="hint">{hint}</span> : null}
       {error ? (
         <span id={`${fieldId}-error`} className="field-error">
-          <span aria-hidden="true">⚠</span> {error}
+          <TriangleAlert className="icon" aria-hidden="true" /> {error}
         </span>
       ) : null}
     </>
@@ -82,12 +83,12 @@ export function Field({ label, name, error, hint, id, ...input }: TFieldProps) {
   );
 }
 
-export function SelectField({ label, name, error, hint, options, defaultValue, id }: { label: string; name: string; error?: string; hint?: ReactNode; options: { value: string; label: string }[]; defaultValue?: string; id?: string }) {
+export function SelectField({ label, name, error, hint, options, defaultValue, id, onChange }: { label: string; name: string; error?: string; hint?: ReactNode; options: { value: string; label: string }[]; defaultValue?: string; id?: string; onChange?: (value: string) => void }) {
   const fieldId = id ?? `field-${name}`;
   return (
     <div className="field">
       <label htmlFor={fieldId}>{label}</label>
-      <select id={fieldId} name={name} defaultValue={defaultValue} aria-invalid={error ? true : undefined} aria-describedby={describedBy(fieldId, hint, error)}>
+      <select id={fieldId} name={name} defaultValue={defaultValue} onChange={onChange ? (event) => onChange(event.target.value) : undefined} aria-invalid={error ? true : undefined} aria-describedby={describedBy(fieldId, hint, error)}>
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}

@@ -1,14 +1,16 @@
 import Link from "next/link";
+import type { TPluralForms } from "@fleetdrop/shared/format/plural";
+import { formatCount, formatNumber, plural } from "@/lib/format";
 
 /** Server-rendered pager: plain links, works without JavaScript. */
-export function Pagination({ page, pageSize, total, hrefFor, noun }: { page: number; pageSize: number; total: number; hrefFor: (page: number) => string; noun: string }) {
+export function Pagination({ page, pageSize, total, hrefFor, noun }: { page: number; pageSize: number; total: number; hrefFor: (page: number) => string; noun: TPluralForms | string }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const first = total === 0 ? 0 : (page - 1) * pageSize + 1;
   const last = Math.min(total, page * pageSize);
   return (
     <div className="pagination">
       <span>
-        {total === 0 ? `No ${noun}` : `${first.toLocaleString("en-GB")}–${last.toLocaleString("en-GB")} of ${total.toLocaleString("en-GB")} ${noun}`}
+        {total === 0 ? `No ${plural(0, noun)}` : `${formatNumber(first)}–${formatNumber(last)} of ${formatCount(total, noun)}`}
       </span>
       {pages > 1 ? (
         <nav aria-label="Pages">
@@ -22,7 +24,7 @@ export function Pagination({ page, pageSize, total, hrefFor, noun }: { page: num
             </span>
           )}
           <span className="btn btn-sm btn-ghost" aria-current="page">
-            Page {page} of {pages.toLocaleString("en-GB")}
+            Page {formatNumber(page)} of {formatNumber(pages)}
           </span>
           {page < pages ? (
             <Link className="btn btn-sm" href={hrefFor(page + 1)} rel="next">

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Prisma } from "@fleetdrop/db";
+import { detailLines, readableAddress, type TDetailLine } from "@/lib/audit-display";
 import { CAN } from "@/lib/roles";
 import { AUDIT_PAGE_SIZE, type TAuditListQuery } from "@/lib/list-queries";
 import { db } from "@/server/db";
@@ -11,11 +12,70 @@ export type TAuditRow = {
   actorType: "user" | "device" | "system";
   actorLabel: string;
   action: string;
-  targetType: string | null;
-  targetId: string | null;
-  details: string | null;
-  ip: string | null;
+  /** What was acted on, by name: `session "Warehouse run" (#4)`, `file logs/a.log`, a user's email. */
+  target: { type: string; label: string; gone: boolean } | null;
+  details: TDetailLine[];
+  /** The client address in words (`this machine (localhost)`, IPv4 unwrapped from IPv6). */
+  address: string | null;
 };
+
+const TYPE_LABEL: Record<string, string> = { chunk_stream: "stream", store_object: "store file" };
+
+type TRaw = { targetType: string | null; targetId: string | null; details: Prisma.JsonValue };
+
+/**
+ * Names for the targets of a page of entries, looked up in one query per kind and scoped to
+ * the project (a target elsewhere, or deleted since, keeps the name the entry's details give).
+ */
+async function targetNames(projectId: string, rows: TRaw[]): Promise<Map<string, string>> {
+  const ids = (type: string) => [...new Set(rows.filter((r) => r.targetType === type && r.targetId).map((r) => r.targetId!))];
+  const uuid = /^[0-9a-f-]{36}$/i;
+  const sessionIds = ids("session").map(Number).filter(Number.isSafeInteger);
+  const prisma = db();
+  const [sessions, files, users, streams, projects] = await Promise.all([
+    sessionIds.length ? prisma.session.findMany({ where: { id: { in: sessionIds }, projectId }, select: { id: true, name: true } }) : [],
+    ids("file").filter((id) => uuid.test(id)).length ? prisma.file.findMany({ where: { id: { in: ids("file").filter((id) => uuid.test(id)) }, session: { projectId } }, select: { id: true, filename: true } }) : [],
+    ids("user").filter((id) => uuid.test(id)).length ? prisma.user.findMany({ where: { id: { in: ids("user").filter((id) => uuid.test(id)) } }, select: { id: true, email: true } }) : [],
+    ids("chunk_stream").filter((id) => uuid.test(id)).length ? prisma.chunkStream.findMany({ where: { id: { in: ids("chunk_stream").filter((id) => uuid.test(id)) }, projectId }, select: { id: true, name: true } }) : [],
+    ids("project").includes(projectId) ? prisma.project.findMany({ where: { id: projectId }, select: { id: true, name: true } }) : [],
+  ]);
+  const names = new Map<string, string>();
+  for (const s of sessions) names.set(`session:${s.id}`, `“${s.name}” (#${s.id})`);
+  for (const f of files) names.set(`file:${f.id}`, f.filename);
+  for (const u of users) names.set(`user:${u.id}`, u.email);
+  for (const c of streams) names.set(`chunk_stream:${c.id}`, c.name);
+  for (const p of projects) names.set(`project:${p.id}`, p.name);
+  return names;
+}
+
+/** The name an entry recorded for its target when it was written (used once the target is gone). */
+function recordedName(row: TRaw): string | null {
+  const d = row.details && typeof row.details === "object" && !Array.isArray(row.details) ? (row.details as Record<string, unknown>) : {};
+  const pick = (...keys: string[]) => keys.map((k) => d[k]).find((v): v is string => typeof v === "string" && v !== "");
+  switch (row.targetType) {
+    case "file":
+      return pick("filename") ?? null;
+    case "user":
+      return pick("email") ?? null;
+    case "chunk_stream":
+      return pick("name") ?? null;
+    case "session":
+      return pick("name", "to") ? `“${pick("name", "to")}” (#${row.targetId})` : `#${row.targetId}`;
+    default:
+      return null;
+  }
+}
+
+function target(row: TRaw, names: Map<string, string>): TAuditRow["target"] {
+  if (!row.targetType) return null;
+  const type = TYPE_LABEL[row.targetType] ?? row.targetType;
+  if (!row.targetId) return { type, label: "", gone: false };
+  const named = names.get(`${row.targetType}:${row.targetId}`);
+  if (named) return { type, label: named, gone: false };
+  // Devices and store files are recorded by their serial / store path already.
+  if (row.targetType === "device" || row.targetType === "store_object" || row.targetType === "service") return { type, label: row.targetId, gone: false };
+  return { type, label: recordedName(row) ?? row.targetId, gone: true };
+}
 
 /** The project's audit log, newest first, filterable by action (prefix), actor and dates. */
 export async function listAudit(options: { ctx: TProjectContext; query: TAuditListQuery }): Promise<{ rows: TAuditRow[]; total: number; page: number; pageSize: number; actions: string[] }> {
@@ -42,8 +102,18 @@ export async function listAudit(options: { ctx: TProjectContext; query: TAuditLi
     prisma.auditLog.count({ where }),
     prisma.auditLog.findMany({ where: { projectId: ctx.project.id }, distinct: ["action"], select: { action: true }, orderBy: { action: "asc" }, take: 100 }),
   ]);
+  const names = await targetNames(ctx.project.id, rows);
   return {
-    rows: rows.map((r) => ({ ...r, id: r.id.toString(), at: r.at.toISOString(), details: r.details === null ? null : JSON.stringify(r.details) })),
+    rows: rows.map((r) => ({
+      id: r.id.toString(),
+      at: r.at.toISOString(),
+      actorType: r.actorType,
+      actorLabel: r.actorLabel,
+      action: r.action,
+      target: target(r, names),
+      details: detailLines(r.details),
+      address: readableAddress(r.ip),
+    })),
     total,
     page: query.page,
     pageSize: AUDIT_PAGE_SIZE,

@@ -6,7 +6,14 @@ import { requireRole, type TProjectContext } from "@/server/auth/project-context
 
 export type TDeviceCredentials = {
   authMode: "password" | "certificate";
+  /**
+   * When the current credentials were issued; null where that was not recorded: a device whose
+   * password came with it when it was added (`addedWithPassword`, e.g. the seeded demo device), or
+   * one with no credentials at all.
+   */
   issuedAt: string | null;
+  addedAt: string;
+  addedWithPassword: boolean;
   /** Certificates not yet expired, newest first, with their revocation state. */
   certificates: { serialNumber: string; fingerprint: string; notAfter: string; revokedAt: string | null; revocationReason: string | null }[];
   /** The credential history, newest first (at most 20). */
@@ -21,6 +28,9 @@ export async function getDeviceCredentials(options: { ctx: TProjectContext; seri
     select: {
       authMode: true,
       credentialsIssuedAt: true,
+      createdAt: true,
+      // Only whether one is set: the hash itself never leaves this function.
+      passwordHash: true,
       certificates: {
         where: { notAfter: { gt: new Date() } },
         orderBy: { createdAt: "desc" },
@@ -34,6 +44,8 @@ export async function getDeviceCredentials(options: { ctx: TProjectContext; seri
   return {
     authMode: device.authMode,
     issuedAt: device.credentialsIssuedAt?.toISOString() ?? null,
+    addedAt: device.createdAt.toISOString(),
+    addedWithPassword: device.passwordHash !== null,
     certificates: device.certificates.map((c) => ({ ...c, notAfter: c.notAfter.toISOString(), revokedAt: c.revokedAt?.toISOString() ?? null })),
     events: device.credentialEvents.map((e) => ({ at: e.at.toISOString(), action: e.action, authMode: e.authMode, actor: e.actorLabel })),
   };

@@ -3,7 +3,9 @@ import { CreateProjectForm } from "@/components/admin/create-project-form";
 import { CreateUserForm } from "@/components/admin/create-user-form";
 import { UserActions } from "@/components/admin/user-actions";
 import { PageHeader } from "@/components/ui/page-header";
-import { formatDateTime } from "@/lib/format";
+import { DataTable } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
+import { formatCount, formatNumber } from "@/lib/format";
 import { requirePlatformAdmin } from "@/server/auth/page-access";
 import { listUsers } from "@/server/users/list-users";
 
@@ -19,37 +21,24 @@ export default async function AdminPage() {
         <section className="card" aria-labelledby="users-title">
           <div className="card-header">
             <h2 id="users-title">Users</h2>
-            <span className="muted">{users.length} accounts</span>
+            <span className="muted">{formatCount(users.length, "account")}</span>
           </div>
-          <div className="table-wrap">
-            <table className="table" aria-label="Users">
-              <thead>
-                <tr>
-                  <th scope="col">Person</th>
-                  <th scope="col" className="num">Projects</th>
-                  <th scope="col" className="hide-sm">Created</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.map((u) => (
-                  <tr key={u.id}>
-                    <td>
-                      <strong>{u.name}</strong> {u.isAdmin ? <span className="badge badge-warn">Admin</span> : null} {u.disabled ? <span className="badge badge-danger">Disabled</span> : null}
-                      <div className="muted">{u.email}</div>
-                    </td>
-                    <td className="num">{u.projects}</td>
-                    <td className="hide-sm nowrap">{formatDateTime(u.createdAt)}</td>
-                    <td>
-                      <UserActions userId={u.id} disabled={u.disabled} self={u.id === user.id} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Users"
+            rows={users}
+            rowKey={(u) => u.id}
+            columns={[
+              { header: "Person", primary: true, cell: (u) => (
+                <>
+                  <strong>{u.name}</strong> {u.isAdmin ? <span className="badge badge-warn">Admin</span> : null} {u.disabled ? <span className="badge badge-danger">Disabled</span> : null}
+                  <div className="muted" style={{ fontWeight: 400 }}>{u.email}</div>
+                </>
+              ) },
+              { header: "Projects", className: "num", cell: (u) => formatNumber(u.projects) },
+              { header: "Created", className: "nowrap", cell: (u) => <Time value={u.createdAt} /> },
+              { header: "Actions", hideHeader: true, cell: (u) => <UserActions userId={u.id} disabled={u.disabled} self={u.id === user.id} /> },
+            ]}
+          />
         </section>
         <div>
           <section className="card">

@@ -5,7 +5,8 @@ import { ConfirmAction } from "@/components/ui/confirm-action";
 import { PageHeader } from "@/components/ui/page-header";
 import { InviteForm } from "@/components/members/invite-form";
 import { RoleSelect } from "@/components/members/role-select";
-import { formatDateTime } from "@/lib/format";
+import { DataTable } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
 import { CAN, hasRole, ROLE_DESCRIPTION, ROLE_LABEL, ROLES } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
 import { listMembers } from "@/server/members/list-members";
@@ -25,43 +26,28 @@ export default async function MembersPage({ params }: { params: Promise<{ projec
       />
       <div className={canManage ? "grid-2" : undefined}>
         <section className="card" aria-label="Members">
-          <div className="table-wrap">
-            <table className="table" aria-label="Members">
-              <thead>
-                <tr>
-                  <th scope="col">Person</th>
-                  <th scope="col">Role</th>
-                  <th scope="col" className="hide-sm">Member since</th>
-                  {canManage ? (
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  ) : null}
-                </tr>
-              </thead>
-              <tbody>
-                {members.map((m) => (
-                  <tr key={m.userId}>
-                    <td>
-                      <strong>{m.name}</strong>
-                      {m.userId === ctx.user.id ? <span className="muted"> (you)</span> : null}
-                      <div className="muted">{m.email}</div>
-                      {m.disabled ? <span className="badge badge-danger">Account disabled</span> : null}
-                    </td>
-                    <td>{canManage ? <RoleSelect project={ctx.project.slug} userId={m.userId} role={m.role} label={m.email} /> : <RoleBadge role={m.role} />}</td>
-                    <td className="hide-sm nowrap">{formatDateTime(m.since)}</td>
-                    {canManage ? (
-                      <td>
-                        <ConfirmAction label="Remove" buttonClassName="btn btn-sm" title={`Remove ${m.email}?`} action={removeMemberAction} fields={{ project: ctx.project.slug, userId: m.userId }} confirmLabel="Remove member" danger>
-                          <p>They lose access to this project at once. Their account and other projects are not affected.</p>
-                        </ConfirmAction>
-                      </td>
-                    ) : null}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Members"
+            rows={members}
+            rowKey={(m) => m.userId}
+            columns={[
+              { header: "Person", primary: true, cell: (m) => (
+                <>
+                  <strong>{m.name}</strong>
+                  {m.userId === ctx.user.id ? <span className="muted"> (you)</span> : null}
+                  <div className="muted" style={{ fontWeight: 400 }}>{m.email}</div>
+                  {m.disabled ? <span className="badge badge-danger">Account disabled</span> : null}
+                </>
+              ) },
+              { header: "Role", cell: (m) => (canManage ? <RoleSelect project={ctx.project.slug} userId={m.userId} role={m.role} label={m.email} /> : <RoleBadge role={m.role} />) },
+              { header: "Member since", className: "nowrap", cell: (m) => <Time value={m.since} /> },
+              canManage && { header: "Actions", hideHeader: true, cell: (m) => (
+                <ConfirmAction label="Remove" buttonClassName="btn btn-sm" title={`Remove ${m.email}?`} action={removeMemberAction} fields={{ project: ctx.project.slug, userId: m.userId }} confirmLabel="Remove member" danger>
+                  <p>They lose access to this project at once. Their account and other projects are not affected.</p>
+                </ConfirmAction>
+              ) },
+            ]}
+          />
         </section>
         {canManage ? (
           <section className="card">

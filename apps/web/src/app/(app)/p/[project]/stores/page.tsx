@@ -5,7 +5,10 @@ import { StoreUpload } from "@/components/stores/store-upload";
 import { ConfirmAction } from "@/components/ui/confirm-action";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
-import { formatBytes, formatDateTime } from "@/lib/format";
+import { Database, Download, Folder, FolderOpen } from "lucide-react";
+import { DataTable } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
+import { formatBytes } from "@/lib/format";
 import { CAN } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
 import { db } from "@/server/db";
@@ -64,7 +67,7 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
         ))}
       </nav>
       {!current ? (
-        <EmptyState icon="🗄" title="No stores configured">Set STORE_CONFIGURATION (or leave it unset for the defaults).</EmptyState>
+        <EmptyState icon={Database} title="No stores configured">Set STORE_CONFIGURATION (or leave it unset for the defaults).</EmptyState>
       ) : (
         <section className="card" aria-labelledby="store-title">
           <div className="card-header">
@@ -94,7 +97,7 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
             {problem ? <p className="form-error" role="alert">{problem}</p> : null}
             {listing ? (
               <>
-                <p aria-label="Folder">
+                <nav aria-label="Folder" style={{ margin: "0 0 12px" }}>
                   <Link href={href({ folder: undefined })}>{current.name}{device ? `/${device.serial}` : ""}</Link>
                   {folderParts.map((part, index) => (
                     <span key={index}>
@@ -102,58 +105,48 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
                       <Link href={href({ folder: folderParts.slice(0, index + 1).join("/") })}>{part}</Link>
                     </span>
                   ))}
-                </p>
+                </nav>
                 {listing.canWrite ? <StoreUpload project={ctx.project.slug} store={current.name} device={device?.serial ?? null} folder={folder} /> : null}
                 {listing.folders.length === 0 && listing.objects.length === 0 ? (
-                  <EmptyState icon="📂" title="Nothing here yet">{listing.canWrite ? "Drop a file above." : "Devices or platform administrators put files here."}</EmptyState>
+                  <EmptyState icon={FolderOpen} title="Nothing here yet">{listing.canWrite ? "Drop a file above." : "Devices or platform administrators put files here."}</EmptyState>
                 ) : (
-                  <div className="table-wrap">
-                    <table className="table" aria-label={`Files in ${current.name}`}>
-                      <thead>
-                        <tr>
-                          <th scope="col">Name</th>
-                          <th scope="col" className="num">Size</th>
-                          <th scope="col">Modified</th>
-                          <th scope="col">ETag</th>
-                          <th scope="col">
-                            <span className="sr-only">Actions</span>
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {listing.folders.map((name) => (
-                          <tr key={`d-${name}`}>
-                            <td colSpan={5}>
-                              <Link href={href({ folder: folder ? `${folder}/${name}` : name })}>📁 {name}/</Link>
-                            </td>
-                          </tr>
-                        ))}
-                        {listing.objects.map((o) => {
-                          const download = `/api/p/${ctx.project.slug}/stores/${current.name}/download?${new URLSearchParams({ ...(device ? { device: device.serial } : {}), path: o.path }).toString()}`;
-                          return (
-                            <tr key={o.path} data-path={o.path}>
-                              <td className="mono">{o.name}</td>
-                              <td className="num">{formatBytes(o.size)}</td>
-                              <td className="nowrap">{formatDateTime(o.lastModified)}</td>
-                              <td className="mono muted">{o.etag.replaceAll('"', "").slice(0, 12)}</td>
-                              <td className="nowrap">
-                                <a className="btn btn-small" href={download}>
-                                  Download
-                                </a>{" "}
-                                {listing!.canWrite ? (
-                                  <ConfirmAction label="Delete" title={`Delete ${o.name}?`} danger action={deleteStoreObjectAction} fields={{ project: ctx.project.slug, store: current.name, device: device?.serial ?? "", path: o.path }} confirmLabel="Delete file" buttonClassName="btn btn-small btn-danger">
-                                    <p>
-                                      Devices asking for <span className="mono">{o.path}</span> in <span className="mono">{current.name}</span> get “not found” from now on.
-                                    </p>
-                                  </ConfirmAction>
-                                ) : null}
-                              </td>
-                            </tr>
-                          );
-                        })}
-                      </tbody>
-                    </table>
-                  </div>
+                  <DataTable
+                    label={`Files in ${current.name}`}
+                    rows={[...listing.folders.map((name) => ({ kind: "folder" as const, name })), ...listing.objects.map((o) => ({ kind: "object" as const, ...o }))]}
+                    rowKey={(r) => (r.kind === "folder" ? `d-${r.name}` : r.path)}
+                    rowProps={(r) => (r.kind === "object" ? { "data-path": r.path } : {})}
+                    columns={[
+                      { header: "Name", primary: true, cell: (r) =>
+                        r.kind === "folder" ? (
+                          <Link href={href({ folder: folder ? `${folder}/${r.name}` : r.name })} style={{ display: "inline-flex", alignItems: "center", gap: 6 }}>
+                            <Folder className="icon" aria-hidden="true" /> {r.name}/
+                          </Link>
+                        ) : (
+                          <span className="mono">{r.name}</span>
+                        ) },
+                      { header: "Size", className: "num nowrap", cell: (r) => (r.kind === "object" ? formatBytes(r.size) : null) },
+                      { header: "Modified", className: "nowrap", cell: (r) => (r.kind === "object" ? <Time value={r.lastModified} /> : null) },
+                      { header: "ETag", className: "mono muted nowrap", cell: (r) => (r.kind === "object" ? <span title={r.etag.replaceAll('"', "")}>{r.etag.replaceAll('"', "").slice(0, 12)}</span> : null) },
+                      { header: "Actions", hideHeader: true, className: "nowrap", cell: (r) => {
+                        if (r.kind !== "object") return null;
+                        const download = `/api/p/${ctx.project.slug}/stores/${current.name}/download?${new URLSearchParams({ ...(device ? { device: device.serial } : {}), path: r.path }).toString()}`;
+                        return (
+                          <div className="actions">
+                            <a className="btn btn-sm" href={download}>
+                              <Download className="icon" aria-hidden="true" /> Download
+                            </a>
+                            {listing!.canWrite ? (
+                              <ConfirmAction label="Delete" title={`Delete ${r.name}?`} danger action={deleteStoreObjectAction} fields={{ project: ctx.project.slug, store: current.name, device: device?.serial ?? "", path: r.path }} confirmLabel="Delete file" buttonClassName="btn btn-sm btn-danger">
+                                <p>
+                                  Devices asking for <span className="mono">{r.path}</span> in <span className="mono">{current.name}</span> get “not found” from now on.
+                                </p>
+                              </ConfirmAction>
+                            ) : null}
+                          </div>
+                        );
+                      } },
+                    ]}
+                  />
                 )}
                 {listing.truncated ? <p className="muted">Only the first 5,000 objects below this folder are read; open a sub-folder.</p> : null}
               </>
@@ -166,32 +159,20 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
           <h2 id="fetches-title">Fetched by devices</h2>
         </div>
         {fetches.length === 0 ? (
-          <EmptyState icon="⇣" title="No downloads yet">Each file_download/request a device makes is listed here.</EmptyState>
+          <EmptyState icon={Download} title="No downloads yet">Each file_download/request a device makes is listed here.</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="table" aria-label="Fetched by devices">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Device</th>
-                  <th scope="col">Store</th>
-                  <th scope="col">Path</th>
-                  <th scope="col" className="num">Size</th>
-                </tr>
-              </thead>
-              <tbody>
-                {fetches.map((f) => (
-                  <tr key={f.id}>
-                    <td className="nowrap">{formatDateTime(f.at)}</td>
-                    <td className="mono">{f.device}</td>
-                    <td className="mono">{f.store}</td>
-                    <td className="mono">{f.path}</td>
-                    <td className="num">{f.size === null ? "—" : formatBytes(f.size)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Fetched by devices"
+            rows={fetches}
+            rowKey={(f) => f.id}
+            columns={[
+              { header: "When", className: "nowrap", cell: (f) => <Time value={f.at} /> },
+              { header: "Device", className: "mono", cell: (f) => f.device },
+              { header: "Store", className: "mono", cell: (f) => f.store },
+              { header: "Path", primary: true, className: "mono", cell: (f) => f.path },
+              { header: "Size", className: "num nowrap", cell: (f) => (f.size === null ? "—" : formatBytes(f.size)) },
+            ]}
+          />
         )}
       </section>
     </>

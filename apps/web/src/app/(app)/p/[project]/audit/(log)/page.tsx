@@ -3,7 +3,10 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { FilterActions } from "@/components/ui/filter-actions";
 import { PageHeader } from "@/components/ui/page-header";
 import { Pagination } from "@/components/ui/pagination";
-import { formatDateTime } from "@/lib/format";
+import { ScrollText } from "lucide-react";
+import { DataTable } from "@/components/ui/data-table";
+import { DateField } from "@/components/ui/date-field";
+import { Time } from "@/components/ui/time";
 import { firstValues, toSearch, ZAuditListQuerySchema } from "@/lib/list-queries";
 import { CAN } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
@@ -37,56 +40,50 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
             <label htmlFor="actor">Who</label>
             <input id="actor" name="actor" type="search" defaultValue={query.actor ?? ""} placeholder="Email or device serial" />
           </div>
-          <div className="field">
-            <label htmlFor="from">From</label>
-            <input id="from" name="from" type="date" defaultValue={query.from ?? ""} />
-          </div>
-          <div className="field">
-            <label htmlFor="to">Until</label>
-            <input id="to" name="to" type="date" defaultValue={query.to ?? ""} />
-          </div>
+          <DateField name="from" label="From" defaultValue={query.from} />
+          <DateField name="to" label="Until" defaultValue={query.to} />
           <FilterActions filtered={filtered} clearHref={base} />
         </form>
         {audit.total === 0 ? (
-          <EmptyState icon="🧾" title={filtered ? "Nothing matches" : "Nothing recorded yet"}>
+          <EmptyState icon={ScrollText} title={filtered ? "Nothing matches" : "Nothing recorded yet"}>
             {filtered ? "Try other filters." : "Downloads and changes to devices, sessions and members are recorded here."}
           </EmptyState>
         ) : (
           <>
-            <div className="table-wrap">
-              <table className="table" aria-label="Audit log">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Target</th>
-                    <th scope="col" className="hide-sm">Details</th>
-                    <th scope="col" className="hide-sm">Address</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {audit.rows.map((r) => (
-                    <tr key={r.id}>
-                      <td className="nowrap">{formatDateTime(r.at)}</td>
-                      <td>
-                        {r.actorLabel}
-                        {r.actorType !== "user" ? <span className="muted"> ({r.actorType})</span> : null}
-                      </td>
-                      <td>
-                        <code>{r.action}</code>
-                      </td>
-                      <td className="mono">{r.targetType ? `${r.targetType} ${r.targetId ?? ""}` : "—"}</td>
-                      <td className="hide-sm mono" style={{ maxWidth: 360, overflowWrap: "anywhere" }}>
-                        {r.details ?? ""}
-                      </td>
-                      <td className="hide-sm mono">{r.ip ?? ""}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pagination page={audit.page} pageSize={audit.pageSize} total={audit.total} noun="entries" hrefFor={(page) => `${base}${toSearch({ ...query, page }, { page: 1 })}`} />
+            <DataTable
+              label="Audit log"
+              rows={audit.rows}
+              rowKey={(r) => r.id}
+              columns={[
+                { header: "When", className: "nowrap", cell: (r) => <Time value={r.at} /> },
+                { header: "Who", cell: (r) => (
+                  <>
+                    {r.actorLabel}
+                    {r.actorType !== "user" ? <span className="muted"> ({r.actorType})</span> : null}
+                  </>
+                ) },
+                { header: "Action", primary: true, cell: (r) => <code>{r.action}</code> },
+                { header: "Target", cell: (r) =>
+                  r.target ? (
+                    <>
+                      <span className="muted">{r.target.type}</span> {r.target.label}
+                      {r.target.gone ? <span className="muted"> (deleted)</span> : null}
+                    </>
+                  ) : null },
+                { header: "Details", cell: (r) =>
+                  r.details.length > 0 ? (
+                    <ul className="details-list">
+                      {r.details.map((d) => (
+                        <li key={d.key}>
+                          <span className="k">{d.key}:</span> {d.value}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null },
+                { header: "Address", cell: (r) => r.address },
+              ]}
+            />
+            <Pagination page={audit.page} pageSize={audit.pageSize} total={audit.total} noun={{ one: "entry", other: "entries" }} hrefFor={(page) => `${base}${toSearch({ ...query, page }, { page: 1 })}`} />
           </>
         )}
       </div>

@@ -7,7 +7,10 @@ import { PageHeader } from "@/components/ui/page-header";
 import { NewDeviceButton } from "@/components/devices/new-device-button";
 import { BulkDevicesButton } from "@/components/devices/bulk-devices-button";
 import { certificateDevicesAvailable } from "@/server/devices/provisioning";
-import { formatDateTime, formatRelative } from "@/lib/format";
+import { Bot } from "lucide-react";
+import { DataTable } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
+import { formatNumber } from "@/lib/format";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
 import { listDevices } from "@/server/devices/list-devices";
@@ -19,7 +22,6 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
   const devices = await listDevices({ ctx });
   const base = `/p/${ctx.project.slug}`;
   const canManage = hasRole(ctx.role, CAN.manageDevices);
-  const now = new Date();
   return (
     <>
       <PageHeader
@@ -37,45 +39,32 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
       />
       <div className="card">
         {devices.length === 0 ? (
-          <EmptyState icon="🤖" title="No devices yet" action={canManage ? null : undefined}>
+          <EmptyState icon={Bot} title="No devices yet" action={canManage ? null : undefined}>
             {canManage ? "Add your first device (or a CSV batch): you get its credentials once, as a bundle to put on the device." : "A project admin adds devices; they show up here with their sessions."}
           </EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="table" aria-label="Devices">
-              <thead>
-                <tr>
-                  <th scope="col">Serial</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col" className="num">Sessions</th>
-                  <th scope="col" className="hide-sm">Added</th>
-                </tr>
-              </thead>
-              <tbody>
-                {devices.map((d) => (
-                  <tr key={d.id}>
-                    <td>
-                      <Link className="mono" href={`${base}/devices/${encodeURIComponent(d.serial)}`}>
-                        {d.serial}
-                      </Link>
-                    </td>
-                    <td>{d.name}</td>
-                    <td>
-                      <DeviceStateBadge enabled={d.enabled} />
-                    </td>
-                    <td title={formatDateTime(d.lastSeenAt)}>{formatRelative(d.lastSeenAt, now)}</td>
-                    <td className="num">
-                      {d.sessions.toLocaleString("en-GB")}
-                      {d.openSessions > 0 ? <div className="muted">{d.openSessions} open</div> : null}
-                    </td>
-                    <td className="hide-sm nowrap">{formatDateTime(d.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Devices"
+            rows={devices}
+            rowKey={(d) => d.id}
+            columns={[
+              { header: "Serial", primary: true, cell: (d) => (
+                <Link className="mono" href={`${base}/devices/${encodeURIComponent(d.serial)}`}>
+                  {d.serial}
+                </Link>
+              ) },
+              { header: "Name", cell: (d) => d.name },
+              { header: "State", cell: (d) => <DeviceStateBadge enabled={d.enabled} /> },
+              { header: "Last seen", cell: (d) => <Time value={d.lastSeenAt} relative /> },
+              { header: "Sessions", className: "num", cell: (d) => (
+                <>
+                  {formatNumber(d.sessions)}
+                  {d.openSessions > 0 ? <div className="muted">{formatNumber(d.openSessions)} open</div> : null}
+                </>
+              ) },
+              { header: "Added", className: "nowrap", cell: (d) => <Time value={d.createdAt} /> },
+            ]}
+          />
         )}
       </div>
     </>

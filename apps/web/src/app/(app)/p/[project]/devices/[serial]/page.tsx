@@ -6,7 +6,10 @@ import { ConfirmAction } from "@/components/ui/confirm-action";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
 import { Pagination } from "@/components/ui/pagination";
-import { formatBytes, formatDateTime, formatRelative } from "@/lib/format";
+import { RadioTower, Terminal } from "lucide-react";
+import { DataTable } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
+import { formatBytes, formatCount, formatNumber } from "@/lib/format";
 import { firstValues, toSearch, ZSessionListQuerySchema } from "@/lib/list-queries";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
@@ -47,7 +50,7 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
         }
         description={
           <>
-            <span className="mono">{device.serial}</span> · {device.authMode} sign-in · last seen {formatRelative(device.lastSeenAt)}
+            <span className="mono">{device.serial}</span> · {device.authMode} sign-in · last seen <Time value={device.lastSeenAt} relative />
           </>
         }
         actions={
@@ -55,7 +58,7 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
             <>
               {captureInto ? <CaptureButton project={ctx.project.slug} serial={device.serial} /> : null}
               <Link className="btn" href={`${self}/commands`}>
-                ⌘ Commands
+                <Terminal className="icon" aria-hidden="true" /> Commands
               </Link>
               {canManage ? (
               <>
@@ -77,7 +80,7 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
               </ConfirmAction>
               <ConfirmAction label="Delete" title={`Delete ${device.serial}?`} danger action={deleteDeviceAction} fields={{ project: ctx.project.slug, serial: device.serial }} confirmLabel="Delete device and files" typeToConfirm={device.serial}>
                 <p>
-                  This deletes the device, its <strong>{device.impact.sessions.toLocaleString("en-GB")} sessions</strong> and their <strong>{device.impact.files.toLocaleString("en-GB")} files</strong> ({formatBytes(device.impact.bytes)}): the records here <em>and the stored objects</em>. The device can no longer connect. This cannot be undone.
+                  This deletes the device, its <strong>{formatCount(device.impact.sessions, "session")}</strong> and their <strong>{formatCount(device.impact.files, "file")}</strong> ({formatBytes(device.impact.bytes)}): the records here <em>and the stored objects</em>. The device can no longer connect. This cannot be undone.
                 </p>
                 <p className="muted">To keep its files, disable the device instead.</p>
               </ConfirmAction>
@@ -90,11 +93,11 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
       <dl className="stats">
         <div className="stat">
           <dt>Sessions</dt>
-          <dd>{device.impact.sessions.toLocaleString("en-GB")}</dd>
+          <dd>{formatNumber(device.impact.sessions)}</dd>
         </div>
         <div className="stat">
           <dt>Files</dt>
-          <dd>{device.impact.files.toLocaleString("en-GB")}</dd>
+          <dd>{formatNumber(device.impact.files)}</dd>
         </div>
         <div className="stat">
           <dt>Stored</dt>
@@ -102,7 +105,9 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
         </div>
         <div className="stat">
           <dt>Last seen</dt>
-          <dd title={formatDateTime(device.lastSeenAt)}>{formatRelative(device.lastSeenAt)}</dd>
+          <dd>
+            <Time value={device.lastSeenAt} relative />
+          </dd>
         </div>
       </dl>
       {credentials ? <DeviceCredentialsCard credentials={credentials} /> : null}
@@ -111,38 +116,26 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
           <h2 id="device-sessions">Sessions</h2>
         </div>
         {sessions.total === 0 ? (
-          <EmptyState icon="📡" title="No sessions yet">The device opens a session when a mission starts; its files show up there.</EmptyState>
+          <EmptyState icon={RadioTower} title="No sessions yet">The device opens a session when a mission starts; its files show up there.</EmptyState>
         ) : (
           <>
-            <div className="table-wrap">
-              <table className="table" aria-label={`Sessions of ${device.serial}`}>
-                <thead>
-                  <tr>
-                    <th scope="col">Session</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Started</th>
-                    <th scope="col" className="num">Files</th>
-                    <th scope="col" className="num">Size</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {sessions.rows.map((s) => (
-                    <tr key={s.id}>
-                      <td>
-                        <Link href={`${base}/sessions/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
-                      </td>
-                      <td>
-                        <SessionStateBadge state={s.state} />
-                      </td>
-                      <td className="nowrap">{formatDateTime(s.startedAt)}</td>
-                      <td className="num">{s.files.toLocaleString("en-GB")}</td>
-                      <td className="num">{formatBytes(s.bytes)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pagination page={sessions.page} pageSize={sessions.pageSize} total={sessions.total} noun="sessions" hrefFor={(page) => `${self}${toSearch({ page }, { page: 1 })}`} />
+            <DataTable
+              label={`Sessions of ${device.serial}`}
+              rows={sessions.rows}
+              rowKey={(s) => s.id}
+              columns={[
+                { header: "Session", primary: true, cell: (s) => (
+                  <>
+                    <Link href={`${base}/sessions/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
+                  </>
+                ) },
+                { header: "State", cell: (s) => <SessionStateBadge state={s.state} /> },
+                { header: "Started", className: "nowrap", cell: (s) => <Time value={s.startedAt} /> },
+                { header: "Files", className: "num", cell: (s) => formatNumber(s.files) },
+                { header: "Size", className: "num nowrap", cell: (s) => formatBytes(s.bytes) },
+              ]}
+            />
+            <Pagination page={sessions.page} pageSize={sessions.pageSize} total={sessions.total} noun="session" hrefFor={(page) => `${self}${toSearch({ page }, { page: 1 })}`} />
           </>
         )}
       </section>

@@ -5,9 +5,13 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { FilterActions } from "@/components/ui/filter-actions";
 import { PageHeader } from "@/components/ui/page-header";
 import { Pagination } from "@/components/ui/pagination";
-import { SortHeader } from "@/components/ui/sort-header";
+import { DataTable } from "@/components/ui/data-table";
+import { DateField } from "@/components/ui/date-field";
+import { sortColumn } from "@/components/ui/sort-header";
+import { Time } from "@/components/ui/time";
 import { NewSessionButton } from "@/components/sessions/new-session-button";
-import { formatBytes, formatDateTime } from "@/lib/format";
+import { Bot, RadioTower, SearchX } from "lucide-react";
+import { formatBytes, formatNumber } from "@/lib/format";
 import { firstValues, toSearch, ZSessionListQuerySchema, type TSessionListQuery } from "@/lib/list-queries";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
@@ -27,6 +31,7 @@ export default async function SessionsPage({ params, searchParams }: { params: P
   const filtered = Boolean(query.q || query.device || query.state || query.from || query.to);
   const canManage = hasRole(ctx.role, CAN.manageSessions);
   const sortHref = (sort: string, dir: "asc" | "desc") => href({ sort: sort as TSessionListQuery["sort"], dir, page: 1 });
+  const sort = (label: string, column: TSessionListQuery["sort"], defaultDir: "asc" | "desc") => sortColumn({ label, column, current: query.sort, dir: query.dir, defaultDir, hrefFor: sortHref });
 
   return (
     <>
@@ -61,75 +66,58 @@ export default async function SessionsPage({ params, searchParams }: { params: P
               <option value="closed">Closed</option>
             </select>
           </div>
-          <div className="field">
-            <label htmlFor="from">Started from</label>
-            <input id="from" name="from" type="date" defaultValue={query.from ?? ""} />
-          </div>
-          <div className="field">
-            <label htmlFor="to">Started until</label>
-            <input id="to" name="to" type="date" defaultValue={query.to ?? ""} />
-          </div>
+          <DateField name="from" label="Started from" defaultValue={query.from} />
+          <DateField name="to" label="Started until" defaultValue={query.to} />
           {query.sort !== "started" ? <input type="hidden" name="sort" value={query.sort} /> : null}
           {query.dir ? <input type="hidden" name="dir" value={query.dir} /> : null}
           <FilterActions filtered={filtered} clearHref={base} />
         </form>
         {list.total === 0 ? (
           filtered ? (
-            <EmptyState icon="🔍" title="No sessions match" action={<Link className="btn" href={base}>Clear the filters</Link>}>
+            <EmptyState icon={SearchX} title="No sessions match" action={<Link className="btn" href={base}>Clear the filters</Link>}>
               Try another search term, device or date range.
             </EmptyState>
           ) : devices.length === 0 ? (
-            <EmptyState icon="🤖" title="No devices yet" action={canManage ? <Link className="btn btn-primary" href={`/p/${ctx.project.slug}/devices`}>Add a device</Link> : null}>
+            <EmptyState icon={Bot} title="No devices yet" action={canManage ? <Link className="btn btn-primary" href={`/p/${ctx.project.slug}/devices`}>Add a device</Link> : null}>
               Sessions appear here once a device is registered and starts recording.
               {canManage ? "" : " Ask a project admin to add your devices."}
             </EmptyState>
           ) : (
-            <EmptyState icon="📡" title="No sessions yet">
+            <EmptyState icon={RadioTower} title="No sessions yet">
               A session appears when a device opens one over MQTT (or an admin opens it here); its files follow as they upload.
             </EmptyState>
           )
         ) : (
           <>
-            <div className="table-wrap">
-              <table className="table" aria-label="Sessions">
-                <thead>
-                  <tr>
-                    <SortHeader label="Session" column="name" current={query.sort} dir={query.dir} defaultDir="asc" hrefFor={sortHref} />
-                    <th scope="col">Device</th>
-                    <th scope="col">State</th>
-                    <SortHeader label="Started" column="started" current={query.sort} dir={query.dir} defaultDir="desc" hrefFor={sortHref} />
-                    <th scope="col" className="hide-sm">Ended</th>
-                    <SortHeader label="Files" column="files" current={query.sort} dir={query.dir} defaultDir="desc" hrefFor={sortHref} className="num" />
-                    <SortHeader label="Size" column="bytes" current={query.sort} dir={query.dir} defaultDir="desc" hrefFor={sortHref} className="num" />
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.rows.map((s) => (
-                    <tr key={s.id}>
-                      <td>
-                        <Link href={`${base}/${s.id}`}>{s.name}</Link>
-                        <div className="muted mono">#{s.id}</div>
-                      </td>
-                      <td>
-                        <Link href={`/p/${ctx.project.slug}/devices/${encodeURIComponent(s.deviceSerial)}`}>{s.deviceSerial}</Link>
-                        <div className="muted">{s.deviceName}</div>
-                      </td>
-                      <td>
-                        <SessionStateBadge state={s.state} />
-                      </td>
-                      <td className="nowrap">{formatDateTime(s.startedAt)}</td>
-                      <td className="nowrap hide-sm">{formatDateTime(s.endedAt)}</td>
-                      <td className="num">
-                        {s.files.toLocaleString("en-GB")}
-                        {s.pending > 0 ? <div className="muted">{s.pending} pending</div> : null}
-                      </td>
-                      <td className="num nowrap">{formatBytes(s.bytes)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pagination page={list.page} pageSize={list.pageSize} total={list.total} noun="sessions" hrefFor={(page) => href({ page })} />
+            <DataTable
+              label="Sessions"
+              rows={list.rows}
+              rowKey={(s) => s.id}
+              columns={[
+                { header: "Session", primary: true, ...sort("Session", "name", "asc"), cell: (s) => (
+                  <>
+                    <Link href={`${base}/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
+                  </>
+                ) },
+                { header: "Device", cell: (s) => (
+                  <>
+                    <Link href={`/p/${ctx.project.slug}/devices/${encodeURIComponent(s.deviceSerial)}`}>{s.deviceSerial}</Link>
+                    <div className="muted">{s.deviceName}</div>
+                  </>
+                ) },
+                { header: "State", cell: (s) => <SessionStateBadge state={s.state} /> },
+                { header: "Started", className: "nowrap", ...sort("Started", "started", "desc"), cell: (s) => <Time value={s.startedAt} /> },
+                { header: "Ended", className: "nowrap", cell: (s) => (s.endedAt ? <Time value={s.endedAt} /> : null) },
+                { header: "Files", className: "num", ...sort("Files", "files", "desc"), cell: (s) => (
+                  <>
+                    {formatNumber(s.files)}
+                    {s.pending > 0 ? <div className="muted">{formatNumber(s.pending)} pending</div> : null}
+                  </>
+                ) },
+                { header: "Size", className: "num nowrap", ...sort("Size", "bytes", "desc"), cell: (s) => formatBytes(s.bytes) },
+              ]}
+            />
+            <Pagination page={list.page} pageSize={list.pageSize} total={list.total} noun="session" hrefFor={(page) => href({ page })} />
           </>
         )}
       </div>

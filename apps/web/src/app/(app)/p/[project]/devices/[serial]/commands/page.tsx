@@ -3,6 +3,9 @@ import { AutoRefresh } from "@/components/commands/auto-refresh";
 import { SendCommandsForm } from "@/components/commands/send-commands-form";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
+import { Terminal } from "lucide-react";
+import { DataTable } from "@/components/ui/data-table";
+import { Time } from "@/components/ui/time";
 import { formatDateTime } from "@/lib/format";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
@@ -68,7 +71,7 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
           ) : null}
         </div>
         {events.length === 0 ? (
-          <EmptyState icon="⌘" title="No commands yet">
+          <EmptyState icon={Terminal} title="No commands yet">
             {canSend ? "Send a list above; the device's report shows up here." : "Admins can send command lists to this device."}
           </EmptyState>
         ) : (
@@ -78,7 +81,7 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
                 {event.kind === "sent" ? (
                   <>
                     <p>
-                      <strong>Sent</strong> to <span className="mono">{event.service}</span> by {event.by} · {formatDateTime(event.at)}
+                      <strong>Sent</strong> to <span className="mono">{event.service}</span> by {event.by} · <Time value={event.at} />
                       {event.notified ? null : <span className="badge badge-grey"> not notified (broker unavailable)</span>}
                     </p>
                     <ol className="mono">
@@ -90,38 +93,26 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
                 ) : (
                   <>
                     <p>
-                      <strong>Report</strong> from <span className="mono">{event.service}</span> · {formatDateTime(event.at)}{" "}
+                      <strong>Report</strong> from <span className="mono">{event.service}</span> · <Time value={event.at} />{" "}
                       {event.report ? <StatusBadge status={event.report.general_status} /> : <span className="badge badge-danger">unreadable</span>}
                     </p>
                     {event.report ? (
                       <>
                         {event.report.general_error ? <p className="form-error">{event.report.general_error}</p> : null}
-                        <div className="table-wrap">
-                          <table className="table" aria-label={`Report of ${event.service} at ${formatDateTime(event.at)}`}>
-                            <thead>
-                              <tr>
-                                <th scope="col">Command</th>
-                                <th scope="col">Status</th>
-                                <th scope="col">Result</th>
-                              </tr>
-                            </thead>
-                            <tbody>
-                              {event.report.commands.map((c, index) => (
-                                <tr key={index}>
-                                  <td className="mono">{c.command}</td>
-                                  <td>
-                                    <StatusBadge status={c.status} />
-                                  </td>
-                                  <td>
-                                    <pre className="mono" style={{ margin: 0, whiteSpace: "pre-wrap", maxHeight: "12em", overflow: "auto" }}>
-                                      {c.result ?? ""}
-                                    </pre>
-                                  </td>
-                                </tr>
-                              ))}
-                            </tbody>
-                          </table>
-                        </div>
+                        <DataTable
+                          label={`Report of ${event.service} at ${formatDateTime(event.at)}`}
+                          rows={event.report.commands.map((c, index) => ({ ...c, index }))}
+                          rowKey={(c) => c.index}
+                          columns={[
+                            { header: "Command", primary: true, className: "mono", cell: (c) => c.command },
+                            { header: "Status", cell: (c) => <StatusBadge status={c.status} /> },
+                            { header: "Result", cell: (c) => (
+                              <pre className="mono" style={{ margin: 0, whiteSpace: "pre-wrap", overflowWrap: "anywhere", maxHeight: "12em", overflow: "auto" }}>
+                                {c.result ?? ""}
+                              </pre>
+                            ) },
+                          ]}
+                        />
                       </>
                     ) : (
                       <p className="form-error">{event.error}</p>

@@ -8,7 +8,9 @@ import { FilesBrowser } from "@/components/files/files-browser";
 import { CaptureButton } from "@/components/sessions/capture-button";
 import { RenameSessionButton } from "@/components/sessions/rename-session-button";
 import { deleteSessionAction, setSessionStateAction } from "@/actions/sessions";
-import { formatBytes, formatDateTime } from "@/lib/format";
+import { Download } from "lucide-react";
+import { Time } from "@/components/ui/time";
+import { formatBytes, formatCount, formatNumber } from "@/lib/format";
 import { firstValues, ZFileListQuerySchema } from "@/lib/list-queries";
 import { createQueryClient } from "@/lib/query/query-client";
 import { filesKeys } from "@/lib/query/keys";
@@ -55,8 +57,13 @@ export default async function SessionPage({ params, searchParams }: { params: Pr
         }
         description={
           <>
-            Session #{session.id} of <Link href={`${base}/devices/${encodeURIComponent(session.device.serial)}`}>{session.device.serial}</Link> ({session.device.name}) · started {formatDateTime(session.startedAt)}
-            {session.endedAt ? ` · ended ${formatDateTime(session.endedAt)}` : ""}
+            Session #{session.id} of <Link href={`${base}/devices/${encodeURIComponent(session.device.serial)}`}>{session.device.serial}</Link> ({session.device.name}) · started <Time value={session.startedAt} />
+            {session.endedAt ? (
+              <>
+                {" "}
+                · ended <Time value={session.endedAt} />
+              </>
+            ) : null}
           </>
         }
         actions={
@@ -64,7 +71,7 @@ export default async function SessionPage({ params, searchParams }: { params: Pr
             {canCapture ? <CaptureButton project={ctx.project.slug} sessionId={session.id} /> : null}
             {canDownload && session.totals.uploaded > 0 ? (
               <a className="btn btn-primary" href={`/api/p/${ctx.project.slug}/sessions/${session.id}/archive`} download>
-                ⇣ Download all (.zip)
+                <Download className="icon" aria-hidden="true" /> Download all (.zip)
               </a>
             ) : null}
             {canManage ? (
@@ -81,7 +88,7 @@ export default async function SessionPage({ params, searchParams }: { params: Pr
                 )}
                 <ConfirmAction label="Delete" title="Delete this session?" danger action={deleteSessionAction} fields={fields} confirmLabel="Delete session and files" typeToConfirm={String(session.id)}>
                   <p>
-                    This deletes session <strong>#{session.id}</strong> and its <strong>{session.totals.files.toLocaleString("en-GB")} files</strong> ({formatBytes(session.totals.bytes)}) — the records here <em>and the stored objects</em>. It cannot be undone.
+                    This deletes session <strong>#{session.id}</strong> and its <strong>{formatCount(session.totals.files, "file")}</strong> ({formatBytes(session.totals.bytes)}) — the records here <em>and the stored objects</em>. It cannot be undone.
                   </p>
                 </ConfirmAction>
               </>
@@ -92,7 +99,7 @@ export default async function SessionPage({ params, searchParams }: { params: Pr
       <dl className="stats">
         <div className="stat">
           <dt>Files</dt>
-          <dd>{session.totals.files.toLocaleString("en-GB")}</dd>
+          <dd>{formatNumber(session.totals.files)}</dd>
         </div>
         <div className="stat">
           <dt>Total size</dt>
@@ -100,11 +107,11 @@ export default async function SessionPage({ params, searchParams }: { params: Pr
         </div>
         <div className="stat">
           <dt>Pending uploads</dt>
-          <dd>{session.totals.pending.toLocaleString("en-GB")}</dd>
+          <dd>{formatNumber(session.totals.pending)}</dd>
         </div>
         <div className="stat">
           <dt>Expired / failed</dt>
-          <dd>{(session.totals.expired + session.totals.failed).toLocaleString("en-GB")}</dd>
+          <dd>{formatNumber(session.totals.expired + session.totals.failed)}</dd>
         </div>
       </dl>
       <HydrationBoundary state={dehydrate(queryClient)}>

@@ -5,7 +5,9 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
 import { CodeView } from "@/components/files/code-view";
 import { isJson, isSafeInlineImage } from "@/lib/file-kind";
-import { formatBytes, formatDateTime } from "@/lib/format";
+import { Download, FileText, Hourglass, Package } from "lucide-react";
+import { Time } from "@/components/ui/time";
+import { formatBytes, formatCount, formatNumber } from "@/lib/format";
 import { fileContentUrl } from "@/lib/query/files";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
@@ -26,7 +28,7 @@ const STATE_TEXT = {
 async function Preview({ ctx, file }: { ctx: TProjectContext; file: TFileDetail }) {
   const src = fileContentUrl(ctx.project.slug, file.id, "inline");
   if (file.state !== "uploaded") {
-    return <EmptyState icon="⏳" title={`This file is ${file.state}`}>{STATE_TEXT[file.state]}</EmptyState>;
+    return <EmptyState icon={Hourglass} title={`This file is ${file.state}`}>{STATE_TEXT[file.state]}</EmptyState>;
   }
   if (file.kind === "image" && isSafeInlineImage(file.filename, file.contentType)) {
     return (
@@ -54,19 +56,19 @@ async function Preview({ ctx, file }: { ctx: TProjectContext; file: TFileDetail 
       }
     }
     const text = await readTextPreview({ ctx, fileId: file.id });
-    if (text.head.length === 0) return <EmptyState icon="📄" title="Empty file" />;
+    if (text.head.length === 0) return <EmptyState icon={FileText} title="Empty file" />;
     return (
       <div data-testid="preview-text">
         {text.truncated ? (
           <p className="notice">
-            Large file: showing the first {text.head.length} and the last {text.tail.length} lines.
+            Large file: showing the first {formatNumber(text.head.length)} and the last {formatCount(text.tail.length, "line")}.
           </p>
         ) : null}
         <CodeView head={text.head} tail={text.tail} skippedBytes={text.skippedBytes} truncated={text.truncated} label={`Contents of ${file.name}`} />
       </div>
     );
   }
-  return <EmptyState icon="📦" title="No preview for this type">{file.contentType} files can be downloaded and opened on your computer.</EmptyState>;
+  return <EmptyState icon={Package} title="No preview for this type">{file.contentType} files can be downloaded and opened on your computer.</EmptyState>;
 }
 
 export default async function FilePage({ params }: { params: Promise<{ project: string; sessionId: string; fileId: string }> }) {
@@ -97,7 +99,7 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
         actions={
           canDownload && file.state === "uploaded" ? (
             <a className="btn btn-primary" href={fileContentUrl(ctx.project.slug, file.id, "attachment")} download data-testid="download-file">
-              ⇣ Download
+              <Download className="icon" aria-hidden="true" /> Download
             </a>
           ) : null
         }
@@ -129,17 +131,21 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
               <dt>Type</dt>
               <dd className="mono">{file.contentType}</dd>
               <dt>Size</dt>
-              <dd>{file.size ? `${formatBytes(file.size)} (${Number(file.size).toLocaleString("en-GB")} bytes)` : "—"}</dd>
+              <dd>{file.size ? `${formatBytes(file.size)} (${formatCount(Number(file.size), "byte")})` : "—"}</dd>
               <dt>Uploaded</dt>
-              <dd>{formatDateTime(file.uploadedAt)}</dd>
+              <dd>
+                <Time value={file.uploadedAt} />
+              </dd>
               <dt>Requested</dt>
-              <dd>{formatDateTime(file.createdAt)}</dd>
+              <dd>
+                <Time value={file.createdAt} />
+              </dd>
               <dt>Device</dt>
               <dd>{file.deviceSerial}</dd>
               <dt>Object key</dt>
               <dd className="mono">{file.objectKey}</dd>
               <dt>ETag</dt>
-              <dd className="mono">{file.etag ?? "—"}</dd>
+              <dd className="mono etag">{file.etag ? file.etag.replaceAll('"', "") : "—"}</dd>
               {file.userData !== null ? (
                 <>
                   <dt>Device data</dt>
