@@ -5,7 +5,7 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
 import { CodeView } from "@/components/files/code-view";
 import { isJson, isSafeInlineImage } from "@/lib/file-kind";
-import { Download, FileText, Hourglass, Package } from "lucide-react";
+import { Download, FileText, Hourglass, Lock, Package } from "lucide-react";
 import { Time } from "@/components/ui/time";
 import { formatBytes, formatCount, formatNumber } from "@/lib/format";
 import { fileContentUrl } from "@/lib/query/files";
@@ -110,7 +110,7 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
             {canDownload ? (
               <Preview ctx={ctx} file={file} />
             ) : (
-              <EmptyState icon="🔒" title="No preview for your role">
+              <EmptyState icon={Lock} title="No preview for your role">
                 Viewers see file details; members and up see previews and download files.
               </EmptyState>
             )}
