@@ -1,3 +1,8 @@
+/**
+ * What only the fs store does: its files on disk (layout, metadata rebuilt from the file, temp
+ * files, adopting a file by rename, file/folder clashes) and its presigned URLs. What every
+ * store does is the Store contract (store-contract.integration.test.ts).
+ */
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -10,7 +15,7 @@ import { createStore } from "./config";
 import type { FsStore } from "./fs-store";
 import { parseQueryString } from "./http-reply";
 import { verifyPresignedUrl } from "./presigned-url";
-import { CannotAdoptFileError, InvalidObjectKeyError, ObjectKeyConflictError, RangeNotSatisfiableError } from "./store";
+import { CannotAdoptFileError, InvalidObjectKeyError, ObjectKeyConflictError } from "./store";
 import { listFiles, makeTempDir } from "./test-support/temp-dir";
 
 const SECRET = "fleetdrop-test-secret-0123456789";

@@ -1,14 +1,17 @@
-import { createHash, randomBytes } from "node:crypto";
+/**
+ * What only the s3 store does against s3rver: its client's configuration (multipart part size,
+ * timeouts, a missing bucket). What every store does is the Store contract
+ * (store-contract.integration.test.ts).
+ */
+import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { buffer, text } from "node:stream/consumers";
+import { buffer } from "node:stream/consumers";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createStore } from "./config";
 import type { S3Store } from "./s3-store";
-import { RangeNotSatisfiableError, StorageUnavailableError } from "./store";
-import { errorCode, postMultipart, request } from "./test-support/http-client";
-import { formParts, multipartBody } from "./test-support/multipart";
+import { StorageUnavailableError } from "./store";
 import { S3RVER_CREDENTIALS, startS3rver, stripBucketTrailingSlash } from "./test-support/s3rver";
 import type { TRunningS3rver } from "./test-support/s3rver";
 import { makeTempDir } from "./test-support/temp-dir";
@@ -26,10 +29,6 @@ function s3Store(endpoint: string, overrides: Record<string, unknown> = {}): S3S
   ) as S3Store;
   extraStores.push(created);
   return created;
-}
-
-function md5(data: Buffer | string): string {
-  return `"${createHash("md5").update(data).digest("hex")}"`;
 }
 
 beforeAll(async () => {

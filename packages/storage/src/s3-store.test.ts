@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { createStore } from "./config";
-import { verifyPostForm } from "./post-policy";
 import { memoiseEndpointPerBucket } from "./s3-client";
 import { isNotFound, isUnavailable, toStorageError } from "./s3-errors";
 import { normalizePostFields } from "./s3-store";
 import type { S3Store } from "./s3-store";
-import { InvalidObjectKeyError, StorageUnavailableError } from "./store";
+import { StorageUnavailableError } from "./store";
 
 const ACCESS_KEY = "AKIAFLEETDROPTEST";
 const SECRET = "s3-test-secret-0123456789abcdef";
