@@ -127,9 +127,9 @@ export function describeStoreContract(factory: TStoreFactory): void {
 
       if (factory.enforcesPostPolicy) {
         describe("policy enforcement", () => {
-          async function refused(store: Store, fields: Record<string, string>, file: Buffer | (() => AsyncIterable<Buffer>), url?: string) {
-            const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
-            const result = await postMultipart(url ?? post.url, multipartBody(formParts(fields, file as Buffer)));
+          /** POSTs `fields` and `file` to the store's form URL; asserts that `x.bin` was not stored. */
+          async function refused(store: Store, url: string, fields: Record<string, string>, file: Buffer) {
+            const result = await postMultipart(url, multipartBody(formParts(fields, file)));
             expect(await store.head("x.bin")).toBeNull();
             return result;
           }
@@ -137,7 +137,7 @@ export function describeStoreContract(factory: TStoreFactory): void {
           it("refuses a file over content-length-range (400 EntityTooLarge) and stores nothing", async () => {
             const store = fresh();
             const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
-            const result = await refused(store, post.fields, randomBytes(101));
+            const result = await refused(store, post.url, post.fields, randomBytes(101));
             expect([result.status, errorCode(result)]).toEqual([400, "EntityTooLarge"]);
           });
 
@@ -149,7 +149,7 @@ export function describeStoreContract(factory: TStoreFactory): void {
               { ...post.fields, "Content-Type": "text/html" },
               { ...post.fields, "x-amz-meta-extra": "unsigned" },
             ]) {
-              const result = await refused(store, fields, Buffer.from("data"));
+              const result = await refused(store, post.url, fields, Buffer.from("data"));
               expect([result.status, errorCode(result)]).toEqual([403, "AccessDenied"]);
             }
             expect(await store.head("y.bin")).toBeNull();
@@ -158,7 +158,7 @@ export function describeStoreContract(factory: TStoreFactory): void {
           it("refuses a bad signature (403 SignatureDoesNotMatch)", async () => {
             const store = fresh();
             const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
-            const result = await refused(store, { ...post.fields, "x-amz-signature": "0".repeat(64) }, Buffer.from("data"));
+            const result = await refused(store, post.url, { ...post.fields, "x-amz-signature": "0".repeat(64) }, Buffer.from("data"));
             expect([result.status, errorCode(result)]).toEqual([403, "SignatureDoesNotMatch"]);
           });
 
@@ -175,7 +175,7 @@ export function describeStoreContract(factory: TStoreFactory): void {
               credentials: { accessKeyId: harness.credentials.accessKeyId, secretAccessKey: harness.credentials.secretAccessKey },
               now: new Date(Date.now() - 3600 * 1000),
             });
-            const result = await refused(store, expired.fields, Buffer.from("x"), post.url);
+            const result = await refused(store, post.url, expired.fields, Buffer.from("x"));
             expect([result.status, errorCode(result)]).toEqual([403, "AccessDenied"]);
             expect(result.body.toString()).toContain("Policy expired");
           });
@@ -192,7 +192,7 @@ export function describeStoreContract(factory: TStoreFactory): void {
               region: harness.credentials.region,
               credentials: { accessKeyId: "SOMEONEELSE", secretAccessKey: harness.credentials.secretAccessKey },
             });
-            const result = await refused(store, foreign.fields, Buffer.from("x"), post.url);
+            const result = await refused(store, post.url, foreign.fields, Buffer.from("x"));
             expect([result.status, errorCode(result)]).toEqual([403, "InvalidAccessKeyId"]);
           });
         });
