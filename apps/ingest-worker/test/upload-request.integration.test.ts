@@ -6,7 +6,8 @@ import { postForm } from "@fleetdrop/device/upload";
 import { ZUploadResponseSchema } from "@fleetdrop/shared/protocol/upload";
 import { ZErrorResponseSchema } from "@fleetdrop/shared/protocol/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, rawDevice, sleep, type THarness } from "./harness";
+import { createPostForm } from "@fleetdrop/storage/post-policy";
+import { createHarness, FS_SECRET, rawDevice, type THarness } from "./harness";
 
 let h: THarness;
 let a: Awaited<ReturnType<typeof rawDevice>>;
@@ -239,8 +240,17 @@ describe("storage enforces the form", () => {
   });
 
   it("refuses an expired form", async () => {
-    const expired = await h.store.presignPost({ key: `sessions/ROBOT-A/${h.seed.openA}/late.txt`, contentType: "text/plain", maxBytes: 10, expiresIn: 1 });
-    await sleep(2100);
+    // Signed an hour ago for a minute, with the store's credentials: expired without waiting.
+    const expired = createPostForm({
+      bucket: h.store.bucket,
+      key: `sessions/ROBOT-A/${h.seed.openA}/late.txt`,
+      contentType: "text/plain",
+      maxBytes: 10,
+      expiresIn: 60,
+      region: "us-east-1",
+      credentials: { accessKeyId: "fleetdrop", secretAccessKey: FS_SECRET },
+      now: new Date(Date.now() - 3600 * 1000),
+    });
     expect(await post(expired.fields, Buffer.from("x"))).toMatchObject({ status: 403, code: "AccessDenied" });
   });
 });

@@ -122,13 +122,6 @@ describe("POST /fs/<bucket>", () => {
     expect(await store.head(KEY)).toMatchObject({ size: file.length, etag: md5(file), contentType: "image/jpeg" });
   });
 
-  it("accepts a file exactly at the limit and an empty file", async () => {
-    const post = await presign(1000);
-    expect((await postMultipart(post.url, multipartBody(formParts(post.fields, randomBytes(1000))))).status).toBe(204);
-    expect((await postMultipart(post.url, multipartBody(formParts(post.fields, Buffer.alloc(0))))).status).toBe(204);
-    expect((await store.head(KEY))?.size).toBe(0);
-  });
-
   it("accepts a file part sent without a filename", async () => {
     const post = await presign();
     const parts: TPart[] = [...Object.entries(post.fields).map(([name, value]) => ({ name, value })), { name: "file", content: Buffer.from("no filename") }];
@@ -149,45 +142,6 @@ describe("POST /fs/<bucket>", () => {
     expect(progress.sent).toBeLessThan(total / 2);
     await expectBucketFiles([]);
     expect(stored).toEqual([]);
-  });
-
-  it("refuses a changed key, a changed Content-Type and a bad signature (403)", async () => {
-    const post = await presign();
-    const file = Buffer.from("data");
-    const cases: Array<[Record<string, string>, string]> = [
-      [{ ...post.fields, key: "sessions/ROBOT-ABC123/999/image_001.jpg" }, "AccessDenied"],
-      [{ ...post.fields, "Content-Type": "text/html" }, "AccessDenied"],
-      [{ ...post.fields, "x-amz-signature": "0".repeat(64) }, "SignatureDoesNotMatch"],
-      [{ ...post.fields, "x-amz-meta-extra": "unsigned" }, "AccessDenied"],
-    ];
-    for (const [fields, code] of cases) {
-      const result = await postMultipart(post.url, multipartBody(formParts(fields, file)));
-      expect([result.status, errorCode(result)]).toEqual([403, code]);
-      expect(result.body.toString()).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>/);
-    }
-    await expectBucketFiles([]);
-  });
-
-  it("refuses an expired form and an unknown access key", async () => {
-    const issued = new Date(Date.now() - 3600 * 1000);
-    const expired = createPostForm({
-      bucket: "uploads",
-      key: KEY,
-      contentType: "image/jpeg",
-      maxBytes: 100,
-      expiresIn: 60,
-      region: "us-east-1",
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
-      now: issued,
-    });
-    const result = await postMultipart(`${origin}/fs/uploads`, multipartBody(formParts(expired.fields, Buffer.from("x"))));
-    expect([result.status, errorCode(result)]).toEqual([403, "AccessDenied"]);
-    expect(result.body.toString()).toContain("Policy expired");
-
-    const foreign = createPostForm({ ...{ bucket: "uploads", key: KEY, contentType: "image/jpeg", maxBytes: 100, expiresIn: 60, region: "us-east-1" }, credentials: { accessKeyId: "OTHER", secretAccessKey: SECRET } });
-    const refused = await postMultipart(`${origin}/fs/uploads`, multipartBody(formParts(foreign.fields, Buffer.from("x"))));
-    expect([refused.status, errorCode(refused)]).toEqual([403, "InvalidAccessKeyId"]);
-    await expectBucketFiles([]);
   });
 
   it("refuses malformed forms: file before fields, two files, no file, fields after the file (400)", async () => {

@@ -53,6 +53,8 @@ export type TFsEndpointOptions = {
   corsAllowOrigin?: string;
   /** Remove upload temp files older than this at start-up (a crash leaves them). Default 1 h. */
   staleTempFileAgeMs?: number;
+  /** The clock upload slots measure ages and rates with, in milliseconds. Default: Date.now. */
+  now?: () => number;
 };
 
 export type TFsEndpoint = {
@@ -78,6 +80,7 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
     minBytesPerSecond: options.minBytesPerSecond ?? 1024,
     rateWindowMs,
     graceMs: Math.min(1000, rateWindowMs),
+    ...(options.now ? { now: options.now } : {}),
   });
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   const onObjectStoredTimeoutMs = options.onObjectStoredTimeoutMs ?? 10_000;

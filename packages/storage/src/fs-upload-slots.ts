@@ -22,6 +22,8 @@ export type TUploadSlotLimits = {
   rateWindowMs: number;
   /** An upload younger than this is never evicted (its body may not have started yet). */
   graceMs: number;
+  /** The clock ages and rates are measured with, in milliseconds (tests move it). Default: Date.now. */
+  now?: () => number;
 };
 
 export type TSlot = {
@@ -46,12 +48,14 @@ export type TSlotRefusal = "address_limit" | "busy";
 
 export class UploadSlots {
   readonly #limits: TUploadSlotLimits;
+  readonly #now: () => number;
   readonly #held = new Set<THeld>();
   readonly #perAddress = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(limits: TUploadSlotLimits) {
     this.#limits = limits;
+    this.#now = limits.now ?? Date.now;
   }
 
   get size(): number {
@@ -68,7 +72,7 @@ export class UploadSlots {
     if (limits.maxPerAddress > 0 && (this.#perAddress.get(address) ?? 0) >= limits.maxPerAddress) return "address_limit";
     if (this.#held.size >= limits.maxConcurrent && !this.#evictSlowest()) return "busy";
 
-    const now = Date.now();
+    const now = this.#now();
     const held: THeld = { req, address, since: now, bytes: 0, windowStart: now, windowBytes: 0, end, released: false };
     this.#held.add(held);
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
@@ -100,7 +104,7 @@ export class UploadSlots {
   #evictSlowest(): boolean {
     const { minBytesPerSecond, graceMs } = this.#limits;
     if (minBytesPerSecond <= 0) return false;
-    const now = Date.now();
+    const now = this.#now();
     let slowest: THeld | undefined;
     let slowestRate = Infinity;
     for (const held of this.#held) {
@@ -124,7 +128,7 @@ export class UploadSlots {
     const { minBytesPerSecond, rateWindowMs } = this.#limits;
     if (this.#timer || minBytesPerSecond <= 0) return;
     this.#timer = setInterval(() => {
-      const now = Date.now();
+      const now = this.#now();
       for (const held of [...this.#held]) {
         const elapsed = now - held.windowStart;
         if (elapsed < rateWindowMs || held.req.complete) continue;

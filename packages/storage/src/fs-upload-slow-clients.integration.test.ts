@@ -78,10 +78,11 @@ describe("slow uploads cannot keep real ones out", () => {
   it("a new upload evicts a trickling one when every slot is taken", async () => {
     // The rate window is long: only eviction can free a slot here. The form fields count as
     // received bytes, so the minimum is set above what a trickle averages after its fields.
-    await start({ maxConcurrentUploads: 4, maxUploadsPerAddress: 0, minBytesPerSecond: 8192, rateWindowMs: 60_000 });
+    let skewMs = 0;
+    await start({ maxConcurrentUploads: 4, maxUploadsPerAddress: 0, minBytesPerSecond: 8192, rateWindowMs: 60_000, now: () => Date.now() + skewMs });
     const slow = await Promise.all([2, 3, 4, 5].map((n) => trickle(n, `slow/${n}.bin`)));
     await expect.poll(() => endpoint.activeUploads).toBe(4);
-    await delay(1100); // past the grace an upload gets before it can be evicted
+    skewMs += 1100; // past the grace (1 s) an upload gets before it can be evicted
 
     const real = await realUpload("real.bin");
     expect(real.status).toBe(204);

@@ -4,7 +4,8 @@
  *
  * Found on Node 20 (its engines field asks for >= 24): it runs, but ListObjectsV2 paging needs
  * the DES cipher, hence the separate process with --openssl-legacy-provider; and its query
- * signature check encodes `'` differently from SigV4 (see the download test).
+ * signature check encodes `'` differently from SigV4, so it refuses URLs with a download name
+ * (filename*=UTF-8''...): those are checked against the SDK in presigned-url.test.ts.
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
