@@ -71,6 +71,3 @@ export function fsEndpointLimitsFromEnv(env: TWorkerEnv) {
     idleTimeoutMs: env.FS_UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
   };
 }
-
-/** The sessions store, built as the web app builds it (@fleetdrop/storage/env). */
-export { sessionStoreConfigFromEnv } from "@fleetdrop/storage/env";
