@@ -37,12 +37,17 @@ export const ZStorageEnvSchema = z.object({
 export type TStorageEnv = z.infer<typeof ZStorageEnvSchema>;
 export type TStorageEnvInput = z.input<typeof ZStorageEnvSchema>;
 
-/** The rules across storage variables; call it from the composing app's superRefine. */
-export function checkStorageEnv(env: TStorageEnv, ctx: z.RefinementCtx): void {
+type TCheckedStorageEnv = Pick<TStorageEnv, "STORAGE_BACKEND" | "S3_BUCKET" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY" | "STORE_CONFIGURATION"> & { FS_SECRET_ACCESS_KEY?: string };
+
+/**
+ * The rules across storage variables; call it from the composing app's superRefine.
+ * `fsSecretProvided`: the app supplies the fs store's secret itself (the one-command platform).
+ */
+export function checkStorageEnv(env: TCheckedStorageEnv, ctx: z.RefinementCtx, options: { fsSecretProvided?: boolean } = {}): void {
   for (const problem of storeConfigurationProblems(env.STORE_CONFIGURATION)) {
     ctx.addIssue({ code: "custom", path: ["STORE_CONFIGURATION"], message: problem });
   }
-  if (env.STORAGE_BACKEND === "fs" && !env.FS_SECRET_ACCESS_KEY) {
+  if (env.STORAGE_BACKEND === "fs" && !env.FS_SECRET_ACCESS_KEY && !options.fsSecretProvided) {
     ctx.addIssue({ code: "custom", path: ["FS_SECRET_ACCESS_KEY"], message: "FS_SECRET_ACCESS_KEY is required when STORAGE_BACKEND=fs (the worker and the web app share it: it signs upload forms and download URLs)" });
   }
   if (env.STORAGE_BACKEND === "s3" && !env.S3_BUCKET) {
