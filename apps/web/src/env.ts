@@ -7,7 +7,7 @@ import { ZDbEnvSchema } from "@fleetdrop/db/env";
 import { ZDeviceCredentialsEnvSchema } from "@fleetdrop/provisioning/env";
 import { envIssueLines, withoutEmpty } from "@fleetdrop/shared/env";
 import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
-import { ZStorageEnvSchema, checkStorageEnv } from "@fleetdrop/storage/env";
+import { ZStorageEnvSchema, checkStorageEnv, checkStoreConfiguration } from "@fleetdrop/storage/env";
 import { z } from "zod";
 import { parseTrustedProxies } from "./server/http/trusted-proxies";
 
@@ -61,6 +61,7 @@ export const ZWebEnvSchema = z
   })
   .superRefine((env, ctx) => {
     checkStorageEnv(env, ctx);
+    checkStoreConfiguration(env, ctx);
     const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
     if (oidc.some(Boolean) && !oidc.every(Boolean)) {
       ctx.addIssue({

@@ -44,9 +44,6 @@ type TCheckedStorageEnv = Pick<TStorageEnv, "STORAGE_BACKEND" | "S3_BUCKET" | "S
  * `fsSecretProvided`: the app supplies the fs store's secret itself (the one-command platform).
  */
 export function checkStorageEnv(env: TCheckedStorageEnv, ctx: z.RefinementCtx, options: { fsSecretProvided?: boolean } = {}): void {
-  for (const problem of storeConfigurationProblems(env.STORE_CONFIGURATION)) {
-    ctx.addIssue({ code: "custom", path: ["STORE_CONFIGURATION"], message: problem });
-  }
   if (env.STORAGE_BACKEND === "fs" && !env.FS_SECRET_ACCESS_KEY && !options.fsSecretProvided) {
     ctx.addIssue({ code: "custom", path: ["FS_SECRET_ACCESS_KEY"], message: "FS_SECRET_ACCESS_KEY is required when STORAGE_BACKEND=fs (the worker and the web app share it: it signs upload forms and download URLs)" });
   }
@@ -55,6 +52,17 @@ export function checkStorageEnv(env: TCheckedStorageEnv, ctx: z.RefinementCtx, o
   }
   if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
     ctx.addIssue({ code: "custom", path: ["S3_SECRET_ACCESS_KEY"], message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together" });
+  }
+}
+
+/**
+ * The JSON of STORE_CONFIGURATION, for an app that builds its named stores later than start-up
+ * (the web app, on first use). An app that builds them right after validating (the worker) leaves
+ * it to namedStoresFromEnv, which lists the JSON's mistakes together with the stores'.
+ */
+export function checkStoreConfiguration(env: Pick<TStorageEnv, "STORE_CONFIGURATION">, ctx: z.RefinementCtx): void {
+  for (const problem of storeConfigurationProblems(env.STORE_CONFIGURATION)) {
+    ctx.addIssue({ code: "custom", path: ["STORE_CONFIGURATION"], message: problem });
   }
 }
 
