@@ -2,13 +2,13 @@
  * The storage settings (README "Settings", docs/dashboard.md): the sessions store and the named
  * stores of STORE_CONFIGURATION. The worker and the web app compose this one schema and build
  * their stores with the same functions, so both see the same backend, bucket, endpoint, public
- * URL, path style and named stores.
+ * URL, path style and named stores. This module loads no store backend (the web app's
+ * next.config imports it); `./env-stores` builds the named stores.
  */
 import path from "node:path";
 import { envBoolean } from "@fleetdrop/shared/env";
 import { z } from "zod";
 import type { TFsStoreConfigInput, TS3StoreConfigInput } from "./config";
-import { createNamedStores, type TNamedStore } from "./named-stores";
 import { storeConfigurationProblems } from "./named-stores-config";
 
 /** Where devices reach the worker's fs upload endpoint unless FS_PUBLIC_URL says otherwise (the worker's default HTTP_PORT). */
@@ -88,29 +88,4 @@ export function sessionStoreConfigFromEnv(env: TStorageEnv): TS3StoreConfigInput
     secretAccessKey: env.FS_SECRET_ACCESS_KEY!,
     region: env.S3_REGION,
   };
-}
-
-/** The named stores (docs/protocol.md#stores); throws StoreConfigError (one line per mistake). */
-export function namedStoresFromEnv(env: TStorageEnv): Map<string, TNamedStore> {
-  return createNamedStores(env.STORE_CONFIGURATION, {
-    backend: env.STORAGE_BACKEND,
-    bucket: env.STORAGE_BACKEND === "s3" ? env.S3_BUCKET! : env.FS_BUCKET,
-    region: env.S3_REGION,
-    ...(env.STORAGE_BACKEND === "fs" || env.FS_SECRET_ACCESS_KEY
-      ? {
-          fs: {
-            rootDir: path.resolve(env.FS_STORE_DIR),
-            publicUrl: env.FS_PUBLIC_URL,
-            accessKeyId: env.FS_ACCESS_KEY_ID,
-            secretAccessKey: env.FS_SECRET_ACCESS_KEY ?? "",
-          },
-        }
-      : {}),
-    s3: {
-      endpoint: env.S3_ENDPOINT,
-      forcePathStyle: env.S3_FORCE_PATH_STYLE,
-      accessKeyId: env.S3_ACCESS_KEY_ID,
-      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-    },
-  });
 }

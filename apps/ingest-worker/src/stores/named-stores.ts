@@ -6,8 +6,8 @@ import type { TNamedStore } from "@fleetdrop/storage/named-stores";
 
 export type TNamedStores = ReadonlyMap<string, TNamedStore>;
 
-/** Built as the web app builds them (@fleetdrop/storage/env); throws StoreConfigError when STORE_CONFIGURATION is wrong. */
-export { namedStoresFromEnv } from "@fleetdrop/storage/env";
+/** Built as the web app builds them (@fleetdrop/storage/env-stores); throws StoreConfigError when STORE_CONFIGURATION is wrong. */
+export { namedStoresFromEnv } from "@fleetdrop/storage/env-stores";
 
 /**
  * The named store and device-relative path an object key of a store upload names: the key as

@@ -1,11 +1,11 @@
 import "server-only";
-import { namedStoresFromEnv } from "@fleetdrop/storage/env";
+import { namedStoresFromEnv } from "@fleetdrop/storage/env-stores";
 import type { TNamedStore } from "@fleetdrop/storage/named-stores";
 import { env } from "@/env";
 import { NotFoundError } from "@/server/errors";
 
 /** The named stores (docs/protocol.md#stores), built by the same function as the worker's. */
-export { namedStoresFromEnv } from "@fleetdrop/storage/env";
+export { namedStoresFromEnv } from "@fleetdrop/storage/env-stores";
 
 let stores: Map<string, TNamedStore> | undefined;
 
