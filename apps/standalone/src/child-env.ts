@@ -33,7 +33,11 @@ export type TChildEnvInput = {
 
 function storageSettings(input: TChildEnvInput): Partial<TStorageEnv> {
   const named = { STORE_CONFIGURATION: input.storeConfiguration };
-  if (input.storage.backend === "s3") return { STORAGE_BACKEND: "s3", ...input.storage.settings, ...named };
+  if (input.storage.backend === "s3") {
+    // Copied one by one: the settings object may be the platform's whole environment.
+    const { S3_BUCKET, S3_REGION, S3_ENDPOINT, S3_FORCE_PATH_STYLE, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = input.storage.settings;
+    return { STORAGE_BACKEND: "s3", S3_BUCKET, S3_REGION, S3_ENDPOINT, S3_FORCE_PATH_STYLE, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, ...named };
+  }
   return { STORAGE_BACKEND: "fs", FS_STORE_DIR: input.storage.storeDir, FS_PUBLIC_URL: input.storage.publicUrl, FS_SECRET_ACCESS_KEY: input.storage.secretAccessKey, ...named };
 }
 
