@@ -1,5 +1,6 @@
 /** Turns the validated environment into the worker's configuration and store settings. */
 import path from "node:path";
+import { DEFAULT_MQTT_URL } from "@fleetdrop/shared/mqtt-env";
 import type { TWorkerEnv } from "./env";
 import type { TIngestWorkerConfig } from "./worker";
 
@@ -9,7 +10,7 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
     dbPoolSize: env.DB_POOL_SIZE,
     dbBatchConcurrency: env.DB_BATCH_CONCURRENCY,
     mqtt: {
-      url: env.MQTT_URL,
+      url: env.MQTT_URL ?? DEFAULT_MQTT_URL,
       clientId: env.MQTT_CLIENT_ID,
       protocolVersion: env.MQTT_PROTOCOL_VERSION,
       username: env.MQTT_USERNAME,
@@ -68,29 +69,5 @@ export function fsEndpointLimitsFromEnv(env: TWorkerEnv) {
     minBytesPerSecond: env.FS_UPLOAD_MIN_BYTES_PER_SECOND,
     rateWindowMs: env.FS_UPLOAD_RATE_WINDOW_SECONDS * 1000,
     idleTimeoutMs: env.FS_UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
-  };
-}
-
-/** The sessions store, as @fleetdrop/storage's createStore takes it. */
-export function sessionStoreConfigFromEnv(env: TWorkerEnv) {
-  if (env.STORAGE_BACKEND === "s3") {
-    return {
-      backend: "s3" as const,
-      bucket: env.S3_BUCKET!,
-      region: env.S3_REGION,
-      endpoint: env.S3_ENDPOINT,
-      forcePathStyle: env.S3_FORCE_PATH_STYLE,
-      accessKeyId: env.S3_ACCESS_KEY_ID,
-      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-    };
-  }
-  return {
-    backend: "fs" as const,
-    bucket: env.FS_BUCKET,
-    rootDir: path.resolve(env.FS_STORE_DIR),
-    publicUrl: env.FS_PUBLIC_URL ?? `http://localhost:${env.HTTP_PORT}`,
-    accessKeyId: env.FS_ACCESS_KEY_ID,
-    secretAccessKey: env.FS_SECRET_ACCESS_KEY!,
-    region: env.S3_REGION,
   };
 }

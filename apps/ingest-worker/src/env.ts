@@ -3,21 +3,18 @@
  * No other file reads process.env.
  */
 import { hostname } from "node:os";
+import { ZDbEnvSchema } from "@fleetdrop/db/env";
 import { SERVICE_CLIENT_ID_RULE, isServiceClientId } from "@fleetdrop/shared/acl";
-import { DEFAULT_TOPIC_PREFIX, assertTopicPrefix } from "@fleetdrop/shared/topics";
+import { envBoolean, envIssueLines, envPort, withoutEmpty } from "@fleetdrop/shared/env";
+import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
 import { DEFAULT_MAX_UPLOAD_MB, DEFAULT_UPLOAD_EXPIRES_IN, HARD_MAX_UPLOAD_MB } from "@fleetdrop/shared/protocol/upload";
+import { ZStorageEnvSchema, checkStorageEnv } from "@fleetdrop/storage/env";
 import { z } from "zod";
 import { ZRateLimitsSchema } from "./rate-limit";
 
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((value) => value === "true" || value === "1" || value === "yes");
-
-const port = z.coerce.number().int().min(0).max(65535);
-
 export const ZWorkerEnvSchema = z
   .object({
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
+    ...ZDbEnvSchema.shape,
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /**
      * Upload-request batches in flight at once (each one statement and one commit, and a second
@@ -29,9 +26,8 @@ export const ZWorkerEnvSchema = z
      */
     DB_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(1),
 
-    MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, "must be an mqtt://, mqtts://, ws:// or wss:// URL").default("mqtt://127.0.0.1:1883"),
-    MQTT_USERNAME: z.string().optional(),
-    MQTT_PASSWORD: z.string().optional(),
+    /** MQTT_URL (unset: DEFAULT_MQTT_URL), MQTT_USERNAME, MQTT_PASSWORD, TOPIC_PREFIX. */
+    ...ZMqttEnvSchema.shape,
     /**
      * Never a valid device id (so no device can connect with it and take over the worker's
      * session): `fleetdrop-ingest:<name>`. Each worker instance has its own.
@@ -50,30 +46,16 @@ export const ZWorkerEnvSchema = z
     MQTT_CERT_FILE: z.string().optional(),
     MQTT_KEY_FILE: z.string().optional(),
 
-    TOPIC_PREFIX: z.string().default(DEFAULT_TOPIC_PREFIX),
     MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(DEFAULT_MAX_UPLOAD_MB),
     UPLOAD_EXPIRES_IN: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_UPLOAD_EXPIRES_IN),
 
-    STORAGE_BACKEND: z.enum(["fs", "s3"]).default("fs"),
-    FS_STORE_DIR: z.string().default(".fleetdrop/storage"),
-    FS_PUBLIC_URL: z.string().url().optional(),
-    FS_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name").default("fleetdrop"),
-    FS_ACCESS_KEY_ID: z.string().min(1).default("fleetdrop"),
-    FS_SECRET_ACCESS_KEY: z.string().min(16, "must be at least 16 characters").optional(),
-    S3_BUCKET: z.string().optional(),
-    S3_REGION: z.string().default("us-east-1"),
-    S3_ENDPOINT: z.string().url().optional(),
-    S3_FORCE_PATH_STYLE: bool.default(false),
-    S3_ACCESS_KEY_ID: z.string().optional(),
-    S3_SECRET_ACCESS_KEY: z.string().optional(),
-
-    /** Named stores (docs/protocol.md#stores) as JSON (see src/stores/named-stores.ts); unset: the five defaults. */
-    STORE_CONFIGURATION: z.string().optional(),
+    /** The sessions store and the named stores (STORE_CONFIGURATION), as the web app reads them. */
+    ...ZStorageEnvSchema.shape,
     /** Seconds a download URL of a named store stays valid. */
     DOWNLOAD_EXPIRES_IN: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
 
     HTTP_HOST: z.string().default("0.0.0.0"),
-    HTTP_PORT: port.default(9000),
+    HTTP_PORT: envPort.default(9000),
     /**
      * Slow and idle clients of the HTTP server (the fs upload endpoint): headers must arrive within
      * HTTP_HEADERS_TIMEOUT_SECONDS; open connections are capped overall and per address (0: no cap).
@@ -105,7 +87,7 @@ export const ZWorkerEnvSchema = z
     INBOUND_BUFFER_MB: z.coerce.number().int().min(1).max(1024).default(8),
     /** Chunk forwarding (docs/protocol.md#chunks): largest chunk (KiB), lanes delivered at once, back-off bounds (ms); CHUNK_DELIVERY=false leaves delivery to other workers. */
     CHUNK_MAX_KB: z.coerce.number().int().min(1).max(3072).default(1024),
-    CHUNK_DELIVERY: bool.default(true),
+    CHUNK_DELIVERY: envBoolean.default(true),
     CHUNK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     CHUNK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
     CHUNK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
@@ -120,20 +102,7 @@ export const ZWorkerEnvSchema = z
     LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
-    try {
-      assertTopicPrefix(env.TOPIC_PREFIX);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", path: ["TOPIC_PREFIX"], message: (error as Error).message });
-    }
-    if (env.STORAGE_BACKEND === "fs" && !env.FS_SECRET_ACCESS_KEY) {
-      ctx.addIssue({ code: "custom", path: ["FS_SECRET_ACCESS_KEY"], message: "is required with STORAGE_BACKEND=fs (it signs the upload forms)" });
-    }
-    if (env.STORAGE_BACKEND === "s3" && !env.S3_BUCKET) {
-      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "is required with STORAGE_BACKEND=s3" });
-    }
-    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
-      ctx.addIssue({ code: "custom", path: ["S3_SECRET_ACCESS_KEY"], message: "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together" });
-    }
+    checkStorageEnv(env, ctx);
     if (env.SWEEP_INTERVAL_SECONDS * 2 > env.PENDING_RECOVERY_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["SWEEP_INTERVAL_SECONDS"], message: "must be at most half of PENDING_RECOVERY_SECONDS" });
     }
@@ -148,10 +117,7 @@ export class EnvError extends Error {}
 
 /** Parses the environment; throws an EnvError listing every problem, one per line. */
 export function parseWorkerEnv(source: Record<string, string | undefined>): TWorkerEnv {
-  // Empty strings mean "not set" (docker-compose passes unset variables as empty).
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
-  const result = ZWorkerEnvSchema.safeParse(cleaned);
+  const result = ZWorkerEnvSchema.safeParse(withoutEmpty(source));
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "env"}: ${issue.message}`);
-  throw new EnvError(`Invalid worker configuration:\n${lines.join("\n")}`);
+  throw new EnvError(`Invalid worker configuration:\n${envIssueLines(result.error).join("\n")}`);
 }

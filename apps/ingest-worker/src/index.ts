@@ -2,11 +2,13 @@
  * The ingest worker process: validate the environment, build the worker, start it, and stop it
  * cleanly on SIGTERM/SIGINT (a second signal forces the exit).
  */
+import { DEFAULT_MQTT_URL } from "@fleetdrop/shared/mqtt-env";
 import { createStore, StoreConfigError } from "@fleetdrop/storage/config";
 import { fsStoresOf } from "@fleetdrop/storage/named-stores";
 import { FsStore } from "@fleetdrop/storage/fs";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
-import { fsEndpointLimitsFromEnv, sessionStoreConfigFromEnv, workerConfigFromEnv } from "./config";
+import { sessionStoreConfigFromEnv } from "@fleetdrop/storage/env";
+import { fsEndpointLimitsFromEnv, workerConfigFromEnv } from "./config";
 import { EnvError, parseWorkerEnv } from "./env";
 import { createLogger } from "./logger";
 import { namedStoresFromEnv } from "./stores/named-stores";
@@ -67,7 +69,7 @@ async function main() {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 
-  logger.info({ mqtt: env.MQTT_URL, prefix: env.TOPIC_PREFIX, storage: env.STORAGE_BACKEND, sharedGroup: env.MQTT_SHARED_GROUP }, "starting");
+  logger.info({ mqtt: env.MQTT_URL ?? DEFAULT_MQTT_URL, prefix: env.TOPIC_PREFIX, storage: env.STORAGE_BACKEND, sharedGroup: env.MQTT_SHARED_GROUP }, "starting");
   await worker.start();
   logger.info("ready");
 }

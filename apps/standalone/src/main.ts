@@ -14,7 +14,8 @@ import { createPgPool } from "@fleetdrop/db/pool";
 import { seedDemo } from "@fleetdrop/db/seed";
 import { startEmbeddedBroker, type TEmbeddedBroker } from "./broker";
 import { loadCredentials } from "./credentials";
-import { parseStandaloneEnv, REPO_ROOT, S3_PASSTHROUGH } from "./env";
+import { webEnvironment, workerEnvironment, type TChildEnvInput } from "./child-env";
+import { parseStandaloneEnv, REPO_ROOT } from "./env";
 import { choosePort, PortTakenError } from "./ports";
 import { startEmbeddedPostgres, type TEmbeddedPostgres } from "./postgres";
 import { startService, stopRestarting, waitForHttp, type TService } from "./services";
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
 
     // 2. MQTT broker
     let mqttUrl = env.MQTT_URL;
-    let worker = { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD, protocol: "5" };
+    let worker: TChildEnvInput["worker"] = { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD, protocolVersion: 5 };
     let web = { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD };
     let brokerPort: number | undefined;
     if (!mqttUrl) {
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
       mqttUrl = broker.url;
       brokerPort = mqttPort.port;
       // The embedded broker speaks MQTT 3.1.1.
-      worker = { username: "fleetdrop-worker", password: credentials.workerMqttPassword, protocol: "4" };
+      worker = { username: "fleetdrop-worker", password: credentials.workerMqttPassword, protocolVersion: 4 };
       web = { username: "fleetdrop-web", password: credentials.webMqttPassword };
     } else {
       step(`using the MQTT broker at ${mqttUrl}`);
@@ -115,36 +116,30 @@ async function main(): Promise<void> {
 
     // 3. Ingest worker
     const workerPort = await choosePort({ what: "The ingest worker", envName: "WORKER_HTTP_PORT", preferred: env.WORKER_HTTP_PORT, explicit: env.explicit.has("WORKER_HTTP_PORT"), host: "0.0.0.0" });
-    const storeDir = path.join(dataDir, "storage");
-    const storageEnv: Record<string, string> =
-      env.STORAGE_BACKEND === "s3"
-        ? Object.fromEntries([["STORAGE_BACKEND", "s3"], ...S3_PASSTHROUGH.filter((name) => process.env[name]).map((name) => [name, process.env[name]!])])
-        : {
-            STORAGE_BACKEND: "fs",
-            FS_STORE_DIR: storeDir,
-            FS_PUBLIC_URL: `http://${env.PUBLIC_HOST}:${workerPort.port}`,
-            FS_SECRET_ACCESS_KEY: credentials.fsSecretAccessKey,
-            // file_transfer segments staged in files beside the store (one worker, one disk): several times faster than PostgreSQL.
-            TRANSFER_STAGING_DIR: path.join(dataDir, "transfer-staging"),
-          };
+    const children: TChildEnvInput = {
+      databaseUrl,
+      mqttUrl,
+      topicPrefix: env.TOPIC_PREFIX,
+      worker,
+      web,
+      ...(brokerPort ? { embeddedBrokerUrl: `mqtt://${env.PUBLIC_HOST}:${brokerPort}` } : {}),
+      storage:
+        env.STORAGE_BACKEND === "s3"
+          ? { backend: "s3", settings: env }
+          : { backend: "fs", storeDir: path.join(dataDir, "storage"), publicUrl: `http://${env.PUBLIC_HOST}:${workerPort.port}`, secretAccessKey: credentials.fsSecretAccessKey },
+      storeConfiguration: env.STORE_CONFIGURATION,
+      workerHttpPort: workerPort.port,
+      // file_transfer segments staged in files beside the store (one worker, one disk): several times faster than PostgreSQL.
+      transferStagingDir: path.join(dataDir, "transfer-staging"),
+      logLevel: env.LOG_LEVEL,
+    };
     const workerDist = path.join(REPO_ROOT, "apps/ingest-worker/dist/index.js");
     const workerService: TService = startService({
       name: "worker",
       command: process.execPath,
       args: existsSync(workerDist) ? [...WORKER_NODE_FLAGS, workerDist] : [path.join(REPO_ROOT, "node_modules/.bin/tsx"), path.join(REPO_ROOT, "apps/ingest-worker/src/index.ts")],
       cwd: path.join(REPO_ROOT, "apps/ingest-worker"),
-      env: {
-        DATABASE_URL: databaseUrl,
-        MQTT_URL: mqttUrl,
-        ...(worker.username ? { MQTT_USERNAME: worker.username } : {}),
-        ...(worker.password ? { MQTT_PASSWORD: worker.password } : {}),
-        MQTT_PROTOCOL_VERSION: worker.protocol,
-        MQTT_CLIENT_ID: "fleetdrop-ingest:embedded",
-        TOPIC_PREFIX: env.TOPIC_PREFIX,
-        HTTP_PORT: String(workerPort.port),
-        LOG_LEVEL: env.LOG_LEVEL,
-        ...storageEnv,
-      },
+      env: workerEnvironment(children),
       print,
     });
     cleanups.push(() => workerService.stop());
@@ -165,20 +160,9 @@ async function main(): Promise<void> {
       command: process.execPath,
       args: [path.join(webDir, "node_modules/next/dist/bin/next"), "start", "-p", String(webPort.port)],
       cwd: webDir,
-      env: {
-        NODE_ENV: "production",
-        DATABASE_URL: databaseUrl,
-        NEXTAUTH_URL: webUrl,
-        NEXTAUTH_SECRET: credentials.nextAuthSecret,
-        TOPIC_PREFIX: env.TOPIC_PREFIX,
-        MQTT_URL: mqttUrl,
-        ...(web.username ? { MQTT_USERNAME: web.username } : {}),
-        ...(web.password ? { MQTT_PASSWORD: web.password } : {}),
-        // Credential bundles from the dashboard point password devices at the embedded broker
-        // (MQTT 3.1.1, no TLS: certificate devices need the Mosquitto deployment).
-        ...(brokerPort ? { BROKER_PASSWORD_URL: `mqtt://${env.PUBLIC_HOST}:${brokerPort}`, BROKER_PROTOCOL_VERSION: "4" } : {}),
-        ...storageEnv,
-      },
+      // Credential bundles from the dashboard point password devices at the embedded broker
+      // (MQTT 3.1.1, no TLS: certificate devices need the Mosquitto deployment).
+      env: webEnvironment(children, { url: webUrl, nextAuthSecret: credentials.nextAuthSecret }),
       quiet: /^\s*$/,
       print,
     });

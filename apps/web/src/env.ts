@@ -3,63 +3,36 @@
  * environment fails `next build` (and `next start`) with a list of what is wrong. Nothing else
  * in the app reads `process.env`.
  */
-import { storeConfigurationProblems } from "@fleetdrop/storage/named-stores-config";
+import { ZDbEnvSchema } from "@fleetdrop/db/env";
+import { ZDeviceCredentialsEnvSchema } from "@fleetdrop/provisioning/env";
+import { envIssueLines, withoutEmpty } from "@fleetdrop/shared/env";
+import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
+import { ZStorageEnvSchema, checkStorageEnv, checkStoreConfiguration } from "@fleetdrop/storage/env";
 import { z } from "zod";
 import { parseTrustedProxies } from "./server/http/trusted-proxies";
-
-const optionalString = z
-  .string()
-  .trim()
-  .transform((value) => (value === "" ? undefined : value))
-  .optional();
-
-const booleanString = z
-  .enum(["true", "false", "1", "0", ""])
-  .optional()
-  .transform((value) => value === "true" || value === "1");
 
 export const ZWebEnvSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, { error: "DATABASE_URL must be a postgresql:// URL" }),
-    NEXTAUTH_URL: z.string().url().optional(),
+    ...ZDbEnvSchema.shape,
+    NEXTAUTH_URL: z.url().optional(),
     NEXTAUTH_SECRET: z.string().min(16, { error: "NEXTAUTH_SECRET must be at least 16 characters (e.g. `openssl rand -base64 32`)" }),
 
-    OIDC_ISSUER: optionalString.pipe(z.string().url().optional()),
-    OIDC_CLIENT_ID: optionalString,
-    OIDC_CLIENT_SECRET: optionalString,
-    OIDC_NAME: optionalString,
+    OIDC_ISSUER: z.url().optional(),
+    OIDC_CLIENT_ID: z.string().optional(),
+    OIDC_CLIENT_SECRET: z.string().optional(),
+    OIDC_NAME: z.string().trim().optional(),
 
-    STORAGE_BACKEND: z.enum(["fs", "s3"]).default("fs"),
-    FS_STORE_DIR: z.string().default(".fleetdrop/storage"),
-    FS_PUBLIC_URL: z.string().url().default("http://localhost:9000"),
-    FS_BUCKET: z.string().default("fleetdrop"),
-    FS_ACCESS_KEY_ID: z.string().default("fleetdrop"),
-    FS_SECRET_ACCESS_KEY: optionalString.pipe(z.string().min(16, { error: "FS_SECRET_ACCESS_KEY must be at least 16 characters" }).optional()),
-    S3_BUCKET: optionalString,
-    S3_REGION: z.string().default("us-east-1"),
-    S3_ENDPOINT: optionalString.pipe(z.string().url().optional()),
-    S3_FORCE_PATH_STYLE: booleanString,
-    S3_ACCESS_KEY_ID: optionalString,
-    S3_SECRET_ACCESS_KEY: optionalString,
+    /** The sessions store and the named stores (STORE_CONFIGURATION), as the worker reads them. */
+    ...ZStorageEnvSchema.shape,
 
-    /** Named stores (JSON, the worker's format); unset: config, apps, incoming, contents, status. */
-    STORE_CONFIGURATION: optionalString,
+    /** MQTT_URL (unset: no broker, so no commands or retained status), MQTT_USERNAME, MQTT_PASSWORD, TOPIC_PREFIX. */
+    ...ZMqttEnvSchema.shape,
 
-    TOPIC_PREFIX: z.string().default("fleetdrop"),
-    MQTT_URL: optionalString,
-    MQTT_USERNAME: optionalString,
-    MQTT_PASSWORD: optionalString,
-
-    /** Device provisioning (packages/provisioning): seals the device CAs' keys; certificate devices need it. */
-    DEVICE_CA_ENCRYPTION_KEY: optionalString,
-    DEVICE_CA_ENCRYPTION_KEY_PREVIOUS: optionalString,
-    /** What credential bundles point devices at: mutual-TLS and password listeners, the broker's CA file. */
-    BROKER_CERTIFICATE_URL: optionalString,
-    BROKER_PASSWORD_URL: optionalString,
-    BROKER_CA_FILE: optionalString,
+    /** Device provisioning (packages/provisioning): the CA key and what credential bundles point devices at. */
+    ...ZDeviceCredentialsEnvSchema.shape,
     /** 4 when the broker speaks only MQTT 3.1.1 (the embedded one); written into device configs. */
-    BROKER_PROTOCOL_VERSION: z.enum(["4", "5", ""]).optional().transform((value) => (value === "4" ? 4 : value === "5" ? 5 : undefined)),
+    BROKER_PROTOCOL_VERSION: z.enum(["4", "5"]).optional().transform((value) => (value === "4" ? 4 : value === "5" ? 5 : undefined)),
 
     /** Password checks allowed per account and client address in SIGN_IN_WINDOW_MINUTES. */
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
@@ -87,9 +60,8 @@ export const ZWebEnvSchema = z
     DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   })
   .superRefine((env, ctx) => {
-    for (const problem of storeConfigurationProblems(env.STORE_CONFIGURATION)) {
-      ctx.addIssue({ code: "custom", path: ["STORE_CONFIGURATION"], message: problem });
-    }
+    checkStorageEnv(env, ctx);
+    checkStoreConfiguration(env, ctx);
     const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
     if (oidc.some(Boolean) && !oidc.every(Boolean)) {
       ctx.addIssue({
@@ -97,12 +69,6 @@ export const ZWebEnvSchema = z
         path: ["OIDC_ISSUER"],
         message: "set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together (or none of them)",
       });
-    }
-    if (env.STORAGE_BACKEND === "fs" && !env.FS_SECRET_ACCESS_KEY) {
-      ctx.addIssue({ code: "custom", path: ["FS_SECRET_ACCESS_KEY"], message: "FS_SECRET_ACCESS_KEY is required when STORAGE_BACKEND=fs (the same secret as the worker's)" });
-    }
-    if (env.STORAGE_BACKEND === "s3" && !env.S3_BUCKET) {
-      ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "S3_BUCKET is required when STORAGE_BACKEND=s3" });
     }
   });
 
@@ -117,7 +83,8 @@ const RUNTIME_ONLY = new Set(["DATABASE_URL", "NEXTAUTH_SECRET", "FS_SECRET_ACCE
  * on a machine without them, and `next start` refuses to start until they are there.
  */
 export function parseWebEnv(source: Record<string, string | undefined>, options: { forBuild?: boolean } = {}): TWebEnv {
-  const result = ZWebEnvSchema.safeParse(source);
+  // Empty strings mean "not set" (docker-compose passes unset variables as empty).
+  const result = ZWebEnvSchema.safeParse(withoutEmpty(source));
   if (result.success) return result.data;
   const issues = result.error.issues.filter((issue) => {
     if (!options.forBuild) return true;
@@ -125,7 +92,7 @@ export function parseWebEnv(source: Record<string, string | undefined>, options:
     return !(RUNTIME_ONLY.has(name) && (source[name] === undefined || source[name] === ""));
   });
   if (issues.length === 0) return source as unknown as TWebEnv;
-  const lines = issues.map((issue) => `  - ${issue.path.join(".") || "env"}: ${issue.message}`);
+  const lines = envIssueLines(new z.ZodError(issues), "  - ");
   throw new Error(`Invalid environment for the Fleetdrop web app:\n${lines.join("\n")}`);
 }
 

@@ -10,18 +10,20 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createPrismaClient } from "./client";
 import { dropDatabase, ensureDatabase, withDatabase } from "./database-url";
+import { ZDbEnvSchema } from "./env";
 import { migrateDatabase } from "./migrate";
 import { generatePassword } from "./passwords";
 import { applyMigrations, diffDatabaseToSchema, MIGRATIONS_DIR } from "./schema-engine";
 import { seedDemo } from "./seed";
 
+/** DATABASE_URL, checked by the rule every service uses (./env). */
 function requireUrl(): string {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    console.error("DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/fleetdrop)");
+  const result = ZDbEnvSchema.safeParse({ DATABASE_URL: process.env.DATABASE_URL || undefined });
+  if (!result.success) {
+    console.error(process.env.DATABASE_URL ? result.error.issues.map((issue) => issue.message).join("\n") : "DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/fleetdrop)");
     process.exit(2);
   }
-  return url;
+  return result.data.DATABASE_URL;
 }
 
 async function main(command: string | undefined, args: string[]) {

@@ -29,7 +29,7 @@ import type { TAuthMode } from "./devices/credentials";
 import { revokeDevice } from "./devices/revoke-device";
 import { rotateDeviceCredentials } from "./devices/rotate-credentials";
 import { setDeviceEnabled } from "./devices/set-device-enabled";
-import { parseProvisioningEnv, secretBoxFromEnv, type TProvisioningEnv } from "./env";
+import { bundleBrokerUrls, parseProvisioningEnv, secretBoxFromEnv, type TProvisioningEnv } from "./env";
 
 export type TAdminIo = {
   env: Record<string, string | undefined>;
@@ -58,8 +58,7 @@ function authOf(value: string | undefined): TAuthMode {
 async function writeBundle(io: TAdminIo, env: TProvisioningEnv, created: TCreatedDevice[], out: string | undefined) {
   const brokerCaPem = env.BROKER_CA_FILE ? await readFile(env.BROKER_CA_FILE, "utf8") : undefined;
   const zip = createCredentialBundle(created, {
-    certificateUrl: env.BROKER_CERTIFICATE_URL,
-    passwordUrl: env.BROKER_PASSWORD_URL,
+    ...bundleBrokerUrls(env),
     topicPrefix: env.TOPIC_PREFIX,
     ...(brokerCaPem ? { brokerCaPem } : {}),
   });

@@ -1,43 +1,59 @@
 /**
- * Configuration of the provisioning tools (`fleetdrop-admin`, the broker sync), validated once.
- * The web app reads the same variable names in its own env.ts.
+ * Device provisioning settings. `ZDeviceCredentialsEnvSchema` is what the web app and the
+ * provisioning tools (`fleetdrop-admin`, the broker sync) both read: the CA key and what credential
+ * bundles point devices at. `ZProvisioningEnvSchema` adds the tools' own settings.
  */
-import { DEFAULT_TOPIC_PREFIX } from "@fleetdrop/shared/topics";
+import { ZDbEnvSchema } from "@fleetdrop/db/env";
+import { withoutEmpty } from "@fleetdrop/shared/env";
+import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
 import { z } from "zod";
 import { createSecretBox, parseEncryptionKey, type TSecretBox } from "./crypto/secret-box";
 
-const optional = z
-  .string()
-  .trim()
-  .transform((value) => (value === "" ? undefined : value))
-  .optional();
+/** Where bundles point certificate and password devices when BROKER_CERTIFICATE_URL / BROKER_PASSWORD_URL are unset. */
+export const DEFAULT_BROKER_CERTIFICATE_URL = "mqtts://localhost:8883";
+export const DEFAULT_BROKER_PASSWORD_URL = "mqtts://localhost:8884";
+
+export const ZDeviceCredentialsEnvSchema = z.object({
+  /** 32 bytes, base64 or hex: seals the device CAs' private keys. Needed for certificate devices. */
+  DEVICE_CA_ENCRYPTION_KEY: z.string().trim().optional(),
+  /** Earlier keys (comma-separated) that still open CA keys until `fleetdrop-admin ca rekey`. */
+  DEVICE_CA_ENCRYPTION_KEY_PREVIOUS: z.string().trim().optional(),
+  /** What credential bundles point devices at: the broker's mutual-TLS and password listeners, its CA file. */
+  BROKER_CERTIFICATE_URL: z.string().trim().optional(),
+  BROKER_PASSWORD_URL: z.string().trim().optional(),
+  BROKER_CA_FILE: z.string().trim().optional(),
+});
+
+export type TDeviceCredentialsEnv = z.infer<typeof ZDeviceCredentialsEnvSchema>;
+
+/** The broker URLs a credential bundle names; `passwordFallback` stands in for an unset BROKER_PASSWORD_URL before the default. */
+export function bundleBrokerUrls(env: TDeviceCredentialsEnv, passwordFallback?: string): { certificateUrl: string; passwordUrl: string } {
+  return {
+    certificateUrl: env.BROKER_CERTIFICATE_URL || DEFAULT_BROKER_CERTIFICATE_URL,
+    passwordUrl: env.BROKER_PASSWORD_URL || passwordFallback || DEFAULT_BROKER_PASSWORD_URL,
+  };
+}
 
 export const ZProvisioningEnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL"),
-  /** 32 bytes, base64 or hex: seals the device CAs' private keys. Needed for certificate devices. */
-  DEVICE_CA_ENCRYPTION_KEY: optional,
-  /** Earlier keys (comma-separated) that still open CA keys until `fleetdrop-admin ca rekey`. */
-  DEVICE_CA_ENCRYPTION_KEY_PREVIOUS: optional,
-  TOPIC_PREFIX: z.string().default(DEFAULT_TOPIC_PREFIX),
+  ...ZDbEnvSchema.shape,
+  ...ZDeviceCredentialsEnvSchema.shape,
+  TOPIC_PREFIX: ZMqttEnvSchema.shape.TOPIC_PREFIX,
   /** Service accounts the broker sync writes into passwd-services. */
-  MQTT_WORKER_PASSWORD: optional,
-  MQTT_WEB_PASSWORD: optional,
+  MQTT_WORKER_PASSWORD: z.string().optional(),
+  MQTT_WEB_PASSWORD: z.string().optional(),
   BROKER_AUTH_DIR: z.string().default("/mosquitto/auth"),
   BROKER_ACL_TEMPLATE: z.string().default("/mosquitto/config/acl-devices"),
   BROKER_SYNC_INTERVAL_SECONDS: z.coerce.number().min(1).default(30),
   /** Where the broker's TLS certificate lives; the sync creates a self-signed one there if none. */
-  BROKER_TLS_DIR: optional,
+  BROKER_TLS_DIR: z.string().optional(),
   BROKER_TLS_HOSTS: z.string().default("localhost"),
-  /** What device bundles point at. */
-  BROKER_CERTIFICATE_URL: z.string().default("mqtts://localhost:8883"),
-  BROKER_PASSWORD_URL: z.string().default("mqtts://localhost:8884"),
-  BROKER_CA_FILE: optional,
 });
 
 export type TProvisioningEnv = z.infer<typeof ZProvisioningEnvSchema>;
 
 export function parseProvisioningEnv(source: Record<string, string | undefined>): TProvisioningEnv {
-  const result = ZProvisioningEnvSchema.safeParse(source);
+  // Empty strings mean "not set" (docker-compose passes unset variables as empty).
+  const result = ZProvisioningEnvSchema.safeParse(withoutEmpty(source));
   if (result.success) return result.data;
   throw new Error(`Invalid environment for fleetdrop-admin:\n${result.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`).join("\n")}`);
 }

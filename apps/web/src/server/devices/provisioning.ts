@@ -4,7 +4,7 @@ import { bundleFileName, createCredentialBundle, type TBrokerEndpoints } from "@
 import { ProvisioningError, type TProvisioningContext } from "@fleetdrop/provisioning/context";
 import type { TCreatedDevice } from "@fleetdrop/provisioning/devices/create-device";
 import type { TAuthMode } from "@fleetdrop/provisioning/devices/credentials";
-import { secretBoxFromEnv } from "@fleetdrop/provisioning/env";
+import { bundleBrokerUrls, secretBoxFromEnv } from "@fleetdrop/provisioning/env";
 import type { TSecretBox } from "@fleetdrop/provisioning/crypto/secret-box";
 import { env } from "@/env";
 import { db } from "@/server/db";
@@ -54,8 +54,7 @@ function brokerEndpoints(): TBrokerEndpoints {
     }
   }
   return {
-    certificateUrl: env.BROKER_CERTIFICATE_URL ?? "mqtts://localhost:8883",
-    passwordUrl: env.BROKER_PASSWORD_URL ?? env.MQTT_URL ?? "mqtts://localhost:8884",
+    ...bundleBrokerUrls(env, env.MQTT_URL),
     topicPrefix: env.TOPIC_PREFIX,
     ...(brokerCaPem ? { brokerCaPem } : {}),
     ...(env.BROKER_PROTOCOL_VERSION ? { protocolVersion: env.BROKER_PROTOCOL_VERSION } : {}),

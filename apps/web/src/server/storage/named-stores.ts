@@ -1,21 +1,11 @@
 import "server-only";
-import path from "node:path";
-import { createNamedStores, type TNamedStore } from "@fleetdrop/storage/named-stores";
-import { env, type TWebEnv } from "@/env";
+import { namedStoresFromEnv } from "@fleetdrop/storage/env-stores";
+import type { TNamedStore } from "@fleetdrop/storage/named-stores";
+import { env } from "@/env";
 import { NotFoundError } from "@/server/errors";
 
-/** The named stores (docs/protocol.md#stores), built exactly as the worker builds them from the same variables. */
-export function namedStoresFromEnv(e: TWebEnv): Map<string, TNamedStore> {
-  return createNamedStores(e.STORE_CONFIGURATION, {
-    backend: e.STORAGE_BACKEND,
-    bucket: e.STORAGE_BACKEND === "s3" ? e.S3_BUCKET! : e.FS_BUCKET,
-    region: e.S3_REGION,
-    ...(e.FS_SECRET_ACCESS_KEY
-      ? { fs: { rootDir: path.resolve(e.FS_STORE_DIR), publicUrl: e.FS_PUBLIC_URL, accessKeyId: e.FS_ACCESS_KEY_ID, secretAccessKey: e.FS_SECRET_ACCESS_KEY } }
-      : {}),
-    s3: { endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY },
-  });
-}
+/** The named stores (docs/protocol.md#stores), built by the same function as the worker's. */
+export { namedStoresFromEnv } from "@fleetdrop/storage/env-stores";
 
 let stores: Map<string, TNamedStore> | undefined;
 
