@@ -10,7 +10,8 @@ import { connectDevice } from "../support/sdk-device";
 import { expect, fileRow, test } from "../support/fixtures";
 
 test("a file sent over MQTT appears in its session with the device's user_data", async ({ page, signIn, world, keepScreenshot }) => {
-  await signIn("viewer");
+  // Previews are file contents: a member's right, not a viewer's (docs/dashboard.md).
+  await signIn("member");
   await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
   const filename = `mqtt-run-${Date.now()}.log`;
   const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} sent over MQTT in 16 KiB segments`).join("\n");
