@@ -1,6 +1,6 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { ZSendCommandsSchema } from "@fleetdrop/shared/dashboard/commands-form";
+import { ZSendCommandsSchema } from "@/lib/commands-form";
 import { CAN } from "@/lib/roles";
 import { projectAction } from "@/server/auth/action-client";
 import { sendCommands } from "@/server/commands/send-commands";

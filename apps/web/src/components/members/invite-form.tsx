@@ -1,5 +1,5 @@
 "use client";
-import { ZMemberInviteSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZMemberInviteSchema } from "@/lib/forms";
 import { inviteMemberAction } from "@/actions/members";
 import { Field, FormMessage, OneTimeSecret, SelectField, useActionForm } from "@/components/ui/form";
 import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES } from "@/lib/roles";

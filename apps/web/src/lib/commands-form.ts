@@ -3,7 +3,7 @@
  * JSON array of {"command"} pasted as is). Validated the same in the browser and the server.
  */
 import { z } from "zod";
-import { MAX_COMMANDS, SERVICE_NAME_PATTERN, ZCommandListSchema } from "../protocol/commands";
+import { MAX_COMMANDS, SERVICE_NAME_PATTERN, ZCommandListSchema } from "@fleetdrop/shared/protocol/commands";
 
 export const ZServiceNameFormSchema = z
   .string()

@@ -3,7 +3,7 @@
  * you type/submit) and on the server (the authority). Messages are sentences for people.
  */
 import { z } from "zod";
-import { DEVICE_ID_PATTERN } from "../names";
+import { DEVICE_ID_PATTERN } from "@fleetdrop/shared/names";
 
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 200;
@@ -53,8 +53,6 @@ export const ZDeviceNameSchema = z
 
 export const ZDeviceCreateSchema = z.object({ serial: ZDeviceSerialSchema, name: ZDeviceNameSchema });
 export type TDeviceCreate = z.infer<typeof ZDeviceCreateSchema>;
-
-export const ZDeviceRenameSchema = z.object({ name: ZDeviceNameSchema });
 
 export const ZSessionNameFormSchema = z
   .string()
