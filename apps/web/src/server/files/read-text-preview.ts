@@ -3,7 +3,7 @@ import { CAN } from "@/lib/roles";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAuditOnce } from "@/server/audit/write-audit";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { sessionsStore } from "@/server/stores/sessions-store";
 import { VIEW_AUDIT_MINUTES } from "./file-response";
 import { getFile } from "./get-file";
 
