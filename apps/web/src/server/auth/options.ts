@@ -10,7 +10,7 @@ import { clientIp } from "./client-ip";
 import { signInWithPassword } from "./sign-in-with-password";
 
 /** Error codes the sign-in page turns into sentences (never saying which part was wrong). */
-export const SIGN_IN_ERRORS = {
+const SIGN_IN_ERRORS = {
   invalid: "invalid",
   rateLimited: "rate_limited",
 } as const;

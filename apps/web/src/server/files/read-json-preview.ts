@@ -7,7 +7,7 @@ import { sessionsStore } from "@/server/stores/sessions-store";
 import { VIEW_AUDIT_MINUTES } from "./file-response";
 import { getFile } from "./get-file";
 
-export const MAX_JSON_PREVIEW_BYTES = 2 * 1024 * 1024;
+const MAX_JSON_PREVIEW_BYTES = 2 * 1024 * 1024;
 
 /** A JSON file pretty-printed, when it is small enough to parse here; null when not JSON or too big. */
 export async function readJsonPreview(options: { ctx: TProjectContext; fileId: string }): Promise<{ pretty: string } | null> {

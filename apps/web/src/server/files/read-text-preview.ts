@@ -8,7 +8,7 @@ import { VIEW_AUDIT_MINUTES } from "./file-response";
 import { getFile } from "./get-file";
 
 export const PREVIEW_WINDOW_BYTES = 64 * 1024;
-export const PREVIEW_LINES = 200;
+const PREVIEW_LINES = 200;
 
 export type TTextPreview = {
   size: number;
