@@ -31,7 +31,7 @@ export function threadCpuSeconds(pid: number, tid = pid): number {
 }
 
 /** Seconds the machine's cores have spent busy (everything but idle and iowait), all cores summed. */
-export function machineBusySeconds(): number {
+function machineBusySeconds(): number {
   const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
   return (user + nice + system + irq + softirq + steal) / 100;

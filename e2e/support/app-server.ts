@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { E2E_FS_SECRET } from "./store";
 
-export const WEB_DIR = path.resolve(import.meta.dirname, "../../apps/web");
+const WEB_DIR = path.resolve(import.meta.dirname, "../../apps/web");
 const NEXT_BIN = path.join(WEB_DIR, "node_modules/next/dist/bin/next");
 
 export type TAppEnv = { databaseUrl: string; storeDir: string; bucket?: string; extra?: Record<string, string> };

@@ -6,7 +6,7 @@ import type { Store } from "@fleetdrop/storage/store";
 import { openSessionsStore } from "./store";
 import type { TWorld } from "./world";
 
-export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../test-results/screenshots");
+const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../test-results/screenshots");
 
 type TFixtures = {
   world: TWorld;

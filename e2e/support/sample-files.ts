@@ -11,7 +11,7 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 /** An RGB PNG whose pixels come from `pixel(x, y)`. */
-export function makePng(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
+function makePng(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     raw[y * (width * 3 + 1)] = 0;
@@ -43,7 +43,7 @@ export function cameraFrame(seed: number, width = 320, height = 240): Buffer {
 }
 
 /** 16-bit mono WAV: a short tone. */
-export function makeWav(seconds = 1, frequency = 440, rate = 8000): Buffer {
+function makeWav(seconds = 1, frequency = 440, rate = 8000): Buffer {
   const samples = Math.floor(seconds * rate);
   const data = Buffer.alloc(samples * 2);
   for (let i = 0; i < samples; i++) data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * frequency * i) / rate) * 12000), i * 2);

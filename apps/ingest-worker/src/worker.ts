@@ -70,7 +70,7 @@ export type TRecoverySettings = {
   staleTempFileMs: number;
 };
 
-export const DEFAULT_RECOVERY_SETTINGS: TRecoverySettings = { pendingRecheckMaxMs: DEFAULT_RECHECK_MAX_MS, staleTempFileMs: 40_000 };
+const DEFAULT_RECOVERY_SETTINGS: TRecoverySettings = { pendingRecheckMaxMs: DEFAULT_RECHECK_MAX_MS, staleTempFileMs: 40_000 };
 
 /** How soon a sweep that failed (database down) is tried again. */
 const SWEEP_RETRY_MS = 1000;

@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 
 export class PortTakenError extends Error {}
 
-export function isPortFree(port: number, host: string): Promise<boolean> {
+function isPortFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));

@@ -33,7 +33,7 @@ export function stopRestarting(): void {
 const LEVEL_NAMES: Record<string, string> = { "10": "trace", "20": "debug", "30": "info", "40": "warn", "50": "error", "60": "fatal" };
 const SKIP_FIELDS = new Set(["level", "time", "msg", "pid", "hostname", "name", "service", "v"]);
 
-export function formatLogLine(line: string): string {
+function formatLogLine(line: string): string {
   if (!line.startsWith("{")) return line;
   try {
     const entry = JSON.parse(line) as Record<string, unknown>;

@@ -13,7 +13,7 @@ import { createWithProject } from "@/server/auth/with-project";
 import { fileResponse } from "@/server/files/file-response";
 import { installPeerAddressHeader, PEER_HEADER } from "@/server/http/peer-address";
 import { parseTrustedProxies } from "@/server/http/trusted-proxies";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { sessionsStore } from "@/server/stores/sessions-store";
 import type { TSessionUser } from "@/server/auth/session-user";
 import { makeDevice, makeFile, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 

@@ -8,7 +8,7 @@ import { listCommandRuns } from "@/server/commands/list-command-runs";
 import { sendCommands } from "@/server/commands/send-commands";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { BrokerUnavailableError } from "@/server/mqtt/command-publisher";
-import { namedStore } from "@/server/storage/named-stores";
+import { namedStore } from "@/server/stores/named-stores";
 import { contextFor, makeDevice, makeProject, makeUser, prisma } from "./fixtures";
 
 async function world() {

@@ -3,7 +3,7 @@ import { deleteDevice } from "@/server/devices/delete-device";
 import { getDevice } from "@/server/devices/get-device";
 import { deleteSession } from "@/server/sessions/delete-session";
 import { ForbiddenError, NotFoundError } from "@/server/errors";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { sessionsStore } from "@/server/stores/sessions-store";
 import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 
 async function deviceWithFiles() {

@@ -11,7 +11,7 @@ import { fileResponse } from "@/server/files/file-response";
 import { readJsonPreview } from "@/server/files/read-json-preview";
 import { readTextPreview } from "@/server/files/read-text-preview";
 import { sessionArchiveResponse } from "@/server/files/session-archive";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { sessionsStore } from "@/server/stores/sessions-store";
 import type { TProjectContext } from "@/server/auth/project-context";
 import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 

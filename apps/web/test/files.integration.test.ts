@@ -4,7 +4,7 @@ import { listFiles } from "@/server/files/list-files";
 import { fileResponse } from "@/server/files/file-response";
 import { readTextPreview, PREVIEW_WINDOW_BYTES } from "@/server/files/read-text-preview";
 import { sessionArchiveResponse } from "@/server/files/session-archive";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { sessionsStore } from "@/server/stores/sessions-store";
 import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 
 const q = (value: Record<string, unknown> = {}) => ZFileListQuerySchema.parse(value);

@@ -4,7 +4,7 @@ import { fileResponse } from "@/server/files/file-response";
 import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 
 const presigned: TPresignGetInput[] = [];
-vi.mock("@/server/storage/sessions-store", () => ({
+vi.mock("@/server/stores/sessions-store", () => ({
   sessionsStore: (): Partial<Store> => ({
     backend: "s3",
     presignGet: async (input) => {

@@ -10,7 +10,7 @@ import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
 import { freePort } from "@fleetdrop/test-broker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
-import { namedStores } from "@/server/storage/named-stores";
+import { namedStores } from "@/server/stores/named-stores";
 import { listStoreFetches } from "@/server/stores/list-store-fetches";
 import { listStoreObjects } from "@/server/stores/list-store-objects";
 import { confirmStoreUpload, deleteStoreObject, presignStoreUpload, storeObjectDownloadUrl } from "@/server/stores/store-uploads";

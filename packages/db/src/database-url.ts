@@ -7,7 +7,7 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-export function databaseName(url: string): string {
+function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, "")) || "postgres";
 }
 

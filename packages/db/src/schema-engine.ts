@@ -19,7 +19,7 @@ import type {
 import pg from "pg";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const PRISMA_DIR = path.resolve(here, "../prisma");
+const PRISMA_DIR = path.resolve(here, "../prisma");
 export const SCHEMA_PATH = path.join(PRISMA_DIR, "schema.prisma");
 export const MIGRATIONS_DIR = path.join(PRISMA_DIR, "migrations");
 
@@ -79,7 +79,7 @@ export type TSchemaEngineHandle = {
   close(): Promise<void>;
 };
 
-export async function openSchemaEngine(databaseUrl: string, schemaPath = SCHEMA_PATH): Promise<TSchemaEngineHandle> {
+async function openSchemaEngine(databaseUrl: string, schemaPath = SCHEMA_PATH): Promise<TSchemaEngineHandle> {
   const runtime = await loadRuntime();
   const schema = await readFile(schemaPath, "utf8");
   const pool = new CatalogFriendlyPool({ connectionString: databaseUrl, max: 2 });

@@ -1,13 +1,16 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAdmin } from "../src/admin-cli";
 import { generateEncryptionKey } from "../src/crypto/secret-box";
-import { DEPLOY_DIR } from "./shipped-broker";
+
+/** The shipped broker configuration, whose ACL template the CLI renders. */
+const DEPLOY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../deploy/mosquitto");
 
 let db: TTestDatabase;
 let prisma: TPrismaClient;

@@ -5,7 +5,6 @@
  */
 import { DEFAULT_STORE_NAMES, STORE_ACCESS, STORE_NAME_PATTERN } from "@fleetdrop/shared/protocol/stores";
 import { z } from "zod";
-import { StoreConfigError } from "./config-error";
 
 export const LABEL = "STORE_CONFIGURATION";
 
@@ -61,13 +60,6 @@ export function readStoreConfiguration(json: string | undefined): TReadStoreConf
     }
   });
   return { entries, problems };
-}
-
-/** The entries, or a StoreConfigError listing every problem of the JSON itself. */
-export function parseStoreConfiguration(json: string | undefined): TStoreEntry[] {
-  const { entries, problems } = readStoreConfiguration(json);
-  if (problems.length > 0) throw new StoreConfigError(LABEL, problems);
-  return entries.map(({ entry }) => entry);
 }
 
 /** The problems of a STORE_CONFIGURATION value, one sentence each (empty: usable). */

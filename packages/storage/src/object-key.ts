@@ -72,17 +72,6 @@ export function normalizeStorePrefix(prefix: string | undefined): string {
   return `${trimmed}/`;
 }
 
-/** The key inside storage for a store-relative key. */
-export function withStorePrefix(prefix: string, key: string): string {
-  return prefix + key;
-}
-
-/** The store-relative key of a key inside storage; null when it is not under the prefix. */
-export function withoutStorePrefix(prefix: string, storedKey: string): string | null {
-  if (!storedKey.startsWith(prefix)) return null;
-  return storedKey.slice(prefix.length);
-}
-
 /**
  * A list prefix: any string, but it must not contain NUL or `\`, and its folder part (up to the
  * last `/`) must not contain empty, `.` or `..` segments. The part after the last `/` only

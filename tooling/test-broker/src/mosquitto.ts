@@ -11,7 +11,7 @@ import path from "node:path";
 
 const CANDIDATES = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"];
 
-export function mosquittoBinary(): string {
+function mosquittoBinary(): string {
   const found = CANDIDATES.find((candidate) => existsSync(candidate));
   if (!found) {
     throw new Error("mosquitto is not installed: `apt-get install -y mosquitto` (the test command installs it on Debian)");

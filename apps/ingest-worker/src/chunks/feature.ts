@@ -18,7 +18,7 @@ export type TChunkSettings = TDeliverySettings & {
   deliver: boolean;
 };
 
-export const DEFAULT_CHUNK_SETTINGS: TChunkSettings = {
+const DEFAULT_CHUNK_SETTINGS: TChunkSettings = {
   maxChunkBytes: 1024 * 1024,
   deliver: true,
   concurrency: 16,

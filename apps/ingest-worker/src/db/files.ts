@@ -42,7 +42,7 @@ export type TMarkedFile = {
  * really belongs to the device the key names. Returns null when it does not. A row already
  * `uploaded` is never rewritten: its ETag and size are what was accepted.
  */
-export async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promise<TMarkedFile | null> {
+async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promise<TMarkedFile | null> {
   const result = await pool.query<{ id: string; changed: boolean; replaced: boolean; recorded_etag: string | null; recorded_size: string | null; project_id: string }>({
     name: "fleetdrop_mark_uploaded",
     text: /* sql */ `

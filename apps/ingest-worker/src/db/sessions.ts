@@ -24,7 +24,7 @@ const toRecord = (row: TRow): TSessionRecord => ({
 const COLUMNS = "id, device_id, name, state::text AS state, started_at, ended_at";
 
 /** How long an identical open without request_id counts as a re-delivery of the same request. */
-export const OPEN_DEDUPLICATION_SECONDS = 60;
+const OPEN_DEDUPLICATION_SECONDS = 60;
 
 /** Opens a session; `created` is false when this was a re-delivery of an earlier open. */
 export async function openDeviceSession(

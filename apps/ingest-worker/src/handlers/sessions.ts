@@ -23,7 +23,7 @@ const sessionBody = (session: TSessionRecord) => ({
   ended_at: session.endedAt?.toISOString() ?? null,
 });
 
-export function defaultSessionName(now = new Date()): string {
+function defaultSessionName(now = new Date()): string {
   return `Session ${now.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 

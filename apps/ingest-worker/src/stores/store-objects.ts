@@ -15,7 +15,7 @@ import { storeUploadRecorded } from "../db/store-objects";
 import type { Logger } from "../logger";
 
 /** Reports larger than this are recorded as unreadable rather than read into memory. */
-export const MAX_STATUS_REPORT_BYTES = 256 * 1024;
+const MAX_STATUS_REPORT_BYTES = 256 * 1024;
 
 export type TStoreObjectEvent = { entry: TNamedStore; key: string; size: number; etag: string; contentType?: string };
 export type TRecordStoreObject = (event: TStoreObjectEvent) => Promise<void>;

@@ -31,7 +31,7 @@ export type TTransferSettings = TTransferLimits & {
   eagerAssemblies: number;
 };
 
-export const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
+const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
   maxFileBytes: 5 * 1024 * 1024 * 1024,
   maxSegmentBytes: 1024 * 1024,
   maxActivePerDevice: 16,

@@ -1,5 +1,5 @@
 "use server";
-import { ZPasswordChangeSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZPasswordChangeSchema } from "@/lib/forms";
 import { userAction } from "@/server/auth/action-client";
 import { changePassword } from "@/server/users/change-password";
 

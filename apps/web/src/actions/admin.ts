@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { ZProjectCreateSchema, ZUserCreateSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZProjectCreateSchema, ZUserCreateSchema } from "@/lib/forms";
 import { userAction } from "@/server/auth/action-client";
 import { createProject } from "@/server/projects/create-project";
 import { createUser } from "@/server/users/create-user";

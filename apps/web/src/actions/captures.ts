@@ -1,6 +1,6 @@
 "use server";
 import { z } from "zod";
-import { ZDeviceSerialSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZDeviceSerialSchema } from "@/lib/forms";
 import { CAN } from "@/lib/roles";
 import { projectAction } from "@/server/auth/action-client";
 import { requestDeviceCapture } from "@/server/captures/request-device-capture";

@@ -1,7 +1,7 @@
 "use server";
 import { formatCount } from "@/lib/format";
 import { revalidatePath } from "next/cache";
-import { ZSendCommandsSchema } from "@fleetdrop/shared/dashboard/commands-form";
+import { ZSendCommandsSchema } from "@/lib/commands-form";
 import { CAN } from "@/lib/roles";
 import { projectAction } from "@/server/auth/action-client";
 import { sendCommands } from "@/server/commands/send-commands";

@@ -2,18 +2,11 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { ZDeviceCreateSchema, ZDeviceSerialSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZDeviceSerialSchema } from "@/lib/forms";
 import { CAN } from "@/lib/roles";
 import { projectAction } from "@/server/auth/action-client";
-import { createDevice } from "@/server/devices/create-device";
 import { deleteDevice } from "@/server/devices/delete-device";
 import { setDeviceEnabled } from "@/server/devices/set-device-enabled";
-
-export const createDeviceAction = projectAction({ role: CAN.manageDevices, schema: ZDeviceCreateSchema }, async ({ ctx, input }) => {
-  const created = await createDevice({ ctx, serial: input.serial, name: input.name });
-  revalidatePath(`/p/${ctx.project.slug}/devices`);
-  return { ok: true, message: `Device ${created.serial} registered`, data: created };
-});
 
 export const setDeviceEnabledAction = projectAction(
   { role: CAN.manageDevices, schema: z.object({ serial: ZDeviceSerialSchema, enabled: z.enum(["true", "false"]).transform((v) => v === "true") }) },

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { ZMemberInviteSchema, ZMemberRoleSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZMemberInviteSchema, ZMemberRoleSchema } from "@/lib/forms";
 import { CAN } from "@/lib/roles";
 import { projectAction } from "@/server/auth/action-client";
 import { changeMemberRole } from "@/server/members/change-member-role";

@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { ZSessionCreateSchema, ZSessionRenameSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZSessionCreateSchema, ZSessionRenameSchema } from "@/lib/forms";
 import { CAN } from "@/lib/roles";
 import { projectAction } from "@/server/auth/action-client";
 import { createSession } from "@/server/sessions/create-session";

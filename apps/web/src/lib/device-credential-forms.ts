@@ -1,6 +1,6 @@
 /** Form schemas of device provisioning, shared by the dialogs (browser) and the server actions. */
 import { z } from "zod";
-import { ZDeviceCreateSchema, ZDeviceSerialSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZDeviceCreateSchema, ZDeviceSerialSchema } from "@/lib/forms";
 
 export const ZAuthModeSchema = z.enum(["password", "certificate"], { error: "Choose password or certificate" });
 

@@ -18,7 +18,7 @@ const date = z
   .optional()
   .catch(undefined);
 
-export const SESSION_SORTS = ["started", "name", "files", "bytes", "id"] as const;
+const SESSION_SORTS = ["started", "name", "files", "bytes", "id"] as const;
 export type TSessionSort = (typeof SESSION_SORTS)[number];
 
 export const ZSessionListQuerySchema = z.object({
@@ -33,7 +33,7 @@ export const ZSessionListQuerySchema = z.object({
 });
 export type TSessionListQuery = z.infer<typeof ZSessionListQuerySchema>;
 
-export const FILE_SORTS = ["name", "size", "uploaded", "state", "type"] as const;
+const FILE_SORTS = ["name", "size", "uploaded", "state", "type"] as const;
 export type TFileSort = (typeof FILE_SORTS)[number];
 export const FILE_STATES = ["pending", "uploaded", "expired", "failed"] as const;
 export type TFileState = (typeof FILE_STATES)[number];

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ZChunkStreamConfigSchema, type TChunkStreamConfig } from "@fleetdrop/shared/protocol/chunks";
 
-export function parseHeaderLines(text: string): { headers: Record<string, string>; problem: string | null } {
+function parseHeaderLines(text: string): { headers: Record<string, string>; problem: string | null } {
   const headers: Record<string, string> = {};
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();

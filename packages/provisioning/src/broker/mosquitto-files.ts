@@ -15,7 +15,7 @@ import type { TPrismaClient } from "@fleetdrop/db";
 import { Prisma } from "@fleetdrop/db";
 import { mosquittoPasswordHash, verifyMosquittoPassword } from "../crypto/mosquitto-password";
 
-export const MOSQUITTO_FILES = ["device-ca.pem", "device-crl.pem", "passwd-devices", "passwd-services", "acl-devices"] as const;
+const MOSQUITTO_FILES = ["device-ca.pem", "device-crl.pem", "passwd-devices", "passwd-services", "acl-devices"] as const;
 export type TMosquittoFile = (typeof MOSQUITTO_FILES)[number];
 
 export type TBrokerAuthState = {

@@ -12,7 +12,7 @@ import type { TProvisioningContext } from "../context";
 import { createCrl, isCrlReason, type TCrlReason } from "../crypto/x509";
 import { loadSigner } from "./project-ca";
 
-export const CRL_VALIDITY_MS = 7 * 24 * 3600_000;
+const CRL_VALIDITY_MS = 7 * 24 * 3600_000;
 const REFRESH_BEFORE_MS = 2 * 24 * 3600_000;
 
 export type TCrlEntry = { serialNumber: string; revokedAt: Date; reason: TCrlReason };

@@ -23,7 +23,7 @@ export type TDeviceCaRecord = { id: string; projectId: string; certificatePem: s
 const CA_YEARS = 20;
 
 /** The associated data that binds a sealed CA key to its certificate. */
-export const caKeyBinding = (fingerprint: string) => `fleetdrop-device-ca:${fingerprint}`;
+const caKeyBinding = (fingerprint: string) => `fleetdrop-device-ca:${fingerprint}`;
 
 /** A 64-bit key for pg_advisory_xact_lock, per project. */
 function lockKey(projectId: string): bigint {

@@ -11,7 +11,7 @@ type CryptoKey = webcrypto.CryptoKey;
 const crypto = webcrypto;
 x509.cryptoProvider.set(crypto as never);
 
-export const EC_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+const EC_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 export type TKeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 
@@ -140,7 +140,7 @@ export async function issueServerCertificate(options: {
   });
 }
 
-export const CRL_REASONS = {
+const CRL_REASONS = {
   unspecified: x509.X509CrlReason.unspecified,
   keyCompromise: x509.X509CrlReason.keyCompromise,
   superseded: x509.X509CrlReason.superseded,

@@ -5,8 +5,6 @@
 import { z } from "zod";
 import { ERROR_CATALOG, ProtocolError, type TErrorCode } from "../errors";
 
-export const PROTOCOL_VERSION = 1;
-
 /** Every JSON payload is UTF-8 JSON of at most 64 KiB. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 

@@ -28,10 +28,6 @@ export function defaultStoreAccess(name: string): TStoreAccess {
 
 export const STORE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
-export function isValidStoreName(value: unknown): value is string {
-  return typeof value === "string" && STORE_NAME_PATTERN.test(value);
-}
-
 export const MAX_STORE_PATH_BYTES = 1024;
 
 /**

@@ -1,7 +1,7 @@
 "use client";
 import { signIn } from "next-auth/react";
 import { useEffect, useState, type FormEvent } from "react";
-import { fieldErrors, ZSignInSchema } from "@fleetdrop/shared/dashboard/forms";
+import { fieldErrors, ZSignInSchema } from "@/lib/forms";
 import { Field } from "@/components/ui/form";
 import { safeCallbackPath } from "@/lib/callback-url";
 

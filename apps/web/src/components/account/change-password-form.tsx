@@ -1,7 +1,7 @@
 "use client";
 import { signIn } from "next-auth/react";
 import { useEffect, useRef, useState } from "react";
-import { ZPasswordChangeSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZPasswordChangeSchema } from "@/lib/forms";
 import { changePasswordAction } from "@/actions/account";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 

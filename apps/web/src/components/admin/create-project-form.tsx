@@ -1,5 +1,5 @@
 "use client";
-import { ZProjectCreateSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZProjectCreateSchema } from "@/lib/forms";
 import { createProjectAction } from "@/actions/admin";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 

@@ -1,5 +1,5 @@
 "use client";
-import { ZUserCreateSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZUserCreateSchema } from "@/lib/forms";
 import { createUserAction } from "@/actions/admin";
 import { Field, FormMessage, OneTimeSecret, useActionForm } from "@/components/ui/form";
 

@@ -1,7 +1,7 @@
 "use client";
 import { TriangleAlert } from "lucide-react";
 import { useId } from "react";
-import { ZSendCommandsSchema } from "@fleetdrop/shared/dashboard/commands-form";
+import { ZSendCommandsSchema } from "@/lib/commands-form";
 import { sendCommandsAction } from "@/actions/commands";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 

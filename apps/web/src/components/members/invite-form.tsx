@@ -1,6 +1,6 @@
 "use client";
 import { useState } from "react";
-import { ZMemberInviteSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZMemberInviteSchema } from "@/lib/forms";
 import { inviteMemberAction } from "@/actions/members";
 import { Field, FormMessage, OneTimeSecret, SelectField, useActionForm } from "@/components/ui/form";
 import { ROLE_DESCRIPTION, ROLE_LABEL, ROLES, type TRole } from "@/lib/roles";

@@ -1,6 +1,6 @@
 "use client";
 import { useState } from "react";
-import { ZSessionCreateSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZSessionCreateSchema } from "@/lib/forms";
 import { createSessionAction } from "@/actions/sessions";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, FormMessage, SelectField, useActionForm } from "@/components/ui/form";

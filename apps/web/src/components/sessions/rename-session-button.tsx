@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useState } from "react";
-import { ZSessionRenameSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZSessionRenameSchema } from "@/lib/forms";
 import { renameSessionAction } from "@/actions/sessions";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";

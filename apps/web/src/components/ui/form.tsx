@@ -2,7 +2,7 @@
 import { useActionState, useEffect, useRef, useState, useTransition, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
 import type { z } from "zod";
 import { TriangleAlert } from "lucide-react";
-import { fieldErrors } from "@fleetdrop/shared/dashboard/forms";
+import { fieldErrors } from "@/lib/forms";
 import { formDataToObject, type TActionResult } from "@/lib/action-result";
 
 type TAction<R> = (previous: TActionResult<R> | null, data: FormData) => Promise<TActionResult<R>>;

@@ -14,7 +14,7 @@ export function createQueryClient(): QueryClient {
   });
 }
 
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,

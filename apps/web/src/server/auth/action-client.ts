@@ -1,7 +1,7 @@
 import "server-only";
 import { headers } from "next/headers";
 import { z } from "zod";
-import { fieldErrors } from "@fleetdrop/shared/dashboard/forms";
+import { fieldErrors } from "@/lib/forms";
 import { hasRole, type TRole } from "@/lib/roles";
 import { formDataToObject, type TActionResult } from "@/lib/action-result";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";

@@ -2,7 +2,7 @@ import "server-only";
 import type { NextAuthOptions } from "next-auth";
 import type { OAuthConfig } from "next-auth/providers/oauth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { ZSignInSchema } from "@fleetdrop/shared/dashboard/forms";
+import { ZSignInSchema } from "@/lib/forms";
 import { env } from "@/env";
 import { safeCallbackPath } from "@/lib/callback-url";
 import { db } from "@/server/db";
@@ -10,7 +10,7 @@ import { clientIp } from "./client-ip";
 import { signInWithPassword } from "./sign-in-with-password";
 
 /** Error codes the sign-in page turns into sentences (never saying which part was wrong). */
-export const SIGN_IN_ERRORS = {
+const SIGN_IN_ERRORS = {
   invalid: "invalid",
   rateLimited: "rate_limited",
 } as const;

@@ -5,7 +5,7 @@ import { env } from "@/env";
 import { readRetained } from "@/server/mqtt/read-retained";
 
 /** How recent "last seen" must be to count a device without a presence signal as online. */
-export const RECENTLY_SEEN_MS = 10 * 60_000;
+const RECENTLY_SEEN_MS = 10 * 60_000;
 
 export type TPresence = { state: "online" | "offline"; source: "presence" | "last_seen" };
 

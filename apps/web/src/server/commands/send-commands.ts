@@ -9,7 +9,7 @@ import { NotFoundError, UserInputError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAudit } from "@/server/audit/write-audit";
 import { BrokerUnavailableError, publishCommand, type TPublish } from "@/server/mqtt/command-publisher";
-import { namedStore } from "@/server/storage/named-stores";
+import { namedStore } from "@/server/stores/named-stores";
 
 /**
  * Command lists (docs/protocol.md#command-lists): writes `incoming/{D}/{service}/commands.json` (a JSON array of

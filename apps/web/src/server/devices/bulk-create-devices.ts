@@ -10,7 +10,7 @@ import { UserInputError } from "@/server/errors";
 import { asDashboardErrors, issued, provisioningContext, requireAuthModeAvailable } from "./provisioning";
 
 /** One batch at most: a production line's shift, not a whole fleet in one request. */
-export const MAX_BULK_DEVICES = 1000;
+const MAX_BULK_DEVICES = 1000;
 
 /**
  * Provisions every device of a CSV (one serial per row, or columns serial,name,auth). All rows

@@ -4,8 +4,8 @@ import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAudit } from "@/server/audit/write-audit";
-import { deleteObjects } from "@/server/storage/delete-objects";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { deleteObjects } from "@/server/stores/delete-objects";
+import { sessionsStore } from "@/server/stores/sessions-store";
 
 /**
  * Deletes a device, all its sessions and their file records, then the stored objects under

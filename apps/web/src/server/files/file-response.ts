@@ -6,8 +6,8 @@ import { isSafeInlineImage } from "@/lib/file-kind";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAudit, writeAuditOnce } from "@/server/audit/write-audit";
-import { sessionsStore } from "@/server/storage/sessions-store";
-import { contentDisposition } from "./content-disposition";
+import { sessionsStore } from "@/server/stores/sessions-store";
+import { contentDisposition } from "@fleetdrop/storage/content-disposition";
 import { getFile, type TFileDetail } from "./get-file";
 
 /** Content types a browser may render inline from our origin (never HTML or SVG: script). */
@@ -82,7 +82,7 @@ export async function fileResponse(options: { ctx: TProjectContext; fileId: stri
   const headers: Record<string, string> = {
     ...common,
     "Content-Type": contentType,
-    "Content-Disposition": contentDisposition(disposition, file.name),
+    "Content-Disposition": contentDisposition(file.name, disposition),
     "Accept-Ranges": "bytes",
     "Content-Length": String(range ? range.end - range.start + 1 : opened.info.size),
   };

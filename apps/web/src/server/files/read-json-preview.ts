@@ -3,11 +3,11 @@ import { CAN } from "@/lib/roles";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAuditOnce } from "@/server/audit/write-audit";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { sessionsStore } from "@/server/stores/sessions-store";
 import { VIEW_AUDIT_MINUTES } from "./file-response";
 import { getFile } from "./get-file";
 
-export const MAX_JSON_PREVIEW_BYTES = 2 * 1024 * 1024;
+const MAX_JSON_PREVIEW_BYTES = 2 * 1024 * 1024;
 
 /** A JSON file pretty-printed, when it is small enough to parse here; null when not JSON or too big. */
 export async function readJsonPreview(options: { ctx: TProjectContext; fileId: string }): Promise<{ pretty: string } | null> {

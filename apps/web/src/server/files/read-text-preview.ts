@@ -3,12 +3,12 @@ import { CAN } from "@/lib/roles";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAuditOnce } from "@/server/audit/write-audit";
-import { sessionsStore } from "@/server/storage/sessions-store";
+import { sessionsStore } from "@/server/stores/sessions-store";
 import { VIEW_AUDIT_MINUTES } from "./file-response";
 import { getFile } from "./get-file";
 
 export const PREVIEW_WINDOW_BYTES = 64 * 1024;
-export const PREVIEW_LINES = 200;
+const PREVIEW_LINES = 200;
 
 export type TTextPreview = {
   size: number;

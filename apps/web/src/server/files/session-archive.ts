@@ -5,8 +5,8 @@ import { db } from "@/server/db";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { writeAudit } from "@/server/audit/write-audit";
 import { getSession } from "@/server/sessions/get-session";
-import { sessionsStore } from "@/server/storage/sessions-store";
-import { contentDisposition } from "./content-disposition";
+import { sessionsStore } from "@/server/stores/sessions-store";
+import { contentDisposition } from "@fleetdrop/storage/content-disposition";
 
 const BATCH = 500;
 
@@ -52,7 +52,7 @@ export async function sessionArchiveResponse(options: { ctx: TProjectContext; se
   return new Response(makeZip(entries()), {
     headers: {
       "Content-Type": "application/zip",
-      "Content-Disposition": contentDisposition("attachment", name),
+      "Content-Disposition": contentDisposition(name, "attachment"),
       "Cache-Control": "private, no-store",
     },
   });

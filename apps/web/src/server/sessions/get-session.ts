@@ -4,7 +4,7 @@ import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 
-export const SESSION_DETAIL_SELECT = {
+const SESSION_DETAIL_SELECT = {
   id: true,
   name: true,
   state: true,

@@ -5,7 +5,7 @@ import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
-import { namedStore } from "@/server/storage/named-stores";
+import { namedStore } from "./named-stores";
 
 /**
  * Who may use which part of a store in the dashboard (docs/protocol.md#stores):

@@ -5,7 +5,7 @@ import { UserInputError } from "@/server/errors";
 import { requireWrite, resolveStoreTarget, targetKey } from "./store-target";
 
 /** Largest file the dashboard uploads into a store (one presigned POST). */
-export const MAX_STORE_UPLOAD_BYTES = 5 * 1024 * 1024 * 1024;
+const MAX_STORE_UPLOAD_BYTES = 5 * 1024 * 1024 * 1024;
 
 /**
  * A presigned POST form for a file the browser sends straight to storage (S3, or the fs

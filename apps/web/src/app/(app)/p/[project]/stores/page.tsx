@@ -14,7 +14,7 @@ import { requireProjectPage } from "@/server/auth/page-access";
 import { db } from "@/server/db";
 import { UserInputError } from "@/server/errors";
 import { notFoundOnDomainError } from "@/server/page-errors";
-import { namedStores } from "@/server/storage/named-stores";
+import { namedStores } from "@/server/stores/named-stores";
 import { listStoreFetches } from "@/server/stores/list-store-fetches";
 import { listStoreObjects } from "@/server/stores/list-store-objects";
 

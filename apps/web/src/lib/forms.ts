@@ -3,10 +3,10 @@
  * you type/submit) and on the server (the authority). Messages are sentences for people.
  */
 import { z } from "zod";
-import { DEVICE_ID_PATTERN } from "../names";
+import { DEVICE_ID_PATTERN } from "@fleetdrop/shared/names";
 
-export const MIN_PASSWORD_LENGTH = 12;
-export const MAX_PASSWORD_LENGTH = 200;
+const MIN_PASSWORD_LENGTH = 12;
+const MAX_PASSWORD_LENGTH = 200;
 
 const email = z
   .string()
@@ -27,7 +27,7 @@ const personName = z
   .min(1, { error: "Enter a name" })
   .max(100, { error: "Names are at most 100 characters" });
 
-export const ROLE_VALUES = ["viewer", "member", "admin", "owner"] as const;
+const ROLE_VALUES = ["viewer", "member", "admin", "owner"] as const;
 const role = z.enum(ROLE_VALUES, { error: "Choose a role" });
 
 export const ZSignInSchema = z.object({
@@ -45,7 +45,7 @@ export const ZDeviceSerialSchema = z
     error: "Use letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces or '/')",
   });
 
-export const ZDeviceNameSchema = z
+const ZDeviceNameSchema = z
   .string()
   .trim()
   .min(1, { error: "Enter a name for the device" })
@@ -54,9 +54,7 @@ export const ZDeviceNameSchema = z
 export const ZDeviceCreateSchema = z.object({ serial: ZDeviceSerialSchema, name: ZDeviceNameSchema });
 export type TDeviceCreate = z.infer<typeof ZDeviceCreateSchema>;
 
-export const ZDeviceRenameSchema = z.object({ name: ZDeviceNameSchema });
-
-export const ZSessionNameFormSchema = z
+const ZSessionNameFormSchema = z
   .string()
   .trim()
   .min(1, { error: "Enter a session name" })
@@ -101,7 +99,7 @@ export const ZUserCreateSchema = z.object({
 });
 export type TUserCreate = z.infer<typeof ZUserCreateSchema>;
 
-export const PROJECT_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
+const PROJECT_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
 
 export const ZProjectCreateSchema = z.object({
   slug: z

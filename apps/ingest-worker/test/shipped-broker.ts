@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
-import { createBrokerTls, type TBrokerTls } from "../src/ca/broker-tls";
+import { createBrokerTls, type TBrokerTls } from "@fleetdrop/provisioning/ca/broker-tls";
 
 export const DEPLOY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../deploy/mosquitto");
 

@@ -6,11 +6,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ZWorkerEnvSchema } from "@fleetdrop/ingest-worker/env";
+import { ZWorkerEnvSchema } from "../src/env";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ZWebEnvSchema } from "../../../apps/web/src/env";
-import { ZProvisioningEnvSchema } from "../src/env";
+import { ZWebEnvSchema } from "../../web/src/env";
+import { ZProvisioningEnvSchema } from "@fleetdrop/provisioning/env";
 import { DEPLOY_DIR } from "./shipped-broker";
 
 const ROOT = path.resolve(DEPLOY_DIR, "../..");

@@ -3,9 +3,9 @@
  * JSON array of {"command"} pasted as is). Validated the same in the browser and the server.
  */
 import { z } from "zod";
-import { MAX_COMMANDS, SERVICE_NAME_PATTERN, ZCommandListSchema } from "../protocol/commands";
+import { MAX_COMMANDS, SERVICE_NAME_PATTERN, ZCommandListSchema } from "@fleetdrop/shared/protocol/commands";
 
-export const ZServiceNameFormSchema = z
+const ZServiceNameFormSchema = z
   .string()
   .trim()
   .min(1, { error: "Enter the service that runs the commands, e.g. monitor" })
@@ -13,7 +13,7 @@ export const ZServiceNameFormSchema = z
   .regex(SERVICE_NAME_PATTERN, { error: "Use letters, digits, '.', '_' or '-', starting with a letter or digit" });
 
 /** Lines (or a JSON array) → [{command}]; every problem is a sentence for the form. */
-export const ZCommandsTextSchema = z
+const ZCommandsTextSchema = z
   .string()
   .transform((text, ctx) => {
     const trimmed = text.trim();

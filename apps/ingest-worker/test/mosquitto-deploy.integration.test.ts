@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
-import { createIngestWorker, type TIngestWorker } from "@fleetdrop/ingest-worker/worker";
+import { createIngestWorker, type TIngestWorker } from "../src/worker";
 import { createStore } from "@fleetdrop/storage/config";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
 import { freePort } from "@fleetdrop/test-broker";
@@ -21,19 +21,19 @@ import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { unzipSync } from "fflate";
-import { createCredentialBundle } from "../src/bundle/credential-bundle";
+import { createCredentialBundle } from "@fleetdrop/provisioning/bundle";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMosquittoSync, type TMosquittoSync } from "../src/broker/mosquitto-sync";
-import type { TProvisioningContext } from "../src/context";
-import { createCaCertificate, certificatePem, exportPrivateKeyPem, generateKeyPair, issueClientCertificate } from "../src/crypto/x509";
-import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "../src/crypto/secret-box";
-import { createDevice, type TCreatedDevice } from "../src/devices/create-device";
-import { revokeDevice } from "../src/devices/revoke-device";
-import { rotateDeviceCredentials } from "../src/devices/rotate-credentials";
-import { setDeviceEnabled } from "../src/devices/set-device-enabled";
-import { rotateProjectCa } from "../src/ca/project-ca";
+import { createMosquittoSync, type TMosquittoSync } from "@fleetdrop/provisioning/broker/mosquitto-sync";
+import type { TProvisioningContext } from "@fleetdrop/provisioning/context";
+import { createCaCertificate, certificatePem, exportPrivateKeyPem, generateKeyPair, issueClientCertificate } from "@fleetdrop/provisioning/crypto/x509";
+import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "@fleetdrop/provisioning/crypto/secret-box";
+import { createDevice, type TCreatedDevice } from "@fleetdrop/provisioning/devices/create-device";
+import { revokeDevice } from "@fleetdrop/provisioning/devices/revoke-device";
+import { rotateDeviceCredentials } from "@fleetdrop/provisioning/devices/rotate-credentials";
+import { setDeviceEnabled } from "@fleetdrop/provisioning/devices/set-device-enabled";
+import { rotateProjectCa } from "@fleetdrop/provisioning/ca/project-ca";
 import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type TShippedBroker } from "./shipped-broker";
 
 const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
@@ -372,7 +372,7 @@ describe("shipped Mosquitto: rotating the project's device CA", () => {
 });
 
 describe("credential bundles with the device command", () => {
-  const DEVICE_CLI = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../device/bin/fleetdrop-device.mjs");
+  const DEVICE_CLI = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../packages/device/bin/fleetdrop-device.mjs");
   const run = promisify(execFile);
 
   it("connects with the bundle's device.json as it is (certificate and password devices), opens a session and uploads", async () => {
