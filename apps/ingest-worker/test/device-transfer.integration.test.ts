@@ -193,9 +193,9 @@ describe("command line: upload --over-mqtt, resume", () => {
     const file = path.join(tmp, "cli.bin");
     await writeFile(file, bytes);
     const result = await runCli(["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "--segment-size", "32k", "--user-data", '{"via":"cli"}', "cli.bin"], tmp);
-    expect(result.stderr).toMatch(/cli\.bin: 100% 300 KB \/ 300 KB .*\/s {2}ETA 0:00/);
+    expect(result.stderr).toMatch(/cli\.bin: 100% 293 KiB \/ 293 KiB .*\/s {2}ETA 0:00/);
     expect(result.stderr).not.toContain("\r");
-    expect(result.stdout).toMatch(new RegExp(`uploaded cli\\.bin over MQTT \\(300 KB, sha256 [0-9a-f]{12}…\\) → sessions/ROBOT-A/${h.seed.openA}/cli\\.bin`));
+    expect(result.stdout).toMatch(new RegExp(`uploaded cli\\.bin over MQTT \\(293 KiB, sha256 [0-9a-f]{12}…\\) → sessions/ROBOT-A/${h.seed.openA}/cli\\.bin`));
     expect(result.code).toBe(0);
     expect(await h.prisma.file.findFirst({ where: { filename: "cli.bin" } })).toMatchObject({ state: "uploaded", userData: { via: "cli" } });
   });

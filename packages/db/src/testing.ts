@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
+import { ADVISORY_LOCK } from "./advisory-locks";
 import { withDatabase } from "./database-url";
 import { applyMigrations, loadMigrationList, MIGRATIONS_DIR } from "./schema-engine";
 
@@ -15,7 +16,6 @@ export const TEST_SERVER_URL =
   // The one place outside an env.ts that reads the environment: test infrastructure.
   process.env.FLEETDROP_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-const TEMPLATE_LOCK = 727_001;
 const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
 
 async function migrationsHash(): Promise<string> {
@@ -43,7 +43,7 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 async function ensureTemplate(serverUrl: string): Promise<string> {
   const template = `fleetdrop_template_${await migrationsHash()}`;
   await withAdmin(serverUrl, async (admin) => {
-    await admin.query("SELECT pg_advisory_lock($1)", [TEMPLATE_LOCK]);
+    await admin.query("SELECT pg_advisory_lock($1)", [ADVISORY_LOCK.testTemplate]);
     try {
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
       if (exists.rowCount) return;
@@ -68,7 +68,7 @@ async function ensureTemplate(serverUrl: string): Promise<string> {
       await admin.query(`ALTER DATABASE ${quote(building)} RENAME TO ${quote(template)}`);
       await admin.query(`COMMENT ON DATABASE ${quote(template)} IS 'created ${Date.now()}'`);
     } finally {
-      await admin.query("SELECT pg_advisory_unlock($1)", [TEMPLATE_LOCK]);
+      await admin.query("SELECT pg_advisory_unlock($1)", [ADVISORY_LOCK.testTemplate]);
     }
   });
   return template;

@@ -10,6 +10,7 @@
  * - status: the held ranges. abort: drop the transfer and its segments.
  */
 import { ProtocolError } from "@fleetdrop/shared/errors";
+import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
 import { decodeJsonObject, usableRequestId, validateMessage } from "@fleetdrop/shared/protocol/common";
 import {
@@ -78,8 +79,6 @@ export type TTransferRouteDeps = {
 };
 
 type TParams = TTransferTopic;
-
-const FIN_LOCK_SPACE = 727003;
 
 /** JSON with object keys sorted: how a re-init's user_data is compared with what jsonb kept. */
 function canonical(value: unknown): string {
@@ -203,7 +202,7 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     try {
       const first = await transferOf(deviceId, fileId);
       // One fin per transfer at a time, across workers (a duplicate fin waits, then sees it done).
-      await lock.query("SELECT pg_advisory_lock($1, hashtext($2))", [FIN_LOCK_SPACE, first.id]);
+      await lock.query("SELECT pg_advisory_lock($1, hashtext($2))", [ADVISORY_LOCK.transferFin, first.id]);
       locked = true;
       const transfer = await transferOf(deviceId, fileId);
       const objectKey = sessionObjectKey(deviceId, transfer.sessionId, transfer.name);

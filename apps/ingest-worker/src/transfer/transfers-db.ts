@@ -1,4 +1,5 @@
 /** SQL of file transfers over MQTT (table file_transfers): look-ups, creation, ranges, completion, clean-up. */
+import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { TByteRange, TTransferState } from "@fleetdrop/shared/protocol/transfer";
 
@@ -125,7 +126,7 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock(727002, hashtext($1))", [input.deviceUuid]);
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [ADVISORY_LOCK.transferCreate, input.deviceUuid]);
     const active = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM file_transfers WHERE device_id = $1 AND state = 'active'", [input.deviceUuid]);
     if ((active.rows[0]?.n ?? 0) >= maxActive) {
       await client.query("ROLLBACK");

@@ -5,6 +5,7 @@
  * (in the broker's CA bundle) until the certificates it issued expire.
  */
 import { createHash } from "node:crypto";
+import { projectCaLockKey } from "@fleetdrop/db/advisory-locks";
 import type { TProvisioningContext } from "../context";
 import { ProvisioningError, requireSecrets } from "../context";
 import {
@@ -25,10 +26,6 @@ const CA_YEARS = 20;
 /** The associated data that binds a sealed CA key to its certificate. */
 const caKeyBinding = (fingerprint: string) => `fleetdrop-device-ca:${fingerprint}`;
 
-/** A 64-bit key for pg_advisory_xact_lock, per project. */
-function lockKey(projectId: string): bigint {
-  return createHash("sha256").update(`fleetdrop-device-ca:${projectId}`).digest().readBigInt64BE(0);
-}
 
 async function newCa(ctx: TProvisioningContext, projectId: string) {
   const secrets = requireSecrets(ctx);
@@ -54,7 +51,7 @@ export async function ensureProjectCa(ctx: TProvisioningContext, projectId: stri
   if (existing) return existing;
   const candidate = await newCa(ctx, projectId);
   return ctx.prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${lockKey(projectId)})`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${projectCaLockKey(projectId)})`;
     const raced = await tx.deviceCa.findFirst({ where: { projectId, active: true }, select: SELECT });
     return raced ?? tx.deviceCa.create({ data: candidate, select: SELECT });
   });
@@ -64,7 +61,7 @@ export async function ensureProjectCa(ctx: TProvisioningContext, projectId: stri
 export async function rotateProjectCa(ctx: TProvisioningContext, projectId: string): Promise<TDeviceCaRecord> {
   const candidate = await newCa(ctx, projectId);
   return ctx.prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${lockKey(projectId)})`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${projectCaLockKey(projectId)})`;
     await tx.deviceCa.updateMany({ where: { projectId, active: true }, data: { active: false, retiredAt: new Date() } });
     return tx.deviceCa.create({ data: candidate, select: SELECT });
   });

@@ -1,0 +1,20 @@
+/**
+ * Every PostgreSQL advisory lock the platform takes, in one place, so that no two uses share a
+ * key by accident. Two-key locks (`pg_advisory_lock(space, hashtext(id))`) name a space here and
+ * an object id at the call; one-key locks are derived from their purpose and object.
+ */
+import { createHash } from "node:crypto";
+
+export const ADVISORY_LOCK = {
+  /** Building the migrated template that test databases are cloned from. */
+  testTemplate: 727_001,
+  /** Space: a device's active-transfer count and insert (key: the device's id). */
+  transferCreate: 727_002,
+  /** Space: one `fin` of a transfer at a time, across workers (key: the transfer's id). */
+  transferFin: 727_003,
+} as const;
+
+/** A 64-bit key for pg_advisory_xact_lock: one project's device CA. */
+export function projectCaLockKey(projectId: string): bigint {
+  return createHash("sha256").update(`fleetdrop-device-ca:${projectId}`).digest().readBigInt64BE(0);
+}
