@@ -24,7 +24,7 @@ function packet(topic: string, payload: string | Buffer, properties?: IPublishPa
 
 const session = (id: number, name: string) => ({ session_id: id, name, state: "open" as const, started_at: "2025-01-12T10:30:00.000Z", ended_at: null });
 
-function setup(options: { handlers?: THandlers; routes?: TRawRoute<unknown>[]; rateLimit?: { burst: number; perSecond: number } } = {}) {
+function setup(options: { handlers?: THandlers; routes?: TRawRoute<unknown>[]; rateLimit?: { burst: number; perSecond: number }; brokerAcks?: boolean } = {}) {
   const published: TPublished[] = [];
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
@@ -69,7 +69,10 @@ function setup(options: { handlers?: THandlers; routes?: TRawRoute<unknown>[]; r
     topics,
     handlers,
     routes: options.routes,
-    publish: (topic, payload, properties) => published.push({ topic, body: JSON.parse(payload) as Record<string, unknown>, properties }),
+    publish: (topic, payload, properties, delivered) => {
+      published.push({ topic, body: JSON.parse(payload) as Record<string, unknown>, properties });
+      if (options.brokerAcks ?? true) delivered?.();
+    },
     metrics: createMetrics(),
     logger,
     rateLimiter: options.rateLimit ? createRateLimiter({ ...DEFAULT_RATE_LIMITS, session: options.rateLimit }, () => clock) : null,
@@ -257,5 +260,34 @@ describe("router: handler types come from the operation table", () => {
     // @ts-expect-error the handler map is keyed by operation: a session handler cannot serve downloads
     const misplaced: THandlers = { downloadRequest: { handle: async (message: { session_id: number }) => ({ session_id: message.session_id }) } };
     expect([wrongAnswer, wrongMessage, misplaced].length).toBe(3);
+  });
+});
+
+describe("router: redelivered requests", () => {
+  it("handles a redelivery (DUP) again but does not answer it twice once the broker took the first answer", async () => {
+    const { dispatch, published, calls } = setup();
+    const ask = (dup: boolean, requestId = "r1") => ({ ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run", request_id: requestId })), dup });
+    await dispatch(ask(false));
+    await dispatch(ask(true));
+    expect(calls).toHaveLength(2);
+    expect(published).toHaveLength(1);
+    // Asked again on purpose (not a redelivery), or another request: answered.
+    await dispatch(ask(false));
+    await dispatch(ask(true, "r2"));
+    expect(published.map((answer) => answer.body.request_id)).toEqual(["r1", "r1", "r2"]);
+  });
+
+  it("answers a redelivery again when the broker never acknowledged the first answer, or when the request cannot be told apart", async () => {
+    const unacknowledged = setup({ brokerAcks: false });
+    const ask = { ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run", request_id: "r1" })), dup: true };
+    await unacknowledged.dispatch(ask);
+    await unacknowledged.dispatch(ask);
+    expect(unacknowledged.published).toHaveLength(2);
+
+    const anonymous = setup();
+    const bare = { ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run" })), dup: true };
+    await anonymous.dispatch(bare);
+    await anonymous.dispatch(bare);
+    expect(anonymous.published).toHaveLength(2);
   });
 });

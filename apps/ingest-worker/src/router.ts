@@ -45,6 +45,7 @@ import { StorageUnavailableError } from "@fleetdrop/storage/store";
 import type { IPublishPacket } from "mqtt";
 import type { Logger } from "./logger";
 import type { TWorkerMetrics } from "./metrics";
+import { createAnsweredRequests } from "./mqtt/answered-requests";
 import type { TRateLimiter } from "./rate-limit";
 
 export type THandlerContext = {
@@ -65,6 +66,8 @@ export type TPublish = (
   topic: string,
   payload: string,
   properties: { correlationData?: Buffer } | undefined,
+  /** Called once the broker acknowledged the answer. */
+  delivered?: () => void,
 ) => void;
 
 /** A message of a raw route: the topic's parameters and the payload as bytes. */
@@ -99,6 +102,7 @@ export type TRouterDeps = {
 
 export function createRouter(deps: TRouterDeps) {
   const { topics, handlers, publish, metrics, logger } = deps;
+  const answered = createAnsweredRequests();
   /** The operations of each fixed topic (read at dispatch: handlers may be installed after this). */
   const operationsOfTopic = new Map<string, TJsonOperationName[]>();
   for (const operation of JSON_OPERATION_NAMES) {
@@ -171,11 +175,15 @@ export function createRouter(deps: TRouterDeps) {
       properties?.responseTopic && topics.isUnderDevice(properties.responseTopic, deviceId)
         ? properties.responseTopic
         : topics.device(deviceId).response(kind);
-    publish(
-      responseTopic,
-      JSON.stringify(body),
-      properties?.correlationData ? { correlationData: properties.correlationData } : undefined,
-    );
+    const key = answered.keyOf(deviceId, packet, requestId);
+    if (!answered.alreadyAnswered(key, packet)) {
+      publish(
+        responseTopic,
+        JSON.stringify(body),
+        properties?.correlationData ? { correlationData: properties.correlationData } : undefined,
+        () => answered.delivered(key),
+      );
+    }
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);
   };
 
@@ -206,11 +214,13 @@ export function createRouter(deps: TRouterDeps) {
       metrics.requests.inc({ kind, outcome: "error", code: error.code });
       logRefusal(error, caught, { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status, ...raw.describe(params) });
     }
-    if (body) {
+    const key = answered.keyOf(deviceId, packet, requestId);
+    if (body && !answered.alreadyAnswered(key, packet)) {
       publish(
         askedTopic ?? raw.responseTopic(deviceId),
         JSON.stringify(body),
         properties?.correlationData ? { correlationData: properties.correlationData } : undefined,
+        () => answered.delivered(key),
       );
     }
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);

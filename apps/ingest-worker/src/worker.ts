@@ -190,9 +190,10 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     logger: log,
     onDeviceSeen: (deviceId) => seen.set(deviceId, new Date()),
     rateLimiter: config.rateLimits === null ? null : createRateLimiter(config.rateLimits ?? DEFAULT_RATE_LIMITS, now),
-    publish: (topic, payload, properties) => {
+    publish: (topic, payload, properties, delivered) => {
       mqtt.publish(topic, payload, { qos: 1, ...(config.mqtt.protocolVersion === 5 && properties ? { properties } : {}) }, (error) => {
         if (error) log.warn({ err: error, topic }, "response not delivered to the broker");
+        else delivered?.();
       });
     },
   });
