@@ -50,7 +50,7 @@ function run(cmd, cmdArgs, options = {}) {
 
 async function pnpm(pnpmArgs, options) {
   const [cmd, prefix] = pnpmCommand();
-  return run(cmd, [...prefix, ...pnpmArgs], options);
+  return run(cmd, prefix.concat(pnpmArgs), options);
 }
 
 async function must(promise, what) {

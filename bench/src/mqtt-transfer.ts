@@ -45,7 +45,7 @@ const { values } = parseArgs({
   options: { mb: { type: "string", default: "256" }, segments: { type: "string", default: "64k,256k" }, window: { type: "string", default: "64" }, runs: { type: "string", default: "3" }, staging: { type: "string", default: "postgres,files" }, "staging-parent": { type: "string" } },
 });
 const SIZE = Number(values.mb) * 1024 * 1024;
-const SEGMENTS = values.segments!.split(",").map((text) => Number(text.replace(/k$/i, "")) * (/k$/i.test(text) ? 1024 : 1));
+const SEGMENTS = values.segments.split(",").map((text) => Number(text.replace(/k$/i, "")) * (/k$/i.test(text) ? 1024 : 1));
 const WINDOW = Number(values.window);
 const RUNS = Number(values.runs);
 const MB = 1e6;
@@ -137,7 +137,7 @@ async function main() {
   const results = new Map<string, { ceiling: number; rate: number; growth: number }[]>();
   let n = 0;
   try {
-    for (const staging of values.staging!.split(",")) {
+    for (const staging of values.staging.split(",")) {
       const broker = await startMosquitto();
       const stagingDir = staging === "files" ? await mkdtemp(path.join(values["staging-parent"] ?? tmpdir(), "fd-bench-staging-")) : null;
       const worker = await startWorkerProcess({

@@ -29,7 +29,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "2" },
   },
 });
-const WORKER_COUNTS = values.workers!.split(",").map(Number);
+const WORKER_COUNTS = values.workers.split(",").map(Number);
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
@@ -40,8 +40,8 @@ type TRun = { workers: number; rps: number; p50: number; p99: number; errors: nu
 async function startWorker(env: Record<string, string>, httpPort: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, workerNodeArgs(), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output.slice(-2000)}`);
     if (await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false)) return child;

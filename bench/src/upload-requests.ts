@@ -41,7 +41,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "1" },
   },
 });
-const DEVICE_COUNTS = values.devices!.split(",").map(Number);
+const DEVICE_COUNTS = values.devices.split(",").map(Number);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROUNDS = Math.max(1, Number(values.rounds));
@@ -102,8 +102,8 @@ async function measure(url: string, count: number, sessionIds: number[], label: 
 async function startChild(name: string, args: string[], env: Record<string, string>, ready: (output: () => string) => Promise<boolean>): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output.slice(-2000)}`);
     if (await ready(() => output)) return child;

@@ -55,8 +55,8 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<T
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output.slice(-2000)}`);
     if (await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false)) break;

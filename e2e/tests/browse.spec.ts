@@ -55,7 +55,7 @@ test.describe("browsing, previews and downloads", () => {
     await page.getByTestId("download-file").click();
     const download = await downloadPromise;
     expect(download.suggestedFilename()).toBe(filename);
-    expect(await readFile((await download.path())!, "utf8")).toBe(body);
+    expect(await readFile((await download.path()), "utf8")).toBe(body);
 
     // The download is in the audit log.
     const audit = await prisma.auditLog.findFirst({ where: { action: "file.download", actorLabel: world.users.member.email, details: { path: ["filename"], equals: filename } } });

@@ -154,7 +154,6 @@ describe("chunk forwarding", () => {
         await sleep(800); // longer than the stream's 500 ms timeout
         return void res.writeHead(204).end();
       }
-      void request;
       res.writeHead(204).end();
     };
     const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });

@@ -50,6 +50,7 @@ function interpolate(value: string, env: Record<string, string>): string {
       if (kind === "?") throw new Error(`${name} is required: ${arg}`);
       return kind === "-" ? (arg ?? "") : "";
     })
+    // oxlint-disable-next-line no-control-regex -- NUL is the placeholder for an escaped "$$" while variables are substituted
     .replace(/\u0000/g, "$");
 }
 

@@ -210,7 +210,9 @@ describe("command line: upload --over-mqtt, resume", () => {
     const { mtimeMs } = await import("node:fs/promises").then((fs) => fs.stat(file));
     const fileId = stableFileId({ deviceId: "ROBOT-A", sessionId: h.seed.openA, filename: "later.bin", size: bytes.length, mtimeMs });
     await device
-      .uploadOverMqtt({ sessionId: h.seed.openA, path: file, fileId, stateFile: path.join(stateDir, `${fileId}.json`), attempts: 1, window: 2, onProgress: ({ sent, total }) => void (sent > total / 2 && device.client.end(true)) })
+      .uploadOverMqtt({ sessionId: h.seed.openA, path: file, fileId, stateFile: path.join(stateDir, `${fileId}.json`), attempts: 1, window: 2, onProgress: ({ sent, total }) => {
+        if (sent > total / 2) device.client.end(true);
+      } })
       .catch(() => {});
     expect(await readdir(stateDir)).toEqual([`${fileId}.json`]);
 

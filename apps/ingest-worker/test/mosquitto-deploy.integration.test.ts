@@ -131,7 +131,7 @@ beforeAll(async () => {
     ["PW-ROT", "password"],
   ] as const) {
     devices[serial] = await createDevice(ctx, { projectId: project.id, serial, authMode });
-    sessions[serial] = (await prisma.session.create({ data: { deviceId: devices[serial]!.device.id, projectId: project.id, name: "s" } })).id;
+    sessions[serial] = (await prisma.session.create({ data: { deviceId: devices[serial].device.id, projectId: project.id, name: "s" } })).id;
   }
 
   const prepared = await prepareShippedBroker();

@@ -27,7 +27,7 @@ beforeAll(async () => {
   s3 = createStore(
     { backend: "s3", bucket: "fleetdrop", region: "us-east-1", endpoint: s3rver.endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS },
     { s3: { configureClient: stripBucketTrailingSlash } },
-  ) as S3Store;
+  );
   await h.startWorker({}, { store: s3 });
   a = await rawDevice(h.broker, "ROBOT-A");
 });

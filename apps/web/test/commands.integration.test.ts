@@ -50,14 +50,13 @@ describe("sending commands", () => {
   });
 
   it("refuses viewers, other projects' devices and disabled devices", async () => {
-    const { device, admin, viewer, project } = await world();
+    const { device, admin, viewer } = await world();
     const publish = async () => {};
     await expect(sendCommands({ ctx: viewer, serial: device.serial, service: "m", commands: [{ command: "x" }], publish })).rejects.toBeInstanceOf(ForbiddenError);
     const other = await world();
     await expect(sendCommands({ ctx: admin, serial: other.device.serial, service: "m", commands: [{ command: "x" }], publish })).rejects.toBeInstanceOf(NotFoundError);
     await prisma().device.update({ where: { id: device.id }, data: { enabled: false } });
     await expect(sendCommands({ ctx: admin, serial: device.serial, service: "m", commands: [{ command: "x" }], publish })).rejects.toBeInstanceOf(UserInputError);
-    void project;
   });
 });
 

@@ -135,7 +135,7 @@ export class Fleet {
     this.loading = false;
     this.givenUp = true;
     for (const ask of this.asks.values()) ask.wake?.();
-    for (const wake of [...this.pauses]) wake();
+    for (const wake of Array.from(this.pauses)) wake();
     await Promise.all(this.loops);
     await Promise.all(this.clients.map((client) => client.endAsync(true).catch(() => {})));
     let answered = 0;

@@ -37,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 
-const SHORT = values.short!;
+const SHORT = values.short;
 const WORKER_ENV = Object.fromEntries(
   (values["worker-env"] ?? []).map((pair) => {
     const at = pair.indexOf("=");

@@ -57,8 +57,8 @@ export function createSuiteWorker(env: Record<string, string>, httpPort: number)
         partial = lines.pop() ?? "";
         for (const line of lines) if (line.includes('"level":50') || line.includes('"level":"error"')) errorLines.push(line);
       };
-      running.stdout!.on("data", collect);
-      running.stderr!.on("data", collect);
+      running.stdout.on("data", collect);
+      running.stderr.on("data", collect);
       for (let i = 0; ; i++) {
         if (running.exitCode !== null) throw new Error(`worker exited (${running.exitCode}):\n${output.slice(-2000)}`);
         if (await healthy()) return;

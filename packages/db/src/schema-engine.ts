@@ -64,8 +64,8 @@ async function loadRuntime(): Promise<TEngineRuntime> {
       path.dirname(require.resolve("@prisma/schema-engine-wasm")),
       "schema_engine_bg.wasm",
     );
-    const module = new wasm.Module(await readFile(wasmPath));
-    const instance = new wasm.Instance(module, { "./schema_engine_bg.js": runtime });
+    const wasmModule = new wasm.Module(await readFile(wasmPath));
+    const instance = new wasm.Instance(wasmModule, { "./schema_engine_bg.js": runtime });
     runtime.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return runtime;

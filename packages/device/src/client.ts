@@ -146,7 +146,7 @@ export class FleetdropDevice {
     });
     const device = new FleetdropDevice(client, options);
     if (options.announcePresence) {
-      client.on("connect", () => device.announcePresence(true));
+      client.on("connect", () => void device.announcePresence(true));
       await device.announcePresence(true);
     }
     await client.subscribeAsync(
@@ -209,7 +209,7 @@ export class FleetdropDevice {
         await sleep(retryAfter * 1000);
         continue;
       }
-      throw new FleetdropError(String(body.error ?? "request failed"), String(body.code ?? "unknown"), Number(body.status ?? 500), retryAfter);
+      throw new FleetdropError(jsonText(body.error, "request failed"), jsonText(body.code, "unknown"), Number(body.status ?? 500), retryAfter);
     }
   }
 
@@ -350,4 +350,12 @@ export class FleetdropDevice {
     }
     throw lastError;
   }
+}
+
+/** A JSON field as text: strings as they are, other scalars through String, objects as JSON, `fallback` when missing. */
+function jsonText(value: unknown, fallback: string): string {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  return JSON.stringify(value) ?? fallback;
 }

@@ -85,6 +85,7 @@ export function assertTopicPrefix(prefix: string): string {
     prefix.length === 0 ||
     prefix.startsWith("/") ||
     prefix.endsWith("/") ||
+    // oxlint-disable-next-line no-control-regex -- MQTT forbids NUL in topic names, so a prefix holding one is refused
     /[+#\u0000]/.test(prefix) ||
     prefix.startsWith("$") ||
     prefix.split("/").some((level) => level === "")
@@ -233,6 +234,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
 
   /** True when `topic` lies under `P/fleet/D/` (the only place a device's responses may go). */
   const isUnderDevice = (topic: string, deviceId: string) =>
+    // oxlint-disable-next-line no-control-regex -- MQTT forbids NUL in topic names: a topic holding one is never under a device
     topic.startsWith(`${fleet}${deviceId}/`) && !/[+#\u0000]/.test(topic);
 
   return { prefix, fleet, device, requestFilter, parseRequest, isUnderDevice, transferFilter, chunksFilter, parseTransfer, parseChunk };

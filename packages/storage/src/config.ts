@@ -159,6 +159,7 @@ const inputTypesMatchSchemas: [TAssignable<TS3StoreConfigInput, z.input<typeof Z
   true,
   true,
 ];
+// oxlint-disable-next-line typescript/no-meaningless-void-operator -- marks the compile-time check above as used; it has no run-time part
 void inputTypesMatchSchemas;
 
 // Lives in its own module so that code checking configuration need not load the backends.

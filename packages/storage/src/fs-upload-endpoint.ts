@@ -59,7 +59,7 @@ export type TFsEndpointOptions = {
 
 export type TFsEndpoint = {
   /** Serves the request and returns true, or returns false when the URL is not under basePath. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  handle: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Uploads currently in progress. */
   readonly activeUploads: number;
 };

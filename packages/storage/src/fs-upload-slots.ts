@@ -129,7 +129,7 @@ export class UploadSlots {
     if (this.#timer || minBytesPerSecond <= 0) return;
     this.#timer = setInterval(() => {
       const now = this.#now();
-      for (const held of [...this.#held]) {
+      for (const held of Array.from(this.#held)) {
         const elapsed = now - held.windowStart;
         if (elapsed < rateWindowMs || held.req.complete) continue;
         const tooSlow = (held.windowBytes * 1000) / elapsed < minBytesPerSecond;

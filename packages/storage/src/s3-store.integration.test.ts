@@ -26,7 +26,7 @@ function s3Store(endpoint: string, overrides: Record<string, unknown> = {}): S3S
   const created = createStore(
     { backend: "s3", bucket: BUCKET, region: "us-east-1", endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS, ...overrides },
     { s3: { configureClient: stripBucketTrailingSlash, timeouts: { connectionTimeoutMs: 1000, requestTimeoutMs: 3000 } } },
-  ) as S3Store;
+  );
   extraStores.push(created);
   return created;
 }

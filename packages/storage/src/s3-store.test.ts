@@ -19,7 +19,7 @@ function s3Store(overrides: Record<string, unknown> = {}): S3Store {
     accessKeyId: ACCESS_KEY,
     secretAccessKey: SECRET,
     ...overrides,
-  }) as S3Store;
+  });
   stores.push(store);
   return store;
 }

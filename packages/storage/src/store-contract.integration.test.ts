@@ -65,7 +65,7 @@ describeStoreContract({
         const store = createStore(
           { backend: "s3", bucket, region: "us-east-1", endpoint: s3rver.endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS, prefix },
           { s3: { configureClient: stripBucketTrailingSlash, timeouts: { connectionTimeoutMs: 1000, requestTimeoutMs: 3000 } } },
-        ) as S3Store;
+        );
         stores.push(store);
         return store;
       },

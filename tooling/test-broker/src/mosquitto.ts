@@ -154,7 +154,7 @@ export async function startMosquitto(options: TMosquittoOptions = {}): Promise<T
     kill: () => stopWith("SIGKILL"),
     cleanup: () => rm(dir, { recursive: true, force: true }),
     reload: () => {
-      (child as ChildProcess | null)?.kill("SIGHUP");
+      (child)?.kill("SIGHUP");
     },
     log: () => output,
   };

@@ -140,14 +140,15 @@ export function createChunkDelivery(deps: { pool: Pool; owner: string; settings:
       active.add(key);
       void deliverLane(lane)
         .catch((error: unknown) => log.warn({ err: error, device: lane.serial, stream: lane.stream }, "chunk delivery interrupted; the lane is retried"))
-        .finally(async () => {
+        .finally(() => {
           // Forget the lane here first, then end its lease: a round that leases it again after
           // that finds it free to deliver. (In the other order a round could lease the lane
           // while it still counted as active, skip it, and leave the lane blocked until that
           // lease expired.)
           active.delete(key);
-          await releaseLane(pool, lane, owner).catch(() => {});
-          nudge();
+          void releaseLane(pool, lane, owner)
+            .catch(() => {})
+            .then(() => nudge());
         });
     }
   }

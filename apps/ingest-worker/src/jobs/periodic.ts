@@ -32,7 +32,7 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
           if (options.retryMs === undefined || !failing) log.warn({ err: error, job: name }, `${name} failed; retrying ${options.retryMs === undefined ? "next round" : "soon"}`);
           failing = true;
           if (options.retryMs !== undefined && !stopped) {
-            retry = setTimeout(run, options.retryMs);
+            retry = setTimeout(() => void run(), options.retryMs);
             retry.unref();
           }
         },
@@ -42,7 +42,7 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
       });
     return running;
   };
-  const timer = setInterval(run, intervalMs);
+  const timer = setInterval(() => void run(), intervalMs);
   timer.unref();
   if (options.immediate) void run();
   return {

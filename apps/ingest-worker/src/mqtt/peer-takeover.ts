@@ -45,6 +45,7 @@ export type TPeerTakeover = {
   readonly completed: number;
 };
 
+// oxlint-disable-next-line no-control-regex -- NUL cannot appear in a topic, so it is replaced like the wildcards
 const topicId = (clientId: string) => clientId.replace(/[/+#\u0000]/g, "_");
 
 export function startPeerTakeover(options: TPeerTakeoverOptions): TPeerTakeover {

@@ -265,6 +265,6 @@ export class EagerAssembler {
   }
 
   async dropAll(): Promise<void> {
-    for (const id of [...this.running.keys()]) await this.drop(id);
+    for (const id of Array.from(this.running.keys())) await this.drop(id);
   }
 }

@@ -49,7 +49,7 @@ export function createTransferFeature(deps: {
   store: Store;
   registry: Registry;
   log: Logger;
-  onStored?(): void;
+  onStored?: () => void;
 }) {
   const settings = { ...DEFAULT_TRANSFER_SETTINGS, ...deps.settings };
   const metrics = createTransferMetrics(deps.registry);

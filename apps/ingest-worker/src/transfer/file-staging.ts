@@ -189,8 +189,9 @@ export class FileStaging {
     if (directLength > 0) {
       const [head, tail] = splitBuffers(buffers, directLength);
       try {
+        const fd = await entry.fd;
         await Promise.all([
-          this.writeDirect(await entry.fd, head, position).then(() => {
+          this.writeDirect(fd, head, position).then(() => {
             this.written.direct += directLength;
           }),
           tail.length > 0 ? this.writeBuffered(transferId, entry, tail, position + directLength, length - directLength) : null,

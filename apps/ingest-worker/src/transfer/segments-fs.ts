@@ -98,7 +98,8 @@ async function stage(
   useKnown: boolean,
 ): Promise<TSegmentOutcome[]> {
   const transferOf: (TKnownTransfer | null)[] = chosen.map((item) => (useKnown ? active.get(item.serial, item.fileRef) ?? null : null));
-  const outcomes: TSegmentOutcome[] = new Array(chosen.length);
+  const outcomes: TSegmentOutcome[] = [];
+  outcomes.length = chosen.length;
   const unknown = chosen.flatMap((item, index) => (transferOf[index] ? [] : [index]));
   if (unknown.length > 0) {
     const found = await pool.query<TLookupRow>({

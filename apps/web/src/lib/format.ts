@@ -41,3 +41,15 @@ export function formatRelative(value: Date | string | null | undefined, now: Dat
   if (hours < 48) return `${hours} h ago`;
   return `${formatCount(Math.round(hours / 24), "day")} ago`;
 }
+
+/**
+ * A value read back from a JSON column as text: strings as stored, other scalars through
+ * String, objects as JSON (never "[object Object]"), and `fallback` when it is missing.
+ */
+export function jsonText(value: unknown, fallback = ""): string {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  // JSON holds nothing else but objects and arrays.
+  return JSON.stringify(value) ?? fallback;
+}

@@ -43,7 +43,8 @@ export async function bulkCreateDevices(
     );
   }
   // Password hashing (scrypt) and key generation run on libuv's pool: a few at a time.
-  const results: TCreatedDevice[] = new Array(rows.length);
+  const results: TCreatedDevice[] = [];
+  results.length = rows.length;
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < rows.length; i = next++) {

@@ -31,7 +31,7 @@ export function statusFilePath(service: string): string {
 /** Reads `{service}/last_monitoring_status.json` back into the service name; null otherwise. */
 export function serviceOfStatusPath(path: string): string | null {
   const match = /^([^/]+)\/last_monitoring_status\.json$/.exec(path);
-  return match && isValidServiceName(match[1]) ? match[1]! : null;
+  return match && isValidServiceName(match[1]) ? match[1] : null;
 }
 
 export const MAX_COMMANDS = 100;

@@ -71,6 +71,7 @@ export function successEnvelope(requestId?: string, now?: Date) {
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A NUL, or a UTF-16 surrogate without its pair: text PostgreSQL cannot store. */
+// oxlint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL, which is what this pattern finds
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 class UnstorableText extends Error {}

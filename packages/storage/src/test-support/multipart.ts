@@ -24,7 +24,7 @@ export function multipartBody(parts: readonly TPart[]): TMultipartBody {
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   const length = chunks.every((chunk) => Buffer.isBuffer(chunk))
-    ? chunks.reduce((sum, chunk) => sum + (chunk as Buffer).length, 0)
+    ? chunks.reduce((sum, chunk) => sum + (chunk).length, 0)
     : undefined;
   async function* generate(): AsyncGenerator<Buffer> {
     for (const chunk of chunks) {

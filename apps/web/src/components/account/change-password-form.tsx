@@ -19,7 +19,7 @@ export function ChangePasswordForm() {
     }
   }, [state, formRef]);
   return (
-    <form ref={formRef} onSubmit={(e) => { setDone(null); newPassword.current = String(new FormData(e.currentTarget).get("newPassword") ?? ""); onSubmit(e); }} noValidate style={{ maxWidth: 420 }}>
+    <form ref={formRef} onSubmit={(e) => { setDone(null); const typed = new FormData(e.currentTarget).get("newPassword"); newPassword.current = typeof typed === "string" ? typed : ""; onSubmit(e); }} noValidate style={{ maxWidth: 420 }}>
       <FormMessage state={state && !state.ok ? state : null} />
       {done ? (
         <div className="form-ok" role="status">

@@ -53,7 +53,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
             id="bulk-file"
             type="file"
             accept=".csv,.txt,text/csv,text/plain"
-            onChange={async (event) => {
+            onChange={(event) => {
               const file = event.currentTarget.files?.[0];
               setFileError(null);
               if (!file) return;
@@ -61,7 +61,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
                 setFileError("The file is larger than 256 KiB: split the batch");
                 return;
               }
-              setCsv(await file.text());
+              void file.text().then(setCsv);
             }}
           />
           <span className="hint">One serial per line, or a header row with the columns serial, name and auth (certificate or password).</span>

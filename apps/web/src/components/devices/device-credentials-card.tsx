@@ -16,6 +16,7 @@ function certificateState(certificate: TDeviceCredentials["certificates"][number
 
 /** The device's sign-in method, its certificates and the credential history (admins). */
 export function DeviceCredentialsCard({ credentials }: { credentials: TDeviceCredentials }) {
+  // oxlint-disable-next-line react/purity -- a Server Component renders once per request: certificate states are as of that request
   const now = new Date();
   return (
     <section className="card" aria-labelledby="device-credentials">

@@ -151,7 +151,7 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         </div>
         <div className="actions muted" aria-live="polite">
           {result.isError ? (
-            <span className="badge badge-danger">Live updates paused: {(result.error as Error).message}</span>
+            <span className="badge badge-danger">Live updates paused: {(result.error).message}</span>
           ) : sessionOpen ? (
             <span className="badge badge-ok badge-pulse" title="The list refreshes by itself while the device can upload">
               Live
@@ -195,7 +195,7 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
       {!data ? (
         result.isError ? (
           <EmptyState icon={TriangleAlert} title="The files could not be loaded" action={<button className="btn" type="button" onClick={() => void result.refetch()}>Try again</button>}>
-            {(result.error as Error).message}
+            {(result.error).message}
           </EmptyState>
         ) : (
           <div aria-busy="true" style={{ padding: 16 }}>

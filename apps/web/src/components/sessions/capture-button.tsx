@@ -75,8 +75,13 @@ export function CaptureButton(props: { project: string } & ({ sessionId: number 
 
 function useCaptureStatus(project: string, requestId: string | undefined): TCaptureStatus | null {
   const [status, setStatus] = useState<TCaptureStatus | null>(null);
-  useEffect(() => {
+  // Another request starts from no status (reset while rendering: no extra effect pass).
+  const [statusOf, setStatusOf] = useState({ project, requestId });
+  if (statusOf.project !== project || statusOf.requestId !== requestId) {
+    setStatusOf({ project, requestId });
     setStatus(null);
+  }
+  useEffect(() => {
     if (!requestId) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -89,13 +94,13 @@ function useCaptureStatus(project: string, requestId: string | undefined): TCapt
           setStatus(next);
           if (FINAL.has(next.state)) return;
           // Offline devices may still come back: keep looking, but slowly.
-          timer = setTimeout(poll, next.state === "offline" ? 5_000 : 1_000);
+          timer = setTimeout(() => void poll(), next.state === "offline" ? 5_000 : 1_000);
           return;
         }
       } catch {
         // network hiccup: try again
       }
-      if (!stopped) timer = setTimeout(poll, 2_000);
+      if (!stopped) timer = setTimeout(() => void poll(), 2_000);
     };
     void poll();
     return () => {

@@ -14,7 +14,12 @@ export function AppShell({ user, projects, lastProject, children }: { user: { na
   const pathname = usePathname();
   const router = useRouter();
   const [navOpen, setNavOpen] = useState(false);
-  useEffect(() => setNavOpen(false), [pathname]);
+  // Navigating closes the menu (adjusted while rendering: no extra effect pass).
+  const [navPath, setNavPath] = useState(pathname);
+  if (navPath !== pathname) {
+    setNavPath(pathname);
+    setNavOpen(false);
+  }
   useEffect(() => {
     if (!navOpen) return;
     const onKey = (event: KeyboardEvent) => event.key === "Escape" && setNavOpen(false);

@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import type { TActionResult } from "@/lib/action-result";
 import { Dialog } from "./dialog";
 import { FormMessage, useActionForm } from "./form";
@@ -24,9 +24,12 @@ export function ConfirmAction({ label, title, children, action, fields, confirmL
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState("");
   const { state, pending, onSubmit } = useActionForm(action);
-  useEffect(() => {
+  // A successful answer closes the dialog (adjusted while rendering: no extra effect pass).
+  const [answered, setAnswered] = useState(state);
+  if (state !== answered) {
+    setAnswered(state);
     if (state?.ok) setOpen(false);
-  }, [state]);
+  }
   const id = `confirm-${label.replace(/\W+/g, "-").toLowerCase()}`;
   return (
     <>

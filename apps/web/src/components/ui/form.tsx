@@ -28,7 +28,7 @@ export function useActionForm<R>(action: TAction<R>, schema?: z.ZodType, options
         const errors = fieldErrors(parsed.error);
         setClientErrors(errors);
         const first = Object.keys(errors)[0];
-        (form.querySelector(`[name="${first}"]`) as HTMLElement | null)?.focus();
+        form.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
         return;
       }
     }

@@ -1,5 +1,6 @@
 import "server-only";
 import { ZStatusReportSchema, type TCommandList, type TStatusReport } from "@fleetdrop/shared/protocol/commands";
+import { jsonText } from "@/lib/format";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
@@ -38,8 +39,8 @@ export async function listCommandRuns(options: { ctx: TProjectContext; serial: s
         id: row.id.toString(),
         at: row.at.toISOString(),
         by: row.actorLabel,
-        service: String(details.service ?? ""),
-        requestId: String(details.requestId ?? ""),
+        service: jsonText(details.service),
+        requestId: jsonText(details.requestId),
         commands: Array.isArray(details.commands) ? (details.commands as TCommandList) : [],
         notified: details.notified !== false,
       };
@@ -49,10 +50,10 @@ export async function listCommandRuns(options: { ctx: TProjectContext; serial: s
       kind: "report",
       id: row.id.toString(),
       at: row.at.toISOString(),
-      service: String(details.service ?? ""),
-      etag: String(details.etag ?? ""),
+      service: jsonText(details.service),
+      etag: jsonText(details.etag),
       report: parsed.success ? parsed.data : null,
-      error: parsed.success ? null : String(details.error ?? "the report could not be read"),
+      error: parsed.success ? null : jsonText(details.error, "the report could not be read"),
     };
   });
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { jsonText } from "@/lib/format";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
@@ -25,8 +26,8 @@ export async function listStoreFetches(options: { ctx: TProjectContext; store?: 
       id: row.id.toString(),
       at: row.at.toISOString(),
       device: row.actorLabel,
-      store: String(d.store ?? ""),
-      path: String(d.path ?? ""),
+      store: jsonText(d.store),
+      path: jsonText(d.path),
       size: typeof d.size === "number" ? d.size : null,
       etag: typeof d.etag === "string" ? d.etag : null,
     };

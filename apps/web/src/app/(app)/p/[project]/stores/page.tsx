@@ -135,7 +135,7 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
                             <a className="btn btn-sm" href={download}>
                               <Download className="icon" aria-hidden="true" /> Download
                             </a>
-                            {listing!.canWrite ? (
+                            {listing.canWrite ? (
                               <ConfirmAction label="Delete" title={`Delete ${r.name}?`} danger action={deleteStoreObjectAction} fields={{ project: ctx.project.slug, store: current.name, device: device?.serial ?? "", path: r.path }} confirmLabel="Delete file" buttonClassName="btn btn-sm btn-danger">
                                 <p>
                                   Devices asking for <span className="mono">{r.path}</span> in <span className="mono">{current.name}</span> get “not found” from now on.
