@@ -3,7 +3,7 @@
  * The repository's entry points, runnable with nothing but Node installed:
  *
  *   npm start     install, build, and start the whole platform on the embedded default
- *   npm test      install, then every test (unit, integration, end-to-end), as CI runs it
+ *   npm test      install, typecheck, lint, then every test (unit, integration, end-to-end), as CI runs it
  *   npm run bench the benchmarks (see docs/benchmarks.md)
  *   npm run device -- <args>   the device command line (fleetdrop-device help)
  *
@@ -154,6 +154,7 @@ async function main() {
       const postgres = await testPostgres();
       const env = { ...process.env, FLEETDROP_TEST_PG_URL: postgres.url, CI: process.env.CI ?? "true" };
       let code = await pnpm(["exec", "turbo", "run", "typecheck", "--concurrency=2", "--output-logs=errors-only"], { env });
+      if (code === 0) code = await pnpm(["run", "lint"], { env });
       if (code === 0) code = await pnpm(["exec", "turbo", "run", "test", "--concurrency=1", "--continue", ...args], { env });
       await postgres.stop();
       process.exit(code);
