@@ -49,8 +49,11 @@ export const test = base.extend<TFixtures, TWorkerFixtures>({
     },
     { scope: "worker" },
   ],
-  // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
-  store: [async ({}, use) => use(openSessionsStore({ dir: process.env.FLEETDROP_E2E_STORE_DIR!, bucket: "fleetdrop" })), { scope: "worker" }],
+  store: [
+    // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
+    async ({}, use) => use(openSessionsStore({ dir: process.env.FLEETDROP_E2E_STORE_DIR!, bucket: "fleetdrop" })),
+    { scope: "worker" },
+  ],
   signIn: async ({ page, world }, use) => {
     await use(async (who) => {
       const csrf = (await (await page.request.get("/api/auth/csrf")).json()) as { csrfToken: string };
