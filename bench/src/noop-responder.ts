@@ -39,6 +39,8 @@ async function onConnect() {
 client.on("message", (topic, payload) => {
   const device = topic.split("/")[2];
   const requestId = /"request_id":"([^"]*)"/.exec(payload.toString())?.[1];
-  client.publish(`fleetdrop/fleet/${device}/file_upload/response`, requestId ? `${body.slice(0, -1)},"request_id":"${requestId}"}` : body, { qos: 1 });
+  client.publish(`fleetdrop/fleet/${device}/file_upload/response`, requestId ? `${body.slice(0, -1)},"request_id":"${requestId}"}` : body, {
+    qos: 1,
+  });
 });
 process.on("SIGTERM", () => client.end(false, () => process.exit(0)));

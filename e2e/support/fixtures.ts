@@ -63,7 +63,10 @@ export const test = base.extend<TFixtures, TWorkerFixtures>({
       });
       expect(response.status(), "sign-in over HTTP").toBeLessThan(400);
       const cookies = await page.context().cookies();
-      expect(cookies.some((c) => c.name.includes("session-token")), "session cookie set").toBe(true);
+      expect(
+        cookies.some((c) => c.name.includes("session-token")),
+        "session cookie set",
+      ).toBe(true);
     });
   },
   keepScreenshot: async ({ page }, use) => {

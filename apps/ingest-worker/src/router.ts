@@ -23,12 +23,7 @@
  */
 import { isDatabaseUnavailable } from "@fleetdrop/db/pool";
 import { isProtocolError, ProtocolError } from "@fleetdrop/shared/errors";
-import {
-  decodeJsonObject,
-  errorResponse,
-  successEnvelope,
-  usableRequestId,
-} from "@fleetdrop/shared/protocol/common";
+import { decodeJsonObject, errorResponse, successEnvelope, usableRequestId } from "@fleetdrop/shared/protocol/common";
 import {
   JSON_OPERATION_NAMES,
   jsonOperationOf,
@@ -61,11 +56,7 @@ export type THandler<K extends TJsonOperationName> = {
 /** The handlers of the JSON operations, by operation name. */
 export type THandlers = { [K in TJsonOperationName]?: THandler<K> };
 
-export type TPublish = (
-  topic: string,
-  payload: string,
-  properties: { correlationData?: Buffer } | undefined,
-) => void;
+export type TPublish = (topic: string, payload: string, properties: { correlationData?: Buffer } | undefined) => void;
 
 /** A message of a raw route: the topic's parameters and the payload as bytes. */
 export type TRawMessage<P> = { deviceId: string; params: P; payload: Buffer; packet: IPublishPacket };
@@ -107,7 +98,11 @@ export function createRouter(deps: TRouterDeps) {
   }
 
   /** Validates with the operation's schema and field codes, then runs its handler. */
-  function handleJson<K extends TJsonOperationName>(operation: K, decoded: Record<string, unknown>, context: THandlerContext): Promise<TOperationAnswerBody<K>> {
+  function handleJson<K extends TJsonOperationName>(
+    operation: K,
+    decoded: Record<string, unknown>,
+    context: THandlerContext,
+  ): Promise<TOperationAnswerBody<K>> {
     const handler: THandler<K> | undefined = handlers[operation];
     if (!handler) throw new ProtocolError("internal_error");
     return handler.handle(parseOperationRequest(operation, decoded), context);
@@ -171,11 +166,7 @@ export function createRouter(deps: TRouterDeps) {
       properties?.responseTopic && topics.isUnderDevice(properties.responseTopic, deviceId)
         ? properties.responseTopic
         : topics.device(deviceId).response(kind);
-    publish(
-      responseTopic,
-      JSON.stringify(body),
-      properties?.correlationData ? { correlationData: properties.correlationData } : undefined,
-    );
+    publish(responseTopic, JSON.stringify(body), properties?.correlationData ? { correlationData: properties.correlationData } : undefined);
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);
   };
 
@@ -204,7 +195,14 @@ export function createRouter(deps: TRouterDeps) {
       const error = toProtocolError(caught);
       body = { ...raw.describe(params), ...errorResponse(error, requestId) };
       metrics.requests.inc({ kind, outcome: "error", code: error.code });
-      logRefusal(error, caught, { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status, ...raw.describe(params) });
+      logRefusal(error, caught, {
+        device: deviceId,
+        kind,
+        request_id: requestId,
+        code: error.code,
+        status: error.status,
+        ...raw.describe(params),
+      });
     }
     if (body) {
       publish(

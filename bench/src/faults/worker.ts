@@ -33,16 +33,24 @@ export function createSuiteWorker(env: Record<string, string>, httpPort: number)
       () => false,
     );
   const exited = (running: ChildProcess) =>
-    running.exitCode !== null || running.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => running.once("exit", () => resolve()));
+    running.exitCode !== null || running.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => running.once("exit", () => resolve()));
 
   return {
     clientId,
     httpPort,
     healthy,
     async disconnects() {
-      const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then((response) => response.text(), () => null);
+      const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then(
+        (response) => response.text(),
+        () => null,
+      );
       if (text === null) return null;
-      return [...text.matchAll(/^fleetdrop_broker_disconnects_total(?:\{[^}]*\})? (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+      return [...text.matchAll(/^fleetdrop_broker_disconnects_total(?:\{[^}]*\})? (\d+)/gm)].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
     },
     errors: () => errorLines,
     async start() {

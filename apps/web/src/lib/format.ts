@@ -25,7 +25,16 @@ export function formatDateTimeSeconds(value: Date | string): string {
 
 /** The same instant in the browser's time zone: `2026-12-07 05:36:12 (Europe/Berlin)`. */
 export function formatLocalDateTime(value: Date | string, timeZone?: string): string {
-  const parts = new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).formatToParts(toDate(value));
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(toDate(value));
   const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "";
   const zone = timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")} (${zone})`;

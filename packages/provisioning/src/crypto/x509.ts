@@ -16,7 +16,7 @@ const EC_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as 
 export type TKeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 
 export async function generateKeyPair(): Promise<TKeyPair> {
-  return (await crypto.subtle.generateKey(EC_ALGORITHM, true, ["sign", "verify"]));
+  return await crypto.subtle.generateKey(EC_ALGORITHM, true, ["sign", "verify"]);
 }
 
 export async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {

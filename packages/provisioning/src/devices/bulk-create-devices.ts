@@ -49,7 +49,12 @@ export async function bulkCreateDevices(
   const worker = async () => {
     for (let i = next++; i < rows.length; i = next++) {
       const row = rows[i]!;
-      results[i] = await createDevice(ctx, { projectId: input.projectId, serial: row.serial, name: row.name, authMode: row.authMode ?? input.authMode });
+      results[i] = await createDevice(ctx, {
+        projectId: input.projectId,
+        serial: row.serial,
+        name: row.name,
+        authMode: row.authMode ?? input.authMode,
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, rows.length)) }, worker));

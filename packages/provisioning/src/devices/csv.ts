@@ -19,7 +19,8 @@ function parseRows(text: string): { line: number; cells: string[] }[] {
   let sawQuote = false;
   const endRow = () => {
     cells.push(cell);
-    if (cells.some((value) => value.trim() !== "") && !(cells[0]!.trimStart().startsWith("#") && !sawQuote)) rows.push({ line: rowLine, cells });
+    if (cells.some((value) => value.trim() !== "") && !(cells[0]!.trimStart().startsWith("#") && !sawQuote))
+      rows.push({ line: rowLine, cells });
     cells = [];
     cell = "";
     sawQuote = false;

@@ -131,7 +131,9 @@ export function validateMessage<S extends z.ZodType>(
   const field = issue?.path[0];
   // A refinement may name its own code (e.g. `metadata_too_large` rather than the field's).
   const own = issue?.code === "custom" ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
-  const code = (typeof own === "string" && own in ERROR_CATALOG ? (own as TErrorCode) : undefined) ?? ((typeof field === "string" && fieldCodes[field]) || "invalid_payload");
+  const code =
+    (typeof own === "string" && own in ERROR_CATALOG ? (own as TErrorCode) : undefined) ??
+    ((typeof field === "string" && fieldCodes[field]) || "invalid_payload");
   const message =
     issue && code !== "invalid_payload"
       ? issue.message

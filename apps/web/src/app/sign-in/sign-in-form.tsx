@@ -14,13 +14,25 @@ const GENERIC = "The email or password is not right.";
 
 const noSubscription = () => () => {};
 
-export function SignInForm({ callbackUrl, initialError, sso }: { callbackUrl: string; initialError?: string; sso: { name: string } | null }) {
+export function SignInForm({
+  callbackUrl,
+  initialError,
+  sso,
+}: {
+  callbackUrl: string;
+  initialError?: string;
+  sso: { name: string } | null;
+}) {
   const [error, setError] = useState<string | null>(initialError ? (MESSAGES[initialError] ?? GENERIC) : null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [pending, setPending] = useState(false);
   // Until the script runs the form cannot sign in; keep it from submitting natively.
   // False while the server renders and during hydration, true once the script runs.
-  const ready = useSyncExternalStore(noSubscription, () => true, () => false);
+  const ready = useSyncExternalStore(
+    noSubscription,
+    () => true,
+    () => false,
+  );
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

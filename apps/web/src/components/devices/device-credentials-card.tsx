@@ -43,7 +43,10 @@ export function DeviceCredentialsCard({ credentials }: { credentials: TDeviceCre
             <div key={certificate.fingerprint} style={{ display: "contents" }}>
               <dt>Certificate</dt>
               <dd>
-                <span className="mono" title={`SHA-256 ${certificate.fingerprint}`}>{certificate.serialNumber}</span> · expires <Time value={certificate.notAfter} /> · {certificateState(certificate, now)}
+                <span className="mono" title={`SHA-256 ${certificate.fingerprint}`}>
+                  {certificate.serialNumber}
+                </span>{" "}
+                · expires <Time value={certificate.notAfter} /> · {certificateState(certificate, now)}
               </dd>
             </div>
           ))}

@@ -25,7 +25,10 @@ const FINAL = new Set(["arrived", "timed_out", "failed"]);
  */
 export function CaptureButton(props: { project: string } & ({ sessionId: number } | { serial: string })) {
   const forDevice = "serial" in props;
-  const [state, dispatch, pending] = useActionState((forDevice ? requestDeviceCaptureAction : requestCaptureAction) as typeof requestCaptureAction, null);
+  const [state, dispatch, pending] = useActionState(
+    (forDevice ? requestDeviceCaptureAction : requestCaptureAction) as typeof requestCaptureAction,
+    null,
+  );
   const [, startTransition] = useTransition();
   const requestId = state?.ok ? (state.data as { requestId?: string } | undefined)?.requestId : undefined;
   const status = useCaptureStatus(props.project, requestId);
@@ -87,7 +90,9 @@ function useCaptureStatus(project: string, requestId: string | undefined): TCapt
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
       try {
-        const response = await fetch(`/api/p/${encodeURIComponent(project)}/captures/${encodeURIComponent(requestId)}`, { cache: "no-store" });
+        const response = await fetch(`/api/p/${encodeURIComponent(project)}/captures/${encodeURIComponent(requestId)}`, {
+          cache: "no-store",
+        });
         if (response.ok) {
           const next = (await response.json()) as TCaptureStatus;
           if (stopped) return;
@@ -134,7 +139,12 @@ function CaptureState({ project, status }: { project: string; status: TCaptureSt
           </p>
           {status.file?.contentType.startsWith("image/") ? (
             // eslint-disable-next-line @next/next/no-img-element
-            <img src={`/api/p/${encodeURIComponent(project)}/files/${status.file.id}/content`} alt={`Capture from ${status.device}`} width={320} height={240} />
+            <img
+              src={`/api/p/${encodeURIComponent(project)}/files/${status.file.id}/content`}
+              alt={`Capture from ${status.device}`}
+              width={320}
+              height={240}
+            />
           ) : null}
         </div>
       );
@@ -147,7 +157,8 @@ function CaptureState({ project, status }: { project: string; status: TCaptureSt
     case "offline":
       return (
         <p role="alert" data-capture-state="offline">
-          {status.device} is offline: the request was sent, but nothing is connected to answer it. It shows here if the device comes back and uploads.
+          {status.device} is offline: the request was sent, but nothing is connected to answer it. It shows here if the device comes back
+          and uploads.
         </p>
       );
     default:

@@ -3,13 +3,36 @@ import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
 import { signOut } from "next-auth/react";
-import { ArrowDownToLine, CircleUser, Database, FolderKanban, LogOut, Menu, ScrollText, ShieldCheck, Users, Bot, Waypoints, type LucideIcon } from "lucide-react";
+import {
+  ArrowDownToLine,
+  CircleUser,
+  Database,
+  FolderKanban,
+  LogOut,
+  Menu,
+  ScrollText,
+  ShieldCheck,
+  Users,
+  Bot,
+  Waypoints,
+  type LucideIcon,
+} from "lucide-react";
 import { LAST_PROJECT_COOKIE } from "@/lib/last-project";
 import { hasRole, type TRole } from "@/lib/roles";
 
 type TProjectItem = { slug: string; name: string; role: TRole };
 
-export function AppShell({ user, projects, lastProject, children }: { user: { name: string; email: string; isAdmin: boolean }; projects: TProjectItem[]; lastProject: string | null; children: ReactNode }) {
+export function AppShell({
+  user,
+  projects,
+  lastProject,
+  children,
+}: {
+  user: { name: string; email: string; isAdmin: boolean };
+  projects: TProjectItem[];
+  lastProject: string | null;
+  children: ReactNode;
+}) {
   const params = useParams<{ project?: string }>();
   const pathname = usePathname();
   const router = useRouter();

@@ -10,7 +10,17 @@ type TAction = (previous: TActionResult<unknown> | null, data: FormData) => Prom
  * A button that asks first, then runs a server action with the given hidden fields. The
  * dialog says what will happen; dangerous ones need the name typed in.
  */
-export function ConfirmAction({ label, title, children, action, fields, confirmLabel, danger = false, typeToConfirm, buttonClassName }: {
+export function ConfirmAction({
+  label,
+  title,
+  children,
+  action,
+  fields,
+  confirmLabel,
+  danger = false,
+  typeToConfirm,
+  buttonClassName,
+}: {
   label: string;
   title: string;
   children: ReactNode;
@@ -58,7 +68,11 @@ export function ConfirmAction({ label, title, children, action, fields, confirmL
             <button type="button" className="btn" onClick={() => setOpen(false)}>
               Cancel
             </button>
-            <button type="submit" className={danger ? "btn btn-danger" : "btn btn-primary"} disabled={pending || (typeToConfirm !== undefined && typed !== typeToConfirm)}>
+            <button
+              type="submit"
+              className={danger ? "btn btn-danger" : "btn btn-primary"}
+              disabled={pending || (typeToConfirm !== undefined && typed !== typeToConfirm)}
+            >
               {pending ? "Working…" : confirmLabel}
             </button>
           </div>

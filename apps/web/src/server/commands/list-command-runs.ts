@@ -17,7 +17,10 @@ export type TCommandEvent =
  */
 export async function listCommandRuns(options: { ctx: TProjectContext; serial: string; limit?: number }): Promise<TCommandEvent[]> {
   requireRole(options.ctx, CAN.browse);
-  const device = await db().device.findFirst({ where: { serial: options.serial, projectId: options.ctx.project.id }, select: { serial: true } });
+  const device = await db().device.findFirst({
+    where: { serial: options.serial, projectId: options.ctx.project.id },
+    select: { serial: true },
+  });
   if (!device) throw new NotFoundError("No such device");
   const rows = await db().auditLog.findMany({
     where: {

@@ -7,7 +7,12 @@ import { requireRole, type TProjectContext } from "@/server/auth/project-context
 export type TStoreFetch = { id: string; at: string; device: string; store: string; path: string; size: number | null; etag: string | null };
 
 /** Which devices fetched what, when: the worker's `store.download` audit rows of the project. */
-export async function listStoreFetches(options: { ctx: TProjectContext; store?: string; device?: string | null; limit?: number }): Promise<TStoreFetch[]> {
+export async function listStoreFetches(options: {
+  ctx: TProjectContext;
+  store?: string;
+  device?: string | null;
+  limit?: number;
+}): Promise<TStoreFetch[]> {
   requireRole(options.ctx, CAN.manageDevices);
   const rows = await db().auditLog.findMany({
     where: {
