@@ -301,8 +301,8 @@ describe("router: handler types come from the operation table", () => {
         return { url: "http://x", expires_in: 1, size: 0, etag: "e", store: message.store, path: message.path, object_key: "k" };
       },
     };
-    // @ts-expect-error the handler map is keyed by operation: a session handler cannot serve downloads
     const misplaced: THandlers = {
+      // @ts-expect-error the handler map is keyed by operation: a session handler cannot serve downloads
       downloadRequest: { handle: async (message: { session_id: number }) => ({ session_id: message.session_id }) },
     };
     expect([wrongAnswer, wrongMessage, misplaced].length).toBe(3);
