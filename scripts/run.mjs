@@ -3,7 +3,7 @@
  * The repository's entry points, runnable with nothing but Node installed:
  *
  *   npm start     install, build, and start the whole platform on the embedded default
- *   npm test      install, then every test (unit, integration, end-to-end), as CI runs it
+ *   npm test      install, typecheck, lint, then every test (unit, integration, end-to-end), as CI runs it
  *   npm run bench the benchmarks (see docs/benchmarks.md)
  *   npm run device -- <args>   the device command line (fleetdrop-device help)
  *
@@ -50,7 +50,7 @@ function run(cmd, cmdArgs, options = {}) {
 
 async function pnpm(pnpmArgs, options) {
   const [cmd, prefix] = pnpmCommand();
-  return run(cmd, [...prefix, ...pnpmArgs], options);
+  return run(cmd, prefix.concat(pnpmArgs), options);
 }
 
 async function must(promise, what) {
@@ -77,9 +77,15 @@ function reachable(port, host = "127.0.0.1") {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host });
     socket.setTimeout(1000);
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
-    socket.once("timeout", () => { socket.destroy(); resolve(false); });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -88,7 +94,9 @@ function ensureSystemPackages() {
   const wanted = [
     ["/usr/sbin/mosquitto", "mosquitto"],
     ["/usr/bin/chromium", "chromium"],
-  ].filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg);
+  ]
+    .filter(([file]) => !existsSync(file))
+    .map(([, pkg]) => pkg);
   if (wanted.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   const sudo = isRoot ? [] : ["sudo", "-n"];
@@ -98,8 +106,15 @@ function ensureSystemPackages() {
   }
   log(`installing ${wanted.join(", ")} (apt-get)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const update = spawnSync(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "update", "-qq"], { stdio: "inherit", env });
-  const result = spawnSync(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "install", "-y", "-qq", "--no-install-recommends", ...wanted], { stdio: "inherit", env });
+  const update = spawnSync(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "update", "-qq"], {
+    stdio: "inherit",
+    env,
+  });
+  const result = spawnSync(
+    sudo[0] ?? "apt-get",
+    [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "install", "-y", "-qq", "--no-install-recommends", ...wanted],
+    { stdio: "inherit", env },
+  );
   if (update.status !== 0 || result.status !== 0) {
     log(`could not install ${wanted.join(", ")}; install them (apt-get install ${wanted.join(" ")}) and run npm test again`);
     process.exit(1);
@@ -142,7 +157,18 @@ async function main() {
     case "start": {
       await install();
       log("building the web app and the worker (cached after the first time)…");
-      await must(pnpm(["exec", "turbo", "run", "build", "--filter=@fleetdrop/web", "--filter=@fleetdrop/ingest-worker", "--output-logs=errors-only"]), "build");
+      await must(
+        pnpm([
+          "exec",
+          "turbo",
+          "run",
+          "build",
+          "--filter=@fleetdrop/web",
+          "--filter=@fleetdrop/ingest-worker",
+          "--output-logs=errors-only",
+        ]),
+        "build",
+      );
       const { createRequire } = await import("node:module");
       const tsx = createRequire(path.join(root, "apps/standalone/package.json")).resolve("tsx/cli");
       process.exit(await run(process.execPath, [tsx, path.join(root, "apps/standalone/src/main.ts"), ...args]));
@@ -154,6 +180,7 @@ async function main() {
       const postgres = await testPostgres();
       const env = { ...process.env, FLEETDROP_TEST_PG_URL: postgres.url, CI: process.env.CI ?? "true" };
       let code = await pnpm(["exec", "turbo", "run", "typecheck", "--concurrency=2", "--output-logs=errors-only"], { env });
+      if (code === 0) code = await pnpm(["run", "lint"], { env });
       if (code === 0) code = await pnpm(["exec", "turbo", "run", "test", "--concurrency=1", "--continue", ...args], { env });
       await postgres.stop();
       process.exit(code);
@@ -169,7 +196,11 @@ async function main() {
     }
     case "device": {
       await install();
-      process.exit(await run(process.execPath, [path.join(root, "packages/device/bin/fleetdrop-device.mjs"), ...args], { env: { ...process.env, INIT_CWD: process.env.INIT_CWD ?? process.cwd() } }));
+      process.exit(
+        await run(process.execPath, [path.join(root, "packages/device/bin/fleetdrop-device.mjs"), ...args], {
+          env: { ...process.env, INIT_CWD: process.env.INIT_CWD ?? process.cwd() },
+        }),
+      );
       break;
     }
     default:
@@ -179,6 +210,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  log(error instanceof Error ? error.stack ?? error.message : String(error));
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 });

@@ -22,7 +22,12 @@ import { machineDescription } from "./machine";
 import { buildWorker, startWorkerProcess } from "./worker-process";
 
 const { values } = parseArgs({
-  options: { devices: { type: "string", default: "20" }, chunks: { type: "string", default: "1000" }, bytes: { type: "string", default: "1024" }, window: { type: "string", default: "32" } },
+  options: {
+    devices: { type: "string", default: "20" },
+    chunks: { type: "string", default: "1000" },
+    bytes: { type: "string", default: "1024" },
+    window: { type: "string", default: "32" },
+  },
 });
 const DEVICES = Number(values.devices);
 const CHUNKS = Number(values.chunks);
@@ -64,7 +69,8 @@ async function main() {
 
   const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
   const project = await prisma.project.create({ data: { slug: "bench", name: "Bench" } });
-  for (let i = 0; i < DEVICES; i++) await prisma.device.create({ data: { serial: `BENCH-${i}`, name: `bench ${i}`, projectId: project.id } });
+  for (let i = 0; i < DEVICES; i++)
+    await prisma.device.create({ data: { serial: `BENCH-${i}`, name: `bench ${i}`, projectId: project.id } });
   await prisma.chunkStream.create({ data: { projectId: project.id, name: "crash", urlTemplate: `${url}/chunks/{device_id}` } });
   await prisma.$disconnect();
 
@@ -98,7 +104,9 @@ async function main() {
         for (let seq = 0; seq < CHUNKS; seq++) {
           const body = Buffer.alloc(BYTES, i);
           body.writeUInt32BE(seq, 0);
-          const sending: Promise<unknown> = client.publishAsync(`fleetdrop/fleet/BENCH-${i}/chunks/crash`, body, { qos: 1 }).finally(() => inFlight.delete(sending));
+          const sending: Promise<unknown> = client
+            .publishAsync(`fleetdrop/fleet/BENCH-${i}/chunks/crash`, body, { qos: 1 })
+            .finally(() => inFlight.delete(sending));
           inFlight.add(sending);
           if (inFlight.size >= WINDOW) await Promise.race(inFlight);
         }
@@ -115,7 +123,9 @@ async function main() {
     const seconds = (performance.now() - started) / 1000;
     const parked = Number((await check.query("SELECT count(*) AS n FROM chunk_outbox WHERE state = 'parked'")).rows[0].n);
     await Promise.all(clients.map((client) => client.endAsync()));
-    console.log("| devices × chunks | bytes | published (broker acks) s | all forwarded s | chunks/s end to end | delivered | lost | out of order | duplicates | parked | worker RSS growth MiB |");
+    console.log(
+      "| devices × chunks | bytes | published (broker acks) s | all forwarded s | chunks/s end to end | delivered | lost | out of order | duplicates | parked | worker RSS growth MiB |",
+    );
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     console.log(
       `| ${DEVICES} × ${CHUNKS} | ${BYTES} | ${((acknowledgedAt - started) / 1000).toFixed(1)} | ${seconds.toFixed(1)} | ${(total / seconds).toFixed(0)} | ${received} | ${total - received} | ${outOfOrder} | ${duplicates} | ${parked} | ${((worker.peakSinceMark() - before) / 2 ** 20).toFixed(0)} |`,

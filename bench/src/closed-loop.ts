@@ -20,7 +20,10 @@ export async function connectDevices(url: string, count: number, serialPrefix: s
 
 export type TLoopResult = { latencies: number[]; errors: number; elapsed: number };
 
-export async function closedLoop(clients: MqttClient[], options: { serialPrefix: string; sessionIds: number[]; seconds: number; round: string }): Promise<TLoopResult> {
+export async function closedLoop(
+  clients: MqttClient[],
+  options: { serialPrefix: string; sessionIds: number[]; seconds: number; round: string },
+): Promise<TLoopResult> {
   const { serialPrefix, sessionIds, seconds, round } = options;
   const latencies: number[] = [];
   let errors = 0;
@@ -42,7 +45,11 @@ export async function closedLoop(clients: MqttClient[], options: { serialPrefix:
             }
             expected = `${round}-${i}-${n++}`;
             sentAt = performance.now();
-            client.publish(topic, `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin","content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`, { qos: 1 });
+            client.publish(
+              topic,
+              `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin","content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`,
+              { qos: 1 },
+            );
           };
           client.on("message", (_topic, payload) => {
             const text = payload.toString();

@@ -27,7 +27,11 @@ import { parseArgs } from "node:util";
 
 import { createStore } from "@fleetdrop/storage/config";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
-import { applyConnectionLimits, connectionsCheckingIntervalFor, DEFAULT_HTTP_CONNECTION_LIMITS } from "@fleetdrop/storage/http-connection-limits";
+import {
+  applyConnectionLimits,
+  connectionsCheckingIntervalFor,
+  DEFAULT_HTTP_CONNECTION_LIMITS,
+} from "@fleetdrop/storage/http-connection-limits";
 import { machineDescription } from "./machine";
 import { median } from "./stats";
 
@@ -69,7 +73,8 @@ type TForm = { url: string; fields: Record<string, string> };
 
 function multipartHead(fields: Record<string, string>, boundary: string): string {
   let head = "";
-  for (const [name, value] of Object.entries(fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  for (const [name, value] of Object.entries(fields))
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   return `${head}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
 }
 
@@ -170,7 +175,8 @@ async function main(): Promise<void> {
     });
     const store = createStore(storeConfig(rootDir, `http://127.0.0.1:${port}`));
     let serial = 0;
-    const form = () => store.presignPost({ key: `bench/${serial++}.bin`, contentType: "application/octet-stream", maxBytes: 64 * MIB, expiresIn: 3600 });
+    const form = () =>
+      store.presignPost({ key: `bench/${serial++}.bin`, contentType: "application/octet-stream", maxBytes: 64 * MIB, expiresIn: 3600 });
     const body = randomBytes(size);
 
     /** Uploads back to back on `uploaders` clients until `until`, or `count` each. */
@@ -237,7 +243,9 @@ async function main(): Promise<void> {
     const unloadedMedian = median(unloaded.times);
     const loadedMedian = median(loaded.times);
     const ratio = loadedMedian / unloadedMedian;
-    console.log(`unloaded: ${unloaded.times.length} uploads, median ${(unloadedMedian * 1000).toFixed(1)} ms, refused ${unloaded.refused.length}`);
+    console.log(
+      `unloaded: ${unloaded.times.length} uploads, median ${(unloadedMedian * 1000).toFixed(1)} ms, refused ${unloaded.refused.length}`,
+    );
     console.log(
       `loaded:   ${loaded.times.length} uploads, median ${(loadedMedian * 1000).toFixed(1)} ms, p90 ${(quantile(loaded.times, 0.9) * 1000).toFixed(1)} ms, ` +
         `refused ${loaded.refused.length}${loaded.refused.length ? ` (${[...new Set(loaded.refused)].join(", ")})` : ""}`,

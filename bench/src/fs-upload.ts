@@ -99,7 +99,13 @@ type TUploadResult = {
   clientCpuSeconds: number;
 };
 
-async function upload(child: ChildProcess, url: string, fields: Record<string, string>, file: string, size: number): Promise<TUploadResult> {
+async function upload(
+  child: ChildProcess,
+  url: string,
+  fields: Record<string, string>,
+  file: string,
+  size: number,
+): Promise<TUploadResult> {
   const boundary = `----fleetdropbench${randomBytes(8).toString("hex")}`;
   let head = "";
   for (const [name, value] of Object.entries(fields)) {
@@ -195,7 +201,8 @@ async function main(): Promise<void> {
       child?.once("exit", (code) => reject(new Error(`the endpoint process exited (${code})`)));
     });
     const store = createStore(storeConfig(rootDir, `http://127.0.0.1:${port}`));
-    const form = (key: string) => store.presignPost({ key, contentType: "application/octet-stream", maxBytes: 5 * 1024 * MIB, expiresIn: 3600 });
+    const form = (key: string) =>
+      store.presignPost({ key, contentType: "application/octet-stream", maxBytes: 5 * 1024 * MIB, expiresIn: 3600 });
 
     // Warm-up: load and compile the upload path before the baseline is taken.
     const warmFile = path.join(work, "warm.bin");

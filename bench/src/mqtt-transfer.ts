@@ -42,10 +42,17 @@ import { median } from "./stats";
 import { buildWorker, startWorkerProcess } from "./worker-process";
 
 const { values } = parseArgs({
-  options: { mb: { type: "string", default: "256" }, segments: { type: "string", default: "64k,256k" }, window: { type: "string", default: "64" }, runs: { type: "string", default: "3" }, staging: { type: "string", default: "postgres,files" }, "staging-parent": { type: "string" } },
+  options: {
+    mb: { type: "string", default: "256" },
+    segments: { type: "string", default: "64k,256k" },
+    window: { type: "string", default: "64" },
+    runs: { type: "string", default: "3" },
+    staging: { type: "string", default: "postgres,files" },
+    "staging-parent": { type: "string" },
+  },
 });
 const SIZE = Number(values.mb) * 1024 * 1024;
-const SEGMENTS = values.segments!.split(",").map((text) => Number(text.replace(/k$/i, "")) * (/k$/i.test(text) ? 1024 : 1));
+const SEGMENTS = values.segments.split(",").map((text) => Number(text.replace(/k$/i, "")) * (/k$/i.test(text) ? 1024 : 1));
 const WINDOW = Number(values.window);
 const RUNS = Number(values.runs);
 const MB = 1e6;
@@ -62,7 +69,9 @@ async function connect(url: string, clientId: string): Promise<MqttClient> {
 async function publishSegments(client: MqttClient, topicOf: (offset: number) => string, file: Buffer, segment: number): Promise<void> {
   const inFlight = new Set<Promise<unknown>>();
   for (let offset = 0; offset < file.length; offset += segment) {
-    const sending: Promise<unknown> = client.publishAsync(topicOf(offset), file.subarray(offset, offset + segment), { qos: 1 }).finally(() => inFlight.delete(sending));
+    const sending: Promise<unknown> = client
+      .publishAsync(topicOf(offset), file.subarray(offset, offset + segment), { qos: 1 })
+      .finally(() => inFlight.delete(sending));
     inFlight.add(sending);
     if (inFlight.size >= WINDOW) await Promise.race(inFlight);
   }
@@ -104,7 +113,11 @@ async function transfer(url: string, file: Buffer, sha256: string, segment: numb
     }
   };
   const started = performance.now();
-  await device.publishAsync(`${base}${fileId}/init`, JSON.stringify({ session_id: sessionId, name: `bench/${fileId}.bin`, size: file.length, checksum: sha256 }), { qos: 1 });
+  await device.publishAsync(
+    `${base}${fileId}/init`,
+    JSON.stringify({ session_id: sessionId, name: `bench/${fileId}.bin`, size: file.length, checksum: sha256 }),
+    { qos: 1 },
+  );
   const init = await answer("init");
   if (init.success !== true) throw new Error(`init refused: ${JSON.stringify(init)}`);
   await publishSegments(device, (offset) => `${base}${fileId}/${offset}`, file, segment);
@@ -137,7 +150,7 @@ async function main() {
   const results = new Map<string, { ceiling: number; rate: number; growth: number }[]>();
   let n = 0;
   try {
-    for (const staging of values.staging!.split(",")) {
+    for (const staging of values.staging.split(",")) {
       const broker = await startMosquitto();
       const stagingDir = staging === "files" ? await mkdtemp(path.join(values["staging-parent"] ?? tmpdir(), "fd-bench-staging-")) : null;
       const worker = await startWorkerProcess({
@@ -200,12 +213,16 @@ async function main() {
             const key = `${staging} | ${segment / 1024} KiB`;
             if (!results.has(key)) results.set(key, []);
             results.get(key)!.push({ ceiling: top, rate, growth: peak - before });
-            console.log(`    CPU s, ceiling before: ${describeSplit(ceilingBefore.spent, "publisher + counting subscriber")}; transfer: ${describeSplit(transferSpent, "device")}`);
+            console.log(
+              `    CPU s, ceiling before: ${describeSplit(ceilingBefore.spent, "publisher + counting subscriber")}; transfer: ${describeSplit(transferSpent, "device")}`,
+            );
             if (batchesBefore && batchesAfter) {
               const count = batchesAfter.count - batchesBefore.count;
               console.log(
                 `    ${count} segment batches, ${fmt((batchesAfter.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} MiB and ${fmt(((batchesAfter.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms each on average (${fmt(batchesAfter.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)` +
-                  (staging === "files" ? `; staging writes: ${mib(batchesAfter.direct - batchesBefore.direct)} MiB direct, ${mib(batchesAfter.buffered - batchesBefore.buffered)} MiB through the page cache` : ""),
+                  (staging === "files"
+                    ? `; staging writes: ${mib(batchesAfter.direct - batchesBefore.direct)} MiB direct, ${mib(batchesAfter.buffered - batchesBefore.buffered)} MiB through the page cache`
+                    : ""),
               );
             }
             ceilingBefore = ceilingAfter;
@@ -213,7 +230,9 @@ async function main() {
         }
         const metrics = await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text();
         const assembled = Number(/^fleetdrop_transfer_assemble_seconds_sum (\S+)/m.exec(metrics)?.[1] ?? 0);
-        console.log(`  (${staging}: assembly, SHA-256 and storing took ${assembled.toFixed(2)} s in total over these runs and the warm-up)`);
+        console.log(
+          `  (${staging}: assembly, SHA-256 and storing took ${assembled.toFixed(2)} s in total over these runs and the warm-up)`,
+        );
       } finally {
         await worker.stop();
         if (stagingDir) await rm(stagingDir, { recursive: true, force: true });
@@ -230,8 +249,12 @@ async function main() {
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of rows) console.log(row);
-  console.log(`\nPer staging mode and segment size, over the ${RUNS} run(s) above (each ratio is a run's worker rate over the mean of the ceilings measured just before and just after it):\n`);
-  console.log("| staging | segment | median ceiling MB/s (means) | median worker MB/s | median of ceiling | lowest of ceiling | largest growth MiB |");
+  console.log(
+    `\nPer staging mode and segment size, over the ${RUNS} run(s) above (each ratio is a run's worker rate over the mean of the ceilings measured just before and just after it):\n`,
+  );
+  console.log(
+    "| staging | segment | median ceiling MB/s (means) | median worker MB/s | median of ceiling | lowest of ceiling | largest growth MiB |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const [key, list] of results) {
     const ratios = list.map((r) => r.rate / r.ceiling);
@@ -257,7 +280,9 @@ function describeSplit(spent: TCpuSpent, client: string): string {
 }
 
 /** The worker's segment batch counters (count, payload bytes, seconds spent), from /metrics. */
-async function segmentBatches(httpPort: number): Promise<{ count: number; bytes: number; seconds: number; direct: number; buffered: number }> {
+async function segmentBatches(
+  httpPort: number,
+): Promise<{ count: number; bytes: number; seconds: number; direct: number; buffered: number }> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? 0);
   return {

@@ -30,14 +30,17 @@ const body = JSON.stringify({
   expires_in: 3600,
   file_id: "00000000-0000-4000-8000-000000000000",
 });
-client.on("connect", async () => {
+client.on("connect", () => void onConnect());
+async function onConnect() {
   (client.stream as unknown as Socket).setNoDelay(true);
   await client.subscribeAsync("fleetdrop/fleet/+/file_upload/request", { qos: 1 });
   process.stdout.write("ready\n");
-});
+}
 client.on("message", (topic, payload) => {
   const device = topic.split("/")[2];
   const requestId = /"request_id":"([^"]*)"/.exec(payload.toString())?.[1];
-  client.publish(`fleetdrop/fleet/${device}/file_upload/response`, requestId ? `${body.slice(0, -1)},"request_id":"${requestId}"}` : body, { qos: 1 });
+  client.publish(`fleetdrop/fleet/${device}/file_upload/response`, requestId ? `${body.slice(0, -1)},"request_id":"${requestId}"}` : body, {
+    qos: 1,
+  });
 });
 process.on("SIGTERM", () => client.end(false, () => process.exit(0)));

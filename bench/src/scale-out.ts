@@ -29,22 +29,27 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "2" },
   },
 });
-const WORKER_COUNTS = values.workers!.split(",").map(Number);
+const WORKER_COUNTS = values.workers.split(",").map(Number);
 const DEVICES = Number(values.devices);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 
 type TRun = { workers: number; rps: number; p50: number; p99: number; errors: number; perWorker: number[] };
 
-
 async function startWorker(env: Record<string, string>, httpPort: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, workerNodeArgs(), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output.slice(-2000)}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false)) return child;
+    if (
+      await fetch(`http://127.0.0.1:${httpPort}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return child;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill("SIGKILL");
@@ -68,7 +73,9 @@ async function stop(child: ChildProcess) {
 
 async function main() {
   console.log(`machine: ${machineDescription()}`);
-  console.log(`workers: ${WORKER_COUNTS.join(", ")} in one shared group; ${DEVICES} devices in closed loops; ${SECONDS} s measured after ${WARMUP} s warm-up\n`);
+  console.log(
+    `workers: ${WORKER_COUNTS.join(", ")} in one shared group; ${DEVICES} devices in closed loops; ${SECONDS} s measured after ${WARMUP} s warm-up\n`,
+  );
   await buildWorker();
 
   const db = await createTestDatabase("bench-scale");
@@ -111,11 +118,23 @@ async function main() {
         const clients = await connectDevices(broker.url, DEVICES, "SCALE-", `scale-dev-${count}`);
         await closedLoop(clients, { serialPrefix: "SCALE-", sessionIds, seconds: WARMUP, round: `w${count}-warm` });
         const before = await Promise.all(workers.map((worker) => handledBy(worker.port)));
-        const { latencies, errors, elapsed } = await closedLoop(clients, { serialPrefix: "SCALE-", sessionIds, seconds: SECONDS, round: `w${count}` });
+        const { latencies, errors, elapsed } = await closedLoop(clients, {
+          serialPrefix: "SCALE-",
+          sessionIds,
+          seconds: SECONDS,
+          round: `w${count}`,
+        });
         const after = await Promise.all(workers.map((worker) => handledBy(worker.port)));
         await Promise.all(clients.map((client) => client.endAsync()));
         latencies.sort((a, b) => a - b);
-        runs.push({ workers: count, rps: latencies.length / elapsed, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors, perWorker: after.map((n, i) => n - before[i]!) });
+        runs.push({
+          workers: count,
+          rps: latencies.length / elapsed,
+          p50: quantile(latencies, 0.5),
+          p99: quantile(latencies, 0.99),
+          errors,
+          perWorker: after.map((n, i) => n - before[i]!),
+        });
       } finally {
         for (const worker of workers) await stop(worker.child);
         await broker.stop();
@@ -132,7 +151,9 @@ async function main() {
   console.log("|---:|---:|---:|---:|---:|---|---:|");
   const base = runs.find((run) => run.workers === 1)?.rps;
   for (const run of runs) {
-    console.log(`| ${run.workers} | ${fmt(run.rps, 0)} | ${base ? `${fmt(run.rps / base, 2)}×` : "-"} | ${fmt(run.p50)} | ${fmt(run.p99)} | ${run.perWorker.join(" / ")} | ${run.errors} |`);
+    console.log(
+      `| ${run.workers} | ${fmt(run.rps, 0)} | ${base ? `${fmt(run.rps / base, 2)}×` : "-"} | ${fmt(run.p50)} | ${fmt(run.p99)} | ${run.perWorker.join(" / ")} | ${run.errors} |`,
+    );
   }
 }
 

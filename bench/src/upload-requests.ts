@@ -41,7 +41,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "1" },
   },
 });
-const DEVICE_COUNTS = values.devices!.split(",").map(Number);
+const DEVICE_COUNTS = values.devices.split(",").map(Number);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const ROUNDS = Math.max(1, Number(values.rounds));
@@ -68,11 +68,21 @@ type TResult = {
  * server runs on this machine in every setup the benchmark supports; elsewhere: NaN).
  */
 async function databaseCpu(db: pg.Client, database: string): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database]);
+  const { rows } = await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [
+    database,
+  ]);
   return new Map(rows.map((row) => [row.pid, processCpuSeconds(row.pid)]));
 }
 
-async function measure(url: string, count: number, sessionIds: number[], label: string, responderPid: number | undefined, db: { client: pg.Client; name: string }, brokerPid: number | undefined): Promise<TResult> {
+async function measure(
+  url: string,
+  count: number,
+  sessionIds: number[],
+  label: string,
+  responderPid: number | undefined,
+  db: { client: pg.Client; name: string },
+  brokerPid: number | undefined,
+): Promise<TResult> {
   const clients = await connectDevices(url, count, "BENCH-", `bench-dev-${label}`);
   await closedLoop(clients, { serialPrefix: "BENCH-", sessionIds, seconds: WARMUP, round: `${label}-warm` });
   const dbBefore = await databaseCpu(db.client, db.name);
@@ -99,11 +109,16 @@ async function measure(url: string, count: number, sessionIds: number[], label: 
 }
 
 /** Starts a child process and resolves once `ready()` says so (or rejects if it exits first). */
-async function startChild(name: string, args: string[], env: Record<string, string>, ready: (output: () => string) => Promise<boolean>): Promise<ChildProcess> {
+async function startChild(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: (output: () => string) => Promise<boolean>,
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output.slice(-2000)}`);
     if (await ready(() => output)) return child;
@@ -152,8 +167,14 @@ async function main() {
     for (let round = 1; round <= ROUNDS; round++) {
       const ceiling: TResult[] = [];
       const worker: TResult[] = [];
-      const noop = await startChild("no-op responder", ["--import", tsxLoader, path.join(here, "noop-responder.ts")], { MQTT_URL: broker.url }, async (output) => output().includes("ready"));
-      for (const count of DEVICE_COUNTS) ceiling.push(await measure(broker.url, count, sessionIds, `r${round}-noop-${count}`, noop.pid, dbProbe, broker.pid));
+      const noop = await startChild(
+        "no-op responder",
+        ["--import", tsxLoader, path.join(here, "noop-responder.ts")],
+        { MQTT_URL: broker.url },
+        async (output) => output().includes("ready"),
+      );
+      for (const count of DEVICE_COUNTS)
+        ceiling.push(await measure(broker.url, count, sessionIds, `r${round}-noop-${count}`, noop.pid, dbProbe, broker.pid));
       await stopChild(noop);
 
       const httpPort = await freePort();
@@ -173,13 +194,22 @@ async function main() {
           HTTP_HOST: "127.0.0.1",
           LOG_LEVEL: "warn",
         },
-        () => fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false),
+        () =>
+          fetch(`http://127.0.0.1:${httpPort}/healthz`).then(
+            (response) => response.ok,
+            () => false,
+          ),
       );
       for (const count of DEVICE_COUNTS) {
         worker.push(await measure(broker.url, count, sessionIds, `r${round}-worker-${count}`, workerProcess.pid, dbProbe, broker.pid));
         if (process.env.BENCH_VERBOSE) {
           const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-          console.log(metrics.split("\n").filter((line) => /^fleetdrop_(request_duration_seconds|db_batch_size|db_batch_duration_seconds)_(sum|count)/.test(line)).join("\n"));
+          console.log(
+            metrics
+              .split("\n")
+              .filter((line) => /^fleetdrop_(request_duration_seconds|db_batch_size|db_batch_duration_seconds)_(sum|count)/.test(line))
+              .join("\n"),
+          );
         }
       }
       await stopChild(workerProcess);
@@ -201,7 +231,13 @@ async function main() {
     for (const [i, count] of DEVICE_COUNTS.entries()) {
       const pick = (f: (r: { ceiling: TResult[]; worker: TResult[] }) => number) => median(rounds.map(f));
       console.log(
-        `| ${count} | ${fmt(pick((r) => r.ceiling[i]!.rps), 0)} | ${fmt(pick((r) => r.worker[i]!.rps), 0)} | ${fmt(pick((r) => r.worker[i]!.rps / r.ceiling[i]!.rps) * 100, 0)}% | ${fmt(pick((r) => r.worker[i]!.p50))} | ${fmt(pick((r) => r.worker[i]!.p99 / r.ceiling[i]!.p99))}× |`,
+        `| ${count} | ${fmt(
+          pick((r) => r.ceiling[i]!.rps),
+          0,
+        )} | ${fmt(
+          pick((r) => r.worker[i]!.rps),
+          0,
+        )} | ${fmt(pick((r) => r.worker[i]!.rps / r.ceiling[i]!.rps) * 100, 0)}% | ${fmt(pick((r) => r.worker[i]!.p50))} | ${fmt(pick((r) => r.worker[i]!.p99 / r.ceiling[i]!.p99))}× |`,
       );
     }
   }
@@ -209,7 +245,9 @@ async function main() {
 
 function printRound(title: string | null, ceiling: TResult[], worker: TResult[]): void {
   if (title) console.log(`\n${title}\n`);
-  console.log("| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | CPU µs/req no-op / worker / its PostgreSQL | errors |");
+  console.log(
+    "| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | CPU µs/req no-op / worker / its PostgreSQL | errors |",
+  );
   console.log("|---:|---:|---:|---:|---|---|---:|---:|---:|");
   for (const [i, c] of ceiling.entries()) {
     const w = worker[i]!;
@@ -223,7 +261,10 @@ function printRound(title: string | null, ceiling: TResult[], worker: TResult[])
   console.log("| devices | phase | broker | load generator | responder | its PostgreSQL | total | busy cores |");
   console.log("|---:|---|---:|---:|---:|---:|---:|---:|");
   for (const [i, c] of ceiling.entries()) {
-    for (const [name, r] of [["no-op", c], ["worker", worker[i]!]] as const) {
+    for (const [name, r] of [
+      ["no-op", c],
+      ["worker", worker[i]!],
+    ] as const) {
       const db = name === "worker" ? r.dbCpuMicrosPerRequest : 0;
       const total = r.brokerCpuMicrosPerRequest + r.loadCpuMicrosPerRequest + r.cpuMicrosPerRequest + db;
       console.log(

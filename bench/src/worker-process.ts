@@ -51,15 +51,29 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<T
   const child = spawn(process.execPath, workerNodeArgs(), {
     // The benchmarks measure the worker's ceiling, one device at full speed included: per-device
     // rate limits (meant for fleets, not for a load generator) would cap that.
-    env: { ...process.env, HTTP_PORT: String(httpPort), HTTP_HOST: "127.0.0.1", FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`, LOG_LEVEL: "warn", RATE_LIMITS: "off", ...env },
+    env: {
+      ...process.env,
+      HTTP_PORT: String(httpPort),
+      HTTP_HOST: "127.0.0.1",
+      FS_PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
+      LOG_LEVEL: "warn",
+      RATE_LIMITS: "off",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`worker exited (${child.exitCode}):\n${output.slice(-2000)}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/healthz`).then((response) => response.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${httpPort}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 300) {
       child.kill("SIGKILL");
       throw new Error(`worker did not become ready:\n${output.slice(-2000)}`);
@@ -85,7 +99,14 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<T
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       await exited;
-      if (output.includes('"level":"error"')) console.error(`worker errors:\n${output.split("\n").filter((line) => line.includes('"level":"error"')).slice(0, 5).join("\n")}`);
+      if (output.includes('"level":"error"'))
+        console.error(
+          `worker errors:\n${output
+            .split("\n")
+            .filter((line) => line.includes('"level":"error"'))
+            .slice(0, 5)
+            .join("\n")}`,
+        );
     },
   };
 }

@@ -29,7 +29,13 @@ it("meets every target under each of the five faults", async () => {
     console.log(output);
     expect(code, "the suite ran to the end (exit 0: all targets met, 1: some missed)").not.toBe(2);
     const { results } = JSON.parse(await readFile(jsonFile, "utf8")) as { results: TFaultResult[] };
-    expect(results.map((result) => result.fault)).toEqual(["worker-kill", "postgres-restart", "broker-restart", "storage-outage", "client-id-takeover"]);
+    expect(results.map((result) => result.fault)).toEqual([
+      "worker-kill",
+      "postgres-restart",
+      "broker-restart",
+      "storage-outage",
+      "client-id-takeover",
+    ]);
     for (const result of results) {
       expect.soft(result.books.sent, `${result.title}: requests sent`).toBeGreaterThan(0);
       expect.soft(result.missed, `${result.title}: targets missed`).toEqual([]);

@@ -29,10 +29,20 @@ async function seed(databaseUrl: string): Promise<{ bigSessionId: number }> {
   await client.connect();
   try {
     const hash = await hashPassword(PASSWORD);
-    const { rows: [user] } = await client.query<{ id: string }>(`INSERT INTO users (email, name, password_hash) VALUES ('bench@fleetdrop.test', 'Bench', $1) RETURNING id`, [hash]);
-    const { rows: [project] } = await client.query<{ id: string }>(`INSERT INTO projects (slug, name) VALUES ('bench', 'Bench fleet') RETURNING id`);
+    const {
+      rows: [user],
+    } = await client.query<{ id: string }>(
+      `INSERT INTO users (email, name, password_hash) VALUES ('bench@fleetdrop.test', 'Bench', $1) RETURNING id`,
+      [hash],
+    );
+    const {
+      rows: [project],
+    } = await client.query<{ id: string }>(`INSERT INTO projects (slug, name) VALUES ('bench', 'Bench fleet') RETURNING id`);
     await client.query(`INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, 'viewer')`, [user!.id, project!.id]);
-    await client.query(`INSERT INTO devices (serial, project_id, name) SELECT 'BOT-' || lpad(i::text, 3, '0'), $1, 'Robot ' || i FROM generate_series(1, 50) i`, [project!.id]);
+    await client.query(
+      `INSERT INTO devices (serial, project_id, name) SELECT 'BOT-' || lpad(i::text, 3, '0'), $1, 'Robot ' || i FROM generate_series(1, 50) i`,
+      [project!.id],
+    );
     // 5,000 sessions over the 50 devices, one every 10 minutes going back in time.
     await client.query(
       `INSERT INTO sessions (device_id, project_id, name, state, started_at, ended_at)
@@ -50,7 +60,11 @@ async function seed(databaseUrl: string): Promise<{ bigSessionId: number }> {
          FROM sessions s JOIN devices d ON d.id = s.device_id, generate_series(1, ${FILES_PER_SESSION}) n`,
     );
     // The big session: 10,000 files, 9,000 camera frames at its root and 1,000 logs in a folder.
-    const { rows: [big] } = await client.query<{ id: number; serial: string }>(`SELECT s.id, d.serial FROM sessions s JOIN devices d ON d.id = s.device_id ORDER BY s.started_at DESC LIMIT 1`);
+    const {
+      rows: [big],
+    } = await client.query<{ id: number; serial: string }>(
+      `SELECT s.id, d.serial FROM sessions s JOIN devices d ON d.id = s.device_id ORDER BY s.started_at DESC LIMIT 1`,
+    );
     await client.query(
       `INSERT INTO files (session_id, filename, object_key, content_type, size_limit, state, size, etag, uploaded_at, expires_at)
        SELECT ${big!.id}, f.name, 'sessions/' || $1 || '/' || ${big!.id} || '/' || f.name, f.type, 104857600,
@@ -74,7 +88,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, index)]!;
 }
 
-async function measure(url: string, cookie: string): Promise<{ p50: number; p95: number; p99: number; mean: number; max: number; bytes: number }> {
+async function measure(
+  url: string,
+  cookie: string,
+): Promise<{ p50: number; p95: number; p99: number; mean: number; max: number; bytes: number }> {
   const once = async () => {
     const start = performance.now();
     const response = await fetch(url, { headers: { Cookie: cookie }, redirect: "manual" });
@@ -93,7 +110,14 @@ async function measure(url: string, cookie: string): Promise<{ p50: number; p95:
   }
   times.sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 10) / 10;
-  return { p50: round(percentile(times, 50)), p95: round(percentile(times, 95)), p99: round(percentile(times, 99)), mean: round(times.reduce((a, b) => a + b, 0) / times.length), max: round(times.at(-1)!), bytes };
+  return {
+    p50: round(percentile(times, 50)),
+    p95: round(percentile(times, 95)),
+    p99: round(percentile(times, 99)),
+    mean: round(times.reduce((a, b) => a + b, 0) / times.length),
+    max: round(times.at(-1)!),
+    bytes,
+  };
 }
 
 async function main() {
@@ -103,7 +127,9 @@ async function main() {
   try {
     const seedStart = performance.now();
     const { bigSessionId } = await seed(database.url);
-    console.log(`seeded ${SESSIONS} sessions, ${SESSIONS * FILES_PER_SESSION + BIG_SESSION_FILES} files in ${Math.round(performance.now() - seedStart)} ms`);
+    console.log(
+      `seeded ${SESSIONS} sessions, ${SESSIONS * FILES_PER_SESSION + BIG_SESSION_FILES} files in ${Math.round(performance.now() - seedStart)} ms`,
+    );
     const env = { databaseUrl: database.url, storeDir };
     await buildApp(env);
     app = await startApp(env);
@@ -120,7 +146,9 @@ async function main() {
       ["Sessions list page 100 (HTML)", `${base}/sessions?page=100`],
     ];
     const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, requests: REQUESTS, warmup: WARMUP };
-    console.log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${REQUESTS} sequential requests per case after ${WARMUP} warm-up`);
+    console.log(
+      `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${REQUESTS} sequential requests per case after ${WARMUP} warm-up`,
+    );
     console.log("case | p50 ms | p95 ms | p99 ms | mean ms | max ms | bytes");
     const results: Record<string, unknown>[] = [];
     for (const [name, url] of cases) {

@@ -39,7 +39,13 @@ export async function completeUpload(target: TUploadTarget, filename: string, bo
   if (!info) throw new Error(`storage does not hold ${objectKey}`);
   return target.prisma.file.update({
     where: { sessionId_filename: { sessionId: target.sessionId, filename } },
-    data: { state: "uploaded", size: BigInt(info.size), etag: info.etag, storedContentType: info.contentType ?? contentType, uploadedAt: new Date() },
+    data: {
+      state: "uploaded",
+      size: BigInt(info.size),
+      etag: info.etag,
+      storedContentType: info.contentType ?? contentType,
+      uploadedAt: new Date(),
+    },
     select: { id: true },
   });
 }

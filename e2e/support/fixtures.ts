@@ -19,6 +19,7 @@ type TFixtures = {
 type TWorkerFixtures = { prisma: TPrismaClient; store: Store };
 
 export const test = base.extend<TFixtures, TWorkerFixtures>({
+  // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
   baseURL: async ({}, use) => use(process.env.FLEETDROP_E2E_BASE_URL),
   // Every navigation waits for React to take over the page, so clicks are never lost.
   page: async ({ page }, use) => {
@@ -37,8 +38,10 @@ export const test = base.extend<TFixtures, TWorkerFixtures>({
     };
     await use(page);
   },
+  // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
   world: async ({}, use) => use(JSON.parse(process.env.FLEETDROP_E2E_WORLD!) as TWorld),
   prisma: [
+    // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
     async ({}, use) => {
       const prisma = createPrismaClient({ databaseUrl: process.env.FLEETDROP_E2E_DATABASE_URL!, maxConnections: 2 });
       await use(prisma);
@@ -46,7 +49,11 @@ export const test = base.extend<TFixtures, TWorkerFixtures>({
     },
     { scope: "worker" },
   ],
-  store: [async ({}, use) => use(openSessionsStore({ dir: process.env.FLEETDROP_E2E_STORE_DIR!, bucket: "fleetdrop" })), { scope: "worker" }],
+  store: [
+    // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
+    async ({}, use) => use(openSessionsStore({ dir: process.env.FLEETDROP_E2E_STORE_DIR!, bucket: "fleetdrop" })),
+    { scope: "worker" },
+  ],
   signIn: async ({ page, world }, use) => {
     await use(async (who) => {
       const csrf = (await (await page.request.get("/api/auth/csrf")).json()) as { csrfToken: string };
@@ -56,7 +63,10 @@ export const test = base.extend<TFixtures, TWorkerFixtures>({
       });
       expect(response.status(), "sign-in over HTTP").toBeLessThan(400);
       const cookies = await page.context().cookies();
-      expect(cookies.some((c) => c.name.includes("session-token")), "session cookie set").toBe(true);
+      expect(
+        cookies.some((c) => c.name.includes("session-token")),
+        "session cookie set",
+      ).toBe(true);
     });
   },
   keepScreenshot: async ({ page }, use) => {

@@ -49,7 +49,10 @@ export async function startPlatform(options: { databaseUrl: string; storeDir: st
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (worker.exitCode !== null) throw new Error(`the ingest worker exited with ${worker.exitCode}:\n${output}`);
-    const ready = await fetch(`${workerUrl}/healthz`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${workerUrl}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`the ingest worker did not become ready within 60 s:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 200));

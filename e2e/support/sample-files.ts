@@ -28,7 +28,12 @@ function makePng(width: number, height: number, pixel: (x: number, y: number) =>
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth
   header[9] = 2; // RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 /** A camera-like frame: sky, ground, and a marker whose position depends on `seed`. */
@@ -66,7 +71,13 @@ function makeWav(seconds = 1, frequency = 440, rate = 8000): Buffer {
 /** A robot log of `lines` lines (big enough to need the head/tail preview when large). */
 export function makeLog(lines: number, start = Date.UTC(2026, 10, 23, 9, 0, 0)): string {
   const levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN"];
-  const messages = ["navigation: waypoint reached", "lidar: scan ok (1080 points)", "battery: 78%", "planner: replanning around obstacle", "camera: frame captured"];
+  const messages = [
+    "navigation: waypoint reached",
+    "lidar: scan ok (1080 points)",
+    "battery: 78%",
+    "planner: replanning around obstacle",
+    "camera: frame captured",
+  ];
   const out: string[] = [];
   for (let i = 0; i < lines; i++) {
     out.push(`${new Date(start + i * 250).toISOString()} ${levels[i % levels.length]} [${i + 1}] ${messages[i % messages.length]}`);
@@ -76,10 +87,26 @@ export function makeLog(lines: number, start = Date.UTC(2026, 10, 23, 9, 0, 0)):
 
 export function demoFiles(): { filename: string; contentType: string; body: Buffer | string }[] {
   return [
-    ...Array.from({ length: 6 }, (_, i) => ({ filename: `camera/front/frame_${String(i + 1).padStart(4, "0")}.png`, contentType: "image/png", body: cameraFrame(i + 1) })),
+    ...Array.from({ length: 6 }, (_, i) => ({
+      filename: `camera/front/frame_${String(i + 1).padStart(4, "0")}.png`,
+      contentType: "image/png",
+      body: cameraFrame(i + 1),
+    })),
     { filename: "logs/system.log", contentType: "text/plain", body: makeLog(12_000) },
     { filename: "logs/planner.log", contentType: "text/plain", body: makeLog(120) },
-    { filename: "mission.json", contentType: "application/json", body: JSON.stringify({ mission: "warehouse-loop", waypoints: [[0, 0], [12.5, 3.2], [20, -4]], robot: { model: "AMR-2", firmware: "4.1.0" } }) },
+    {
+      filename: "mission.json",
+      contentType: "application/json",
+      body: JSON.stringify({
+        mission: "warehouse-loop",
+        waypoints: [
+          [0, 0],
+          [12.5, 3.2],
+          [20, -4],
+        ],
+        robot: { model: "AMR-2", firmware: "4.1.0" },
+      }),
+    },
     { filename: "audio/alarm.wav", contentType: "audio/wav", body: makeWav(1) },
     { filename: "telemetry.csv", contentType: "text/csv", body: "t,x,y,battery\n0,0,0,0.80\n1,0.4,0.1,0.80\n2,0.9,0.3,0.79\n" },
   ];

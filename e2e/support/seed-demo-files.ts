@@ -11,10 +11,18 @@ import { openSessionsStore } from "./store";
 const prisma = createPrismaClient({ databaseUrl: process.env.DATABASE_URL! });
 const store = openSessionsStore({ dir: process.env.FS_STORE_DIR ?? ".fleetdrop/store", bucket: process.env.FS_BUCKET ?? "fleetdrop" });
 const session = process.env.SESSION_ID
-  ? await prisma.session.findUniqueOrThrow({ where: { id: Number(process.env.SESSION_ID) }, select: { id: true, device: { select: { serial: true } } } })
+  ? await prisma.session.findUniqueOrThrow({
+      where: { id: Number(process.env.SESSION_ID) },
+      select: { id: true, device: { select: { serial: true } } },
+    })
   : await prisma.session.findFirstOrThrow({ orderBy: { id: "asc" }, select: { id: true, device: { select: { serial: true } } } });
 for (const file of demoFiles()) {
-  await uploadFile({ prisma, store, deviceSerial: session.device.serial, sessionId: session.id }, file.filename, file.body, file.contentType);
+  await uploadFile(
+    { prisma, store, deviceSerial: session.device.serial, sessionId: session.id },
+    file.filename,
+    file.body,
+    file.contentType,
+  );
 }
 console.log(`uploaded ${demoFiles().length} files to session ${session.id}`);
 await prisma.$disconnect();

@@ -5,5 +5,12 @@ import type { Store } from "@fleetdrop/storage/store";
 export const E2E_FS_SECRET = "e2e-fs-secret-0123456789";
 
 export function openSessionsStore(options: { dir: string; bucket: string }): Store {
-  return createStore({ backend: "fs", bucket: options.bucket, rootDir: options.dir, publicUrl: "http://127.0.0.1:9000", accessKeyId: "fleetdrop", secretAccessKey: E2E_FS_SECRET });
+  return createStore({
+    backend: "fs",
+    bucket: options.bucket,
+    rootDir: options.dir,
+    publicUrl: "http://127.0.0.1:9000",
+    accessKeyId: "fleetdrop",
+    secretAccessKey: E2E_FS_SECRET,
+  });
 }

@@ -19,7 +19,8 @@ export type TWorld = {
 
 export async function seedWorld(prisma: TPrismaClient, store: Store): Promise<TWorld> {
   const hash = await hashPassword(PASSWORD);
-  const mk = (email: string, name: string, isAdmin = false) => prisma.user.create({ data: { email, name, isAdmin, passwordHash: hash }, select: { id: true } });
+  const mk = (email: string, name: string, isAdmin = false) =>
+    prisma.user.create({ data: { email, name, isAdmin, passwordHash: hash }, select: { id: true } });
   const admin = await mk("admin@e2e.test", "Ada Admin", true);
   const member = await mk("member@e2e.test", "Max Member");
   const viewer = await mk("viewer@e2e.test", "Vera Viewer");
@@ -33,10 +34,25 @@ export async function seedWorld(prisma: TPrismaClient, store: Store): Promise<TW
       { userId: viewer.id, projectId: project.id, role: "viewer" },
     ],
   });
-  const device = await prisma.device.create({ data: { serial: "ROBOT-7", name: "Forklift 7", projectId: project.id, lastSeenAt: new Date() }, select: { id: true } });
+  const device = await prisma.device.create({
+    data: { serial: "ROBOT-7", name: "Forklift 7", projectId: project.id, lastSeenAt: new Date() },
+    select: { id: true },
+  });
   await prisma.device.create({ data: { serial: "ROBOT-8", name: "Forklift 8", projectId: project.id }, select: { id: true } });
-  const session = await prisma.session.create({ data: { deviceId: device.id, projectId: project.id, name: "Warehouse run" }, select: { id: true } });
-  await prisma.session.create({ data: { deviceId: device.id, projectId: project.id, name: "Yesterday's run", state: "closed", startedAt: new Date(Date.now() - 86_400_000), endedAt: new Date() } });
+  const session = await prisma.session.create({
+    data: { deviceId: device.id, projectId: project.id, name: "Warehouse run" },
+    select: { id: true },
+  });
+  await prisma.session.create({
+    data: {
+      deviceId: device.id,
+      projectId: project.id,
+      name: "Yesterday's run",
+      state: "closed",
+      startedAt: new Date(Date.now() - 86_400_000),
+      endedAt: new Date(),
+    },
+  });
   for (const file of demoFiles()) {
     await uploadFile({ prisma, store, deviceSerial: "ROBOT-7", sessionId: session.id }, file.filename, file.body, file.contentType);
   }
@@ -44,12 +60,25 @@ export async function seedWorld(prisma: TPrismaClient, store: Store): Promise<TW
   const other = await prisma.project.create({ data: { slug: "globex", name: "Globex drones" }, select: { id: true } });
   await prisma.membership.create({ data: { userId: outsider.id, projectId: other.id, role: "owner" } });
   const otherDevice = await prisma.device.create({ data: { serial: "DRONE-1", name: "Drone", projectId: other.id }, select: { id: true } });
-  const otherSession = await prisma.session.create({ data: { deviceId: otherDevice.id, projectId: other.id, name: "Secret flight" }, select: { id: true } });
-  const otherFile = await uploadFile({ prisma, store, deviceSerial: "DRONE-1", sessionId: otherSession.id }, "secret.txt", "top secret flight log\n", "text/plain");
+  const otherSession = await prisma.session.create({
+    data: { deviceId: otherDevice.id, projectId: other.id, name: "Secret flight" },
+    select: { id: true },
+  });
+  const otherFile = await uploadFile(
+    { prisma, store, deviceSerial: "DRONE-1", sessionId: otherSession.id },
+    "secret.txt",
+    "top secret flight log\n",
+    "text/plain",
+  );
 
   const user = (email: string) => ({ email, password: PASSWORD });
   return {
-    users: { admin: user("admin@e2e.test"), member: user("member@e2e.test"), viewer: user("viewer@e2e.test"), outsider: user("outsider@e2e.test") },
+    users: {
+      admin: user("admin@e2e.test"),
+      member: user("member@e2e.test"),
+      viewer: user("viewer@e2e.test"),
+      outsider: user("outsider@e2e.test"),
+    },
     project: { slug: "acme", name: "Acme robots" },
     device: { serial: "ROBOT-7" },
     session: { id: session.id, name: "Warehouse run" },

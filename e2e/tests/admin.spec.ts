@@ -1,7 +1,13 @@
 import { expect, fileRow, test } from "../support/fixtures";
 
 test.describe("administration", () => {
-  test("devices: bad input shows field errors; a new device's password is shown once; disable and delete", async ({ page, signIn, world, prisma, keepScreenshot }) => {
+  test("devices: bad input shows field errors; a new device's password is shown once; disable and delete", async ({
+    page,
+    signIn,
+    world,
+    prisma,
+    keepScreenshot,
+  }) => {
     await signIn("admin");
     await page.goto(`/p/${world.project.slug}/devices`);
     await keepScreenshot("06-devices");
@@ -47,7 +53,13 @@ test.describe("administration", () => {
     expect(await prisma.device.findUnique({ where: { serial } })).toBeNull();
   });
 
-  test("sessions: open, rename (with validation), close and delete; the audit log records it", async ({ page, signIn, world, prisma, keepScreenshot }) => {
+  test("sessions: open, rename (with validation), close and delete; the audit log records it", async ({
+    page,
+    signIn,
+    world,
+    prisma,
+    keepScreenshot,
+  }) => {
     await signIn("admin");
     await page.goto(`/p/${world.project.slug}/sessions`);
     await page.getByRole("button", { name: "+ New session" }).click();
@@ -75,7 +87,10 @@ test.describe("administration", () => {
     expect((await prisma.session.findUniqueOrThrow({ where: { id } })).state).toBe("closed");
 
     await page.getByRole("button", { name: "Delete" }).click();
-    await page.getByRole("dialog").getByLabel(/to confirm/).fill(String(id));
+    await page
+      .getByRole("dialog")
+      .getByLabel(/to confirm/)
+      .fill(String(id));
     await page.getByRole("dialog").getByRole("button", { name: "Delete session and files" }).click();
     await expect(page).toHaveURL(new RegExp(`/p/${world.project.slug}/sessions$`));
     expect(await prisma.session.findUnique({ where: { id } })).toBeNull();
@@ -134,7 +149,10 @@ test.describe("administration", () => {
     await page.reload();
     await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
     const csrf = (await (await page.request.get("/api/auth/csrf")).json()) as { csrfToken: string };
-    const old = await page.request.post("/api/auth/callback/credentials", { form: { csrfToken: csrf.csrfToken, email: "outsider@e2e.test", password: "correct-horse-battery", json: "true" }, maxRedirects: 0 });
+    const old = await page.request.post("/api/auth/callback/credentials", {
+      form: { csrfToken: csrf.csrfToken, email: "outsider@e2e.test", password: "correct-horse-battery", json: "true" },
+      maxRedirects: 0,
+    });
     expect(`${old.headers()["location"] ?? ""} ${await old.text()}`).toContain("error");
   });
 

@@ -7,7 +7,13 @@ import { cameraFrame, makeLog } from "../support/sample-files";
 import { expect, fileRow, test } from "../support/fixtures";
 
 test.describe("browsing, previews and downloads", () => {
-  test("sign in, browse to the session, see a file land live, preview and download it", async ({ page, signIn, world, prisma, keepScreenshot }) => {
+  test("sign in, browse to the session, see a file land live, preview and download it", async ({
+    page,
+    signIn,
+    world,
+    prisma,
+    keepScreenshot,
+  }) => {
     await signIn("member");
     await page.goto("/");
     await expect(page).toHaveURL(new RegExp(`/p/${world.project.slug}/sessions`));
@@ -24,7 +30,11 @@ test.describe("browsing, previews and downloads", () => {
     // pending once the form is issued, uploaded once storage has it, without a reload.
     const filename = `live-${Date.now()}.log`;
     const body = makeLog(40);
-    const stat = (label: string) => page.locator(".stat").filter({ has: page.locator("dt", { hasText: new RegExp(`^${label}$`) }) }).locator("dd");
+    const stat = (label: string) =>
+      page
+        .locator(".stat")
+        .filter({ has: page.locator("dt", { hasText: new RegExp(`^${label}$`) }) })
+        .locator("dd");
     const filesBefore = Number((await stat("Files").innerText()).replace(/\D/g, ""));
     const dir = await mkdtemp(path.join(tmpdir(), "fleetdrop-e2e-upload-"));
     const device = await connectDevice(world.device.serial);
@@ -55,14 +65,21 @@ test.describe("browsing, previews and downloads", () => {
     await page.getByTestId("download-file").click();
     const download = await downloadPromise;
     expect(download.suggestedFilename()).toBe(filename);
-    expect(await readFile((await download.path())!, "utf8")).toBe(body);
+    expect(await readFile(await download.path(), "utf8")).toBe(body);
 
     // The download is in the audit log.
-    const audit = await prisma.auditLog.findFirst({ where: { action: "file.download", actorLabel: world.users.member.email, details: { path: ["filename"], equals: filename } } });
+    const audit = await prisma.auditLog.findFirst({
+      where: { action: "file.download", actorLabel: world.users.member.email, details: { path: ["filename"], equals: filename } },
+    });
     expect(audit).not.toBeNull();
   });
 
-  test("images get thumbnails and a lightbox; big logs show head and tail; JSON is pretty-printed", async ({ page, signIn, world, keepScreenshot }) => {
+  test("images get thumbnails and a lightbox; big logs show head and tail; JSON is pretty-printed", async ({
+    page,
+    signIn,
+    world,
+    keepScreenshot,
+  }) => {
     await signIn("member");
     await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}?path=camera/front/`);
     const row = fileRow(page, "camera/front/frame_0002.png");
@@ -107,13 +124,24 @@ test.describe("browsing, previews and downloads", () => {
     await expect(page.getByRole("button", { name: "camera/" })).toBeVisible();
 
     // Sort by size: largest first, then smallest first.
-    const sizes = () => page.locator('[data-testid="file-row"]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-size"))));
+    const sizes = () =>
+      page.locator('[data-testid="file-row"]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-size"))));
     await page.getByRole("button", { name: "Size" }).click();
     await expect(page.getByRole("columnheader", { name: /Size/ })).toHaveAttribute("aria-sort", "descending");
-    await expect.poll(async () => { const s = await sizes(); return s.length > 1 && s.every((v, i) => i === 0 || s[i - 1]! >= v); }).toBe(true);
+    await expect
+      .poll(async () => {
+        const s = await sizes();
+        return s.length > 1 && s.every((v, i) => i === 0 || s[i - 1]! >= v);
+      })
+      .toBe(true);
     await page.getByRole("button", { name: "Size" }).click();
     await expect(page.getByRole("columnheader", { name: /Size/ })).toHaveAttribute("aria-sort", "ascending");
-    await expect.poll(async () => { const s = await sizes(); return s.length > 1 && s.every((v, i) => i === 0 || s[i - 1]! <= v); }).toBe(true);
+    await expect
+      .poll(async () => {
+        const s = await sizes();
+        return s.length > 1 && s.every((v, i) => i === 0 || s[i - 1]! <= v);
+      })
+      .toBe(true);
 
     // Paging: 150 more frames in a folder of their own.
     await prisma.file.createMany({

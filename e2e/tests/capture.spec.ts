@@ -2,7 +2,14 @@ import { generatedCapture } from "@fleetdrop/device/demo-image";
 import { connectDevice } from "../support/sdk-device";
 import { expect, fileRow, test } from "../support/fixtures";
 
-test("a member asks the device for a capture; the device's picture travels through the worker and appears where it was asked for", async ({ page, signIn, world, prisma, store, keepScreenshot }) => {
+test("a member asks the device for a capture; the device's picture travels through the worker and appears where it was asked for", async ({
+  page,
+  signIn,
+  world,
+  prisma,
+  store,
+  keepScreenshot,
+}) => {
   // The device: the real SDK, answering captures with a PNG generated in code (as the demo device of `npm start` does).
   const device = await connectDevice(world.device.serial, { listening: true });
   const answered: string[] = [];
@@ -60,7 +67,12 @@ test("a member asks the device for a capture; the device's picture travels throu
   await expect(page.getByRole("button", { name: "Request capture" })).toHaveCount(0);
 });
 
-test("a device that is online but does not answer ends as timed out (clock moved through the database)", async ({ page, signIn, world, prisma }) => {
+test("a device that is online but does not answer ends as timed out (clock moved through the database)", async ({
+  page,
+  signIn,
+  world,
+  prisma,
+}) => {
   // Connected and announcing presence, but without a capture handler.
   const device = await connectDevice(world.device.serial, { listening: true });
   try {

@@ -1,7 +1,12 @@
 import { connectDevice } from "../support/sdk-device";
 import { expect, test } from "../support/fixtures";
 
-test("an admin sends commands; the device (real SDK) runs them in order and its report shows in the history", async ({ page, signIn, world, keepScreenshot }) => {
+test("an admin sends commands; the device (real SDK) runs them in order and its report shows in the history", async ({
+  page,
+  signIn,
+  world,
+  keepScreenshot,
+}) => {
   const device = await connectDevice(world.device.serial, { listening: true });
   const reported: string[] = [];
   await device.listen({ onReported: (notice) => reported.push(notice.service) });

@@ -22,28 +22,49 @@ function mainPages(world: TWorld): [string, string][] {
 }
 
 async function fileHref(page: Page, world: TWorld, filename: string): Promise<string> {
-  const response = await page.request.get(`/api/p/${world.project.slug}/sessions/${world.session.id}/files?q=${encodeURIComponent(filename)}`);
+  const response = await page.request.get(
+    `/api/p/${world.project.slug}/sessions/${world.session.id}/files?q=${encodeURIComponent(filename)}`,
+  );
   const id = ((await response.json()) as { rows: { id: string; filename: string }[] }).rows.find((r) => r.filename === filename)!.id;
   return `/p/${world.project.slug}/sessions/${world.session.id}/files/${id}`;
 }
 
 test.describe("the dashboard's finish", () => {
-  test("every page passes axe with no serious or critical violation, shows no emoji, and fits a phone", async ({ page, signIn, world, prisma }) => {
+  test("every page passes axe with no serious or critical violation, shows no emoji, and fits a phone", async ({
+    page,
+    signIn,
+    world,
+    prisma,
+  }) => {
     test.setTimeout(300_000);
     // A target with a long unbroken name: its card must wrap it, not scroll sideways.
     const project = await prisma.project.findUniqueOrThrow({ where: { slug: world.project.slug }, select: { id: true } });
     await prisma.auditLog.create({
-      data: { projectId: project.id, actorType: "device", actorLabel: world.device.serial, action: "store.get", targetType: "store_object", targetId: `config:devices/${world.device.serial}/${"verylongconfigurationfilename".repeat(3)}.yaml`, ip: "::ffff:127.0.0.1" },
+      data: {
+        projectId: project.id,
+        actorType: "device",
+        actorLabel: world.device.serial,
+        action: "store.get",
+        targetType: "store_object",
+        targetId: `config:devices/${world.device.serial}/${"verylongconfigurationfilename".repeat(3)}.yaml`,
+        ip: "::ffff:127.0.0.1",
+      },
     });
     await signIn("admin");
-    const pages = [...mainPages(world), ["file", await fileHref(page, world, "logs/planner.log")] as [string, string], ["not found", `/p/${world.project.slug}/sessions/999999`] as [string, string]];
+    const pages = [
+      ...mainPages(world),
+      ["file", await fileHref(page, world, "logs/planner.log")] as [string, string],
+      ["not found", `/p/${world.project.slug}/sessions/999999`] as [string, string],
+    ];
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
       for (const [name, url] of pages) {
         await page.goto(url);
         await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
         const results = await new AxeBuilder({ page }).analyze();
-        const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+        const bad = results.violations
+          .filter((v) => v.impact === "serious" || v.impact === "critical")
+          .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
         expect(bad, `${name} at ${width} px`).toEqual([]);
         const text = await page.locator("body").innerText();
         expect(text.match(/[\p{Extended_Pictographic}\u{FE0F}]/gu), `emoji on ${name}`).toBeNull();
@@ -60,7 +81,12 @@ test.describe("the dashboard's finish", () => {
     await expect(nav.locator("a svg")).toHaveCount(6);
   });
 
-  test("on a phone every table shows all its columns: the files' State and Download, the sessions' State", async ({ page, signIn, world, keepScreenshot }) => {
+  test("on a phone every table shows all its columns: the files' State and Download, the sessions' State", async ({
+    page,
+    signIn,
+    world,
+    keepScreenshot,
+  }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await signIn("member");
     await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
@@ -87,10 +113,23 @@ test.describe("the dashboard's finish", () => {
   });
 
   test("sizes are IEC, counts are pluralised, a closed session is not live", async ({ page, signIn, world, prisma }) => {
-    const closed = await prisma.session.findFirstOrThrow({ where: { name: "Yesterday's run" }, select: { id: true, device: { select: { serial: true } } } });
+    const closed = await prisma.session.findFirstOrThrow({
+      where: { name: "Yesterday's run" },
+      select: { id: true, device: { select: { serial: true } } },
+    });
     // A 209,715,200-byte file: the device command line prints 200 MiB for it, and so must the dashboard.
     const big = await prisma.file.create({
-      data: { sessionId: closed.id, filename: "big.bin", objectKey: `sessions/${closed.device.serial}/${closed.id}/big.bin`, contentType: "application/octet-stream", sizeLimit: 209_715_200n, size: 209_715_200n, state: "uploaded", uploadedAt: new Date(), expiresAt: new Date(Date.now() + 3_600_000) },
+      data: {
+        sessionId: closed.id,
+        filename: "big.bin",
+        objectKey: `sessions/${closed.device.serial}/${closed.id}/big.bin`,
+        contentType: "application/octet-stream",
+        sizeLimit: 209_715_200n,
+        size: 209_715_200n,
+        state: "uploaded",
+        uploadedAt: new Date(),
+        expiresAt: new Date(Date.now() + 3_600_000),
+      },
     });
     try {
       await signIn("admin");
@@ -113,13 +152,20 @@ test.describe("the dashboard's finish", () => {
       expect(body).not.toMatch(/\b1 (files|sessions|accounts|entries|commands|devices)\b|\(s\)/);
       await page.goto("/admin");
       const users = await prisma.user.count();
-      await expect(page.getByRole("region", { name: "Users", exact: true })).toContainText(`${users} ${users === 1 ? "account" : "accounts"}`);
+      await expect(page.getByRole("region", { name: "Users", exact: true })).toContainText(
+        `${users} ${users === 1 ? "account" : "accounts"}`,
+      );
     } finally {
       await prisma.file.delete({ where: { id: big.id } });
     }
   });
 
-  test("the audit log names its targets, reads its details and addresses, and filters by ISO dates", async ({ page, signIn, world, prisma }) => {
+  test("the audit log names its targets, reads its details and addresses, and filters by ISO dates", async ({
+    page,
+    signIn,
+    world,
+    prisma,
+  }) => {
     await signIn("admin");
     // A real download from this machine, recorded by the app.
     const missionHref = await fileHref(page, world, "mission.json");
@@ -130,8 +176,25 @@ test.describe("the dashboard's finish", () => {
     const member = await prisma.user.findUniqueOrThrow({ where: { email: world.users.member.email }, select: { id: true } });
     await prisma.auditLog.createMany({
       data: [
-        { projectId: project.id, actorType: "user", actorLabel: world.users.admin.email, action: "member.role", targetType: "user", targetId: member.id, details: { from: "member", to: "viewer" }, ip: "::ffff:192.0.2.7" },
-        { projectId: project.id, actorType: "user", actorLabel: world.users.admin.email, action: "session.close", targetType: "session", targetId: String(world.session.id), ip: "::1" },
+        {
+          projectId: project.id,
+          actorType: "user",
+          actorLabel: world.users.admin.email,
+          action: "member.role",
+          targetType: "user",
+          targetId: member.id,
+          details: { from: "member", to: "viewer" },
+          ip: "::ffff:192.0.2.7",
+        },
+        {
+          projectId: project.id,
+          actorType: "user",
+          actorLabel: world.users.admin.email,
+          action: "session.close",
+          targetType: "session",
+          targetId: String(world.session.id),
+          ip: "::1",
+        },
       ],
     });
 
@@ -173,7 +236,11 @@ test.describe("the dashboard's finish", () => {
     await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
   });
 
-  test("forms and details: the admin checkbox sits by its label, roles are not cut off, ETags and text wrap cleanly, the device says when its credentials came", async ({ page, signIn, world }) => {
+  test("forms and details: the admin checkbox sits by its label, roles are not cut off, ETags and text wrap cleanly, the device says when its credentials came", async ({
+    page,
+    signIn,
+    world,
+  }) => {
     await signIn("admin");
     await page.goto("/admin");
     // Outside a project the project's navigation stays.
@@ -209,15 +276,26 @@ test.describe("the dashboard's finish", () => {
     // The 404 inside the dashboard is a card, with no background of its own.
     await page.goto(`/p/${world.project.slug}/sessions/999999`);
     await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
-    const gradients = await page.locator("#main *").evaluateAll((elements) => elements.filter((e) => getComputedStyle(e).backgroundImage.includes("gradient")).length);
+    const gradients = await page
+      .locator("#main *")
+      .evaluateAll((elements) => elements.filter((e) => getComputedStyle(e).backgroundImage.includes("gradient")).length);
     expect(gradients).toBe(0);
   });
 
-  test("tables end with their last row: no empty band (a scrollbar's or a minimum height's) under them", async ({ page, signIn, world }) => {
+  test("tables end with their last row: no empty band (a scrollbar's or a minimum height's) under them", async ({
+    page,
+    signIn,
+    world,
+  }) => {
     await signIn("admin");
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 844 });
-      for (const [url, name] of [[`/p/${world.project.slug}/sessions`, "Sessions"], [`/p/${world.project.slug}/devices`, "Devices"], [`/p/${world.project.slug}/members`, "Members"], ["/admin", "Users"]] as const) {
+      for (const [url, name] of [
+        [`/p/${world.project.slug}/sessions`, "Sessions"],
+        [`/p/${world.project.slug}/devices`, "Devices"],
+        [`/p/${world.project.slug}/members`, "Members"],
+        ["/admin", "Users"],
+      ] as const) {
         await page.goto(url);
         const table = page.getByRole("table", { name, exact: true });
         const wrap = table.locator("xpath=..");

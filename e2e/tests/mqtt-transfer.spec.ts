@@ -20,7 +20,14 @@ test("a file sent over MQTT appears in its session with the device's user_data",
   try {
     const local = path.join(dir, "run.log");
     await writeFile(local, lines);
-    const result = await device.uploadOverMqtt({ sessionId: world.session.id, path: local, filename, contentType: "text/plain", segmentSize: 16 * 1024, userData: { mission: "aisle-7", battery: 0.82 } });
+    const result = await device.uploadOverMqtt({
+      sessionId: world.session.id,
+      path: local,
+      filename,
+      contentType: "text/plain",
+      segmentSize: 16 * 1024,
+      userData: { mission: "aisle-7", battery: 0.82 },
+    });
     expect(result.size).toBe(Buffer.byteLength(lines));
   } finally {
     await device.close();

@@ -10,7 +10,13 @@ async function bundleOf(download: { path(): Promise<string>; suggestedFilename()
 }
 
 test.describe("device provisioning", () => {
-  test("certificate device with its bundle, a CSV batch (errors by line, then a file), rotate and revoke", async ({ page, signIn, world, prisma, keepScreenshot }) => {
+  test("certificate device with its bundle, a CSV batch (errors by line, then a file), rotate and revoke", async ({
+    page,
+    signIn,
+    world,
+    prisma,
+    keepScreenshot,
+  }) => {
     const stamp = Date.now().toString(36).toUpperCase();
     await signIn("admin");
     await page.goto(`/p/${world.project.slug}/devices`);
@@ -31,7 +37,8 @@ test.describe("device provisioning", () => {
     await dialog.getByTestId("download-bundle").click();
     let bundle = await bundleOf(await downloading);
     expect(bundle.name).toBe(`${certSerial}-credentials.zip`);
-    for (const file of ["device.crt", "device.key", "device.json", "README.txt"]) expect(bundle.has(`${certSerial}/${file}`), file).toBe(true);
+    for (const file of ["device.crt", "device.key", "device.json", "README.txt"])
+      expect(bundle.has(`${certSerial}/${file}`), file).toBe(true);
     await keepScreenshot("21-device-bundle");
     await dialog.getByRole("button", { name: "Done" }).click();
     expect(await prisma.deviceCertificate.count({ where: { commonName: certSerial, revokedAt: null } })).toBe(1);
@@ -46,7 +53,9 @@ test.describe("device provisioning", () => {
     await expect(dialog.getByText(/line 4 bad serial/)).toBeVisible();
     await keepScreenshot("22-bulk-errors");
     expect(await prisma.device.count({ where: { serial: first } })).toBe(0);
-    await dialog.getByLabel("CSV file").setInputFiles({ name: "batch.csv", mimeType: "text/csv", buffer: Buffer.from(`serial\n${first}\n${second}\n`) });
+    await dialog
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "batch.csv", mimeType: "text/csv", buffer: Buffer.from(`serial\n${first}\n${second}\n`) });
     await expect(dialog.getByLabel("Devices")).toHaveValue(new RegExp(second));
     await dialog.getByRole("button", { name: "Register devices" }).click();
     await expect(dialog.getByRole("heading", { name: "2 devices registered" })).toBeVisible();
@@ -80,6 +89,9 @@ test.describe("device provisioning", () => {
     await dialog.getByLabel(/to confirm/).fill(first);
     await dialog.getByRole("button", { name: "Revoke credentials" }).click();
     await expect(page.getByRole("heading", { level: 1 }).getByText("Disabled")).toBeVisible();
-    expect(await prisma.device.findUniqueOrThrow({ where: { serial: first }, select: { enabled: true, passwordHash: true } })).toEqual({ enabled: false, passwordHash: null });
+    expect(await prisma.device.findUniqueOrThrow({ where: { serial: first }, select: { enabled: true, passwordHash: true } })).toEqual({
+      enabled: false,
+      passwordHash: null,
+    });
   });
 });

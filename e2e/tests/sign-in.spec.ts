@@ -108,11 +108,16 @@ test.describe("sign-in", () => {
     }
 
     // A path here is kept.
-    const kept = await page.request.get(`/sign-in?callbackUrl=${encodeURIComponent(`/p/${world.project.slug}/devices`)}`, { maxRedirects: 0 });
+    const kept = await page.request.get(`/sign-in?callbackUrl=${encodeURIComponent(`/p/${world.project.slug}/devices`)}`, {
+      maxRedirects: 0,
+    });
     expect(new URL(kept.headers().location!, site).href).toBe(`${site}/p/${world.project.slug}/devices`);
   });
 
-  test("a spoofed X-Forwarded-For neither resets the guess limit nor is recorded; the limit spares other addresses", async ({ page, prisma }) => {
+  test("a spoofed X-Forwarded-For neither resets the guess limit nor is recorded; the limit spares other addresses", async ({
+    page,
+    prisma,
+  }) => {
     const email = `guessed-${Date.now()}@e2e.test`;
     const password = "the-right-password-1";
     await prisma.user.create({ data: { email, name: "Guessed", passwordHash: await hashPassword(password) } });
@@ -132,7 +137,9 @@ test.describe("sign-in", () => {
     // Even the right password, from this connection, whatever it claims to come from.
     expect(await attempt(password, "198.51.100.77")).toBe("rate_limited");
 
-    const keys = (await prisma.signInThrottle.findMany({ where: { key: { contains: email } }, select: { key: true } })).map((row) => row.key);
+    const keys = (await prisma.signInThrottle.findMany({ where: { key: { contains: email } }, select: { key: true } })).map(
+      (row) => row.key,
+    );
     expect(keys).toContain(`account-address:${email}|127.0.0.1`);
     expect(keys.filter((key) => /203\.0\.113|198\.51\.100/.test(key))).toEqual([]);
     await prisma.signInThrottle.deleteMany({ where: { key: { contains: email } } });

@@ -4,7 +4,12 @@ import path from "node:path";
 import { connectDevice } from "../support/sdk-device";
 import { expect, test } from "../support/fixtures";
 
-test("an admin drops a config file into a device's folder; the device downloads it and the fetch is listed", async ({ page, signIn, world, keepScreenshot }) => {
+test("an admin drops a config file into a device's folder; the device downloads it and the fetch is listed", async ({
+  page,
+  signIn,
+  world,
+  keepScreenshot,
+}) => {
   await signIn("admin");
   await page.goto(`/p/${world.project.slug}/stores`);
   await page.getByRole("navigation", { name: "Stores" }).getByRole("link", { name: "config" }).click();
@@ -38,7 +43,9 @@ test("an admin drops a config file into a device's folder; the device downloads 
     await rm(dir, { recursive: true, force: true });
   }
   await page.reload();
-  await expect(page.getByRole("table", { name: "Fetched by devices" }).getByRole("row").filter({ hasText: "robot.yaml" }).first()).toContainText(world.device.serial);
+  await expect(
+    page.getByRole("table", { name: "Fetched by devices" }).getByRole("row").filter({ hasText: "robot.yaml" }).first(),
+  ).toContainText(world.device.serial);
 
   // Delete it: the device now gets "not found".
   await table.getByRole("row").filter({ hasText: "robot.yaml" }).getByRole("button", { name: "Delete" }).click();

@@ -9,7 +9,12 @@ import type { AddressInfo } from "node:net";
 import { connectDevice } from "../support/sdk-device";
 import { expect, test } from "../support/fixtures";
 
-test("an admin creates a stream, sees a refused chunk parked with its reason, and retries it", async ({ page, signIn, world, keepScreenshot }) => {
+test("an admin creates a stream, sees a refused chunk parked with its reason, and retries it", async ({
+  page,
+  signIn,
+  world,
+  keepScreenshot,
+}) => {
   let accept = false;
   const received: { path: string; body: string; authorization?: string }[] = [];
   const endpoint = createServer((req, res) => {
@@ -53,7 +58,9 @@ test("an admin creates a stream, sees a refused chunk parked with its reason, an
     }
     await expect(async () => {
       await page.reload();
-      await expect(page.getByRole("table", { name: "Parked chunks" }).getByRole("row").filter({ hasText: "HTTP 422: schema says no" })).toContainText(world.device.serial);
+      await expect(
+        page.getByRole("table", { name: "Parked chunks" }).getByRole("row").filter({ hasText: "HTTP 422: schema says no" }),
+      ).toContainText(world.device.serial);
     }).toPass({ timeout: 20_000 });
     expect(received[0]).toMatchObject({ path: `/chunks/${world.device.serial}`, body: "dump-1", authorization: "Bearer e2e-secret" });
     await keepScreenshot("14-chunk-streams");

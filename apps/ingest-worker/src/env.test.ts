@@ -18,14 +18,18 @@ describe("rate limit and recovery settings", () => {
     expect(config.rateLimits).toEqual({ ...DEFAULT_RATE_LIMITS, chunk: { burst: 50, perSecond: 5 } });
     expect(workerConfigFromEnv(parseWorkerEnv({ ...base, RATE_LIMITS: "off" })).rateLimits).toBeNull();
     expect(() => parseWorkerEnv({ ...base, RATE_LIMITS: "fast" })).toThrow(/RATE_LIMITS: must be JSON such as .*, or off/);
-    expect(() => parseWorkerEnv({ ...base, RATE_LIMITS: '{"chunks":{"burst":1,"per_second":1}}' })).toThrow(/RATE_LIMITS: value: Unrecognized key: "chunks" \(classes: session, upload/);
+    expect(() => parseWorkerEnv({ ...base, RATE_LIMITS: '{"chunks":{"burst":1,"per_second":1}}' })).toThrow(
+      /RATE_LIMITS: value: Unrecognized key: "chunks" \(classes: session, upload/,
+    );
     expect(() => parseWorkerEnv({ ...base, RATE_LIMITS: '{"chunk":{"burst":0,"per_second":1}}' })).toThrow(EnvError);
   });
 
   it("keep the sweeper's interval within half the recovery window", () => {
     const config = workerConfigFromEnv(parseWorkerEnv({ ...base, PENDING_RECOVERY_SECONDS: "20", SWEEP_INTERVAL_SECONDS: "5" }));
     expect(config.recovery).toMatchObject({ pendingRecheckMaxMs: 15_000 });
-    expect(() => parseWorkerEnv({ ...base, PENDING_RECOVERY_SECONDS: "20", SWEEP_INTERVAL_SECONDS: "15" })).toThrow(/SWEEP_INTERVAL_SECONDS: must be at most half of PENDING_RECOVERY_SECONDS/);
+    expect(() => parseWorkerEnv({ ...base, PENDING_RECOVERY_SECONDS: "20", SWEEP_INTERVAL_SECONDS: "15" })).toThrow(
+      /SWEEP_INTERVAL_SECONDS: must be at most half of PENDING_RECOVERY_SECONDS/,
+    );
     expect(() => parseWorkerEnv({ ...base, STALE_TEMP_FILE_SECONDS: "5" })).toThrow(/STALE_TEMP_FILE_SECONDS/);
   });
 });

@@ -36,10 +36,20 @@ export const ZWorkerEnvSchema = z
       .string()
       .default(`fleetdrop-ingest:${hostname()}`)
       .refine((value) => isServiceClientId(value), SERVICE_CLIENT_ID_RULE),
-    MQTT_PROTOCOL_VERSION: z.enum(["4", "5"]).default("5").transform((value): 4 | 5 => (value === "4" ? 4 : 5)),
-    MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must match [A-Za-z0-9_-]{1,64}").optional(),
+    MQTT_PROTOCOL_VERSION: z
+      .enum(["4", "5"])
+      .default("5")
+      .transform((value): 4 | 5 => (value === "4" ? 4 : 5)),
+    MQTT_SHARED_GROUP: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, "must match [A-Za-z0-9_-]{1,64}")
+      .optional(),
     /** MQTT 5 session expiry: how long the broker keeps queuing requests while the worker is down. */
-    MQTT_SESSION_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+    MQTT_SESSION_EXPIRY_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(7 * 24 * 3600),
     /** How many unacknowledged requests the broker may hand the worker at once (MQTT 5). */
     MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65535).default(1000),
     MQTT_CA_FILE: z.string().optional(),
@@ -47,12 +57,22 @@ export const ZWorkerEnvSchema = z
     MQTT_KEY_FILE: z.string().optional(),
 
     MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(DEFAULT_MAX_UPLOAD_MB),
-    UPLOAD_EXPIRES_IN: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_UPLOAD_EXPIRES_IN),
+    UPLOAD_EXPIRES_IN: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(DEFAULT_UPLOAD_EXPIRES_IN),
 
     /** The sessions store and the named stores (STORE_CONFIGURATION), as the web app reads them. */
     ...ZStorageEnvSchema.shape,
     /** Seconds a download URL of a named store stays valid. */
-    DOWNLOAD_EXPIRES_IN: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+    DOWNLOAD_EXPIRES_IN: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(3600),
 
     HTTP_HOST: z.string().default("0.0.0.0"),
     HTTP_PORT: envPort.default(9000),
@@ -80,7 +100,11 @@ export const ZWorkerEnvSchema = z
     TRANSFER_MAX_FILE_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(HARD_MAX_UPLOAD_MB),
     TRANSFER_MAX_SEGMENT_KB: z.coerce.number().int().min(1).max(3072).default(1024),
     TRANSFER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
-    TRANSFER_TTL: z.coerce.number().int().min(1).default(24 * 3600),
+    TRANSFER_TTL: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(24 * 3600),
     /** Stage file_transfer segment bytes in files in this folder (shared by every worker) instead of PostgreSQL: much faster. */
     TRANSFER_STAGING_DIR: z.string().min(1).optional(),
     /** Payload bytes (MiB) of segments and chunks the worker holds at once before it stops reading from the broker. */

@@ -37,7 +37,9 @@ async function main() {
     }
     throw error;
   }
-  const endpointStores = [store, ...fsStoresOf(namedStores.values())].filter((candidate): candidate is FsStore => candidate instanceof FsStore);
+  const endpointStores = [store, ...fsStoresOf(namedStores.values())].filter(
+    (candidate): candidate is FsStore => candidate instanceof FsStore,
+  );
   const worker = createIngestWorker({
     config: workerConfigFromEnv(env),
     logger,
@@ -69,7 +71,10 @@ async function main() {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 
-  logger.info({ mqtt: env.MQTT_URL ?? DEFAULT_MQTT_URL, prefix: env.TOPIC_PREFIX, storage: env.STORAGE_BACKEND, sharedGroup: env.MQTT_SHARED_GROUP }, "starting");
+  logger.info(
+    { mqtt: env.MQTT_URL ?? DEFAULT_MQTT_URL, prefix: env.TOPIC_PREFIX, storage: env.STORAGE_BACKEND, sharedGroup: env.MQTT_SHARED_GROUP },
+    "starting",
+  );
   await worker.start();
   logger.info("ready");
 }

@@ -28,20 +28,27 @@ describe("per-device token buckets", () => {
   });
 
   it("classify every operation by the operation table", () => {
-    expect((["sessionOpen", "uploadComplete", "storeUpload", "downloadRequest", "transferInit", "transferSegment", "transferFin", "chunk"] as const).map(rateLimitClassOf)).toEqual([
-      "session",
-      "upload",
-      "upload",
-      "download",
-      "transfer",
-      "segment",
-      "transfer",
-      "chunk",
-    ]);
+    expect(
+      (
+        [
+          "sessionOpen",
+          "uploadComplete",
+          "storeUpload",
+          "downloadRequest",
+          "transferInit",
+          "transferSegment",
+          "transferFin",
+          "chunk",
+        ] as const
+      ).map(rateLimitClassOf),
+    ).toEqual(["session", "upload", "upload", "download", "transfer", "segment", "transfer", "chunk"]);
   });
 
   it("read RATE_LIMITS as overrides of the defaults, or off", () => {
-    expect(ZRateLimitsSchema.parse('{"session":{"burst":5,"per_second":0.2}}')).toEqual({ ...DEFAULT_RATE_LIMITS, session: { burst: 5, perSecond: 0.2 } });
+    expect(ZRateLimitsSchema.parse('{"session":{"burst":5,"per_second":0.2}}')).toEqual({
+      ...DEFAULT_RATE_LIMITS,
+      session: { burst: 5, perSecond: 0.2 },
+    });
     expect(ZRateLimitsSchema.parse("off")).toBeNull();
     expect(ZRateLimitsSchema.safeParse('{"sessions":{"burst":5,"per_second":1}}').success).toBe(false);
     expect(ZRateLimitsSchema.safeParse('{"session":{"burst":0,"per_second":1}}').success).toBe(false);

@@ -54,7 +54,11 @@ export const ZRateLimitsSchema = z.string().transform((text, ctx): TRateLimitSet
   }
   const parsed = ZOverridesSchema.safeParse(json);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: `${issue.path.join(".") || "value"}: ${issue.message} (classes: ${RATE_LIMIT_CLASSES.join(", ")})` });
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({
+        code: "custom",
+        message: `${issue.path.join(".") || "value"}: ${issue.message} (classes: ${RATE_LIMIT_CLASSES.join(", ")})`,
+      });
     return z.NEVER;
   }
   const settings = { ...DEFAULT_RATE_LIMITS };

@@ -19,12 +19,34 @@ const device = topics.device(D);
 type TPublished = { topic: string; body: Record<string, unknown>; properties: { correlationData?: Buffer } | undefined };
 
 function packet(topic: string, payload: string | Buffer, properties?: IPublishPacket["properties"]): IPublishPacket {
-  return { cmd: "publish", topic, payload: typeof payload === "string" ? Buffer.from(payload) : payload, qos: 1, dup: false, retain: false, messageId: 1, ...(properties ? { properties } : {}) };
+  return {
+    cmd: "publish",
+    topic,
+    payload: typeof payload === "string" ? Buffer.from(payload) : payload,
+    qos: 1,
+    dup: false,
+    retain: false,
+    messageId: 1,
+    ...(properties ? { properties } : {}),
+  };
 }
 
-const session = (id: number, name: string) => ({ session_id: id, name, state: "open" as const, started_at: "2025-01-12T10:30:00.000Z", ended_at: null });
+const session = (id: number, name: string) => ({
+  session_id: id,
+  name,
+  state: "open" as const,
+  started_at: "2025-01-12T10:30:00.000Z",
+  ended_at: null,
+});
 
-function setup(options: { handlers?: THandlers; routes?: TRawRoute<unknown>[]; rateLimit?: { burst: number; perSecond: number }; brokerAcks?: boolean } = {}) {
+function setup(
+  options: {
+    handlers?: THandlers;
+    routes?: TRawRoute<unknown>[];
+    rateLimit?: { burst: number; perSecond: number };
+    brokerAcks?: boolean;
+  } = {},
+) {
   const published: TPublished[] = [];
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
@@ -54,13 +76,26 @@ function setup(options: { handlers?: THandlers; routes?: TRawRoute<unknown>[]; r
   const uploadRequest: THandler<"uploadRequest"> = {
     async handle(message) {
       calls.push({ operation: "uploadRequest", message });
-      return { url: "http://127.0.0.1/fs/b", fields: {}, object_key: `sessions/${D}/${message.session_id}/${message.filename}`, expires_in: 60, file_id: "f1" };
+      return {
+        url: "http://127.0.0.1/fs/b",
+        fields: {},
+        object_key: `sessions/${D}/${message.session_id}/${message.filename}`,
+        expires_in: 60,
+        file_id: "f1",
+      };
     },
   };
   const storeUpload: THandler<"storeUpload"> = {
     async handle(message) {
       calls.push({ operation: "storeUpload", message });
-      return { url: "http://127.0.0.1/fs/b", fields: {}, object_key: `${message.store}/${D}/${message.filename}`, expires_in: 60, store: message.store, path: message.filename };
+      return {
+        url: "http://127.0.0.1/fs/b",
+        fields: {},
+        object_key: `${message.store}/${D}/${message.filename}`,
+        expires_in: 60,
+        store: message.store,
+        path: message.filename,
+      };
     },
   };
   const handlers: THandlers = options.handlers ?? { sessionOpen, sessionClose, uploadRequest, storeUpload };
@@ -183,7 +218,13 @@ describe("router: JSON operations", () => {
     const { dispatch, published, logs } = setup();
     await dispatch(packet(device.sessionClose, JSON.stringify({ session_id: 500, request_id: "boom" })));
     expect(published).toHaveLength(1);
-    expect(published[0]!.body).toMatchObject({ success: false, status: 500, code: "internal_error", error: "Internal error", request_id: "boom" });
+    expect(published[0]!.body).toMatchObject({
+      success: false,
+      status: 500,
+      code: "internal_error",
+      error: "Internal error",
+      request_id: "boom",
+    });
     expect(JSON.stringify(published[0]!.body)).not.toMatch(/hunter2|postgres/);
     const logged = logs.find((line) => line.code === "internal_error");
     expect(JSON.stringify(logged)).toMatch(/hunter2/);
@@ -229,10 +270,23 @@ describe("router: raw routes", () => {
     expect(handled).toContain("transferSegment:one:abc");
     expect(published).toEqual([]);
 
-    await dispatch(packet(`fleetdrop/fleet/${D}/raw-transferSegment/two`, "abcd", { responseTopic: `fleetdrop/fleet/${D}/mine`, correlationData: Buffer.from("k") }));
+    await dispatch(
+      packet(`fleetdrop/fleet/${D}/raw-transferSegment/two`, "abcd", {
+        responseTopic: `fleetdrop/fleet/${D}/mine`,
+        correlationData: Buffer.from("k"),
+      }),
+    );
     await dispatch(packet(`fleetdrop/fleet/${D}/raw-transferSegment/bad`, "x"));
     await dispatch(packet(`fleetdrop/fleet/${D}/raw-transferStatus/three`, ""));
-    expect(published.map((answer) => [answer.topic, answer.properties?.correlationData?.toString(), answer.body.thing, answer.body.status, answer.body.code ?? answer.body.bytes])).toEqual([
+    expect(
+      published.map((answer) => [
+        answer.topic,
+        answer.properties?.correlationData?.toString(),
+        answer.body.thing,
+        answer.body.status,
+        answer.body.code ?? answer.body.bytes,
+      ]),
+    ).toEqual([
       [`fleetdrop/fleet/${D}/mine`, "k", "two", 200, 4],
       // Errors are always answered, with the route's fields.
       [`fleetdrop/fleet/${D}/raw/response`, undefined, "bad", 413, "segment_too_large"],
@@ -253,12 +307,14 @@ describe("router: handler types come from the operation table", () => {
     const wrongMessage: THandler<"downloadRequest"> = {
       async handle(message) {
         // @ts-expect-error a download request has no session_id
-        void message.session_id;
+        void message.session_id; // oxlint-disable-line typescript/no-meaningless-void-operator -- the statement exists only for the type error expected on it
         return { url: "http://x", expires_in: 1, size: 0, etag: "e", store: message.store, path: message.path, object_key: "k" };
       },
     };
-    // @ts-expect-error the handler map is keyed by operation: a session handler cannot serve downloads
-    const misplaced: THandlers = { downloadRequest: { handle: async (message: { session_id: number }) => ({ session_id: message.session_id }) } };
+    const misplaced: THandlers = {
+      // @ts-expect-error the handler map is keyed by operation: a session handler cannot serve downloads
+      downloadRequest: { handle: async (message: { session_id: number }) => ({ session_id: message.session_id }) },
+    };
     expect([wrongAnswer, wrongMessage, misplaced].length).toBe(3);
   });
 });
@@ -266,7 +322,10 @@ describe("router: handler types come from the operation table", () => {
 describe("router: redelivered requests", () => {
   it("handles a redelivery (DUP) again but does not answer it twice once the broker took the first answer", async () => {
     const { dispatch, published, calls } = setup();
-    const ask = (dup: boolean, requestId = "r1") => ({ ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run", request_id: requestId })), dup });
+    const ask = (dup: boolean, requestId = "r1") => ({
+      ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run", request_id: requestId })),
+      dup,
+    });
     await dispatch(ask(false));
     await dispatch(ask(true));
     expect(calls).toHaveLength(2);

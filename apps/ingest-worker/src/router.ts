@@ -23,12 +23,7 @@
  */
 import { isDatabaseUnavailable } from "@fleetdrop/db/pool";
 import { isProtocolError, ProtocolError } from "@fleetdrop/shared/errors";
-import {
-  decodeJsonObject,
-  errorResponse,
-  successEnvelope,
-  usableRequestId,
-} from "@fleetdrop/shared/protocol/common";
+import { decodeJsonObject, errorResponse, successEnvelope, usableRequestId } from "@fleetdrop/shared/protocol/common";
 import {
   JSON_OPERATION_NAMES,
   jsonOperationOf,
@@ -111,7 +106,11 @@ export function createRouter(deps: TRouterDeps) {
   }
 
   /** Validates with the operation's schema and field codes, then runs its handler. */
-  function handleJson<K extends TJsonOperationName>(operation: K, decoded: Record<string, unknown>, context: THandlerContext): Promise<TOperationAnswerBody<K>> {
+  function handleJson<K extends TJsonOperationName>(
+    operation: K,
+    decoded: Record<string, unknown>,
+    context: THandlerContext,
+  ): Promise<TOperationAnswerBody<K>> {
     const handler: THandler<K> | undefined = handlers[operation];
     if (!handler) throw new ProtocolError("internal_error");
     return handler.handle(parseOperationRequest(operation, decoded), context);
@@ -212,7 +211,14 @@ export function createRouter(deps: TRouterDeps) {
       const error = toProtocolError(caught);
       body = { ...raw.describe(params), ...errorResponse(error, requestId) };
       metrics.requests.inc({ kind, outcome: "error", code: error.code });
-      logRefusal(error, caught, { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status, ...raw.describe(params) });
+      logRefusal(error, caught, {
+        device: deviceId,
+        kind,
+        request_id: requestId,
+        code: error.code,
+        status: error.status,
+        ...raw.describe(params),
+      });
     }
     const key = answered.keyOf(deviceId, packet, requestId);
     if (body && !answered.alreadyAnswered(key, packet)) {

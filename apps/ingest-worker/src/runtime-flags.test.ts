@@ -29,7 +29,8 @@ describe("the worker's runtime flags", () => {
   });
 
   it("are in the package's start script, before the script", () => {
-    const start = (JSON.parse(readFileSync(path.join(here, "../package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start!;
+    const start = (JSON.parse(readFileSync(path.join(here, "../package.json"), "utf8")) as { scripts: Record<string, string> }).scripts
+      .start!;
     const args = start.split(/\s+/);
     const script = args.indexOf("dist/index.js");
     expect(script).toBeGreaterThan(0);

@@ -75,7 +75,13 @@ const DEFAULT_RECOVERY_SETTINGS: TRecoverySettings = { pendingRecheckMaxMs: DEFA
 /** How soon a sweep that failed (database down) is tried again. */
 const SWEEP_RETRY_MS = 1000;
 
-export type TStoredEvent = { key: string; size: number; etag: string; contentType?: string; /** The fs store that holds it. */ store?: Store };
+export type TStoredEvent = {
+  key: string;
+  size: number;
+  etag: string;
+  contentType?: string;
+  /** The fs store that holds it. */ store?: Store;
+};
 
 export type TIngestWorkerDeps = {
   config: TIngestWorkerConfig;
@@ -130,24 +136,27 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   const recovery = { ...DEFAULT_RECOVERY_SETTINGS, ...config.recovery };
   const sweep = () => sweepPendingFiles({ pool, store, metrics, log, recheckMaxMs: recovery.pendingRecheckMaxMs });
 
-  const batcher = new Batcher<TUploadRow, TUploadOutcome>(async (rows) => {
-    const stopTimer = metrics.batchDuration.startTimer();
-    try {
-      return await recordUploadRequests(pool, rows, {
-        expiresInSeconds: config.uploadExpiresInSeconds,
-        // The fs store reports each upload itself, S3 (without event notifications) is asked; either
-        // way a check is due within the recovery window, for an upload whose report was lost.
-        firstCheckAfterSeconds: Math.min(store.backend === "fs" ? Number.POSITIVE_INFINITY : 30, recovery.pendingRecheckMaxMs / 1000),
-      });
-    } finally {
-      stopTimer();
-    }
-  }, {
-    maxBatch: 256,
-    maxConcurrent: Math.max(1, Math.min(config.dbBatchConcurrency ?? 1, config.dbPoolSize - 1)),
-    onBatch: (size) => metrics.batchSize.observe(size),
-    beforeSettle: coalesceWrites,
-  });
+  const batcher = new Batcher<TUploadRow, TUploadOutcome>(
+    async (rows) => {
+      const stopTimer = metrics.batchDuration.startTimer();
+      try {
+        return await recordUploadRequests(pool, rows, {
+          expiresInSeconds: config.uploadExpiresInSeconds,
+          // The fs store reports each upload itself, S3 (without event notifications) is asked; either
+          // way a check is due within the recovery window, for an upload whose report was lost.
+          firstCheckAfterSeconds: Math.min(store.backend === "fs" ? Number.POSITIVE_INFINITY : 30, recovery.pendingRecheckMaxMs / 1000),
+        });
+      } finally {
+        stopTimer();
+      }
+    },
+    {
+      maxBatch: 256,
+      maxConcurrent: Math.max(1, Math.min(config.dbBatchConcurrency ?? 1, config.dbPoolSize - 1)),
+      onBatch: (size) => metrics.batchSize.observe(size),
+      beforeSettle: coalesceWrites,
+    },
+  );
 
   const handlers: THandlers = {
     uploadRequest: createUploadRequestHandler({
@@ -199,7 +208,10 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   });
 
   let draining = false;
-  const acks = installDeferredAcks(mqtt, { handle: (packet) => transfers.budget.track(packet, dispatch(packet)), isDraining: () => draining });
+  const acks = installDeferredAcks(mqtt, {
+    handle: (packet) => transfers.budget.track(packet, dispatch(packet)),
+    isDraining: () => draining,
+  });
   transfers.budget.install(mqtt);
   // Several workers on one shared subscription: a peer that stops or dies leaves requests in its
   // broker session, and one of the others drains them (mqtt/peer-takeover.ts).
@@ -255,14 +267,17 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     // held but receive nothing, and subscribing again alone does not mend them. The two packets
     // go out back to back, so the broker sees no gap in which a request finds no subscriber.
     const renewed = sessionPresent ? mqtt.unsubscribeAsync(wanted) : Promise.resolve();
-    const granted = await mqtt.subscribeAsync(Object.fromEntries(wanted.map((filter) => [filter, { qos: 1 as const }]))).catch((error: { packet?: { granted?: number[] } }) => {
-      const codes = error.packet?.granted;
-      if (!codes) throw error;
-      return codes.map((qos, index) => ({ topic: wanted[index]!, qos }));
-    });
+    const granted = await mqtt
+      .subscribeAsync(Object.fromEntries(wanted.map((filter) => [filter, { qos: 1 as const }])))
+      .catch((error: { packet?: { granted?: number[] } }) => {
+        const codes = error.packet?.granted;
+        if (!codes) throw error;
+        return codes.map((qos, index) => ({ topic: wanted[index]!, qos }));
+      });
     await renewed;
     const refused = granted.filter((grant) => grant.qos > 2);
-    if (refused.length > 0) throw Object.assign(new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`), { refusedByBroker: true });
+    if (refused.length > 0)
+      throw Object.assign(new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`), { refusedByBroker: true });
     await subscriptionRecord.write(config.mqtt.clientId, wanted);
     subscribed = true;
     subscribeError = undefined;
@@ -324,7 +339,16 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       }
     }
     const session = sessionHealth.status();
-    const broker = { ok: session.ok && subscribed, ...(session.ok ? (subscribeError ? { detail: subscribeError } : subscribed ? {} : { detail: "not subscribed yet" }) : { detail: session.detail }) };
+    const broker = {
+      ok: session.ok && subscribed,
+      ...(session.ok
+        ? subscribeError
+          ? { detail: subscribeError }
+          : subscribed
+            ? {}
+            : { detail: "not subscribed yet" }
+        : { detail: session.detail }),
+    };
     const database = { ok: lastDbCheck.ok, ...(lastDbCheck.ok ? {} : { detail: lastDbCheck.detail }) };
     return { ok: broker.ok && database.ok, checks: { broker, database } };
   };
@@ -342,7 +366,12 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     cleanUpTransfersNow: () => transfers.cleanUp(),
     async start() {
       if (config.http) {
-        server = createHttpServer({ registry: metrics.registry, health, extra: httpRoutes?.(onObjectStored, admitUpload), limits: config.http.limits });
+        server = createHttpServer({
+          registry: metrics.registry,
+          health,
+          extra: httpRoutes?.(onObjectStored, admitUpload),
+          limits: config.http.limits,
+        });
         await new Promise<void>((resolve, reject) => {
           server!.once("error", reject);
           server!.listen(config.http!.port, config.http!.host, () => {
@@ -354,13 +383,28 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       }
       jobs = [
         // At start and right after the database is back: what a crash or an outage left pending.
-        startPeriodic("sweeper", config.sweepIntervalMs, sweep, log, { immediate: true, retryMs: Math.min(SWEEP_RETRY_MS, config.sweepIntervalMs) }),
-        startPeriodic("stale-temp-files", Math.min(60_000, Math.max(100, recovery.staleTempFileMs / 2)), () => removeStaleTempFiles([store, ...[...(namedStores?.values() ?? [])].map((entry) => entry.store)], recovery.staleTempFileMs, log), log, { immediate: true }),
-        startPeriodic("last-seen", 5000, async () => {
-          const batch = new Map(seen);
-          seen.clear();
-          await touchDevices(pool, batch);
-        }, log),
+        startPeriodic("sweeper", config.sweepIntervalMs, sweep, log, {
+          immediate: true,
+          retryMs: Math.min(SWEEP_RETRY_MS, config.sweepIntervalMs),
+        }),
+        startPeriodic(
+          "stale-temp-files",
+          Math.min(60_000, Math.max(100, recovery.staleTempFileMs / 2)),
+          () =>
+            removeStaleTempFiles([store, ...[...(namedStores?.values() ?? [])].map((entry) => entry.store)], recovery.staleTempFileMs, log),
+          log,
+          { immediate: true },
+        ),
+        startPeriodic(
+          "last-seen",
+          5000,
+          async () => {
+            const batch = new Map(seen);
+            seen.clear();
+            await touchDevices(pool, batch);
+          },
+          log,
+        ),
         startPeriodic("pending-gauge", 15_000, async () => metrics.pendingFiles.set(await countPendingFiles(pool)), log),
         ...transfers.startJobs(),
       ];

@@ -54,11 +54,24 @@ beforeAll(async () => {
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const project = await h.prisma.device.findUniqueOrThrow({ where: { serial: "ROBOT-A" } });
   await h.prisma.chunkStream.create({
-    data: { projectId: project.projectId, name: "crash", urlTemplate: `${endpoint}/api/chunks/{device_id}?s={stream}`, headers: { authorization: "Bearer k-123", "x-serial": "{device_id}" }, maxAttempts: 3, timeoutMs: 500 },
+    data: {
+      projectId: project.projectId,
+      name: "crash",
+      urlTemplate: `${endpoint}/api/chunks/{device_id}?s={stream}`,
+      headers: { authorization: "Bearer k-123", "x-serial": "{device_id}" },
+      maxAttempts: 3,
+      timeoutMs: 500,
+    },
   });
-  await h.prisma.chunkStream.create({ data: { projectId: project.projectId, name: "metrics", urlTemplate: `${endpoint}/metrics/{device_id}` } });
-  await h.prisma.chunkStream.create({ data: { projectId: project.projectId, name: "slow", urlTemplate: `${endpoint}/slow`, timeoutMs: 500 } });
-  await h.prisma.chunkStream.create({ data: { projectId: project.projectId, name: "off", urlTemplate: `${endpoint}/off`, enabled: false } });
+  await h.prisma.chunkStream.create({
+    data: { projectId: project.projectId, name: "metrics", urlTemplate: `${endpoint}/metrics/{device_id}` },
+  });
+  await h.prisma.chunkStream.create({
+    data: { projectId: project.projectId, name: "slow", urlTemplate: `${endpoint}/slow`, timeoutMs: 500 },
+  });
+  await h.prisma.chunkStream.create({
+    data: { projectId: project.projectId, name: "off", urlTemplate: `${endpoint}/off`, enabled: false },
+  });
   worker = await h.startWorker({ chunks: CHUNKS });
 });
 
@@ -113,7 +126,10 @@ describe("chunk forwarding", () => {
 
   it("refuses unknown, disabled and malformed streams, oversize chunks and unknown devices, with the spec's codes", async () => {
     const listen = async (serial: string) => {
-      const client = await mqtt.connectAsync(h.broker.url, { clientId: `${serial}-chunks-${Math.random().toString(36).slice(2)}`, protocolVersion: 5 });
+      const client = await mqtt.connectAsync(h.broker.url, {
+        clientId: `${serial}-chunks-${Math.random().toString(36).slice(2)}`,
+        protocolVersion: 5,
+      });
       const inbox: Record<string, unknown>[] = [];
       client.on("message", (_topic, payload) => inbox.push(JSON.parse(payload.toString()) as Record<string, unknown>));
       await client.subscribeAsync(`fleetdrop/fleet/${serial}/chunks/response`, { qos: 1 });
@@ -154,7 +170,6 @@ describe("chunk forwarding", () => {
         await sleep(800); // longer than the stream's 500 ms timeout
         return void res.writeHead(204).end();
       }
-      void request;
       res.writeHead(204).end();
     };
     const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
@@ -189,7 +204,10 @@ describe("chunk forwarding", () => {
         const rows = await h.prisma.chunk.findMany({ where: { state: "parked" }, orderBy: { id: "asc" } });
         return rows.length === 2 && rows;
       });
-      expect(parked.map((row) => [Buffer.from(row.payload).toString(), row.lastStatus, row.attempts])).toEqual([["bad", 422, 1], ["flaky", 502, 3]]);
+      expect(parked.map((row) => [Buffer.from(row.payload).toString(), row.lastStatus, row.attempts])).toEqual([
+        ["bad", 422, 1],
+        ["flaky", 502, 3],
+      ]);
       expect(parked[0]!.lastError).toBe("HTTP 422: schema says no");
       expect(parked[1]!.lastError).toBe("HTTP 502: upstream down (gave up after 3 attempts)");
       expect(received.filter((r) => r.body === "flaky")).toHaveLength(3);
@@ -229,7 +247,10 @@ describe("chunk forwarding", () => {
     const cli = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
     const run = (args: string[], stdin?: string) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [cli, ...args, "--url", h.broker.url, "--device", "ROBOT-A"], { cwd: dir, env: { ...process.env, INIT_CWD: dir } });
+        const child = spawn(process.execPath, [cli, ...args, "--url", h.broker.url, "--device", "ROBOT-A"], {
+          cwd: dir,
+          env: { ...process.env, INIT_CWD: dir },
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -42,15 +42,18 @@ const dotenvExample = Object.fromEntries(
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR:?error}, and $$ for a literal $. */
 function interpolate(value: string, env: Record<string, string>): string {
-  return value
-    .replace(/\$\$/g, "\u0000")
-    .replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, kind?: string, arg?: string) => {
-      const set = env[name];
-      if (set) return set;
-      if (kind === "?") throw new Error(`${name} is required: ${arg}`);
-      return kind === "-" ? (arg ?? "") : "";
-    })
-    .replace(/\u0000/g, "$");
+  return (
+    value
+      .replace(/\$\$/g, "\u0000")
+      .replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, kind?: string, arg?: string) => {
+        const set = env[name];
+        if (set) return set;
+        if (kind === "?") throw new Error(`${name} is required: ${arg}`);
+        return kind === "-" ? (arg ?? "") : "";
+      })
+      // oxlint-disable-next-line no-control-regex -- NUL is the placeholder for an escaped "$$" while variables are substituted
+      .replace(/\u0000/g, "$")
+  );
 }
 
 /** Names of the keys of the web app's env schema (apps/web is no package others depend on: import its source). */
@@ -69,7 +72,17 @@ const workers = Object.entries(services).filter(([, service]) => service.build?.
 
 describe("docker-compose.yml", () => {
   it("parses, and every service has an image with a tag or a build of an existing Dockerfile target", () => {
-    expect(Object.keys(services).sort()).toEqual(["broker-sync", "migrate", "minio", "minio-setup", "mosquitto", "postgres", "web", "worker-1", "worker-2"]);
+    expect(Object.keys(services).sort()).toEqual([
+      "broker-sync",
+      "migrate",
+      "minio",
+      "minio-setup",
+      "mosquitto",
+      "postgres",
+      "web",
+      "worker-1",
+      "worker-2",
+    ]);
     for (const [name, service] of Object.entries(services)) {
       if (service.image) {
         expect(service.image, name).toMatch(/^[a-z0-9./-]+:[A-Za-z0-9._-]+$/);
@@ -82,13 +95,22 @@ describe("docker-compose.yml", () => {
   });
 
   it("interpolates with the variables .env.example documents, and documents every required one", () => {
-    const filled = Object.fromEntries(Object.entries(dotenvExample).map(([name, value]) => [name, value || `value-of-${name.toLowerCase()}`]));
+    const filled = Object.fromEntries(
+      Object.entries(dotenvExample).map(([name, value]) => [name, value || `value-of-${name.toLowerCase()}`]),
+    );
     expect(() => interpolate(raw, filled)).not.toThrow();
     const referenced = new Set([...raw.matchAll(/\$\{([A-Z0-9_]+)/g)].map((match) => match[1]!));
     for (const name of referenced) expect(Object.keys(dotenvExample), `${name} is used but not in .env.example`).toContain(name);
     expect(() => interpolate(raw, {})).toThrow(/is required/);
     // Secrets have no defaults: a stack must not start with a well-known password.
-    for (const secret of ["POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "MQTT_WORKER_PASSWORD", "MQTT_WEB_PASSWORD", "NEXTAUTH_SECRET", "DEVICE_CA_ENCRYPTION_KEY"]) {
+    for (const secret of [
+      "POSTGRES_PASSWORD",
+      "MINIO_ROOT_PASSWORD",
+      "MQTT_WORKER_PASSWORD",
+      "MQTT_WEB_PASSWORD",
+      "NEXTAUTH_SECRET",
+      "DEVICE_CA_ENCRYPTION_KEY",
+    ]) {
       expect(raw, secret).not.toMatch(new RegExp(`\\$\\{${secret}:-`));
       expect(dotenvExample[secret], secret).toBe("");
     }
@@ -98,7 +120,12 @@ describe("docker-compose.yml", () => {
     const workerNames = new Set(Object.keys(ZWorkerEnvSchema.shape));
     const webNames = webEnvNames();
     const adminNames = new Set(Object.keys(ZProvisioningEnvSchema.shape));
-    const readers: Record<string, Set<string>> = { worker: workerNames, web: webNames, admin: adminNames, migrate: new Set(["DATABASE_URL"]) };
+    const readers: Record<string, Set<string>> = {
+      worker: workerNames,
+      web: webNames,
+      admin: adminNames,
+      migrate: new Set(["DATABASE_URL"]),
+    };
     for (const [name, service] of Object.entries(services)) {
       if (!service.build) continue;
       const known = readers[service.build.target]!;
@@ -123,7 +150,10 @@ describe("docker-compose.yml", () => {
         const target = services[dependency];
         expect(target, `${name} -> ${dependency}`).toBeDefined();
         if (condition === "service_healthy") {
-          expect(Boolean(target!.healthcheck) || (target!.build ? targetHasHealthcheck(target!.build.target) : false), `${name} -> ${dependency}`).toBe(true);
+          expect(
+            Boolean(target!.healthcheck) || (target!.build ? targetHasHealthcheck(target!.build.target) : false),
+            `${name} -> ${dependency}`,
+          ).toBe(true);
         }
       }
     }
@@ -139,8 +169,12 @@ describe("docker-compose.yml", () => {
     const paths = [...conf.matchAll(/^\s*\w+\s+(\/mosquitto\/\S+)/gm)].map((match) => match[1]!);
     expect(paths.length).toBeGreaterThan(8);
     for (const used of paths) {
-      expect(mounts.some((mount) => used.startsWith(`${mount}/`)), used).toBe(true);
-      if (used.startsWith("/mosquitto/config/")) expect(existsSync(path.join(DEPLOY_DIR, used.slice("/mosquitto/config/".length))), used).toBe(true);
+      expect(
+        mounts.some((mount) => used.startsWith(`${mount}/`)),
+        used,
+      ).toBe(true);
+      if (used.startsWith("/mosquitto/config/"))
+        expect(existsSync(path.join(DEPLOY_DIR, used.slice("/mosquitto/config/".length))), used).toBe(true);
     }
     const listeners = [...conf.matchAll(/^listener (\d+)/gm)].map((match) => match[1]);
     expect(listeners).toEqual(["1883", "8883", "8884"]);
@@ -154,7 +188,9 @@ describe("docker-compose.yml", () => {
   });
 
   it("publishes each host port once, to a port its service listens on", () => {
-    const hostPorts = Object.values(services).flatMap((service) => (service.ports ?? []).map((port) => port.split(":").slice(0, -1).join(":")));
+    const hostPorts = Object.values(services).flatMap((service) =>
+      (service.ports ?? []).map((port) => port.split(":").slice(0, -1).join(":")),
+    );
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
     expect(services.web!.ports).toEqual(["3000:3000"]);
     expect(dockerfile).toMatch(/next\/dist\/bin\/next", "start", "-p", "3000"/);
@@ -190,7 +226,21 @@ describe("docker-compose.yml", () => {
     for (const [, worker] of workers) {
       expect(worker.environment?.MQTT_URL).toBe("mqtt://mosquitto:1883");
       expect(acl).toContain(`user ${worker.environment?.MQTT_USERNAME}`);
-      expect(ZWorkerEnvSchema.safeParse(Object.fromEntries(Object.entries(worker.environment!).map(([k, v]) => [k, interpolate(v, { POSTGRES_PASSWORD: "p", MQTT_WORKER_PASSWORD: "w", S3_PUBLIC_HOST: "files.example.com", MINIO_ROOT_PASSWORD: "m" })]))).success).toBe(true);
+      expect(
+        ZWorkerEnvSchema.safeParse(
+          Object.fromEntries(
+            Object.entries(worker.environment!).map(([k, v]) => [
+              k,
+              interpolate(v, {
+                POSTGRES_PASSWORD: "p",
+                MQTT_WORKER_PASSWORD: "w",
+                S3_PUBLIC_HOST: "files.example.com",
+                MINIO_ROOT_PASSWORD: "m",
+              }),
+            ]),
+          ),
+        ).success,
+      ).toBe(true);
     }
     expect(acl).toContain(`user ${services.web!.environment?.MQTT_USERNAME}`);
   });

@@ -58,7 +58,11 @@ describe("fleetdrop-device download / commands", () => {
   });
 
   it("fetches, runs (in order, in the shell) and reports a service's commands", async () => {
-    await h.namedStores.get("incoming")!.store.put("ROBOT-A/monitor/commands.json", JSON.stringify([{ command: "echo alpha" }, { command: "echo beta" }]), { contentType: "application/json" });
+    await h.namedStores
+      .get("incoming")!
+      .store.put("ROBOT-A/monitor/commands.json", JSON.stringify([{ command: "echo alpha" }, { command: "echo beta" }]), {
+        contentType: "application/json",
+      });
     const fetched = await cli(["commands", "fetch", "--service", "monitor"]);
     expect(fetched.code, fetched.stderr).toBe(0);
     expect(JSON.parse(fetched.stdout)).toEqual([{ command: "echo alpha" }, { command: "echo beta" }]);
@@ -68,12 +72,30 @@ describe("fleetdrop-device download / commands", () => {
     expect(run.stdout).toContain("✓ echo alpha\n✓ echo beta\nsuccess: report stored at status/ROBOT-A/monitor/last_monitoring_status.json");
     await expect
       .poll(() => h.prisma.auditLog.findFirst({ where: { action: "device.status_report", targetId: "ROBOT-A/monitor" } }))
-      .toMatchObject({ details: expect.objectContaining({ report: { general_status: "success", general_error: null, commands: [{ command: "echo alpha", result: "alpha", status: "success" }, { command: "echo beta", result: "beta", status: "success" }] } }) });
+      .toMatchObject({
+        details: expect.objectContaining({
+          report: {
+            general_status: "success",
+            general_error: null,
+            commands: [
+              { command: "echo alpha", result: "alpha", status: "success" },
+              { command: "echo beta", result: "beta", status: "success" },
+            ],
+          },
+        }),
+      });
   });
 
   it("uploads a hand-written report, and refuses one that is not a report", async () => {
     const good = path.join(tmp, "report.json");
-    await writeFile(good, JSON.stringify({ general_status: "error", general_error: "disk full", commands: [{ command: "df", result: "100%", status: "error" }] }));
+    await writeFile(
+      good,
+      JSON.stringify({
+        general_status: "error",
+        general_error: "disk full",
+        commands: [{ command: "df", result: "100%", status: "error" }],
+      }),
+    );
     const sent = await cli(["commands", "report", "--service", "camera", "report.json"]);
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toContain("report stored at status/ROBOT-A/camera/last_monitoring_status.json");

@@ -39,9 +39,15 @@ describe("device SDK downloads", () => {
       const result = await device.download({ store: "config", path: "nav/params.yaml", to: target });
       expect(result).toMatchObject({ path: target, size: 15 });
       expect(await readFile(target, "utf8")).toBe("max_speed: 1.5\n");
-      await expect(device.download({ store: "config", path: "missing.yaml", to: path.join(tmp, "m") })).rejects.toMatchObject({ code: "object_not_found", status: 404 });
+      await expect(device.download({ store: "config", path: "missing.yaml", to: path.join(tmp, "m") })).rejects.toMatchObject({
+        code: "object_not_found",
+        status: 404,
+      });
       await expect(device.download({ store: "status", path: "x", to: path.join(tmp, "s") })).rejects.toBeInstanceOf(FleetdropError);
-      await expect(device.requestDownload({ store: "config", path: "../ROBOT-B/x" })).rejects.toMatchObject({ code: "path_not_allowed", status: 403 });
+      await expect(device.requestDownload({ store: "config", path: "../ROBOT-B/x" })).rejects.toMatchObject({
+        code: "path_not_allowed",
+        status: 403,
+      });
     } finally {
       await device.close();
     }
@@ -50,18 +56,24 @@ describe("device SDK downloads", () => {
 
 describe("commands round trip", () => {
   it("fetches commands.json on notice, runs the commands in order and uploads the report the platform records", async () => {
-    await h.namedStores.get("incoming")!.store.put(
-      "ROBOT-A/monitor/commands.json",
-      JSON.stringify([{ command: "echo one" }, { command: "exit 4" }, { command: "echo three" }]),
-      { contentType: "application/json" },
-    );
+    await h.namedStores
+      .get("incoming")!
+      .store.put(
+        "ROBOT-A/monitor/commands.json",
+        JSON.stringify([{ command: "echo one" }, { command: "exit 4" }, { command: "echo three" }]),
+        { contentType: "application/json" },
+      );
     const device = await connect();
     const reported = new Promise<unknown>((resolve) => {
       void device.listen({ onReported: (_notice, report) => resolve(report) });
     });
     try {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      await dashboard.publishAsync("fleetdrop/fleet/ROBOT-A/commands", JSON.stringify({ type: "commands", request_id: "cmd-1", service: "monitor", store: "incoming", path: "monitor/commands.json" }), { qos: 1 });
+      await dashboard.publishAsync(
+        "fleetdrop/fleet/ROBOT-A/commands",
+        JSON.stringify({ type: "commands", request_id: "cmd-1", service: "monitor", store: "incoming", path: "monitor/commands.json" }),
+        { qos: 1 },
+      );
       const expected = {
         general_status: "error",
         general_error: "1 of 3 commands failed",
@@ -73,7 +85,9 @@ describe("commands round trip", () => {
       };
       expect(await reported).toEqual(expected);
       await expect
-        .poll(() => h.prisma.auditLog.findFirst({ where: { action: "device.status_report", targetId: "ROBOT-A/monitor" } }), { timeout: 10_000 })
+        .poll(() => h.prisma.auditLog.findFirst({ where: { action: "device.status_report", targetId: "ROBOT-A/monitor" } }), {
+          timeout: 10_000,
+        })
         .toMatchObject({ actorLabel: "ROBOT-A", details: expect.objectContaining({ service: "monitor", report: expected }) });
       const stored = await h.namedStores.get("status")!.store.open("ROBOT-A/monitor/last_monitoring_status.json");
       const chunks: Buffer[] = [];
@@ -90,7 +104,11 @@ describe("capture", () => {
     const device = await connect();
     const captured = new Promise<string>((resolve) => {
       void device.listen({
-        onCapture: async (command) => ({ data: Buffer.from(`frame for ${command.request_id}`), filename: "captures/frame.png", contentType: "image/png" }),
+        onCapture: async (command) => ({
+          data: Buffer.from(`frame for ${command.request_id}`),
+          filename: "captures/frame.png",
+          contentType: "image/png",
+        }),
         onCaptured: (_command, upload) => resolve(upload.objectKey),
       });
     });
@@ -101,8 +119,15 @@ describe("capture", () => {
       // A re-delivered command is answered once.
       await dashboard.publishAsync("fleetdrop/fleet/ROBOT-A/commands", command, { qos: 1 });
       expect(await captured).toBe(`sessions/ROBOT-A/${h.seed.openA}/captures/frame.png`);
-      const file = await h.prisma.file.findUnique({ where: { sessionId_filename: { sessionId: h.seed.openA, filename: "captures/frame.png" } } });
-      expect(file).toMatchObject({ requestId: "capture-123", state: "uploaded", contentType: "image/png", size: BigInt("frame for capture-123".length) });
+      const file = await h.prisma.file.findUnique({
+        where: { sessionId_filename: { sessionId: h.seed.openA, filename: "captures/frame.png" } },
+      });
+      expect(file).toMatchObject({
+        requestId: "capture-123",
+        state: "uploaded",
+        contentType: "image/png",
+        size: BigInt("frame for capture-123".length),
+      });
     } finally {
       await device.close();
     }
@@ -112,7 +137,9 @@ describe("capture", () => {
     const presence = async () => {
       const reader = await mqtt.connectAsync(h.broker.url, { clientId: `presence-${Math.random()}`, protocolVersion: 4 });
       try {
-        const message = new Promise<Record<string, unknown>>((resolve) => reader.once("message", (_t, payload) => resolve(JSON.parse(payload.toString()))));
+        const message = new Promise<Record<string, unknown>>((resolve) =>
+          reader.once("message", (_t, payload) => resolve(JSON.parse(payload.toString()))),
+        );
         await reader.subscribeAsync("fleetdrop/fleet/ROBOT-B/presence", { qos: 1 });
         return await message;
       } finally {

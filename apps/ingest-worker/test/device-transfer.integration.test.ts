@@ -40,7 +40,11 @@ const CLI = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device
 
 function runCli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, INIT_CWD: cwd }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { ...process.env, INIT_CWD: cwd },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -57,14 +61,35 @@ describe("device SDK: uploadOverMqtt", () => {
       const file = path.join(tmp, "scan.bin");
       await writeFile(file, bytes);
       const seen: number[] = [];
-      const result = await device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, filename: "scans/scan.bin", userData: { robot: "A", pass: 3 }, segmentSize: 100_000, onProgress: (p) => seen.push(p.sent) });
-      expect(result).toMatchObject({ objectKey: `sessions/ROBOT-A/${h.seed.openA}/scans/scan.bin`, size: bytes.length, sha256, sent: bytes.length, attempts: 1 });
+      const result = await device.uploadOverMqtt({
+        sessionId: h.seed.openA,
+        path: file,
+        filename: "scans/scan.bin",
+        userData: { robot: "A", pass: 3 },
+        segmentSize: 100_000,
+        onProgress: (p) => seen.push(p.sent),
+      });
+      expect(result).toMatchObject({
+        objectKey: `sessions/ROBOT-A/${h.seed.openA}/scans/scan.bin`,
+        size: bytes.length,
+        sha256,
+        sent: bytes.length,
+        attempts: 1,
+      });
       expect(seen.at(-1)).toBe(bytes.length);
       expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
-      expect(await h.prisma.file.findFirst({ where: { filename: "scans/scan.bin" } })).toMatchObject({ state: "uploaded", userData: { robot: "A", pass: 3 } });
+      expect(await h.prisma.file.findFirst({ where: { filename: "scans/scan.bin" } })).toMatchObject({
+        state: "uploaded",
+        userData: { robot: "A", pass: 3 },
+      });
       // Refusals carry the protocol's codes.
-      await expect(device.uploadOverMqtt({ sessionId: h.seed.closedA, path: file })).rejects.toMatchObject({ code: "session_closed", status: 409 });
-      await expect(device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, filename: "big-seg.bin", segmentSize: 300 * 1024 })).rejects.toMatchObject({ code: "segment_too_large", status: 413 });
+      await expect(device.uploadOverMqtt({ sessionId: h.seed.closedA, path: file })).rejects.toMatchObject({
+        code: "session_closed",
+        status: 409,
+      });
+      await expect(
+        device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, filename: "big-seg.bin", segmentSize: 300 * 1024 }),
+      ).rejects.toMatchObject({ code: "segment_too_large", status: 413 });
     } finally {
       await device.close();
     }
@@ -148,7 +173,12 @@ describe("device SDK: uploadOverMqtt", () => {
       let held = 0;
       const status = await second.transferStatus(state.fileId);
       expect(status.state).toBe("active");
-      const result = await second.uploadOverMqtt({ sessionId: h.seed.openA, path: file, stateFile, onResume: (info) => (held = info.held) });
+      const result = await second.uploadOverMqtt({
+        sessionId: h.seed.openA,
+        path: file,
+        stateFile,
+        onResume: (info) => (held = info.held),
+      });
       expect(result.fileId).toBe(state.fileId);
       expect(held).toBeGreaterThan(bytes.length / 3);
       expect(result.sent).toBeLessThanOrEqual(bytes.length - held);
@@ -162,7 +192,14 @@ describe("device SDK: uploadOverMqtt", () => {
 
 describe("several workers", () => {
   it("a transfer spread over two workers of a shared subscription completes: staging is visible to both", async () => {
-    const mqttOf = (clientId: string) => ({ url: h.broker.url, clientId, protocolVersion: 5 as const, sessionExpirySeconds: 0, receiveMaximum: 100, sharedGroup: "ingest" });
+    const mqttOf = (clientId: string) => ({
+      url: h.broker.url,
+      clientId,
+      protocolVersion: 5 as const,
+      sessionExpirySeconds: 0,
+      receiveMaximum: 100,
+      sharedGroup: "ingest",
+    });
     for (const worker of h.workers.splice(0)) await worker.stop();
     const one = await h.startWorker({ mqtt: mqttOf("ingest-one"), http: null });
     const two = await h.startWorker({ mqtt: mqttOf("ingest-two"), http: null });
@@ -174,7 +211,8 @@ describe("several workers", () => {
       const result = await device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, segmentSize: 32 * 1024 });
       expect(result.sha256).toBe(sha256);
       expect((await stored(result.objectKey)).equals(bytes)).toBe(true);
-      const staged = async (worker: typeof one) => Number(/^fleetdrop_transfer_segment_bytes_total (\d+)/m.exec(await worker.metrics.registry.metrics())?.[1] ?? 0);
+      const staged = async (worker: typeof one) =>
+        Number(/^fleetdrop_transfer_segment_bytes_total (\d+)/m.exec(await worker.metrics.registry.metrics())?.[1] ?? 0);
       const [a, b] = [await staged(one), await staged(two)];
       expect(a).toBeGreaterThan(0);
       expect(b).toBeGreaterThan(0);
@@ -192,12 +230,34 @@ describe("command line: upload --over-mqtt, resume", () => {
     const { bytes } = randomFile(300_000);
     const file = path.join(tmp, "cli.bin");
     await writeFile(file, bytes);
-    const result = await runCli(["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "--segment-size", "32k", "--user-data", '{"via":"cli"}', "cli.bin"], tmp);
+    const result = await runCli(
+      [
+        "upload",
+        "--over-mqtt",
+        "--url",
+        h.broker.url,
+        "--device",
+        "ROBOT-A",
+        "--session",
+        String(h.seed.openA),
+        "--segment-size",
+        "32k",
+        "--user-data",
+        '{"via":"cli"}',
+        "cli.bin",
+      ],
+      tmp,
+    );
     expect(result.stderr).toMatch(/cli\.bin: 100% 293 KiB \/ 293 KiB .*\/s {2}ETA 0:00/);
     expect(result.stderr).not.toContain("\r");
-    expect(result.stdout).toMatch(new RegExp(`uploaded cli\\.bin over MQTT \\(293 KiB, sha256 [0-9a-f]{12}…\\) → sessions/ROBOT-A/${h.seed.openA}/cli\\.bin`));
+    expect(result.stdout).toMatch(
+      new RegExp(`uploaded cli\\.bin over MQTT \\(293 KiB, sha256 [0-9a-f]{12}…\\) → sessions/ROBOT-A/${h.seed.openA}/cli\\.bin`),
+    );
     expect(result.code).toBe(0);
-    expect(await h.prisma.file.findFirst({ where: { filename: "cli.bin" } })).toMatchObject({ state: "uploaded", userData: { via: "cli" } });
+    expect(await h.prisma.file.findFirst({ where: { filename: "cli.bin" } })).toMatchObject({
+      state: "uploaded",
+      userData: { via: "cli" },
+    });
   });
 
   it("resume finishes an interrupted transfer from its state file; usage errors exit 2", async () => {
@@ -210,7 +270,17 @@ describe("command line: upload --over-mqtt, resume", () => {
     const { mtimeMs } = await import("node:fs/promises").then((fs) => fs.stat(file));
     const fileId = stableFileId({ deviceId: "ROBOT-A", sessionId: h.seed.openA, filename: "later.bin", size: bytes.length, mtimeMs });
     await device
-      .uploadOverMqtt({ sessionId: h.seed.openA, path: file, fileId, stateFile: path.join(stateDir, `${fileId}.json`), attempts: 1, window: 2, onProgress: ({ sent, total }) => void (sent > total / 2 && device.client.end(true)) })
+      .uploadOverMqtt({
+        sessionId: h.seed.openA,
+        path: file,
+        fileId,
+        stateFile: path.join(stateDir, `${fileId}.json`),
+        attempts: 1,
+        window: 2,
+        onProgress: ({ sent, total }) => {
+          if (sent > total / 2) device.client.end(true);
+        },
+      })
       .catch(() => {});
     expect(await readdir(stateDir)).toEqual([`${fileId}.json`]);
 
@@ -224,7 +294,10 @@ describe("command line: upload --over-mqtt, resume", () => {
     const usage = await runCli(["upload", "--over-mqtt", "--segment-size", "lots", "later.bin"], tmp);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('"lots" is not a size');
-    const refused = await runCli(["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.closedA), "later.bin"], tmp);
+    const refused = await runCli(
+      ["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.closedA), "later.bin"],
+      tmp,
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/failed later\.bin: Session is closed \[session_closed\]/);
   });

@@ -73,7 +73,9 @@ export async function createHarness(label: string): Promise<THarness> {
   const mk = (serial: string, enabled = true) => prisma.device.create({ data: { serial, name: serial, projectId: project.id, enabled } });
   const [a, b, c] = [await mk("ROBOT-A"), await mk("ROBOT-B"), await mk("ROBOT-OFF", false)];
   const session = (deviceId: string, state: "open" | "closed" = "open") =>
-    prisma.session.create({ data: { deviceId, projectId: project.id, name: "s", state, ...(state === "closed" ? { endedAt: new Date() } : {}) } });
+    prisma.session.create({
+      data: { deviceId, projectId: project.id, name: "s", state, ...(state === "closed" ? { endedAt: new Date() } : {}) },
+    });
   const seed: TSeed = {
     projectId: project.id,
     deviceA: a.serial,
@@ -142,7 +144,10 @@ export async function createHarness(label: string): Promise<THarness> {
 
 /** A device-side MQTT client that publishes raw payloads and collects responses. */
 export async function rawDevice(broker: TMosquitto, deviceId: string, protocolVersion: 4 | 5 = 5) {
-  const client: MqttClient = await mqtt.connectAsync(broker.url, { clientId: `${deviceId}-${Math.random().toString(36).slice(2)}`, protocolVersion });
+  const client: MqttClient = await mqtt.connectAsync(broker.url, {
+    clientId: `${deviceId}-${Math.random().toString(36).slice(2)}`,
+    protocolVersion,
+  });
   const inbox: { topic: string; body: Record<string, unknown>; correlationData?: Buffer }[] = [];
   client.on("message", (topic, payload, packet) => {
     // The device hears its own requests too (it subscribes to its whole namespace).
@@ -159,12 +164,16 @@ export async function rawDevice(broker: TMosquitto, deviceId: string, protocolVe
       await client.publishAsync(base + suffix, raw, { qos: 1, ...options });
     },
     /** Waits for the next response matching `predicate` (default: any response topic). */
-    async next(predicate: (m: { topic: string; body: Record<string, unknown> }) => boolean = (m) => m.topic.endsWith("/response"), timeoutMs = 10_000) {
+    async next(
+      predicate: (m: { topic: string; body: Record<string, unknown> }) => boolean = (m) => m.topic.endsWith("/response"),
+      timeoutMs = 10_000,
+    ) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const index = inbox.findIndex(predicate);
         if (index >= 0) return inbox.splice(index, 1)[0]!;
-        if (Date.now() > deadline) throw new Error(`no matching response within ${timeoutMs} ms; inbox: ${JSON.stringify(inbox.map((m) => m.topic))}`);
+        if (Date.now() > deadline)
+          throw new Error(`no matching response within ${timeoutMs} ms; inbox: ${JSON.stringify(inbox.map((m) => m.topic))}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },

@@ -36,8 +36,15 @@ describe("sessions opened and closed by the device", () => {
     expect(closed).toMatchObject({ success: true, session_id: sessionId, state: "closed" });
     expect(closed.ended_at).toMatch(/Z$/);
     // Closing again answers the same (a re-delivered close).
-    expect(await a.ask("session/close", { session_id: sessionId })).toMatchObject({ success: true, state: "closed", ended_at: closed.ended_at });
-    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "y.bin" })).toMatchObject({ status: 409, code: "session_closed" });
+    expect(await a.ask("session/close", { session_id: sessionId })).toMatchObject({
+      success: true,
+      state: "closed",
+      ended_at: closed.ended_at,
+    });
+    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "y.bin" })).toMatchObject({
+      status: 409,
+      code: "session_closed",
+    });
 
     const audit = await h.prisma.auditLog.findMany({ where: { targetId: String(sessionId) }, orderBy: { id: "asc" } });
     expect(audit.map((entry) => entry.action)).toEqual(["session.open", "session.close"]);
@@ -86,9 +93,18 @@ describe("completion", () => {
   });
 
   it("refuses keys of other devices, keys never issued and malformed keys", async () => {
-    expect(await a.ask("file_upload/complete", { object_key: `sessions/ROBOT-B/${h.seed.openB}/x` })).toMatchObject({ status: 400, code: "invalid_object_key" });
-    expect(await a.ask("file_upload/complete", { object_key: `sessions/ROBOT-A/${h.seed.openA}/never-issued.bin` })).toMatchObject({ status: 404, code: "file_not_found" });
-    expect(await a.ask("file_upload/complete", { object_key: "../../etc/passwd" })).toMatchObject({ status: 400, code: "invalid_object_key" });
+    expect(await a.ask("file_upload/complete", { object_key: `sessions/ROBOT-B/${h.seed.openB}/x` })).toMatchObject({
+      status: 400,
+      code: "invalid_object_key",
+    });
+    expect(await a.ask("file_upload/complete", { object_key: `sessions/ROBOT-A/${h.seed.openA}/never-issued.bin` })).toMatchObject({
+      status: 404,
+      code: "file_not_found",
+    });
+    expect(await a.ask("file_upload/complete", { object_key: "../../etc/passwd" })).toMatchObject({
+      status: 400,
+      code: "invalid_object_key",
+    });
     expect(await a.ask("file_upload/complete", {})).toMatchObject({ status: 400, code: "invalid_object_key" });
   });
 
@@ -99,14 +115,23 @@ describe("completion", () => {
     await h.store.put(arrived.object_key as string, Buffer.from("12345678"), { contentType: "application/octet-stream" });
     // Both forms expired long enough ago; the fresh one is not due.
     const past = new Date(Date.now() - (EXPIRY_GRACE_SECONDS + 60) * 1000);
-    await h.prisma.file.updateMany({ where: { id: { in: [unused.file_id as string, arrived.file_id as string] } }, data: { expiresAt: past, nextCheckAt: past } });
+    await h.prisma.file.updateMany({
+      where: { id: { in: [unused.file_id as string, arrived.file_id as string] } },
+      data: { expiresAt: past, nextCheckAt: past },
+    });
     await h.prisma.file.update({ where: { id: arrived.file_id as string }, data: { issuedAt: new Date(Date.now() - 7200_000) } });
     await worker.sweepNow();
     expect(await h.prisma.file.findUniqueOrThrow({ where: { id: unused.file_id as string } })).toMatchObject({ state: "expired" });
-    expect(await h.prisma.file.findUniqueOrThrow({ where: { id: arrived.file_id as string } })).toMatchObject({ state: "uploaded", size: 8n });
+    expect(await h.prisma.file.findUniqueOrThrow({ where: { id: arrived.file_id as string } })).toMatchObject({
+      state: "uploaded",
+      size: 8n,
+    });
     expect(await h.prisma.file.findUniqueOrThrow({ where: { id: fresh.file_id as string } })).toMatchObject({ state: "pending" });
     // An expired name can be asked for again: it becomes pending with a fresh form.
-    expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "never.bin" })).toMatchObject({ success: true, file_id: unused.file_id });
+    expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "never.bin" })).toMatchObject({
+      success: true,
+      file_id: unused.file_id,
+    });
     expect(await h.prisma.file.findUniqueOrThrow({ where: { id: unused.file_id as string } })).toMatchObject({ state: "pending" });
   });
 });

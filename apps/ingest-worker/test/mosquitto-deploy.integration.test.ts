@@ -27,7 +27,13 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMosquittoSync, type TMosquittoSync } from "@fleetdrop/provisioning/broker/mosquitto-sync";
 import type { TProvisioningContext } from "@fleetdrop/provisioning/context";
-import { createCaCertificate, certificatePem, exportPrivateKeyPem, generateKeyPair, issueClientCertificate } from "@fleetdrop/provisioning/crypto/x509";
+import {
+  createCaCertificate,
+  certificatePem,
+  exportPrivateKeyPem,
+  generateKeyPair,
+  issueClientCertificate,
+} from "@fleetdrop/provisioning/crypto/x509";
 import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "@fleetdrop/provisioning/crypto/secret-box";
 import { createDevice, type TCreatedDevice } from "@fleetdrop/provisioning/devices/create-device";
 import { revokeDevice } from "@fleetdrop/provisioning/devices/revoke-device";
@@ -61,7 +67,10 @@ function credentialsOf(serial: string): IClientOptions {
     : { username: serial, password: credentials.password };
 }
 
-async function connectDevice(serial: string, options: IClientOptions & { listener?: "certificates" | "passwords" } = {}): Promise<MqttClient> {
+async function connectDevice(
+  serial: string,
+  options: IClientOptions & { listener?: "certificates" | "passwords" } = {},
+): Promise<MqttClient> {
   const auth = devices[serial]?.credentials.authMode ?? "certificate";
   const listener = options.listener ?? (auth === "certificate" ? "certificates" : "passwords");
   const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${shipped.ports[listener]}`, {
@@ -131,7 +140,9 @@ beforeAll(async () => {
     ["PW-ROT", "password"],
   ] as const) {
     devices[serial] = await createDevice(ctx, { projectId: project.id, serial, authMode });
-    sessions[serial] = (await prisma.session.create({ data: { deviceId: devices[serial]!.device.id, projectId: project.id, name: "s" } })).id;
+    sessions[serial] = (
+      await prisma.session.create({ data: { deviceId: devices[serial].device.id, projectId: project.id, name: "s" } })
+    ).id;
   }
 
   const prepared = await prepareShippedBroker();
@@ -152,7 +163,14 @@ beforeAll(async () => {
 
   storeDir = await mkdtemp(path.join(tmpdir(), "fd-shipped-store-"));
   const httpPort = await freePort();
-  const store = createStore({ backend: "fs", bucket: "fleetdrop", rootDir: storeDir, publicUrl: `http://127.0.0.1:${httpPort}`, accessKeyId: "fleetdrop", secretAccessKey: "secret-of-the-fs-store-for-tests" });
+  const store = createStore({
+    backend: "fs",
+    bucket: "fleetdrop",
+    rootDir: storeDir,
+    publicUrl: `http://127.0.0.1:${httpPort}`,
+    accessKeyId: "fleetdrop",
+    secretAccessKey: "secret-of-the-fs-store-for-tests",
+  });
   const logger = pino({ level: "silent" });
   worker = createIngestWorker({
     config: {
@@ -197,7 +215,11 @@ describe("shipped Mosquitto: identity from the certificate", () => {
     const a = await connectDevice("CERT-A");
     const got = inbox(a);
     await a.subscribeAsync("fleetdrop/fleet/CERT-A/#", { qos: 1 });
-    await a.publishAsync("fleetdrop/fleet/CERT-A/file_upload/request", JSON.stringify({ session_id: sessions["CERT-A"], filename: "a.txt", request_id: "a-1" }), { qos: 1 });
+    await a.publishAsync(
+      "fleetdrop/fleet/CERT-A/file_upload/request",
+      JSON.stringify({ session_id: sessions["CERT-A"], filename: "a.txt", request_id: "a-1" }),
+      { qos: 1 },
+    );
     const response = await waitFor(() => got.find((m) => m.body.request_id === "a-1"), "the worker's answer");
     expect(response.topic).toBe("fleetdrop/fleet/CERT-A/file_upload/response");
     expect(response.body).toMatchObject({ success: true, status: 200, object_key: `sessions/CERT-A/${sessions["CERT-A"]}/a.txt` });
@@ -205,10 +227,16 @@ describe("shipped Mosquitto: identity from the certificate", () => {
 
   it("refuses A's publish to B's request topic with PUBACK 135, and B's worker never sees it", async () => {
     const a = await connectDevice("CERT-A");
-    const error = await a.publishAsync("fleetdrop/fleet/CERT-B/file_upload/request", JSON.stringify({ session_id: sessions["CERT-B"], filename: "forged.txt" }), { qos: 1 }).then(
-      () => null,
-      (err: { code?: number }) => err,
-    );
+    const error = await a
+      .publishAsync(
+        "fleetdrop/fleet/CERT-B/file_upload/request",
+        JSON.stringify({ session_id: sessions["CERT-B"], filename: "forged.txt" }),
+        { qos: 1 },
+      )
+      .then(
+        () => null,
+        (err: { code?: number }) => err,
+      );
     expect(error?.code).toBe(135);
     await sleep(300);
     expect(await prisma.file.count({ where: { session: { id: sessions["CERT-B"] } } })).toBe(0);
@@ -222,7 +250,11 @@ describe("shipped Mosquitto: identity from the certificate", () => {
     const b = await connectDevice("CERT-B");
     const bGot = inbox(b);
     await b.subscribeAsync("fleetdrop/fleet/CERT-B/#", { qos: 1 });
-    await b.publishAsync("fleetdrop/fleet/CERT-B/file_upload/request", JSON.stringify({ session_id: sessions["CERT-B"], filename: "b.txt", request_id: "b-1" }), { qos: 1 });
+    await b.publishAsync(
+      "fleetdrop/fleet/CERT-B/file_upload/request",
+      JSON.stringify({ session_id: sessions["CERT-B"], filename: "b.txt", request_id: "b-1" }),
+      { qos: 1 },
+    );
     await waitFor(() => bGot.find((m) => m.body.request_id === "b-1"), "B's answer");
     await sleep(300);
     expect(aGot).toEqual([]);
@@ -233,7 +265,12 @@ describe("shipped Mosquitto: identity from the certificate", () => {
     const keys = await generateKeyPair();
     const rogueCa = await createCaCertificate({ commonName: "Rogue CA", keys, years: 1 });
     const deviceKeys = await generateKeyPair();
-    const cert = await issueClientCertificate({ signer: { certificate: rogueCa, privateKey: keys.privateKey }, commonName: "CERT-A", publicKey: deviceKeys.publicKey, days: 1 });
+    const cert = await issueClientCertificate({
+      signer: { certificate: rogueCa, privateKey: keys.privateKey },
+      commonName: "CERT-A",
+      publicKey: deviceKeys.publicKey,
+      days: 1,
+    });
     await refused(connectDevice("ROGUE", { cert: certificatePem(cert), key: await exportPrivateKeyPem(deviceKeys.privateKey) }));
   });
 });
@@ -253,7 +290,11 @@ describe("shipped Mosquitto: client ids bound to the identity", () => {
       const a = await connectDevice("CERT-A", { clientId: WORKER_CLIENT_ID });
       const c = await connectDevice("PW-C", { clientId: "CERT-B" });
       for (let round = 0; round < 3; round++) {
-        await b.publishAsync("fleetdrop/fleet/CERT-B/file_upload/request", JSON.stringify({ session_id: sessions["CERT-B"], filename: `id-${round}.txt`, request_id: `id-${round}` }), { qos: 1 });
+        await b.publishAsync(
+          "fleetdrop/fleet/CERT-B/file_upload/request",
+          JSON.stringify({ session_id: sessions["CERT-B"], filename: `id-${round}.txt`, request_id: `id-${round}` }),
+          { qos: 1 },
+        );
         expect((await waitFor(() => bGot.find((m) => m.body.request_id === `id-${round}`), `B's answer ${round}`)).body.status).toBe(200);
       }
       expect(workerClosed).toBe(0);
@@ -270,9 +311,16 @@ describe("shipped Mosquitto: password devices", () => {
     const c = await connectDevice("PW-C");
     const got = inbox(c);
     await c.subscribeAsync("fleetdrop/fleet/PW-C/#", { qos: 1 });
-    await c.publishAsync("fleetdrop/fleet/PW-C/file_upload/request", JSON.stringify({ session_id: sessions["PW-C"], filename: "c.txt", request_id: "c-1" }), { qos: 1 });
+    await c.publishAsync(
+      "fleetdrop/fleet/PW-C/file_upload/request",
+      JSON.stringify({ session_id: sessions["PW-C"], filename: "c.txt", request_id: "c-1" }),
+      { qos: 1 },
+    );
     expect((await waitFor(() => got.find((m) => m.body.request_id === "c-1"), "C's answer")).body.status).toBe(200);
-    const error = await c.publishAsync("fleetdrop/fleet/CERT-A/file_upload/request", "{}", { qos: 1 }).then(() => null, (err: { code?: number }) => err);
+    const error = await c.publishAsync("fleetdrop/fleet/CERT-A/file_upload/request", "{}", { qos: 1 }).then(
+      () => null,
+      (err: { code?: number }) => err,
+    );
     expect(error?.code).toBe(135);
   });
 
@@ -284,7 +332,10 @@ describe("shipped Mosquitto: password devices", () => {
     expect((await refused(connectDevice("CERT-A", { listener: "passwords", username: "CERT-A", password: "x" }))).code).toBe(135);
     const onServices = await mqtt
       .connectAsync(`mqtt://127.0.0.1:${shipped.ports.services}`, { ...credentialsOf("PW-C"), protocolVersion: 5, reconnectPeriod: 0 })
-      .then((client) => (clients.push(client), null), (err: { code?: number }) => err);
+      .then(
+        (client) => (clients.push(client), null),
+        (err: { code?: number }) => err,
+      );
     expect(onServices?.code).toBe(135);
   });
 
@@ -304,16 +355,26 @@ describe("shipped Mosquitto: the dashboard's account", () => {
     const got = inbox(c);
     await c.subscribeAsync("fleetdrop/fleet/PW-C/commands", { qos: 1 });
     await c.publishAsync("fleetdrop/fleet/PW-C/presence", JSON.stringify({ online: true }), { qos: 1, retain: true });
-    const web = await mqtt.connectAsync(`mqtt://127.0.0.1:${shipped.ports.services}`, { username: "fleetdrop-web", password: WEB_PASSWORD, protocolVersion: 5, reconnectPeriod: 0 });
+    const web = await mqtt.connectAsync(`mqtt://127.0.0.1:${shipped.ports.services}`, {
+      username: "fleetdrop-web",
+      password: WEB_PASSWORD,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    });
     clients.push(web);
     const seen: string[] = [];
     web.on("message", (topic, payload) => seen.push(`${topic} ${payload.toString()}`));
     await web.subscribeAsync("fleetdrop/fleet/PW-C/presence", { qos: 1 });
     await waitFor(() => (seen.length ? true : undefined), "the retained presence");
     expect(seen).toEqual(['fleetdrop/fleet/PW-C/presence {"online":true}']);
-    await web.publishAsync("fleetdrop/fleet/PW-C/commands", JSON.stringify({ type: "capture", request_id: "cap-1", session_id: 1 }), { qos: 1 });
+    await web.publishAsync("fleetdrop/fleet/PW-C/commands", JSON.stringify({ type: "capture", request_id: "cap-1", session_id: 1 }), {
+      qos: 1,
+    });
     await waitFor(() => got.find((m) => m.body.request_id === "cap-1"), "the command at the device");
-    const forged = await web.publishAsync("fleetdrop/fleet/PW-C/file_upload/request", "{}", { qos: 1 }).then(() => null, (err: { code?: number }) => err);
+    const forged = await web.publishAsync("fleetdrop/fleet/PW-C/file_upload/request", "{}", { qos: 1 }).then(
+      () => null,
+      (err: { code?: number }) => err,
+    );
     expect(forged?.code).toBe(135);
   });
 });
@@ -324,7 +385,11 @@ describe("shipped Mosquitto: disabling and revoking", () => {
     const got = inbox(d);
     await d.subscribeAsync("fleetdrop/fleet/CERT-OFF/#", { qos: 1 });
     await setDeviceEnabled(ctx, { serial: "CERT-OFF", enabled: false });
-    await d.publishAsync("fleetdrop/fleet/CERT-OFF/file_upload/request", JSON.stringify({ session_id: sessions["CERT-OFF"], filename: "d.txt", request_id: "d-1" }), { qos: 1 });
+    await d.publishAsync(
+      "fleetdrop/fleet/CERT-OFF/file_upload/request",
+      JSON.stringify({ session_id: sessions["CERT-OFF"], filename: "d.txt", request_id: "d-1" }),
+      { qos: 1 },
+    );
     const answer = await waitFor(() => got.find((m) => m.body.request_id === "d-1"), "the worker's refusal");
     expect(answer.body).toMatchObject({ success: false, status: 403, code: "device_disabled" });
 
@@ -332,7 +397,10 @@ describe("shipped Mosquitto: disabling and revoking", () => {
     expect(await readFile(path.join(shipped.authDir, "acl-devices"), "utf8")).toMatch(/user CERT-OFF\ntopic deny #/);
     // Still connected: the reloaded ACL denies everything (135); new connections fail (CRL hold).
     expect(d.connected).toBe(true);
-    const error = await d.publishAsync("fleetdrop/fleet/CERT-OFF/file_upload/request", "{}", { qos: 1 }).then(() => null, (err: { code?: number }) => err);
+    const error = await d.publishAsync("fleetdrop/fleet/CERT-OFF/file_upload/request", "{}", { qos: 1 }).then(
+      () => null,
+      (err: { code?: number }) => err,
+    );
     expect(error?.code).toBe(135);
     await refused(connectDevice("CERT-OFF"));
 
@@ -392,12 +460,20 @@ describe("credential bundles with the device command", () => {
       await writeFile(path.join(dir, "hello.txt"), "hello from a provisioned device\n");
       for (const serial of ["CERT-B", "PW-C"]) {
         const config = path.join(dir, serial, "device.json");
-        const opened = await run(process.execPath, [DEVICE_CLI, "session", "open", "--config", config, "--name", "bundle test"], { cwd: dir });
+        const opened = await run(process.execPath, [DEVICE_CLI, "session", "open", "--config", config, "--name", "bundle test"], {
+          cwd: dir,
+        });
         const sessionId = Number(/\d+/.exec(opened.stdout)?.[0]);
         expect(sessionId).toBeGreaterThan(0);
-        const session = await prisma.session.findUniqueOrThrow({ where: { id: sessionId }, select: { device: { select: { serial: true } } } });
+        const session = await prisma.session.findUniqueOrThrow({
+          where: { id: sessionId },
+          select: { device: { select: { serial: true } } },
+        });
         expect(session.device.serial).toBe(serial);
-        await run(process.execPath, [DEVICE_CLI, "upload", "--config", config, "--session", String(sessionId), "hello.txt"], { cwd: dir, env: { ...process.env, INIT_CWD: dir } });
+        await run(process.execPath, [DEVICE_CLI, "upload", "--config", config, "--session", String(sessionId), "hello.txt"], {
+          cwd: dir,
+          env: { ...process.env, INIT_CWD: dir },
+        });
         const file = await prisma.file.findFirstOrThrow({ where: { sessionId, filename: "hello.txt" } });
         expect(file).toMatchObject({ state: "uploaded", objectKey: `sessions/${serial}/${sessionId}/hello.txt` });
       }

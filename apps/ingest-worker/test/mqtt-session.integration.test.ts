@@ -50,14 +50,21 @@ describe("worker session: present at the broker, but nothing recorded of it", ()
     it(`starts it clean, so what it held is not handled twice (MQTT ${protocolVersion === 5 ? "5" : "3.1.1"})`, async () => {
       const clientId = `fleetdrop-ingest:unrecorded-${protocolVersion}`;
       // A session left by an earlier configuration, which the worker has no record of.
-      const earlier = await mqtt.connectAsync(h.broker.url, { clientId, protocolVersion, clean: false, reconnectPeriod: 0, ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}) });
+      const earlier = await mqtt.connectAsync(h.broker.url, {
+        clientId,
+        protocolVersion,
+        clean: false,
+        reconnectPeriod: 0,
+        ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+      });
       await earlier.subscribeAsync("$share/earlier/fleetdrop/fleet/+/file_upload/request", { qos: 1 });
       await earlier.endAsync();
       const fresh = await h.startWorker({ mqtt: { ...mqttConfig("fresh"), clientId, protocolVersion }, http: null });
 
       const device = await rawDevice(h.broker, h.seed.deviceA);
       const ids = Array.from({ length: 5 }, (_, index) => `unrecorded-${protocolVersion}-${index}`);
-      for (const requestId of ids) await device.send("file_upload/request", { session_id: h.seed.openA, filename: `${requestId}.txt`, request_id: requestId });
+      for (const requestId of ids)
+        await device.send("file_upload/request", { session_id: h.seed.openA, filename: `${requestId}.txt`, request_id: requestId });
       for (const requestId of ids) await device.next((m) => m.body.request_id === requestId);
       expect((await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "last.txt" })).status).toBe(200);
       expect(device.inbox.filter((m) => ids.includes(m.body.request_id as string)).map((m) => m.body.request_id)).toEqual([]);
@@ -79,12 +86,15 @@ describe("worker session: a changed shared group", () => {
 
     const device = await rawDevice(h.broker, h.seed.deviceA);
     const ids = Array.from({ length: 10 }, (_, index) => `group-${index}`);
-    for (const requestId of ids) await device.send("file_upload/request", { session_id: h.seed.openA, filename: `${requestId}.txt`, request_id: requestId });
+    for (const requestId of ids)
+      await device.send("file_upload/request", { session_id: h.seed.openA, filename: `${requestId}.txt`, request_id: requestId });
     for (const requestId of ids) await device.next((m) => m.body.request_id === requestId);
     // A last request answered after all the others: a second copy of any of them would be in by now.
     expect((await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "last.txt" })).status).toBe(200);
     expect(device.inbox.filter((m) => ids.includes(m.body.request_id as string)).map((m) => m.body.request_id)).toEqual([]);
-    const handled = (await worker.metrics.requests.get()).values.filter((value) => value.labels.kind === "uploadRequest").reduce((sum, value) => sum + value.value, 0);
+    const handled = (await worker.metrics.requests.get()).values
+      .filter((value) => value.labels.kind === "uploadRequest")
+      .reduce((sum, value) => sum + value.value, 0);
     expect(handled).toBe(ids.length + 1);
     await device.close();
   });
@@ -126,7 +136,13 @@ describe("worker session: taken over by another connection with its client id", 
     flapping.mqtt.on("connect", () => reconnects++);
     for (let round = 1; round <= 3; round++) {
       // Each connection takes the session (kept) from the worker, which takes it back a second later.
-      const impostor = await mqtt.connectAsync(h.broker.url, { clientId, protocolVersion: 5, clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 3600 } });
+      const impostor = await mqtt.connectAsync(h.broker.url, {
+        clientId,
+        protocolVersion: 5,
+        clean: false,
+        reconnectPeriod: 0,
+        properties: { sessionExpiryInterval: 3600 },
+      });
       others.push(impostor);
       await waitFor(() => reconnects >= round, `the worker to take its session back (${round})`);
     }

@@ -49,7 +49,9 @@ describe("a flooding device", () => {
 
       // Another device, and another kind of request of the same device, go through meanwhile.
       expect(await b.ask("session/open", { name: "normal" })).toMatchObject({ success: true, state: "open" });
-      expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "during-flood.bin" })).toMatchObject({ success: true });
+      expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "during-flood.bin" })).toMatchObject({
+        success: true,
+      });
 
       // Once the bucket has a token again, the device is served.
       expect(await a.ask("session/open", { name: "later" })).toMatchObject({ status: 429, retry_after: 2 });
@@ -60,8 +62,13 @@ describe("a flooding device", () => {
       await h.workers[0]!.stop();
       h.workers.splice(0);
       a.inbox.length = 0;
-      await h.startWorker({ rateLimits: { ...DEFAULT_RATE_LIMITS, session: { burst: 5, perSecond: 0.5 }, segment: { burst: 4, perSecond: 1 } } }, { now: () => clock });
-      expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "after-restart.bin" })).toMatchObject({ success: true });
+      await h.startWorker(
+        { rateLimits: { ...DEFAULT_RATE_LIMITS, session: { burst: 5, perSecond: 0.5 }, segment: { burst: 4, perSecond: 1 } } },
+        { now: () => clock },
+      );
+      expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "after-restart.bin" })).toMatchObject({
+        success: true,
+      });
       expect(a.inbox.filter((m) => String(m.body.request_id).startsWith("flood-"))).toEqual([]);
     } finally {
       await a.close();
@@ -75,10 +82,12 @@ describe("a flooding device", () => {
       const { bytes, sha256 } = randomFile(8 * 1024);
       const init = await device.init("limited", { session_id: h.seed.openA, name: "limited.bin", size: bytes.length, checksum: sha256 });
       expect(init).toMatchObject({ success: true });
-      for (let offset = 0; offset < bytes.length; offset += 1024) await device.segment("limited", offset, bytes.subarray(offset, offset + 1024));
+      for (let offset = 0; offset < bytes.length; offset += 1024)
+        await device.segment("limited", offset, bytes.subarray(offset, offset + 1024));
       const refusals = [];
       for (let i = 0; i < 4; i++) refusals.push(await device.next((answer) => answer.command === "segment"));
-      for (const refusal of refusals) expect(refusal).toMatchObject({ file_id: "limited", success: false, status: 429, code: "rate_limited", retry_after: 1 });
+      for (const refusal of refusals)
+        expect(refusal).toMatchObject({ file_id: "limited", success: false, status: 429, code: "rate_limited", retry_after: 1 });
       expect(refusals.map((refusal) => refusal.offset).sort((x, y) => Number(x) - Number(y))).toEqual([4096, 5120, 6144, 7168]);
 
       clock += 4000;
@@ -96,7 +105,11 @@ describe("a flooding device", () => {
     const a = await rawDevice(h.broker, "ROBOT-B");
     try {
       clock += 60_000;
-      expect(await a.ask("session/open", { metadata: { blob: "y".repeat(60_000) } })).toMatchObject({ success: false, status: 413, code: "metadata_too_large" });
+      expect(await a.ask("session/open", { metadata: { blob: "y".repeat(60_000) } })).toMatchObject({
+        success: false,
+        status: 413,
+        code: "metadata_too_large",
+      });
     } finally {
       await a.close();
     }

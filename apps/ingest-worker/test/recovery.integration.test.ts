@@ -53,13 +53,22 @@ function startChildWorker(databaseUrl: string): Promise<ChildProcess> {
     env: {
       ...process.env,
       FD_WORKER_CONFIG: JSON.stringify(childConfig(databaseUrl)),
-      FD_WORKER_STORE: JSON.stringify({ backend: "fs", bucket: "fleetdrop", rootDir: h.storeDir, publicUrl: `http://127.0.0.1:${h.httpPort}`, accessKeyId: "fleetdrop", secretAccessKey: FS_SECRET }),
+      FD_WORKER_STORE: JSON.stringify({
+        backend: "fs",
+        bucket: "fleetdrop",
+        rootDir: h.storeDir,
+        publicUrl: `http://127.0.0.1:${h.httpPort}`,
+        accessKeyId: "fleetdrop",
+        secretAccessKey: FS_SECRET,
+      }),
       FD_WORKER_FS_ENDPOINT: "1",
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
-    proc.once("message", (message: { type: string }) => (message.type === "ready" ? resolve(proc) : reject(new Error(String(message.type)))));
+    proc.once("message", (message: { type: string }) =>
+      message.type === "ready" ? resolve(proc) : reject(new Error(String(message.type))),
+    );
     proc.once("exit", (code) => reject(new Error(`worker process exited with ${code}`)));
   });
 }
@@ -68,7 +77,9 @@ type TForm = { url: string; fields: Record<string, string>; file_id: string; obj
 
 /** The multipart body of a POST form: fields, then the file (its bytes are the caller's). */
 function multipart(form: TForm, boundary: string): { head: Buffer; tail: Buffer } {
-  const parts = Object.entries(form.fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const parts = Object.entries(form.fields).map(
+    ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
   const head = `${parts.join("")}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
   return { head: Buffer.from(head), tail: Buffer.from(`\r\n--${boundary}--\r\n`) };
 }
@@ -76,7 +87,11 @@ function multipart(form: TForm, boundary: string): { head: Buffer; tail: Buffer 
 async function postWhole(form: TForm, bytes: Buffer): Promise<number> {
   const boundary = `b${randomUUID()}`;
   const { head, tail } = multipart(form, boundary);
-  const response = await fetch(form.url, { method: "POST", headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` }, body: Buffer.concat([head, bytes, tail]) });
+  const response = await fetch(form.url, {
+    method: "POST",
+    headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
+    body: Buffer.concat([head, bytes, tail]),
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -85,7 +100,10 @@ async function postWhole(form: TForm, bytes: Buffer): Promise<number> {
 function postHalf(form: TForm, bytes: Buffer): void {
   const boundary = `b${randomUUID()}`;
   const { head } = multipart(form, boundary);
-  const req = request(form.url, { method: "POST", headers: { "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + bytes.length * 2 + 64) } });
+  const req = request(form.url, {
+    method: "POST",
+    headers: { "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + bytes.length * 2 + 64) },
+  });
   req.on("error", () => {});
   req.write(head);
   req.write(bytes);
@@ -99,7 +117,8 @@ async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) 
   for (;;) {
     const value = await probe();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: still ${JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`);
     await sleep(50);
   }
 }
@@ -112,7 +131,10 @@ describe("after a worker is killed", () => {
     const child = await startChildWorker(url.toString());
     const device = await rawDevice(h.broker, "ROBOT-A");
     try {
-      const stored = (await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "crash/stored.bin" })) as unknown as TForm;
+      const stored = (await device.ask("file_upload/request", {
+        session_id: h.seed.openA,
+        filename: "crash/stored.bin",
+      })) as unknown as TForm;
       const cut = (await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "crash/cut.bin" })) as unknown as TForm;
       expect(stored.url).toContain(`127.0.0.1:${h.httpPort}`);
 
@@ -134,11 +156,23 @@ describe("after a worker is killed", () => {
       const longAgo = new Date(Date.now() - 10 * 60_000);
       await utimes(orphan, longAgo, longAgo);
 
-      await h.startWorker({ ...RECOVERY, mqtt: { url: h.broker.url, clientId: "ingest-next", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 }, transfer: { stagingDir } });
-      const recorded = await until("the stored file", () => h.prisma.file.findUniqueOrThrow({ where: { id: stored.file_id } }), (file) => file.state === "uploaded");
+      await h.startWorker({
+        ...RECOVERY,
+        mqtt: { url: h.broker.url, clientId: "ingest-next", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 },
+        transfer: { stagingDir },
+      });
+      const recorded = await until(
+        "the stored file",
+        () => h.prisma.file.findUniqueOrThrow({ where: { id: stored.file_id } }),
+        (file) => file.state === "uploaded",
+      );
       expect(recorded).toMatchObject({ state: "uploaded", size: 34n });
       await until("orphan temp files", tempFiles, (names) => names.length === 0);
-      await until("orphan staging files", () => readdir(stagingDir), (names) => names.length === 0);
+      await until(
+        "orphan staging files",
+        () => readdir(stagingDir),
+        (names) => names.length === 0,
+      );
       // The cut-off upload stored nothing: its file stays pending (its form is still valid).
       expect(await h.prisma.file.findUniqueOrThrow({ where: { id: cut.file_id } })).toMatchObject({ state: "pending" });
     } finally {
@@ -155,10 +189,17 @@ describe("after a database outage", () => {
     const url = new URL(h.db.url);
     const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.port = String(proxy.port);
-    await h.startWorker({ ...RECOVERY, databaseUrl: url.toString(), mqtt: { url: h.broker.url, clientId: "ingest-outage", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 } });
+    await h.startWorker({
+      ...RECOVERY,
+      databaseUrl: url.toString(),
+      mqtt: { url: h.broker.url, clientId: "ingest-outage", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 },
+    });
     const device = await rawDevice(h.broker, "ROBOT-A");
     try {
-      const form = (await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "outage/stored.bin" })) as unknown as TForm;
+      const form = (await device.ask("file_upload/request", {
+        session_id: h.seed.openA,
+        filename: "outage/stored.bin",
+      })) as unknown as TForm;
       await proxy.down();
       // The fs endpoint cannot tell whether the form was used already: "later", and nothing stored.
       expect(await postWhole(form, Buffer.from("refused meanwhile"))).toBe(503);
@@ -167,7 +208,11 @@ describe("after a database outage", () => {
       await h.store.put(form.object_key, "during the outage", { contentType: "application/octet-stream" });
       expect(await h.prisma.file.findUniqueOrThrow({ where: { id: form.file_id } })).toMatchObject({ state: "pending" });
       await proxy.up();
-      const recorded = await until("the stored file", () => h.prisma.file.findUniqueOrThrow({ where: { id: form.file_id } }), (file) => file.state === "uploaded");
+      const recorded = await until(
+        "the stored file",
+        () => h.prisma.file.findUniqueOrThrow({ where: { id: form.file_id } }),
+        (file) => file.state === "uploaded",
+      );
       expect(recorded).toMatchObject({ state: "uploaded", size: 17n });
     } finally {
       await device.close();

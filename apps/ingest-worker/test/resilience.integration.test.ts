@@ -18,17 +18,22 @@ afterAll(async () => {
 
 describe("nothing is lost", () => {
   it("answers requests published while the worker was down once it is back", async () => {
-    const first = await h.startWorker({ mqtt: { url: h.broker.url, clientId: "ingest-offline", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 } });
+    const first = await h.startWorker({
+      mqtt: { url: h.broker.url, clientId: "ingest-offline", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 },
+    });
     await first.stop();
     h.workers.splice(h.workers.indexOf(first), 1);
 
     const device = await rawDevice(h.broker, "ROBOT-A");
     const ids = Array.from({ length: 25 }, (_, i) => `offline-${i}`);
-    for (const [i, id] of ids.entries()) await device.send("file_upload/request", { session_id: h.seed.openA, filename: `offline/${i}.bin`, request_id: id });
+    for (const [i, id] of ids.entries())
+      await device.send("file_upload/request", { session_id: h.seed.openA, filename: `offline/${i}.bin`, request_id: id });
     await sleep(300);
     expect(device.inbox).toHaveLength(0);
 
-    await h.startWorker({ mqtt: { url: h.broker.url, clientId: "ingest-offline", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 } });
+    await h.startWorker({
+      mqtt: { url: h.broker.url, clientId: "ingest-offline", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 },
+    });
     for (const id of ids) expect((await device.next((m) => m.body.request_id === id)).body).toMatchObject({ success: true });
     expect(await h.prisma.file.count({ where: { filename: { startsWith: "offline/" } } })).toBe(25);
     await device.close();
@@ -36,11 +41,19 @@ describe("nothing is lost", () => {
   });
 
   it("a worker stopped under load finishes what it took; the rest wait at the broker for the next one", async () => {
-    const mqttConfig = { url: h.broker.url, clientId: "ingest-drain", protocolVersion: 5 as const, sessionExpirySeconds: 3600, receiveMaximum: 50 };
+    const mqttConfig = {
+      url: h.broker.url,
+      clientId: "ingest-drain",
+      protocolVersion: 5 as const,
+      sessionExpirySeconds: 3600,
+      receiveMaximum: 50,
+    };
     const worker = await h.startWorker({ mqtt: mqttConfig });
     const device = await rawDevice(h.broker, "ROBOT-A");
     const ids = Array.from({ length: 200 }, (_, i) => `drain-${i}`);
-    const sending = Promise.all(ids.map((id, i) => device.send("file_upload/request", { session_id: h.seed.openA, filename: `drain/${i}.bin`, request_id: id })));
+    const sending = Promise.all(
+      ids.map((id, i) => device.send("file_upload/request", { session_id: h.seed.openA, filename: `drain/${i}.bin`, request_id: id })),
+    );
     await sleep(20);
     await worker.stop();
     h.workers.splice(h.workers.indexOf(worker), 1);
@@ -55,7 +68,16 @@ describe("nothing is lost", () => {
   });
 
   it("keeps serving across a broker restart", async () => {
-    await h.startWorker({ mqtt: { url: h.broker.url, clientId: "ingest-broker-restart", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100, reconnectPeriodMs: 200 } });
+    await h.startWorker({
+      mqtt: {
+        url: h.broker.url,
+        clientId: "ingest-broker-restart",
+        protocolVersion: 5,
+        sessionExpirySeconds: 3600,
+        receiveMaximum: 100,
+        reconnectPeriodMs: 200,
+      },
+    });
     await h.broker.stop();
     await h.broker.start();
     const device = await rawDevice(h.broker, "ROBOT-A");
@@ -74,7 +96,10 @@ describe("dependencies down", () => {
     const url = new URL(h.db.url);
     const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.port = String(proxy.port);
-    await h.startWorker({ databaseUrl: url.toString(), mqtt: { url: h.broker.url, clientId: "ingest-dbdown", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 } });
+    await h.startWorker({
+      databaseUrl: url.toString(),
+      mqtt: { url: h.broker.url, clientId: "ingest-dbdown", protocolVersion: 5, sessionExpirySeconds: 3600, receiveMaximum: 100 },
+    });
     const device = await rawDevice(h.broker, "ROBOT-A");
     expect(await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "db-1.bin" })).toMatchObject({ success: true });
 
@@ -93,7 +118,15 @@ describe("dependencies down", () => {
 
   it("answers 503 storage_unavailable when storage cannot be reached", async () => {
     const deadPort = await freePort();
-    const store = createStore({ backend: "s3", bucket: "fleetdrop", region: "us-east-1", endpoint: `http://127.0.0.1:${deadPort}`, forcePathStyle: true, accessKeyId: "k", secretAccessKey: "s" });
+    const store = createStore({
+      backend: "s3",
+      bucket: "fleetdrop",
+      region: "us-east-1",
+      endpoint: `http://127.0.0.1:${deadPort}`,
+      forcePathStyle: true,
+      accessKeyId: "k",
+      secretAccessKey: "s",
+    });
     const worker = createIngestWorker({
       config: {
         databaseUrl: h.db.url,
@@ -113,7 +146,10 @@ describe("dependencies down", () => {
     const form = await device.ask("file_upload/request", { session_id: h.seed.openA, filename: "s3.bin" });
     expect(form).toMatchObject({ success: true });
     expect(String(form.url)).toContain(`127.0.0.1:${deadPort}`);
-    expect(await device.ask("file_upload/complete", { object_key: form.object_key })).toMatchObject({ status: 503, code: "storage_unavailable" });
+    expect(await device.ask("file_upload/complete", { object_key: form.object_key })).toMatchObject({
+      status: 503,
+      code: "storage_unavailable",
+    });
     await device.close();
     await worker.stop();
   });

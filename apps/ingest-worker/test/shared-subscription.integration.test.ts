@@ -38,12 +38,21 @@ function startChildWorker(clientId: string): Promise<ChildProcess> {
     env: {
       ...process.env,
       FD_WORKER_CONFIG: JSON.stringify(workerConfig(clientId)),
-      FD_WORKER_STORE: JSON.stringify({ backend: "fs", bucket: "fleetdrop", rootDir: h.storeDir, publicUrl: `http://127.0.0.1:${h.httpPort}`, accessKeyId: "fleetdrop", secretAccessKey: FS_SECRET }),
+      FD_WORKER_STORE: JSON.stringify({
+        backend: "fs",
+        bucket: "fleetdrop",
+        rootDir: h.storeDir,
+        publicUrl: `http://127.0.0.1:${h.httpPort}`,
+        accessKeyId: "fleetdrop",
+        secretAccessKey: FS_SECRET,
+      }),
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
-    proc.once("message", (message: { type: string }) => (message.type === "ready" ? resolve(proc) : reject(new Error(String(message.type)))));
+    proc.once("message", (message: { type: string }) =>
+      message.type === "ready" ? resolve(proc) : reject(new Error(String(message.type))),
+    );
     proc.once("exit", (code) => reject(new Error(`worker process exited with ${code}`)));
   });
 }
@@ -74,7 +83,9 @@ async function burst(devices: { device: TDevice; sessionId: number }[], label: s
     for (const [index, { device, sessionId }] of devices.entries()) {
       const requestId = `${label}-${index}-${i}`;
       ids.push(requestId);
-      sends.push(device.send("file_upload/request", { session_id: sessionId, filename: `${label}/${i}.bin`, size_mb: 1, request_id: requestId }));
+      sends.push(
+        device.send("file_upload/request", { session_id: sessionId, filename: `${label}/${i}.bin`, size_mb: 1, request_id: requestId }),
+      );
     }
   }
   await Promise.all(sends);
@@ -99,7 +110,8 @@ async function waitForAnswers(devices: TDevice[], ids: string[], timeoutMs: numb
     const got = answers(devices);
     const missing = ids.filter((id) => !got.has(id));
     if (missing.length === 0) return got;
-    if (Date.now() > deadline) throw new Error(`${missing.length} of ${ids.length} requests unanswered, e.g. ${missing.slice(0, 5).join(", ")}`);
+    if (Date.now() > deadline)
+      throw new Error(`${missing.length} of ${ids.length} requests unanswered, e.g. ${missing.slice(0, 5).join(", ")}`);
     await sleep(25);
   }
 }
@@ -125,7 +137,14 @@ describe("two workers on one shared subscription", () => {
   it("split the requests: each answered exactly once, by one of them, with one file row each", async () => {
     const a = await rawDevice(h.broker, h.seed.deviceA);
     const b = await rawDevice(h.broker, h.seed.deviceB);
-    const ids = await burst([{ device: a, sessionId: h.seed.openA }, { device: b, sessionId: h.seed.openB }], "split", 200);
+    const ids = await burst(
+      [
+        { device: a, sessionId: h.seed.openA },
+        { device: b, sessionId: h.seed.openB },
+      ],
+      "split",
+      200,
+    );
     const got = await waitForAnswers([a, b], ids, 30_000);
     await sleep(300); // a second answer would arrive by now
     const again = answers([a, b]);
@@ -146,7 +165,10 @@ describe("two workers on one shared subscription", () => {
     const a = await rawDevice(h.broker, h.seed.deviceA);
     const b = await rawDevice(h.broker, h.seed.deviceB);
     const before = await childCount();
-    const devices = [{ device: a, sessionId: h.seed.openA }, { device: b, sessionId: h.seed.openB }];
+    const devices = [
+      { device: a, sessionId: h.seed.openA },
+      { device: b, sessionId: h.seed.openB },
+    ];
     const first = burst(devices, "kill", 300);
     // Kill the child once it has taken part in this burst (it then has requests in flight).
     const deadline = Date.now() + 20_000;

@@ -34,7 +34,11 @@ function runWorker(env: Record<string, string>): Promise<{ code: number | null; 
 describe("STORE_CONFIGURATION at start-up", () => {
   it("exits with status 2 and one line per mistake", async () => {
     const result = await runWorker({
-      STORE_CONFIGURATION: JSON.stringify([{ store_name: "config", prefix: "" }, { store_name: "apps", buckett: "x" }, { store_name: "status", endpoint: "http://minio:9000" }]),
+      STORE_CONFIGURATION: JSON.stringify([
+        { store_name: "config", prefix: "" },
+        { store_name: "apps", buckett: "x" },
+        { store_name: "status", endpoint: "http://minio:9000" },
+      ]),
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("Invalid storage configuration for STORE_CONFIGURATION:");

@@ -24,7 +24,9 @@ beforeAll(async () => {
   b = await rawDevice(h.broker, "ROBOT-B");
   tmp = await mkdtemp(path.join(tmpdir(), "fd-stores-"));
   await h.namedStores.get("config")!.store.put("ROBOT-A/robot.yaml", "speed: 3\n", { contentType: "application/yaml" });
-  await h.namedStores.get("apps")!.store.put("navigator/1.2.0/navigator.tar.gz", Buffer.alloc(70_000, 3), { contentType: "application/gzip" });
+  await h.namedStores
+    .get("apps")!
+    .store.put("navigator/1.2.0/navigator.tar.gz", Buffer.alloc(70_000, 3), { contentType: "application/gzip" });
   await h.namedStores.get("status")!.store.put("ROBOT-A/monitor/last_monitoring_status.json", "{}", { contentType: "application/json" });
 });
 
@@ -44,7 +46,15 @@ function expectError(body: Record<string, unknown>, status: number, code: string
 describe("file_download/request", () => {
   it("gives a device a signed URL for its own file in a per-device store, with size and ETag, and audits it", async () => {
     const body = ZDownloadResponseSchema.parse(await download(a, "config", "robot.yaml"));
-    expect(body).toMatchObject({ status: 200, size: 9, store: "config", path: "robot.yaml", object_key: "config/ROBOT-A/robot.yaml", expires_in: 3600, content_type: "application/yaml" });
+    expect(body).toMatchObject({
+      status: 200,
+      size: 9,
+      store: "config",
+      path: "robot.yaml",
+      object_key: "config/ROBOT-A/robot.yaml",
+      expires_in: 3600,
+      content_type: "application/yaml",
+    });
     expect(body.etag).toMatch(/^"[0-9a-f]{32}"$/);
     expect(body.url.startsWith(`http://127.0.0.1:${h.httpPort}/fs/fleetdrop/config/ROBOT-A/robot.yaml?`)).toBe(true);
     const response = await fetch(body.url);
@@ -52,13 +62,15 @@ describe("file_download/request", () => {
     expect(await response.text()).toBe("speed: 3\n");
     expect(response.headers.get("etag")).toBe(body.etag);
 
-    await expect.poll(() => h.prisma.auditLog.findFirst({ where: { action: "store.download", actorLabel: "ROBOT-A" } })).toMatchObject({
-      actorType: "device",
-      projectId: h.seed.projectId,
-      targetType: "store_object",
-      targetId: "config:ROBOT-A/robot.yaml",
-      details: expect.objectContaining({ store: "config", path: "robot.yaml", size: 9, etag: body.etag }),
-    });
+    await expect
+      .poll(() => h.prisma.auditLog.findFirst({ where: { action: "store.download", actorLabel: "ROBOT-A" } }))
+      .toMatchObject({
+        actorType: "device",
+        projectId: h.seed.projectId,
+        targetType: "store_object",
+        targetId: "config:ROBOT-A/robot.yaml",
+        details: expect.objectContaining({ store: "config", path: "robot.yaml", size: 9, etag: body.etag }),
+      });
   });
 
   it("serves shared stores to every device at the path as given", async () => {
@@ -98,7 +110,11 @@ describe("file_download/request", () => {
   });
 
   it("answers on the MQTT 5 Response Topic with the Correlation Data when the device gives them", async () => {
-    await a.send("file_download/request", { store: "config", path: "robot.yaml" }, { properties: { responseTopic: "fleetdrop/fleet/ROBOT-A/replies/dl", correlationData: Buffer.from("c-7") } });
+    await a.send(
+      "file_download/request",
+      { store: "config", path: "robot.yaml" },
+      { properties: { responseTopic: "fleetdrop/fleet/ROBOT-A/replies/dl", correlationData: Buffer.from("c-7") } },
+    );
     const reply = await a.next((m) => m.topic === "fleetdrop/fleet/ROBOT-A/replies/dl");
     expect(reply.correlationData?.toString()).toBe("c-7");
     expect(reply.body).toMatchObject({ success: true, size: 9 });
@@ -117,14 +133,28 @@ describe("uploads into a store (file_upload/request with store instead of sessio
 
   it("issues a form pinned to the device's folder; the stored report becomes a status-report record, once", async () => {
     const form = ZStoreUploadResponseSchema.parse(
-      await a.ask("file_upload/request", { store: "status", filename: "monitor/last_monitoring_status.json", content_type: "application/json", size_mb: 1 }),
+      await a.ask("file_upload/request", {
+        store: "status",
+        filename: "monitor/last_monitoring_status.json",
+        content_type: "application/json",
+        size_mb: 1,
+      }),
     );
-    expect(form).toMatchObject({ object_key: "status/ROBOT-A/monitor/last_monitoring_status.json", store: "status", path: "monitor/last_monitoring_status.json" });
+    expect(form).toMatchObject({
+      object_key: "status/ROBOT-A/monitor/last_monitoring_status.json",
+      store: "status",
+      path: "monitor/last_monitoring_status.json",
+    });
     expect(form.fields).toMatchObject({ key: form.object_key, "Content-Type": "application/json" });
     const file = path.join(tmp, "report.json");
     const text = JSON.stringify(report);
     await writeFile(file, text);
-    const stored = await postForm(form, { path: file, size: Buffer.byteLength(text), filename: "last_monitoring_status.json", contentType: "application/json" });
+    const stored = await postForm(form, {
+      path: file,
+      size: Buffer.byteLength(text),
+      filename: "last_monitoring_status.json",
+      contentType: "application/json",
+    });
     expect(stored.status).toBe(204);
 
     const onDisk = await h.namedStores.get("status")!.store.head("ROBOT-A/monitor/last_monitoring_status.json");
@@ -141,23 +171,47 @@ describe("uploads into a store (file_upload/request with store instead of sessio
   });
 
   it("records a report that is not valid as an unreadable report rather than dropping it", async () => {
-    const form = ZStoreUploadResponseSchema.parse(await a.ask("file_upload/request", { store: "status", filename: "camera/last_monitoring_status.json", content_type: "application/json" }));
+    const form = ZStoreUploadResponseSchema.parse(
+      await a.ask("file_upload/request", {
+        store: "status",
+        filename: "camera/last_monitoring_status.json",
+        content_type: "application/json",
+      }),
+    );
     const file = path.join(tmp, "bad.json");
     await writeFile(file, "{not json");
     await postForm(form, { path: file, size: 9, filename: "bad.json", contentType: "application/json" });
-    await expect.poll(() => h.prisma.auditLog.findFirst({ where: { action: "device.status_report", targetId: "ROBOT-A/camera" } })).toMatchObject({
-      details: expect.objectContaining({ service: "camera", error: "the report is not valid JSON" }),
-    });
+    await expect
+      .poll(() => h.prisma.auditLog.findFirst({ where: { action: "device.status_report", targetId: "ROBOT-A/camera" } }))
+      .toMatchObject({
+        details: expect.objectContaining({ service: "camera", error: "the report is not valid JSON" }),
+      });
   });
 
   it("refuses stores devices may not write, escapes, both session_id and store, and oversize requests", async () => {
     expectError(await a.ask("file_upload/request", { store: "config", filename: "robot.yaml" }), 403, "store_access_denied");
-    expectError(await a.ask("file_upload/request", { store: "status", filename: "../ROBOT-B/x/last_monitoring_status.json" }), 403, "path_not_allowed");
-    expectError(await a.ask("file_upload/request", { store: "status", session_id: h.seed.openA, filename: "x.json" }), 400, "invalid_payload");
+    expectError(
+      await a.ask("file_upload/request", { store: "status", filename: "../ROBOT-B/x/last_monitoring_status.json" }),
+      403,
+      "path_not_allowed",
+    );
+    expectError(
+      await a.ask("file_upload/request", { store: "status", session_id: h.seed.openA, filename: "x.json" }),
+      400,
+      "invalid_payload",
+    );
     expectError(await a.ask("file_upload/request", { store: "status", filename: "x.json", size_mb: 101 }), 413, "file_too_large");
     expectError(await a.ask("file_upload/request", { store: "nope", filename: "x.json" }), 404, "store_not_found");
-    expectError(await a.ask("file_upload/complete", { object_key: "status/ROBOT-A/never/uploaded.json" }), 409, "upload_not_found_in_storage");
-    expectError(await b.ask("file_upload/complete", { object_key: "status/ROBOT-A/monitor/last_monitoring_status.json" }), 400, "invalid_object_key");
+    expectError(
+      await a.ask("file_upload/complete", { object_key: "status/ROBOT-A/never/uploaded.json" }),
+      409,
+      "upload_not_found_in_storage",
+    );
+    expectError(
+      await b.ask("file_upload/complete", { object_key: "status/ROBOT-A/monitor/last_monitoring_status.json" }),
+      400,
+      "invalid_object_key",
+    );
   });
 
   it("leaves session uploads as they were", async () => {

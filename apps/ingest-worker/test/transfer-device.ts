@@ -6,7 +6,10 @@ import mqtt, { type MqttClient } from "mqtt";
 export type TAnswer = Record<string, unknown> & { file_id: string; command: string; success: boolean; status: number; code?: string };
 
 export async function transferDevice(broker: TMosquitto, deviceId: string) {
-  const client: MqttClient = await mqtt.connectAsync(broker.url, { clientId: `${deviceId}-tx-${Math.random().toString(36).slice(2)}`, protocolVersion: 5 });
+  const client: MqttClient = await mqtt.connectAsync(broker.url, {
+    clientId: `${deviceId}-tx-${Math.random().toString(36).slice(2)}`,
+    protocolVersion: 5,
+  });
   const base = `fleetdrop/fleet/${deviceId}/file_transfer/`;
   const inbox: TAnswer[] = [];
   client.on("message", (_topic, payload) => inbox.push(JSON.parse(payload.toString()) as TAnswer));

@@ -31,7 +31,12 @@ async function fileOf(sessionId: number, filename: string) {
 
 describe("file_upload/request → upload → uploaded", () => {
   it("answers the spec's response and records the file as pending, then uploaded when storage has it", async () => {
-    const response = await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "image_001.jpg", content_type: "image/jpeg", size_mb: 5 });
+    const response = await a.ask("file_upload/request", {
+      session_id: h.seed.openA,
+      filename: "image_001.jpg",
+      content_type: "image/jpeg",
+      size_mb: 5,
+    });
     const parsed = ZUploadResponseSchema.parse(response);
     expect(parsed.status).toBe(200);
     expect(parsed.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -41,7 +46,9 @@ describe("file_upload/request → upload → uploaded", () => {
     expect(parsed.fields).toMatchObject({ key: parsed.object_key, "Content-Type": "image/jpeg", "x-amz-algorithm": "AWS4-HMAC-SHA256" });
     for (const name of ["policy", "x-amz-credential", "x-amz-date", "x-amz-signature"]) expect(parsed.fields[name]).toBeTruthy();
     const policy = JSON.parse(Buffer.from(parsed.fields.policy!, "base64").toString());
-    expect(policy.conditions).toEqual(expect.arrayContaining([["content-length-range", 0, 5 * 1024 * 1024], { key: parsed.object_key }, { "Content-Type": "image/jpeg" }]));
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([["content-length-range", 0, 5 * 1024 * 1024], { key: parsed.object_key }, { "Content-Type": "image/jpeg" }]),
+    );
 
     const pending = await fileOf(h.seed.openA, "image_001.jpg");
     expect(pending).toMatchObject({ id: parsed.file_id, state: "pending", contentType: "image/jpeg", sizeLimit: BigInt(5 * 1024 * 1024) });
@@ -98,20 +105,33 @@ describe("file_upload/request → upload → uploaded", () => {
   it("refuses a second upload of an uploaded name (409 file_exists) unless overwrite is true", async () => {
     const refused = await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "image_001.jpg", content_type: "image/jpeg" });
     expect(ZErrorResponseSchema.parse(refused)).toMatchObject({ status: 409, code: "file_exists" });
-    const allowed = await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "image_001.jpg", content_type: "image/jpeg", overwrite: true });
+    const allowed = await a.ask("file_upload/request", {
+      session_id: h.seed.openA,
+      filename: "image_001.jpg",
+      content_type: "image/jpeg",
+      overwrite: true,
+    });
     expect(allowed.success).toBe(true);
     expect(await fileOf(h.seed.openA, "image_001.jpg")).toMatchObject({ state: "pending" });
   });
 
   it("sends the answer to an MQTT 5 Response Topic under the device, with the Correlation Data", async () => {
     const correlationData = Buffer.from("corr-42");
-    await a.send("file_upload/request", { session_id: h.seed.openA, filename: "rt.bin" }, { properties: { responseTopic: "fleetdrop/fleet/ROBOT-A/replies/7", correlationData } });
+    await a.send(
+      "file_upload/request",
+      { session_id: h.seed.openA, filename: "rt.bin" },
+      { properties: { responseTopic: "fleetdrop/fleet/ROBOT-A/replies/7", correlationData } },
+    );
     const reply = await a.next((m) => m.topic === "fleetdrop/fleet/ROBOT-A/replies/7");
     expect(reply.body.success).toBe(true);
     expect(reply.correlationData?.toString()).toBe("corr-42");
 
     // A Response Topic outside the device's namespace is not used: the fixed topic is.
-    await a.send("file_upload/request", { session_id: h.seed.openA, filename: "rt2.bin", request_id: "rt2" }, { properties: { responseTopic: "fleetdrop/fleet/ROBOT-B/file_upload/response", correlationData } });
+    await a.send(
+      "file_upload/request",
+      { session_id: h.seed.openA, filename: "rt2.bin", request_id: "rt2" },
+      { properties: { responseTopic: "fleetdrop/fleet/ROBOT-B/file_upload/response", correlationData } },
+    );
     const fixed = await a.next((m) => m.body.request_id === "rt2");
     expect(fixed.topic).toBe("fleetdrop/fleet/ROBOT-A/file_upload/response");
   });
@@ -136,7 +156,14 @@ describe("refusals carry the spec's status and code, and change nothing", () => 
   ];
 
   it.each(cases)("%s", async (_name, payload, status, code) => {
-    const body = typeof payload === "string" ? payload : { ...(payload as object), session_id: (payload as { session_id: unknown }).session_id === 1 ? h.seed.openA : (payload as { session_id: unknown }).session_id };
+    const body =
+      typeof payload === "string"
+        ? payload
+        : {
+            ...(payload as object),
+            session_id:
+              (payload as { session_id: unknown }).session_id === 1 ? h.seed.openA : (payload as { session_id: unknown }).session_id,
+          };
     const before = await h.prisma.file.count();
     let response: Record<string, unknown>;
     if (typeof body === "string") {
@@ -144,7 +171,7 @@ describe("refusals carry the spec's status and code, and change nothing", () => 
       await a.send("file_upload/request", body);
       response = (await a.next()).body;
     } else {
-      response = await a.ask("file_upload/request", body as Record<string, unknown>);
+      response = await a.ask("file_upload/request", body);
     }
     expect(ZErrorResponseSchema.parse(response)).toMatchObject({ success: false, status, code });
     expect(String(response.error).length).toBeGreaterThan(5);
@@ -162,12 +189,15 @@ describe("refusals carry the spec's status and code, and change nothing", () => 
       ] as const;
       const before = await h.prisma.file.count();
       a.inbox.length = 0;
-      const ordinary = Array.from({ length: 20 }, (_, i) => b.ask("file_upload/request", { session_id: h.seed.openB, filename: `batch/${i}.bin` }));
+      const ordinary = Array.from({ length: 20 }, (_, i) =>
+        b.ask("file_upload/request", { session_id: h.seed.openB, filename: `batch/${i}.bin` }),
+      );
       for (const [payload] of hostile) await a.send("file_upload/request", payload.replace("SID", String(h.seed.openA)));
       const answers = await Promise.all(ordinary);
       expect(answers.every((answer) => answer.success === true)).toBe(true);
       const refusals = [await a.next(), await a.next(), await a.next()].map((m) => m.body);
-      expect(refusals.map((r) => [r.status, r.code]).sort()).toEqual(hostile.map(([, code]) => [400, code]).sort());
+      const byText = (a: unknown[], b: unknown[]) => (a.join() < b.join() ? -1 : a.join() > b.join() ? 1 : 0);
+      expect(refusals.map((r) => [r.status, r.code]).sort(byText)).toEqual(hostile.map(([, code]) => [400, code]).sort(byText));
       expect(await h.prisma.file.count()).toBe(before + 20);
     } finally {
       await b.close();
@@ -184,20 +214,35 @@ describe("refusals carry the spec's status and code, and change nothing", () => 
   });
 
   it("unknown, foreign and closed sessions; unknown and disabled devices", async () => {
-    expect(await a.ask("file_upload/request", { session_id: 999_999, filename: "a" })).toMatchObject({ status: 404, code: "session_not_found" });
-    expect(await a.ask("file_upload/request", { session_id: 99_999_999_999, filename: "a" })).toMatchObject({ status: 404, code: "session_not_found" });
+    expect(await a.ask("file_upload/request", { session_id: 999_999, filename: "a" })).toMatchObject({
+      status: 404,
+      code: "session_not_found",
+    });
+    expect(await a.ask("file_upload/request", { session_id: 99_999_999_999, filename: "a" })).toMatchObject({
+      status: 404,
+      code: "session_not_found",
+    });
     expect(await a.ask("file_upload/request", { session_id: h.seed.openB, filename: "a" })).toMatchObject({
       status: 403,
       code: "session_not_owned",
       error: "Invalid session or session does not belong to device",
     });
-    expect(await a.ask("file_upload/request", { session_id: h.seed.closedA, filename: "a" })).toMatchObject({ status: 409, code: "session_closed" });
+    expect(await a.ask("file_upload/request", { session_id: h.seed.closedA, filename: "a" })).toMatchObject({
+      status: 409,
+      code: "session_closed",
+    });
 
     const ghost = await rawDevice(h.broker, "ROBOT-GHOST");
-    expect(await ghost.ask("file_upload/request", { session_id: h.seed.openA, filename: "a" })).toMatchObject({ status: 403, code: "device_unknown" });
+    expect(await ghost.ask("file_upload/request", { session_id: h.seed.openA, filename: "a" })).toMatchObject({
+      status: 403,
+      code: "device_unknown",
+    });
     await ghost.close();
     const off = await rawDevice(h.broker, "ROBOT-OFF");
-    expect(await off.ask("file_upload/request", { session_id: h.seed.openDisabled, filename: "a" })).toMatchObject({ status: 403, code: "device_disabled" });
+    expect(await off.ask("file_upload/request", { session_id: h.seed.openDisabled, filename: "a" })).toMatchObject({
+      status: 403,
+      code: "device_disabled",
+    });
     await off.close();
     expect(await h.prisma.file.count({ where: { filename: "a" } })).toBe(0);
   });
@@ -210,13 +255,18 @@ describe("refusals carry the spec's status and code, and change nothing", () => 
 
 describe("storage enforces the form", () => {
   async function form(filename: string, sizeMb = 1, contentType = "text/plain") {
-    return ZUploadResponseSchema.parse(await a.ask("file_upload/request", { session_id: h.seed.openA, filename, size_mb: sizeMb, content_type: contentType }));
+    return ZUploadResponseSchema.parse(
+      await a.ask("file_upload/request", { session_id: h.seed.openA, filename, size_mb: sizeMb, content_type: contentType }),
+    );
   }
 
   async function post(fields: Record<string, string>, content: Buffer, contentType = "text/plain") {
     const file = path.join(tmp, `post-${Math.random()}`);
     await writeFile(file, content);
-    return postForm({ url: `http://127.0.0.1:${h.httpPort}/fs/fleetdrop`, fields }, { path: file, size: content.length, filename: "f", contentType }).then(
+    return postForm(
+      { url: `http://127.0.0.1:${h.httpPort}/fs/fleetdrop`, fields },
+      { path: file, size: content.length, filename: "f", contentType },
+    ).then(
       (ok) => ({ status: ok.status, code: "" }),
       (error: { status: number; code: string }) => ({ status: error.status, code: error.code }),
     );
@@ -235,7 +285,9 @@ describe("storage enforces the form", () => {
     expect(await h.store.head(`sessions/ROBOT-B/${h.seed.openB}/evil.txt`)).toBeNull();
     expect(await post({ ...f.fields, "Content-Type": "text/html" }, Buffer.from("x"))).toMatchObject({ status: 403 });
     const signature = f.fields["x-amz-signature"]!;
-    expect(await post({ ...f.fields, "x-amz-signature": signature.replace(/^./, signature[0] === "a" ? "b" : "a") }, Buffer.from("x"))).toMatchObject({ status: 403, code: "SignatureDoesNotMatch" });
+    expect(
+      await post({ ...f.fields, "x-amz-signature": signature.replace(/^./, signature[0] === "a" ? "b" : "a") }, Buffer.from("x")),
+    ).toMatchObject({ status: 403, code: "SignatureDoesNotMatch" });
     expect(await h.store.head(f.object_key)).toBeNull();
   });
 

@@ -27,7 +27,7 @@ beforeAll(async () => {
   s3 = createStore(
     { backend: "s3", bucket: "fleetdrop", region: "us-east-1", endpoint: s3rver.endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS },
     { s3: { configureClient: stripBucketTrailingSlash } },
-  ) as S3Store;
+  );
   await h.startWorker({}, { store: s3 });
   a = await rawDevice(h.broker, "ROBOT-A");
 });
@@ -43,7 +43,9 @@ afterAll(async () => {
 async function post(upload: TUploadResponse, content: string): Promise<number> {
   const file = path.join(tmp, `body-${Math.random().toString(36).slice(2)}`);
   await writeFile(file, content);
-  return (await postForm(upload, { path: file, size: Buffer.byteLength(content), filename: "f", contentType: upload.fields["Content-Type"]! })).status;
+  return (
+    await postForm(upload, { path: file, size: Buffer.byteLength(content), filename: "f", contentType: upload.fields["Content-Type"]! })
+  ).status;
 }
 
 it("keeps the recorded ETag and audits file.object_replaced when a used form is posted again", async () => {
@@ -58,7 +60,9 @@ it("keeps the recorded ETag and audits file.object_replaced when a used form is 
 
   const again = await a.ask("file_upload/complete", { object_key: upload.object_key });
   expect(again).toMatchObject({ success: true, state: "uploaded", size: 5, etag: first.etag });
-  const file = await h.prisma.file.findUniqueOrThrow({ where: { sessionId_filename: { sessionId: h.seed.openA, filename: "s3-once.txt" } } });
+  const file = await h.prisma.file.findUniqueOrThrow({
+    where: { sessionId_filename: { sessionId: h.seed.openA, filename: "s3-once.txt" } },
+  });
   expect(file).toMatchObject({ state: "uploaded", size: 5n, etag: first.etag });
   const audit = await h.prisma.auditLog.findFirst({ where: { action: "file.object_replaced", targetId: file.id } });
   expect(audit).toMatchObject({ actorType: "device", actorLabel: "ROBOT-A" });
@@ -79,7 +83,10 @@ it("notices a replacement the device never reports: uploaded files are looked at
   await h.workers[0]!.sweepNow();
   expect(await h.prisma.auditLog.count({ where: { action: "file.object_replaced", targetId: recorded.id } })).toBe(0);
 
-  await h.prisma.file.update({ where, data: { expiresAt: new Date(Date.now() - 400_000), replacementCheckAt: new Date(Date.now() - 1000) } });
+  await h.prisma.file.update({
+    where,
+    data: { expiresAt: new Date(Date.now() - 400_000), replacementCheckAt: new Date(Date.now() - 1000) },
+  });
   await h.workers[0]!.sweepNow();
   const file = await h.prisma.file.findUniqueOrThrow({ where });
   expect(file).toMatchObject({ state: "uploaded", size: 5n, etag: first.etag, replacementCheckAt: null });

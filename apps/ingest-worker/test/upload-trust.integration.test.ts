@@ -39,7 +39,12 @@ async function post(upload: TUploadResponse, content: string): Promise<{ status:
   const file = path.join(tmp, `body-${Math.random().toString(36).slice(2)}`);
   await writeFile(file, content);
   try {
-    const stored = await postForm(upload, { path: file, size: Buffer.byteLength(content), filename: "f", contentType: upload.fields["Content-Type"]! });
+    const stored = await postForm(upload, {
+      path: file,
+      size: Buffer.byteLength(content),
+      filename: "f",
+      contentType: upload.fields["Content-Type"]!,
+    });
     return { status: stored.status };
   } catch (error) {
     const { status, code } = error as { status: number; code: string };
@@ -60,7 +65,8 @@ async function newSession(): Promise<number> {
   return (await h.prisma.session.create({ data: { deviceId: device.id, projectId: h.seed.projectId, name: "s" } })).id;
 }
 
-const fileOf = (sessionId: number, filename: string) => h.prisma.file.findUnique({ where: { sessionId_filename: { sessionId, filename } } });
+const fileOf = (sessionId: number, filename: string) =>
+  h.prisma.file.findUnique({ where: { sessionId_filename: { sessionId, filename } } });
 
 describe("a form stores one upload", () => {
   it("refuses a second POST of a used form (412) and keeps the first bytes and their ETag", async () => {
@@ -88,8 +94,8 @@ describe("a form stores one upload", () => {
   it("stores exactly one of two POSTs of one form sent at once", async () => {
     const upload = await form(h.seed.openA, "race.txt");
     const results = await Promise.all([post(upload, "left"), post(upload, "right")]);
-    expect(results.map((r) => r.status).sort()).toEqual([204, 412]);
-    const winner = results[0]!.status === 204 ? "left" : "right";
+    expect(results.map((r) => r.status).sort((a, b) => a - b)).toEqual([204, 412]);
+    const winner = results[0].status === 204 ? "left" : "right";
     expect(await stored(upload.object_key)).toBe(winner);
   });
 
@@ -119,7 +125,11 @@ describe("a form stores one upload", () => {
     expect(await fileOf(h.seed.openA, "swapped.txt")).toMatchObject({ size: 8n, etag: recorded!.etag });
     const audit = await h.prisma.auditLog.findFirst({ where: { action: "file.object_replaced", targetId: recorded!.id } });
     expect(audit).toMatchObject({ actorLabel: "ROBOT-A", targetType: "file" });
-    expect(audit!.details).toMatchObject({ object_key: upload.object_key, recorded: { etag: recorded!.etag, size: 8 }, found: { size: 14 } });
+    expect(audit!.details).toMatchObject({
+      object_key: upload.object_key,
+      recorded: { etag: recorded!.etag, size: 8 },
+      found: { size: 14 },
+    });
   });
 });
 
@@ -147,17 +157,29 @@ describe("file names", () => {
     const second = await form(h.seed.openA, composed);
     expect(second.file_id).toBe(first.file_id);
     expect(await post(second, "x")).toEqual({ status: 204 });
-    expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: decomposed })).toMatchObject({ status: 409, code: "file_exists" });
+    expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: decomposed })).toMatchObject({
+      status: 409,
+      code: "file_exists",
+    });
     expect(await h.prisma.file.count({ where: { sessionId: h.seed.openA, filename: decomposed } })).toBe(0);
   });
 
   it("refuses a name that is a folder of another file of the session, or lies in one (409 path_conflict)", async () => {
     const sessionId = await newSession();
     await form(sessionId, "a");
-    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "a/b.txt" })).toMatchObject({ status: 409, code: "path_conflict" });
+    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "a/b.txt" })).toMatchObject({
+      status: 409,
+      code: "path_conflict",
+    });
     await form(sessionId, "x/y/z.txt");
-    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "x/y" })).toMatchObject({ status: 409, code: "path_conflict" });
-    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "x" })).toMatchObject({ status: 409, code: "path_conflict" });
+    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "x/y" })).toMatchObject({
+      status: 409,
+      code: "path_conflict",
+    });
+    expect(await a.ask("file_upload/request", { session_id: sessionId, filename: "x" })).toMatchObject({
+      status: 409,
+      code: "path_conflict",
+    });
     // Not a clash: a sibling, a longer name, the same name again.
     await form(sessionId, "x/y/w.txt");
     await form(sessionId, "ab");
@@ -167,27 +189,77 @@ describe("file names", () => {
       a.ask("file_upload/request", { session_id: sessionId, filename: "m" }),
       a.ask("file_upload/request", { session_id: sessionId, filename: "m/n.txt" }),
     ]);
-    expect(pair.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect(pair.map((answer) => Number(answer.status)).sort((x, y) => x - y)).toEqual([200, 409]);
     expect(await h.prisma.file.count({ where: { sessionId, filename: { in: ["a/b.txt", "x/y", "x"] } } })).toBe(0);
   });
 
   it("answers every hostile name and payload with a 4xx, never a 500, and records no file for a refusal", async () => {
     const sessionId = await newSession();
     const names: unknown[] = [
-      "${filename}", "$" + "{", "a/${x}", "%{filename}", "${{}}", "\u202e", "\u202a\u202b\u202c\u202d", "\u2066\u2067\u2068\u2069",
-      "\u200e\u200f\u061c", "\ufeff", "\u2028", "\u2029", "\ud800", "\udfff", "a\ud83d", "\u0000", "\u0085", "\u001b[31mred",
-      "", " ", ".", "..", "./", "../../etc/passwd", "a/./b", "a//b", "/", "//", "\\", "C:\\x", "a\\..\\b", "%2e%2e/x", "..%2fx",
-      "n".repeat(255), "n".repeat(256), "é".repeat(128), "😀".repeat(64), "a/".repeat(127) + "a", `${"x".repeat(255)}/y`,
-      "<script>", "'; DROP TABLE files; --", "a\u0301".repeat(100), "\u1e9b\u0323", "\uff0e\uff0e/x", "CON", "nul.txt",
-      "a\u200d", "ﷺ".repeat(100), "\u0958".repeat(90), "a".repeat(100000),
-      42, null, true, [], {}, ["a"], { name: "a" },
+      "${filename}",
+      "$" + "{",
+      "a/${x}",
+      "%{filename}",
+      "${{}}",
+      "\u202e",
+      "\u202a\u202b\u202c\u202d",
+      "\u2066\u2067\u2068\u2069",
+      "\u200e\u200f\u061c",
+      "\ufeff",
+      "\u2028",
+      "\u2029",
+      "\ud800",
+      "\udfff",
+      "a\ud83d",
+      "\u0000",
+      "\u0085",
+      "\u001b[31mred",
+      "",
+      " ",
+      ".",
+      "..",
+      "./",
+      "../../etc/passwd",
+      "a/./b",
+      "a//b",
+      "/",
+      "//",
+      "\\",
+      "C:\\x",
+      "a\\..\\b",
+      "%2e%2e/x",
+      "..%2fx",
+      "n".repeat(255),
+      "n".repeat(256),
+      "é".repeat(128),
+      "😀".repeat(64),
+      "a/".repeat(127) + "a",
+      `${"x".repeat(255)}/y`,
+      "<script>",
+      "'; DROP TABLE files; --",
+      "a\u0301".repeat(100),
+      "\u1e9b\u0323",
+      "\uff0e\uff0e/x",
+      "CON",
+      "nul.txt",
+      "a\u200d",
+      "ﷺ".repeat(100),
+      "\u0958".repeat(90),
+      "a".repeat(100000),
+      42,
+      null,
+      true,
+      [],
+      {},
+      ["a"],
+      { name: "a" },
     ];
     const payloads: Record<string, unknown>[] = [
       ...names.map((filename) => ({ session_id: sessionId, filename })),
       { session_id: sessionId, filename: "ok.bin", size_mb: 1e308 },
       { session_id: sessionId, filename: "ok.bin", size_mb: -1 },
       { session_id: sessionId, filename: "ok.bin", size_mb: 1.5 },
-      { session_id: sessionId, filename: "ok.bin", content_type: "a/b; x=\"${filename}\"" },
+      { session_id: sessionId, filename: "ok.bin", content_type: 'a/b; x="${filename}"' },
       { session_id: sessionId, filename: "ok.bin", content_type: "text/plain\r\nX-Evil: 1" },
       { session_id: sessionId, filename: "ok.bin", overwrite: "yes" },
       { session_id: 2 ** 31, filename: "ok.bin" },

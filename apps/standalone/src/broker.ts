@@ -15,7 +15,14 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { verifyPassword } from "@fleetdrop/db/passwords";
-import { canPublish, canSubscribe, isDeviceClientId, isServiceClientId, type TBrokerIdentity, type TServiceRole } from "@fleetdrop/shared/acl";
+import {
+  canPublish,
+  canSubscribe,
+  isDeviceClientId,
+  isServiceClientId,
+  type TBrokerIdentity,
+  type TServiceRole,
+} from "@fleetdrop/shared/acl";
 import { isValidDeviceId } from "@fleetdrop/shared/names";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type pg from "pg";

@@ -53,22 +53,42 @@ describe("the children's environments", () => {
   });
 
   it("pass the operator's S3 settings, as validated once, to both children", () => {
-    const settings = parseStandaloneEnv({ ADMIN_PASSWORD: "admin-password", WEB_PORT: "3001", STORAGE_BACKEND: "s3", S3_BUCKET: "robot-files", S3_ENDPOINT: "http://minio:9000", S3_FORCE_PATH_STYLE: "yes", S3_ACCESS_KEY_ID: "AKID", S3_SECRET_ACCESS_KEY: "secret" });
+    const settings = parseStandaloneEnv({
+      ADMIN_PASSWORD: "admin-password",
+      WEB_PORT: "3001",
+      STORAGE_BACKEND: "s3",
+      S3_BUCKET: "robot-files",
+      S3_ENDPOINT: "http://minio:9000",
+      S3_FORCE_PATH_STYLE: "yes",
+      S3_ACCESS_KEY_ID: "AKID",
+      S3_SECRET_ACCESS_KEY: "secret",
+    });
     const input = children({ storage: { backend: "s3", settings }, embeddedBrokerUrl: undefined, transferStagingDir: undefined });
-    const expected = { STORAGE_BACKEND: "s3", S3_BUCKET: "robot-files", S3_ENDPOINT: "http://minio:9000", S3_FORCE_PATH_STYLE: true, S3_REGION: "us-east-1", S3_ACCESS_KEY_ID: "AKID" };
+    const expected = {
+      STORAGE_BACKEND: "s3",
+      S3_BUCKET: "robot-files",
+      S3_ENDPOINT: "http://minio:9000",
+      S3_FORCE_PATH_STYLE: true,
+      S3_REGION: "us-east-1",
+      S3_ACCESS_KEY_ID: "AKID",
+    };
     expect(parseWorkerEnv(workerEnvironment(input))).toMatchObject(expected);
     const webEnv = parseWebEnv(webEnvironment(input, web));
     expect(webEnv).toMatchObject(expected);
     expect(webEnv.BROKER_PASSWORD_URL).toBeUndefined();
     // Only the storage settings travel, not the rest of the platform's environment.
     for (const variables of [workerEnvironment(input), webEnvironment(input, web)]) {
-      expect(Object.keys(variables).filter((name) => !/^(S3_|STORAGE_|STORE_|DATABASE_|MQTT_|TOPIC_|HTTP_|LOG_|NODE_|NEXTAUTH_)/.test(name))).toEqual([]);
+      expect(
+        Object.keys(variables).filter((name) => !/^(S3_|STORAGE_|STORE_|DATABASE_|MQTT_|TOPIC_|HTTP_|LOG_|NODE_|NEXTAUTH_)/.test(name)),
+      ).toEqual([]);
     }
   });
 
   it("are refused at the platform's start when the S3 settings are wrong, not in a child", () => {
     expect(() => parseStandaloneEnv({ STORAGE_BACKEND: "s3" })).toThrow(/S3_BUCKET: S3_BUCKET is required/);
-    expect(() => parseStandaloneEnv({ STORAGE_BACKEND: "s3", S3_BUCKET: "b", S3_FORCE_PATH_STYLE: "maybe" })).toThrow(/S3_FORCE_PATH_STYLE/);
+    expect(() => parseStandaloneEnv({ STORAGE_BACKEND: "s3", S3_BUCKET: "b", S3_FORCE_PATH_STYLE: "maybe" })).toThrow(
+      /S3_FORCE_PATH_STYLE/,
+    );
     expect(parseStandaloneEnv({}).STORAGE_BACKEND).toBe("fs");
   });
 });

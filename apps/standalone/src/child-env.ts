@@ -23,7 +23,15 @@ export type TChildEnvInput = {
   /** Set when the embedded broker runs: bundles point password devices at it (MQTT 3.1.1, no TLS). */
   embeddedBrokerUrl?: string;
   /** s3: the operator's S3 settings as validated; fs: the embedded store. */
-  storage: { backend: "s3"; settings: Pick<TStorageEnv, "S3_BUCKET" | "S3_REGION" | "S3_ENDPOINT" | "S3_FORCE_PATH_STYLE" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY"> } | { backend: "fs"; storeDir: string; publicUrl: string; secretAccessKey: string };
+  storage:
+    | {
+        backend: "s3";
+        settings: Pick<
+          TStorageEnv,
+          "S3_BUCKET" | "S3_REGION" | "S3_ENDPOINT" | "S3_FORCE_PATH_STYLE" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY"
+        >;
+      }
+    | { backend: "fs"; storeDir: string; publicUrl: string; secretAccessKey: string };
   storeConfiguration?: string;
   workerHttpPort: number;
   /** fs only: file_transfer segments staged beside the store (one worker, one disk). */
@@ -36,14 +44,34 @@ function storageSettings(input: TChildEnvInput): Partial<TStorageEnv> {
   if (input.storage.backend === "s3") {
     // Copied one by one: the settings object may be the platform's whole environment.
     const { S3_BUCKET, S3_REGION, S3_ENDPOINT, S3_FORCE_PATH_STYLE, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = input.storage.settings;
-    return { STORAGE_BACKEND: "s3", S3_BUCKET, S3_REGION, S3_ENDPOINT, S3_FORCE_PATH_STYLE, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, ...named };
+    return {
+      STORAGE_BACKEND: "s3",
+      S3_BUCKET,
+      S3_REGION,
+      S3_ENDPOINT,
+      S3_FORCE_PATH_STYLE,
+      S3_ACCESS_KEY_ID,
+      S3_SECRET_ACCESS_KEY,
+      ...named,
+    };
   }
-  return { STORAGE_BACKEND: "fs", FS_STORE_DIR: input.storage.storeDir, FS_PUBLIC_URL: input.storage.publicUrl, FS_SECRET_ACCESS_KEY: input.storage.secretAccessKey, ...named };
+  return {
+    STORAGE_BACKEND: "fs",
+    FS_STORE_DIR: input.storage.storeDir,
+    FS_PUBLIC_URL: input.storage.publicUrl,
+    FS_SECRET_ACCESS_KEY: input.storage.secretAccessKey,
+    ...named,
+  };
 }
 
 export function workerEnvironment(input: TChildEnvInput): Record<string, string> {
   const db: TDbEnv = { DATABASE_URL: input.databaseUrl };
-  const mqtt: TMqttEnv = { MQTT_URL: input.mqttUrl, MQTT_USERNAME: input.worker.username, MQTT_PASSWORD: input.worker.password, TOPIC_PREFIX: input.topicPrefix };
+  const mqtt: TMqttEnv = {
+    MQTT_URL: input.mqttUrl,
+    MQTT_USERNAME: input.worker.username,
+    MQTT_PASSWORD: input.worker.password,
+    TOPIC_PREFIX: input.topicPrefix,
+  };
   const own: Partial<Pick<TWorkerEnv, "MQTT_PROTOCOL_VERSION" | "MQTT_CLIENT_ID" | "HTTP_PORT" | "LOG_LEVEL" | "TRANSFER_STAGING_DIR">> = {
     MQTT_PROTOCOL_VERSION: input.worker.protocolVersion,
     MQTT_CLIENT_ID: "fleetdrop-ingest:embedded",
@@ -55,11 +83,22 @@ export function workerEnvironment(input: TChildEnvInput): Record<string, string>
 }
 
 /** The web app's own settings (apps/web/src/env.ts) next to the modules it composes. */
-type TWebOwnSettings = { NODE_ENV: "production"; NEXTAUTH_URL: string; NEXTAUTH_SECRET: string; BROKER_PASSWORD_URL?: string; BROKER_PROTOCOL_VERSION?: 4 | 5 };
+type TWebOwnSettings = {
+  NODE_ENV: "production";
+  NEXTAUTH_URL: string;
+  NEXTAUTH_SECRET: string;
+  BROKER_PASSWORD_URL?: string;
+  BROKER_PROTOCOL_VERSION?: 4 | 5;
+};
 
 export function webEnvironment(input: TChildEnvInput, web: { url: string; nextAuthSecret: string }): Record<string, string> {
   const db: TDbEnv = { DATABASE_URL: input.databaseUrl };
-  const mqtt: TMqttEnv = { MQTT_URL: input.mqttUrl, MQTT_USERNAME: input.web.username, MQTT_PASSWORD: input.web.password, TOPIC_PREFIX: input.topicPrefix };
+  const mqtt: TMqttEnv = {
+    MQTT_URL: input.mqttUrl,
+    MQTT_USERNAME: input.web.username,
+    MQTT_PASSWORD: input.web.password,
+    TOPIC_PREFIX: input.topicPrefix,
+  };
   const own: TWebOwnSettings = {
     NODE_ENV: "production",
     NEXTAUTH_URL: web.url,

@@ -6,6 +6,9 @@ describe("the demo device's commands", () => {
     expect(await demoCommandRunner("echo hello  world")).toEqual({ result: "hello world", status: "success" });
     expect((await demoCommandRunner("date")).result).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(await demoCommandRunner("uptime")).toMatchObject({ status: "success", result: expect.stringMatching(/^up \d+ minutes$/) });
-    expect(await demoCommandRunner("rm -rf /")).toEqual({ result: 'the demo device only knows uptime, date, hostname and echo (not "rm")', status: "error" });
+    expect(await demoCommandRunner("rm -rf /")).toEqual({
+      result: 'the demo device only knows uptime, date, hostname and echo (not "rm")',
+      status: "error",
+    });
   });
 });

@@ -30,12 +30,18 @@ export type TDemoDevice = { stop(): Promise<void> };
 
 export async function startDemoDevice(options: { connection: TDeviceOptions; print: (line: string) => void }): Promise<TDemoDevice> {
   // Its own client id: `npm run device -- upload` connects as the same device meanwhile.
-  const device = await FleetdropDevice.connect({ ...options.connection, clientId: `${options.connection.deviceId}/demo`, announcePresence: true, timeoutMs: 15_000 });
+  const device = await FleetdropDevice.connect({
+    ...options.connection,
+    clientId: `${options.connection.deviceId}/demo`,
+    announcePresence: true,
+    timeoutMs: 15_000,
+  });
   const listener = await device.listen({
     onCapture: async (command) => generatedCapture(command.request_id),
     onCommands: demoCommandRunner,
     onCaptured: (command, upload) => options.print(`[demo-device] captured for ${command.request_id} → ${upload.objectKey}`),
-    onReported: (notice, report) => options.print(`[demo-device] ran ${report.commands.length} command(s) of ${notice.service}: ${report.general_status}`),
+    onReported: (notice, report) =>
+      options.print(`[demo-device] ran ${report.commands.length} command(s) of ${notice.service}: ${report.general_status}`),
     onError: (error) => options.print(`[demo-device] ${error.message}`),
   });
   return {

@@ -64,9 +64,20 @@ async function main(): Promise<void> {
     // 1. PostgreSQL
     let databaseUrl = env.DATABASE_URL;
     if (!databaseUrl) {
-      const pgPort = await choosePort({ what: "Embedded PostgreSQL", envName: "EMBEDDED_PG_PORT", preferred: env.EMBEDDED_PG_PORT, explicit: env.explicit.has("EMBEDDED_PG_PORT"), host: "127.0.0.1" });
+      const pgPort = await choosePort({
+        what: "Embedded PostgreSQL",
+        envName: "EMBEDDED_PG_PORT",
+        preferred: env.EMBEDDED_PG_PORT,
+        explicit: env.explicit.has("EMBEDDED_PG_PORT"),
+        host: "127.0.0.1",
+      });
       step(`starting embedded PostgreSQL on 127.0.0.1:${pgPort.port}${pgPort.moved ? ` (${env.EMBEDDED_PG_PORT} is taken)` : ""}`);
-      const postgres: TEmbeddedPostgres = await startEmbeddedPostgres({ dir: path.join(dataDir, "postgres"), port: pgPort.port, password: credentials.postgresPassword, log: step });
+      const postgres: TEmbeddedPostgres = await startEmbeddedPostgres({
+        dir: path.join(dataDir, "postgres"),
+        port: pgPort.port,
+        password: credentials.postgresPassword,
+        log: step,
+      });
       cleanups.push(() => postgres.stop());
       databaseUrl = postgres.url;
     } else {
@@ -87,7 +98,13 @@ async function main(): Promise<void> {
     let web = { username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD };
     let brokerPort: number | undefined;
     if (!mqttUrl) {
-      const mqttPort = await choosePort({ what: "The MQTT broker", envName: "MQTT_PORT", preferred: env.MQTT_PORT, explicit: env.explicit.has("MQTT_PORT"), host: env.MQTT_HOST });
+      const mqttPort = await choosePort({
+        what: "The MQTT broker",
+        envName: "MQTT_PORT",
+        preferred: env.MQTT_PORT,
+        explicit: env.explicit.has("MQTT_PORT"),
+        host: env.MQTT_HOST,
+      });
       const pool = createPgPool({ databaseUrl, max: 4, applicationName: "fleetdrop-broker" });
       const broker: TEmbeddedBroker = await startEmbeddedBroker({
         host: env.MQTT_HOST,
@@ -104,7 +121,9 @@ async function main(): Promise<void> {
         await broker.close();
         await pool.end();
       });
-      step(`MQTT broker listening on ${env.MQTT_HOST}:${mqttPort.port}${mqttPort.moved ? ` (${env.MQTT_PORT} is taken, e.g. by a system Mosquitto)` : ""}`);
+      step(
+        `MQTT broker listening on ${env.MQTT_HOST}:${mqttPort.port}${mqttPort.moved ? ` (${env.MQTT_PORT} is taken, e.g. by a system Mosquitto)` : ""}`,
+      );
       mqttUrl = broker.url;
       brokerPort = mqttPort.port;
       // The embedded broker speaks MQTT 3.1.1.
@@ -115,7 +134,13 @@ async function main(): Promise<void> {
     }
 
     // 3. Ingest worker
-    const workerPort = await choosePort({ what: "The ingest worker", envName: "WORKER_HTTP_PORT", preferred: env.WORKER_HTTP_PORT, explicit: env.explicit.has("WORKER_HTTP_PORT"), host: "0.0.0.0" });
+    const workerPort = await choosePort({
+      what: "The ingest worker",
+      envName: "WORKER_HTTP_PORT",
+      preferred: env.WORKER_HTTP_PORT,
+      explicit: env.explicit.has("WORKER_HTTP_PORT"),
+      host: "0.0.0.0",
+    });
     const children: TChildEnvInput = {
       databaseUrl,
       mqttUrl,
@@ -126,7 +151,12 @@ async function main(): Promise<void> {
       storage:
         env.STORAGE_BACKEND === "s3"
           ? { backend: "s3", settings: env }
-          : { backend: "fs", storeDir: path.join(dataDir, "storage"), publicUrl: `http://${env.PUBLIC_HOST}:${workerPort.port}`, secretAccessKey: credentials.fsSecretAccessKey },
+          : {
+              backend: "fs",
+              storeDir: path.join(dataDir, "storage"),
+              publicUrl: `http://${env.PUBLIC_HOST}:${workerPort.port}`,
+              secretAccessKey: credentials.fsSecretAccessKey,
+            },
       storeConfiguration: env.STORE_CONFIGURATION,
       workerHttpPort: workerPort.port,
       // file_transfer segments staged in files beside the store (one worker, one disk): several times faster than PostgreSQL.
@@ -137,7 +167,9 @@ async function main(): Promise<void> {
     const workerService: TService = startService({
       name: "worker",
       command: process.execPath,
-      args: existsSync(workerDist) ? [...WORKER_NODE_FLAGS, workerDist] : [path.join(REPO_ROOT, "node_modules/.bin/tsx"), path.join(REPO_ROOT, "apps/ingest-worker/src/index.ts")],
+      args: existsSync(workerDist)
+        ? [...WORKER_NODE_FLAGS, workerDist]
+        : [path.join(REPO_ROOT, "node_modules/.bin/tsx"), path.join(REPO_ROOT, "apps/ingest-worker/src/index.ts")],
       cwd: path.join(REPO_ROOT, "apps/ingest-worker"),
       env: workerEnvironment(children),
       print,
@@ -153,7 +185,13 @@ async function main(): Promise<void> {
     if (!existsSync(path.join(webDir, ".next", "BUILD_ID"))) {
       throw new Error("the web app is not built: run `npm start` (it builds first) or `pnpm build`");
     }
-    const webPort = await choosePort({ what: "The web app", envName: "WEB_PORT", preferred: env.WEB_PORT, explicit: env.explicit.has("WEB_PORT"), host: "0.0.0.0" });
+    const webPort = await choosePort({
+      what: "The web app",
+      envName: "WEB_PORT",
+      preferred: env.WEB_PORT,
+      explicit: env.explicit.has("WEB_PORT"),
+      host: "0.0.0.0",
+    });
     const webUrl = `http://${env.PUBLIC_HOST}:${webPort.port}`;
     const webService = startService({
       name: "web",
@@ -182,7 +220,13 @@ async function main(): Promise<void> {
     };
     await writeFile(path.join(dataDir, "device.json"), `${JSON.stringify(deviceConfig, null, 2)}\n`, { mode: 0o600 });
     // The demo device answers "Request capture" with a generated picture (docs/protocol.md#capture).
-    const demoConnection = { url: brokerPort ? `mqtt://127.0.0.1:${brokerPort}` : mqttUrl, deviceId: seeded.deviceSerial, password: credentials.devicePassword, topicPrefix: env.TOPIC_PREFIX, ...(brokerPort ? { protocolVersion: 4 as const } : {}) };
+    const demoConnection = {
+      url: brokerPort ? `mqtt://127.0.0.1:${brokerPort}` : mqttUrl,
+      deviceId: seeded.deviceSerial,
+      password: credentials.devicePassword,
+      topicPrefix: env.TOPIC_PREFIX,
+      ...(brokerPort ? { protocolVersion: 4 as const } : {}),
+    };
     const demoDevice = await startDemoDevice({
       connection: demoConnection,
       print,

@@ -7,7 +7,14 @@ afterEach(async () => {
 });
 
 function service(script: string, lines: string[]) {
-  const svc = startService({ name: "child", command: process.execPath, args: ["-e", script], cwd: process.cwd(), env: {}, print: (line) => lines.push(line) });
+  const svc = startService({
+    name: "child",
+    command: process.execPath,
+    args: ["-e", script],
+    cwd: process.cwd(),
+    env: {},
+    print: (line) => lines.push(line),
+  });
   started.push(svc);
   return svc;
 }

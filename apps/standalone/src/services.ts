@@ -33,16 +33,23 @@ export function stopRestarting(): void {
 const LEVEL_NAMES: Record<string, string> = { "10": "trace", "20": "debug", "30": "info", "40": "warn", "50": "error", "60": "fatal" };
 const SKIP_FIELDS = new Set(["level", "time", "msg", "pid", "hostname", "name", "service", "v"]);
 
+/** A log field as text: strings as they are, other scalars through String, objects (and null) as JSON. */
+function fieldText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  return JSON.stringify(value) ?? "undefined";
+}
+
 function formatLogLine(line: string): string {
   if (!line.startsWith("{")) return line;
   try {
     const entry = JSON.parse(line) as Record<string, unknown>;
-    const level = LEVEL_NAMES[String(entry.level)] ?? String(entry.level ?? "info");
+    const level = LEVEL_NAMES[String(entry.level)] ?? (entry.level === undefined || entry.level === null ? "info" : fieldText(entry.level));
     const extras = Object.entries(entry)
       .filter(([key]) => !SKIP_FIELDS.has(key))
-      .map(([key, value]) => `${key}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`)
+      .map(([key, value]) => `${key}=${fieldText(value)}`)
       .join(" ");
-    return `${level === "info" ? "" : `${level.toUpperCase()} `}${String(entry.msg ?? "")}${extras ? `  ${extras}` : ""}`;
+    return `${level === "info" ? "" : `${level.toUpperCase()} `}${entry.msg === undefined || entry.msg === null ? "" : fieldText(entry.msg)}${extras ? `  ${extras}` : ""}`;
   } catch {
     return line;
   }

@@ -44,7 +44,11 @@ async function connect(username: string | undefined, password: string | undefine
   return client;
 }
 
-async function refusal(username: string | undefined, password: string | undefined, extra: IClientOptions = {}): Promise<number | undefined> {
+async function refusal(
+  username: string | undefined,
+  password: string | undefined,
+  extra: IClientOptions = {},
+): Promise<number | undefined> {
   const error = await connect(username, password, extra).then(
     () => null,
     (err: { code?: number }) => err,
@@ -79,7 +83,9 @@ beforeAll(async () => {
     ["ROBOT-OFF", PASSWORDS.OFF, false],
     ["ROBOT-LIVE", PASSWORDS.LIVE, true],
   ] as const) {
-    await prisma.device.create({ data: { serial, name: serial, projectId: project.id, enabled, passwordHash: await hashPassword(password) } });
+    await prisma.device.create({
+      data: { serial, name: serial, projectId: project.id, enabled, passwordHash: await hashPassword(password) },
+    });
   }
   await prisma.device.create({ data: { serial: "ROBOT-CERT", name: "cert", projectId: project.id, authMode: "certificate" } });
   pool = createPgPool({ databaseUrl: db.url, max: 2 });
@@ -151,11 +157,28 @@ describe("embedded broker: client ids bound to the identity", () => {
 describe("embedded broker: while the database is down", () => {
   it("answers server unavailable (CONNACK 3), not bad username or password", async () => {
     const deadPool = createPgPool({ databaseUrl: `postgresql://postgres@127.0.0.1:${await freePort()}/none`, max: 1 });
-    const down = await startEmbeddedBroker({ host: "127.0.0.1", port: await freePort(), topicPrefix: "fleetdrop", pool: deadPool, serviceAccounts: SERVICE_ACCOUNTS, log: () => {} });
+    const down = await startEmbeddedBroker({
+      host: "127.0.0.1",
+      port: await freePort(),
+      topicPrefix: "fleetdrop",
+      pool: deadPool,
+      serviceAccounts: SERVICE_ACCOUNTS,
+      log: () => {},
+    });
     try {
       const error = await mqtt
-        .connectAsync(down.url, { protocolVersion: 4, username: "ROBOT-A", password: PASSWORDS.A, clientId: "ROBOT-A", reconnectPeriod: 0, connectTimeout: 5000 })
-        .then((client) => (clients.push(client), null), (err: { code?: number }) => err);
+        .connectAsync(down.url, {
+          protocolVersion: 4,
+          username: "ROBOT-A",
+          password: PASSWORDS.A,
+          clientId: "ROBOT-A",
+          reconnectPeriod: 0,
+          connectTimeout: 5000,
+        })
+        .then(
+          (client) => (clients.push(client), null),
+          (err: { code?: number }) => err,
+        );
       expect(error?.code).toBe(3);
     } finally {
       await down.close();
@@ -175,12 +198,16 @@ describe("embedded broker: the web app's account (as deploy/mosquitto/acl-servic
 
     const web = await connect("fleetdrop-web", WEB_PASSWORD);
     const granted = await new Promise<number[]>((resolve, reject) =>
-      web.subscribe(["fleetdrop/fleet/+/presence", "fleetdrop/fleet/+/file_upload/response", "fleetdrop/fleet/ROBOT-A/#"], { qos: 1 }, (error, grants) => {
-        const refused = (error as { packet?: { granted?: number[] } } | null)?.packet?.granted;
-        if (refused) resolve(refused);
-        else if (error) reject(error);
-        else resolve(grants!.map((grant) => grant.qos));
-      }),
+      web.subscribe(
+        ["fleetdrop/fleet/+/presence", "fleetdrop/fleet/+/file_upload/response", "fleetdrop/fleet/ROBOT-A/#"],
+        { qos: 1 },
+        (error, grants) => {
+          const refused = (error as { packet?: { granted?: number[] } } | null)?.packet?.granted;
+          if (refused) resolve(refused);
+          else if (error) reject(error);
+          else resolve(grants!.map((grant) => grant.qos));
+        },
+      ),
     );
     expect(granted).toEqual([1, 128, 128]);
     await web.publishAsync("fleetdrop/fleet/ROBOT-A/commands", '{"command":"capture"}', { qos: 1 });
@@ -217,7 +244,14 @@ describe("embedded broker: topics bound to the identity", () => {
 
   it("refuses a subscription to another device's topics or to a wildcard standing for the device", async () => {
     const a = await connect("ROBOT-A", PASSWORDS.A);
-    const filters = ["fleetdrop/fleet/ROBOT-B/#", "fleetdrop/fleet/+/file_upload/response", "fleetdrop/#", "#", "$share/x/fleetdrop/fleet/ROBOT-A/#", "fleetdrop/fleet/ROBOT-A/#"];
+    const filters = [
+      "fleetdrop/fleet/ROBOT-B/#",
+      "fleetdrop/fleet/+/file_upload/response",
+      "fleetdrop/#",
+      "#",
+      "$share/x/fleetdrop/fleet/ROBOT-A/#",
+      "fleetdrop/fleet/ROBOT-A/#",
+    ];
     // mqtt.js rejects when a SUBACK refuses any filter; the grants are on the packet.
     const granted = await new Promise<number[]>((resolve, reject) =>
       a.subscribe(filters, { qos: 1 }, (error, grants) => {

@@ -1,12 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { parseWebEnv } from "./env";
 
-const base = { DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/x", NEXTAUTH_SECRET: "0123456789abcdef0123", FS_SECRET_ACCESS_KEY: "fs-secret-0123456789" };
+const base = {
+  DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/x",
+  NEXTAUTH_SECRET: "0123456789abcdef0123",
+  FS_SECRET_ACCESS_KEY: "fs-secret-0123456789",
+};
 
 describe("web env", () => {
   it("accepts a minimal environment and fills the defaults shared with the worker", () => {
     const env = parseWebEnv(base);
-    expect(env).toMatchObject({ STORAGE_BACKEND: "fs", FS_BUCKET: "fleetdrop", FS_PUBLIC_URL: "http://localhost:9000", TOPIC_PREFIX: "fleetdrop", SIGN_IN_MAX_FAILURES: 5 });
+    expect(env).toMatchObject({
+      STORAGE_BACKEND: "fs",
+      FS_BUCKET: "fleetdrop",
+      FS_PUBLIC_URL: "http://localhost:9000",
+      TOPIC_PREFIX: "fleetdrop",
+      SIGN_IN_MAX_FAILURES: 5,
+    });
   });
 
   it("lists every problem at once", () => {
@@ -16,8 +26,12 @@ describe("web env", () => {
   });
 
   it("wants OIDC issuer, client id and secret together", () => {
-    expect(() => parseWebEnv({ ...base, OIDC_ISSUER: "https://login.example.com" })).toThrow(/OIDC_ISSUER: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together/);
-    expect(parseWebEnv({ ...base, OIDC_ISSUER: "https://login.example.com", OIDC_CLIENT_ID: "id", OIDC_CLIENT_SECRET: "s" }).OIDC_ISSUER).toBe("https://login.example.com");
+    expect(() => parseWebEnv({ ...base, OIDC_ISSUER: "https://login.example.com" })).toThrow(
+      /OIDC_ISSUER: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together/,
+    );
+    expect(
+      parseWebEnv({ ...base, OIDC_ISSUER: "https://login.example.com", OIDC_CLIENT_ID: "id", OIDC_CLIENT_SECRET: "s" }).OIDC_ISSUER,
+    ).toBe("https://login.example.com");
   });
 
   it("lets a build run without the server's secrets, but not with a wrong value", () => {

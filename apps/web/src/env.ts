@@ -32,7 +32,10 @@ export const ZWebEnvSchema = z
     /** Device provisioning (packages/provisioning): the CA key and what credential bundles point devices at. */
     ...ZDeviceCredentialsEnvSchema.shape,
     /** 4 when the broker speaks only MQTT 3.1.1 (the embedded one); written into device configs. */
-    BROKER_PROTOCOL_VERSION: z.enum(["4", "5"]).optional().transform((value) => (value === "4" ? 4 : value === "5" ? 5 : undefined)),
+    BROKER_PROTOCOL_VERSION: z
+      .enum(["4", "5"])
+      .optional()
+      .transform((value) => (value === "4" ? 4 : value === "5" ? 5 : undefined)),
 
     /** Password checks allowed per account and client address in SIGN_IN_WINDOW_MINUTES. */
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),

@@ -20,7 +20,10 @@ import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, p
 type TWorld = Awaited<ReturnType<typeof buildWorld>>;
 
 async function buildWorld() {
-  const users = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await makeUser()] as const))) as Record<TRole, TSessionUser>;
+  const users = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await makeUser()] as const))) as Record<
+    TRole,
+    TSessionUser
+  >;
   const outsider = await makeUser();
   const project = await makeProject(ROLES.map((role) => ({ user: users[role], role })));
   const other = await makeProject([{ user: outsider, role: "owner" }]);
@@ -83,7 +86,9 @@ describe("withProject (route handlers)", () => {
 
   it("turns a domain NotFoundError into 404 (a guessed id of another project)", async () => {
     const withProject = createWithProject({ getUser: async () => world.users.owner });
-    const handler = withProject(async (_request, { ctx }) => Response.json(await getFile({ ctx, fileId: world.otherFile.id })), { role: "viewer" });
+    const handler = withProject(async (_request, { ctx }) => Response.json(await getFile({ ctx, fileId: world.otherFile.id })), {
+      role: "viewer",
+    });
     const response = await handler(new Request("http://test/x"), { params: Promise.resolve({ project: world.project.slug }) });
     expect(response.status).toBe(404);
     expect(await response.text()).not.toContain("secret");
@@ -118,7 +123,10 @@ describe("projectAction (server actions)", () => {
   it("refuses signed-out users, outsiders and a missing project field", async () => {
     expect((await run(null, "viewer", world.project.slug)).ran).toBe(false);
     expect((await run(world.outsider, "viewer", world.project.slug)).ran).toBe(false);
-    const action = projectAction({ role: "viewer", schema: z.object({}) }, async () => ({ ok: true }), { getUser: async () => world.users.owner, getIp: async () => null });
+    const action = projectAction({ role: "viewer", schema: z.object({}) }, async () => ({ ok: true }), {
+      getUser: async () => world.users.owner,
+      getIp: async () => null,
+    });
     expect((await action(null, {})).ok).toBe(false);
   });
 
@@ -135,7 +143,9 @@ describe("domain functions refuse by default", () => {
     const ctx = contextFor(world.users.owner, world.project, "owner");
     await expect(getSession({ ctx, sessionId: world.otherSession.id })).rejects.toBeInstanceOf(NotFoundError);
     await expect(getFile({ ctx, fileId: world.otherFile.id })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(listFiles({ ctx, sessionId: world.otherSession.id, query: ZFileListQuerySchema.parse({}) })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(listFiles({ ctx, sessionId: world.otherSession.id, query: ZFileListQuerySchema.parse({}) })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     await expect(getSession({ ctx, sessionId: "1 OR 1=1" })).rejects.toBeInstanceOf(NotFoundError);
     await expect(getFile({ ctx, fileId: "../etc/passwd" })).rejects.toBeInstanceOf(NotFoundError);
   });
@@ -152,7 +162,9 @@ describe("domain functions refuse by default", () => {
     await expect(getSession({ ctx, sessionId: world.session.id })).resolves.toMatchObject({ name: "mission one" });
     await expect(renameSession({ ctx, sessionId: world.session.id, name: "hijacked" })).rejects.toBeInstanceOf(ForbiddenError);
     await expect(createDevice({ ctx, serial: "VIEWER-DEV", name: "x" })).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(fileResponse({ ctx, fileId: world.file.id, disposition: "attachment", range: null })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(fileResponse({ ctx, fileId: world.file.id, disposition: "attachment", range: null })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
     await expect(listAudit({ ctx, query: ZAuditListQuerySchema.parse({}) })).rejects.toBeInstanceOf(ForbiddenError);
     expect((await prisma().session.findUnique({ where: { id: world.session.id } }))?.name).toBe("mission one");
   });
@@ -163,7 +175,9 @@ describe("domain functions refuse by default", () => {
     await expect(inviteMember({ ctx: admin, email: world.outsider.email, role: "viewer" })).rejects.toBeInstanceOf(ForbiddenError);
     const owner = contextFor(world.users.owner, world.project, "owner");
     await inviteMember({ ctx: owner, email: world.outsider.email, role: "viewer" });
-    expect(await prisma().membership.findFirst({ where: { userId: world.outsider.id, projectId: world.project.id } })).toMatchObject({ role: "viewer" });
+    expect(await prisma().membership.findFirst({ where: { userId: world.outsider.id, projectId: world.project.id } })).toMatchObject({
+      role: "viewer",
+    });
     await prisma().membership.delete({ where: { userId_projectId: { userId: world.outsider.id, projectId: world.project.id } } });
   });
 

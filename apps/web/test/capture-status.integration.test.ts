@@ -61,15 +61,35 @@ describe("capture status", () => {
     const { requestId, presence } = await requestCapture({ ctx, sessionId: session.id, publish, presence: online });
     expect(presence.state).toBe("online");
     expect(sent.at(-1)).toEqual({ type: "capture", request_id: requestId, session_id: session.id });
-    expect(await getCaptureStatus({ ctx, requestId })).toMatchObject({ state: "waiting", sessionId: session.id, device: device.serial, file: null });
+    expect(await getCaptureStatus({ ctx, requestId })).toMatchObject({
+      state: "waiting",
+      sessionId: session.id,
+      device: device.serial,
+      file: null,
+    });
 
     const file = await prisma().file.create({
-      data: { sessionId: session.id, filename: "capture.png", objectKey: `sessions/${device.serial}/${session.id}/capture.png`, contentType: "image/png", sizeLimit: 1_000_000n, state: "pending", requestId, expiresAt: new Date(Date.now() + 3600_000) },
+      data: {
+        sessionId: session.id,
+        filename: "capture.png",
+        objectKey: `sessions/${device.serial}/${session.id}/capture.png`,
+        contentType: "image/png",
+        sizeLimit: 1_000_000n,
+        state: "pending",
+        requestId,
+        expiresAt: new Date(Date.now() + 3600_000),
+      },
       select: { id: true },
     });
     expect((await getCaptureStatus({ ctx, requestId })).state).toBe("uploading");
-    await prisma().file.update({ where: { id: file.id }, data: { state: "uploaded", size: 1234n, storedContentType: "image/png", uploadedAt: new Date() } });
-    expect(await getCaptureStatus({ ctx, requestId })).toMatchObject({ state: "arrived", file: { id: file.id, filename: "capture.png", contentType: "image/png", size: "1234" } });
+    await prisma().file.update({
+      where: { id: file.id },
+      data: { state: "uploaded", size: 1234n, storedContentType: "image/png", uploadedAt: new Date() },
+    });
+    expect(await getCaptureStatus({ ctx, requestId })).toMatchObject({
+      state: "arrived",
+      file: { id: file.id, filename: "capture.png", contentType: "image/png", size: "1234" },
+    });
   });
 
   it("times out when nothing arrives, and says offline at once when the device is not connected", async () => {
@@ -81,7 +101,9 @@ describe("capture status", () => {
     const away = await requestCapture({ ctx, sessionId: session.id, publish, presence: offline });
     expect(away.presence.state).toBe("offline");
     expect((await getCaptureStatus({ ctx, requestId: away.requestId })).state).toBe("offline");
-    expect(await prisma().auditLog.findFirst({ where: { action: "session.capture", details: { path: ["requestId"], equals: away.requestId } } })).toMatchObject({
+    expect(
+      await prisma().auditLog.findFirst({ where: { action: "session.capture", details: { path: ["requestId"], equals: away.requestId } } }),
+    ).toMatchObject({
       details: expect.objectContaining({ presence: "offline", presenceSource: "presence", sessionId: session.id }),
     });
   });
@@ -98,8 +120,13 @@ describe("capture status", () => {
 describe("capture from a device's page", () => {
   it("captures into the device's latest open session, and explains when it has none", async () => {
     const { ctx, project, device, session } = await world();
-    const newer = await prisma().session.create({ data: { deviceId: device.id, projectId: project.id, name: "newer", startedAt: new Date(Date.now() + 1000) }, select: { id: true } });
-    await prisma().session.create({ data: { deviceId: device.id, projectId: project.id, name: "closed", state: "closed", startedAt: new Date(Date.now() + 2000) } });
+    const newer = await prisma().session.create({
+      data: { deviceId: device.id, projectId: project.id, name: "newer", startedAt: new Date(Date.now() + 1000) },
+      select: { id: true },
+    });
+    await prisma().session.create({
+      data: { deviceId: device.id, projectId: project.id, name: "closed", state: "closed", startedAt: new Date(Date.now() + 2000) },
+    });
     const result = await requestDeviceCapture({ ctx, serial: device.serial, publish, presence: online });
     expect(result.sessionId).toBe(newer.id);
     expect(sent.at(-1)).toMatchObject({ type: "capture", session_id: newer.id });

@@ -36,10 +36,19 @@ describe("capture requests", () => {
     await listener.subscribeAsync("fleetdrop/fleet/+/commands", { qos: 1 });
     const publisher = createCommandPublisher({ url });
     try {
-      const { requestId } = await requestCapture({ ctx: contextFor(user, project, "member"), sessionId: session.id, publish: publisher.publish });
+      const { requestId } = await requestCapture({
+        ctx: contextFor(user, project, "member"),
+        sessionId: session.id,
+        publish: publisher.publish,
+      });
       await expect.poll(() => received.length).toBe(1);
-      expect(received[0]).toEqual({ topic: `fleetdrop/fleet/${device.serial}/commands`, body: { type: "capture", request_id: requestId, session_id: session.id } });
-      expect(await prisma().auditLog.findFirst({ where: { action: "session.capture", targetId: String(session.id) } })).toMatchObject({ details: { requestId } });
+      expect(received[0]).toEqual({
+        topic: `fleetdrop/fleet/${device.serial}/commands`,
+        body: { type: "capture", request_id: requestId, session_id: session.id },
+      });
+      expect(await prisma().auditLog.findFirst({ where: { action: "session.capture", targetId: String(session.id) } })).toMatchObject({
+        details: { requestId },
+      });
     } finally {
       await publisher.close();
       await listener.endAsync();
@@ -52,13 +61,18 @@ describe("capture requests", () => {
     const other = await makeProject();
     const device = await makeDevice(project.id);
     const open = await makeSession(device, project.id);
-    const closed = await prisma().session.create({ data: { deviceId: device.id, projectId: project.id, name: "done", state: "closed" }, select: { id: true } });
+    const closed = await prisma().session.create({
+      data: { deviceId: device.id, projectId: project.id, name: "done", state: "closed" },
+      select: { id: true },
+    });
     const foreign = await makeSession(await makeDevice(other.id), other.id);
     const member = contextFor(user, project, "member");
     const sent: unknown[] = [];
     const publish = async (_topic: string, payload: Record<string, unknown>) => void sent.push(payload);
 
-    await expect(requestCapture({ ctx: contextFor(user, project, "viewer"), sessionId: open.id, publish })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(requestCapture({ ctx: contextFor(user, project, "viewer"), sessionId: open.id, publish })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
     await expect(requestCapture({ ctx: member, sessionId: closed.id, publish })).rejects.toThrow(/closed/);
     await expect(requestCapture({ ctx: member, sessionId: foreign.id, publish })).rejects.toBeInstanceOf(NotFoundError);
     await prisma().device.update({ where: { id: device.id }, data: { enabled: false } });

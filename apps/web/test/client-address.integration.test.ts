@@ -24,7 +24,8 @@ let member: TSessionUser;
 
 function toRequest(req: http.IncomingMessage, body?: string): Request {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   return new Request(`http://127.0.0.1:${port}${req.url}`, { method: req.method, headers, body });
 }
 
@@ -33,7 +34,8 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse) {
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks).toString("utf8");
   const url = new URL(req.url ?? "/", "http://x");
-  const send = (status: number, payload: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload));
+  const send = (status: number, payload: unknown) =>
+    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload));
   if (url.pathname === "/sign-in") {
     try {
       await authorizeCredentials(JSON.parse(body) as Record<string, unknown>, req.headers);
@@ -48,7 +50,8 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse) {
   const download = /^\/download\/([^/]+)\/([^/]+)$/.exec(url.pathname);
   if (download) {
     const handler = createWithProject({ getUser: async () => member })<{ project: string; fileId: string }>(
-      async (request, { ctx, params }) => fileResponse({ ctx, fileId: params.fileId, disposition: "attachment", range: request.headers.get("range") }),
+      async (request, { ctx, params }) =>
+        fileResponse({ ctx, fileId: params.fileId, disposition: "attachment", range: request.headers.get("range") }),
       { role: CAN.download },
     );
     const response = await handler(toRequest(req), { params: Promise.resolve({ project: download[1]!, fileId: download[2]! }) });
@@ -58,11 +61,24 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse) {
   send(404, {});
 }
 
-function call(options: { from: string; path: string; method?: string; headers?: Record<string, string>; body?: unknown }): Promise<{ status: number; body: string }> {
+function call(options: {
+  from: string;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const request = http.request(
-      { host: "127.0.0.1", port, localAddress: options.from, path: options.path, method: options.method ?? "GET", headers: { ...options.headers, ...(payload ? { "content-type": "application/json" } : {}) } },
+      {
+        host: "127.0.0.1",
+        port,
+        localAddress: options.from,
+        path: options.path,
+        method: options.method ?? "GET",
+        headers: { ...options.headers, ...(payload ? { "content-type": "application/json" } : {}) },
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -75,7 +91,13 @@ function call(options: { from: string; path: string; method?: string; headers?: 
 }
 
 const signIn = async (from: string, email: string, password: string, forwardedFor?: string) => {
-  const answer = await call({ from, path: "/sign-in", method: "POST", body: { email, password }, headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} });
+  const answer = await call({
+    from,
+    path: "/sign-in",
+    method: "POST",
+    body: { email, password },
+    headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {},
+  });
   return (JSON.parse(answer.body) as { ok?: boolean; error?: string }).error ?? "ok";
 };
 
@@ -95,7 +117,11 @@ afterAll(async () => {
 
 describe("the client address behind no trusted proxy", () => {
   it("is the connection's own: X-Forwarded-For and a forged stamp header are ignored", async () => {
-    const answer = await call({ from: "127.0.0.2", path: "/ip", headers: { "x-forwarded-for": "203.0.113.9", [PEER_HEADER]: "198.51.100.1" } });
+    const answer = await call({
+      from: "127.0.0.2",
+      path: "/ip",
+      headers: { "x-forwarded-for": "203.0.113.9", [PEER_HEADER]: "198.51.100.1" },
+    });
     expect(JSON.parse(answer.body)).toEqual({ ip: "127.0.0.2" });
   });
 
@@ -123,7 +149,11 @@ describe("the client address behind no trusted proxy", () => {
     const key = `sessions/${device.serial}/${session.id}/a.txt`;
     await sessionsStore().put(key, "hello", { contentType: "text/plain" });
     const file = await makeFile(session.id, device.serial, "a.txt", { contentType: "text/plain", size: 5 });
-    const answer = await call({ from: "127.0.0.2", path: `/download/${project.slug}/${file.id}`, headers: { "x-forwarded-for": "198.51.100.7" } });
+    const answer = await call({
+      from: "127.0.0.2",
+      path: `/download/${project.slug}/${file.id}`,
+      headers: { "x-forwarded-for": "198.51.100.7" },
+    });
     expect(answer).toEqual({ status: 200, body: "hello" });
     const entries = await prisma().auditLog.findMany({ where: { projectId: project.id, action: "file.download" }, select: { ip: true } });
     expect(entries).toEqual([{ ip: "127.0.0.2" }]);
@@ -132,7 +162,17 @@ describe("the client address behind no trusted proxy", () => {
 
 describe("the client address behind TRUSTED_PROXIES", () => {
   const ip = async (trusted: string, forwardedFor: string) =>
-    (JSON.parse((await call({ from: "127.0.0.2", path: `/ip?trusted=${encodeURIComponent(trusted)}`, headers: { "x-forwarded-for": forwardedFor } })).body) as { ip: string }).ip;
+    (
+      JSON.parse(
+        (
+          await call({
+            from: "127.0.0.2",
+            path: `/ip?trusted=${encodeURIComponent(trusted)}`,
+            headers: { "x-forwarded-for": forwardedFor },
+          })
+        ).body,
+      ) as { ip: string }
+    ).ip;
 
   it("believes the hops trusted proxies appended, from the right, and nothing left of the client", async () => {
     expect(await ip("127.0.0.2", "198.51.100.7, 10.0.0.9")).toBe("10.0.0.9");

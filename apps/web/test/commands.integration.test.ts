@@ -34,41 +34,95 @@ describe("sending commands", () => {
     const { device, admin } = await world();
     const sent: { topic: string; payload: Record<string, unknown> }[] = [];
     const commands = [{ command: "uptime" }, { command: "df -h /" }];
-    const result = await sendCommands({ ctx: admin, serial: device.serial, service: "monitor", commands, publish: async (topic, payload) => void sent.push({ topic, payload }) });
+    const result = await sendCommands({
+      ctx: admin,
+      serial: device.serial,
+      service: "monitor",
+      commands,
+      publish: async (topic, payload) => void sent.push({ topic, payload }),
+    });
     expect(result).toMatchObject({ objectKey: `incoming/${device.serial}/monitor/commands.json`, notified: true });
     expect(JSON.parse(await read("incoming", `${device.serial}/monitor/commands.json`))).toEqual(commands);
     expect(sent).toEqual([
-      { topic: `fleetdrop/fleet/${device.serial}/commands`, payload: { type: "commands", request_id: result.requestId, service: "monitor", store: "incoming", path: "monitor/commands.json" } },
+      {
+        topic: `fleetdrop/fleet/${device.serial}/commands`,
+        payload: { type: "commands", request_id: result.requestId, service: "monitor", store: "incoming", path: "monitor/commands.json" },
+      },
     ]);
   });
 
   it("keeps the list when the broker is down and says the device was not notified", async () => {
     const { device, admin } = await world();
-    const result = await sendCommands({ ctx: admin, serial: device.serial, service: "camera", commands: [{ command: "date" }], publish: async () => { throw new BrokerUnavailableError("down"); } });
+    const result = await sendCommands({
+      ctx: admin,
+      serial: device.serial,
+      service: "camera",
+      commands: [{ command: "date" }],
+      publish: async () => {
+        throw new BrokerUnavailableError("down");
+      },
+    });
     expect(result.notified).toBe(false);
     expect(JSON.parse(await read("incoming", `${device.serial}/camera/commands.json`))).toEqual([{ command: "date" }]);
   });
 
   it("refuses viewers, other projects' devices and disabled devices", async () => {
-    const { device, admin, viewer, project } = await world();
+    const { device, admin, viewer } = await world();
     const publish = async () => {};
-    await expect(sendCommands({ ctx: viewer, serial: device.serial, service: "m", commands: [{ command: "x" }], publish })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      sendCommands({ ctx: viewer, serial: device.serial, service: "m", commands: [{ command: "x" }], publish }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
     const other = await world();
-    await expect(sendCommands({ ctx: admin, serial: other.device.serial, service: "m", commands: [{ command: "x" }], publish })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      sendCommands({ ctx: admin, serial: other.device.serial, service: "m", commands: [{ command: "x" }], publish }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     await prisma().device.update({ where: { id: device.id }, data: { enabled: false } });
-    await expect(sendCommands({ ctx: admin, serial: device.serial, service: "m", commands: [{ command: "x" }], publish })).rejects.toBeInstanceOf(UserInputError);
-    void project;
+    await expect(
+      sendCommands({ ctx: admin, serial: device.serial, service: "m", commands: [{ command: "x" }], publish }),
+    ).rejects.toBeInstanceOf(UserInputError);
   });
 });
 
 describe("command history", () => {
   it("lists sent lists and the device's reports newest first, readable by viewers", async () => {
     const { device, admin, viewer, project } = await world();
-    await sendCommands({ ctx: admin, serial: device.serial, service: "monitor", commands: [{ command: "uptime" }], publish: async () => {} });
-    const report = { general_status: "success", general_error: null, commands: [{ command: "uptime", result: "up 2 days", status: "success" }] };
+    await sendCommands({
+      ctx: admin,
+      serial: device.serial,
+      service: "monitor",
+      commands: [{ command: "uptime" }],
+      publish: async () => {},
+    });
+    const report = {
+      general_status: "success",
+      general_error: null,
+      commands: [{ command: "uptime", result: "up 2 days", status: "success" }],
+    };
     // As the worker records a stored report (apps/ingest-worker/src/stores/store-objects.ts).
-    await prisma().auditLog.create({ data: { projectId: project.id, actorType: "device", actorLabel: device.serial, action: "device.status_report", targetType: "service", targetId: `${device.serial}/monitor`, details: { service: "monitor", etag: '"abc"', report }, at: new Date(Date.now() + 1000) } });
-    await prisma().auditLog.create({ data: { projectId: project.id, actorType: "device", actorLabel: device.serial, action: "device.status_report", targetType: "service", targetId: `${device.serial}/camera`, details: { service: "camera", etag: '"def"', error: "the report is not valid JSON" }, at: new Date(Date.now() + 2000) } });
+    await prisma().auditLog.create({
+      data: {
+        projectId: project.id,
+        actorType: "device",
+        actorLabel: device.serial,
+        action: "device.status_report",
+        targetType: "service",
+        targetId: `${device.serial}/monitor`,
+        details: { service: "monitor", etag: '"abc"', report },
+        at: new Date(Date.now() + 1000),
+      },
+    });
+    await prisma().auditLog.create({
+      data: {
+        projectId: project.id,
+        actorType: "device",
+        actorLabel: device.serial,
+        action: "device.status_report",
+        targetType: "service",
+        targetId: `${device.serial}/camera`,
+        details: { service: "camera", etag: '"def"', error: "the report is not valid JSON" },
+        at: new Date(Date.now() + 2000),
+      },
+    });
     const events = await listCommandRuns({ ctx: viewer, serial: device.serial });
     expect(events.map((e) => [e.kind, e.service])).toEqual([
       ["report", "camera"],

@@ -51,7 +51,10 @@ describe("state-changing requests from another site", () => {
   });
 
   it("accepts the same request from the dashboard's own origin", async () => {
-    for (const headers of [{ origin: SITE }, { "sec-fetch-site": "same-origin" }, { referer: `${SITE}/p/x/devices` }] as Record<string, string>[]) {
+    for (const headers of [{ origin: SITE }, { "sec-fetch-site": "same-origin" }, { referer: `${SITE}/p/x/devices` }] as Record<
+      string,
+      string
+    >[]) {
       const serial = `OWN-${Math.random().toString(36).slice(2, 8)}`;
       expect((await postCsv(serial, headers)).status).toBe(201);
       expect(await devices(serial)).toBe(1);

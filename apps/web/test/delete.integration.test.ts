@@ -9,7 +9,10 @@ import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, p
 async function deviceWithFiles() {
   const admin = await makeUser();
   const member = await makeUser();
-  const project = await makeProject([{ user: admin, role: "admin" }, { user: member, role: "member" }]);
+  const project = await makeProject([
+    { user: admin, role: "admin" },
+    { user: member, role: "member" },
+  ]);
   const device = await makeDevice(project.id);
   const keep = await makeDevice(project.id);
   const sessions = [await makeSession(device, project.id), await makeSession(device, project.id)];
@@ -30,14 +33,21 @@ async function deviceWithFiles() {
 describe("deleting devices and sessions", () => {
   it("says what a device delete removes, then removes rows and stored objects of that device only", async () => {
     const w = await deviceWithFiles();
-    expect((await getDevice({ ctx: w.admin, serial: w.device.serial })).impact).toEqual({ sessions: 2, files: 2, uploadedFiles: 2, bytes: "12" });
+    expect((await getDevice({ ctx: w.admin, serial: w.device.serial })).impact).toEqual({
+      sessions: 2,
+      files: 2,
+      uploadedFiles: 2,
+      bytes: "12",
+    });
     await expect(deleteDevice({ ctx: w.member, serial: w.device.serial })).rejects.toBeInstanceOf(ForbiddenError);
     expect(await deleteDevice({ ctx: w.admin, serial: w.device.serial })).toEqual({ sessions: 2, files: 2, objectsLeft: 0 });
     expect(await prisma().session.count({ where: { deviceId: w.device.id } })).toBe(0);
     for (const key of w.keys) expect(await sessionsStore().head(key)).toBeNull();
     expect(await sessionsStore().head(w.keptKey)).not.toBeNull();
     await expect(getDevice({ ctx: w.admin, serial: w.device.serial })).rejects.toBeInstanceOf(NotFoundError);
-    expect(await prisma().auditLog.findFirst({ where: { action: "device.delete", targetId: w.device.serial } })).toMatchObject({ details: { sessions: 2, files: 2 } });
+    expect(await prisma().auditLog.findFirst({ where: { action: "device.delete", targetId: w.device.serial } })).toMatchObject({
+      details: { sessions: 2, files: 2 },
+    });
   });
 
   it("deletes one session with its files and objects", async () => {

@@ -24,7 +24,6 @@ import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { contextFor, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 import type { TProjectContext } from "@/server/auth/project-context";
 
-
 let admin: TProjectContext;
 let member: TProjectContext;
 let otherAdmin: TProjectContext;
@@ -33,12 +32,18 @@ const unzip = (base64: string) => unzipSync(Buffer.from(base64, "base64"));
 const text = (zip: Record<string, Uint8Array>, name: string) => new TextDecoder().decode(zip[name]);
 
 async function refusal(work: Promise<unknown>) {
-  return work.then(() => null, (error: unknown) => error);
+  return work.then(
+    () => null,
+    (error: unknown) => error,
+  );
 }
 
 beforeAll(async () => {
   const [a, m, o] = [await makeUser(), await makeUser(), await makeUser()];
-  const project = await makeProject([{ user: a, role: "admin" }, { user: m, role: "member" }]);
+  const project = await makeProject([
+    { user: a, role: "admin" },
+    { user: m, role: "member" },
+  ]);
   const other = await makeProject([{ user: o, role: "admin" }]);
   admin = contextFor(a, project, "admin");
   member = contextFor(m, project, "member");
@@ -49,12 +54,21 @@ describe("adding a device", () => {
   it("issues a password shown once, usable by the broker too, with a bundle that holds a ready config", async () => {
     const created = await createDevice({ ctx: admin, serial: "WEB-PW-1", name: "Arm", authMode: "password" });
     expect(created).toMatchObject({ serial: "WEB-PW-1", authMode: "password", bundle: { fileName: "WEB-PW-1-credentials.zip" } });
-    const stored = await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-PW-1" }, select: { passwordHash: true, brokerPasswordHash: true } });
+    const stored = await prisma().device.findUniqueOrThrow({
+      where: { serial: "WEB-PW-1" },
+      select: { passwordHash: true, brokerPasswordHash: true },
+    });
     expect(await verifyPassword(created.password!, stored.passwordHash)).toBe(true);
     expect(verifyMosquittoPassword(created.password!, stored.brokerPasswordHash)).toBe(true);
     const zip = unzip(created.bundle.base64);
-    expect(JSON.parse(text(zip, "WEB-PW-1/device.json"))).toMatchObject({ url: "mqtts://mqtt.example.test:8884", deviceId: "WEB-PW-1", password: created.password });
-    expect(await prisma().auditLog.findFirst({ where: { action: "device.create", targetId: "WEB-PW-1" } })).toMatchObject({ details: { name: "Arm", authMode: "password" } });
+    expect(JSON.parse(text(zip, "WEB-PW-1/device.json"))).toMatchObject({
+      url: "mqtts://mqtt.example.test:8884",
+      deviceId: "WEB-PW-1",
+      password: created.password,
+    });
+    expect(await prisma().auditLog.findFirst({ where: { action: "device.create", targetId: "WEB-PW-1" } })).toMatchObject({
+      details: { name: "Arm", authMode: "password" },
+    });
   });
 
   it("issues a client certificate (CN = serial) and its key only in the bundle", async () => {
@@ -64,7 +78,11 @@ describe("adding a device", () => {
     const zip = unzip(created.bundle.base64);
     expect(new X509Certificate(text(zip, "WEB-CERT-1/device.crt")).subject).toBe("CN=WEB-CERT-1");
     expect(text(zip, "WEB-CERT-1/device.key")).toContain("BEGIN PRIVATE KEY");
-    expect(JSON.parse(text(zip, "WEB-CERT-1/device.json"))).toMatchObject({ url: "mqtts://mqtt.example.test:8883", cert: "device.crt", key: "device.key" });
+    expect(JSON.parse(text(zip, "WEB-CERT-1/device.json"))).toMatchObject({
+      url: "mqtts://mqtt.example.test:8883",
+      cert: "device.crt",
+      key: "device.key",
+    });
     expect(await prisma().deviceCertificate.count({ where: { commonName: "WEB-CERT-1", revokedAt: null } })).toBe(1);
   });
 
@@ -72,7 +90,10 @@ describe("adding a device", () => {
     const taken = await refusal(createDevice({ ctx: otherAdmin, serial: "WEB-PW-1", name: "x" }));
     expect(taken).toBeInstanceOf(UserInputError);
     expect(taken).toMatchObject({ field: "serial", message: "A device with this serial is already registered" });
-    expect(await refusal(createDevice({ ctx: admin, serial: "fleetdrop-worker", name: "x" }))).toMatchObject({ field: "serial", message: expect.stringMatching(/reserved/) });
+    expect(await refusal(createDevice({ ctx: admin, serial: "fleetdrop-worker", name: "x" }))).toMatchObject({
+      field: "serial",
+      message: expect.stringMatching(/reserved/),
+    });
   });
 
   it("refuses members", async () => {
@@ -86,7 +107,11 @@ describe("adding a device", () => {
 
 describe("adding devices from a CSV", () => {
   it("registers the batch and returns one bundle with a folder per device", async () => {
-    const batch = await bulkCreateDevices({ ctx: admin, csv: "serial,name,auth\nWEB-L-1,Line 1,\nWEB-L-2,Line 2,certificate\n", authMode: "password" });
+    const batch = await bulkCreateDevices({
+      ctx: admin,
+      csv: "serial,name,auth\nWEB-L-1,Line 1,\nWEB-L-2,Line 2,certificate\n",
+      authMode: "password",
+    });
     expect(batch).toMatchObject({ count: 2, serials: ["WEB-L-1", "WEB-L-2"], bundle: { fileName: "2-devices-credentials.zip" } });
     const zip = unzip(batch.bundle.base64);
     expect(Object.keys(zip)).toEqual(expect.arrayContaining(["WEB-L-1/password.txt", "WEB-L-2/device.crt", "devices.csv"]));
@@ -99,7 +124,10 @@ describe("adding devices from a CSV", () => {
     expect((error as Error).message).toMatch(/line 2 WEB-L-1: already registered/);
     expect((error as Error).message).toMatch(/line 3 no good/);
     expect(await prisma().device.count({ where: { serial: "WEB-L-3" } })).toBe(0);
-    expect(await refusal(bulkCreateDevices({ ctx: admin, csv: "serial,auth\nWEB-L-4,token", authMode: "password" }))).toMatchObject({ field: "csv", message: expect.stringMatching(/line 2: auth must be/) });
+    expect(await refusal(bulkCreateDevices({ ctx: admin, csv: "serial,auth\nWEB-L-4,token", authMode: "password" }))).toMatchObject({
+      field: "csv",
+      message: expect.stringMatching(/line 2: auth must be/),
+    });
   });
 
   it("validates the forms the same way in the browser", () => {
@@ -127,13 +155,19 @@ describe("rotating and revoking", () => {
   it("switches a password device to a certificate", async () => {
     const rotated = await rotateDeviceCredentials({ ctx: admin, serial: "WEB-ROT", authMode: "certificate" });
     expect(rotated.authMode).toBe("certificate");
-    expect(await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-ROT" }, select: { authMode: true, passwordHash: true } })).toEqual({ authMode: "certificate", passwordHash: null });
+    expect(
+      await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-ROT" }, select: { authMode: true, passwordHash: true } }),
+    ).toEqual({ authMode: "certificate", passwordHash: null });
   });
 
   it("revokes: certificate in the CRL, device disabled; a device of another project is not found", async () => {
     expect(await revokeDevice({ ctx: admin, serial: "WEB-CERT-1" })).toEqual({ revokedCertificates: 1 });
-    expect(await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-CERT-1" }, select: { enabled: true } })).toEqual({ enabled: false });
-    expect(await prisma().deviceCertificate.findFirst({ where: { commonName: "WEB-CERT-1" }, select: { revocationReason: true } })).toEqual({ revocationReason: "keyCompromise" });
+    expect(await prisma().device.findUniqueOrThrow({ where: { serial: "WEB-CERT-1" }, select: { enabled: true } })).toEqual({
+      enabled: false,
+    });
+    expect(await prisma().deviceCertificate.findFirst({ where: { commonName: "WEB-CERT-1" }, select: { revocationReason: true } })).toEqual(
+      { revocationReason: "keyCompromise" },
+    );
     expect(await refusal(revokeDevice({ ctx: otherAdmin, serial: "WEB-PW-1" }))).toBeInstanceOf(NotFoundError);
     expect(await refusal(rotateDeviceCredentials({ ctx: otherAdmin, serial: "WEB-PW-1" }))).toBeInstanceOf(NotFoundError);
   });
@@ -141,7 +175,11 @@ describe("rotating and revoking", () => {
   it("records disable/enable in the credential history the broker sync follows", async () => {
     await setDeviceEnabled({ ctx: admin, serial: "WEB-PW-1", enabled: false });
     await setDeviceEnabled({ ctx: admin, serial: "WEB-PW-1", enabled: true });
-    const events = await prisma().deviceCredentialEvent.findMany({ where: { device: { serial: "WEB-PW-1" } }, orderBy: { at: "asc" }, select: { action: true, actorLabel: true } });
+    const events = await prisma().deviceCredentialEvent.findMany({
+      where: { device: { serial: "WEB-PW-1" } },
+      orderBy: { at: "asc" },
+      select: { action: true, actorLabel: true },
+    });
     expect(events.map((event) => event.action)).toEqual(["issued", "disabled", "enabled"]);
     expect(events[1]!.actorLabel).toBe(admin.user.email);
     expect(await refusal(setDeviceEnabled({ ctx: otherAdmin, serial: "WEB-PW-1", enabled: false }))).toBeInstanceOf(NotFoundError);
@@ -151,7 +189,11 @@ describe("rotating and revoking", () => {
 describe("POST /api/p/{project}/devices (scripts)", () => {
   const call = (ctx: TProjectContext, body: string, contentType: string, query = "") => {
     const POST = createWithProject({ getUser: async () => ctx.user })(postDevices, { role: CAN.manageDevices });
-    const request = new Request(`http://localhost/api/p/${ctx.project.slug}/devices${query}`, { method: "POST", body, headers: { "content-type": contentType } });
+    const request = new Request(`http://localhost/api/p/${ctx.project.slug}/devices${query}`, {
+      method: "POST",
+      body,
+      headers: { "content-type": contentType },
+    });
     return POST(request, { params: Promise.resolve({ project: ctx.project.slug }) });
   };
 

@@ -26,14 +26,21 @@ beforeAll(async () => {
   ctxs = Object.fromEntries(ROLES.map((role) => [role, contextFor(users[role]!, project, role)])) as Record<TRole, TProjectContext>;
   const device = await makeDevice(project.id);
   sessionId = (await makeSession(device, project.id)).id;
-  for (const [name, body, type] of [["notes.txt", "secret line\n", "text/plain"], ["meta.json", '{"secret":true}', "application/json"]] as const) {
+  for (const [name, body, type] of [
+    ["notes.txt", "secret line\n", "text/plain"],
+    ["meta.json", '{"secret":true}', "application/json"],
+  ] as const) {
     await sessionsStore().put(`sessions/${device.serial}/${sessionId}/${name}`, body, { contentType: type });
   }
   textId = (await makeFile(sessionId, device.serial, "notes.txt", { contentType: "text/plain", size: 12 })).id;
   jsonId = (await makeFile(sessionId, device.serial, "meta.json", { contentType: "application/json", size: 15 })).id;
 });
 
-const outcome = (work: Promise<unknown>) => work.then(() => "read", (error: unknown) => (error instanceof ForbiddenError ? "forbidden" : error));
+const outcome = (work: Promise<unknown>) =>
+  work.then(
+    () => "read",
+    (error: unknown) => (error instanceof ForbiddenError ? "forbidden" : error),
+  );
 const reads = (ctx: TProjectContext) => ({
   inline: outcome(fileResponse({ ctx, fileId: textId, disposition: "inline", range: null })),
   ranged: outcome(fileResponse({ ctx, fileId: textId, disposition: "inline", range: "bytes=0-3" })),
@@ -76,9 +83,14 @@ describe("audit of file contents", () => {
     const fresh = await makeUser();
     const ctx = { ...member, user: fresh };
     await fileResponse({ ctx, fileId: jsonId, disposition: "inline", range: null });
-    expect(await prisma().auditLog.findMany({ where: { action: "file.view", userId: fresh.id }, select: { targetId: true, ip: true, actorLabel: true } })).toEqual([
-      { targetId: jsonId, ip: "127.0.0.1", actorLabel: fresh.email },
-    ]);
-    expect(await prisma().auditLog.count({ where: { action: "session.download", targetId: String(sessionId), userId: member.user.id } })).toBeGreaterThanOrEqual(1);
+    expect(
+      await prisma().auditLog.findMany({
+        where: { action: "file.view", userId: fresh.id },
+        select: { targetId: true, ip: true, actorLabel: true },
+      }),
+    ).toEqual([{ targetId: jsonId, ip: "127.0.0.1", actorLabel: fresh.email }]);
+    expect(
+      await prisma().auditLog.count({ where: { action: "session.download", targetId: String(sessionId), userId: member.user.id } }),
+    ).toBeGreaterThanOrEqual(1);
   });
 });

@@ -28,7 +28,8 @@ beforeAll(async () => {
   serial = device.serial;
   sessionId = (await makeSession(device, project.id)).id;
   ctx = contextFor(user, project, "member");
-  for (let i = 0; i < 130; i++) await makeFile(sessionId, serial, `frame_${String(i).padStart(3, "0")}.jpg`, { contentType: "image/jpeg", size: i + 1 });
+  for (let i = 0; i < 130; i++)
+    await makeFile(sessionId, serial, `frame_${String(i).padStart(3, "0")}.jpg`, { contentType: "image/jpeg", size: i + 1 });
   await makeFile(sessionId, serial, "logs/a.log", { contentType: "text/plain", size: 5 });
   await makeFile(sessionId, serial, "logs/deep/b.log", { contentType: "text/plain", size: 7 });
   await makeFile(sessionId, serial, "pending.bin", { state: "pending" });
@@ -84,7 +85,9 @@ describe("previews and downloads", () => {
     const file = await stored("clips/ünïcode clip.txt", "0123456789", "text/plain");
     const download = await fileResponse({ ctx, fileId: file.id, disposition: "attachment", range: null });
     expect(download.status).toBe(200);
-    expect(download.headers.get("content-disposition")).toBe(`attachment; filename="_n_code clip.txt"; filename*=UTF-8''%C3%BCn%C3%AFcode%20clip.txt`);
+    expect(download.headers.get("content-disposition")).toBe(
+      `attachment; filename="_n_code clip.txt"; filename*=UTF-8''%C3%BCn%C3%AFcode%20clip.txt`,
+    );
     expect(await download.text()).toBe("0123456789");
     const audit = await prisma().auditLog.findFirst({ where: { action: "file.download", targetId: file.id } });
     expect(audit).toMatchObject({ actorLabel: ctx.user.email, projectId: ctx.project.id });
@@ -99,7 +102,9 @@ describe("previews and downloads", () => {
   it("never serves HTML or SVG inline as such", async () => {
     const svg = await stored("evil.svg", "<svg onload=alert(1)></svg>", "image/svg+xml");
     const html = await stored("evil.html", "<script>alert(1)</script>", "text/html");
-    expect((await fileResponse({ ctx, fileId: svg.id, disposition: "inline", range: null })).headers.get("content-type")).toBe("application/octet-stream");
+    expect((await fileResponse({ ctx, fileId: svg.id, disposition: "inline", range: null })).headers.get("content-type")).toBe(
+      "application/octet-stream",
+    );
     const page = await fileResponse({ ctx, fileId: html.id, disposition: "inline", range: null });
     expect(page.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect(page.headers.get("content-security-policy")).toContain("sandbox");

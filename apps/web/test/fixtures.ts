@@ -13,7 +13,12 @@ const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++cou
 export async function makeUser(options: { password?: string; isAdmin?: boolean; email?: string } = {}): Promise<TSessionUser> {
   const email = options.email ?? `${unique("user")}@example.test`;
   const user = await prisma().user.create({
-    data: { email, name: email.split("@")[0]!, isAdmin: options.isAdmin ?? false, passwordHash: options.password ? await hashPassword(options.password) : null },
+    data: {
+      email,
+      name: email.split("@")[0]!,
+      isAdmin: options.isAdmin ?? false,
+      passwordHash: options.password ? await hashPassword(options.password) : null,
+    },
     select: { id: true, email: true, name: true, isAdmin: true },
   });
   return user;
@@ -34,7 +39,12 @@ export async function makeSession(device: { id: string }, projectId: string, nam
   return prisma().session.create({ data: { deviceId: device.id, projectId, name }, select: { id: true } });
 }
 
-export async function makeFile(sessionId: number, serial: string, filename: string, options: { state?: "pending" | "uploaded" | "expired" | "failed"; size?: number; contentType?: string } = {}) {
+export async function makeFile(
+  sessionId: number,
+  serial: string,
+  filename: string,
+  options: { state?: "pending" | "uploaded" | "expired" | "failed"; size?: number; contentType?: string } = {},
+) {
   const state = options.state ?? "uploaded";
   return prisma().file.create({
     data: {

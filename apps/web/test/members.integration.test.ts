@@ -21,9 +21,14 @@ describe("members", () => {
   it("create an account for an unknown e-mail only when a platform admin invites", async () => {
     const owner = await makeUser();
     const admin = await makeUser({ isAdmin: true });
-    const project = await makeProject([{ user: owner, role: "owner" }, { user: admin, role: "owner" }]);
+    const project = await makeProject([
+      { user: owner, role: "owner" },
+      { user: admin, role: "owner" },
+    ]);
     const email = `fresh-${Date.now()}@example.test`;
-    await expect(inviteMember({ ctx: contextFor(owner, project, "owner"), email, role: "viewer" })).rejects.toThrow(/platform administrator/);
+    await expect(inviteMember({ ctx: contextFor(owner, project, "owner"), email, role: "viewer" })).rejects.toThrow(
+      /platform administrator/,
+    );
     expect(await prisma().user.findUnique({ where: { email } })).toBeNull();
     const result = await inviteMember({ ctx: contextFor(admin, project, "owner"), email, role: "viewer", name: "Fresh" });
     expect(result.created).toBe(true);

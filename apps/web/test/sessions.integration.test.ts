@@ -12,11 +12,20 @@ beforeAll(async () => {
   const project = await makeProject([{ user, role: "viewer" }]);
   ctx = contextFor(user, project, "viewer");
   // Serials without digits, so a search for a session id matches no serial.
-  const letters = () => Math.random().toString(36).replace(/[^a-z]/g, "").slice(0, 8);
+  const letters = () =>
+    Math.random()
+      .toString(36)
+      .replace(/[^a-z]/g, "")
+      .slice(0, 8);
   const a = await makeDevice(project.id, `ALPHA-${letters()}`);
   const b = await makeDevice(project.id, `BETA-${letters()}`);
   const mk = async (name: string, device: { id: string }, startedAt: string, state: "open" | "closed" = "closed") =>
-    (ids[name] = (await prisma().session.create({ data: { name, deviceId: device.id, projectId: project.id, startedAt: new Date(startedAt), state }, select: { id: true } })).id);
+    (ids[name] = (
+      await prisma().session.create({
+        data: { name, deviceId: device.id, projectId: project.id, startedAt: new Date(startedAt), state },
+        select: { id: true },
+      })
+    ).id);
   await mk("charlie", a, "2026-03-01T10:00:00Z");
   await mk("alpha", a, "2026-03-02T10:00:00Z", "open");
   await mk("Bravo", b, "2026-03-03T23:59:00Z");
@@ -42,14 +51,19 @@ describe("listSessions", () => {
     expect(byName.rows.map((r) => r.name).slice(0, 3)).toEqual(["alpha", "Bravo", "bulk 0"]);
     expect((await listSessions({ ctx, query: q({ sort: "files" }) })).rows.slice(0, 2).map((r) => r.name)).toEqual(["alpha", "charlie"]);
     expect((await listSessions({ ctx, query: q({ sort: "bytes" }) })).rows[0]!.name).toBe("alpha");
-    expect((await listSessions({ ctx, query: q({ sort: "bytes", dir: "asc", state: "closed", q: "charlie" }) })).rows.map((r) => r.bytes)).toEqual(["1000"]);
+    expect(
+      (await listSessions({ ctx, query: q({ sort: "bytes", dir: "asc", state: "closed", q: "charlie" }) })).rows.map((r) => r.bytes),
+    ).toEqual(["1000"]);
   });
 
   it("filters by device, state, date range (whole UTC days), id and name", async () => {
     const alphaDevice = (await listSessions({ ctx, query: q({ q: "charlie" }) })).rows[0]!.deviceSerial;
     expect((await listSessions({ ctx, query: q({ device: alphaDevice }) })).rows.map((r) => r.name)).toEqual(["alpha", "charlie"]);
     expect((await listSessions({ ctx, query: q({ state: "open" }) })).rows.map((r) => r.name)).toEqual(["alpha"]);
-    expect((await listSessions({ ctx, query: q({ from: "2026-03-02", to: "2026-03-03" }) })).rows.map((r) => r.name)).toEqual(["Bravo", "alpha"]);
+    expect((await listSessions({ ctx, query: q({ from: "2026-03-02", to: "2026-03-03" }) })).rows.map((r) => r.name)).toEqual([
+      "Bravo",
+      "alpha",
+    ]);
     // A number finds the session with that id (and names containing it).
     expect((await listSessions({ ctx, query: q({ q: String(ids.charlie) }) })).rows.map((r) => r.name)).toContain("charlie");
     expect((await listSessions({ ctx, query: q({ q: "CHARL" }) })).rows.map((r) => r.name)).toEqual(["charlie"]);

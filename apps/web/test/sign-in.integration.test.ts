@@ -17,7 +17,10 @@ describe("password sign-in", () => {
     const disabled = await makeUser({ password: PASSWORD });
     await prisma().user.update({ where: { id: disabled.id }, data: { disabled: true } });
     expect(await signInWithPassword({ email: user.email, password: "wrong", ip: null })).toEqual({ ok: false, reason: "invalid" });
-    expect(await signInWithPassword({ email: "nobody@example.test", password: PASSWORD, ip: null })).toEqual({ ok: false, reason: "invalid" });
+    expect(await signInWithPassword({ email: "nobody@example.test", password: PASSWORD, ip: null })).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
     expect(await signInWithPassword({ email: disabled.email, password: PASSWORD, ip: null })).toEqual({ ok: false, reason: "invalid" });
   });
 
@@ -25,9 +28,14 @@ describe("password sign-in", () => {
     const user = await makeUser({ password: PASSWORD });
     const now = new Date();
     for (let i = 0; i < 5; i++) {
-      expect(await signInWithPassword({ email: user.email, password: `guess-${i}`, ip: "10.1.0.1", now })).toMatchObject({ reason: "invalid" });
+      expect(await signInWithPassword({ email: user.email, password: `guess-${i}`, ip: "10.1.0.1", now })).toMatchObject({
+        reason: "invalid",
+      });
     }
-    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.1.0.1", now })).toEqual({ ok: false, reason: "rate_limited" });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.1.0.1", now })).toEqual({
+      ok: false,
+      reason: "rate_limited",
+    });
     // 16 minutes later the failures no longer count.
     const later = new Date(now.getTime() + 16 * 60_000);
     expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.1.0.1", now: later })).toMatchObject({ ok: true });
@@ -36,7 +44,9 @@ describe("password sign-in", () => {
   it("checks at most the limit of 40 guesses sent at once", async () => {
     const user = await makeUser({ password: PASSWORD });
     const now = new Date();
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => signInWithPassword({ email: user.email, password: `burst-${i}`, ip: "10.3.0.1", now })));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => signInWithPassword({ email: user.email, password: `burst-${i}`, ip: "10.3.0.1", now })),
+    );
     // `invalid` means the password was checked; `rate_limited` means it was not.
     expect(results.filter((r) => !r.ok && r.reason === "invalid")).toHaveLength(5);
     expect(results.filter((r) => !r.ok && r.reason === "rate_limited")).toHaveLength(35);
@@ -46,7 +56,10 @@ describe("password sign-in", () => {
     const user = await makeUser({ password: PASSWORD });
     const now = new Date();
     for (let i = 0; i < 10; i++) await signInWithPassword({ email: user.email, password: `attack-${i}`, ip: "10.2.0.66", now });
-    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.2.0.66", now })).toEqual({ ok: false, reason: "rate_limited" });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.2.0.66", now })).toEqual({
+      ok: false,
+      reason: "rate_limited",
+    });
     expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.2.0.7", now })).toMatchObject({ ok: true });
   });
 
@@ -56,8 +69,15 @@ describe("password sign-in", () => {
     expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.4.0.1", now })).toMatchObject({ ok: true });
     // As if 100 addresses had each tried the account in this window.
     const key = `account:${user.email}`;
-    await prisma().signInThrottle.upsert({ where: { key }, create: { key, windowStart: now, attempts: 100 }, update: { windowStart: now, attempts: 100 } });
-    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.4.0.99", now })).toEqual({ ok: false, reason: "rate_limited" });
+    await prisma().signInThrottle.upsert({
+      where: { key },
+      create: { key, windowStart: now, attempts: 100 },
+      update: { windowStart: now, attempts: 100 },
+    });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.4.0.99", now })).toEqual({
+      ok: false,
+      reason: "rate_limited",
+    });
     expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.4.0.1", now })).toMatchObject({ ok: true });
   });
 
@@ -65,7 +85,10 @@ describe("password sign-in", () => {
     const now = new Date();
     await prisma().signInThrottle.create({ data: { key: "address:10.66.0.1", windowStart: now, attempts: 30 } });
     const user = await makeUser({ password: PASSWORD });
-    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.66.0.1", now })).toEqual({ ok: false, reason: "rate_limited" });
+    expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.66.0.1", now })).toEqual({
+      ok: false,
+      reason: "rate_limited",
+    });
     expect(await signInWithPassword({ email: user.email, password: PASSWORD, ip: "10.66.0.2", now })).toMatchObject({ ok: true });
   });
 

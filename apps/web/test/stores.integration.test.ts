@@ -43,7 +43,13 @@ async function world() {
     { user: platform, role: "admin" },
   ]);
   const device = await makeDevice(project.id);
-  return { project, device, admin: contextFor(admin, project, "admin"), member: contextFor(member, project, "member"), platform: contextFor(platform, project, "admin") };
+  return {
+    project,
+    device,
+    admin: contextFor(admin, project, "admin"),
+    member: contextFor(member, project, "member"),
+    platform: contextFor(platform, project, "admin"),
+  };
 }
 
 /** What the browser does with the form (fields first, the file last). */
@@ -62,7 +68,9 @@ describe("store files from the dashboard", () => {
     expect(form.key).toBe(`${device.serial}/nav/params.yaml`);
     expect((await post(form, "max_speed: 2\n", "application/yaml")).status).toBe(204);
     expect(await confirmStoreUpload({ ...target, path: "nav/params.yaml" })).toMatchObject({ size: 13 });
-    expect(await prisma().auditLog.findFirst({ where: { action: "store.put", targetId: `config:${device.serial}/nav/params.yaml` } })).toMatchObject({ actorLabel: admin.user.email });
+    expect(
+      await prisma().auditLog.findFirst({ where: { action: "store.put", targetId: `config:${device.serial}/nav/params.yaml` } }),
+    ).toMatchObject({ actorLabel: admin.user.email });
 
     const root = await listStoreObjects(target);
     expect(root).toMatchObject({ folders: ["nav"], objects: [], canWrite: true });
@@ -92,17 +100,45 @@ describe("store files from the dashboard", () => {
     await expect(listStoreObjects({ ctx: admin, store: "config", device: other.device.serial })).rejects.toBeInstanceOf(NotFoundError);
     await expect(listStoreObjects({ ctx: admin, store: "config" })).rejects.toThrow("Choose a device");
     await expect(listStoreObjects({ ctx: admin, store: "nope", device: device.serial })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(listStoreObjects({ ctx: admin, store: "config", device: device.serial, folder: "../x" })).rejects.toBeInstanceOf(UserInputError);
-    await expect(presignStoreUpload({ ctx: admin, store: "config", device: device.serial, path: `../${other.device.serial}/x`, contentType: "text/plain", size: 1 })).rejects.toThrow(UserInputError);
-    await expect(presignStoreUpload({ ctx: admin, store: "config", device: device.serial, path: "big.bin", contentType: "application/octet-stream", size: 6 * 1024 ** 3 })).rejects.toThrow("up to 5 GiB");
+    await expect(listStoreObjects({ ctx: admin, store: "config", device: device.serial, folder: "../x" })).rejects.toBeInstanceOf(
+      UserInputError,
+    );
+    await expect(
+      presignStoreUpload({
+        ctx: admin,
+        store: "config",
+        device: device.serial,
+        path: `../${other.device.serial}/x`,
+        contentType: "text/plain",
+        size: 1,
+      }),
+    ).rejects.toThrow(UserInputError);
+    await expect(
+      presignStoreUpload({
+        ctx: admin,
+        store: "config",
+        device: device.serial,
+        path: "big.bin",
+        contentType: "application/octet-stream",
+        size: 6 * 1024 ** 3,
+      }),
+    ).rejects.toThrow("up to 5 GiB");
   });
 
   it("lets only platform administrators change the shared stores", async () => {
     const { admin, platform } = await world();
     const listing = await listStoreObjects({ ctx: admin, store: "apps" });
     expect(listing.canWrite).toBe(false);
-    await expect(presignStoreUpload({ ctx: admin, store: "apps", path: "nav/1.0/nav.tgz", contentType: "application/gzip", size: 4 })).rejects.toBeInstanceOf(ForbiddenError);
-    const form = await presignStoreUpload({ ctx: platform, store: "apps", path: "nav/1.0/nav.tgz", contentType: "application/gzip", size: 4 });
+    await expect(
+      presignStoreUpload({ ctx: admin, store: "apps", path: "nav/1.0/nav.tgz", contentType: "application/gzip", size: 4 }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    const form = await presignStoreUpload({
+      ctx: platform,
+      store: "apps",
+      path: "nav/1.0/nav.tgz",
+      contentType: "application/gzip",
+      size: 4,
+    });
     expect(form.key).toBe("nav/1.0/nav.tgz");
     expect((await post(form, "tgz!", "application/gzip")).status).toBe(204);
     await expect(deleteStoreObject({ ctx: admin, store: "apps", path: "nav/1.0/nav.tgz" })).rejects.toBeInstanceOf(ForbiddenError);
@@ -112,9 +148,19 @@ describe("store files from the dashboard", () => {
   it("shows which devices fetched what, when, from the worker's audit rows", async () => {
     const { admin, project, device } = await world();
     await prisma().auditLog.create({
-      data: { projectId: project.id, actorType: "device", actorLabel: device.serial, action: "store.download", targetType: "store_object", targetId: `config:${device.serial}/robot.yaml`, details: { store: "config", path: "robot.yaml", size: 9, etag: '"e"' } },
+      data: {
+        projectId: project.id,
+        actorType: "device",
+        actorLabel: device.serial,
+        action: "store.download",
+        targetType: "store_object",
+        targetId: `config:${device.serial}/robot.yaml`,
+        details: { store: "config", path: "robot.yaml", size: 9, etag: '"e"' },
+      },
     });
-    expect(await listStoreFetches({ ctx: admin, store: "config" })).toEqual([expect.objectContaining({ device: device.serial, store: "config", path: "robot.yaml", size: 9 })]);
+    expect(await listStoreFetches({ ctx: admin, store: "config" })).toEqual([
+      expect.objectContaining({ device: device.serial, store: "config", path: "robot.yaml", size: 9 }),
+    ]);
     expect(await listStoreFetches({ ctx: admin, store: "apps" })).toEqual([]);
   });
 });

@@ -22,7 +22,14 @@ async function world() {
   const ctx = contextFor(admin, project, "admin");
   const { id: streamId } = await createChunkStream({
     ctx,
-    config: { name: "crash", url_template: "https://crash.example.com/api/{device_id}/chunks", headers: { Authorization: "Bearer secret-key" }, enabled: true, max_attempts: 3, timeout_ms: 5000 },
+    config: {
+      name: "crash",
+      url_template: "https://crash.example.com/api/{device_id}/chunks",
+      headers: { Authorization: "Bearer secret-key" },
+      enabled: true,
+      max_attempts: 3,
+      timeout_ms: 5000,
+    },
   });
   const chunk = (state: "pending" | "parked", extra: Record<string, unknown> = {}) =>
     prisma().chunk.create({ data: { streamId, deviceId: device.id, payload: Buffer.from("0123456789"), state, ...extra } });
@@ -33,10 +40,34 @@ describe("chunk streams in the dashboard", () => {
   it("lists streams with waiting, delivered and parked counts and the last problem, never header values", async () => {
     const { admin, streamId, device, chunk } = await world();
     await chunk("pending");
-    await chunk("parked", { attempts: 3, lastStatus: 502, lastError: "HTTP 502: upstream down (gave up after 3 attempts)", parkedAt: new Date() });
-    await prisma().chunkLane.create({ data: { streamId, deviceId: device.id, deliveredCount: 41n, lastError: "HTTP 503: busy", lastAttemptAt: new Date(), nextAttemptAt: new Date(Date.now() + 60_000) } });
+    await chunk("parked", {
+      attempts: 3,
+      lastStatus: 502,
+      lastError: "HTTP 502: upstream down (gave up after 3 attempts)",
+      parkedAt: new Date(),
+    });
+    await prisma().chunkLane.create({
+      data: {
+        streamId,
+        deviceId: device.id,
+        deliveredCount: 41n,
+        lastError: "HTTP 503: busy",
+        lastAttemptAt: new Date(),
+        nextAttemptAt: new Date(Date.now() + 60_000),
+      },
+    });
     const [stream] = await listChunkStreams({ ctx: admin });
-    expect(stream).toMatchObject({ name: "crash", headerNames: ["Authorization"], pending: 1, parked: 1, delivered: 41, lastError: "HTTP 503: busy", backingOff: 1, enabled: true, maxAttempts: 3 });
+    expect(stream).toMatchObject({
+      name: "crash",
+      headerNames: ["Authorization"],
+      pending: 1,
+      parked: 1,
+      delivered: 41,
+      lastError: "HTTP 503: busy",
+      backingOff: 1,
+      enabled: true,
+      maxAttempts: 3,
+    });
     expect(JSON.stringify(stream)).not.toContain("secret-key");
   });
 
@@ -46,7 +77,14 @@ describe("chunk streams in the dashboard", () => {
     await chunk("parked", { attempts: 1, lastStatus: 422, lastError: "HTTP 422: schema says no", parkedAt: new Date() });
     const parked = await listParkedChunks({ ctx: admin });
     expect(parked.total).toBe(1);
-    expect(parked.rows[0]).toMatchObject({ stream: "crash", device: device.serial, bytes: 10, attempts: 1, lastStatus: 422, reason: "HTTP 422: schema says no" });
+    expect(parked.rows[0]).toMatchObject({
+      stream: "crash",
+      device: device.serial,
+      bytes: 10,
+      attempts: 1,
+      lastStatus: 422,
+      reason: "HTTP 422: schema says no",
+    });
   });
 
   it("retries parked chunks (attempts reset, lane due now) or discards them, audited", async () => {
@@ -54,14 +92,22 @@ describe("chunk streams in the dashboard", () => {
     await prisma().chunkLane.create({ data: { streamId, deviceId: device.id, nextAttemptAt: new Date(Date.now() + 3_600_000) } });
     const parked = await chunk("parked", { attempts: 3, lastError: "x", parkedAt: new Date() });
     expect(await resolveParkedChunks({ ctx: admin, streamId, action: "retry" })).toBe(1);
-    expect(await prisma().chunk.findUniqueOrThrow({ where: { id: parked.id } })).toMatchObject({ state: "pending", attempts: 0, parkedAt: null });
+    expect(await prisma().chunk.findUniqueOrThrow({ where: { id: parked.id } })).toMatchObject({
+      state: "pending",
+      attempts: 0,
+      parkedAt: null,
+    });
     const lane = await prisma().chunkLane.findUniqueOrThrow({ where: { streamId_deviceId: { streamId, deviceId: device.id } } });
     expect(lane.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
     await prisma().chunk.update({ where: { id: parked.id }, data: { state: "parked" } });
     await chunk("pending");
     expect(await resolveParkedChunks({ ctx: admin, streamId, action: "discard" })).toBe(1);
     expect(await prisma().chunk.count({ where: { streamId } })).toBe(1);
-    const audit = await prisma().auditLog.findMany({ where: { projectId: admin.project.id }, orderBy: { id: "asc" }, select: { action: true } });
+    const audit = await prisma().auditLog.findMany({
+      where: { projectId: admin.project.id },
+      orderBy: { id: "asc" },
+      select: { action: true },
+    });
     expect(audit.map((a) => a.action)).toEqual(["stream.create", "stream.parked_retry", "stream.parked_discard"]);
   });
 
@@ -85,9 +131,19 @@ describe("chunk streams in the dashboard", () => {
     expect(errors({ name: "response", url_template: "https://x/{device_id}" })).toHaveProperty("name");
     expect(errors({ name: "ok", url_template: "ftp://x" })).toEqual({ url_template: "Use an http:// or https:// URL" });
     expect(errors({ name: "ok", url_template: "https://x/{serial}" }).url_template).toMatch(/unknown placeholder \{serial\}/);
-    expect(errors({ name: "ok", url_template: "https://x", headers: "no colon here" })).toEqual({ headers: "Line 1: write headers as Name: value" });
+    expect(errors({ name: "ok", url_template: "https://x", headers: "no colon here" })).toEqual({
+      headers: "Line 1: write headers as Name: value",
+    });
     expect(errors({ name: "ok", url_template: "https://x", headers: "Host: evil" }).headers).toMatch(/Host: Host is set by the forwarder/);
-    expect(ZStreamFormSchema.parse({ name: "metrics", url_template: "https://m.example/{stream}", headers: "X-Key: k\n\nX-Dev: {device_id}", max_attempts: "5", timeout_ms: "2000" })).toEqual({
+    expect(
+      ZStreamFormSchema.parse({
+        name: "metrics",
+        url_template: "https://m.example/{stream}",
+        headers: "X-Key: k\n\nX-Dev: {device_id}",
+        max_attempts: "5",
+        timeout_ms: "2000",
+      }),
+    ).toEqual({
       name: "metrics",
       url_template: "https://m.example/{stream}",
       headers: { "X-Key": "k", "X-Dev": "{device_id}" },
@@ -95,6 +151,8 @@ describe("chunk streams in the dashboard", () => {
       max_attempts: 5,
       timeout_ms: 2000,
     });
-    await expect(createChunkStream({ ctx: admin, config: ZStreamFormSchema.parse({ name: "crash", url_template: "https://x" }) })).rejects.toBeInstanceOf(UserInputError);
+    await expect(
+      createChunkStream({ ctx: admin, config: ZStreamFormSchema.parse({ name: "crash", url_template: "https://x" }) }),
+    ).rejects.toBeInstanceOf(UserInputError);
   });
 });

@@ -52,7 +52,9 @@ export async function audit(env: TFaultEnvironment, files: TUploadedFile[]): Pro
     if ((await sha256Of(env, file.objectKey)) === file.sha256) storedExact++;
     else bytesLost += file.size;
   }
-  const uploaded = new Set((await env.query<{ object_key: string }>("SELECT object_key FROM files WHERE state = 'uploaded'")).map((row) => row.object_key));
+  const uploaded = new Set(
+    (await env.query<{ object_key: string }>("SELECT object_key FROM files WHERE state = 'uploaded'")).map((row) => row.object_key),
+  );
   let orphanObjects = 0;
   for (let token: string | undefined, first = true; first || token; first = false) {
     const page = await env.store.list("", { limit: 1000, ...(token ? { continuationToken: token } : {}) });

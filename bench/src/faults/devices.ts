@@ -135,7 +135,7 @@ export class Fleet {
     this.loading = false;
     this.givenUp = true;
     for (const ask of this.asks.values()) ask.wake?.();
-    for (const wake of [...this.pauses]) wake();
+    for (const wake of Array.from(this.pauses)) wake();
     await Promise.all(this.loops);
     await Promise.all(this.clients.map((client) => client.endAsync(true).catch(() => {})));
     let answered = 0;
@@ -187,7 +187,7 @@ export class Fleet {
     this.asks.set(key, ask);
     const topic = `fleetdrop/fleet/${device.serial}/${suffix}`;
     const payload = JSON.stringify(message);
-    for (let attempt = 0, round = 0; !this.givenUp; ) {
+    for (let attempt = 0, round = 0; !this.givenUp;) {
       if (!ask.latest) {
         ask.answers[attempt] = 0;
         this.publishes++;
@@ -291,7 +291,8 @@ export class Fleet {
 function postForm(form: { url: string; fields: Record<string, string> }, bytes: Buffer, bytesPerSecond: number): Promise<number> {
   const boundary = `----fleetdropfaults${randomBytes(8).toString("hex")}`;
   let head = "";
-  for (const [name, value] of Object.entries(form.fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  for (const [name, value] of Object.entries(form.fields))
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
   const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
   const slice = 16 * 1024;

@@ -122,7 +122,9 @@ export const FAULTS: TFault[] = [
         // A broker binds the client id to the identity: the device gets its own session, never the
         // worker's, so the worker is never pushed off and the intruder receives none of its requests.
         missed: [
-          ...(pushedOff !== 0 ? [`the worker was pushed off its session ${Number.isNaN(pushedOff) ? "(unknown: no /metrics)" : `${pushedOff} times`}`] : []),
+          ...(pushedOff !== 0
+            ? [`the worker was pushed off its session ${Number.isNaN(pushedOff) ? "(unknown: no /metrics)" : `${pushedOff} times`}`]
+            : []),
           ...(delivered > 0 ? [`${delivered} requests delivered to the intruder`] : []),
         ],
       };

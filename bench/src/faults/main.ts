@@ -37,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 
-const SHORT = values.short!;
+const SHORT = values.short;
 const WORKER_ENV = Object.fromEntries(
   (values["worker-env"] ?? []).map((pair) => {
     const at = pair.indexOf("=");
@@ -106,7 +106,10 @@ async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultRes
     await fleet.connect();
     fleet.startLoad();
     await sleep(SETTINGS.beforeMs);
-    const { notes, missed = [] } = await fault.inject(env, { outageMs: SETTINGS.outageMs, intruderClientId: values["intruder-client-id"] ?? env.worker.clientId });
+    const { notes, missed = [] } = await fault.inject(env, {
+      outageMs: SETTINGS.outageMs,
+      intruderClientId: values["intruder-client-id"] ?? env.worker.clientId,
+    });
     const faultEndedAt = Date.now();
     await sleep(SETTINGS.afterMs);
     fleet.stopLoad();
@@ -130,7 +133,15 @@ async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultRes
     const errors = env.worker.errors();
     if (errors.length > 0) notes.push(`worker logged ${errors.length} errors, first: ${errors[0]!.slice(0, 300)}`);
     const { files: _files, ...counts } = books;
-    return { fault: fault.name, title: fault.title, books: counts, audit: result, notes, settledAfterMs, missed: [...missedTargets(books, result), ...missed] };
+    return {
+      fault: fault.name,
+      title: fault.title,
+      books: counts,
+      audit: result,
+      notes,
+      settledAfterMs,
+      missed: [...missedTargets(books, result), ...missed],
+    };
   } finally {
     await env.close();
   }
@@ -138,7 +149,9 @@ async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultRes
 
 function printTable(results: TFaultResult[]): void {
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  console.log("| fault | requests sent | answered | answered twice | lost | uploads stored byte-exact | bytes lost | pending after 60 s | orphans (objects / temp files) | targets |");
+  console.log(
+    "| fault | requests sent | answered | answered twice | lost | uploads stored byte-exact | bytes lost | pending after 60 s | orphans (objects / temp files) | targets |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of results) {
     console.log(
@@ -148,8 +161,13 @@ function printTable(results: TFaultResult[]): void {
   console.log("");
   for (const r of results) {
     const refused = Object.entries(r.books.refused).map(([code, n]) => `${code} ×${n}`);
-    const settled = r.settledAfterMs === null ? `not settled ${SETTINGS.settleMs / 1000} s after the load stopped` : `settled ${(r.settledAfterMs / 1000).toFixed(1)} s after the load stopped`;
-    console.log(`${r.title}: ${[...r.notes, `${r.books.publishes} publishes for ${r.books.sent} requests`, `${r.books.failedPosts} uploads failed and were retried`, settled, ...(refused.length ? [`refused: ${refused.join(", ")}`] : [])].join("; ")}`);
+    const settled =
+      r.settledAfterMs === null
+        ? `not settled ${SETTINGS.settleMs / 1000} s after the load stopped`
+        : `settled ${(r.settledAfterMs / 1000).toFixed(1)} s after the load stopped`;
+    console.log(
+      `${r.title}: ${[...r.notes, `${r.books.publishes} publishes for ${r.books.sent} requests`, `${r.books.failedPosts} uploads failed and were retried`, settled, ...(refused.length ? [`refused: ${refused.join(", ")}`] : [])].join("; ")}`,
+    );
   }
 }
 

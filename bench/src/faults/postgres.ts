@@ -44,7 +44,9 @@ export async function startSuitePostgres(): Promise<TSuitePostgres> {
     try {
       await cluster.start();
     } catch (error) {
-      throw new Error(`embedded PostgreSQL did not start: ${(error as Error | undefined)?.message ?? "it exited"}\n${messages.slice(-10).join("\n")}`);
+      throw new Error(
+        `embedded PostgreSQL did not start: ${(error as Error | undefined)?.message ?? "it exited"}\n${messages.slice(-10).join("\n")}`,
+      );
     }
   };
   if (!existsSync(path.join(dir, "PG_VERSION"))) await cluster.initialise();

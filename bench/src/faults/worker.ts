@@ -33,16 +33,24 @@ export function createSuiteWorker(env: Record<string, string>, httpPort: number)
       () => false,
     );
   const exited = (running: ChildProcess) =>
-    running.exitCode !== null || running.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => running.once("exit", () => resolve()));
+    running.exitCode !== null || running.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => running.once("exit", () => resolve()));
 
   return {
     clientId,
     httpPort,
     healthy,
     async disconnects() {
-      const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then((response) => response.text(), () => null);
+      const text = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then(
+        (response) => response.text(),
+        () => null,
+      );
       if (text === null) return null;
-      return [...text.matchAll(/^fleetdrop_broker_disconnects_total(?:\{[^}]*\})? (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+      return [...text.matchAll(/^fleetdrop_broker_disconnects_total(?:\{[^}]*\})? (\d+)/gm)].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
     },
     errors: () => errorLines,
     async start() {
@@ -57,8 +65,8 @@ export function createSuiteWorker(env: Record<string, string>, httpPort: number)
         partial = lines.pop() ?? "";
         for (const line of lines) if (line.includes('"level":50') || line.includes('"level":"error"')) errorLines.push(line);
       };
-      running.stdout!.on("data", collect);
-      running.stderr!.on("data", collect);
+      running.stdout.on("data", collect);
+      running.stderr.on("data", collect);
       for (let i = 0; ; i++) {
         if (running.exitCode !== null) throw new Error(`worker exited (${running.exitCode}):\n${output.slice(-2000)}`);
         if (await healthy()) return;

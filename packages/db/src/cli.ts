@@ -20,7 +20,11 @@ import { seedDemo } from "./seed";
 function requireUrl(): string {
   const result = ZDbEnvSchema.safeParse({ DATABASE_URL: process.env.DATABASE_URL || undefined });
   if (!result.success) {
-    console.error(process.env.DATABASE_URL ? result.error.issues.map((issue) => issue.message).join("\n") : "DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/fleetdrop)");
+    console.error(
+      process.env.DATABASE_URL
+        ? result.error.issues.map((issue) => issue.message).join("\n")
+        : "DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/fleetdrop)",
+    );
     process.exit(2);
   }
   return result.data.DATABASE_URL;
@@ -51,7 +55,13 @@ async function main(command: string | undefined, args: string[]) {
           adminPassword,
           devicePassword,
         });
-        console.log(JSON.stringify({ ...result, ...(result.adminCreated ? { adminPassword } : {}), ...(result.deviceCreated ? { devicePassword } : {}) }, null, 2));
+        console.log(
+          JSON.stringify(
+            { ...result, ...(result.adminCreated ? { adminPassword } : {}), ...(result.deviceCreated ? { devicePassword } : {}) },
+            null,
+            2,
+          ),
+        );
       } finally {
         await prisma.$disconnect();
       }

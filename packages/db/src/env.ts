@@ -2,7 +2,9 @@
 import { z } from "zod";
 
 export const ZDbEnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, { error: "DATABASE_URL must be a postgresql:// URL (e.g. postgresql://user:password@host:5432/fleetdrop)" }),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, {
+    error: "DATABASE_URL must be a postgresql:// URL (e.g. postgresql://user:password@host:5432/fleetdrop)",
+  }),
 });
 
 export type TDbEnv = z.infer<typeof ZDbEnvSchema>;

@@ -13,12 +13,8 @@ const SALT_LENGTH = 16;
 
 function derive(password: string, salt: Buffer, logN: number, r: number, p: number, length: number) {
   return new Promise<Buffer>((resolve, reject) => {
-    scrypt(
-      password.normalize("NFKC"),
-      salt,
-      length,
-      { N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r + 1024 * 1024 },
-      (error, key) => (error ? reject(error) : resolve(key)),
+    scrypt(password.normalize("NFKC"), salt, length, { N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r + 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
     );
   });
 }

@@ -11,11 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
-import type {
-  MigrationList,
-  SchemaEngine,
-  SchemaFilter,
-} from "@prisma/schema-engine-wasm";
+import type { MigrationList, SchemaEngine, SchemaFilter } from "@prisma/schema-engine-wasm";
 import pg from "pg";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,12 +42,14 @@ type TEngineRuntime = { SchemaEngine: typeof SchemaEngine };
 
 /** The WebAssembly global (typed here: the project's `lib` has no DOM types). */
 type TWasmExports = Record<string, unknown>;
-const wasm = (globalThis as unknown as {
-  WebAssembly: {
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: Record<string, unknown>) => { exports: TWasmExports };
-  };
-}).WebAssembly;
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: Record<string, unknown>) => { exports: TWasmExports };
+    };
+  }
+).WebAssembly;
 let runtimePromise: Promise<TEngineRuntime> | undefined;
 
 async function loadRuntime(): Promise<TEngineRuntime> {
@@ -60,12 +58,9 @@ async function loadRuntime(): Promise<TEngineRuntime> {
       __wbg_set_wasm(exports: TWasmExports): void;
     };
     const require = createRequire(import.meta.url);
-    const wasmPath = path.join(
-      path.dirname(require.resolve("@prisma/schema-engine-wasm")),
-      "schema_engine_bg.wasm",
-    );
-    const module = new wasm.Module(await readFile(wasmPath));
-    const instance = new wasm.Instance(module, { "./schema_engine_bg.js": runtime });
+    const wasmPath = path.join(path.dirname(require.resolve("@prisma/schema-engine-wasm")), "schema_engine_bg.wasm");
+    const wasmModule = new wasm.Module(await readFile(wasmPath));
+    const instance = new wasm.Instance(wasmModule, { "./schema_engine_bg.js": runtime });
     runtime.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return runtime;
@@ -84,11 +79,7 @@ async function openSchemaEngine(databaseUrl: string, schemaPath = SCHEMA_PATH): 
   const schema = await readFile(schemaPath, "utf8");
   const pool = new CatalogFriendlyPool({ connectionString: databaseUrl, max: 2 });
   const factory = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
-  const engine = await runtime.SchemaEngine.new(
-    { datamodels: [[path.basename(schemaPath), schema]] },
-    () => {},
-    factory,
-  );
+  const engine = await runtime.SchemaEngine.new({ datamodels: [[path.basename(schemaPath), schema]] }, () => {}, factory);
   return {
     engine,
     schema,

@@ -83,7 +83,10 @@ export type TTestDatabase = {
 /** A new, migrated, empty database of its own. Call `drop()` when done. */
 export async function createTestDatabase(label = "db", serverUrl = TEST_SERVER_URL): Promise<TTestDatabase> {
   const template = await ensureTemplate(serverUrl);
-  const safeLabel = label.toLowerCase().replace(/[^a-z0-9]+/g, "_").slice(0, 20);
+  const safeLabel = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .slice(0, 20);
   const name = `fleetdrop_test_${Date.now()}_${safeLabel}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   await withAdmin(serverUrl, async (admin) => {
     for (let attempt = 0; ; attempt++) {

@@ -22,8 +22,7 @@ import type { FleetdropDevice, TUploadFileResult } from "./client";
 import { handleCommands, type TCommandRunner } from "./commands";
 
 export type TCaptureOutput =
-  | { data: Uint8Array | string; filename: string; contentType?: string }
-  | { path: string; filename?: string; contentType?: string };
+  { data: Uint8Array | string; filename: string; contentType?: string } | { path: string; filename?: string; contentType?: string };
 
 export type TCaptureHandler = (command: TCaptureCommand) => Promise<TCaptureOutput>;
 
@@ -89,13 +88,25 @@ export async function listenForCommands(device: FleetdropDevice, options: TListe
 
 async function uploadCapture(device: FleetdropDevice, command: TCaptureCommand, output: TCaptureOutput): Promise<TUploadFileResult> {
   if ("path" in output) {
-    return device.uploadFile({ sessionId: command.session_id, path: output.path, filename: output.filename, contentType: output.contentType, requestId: command.request_id });
+    return device.uploadFile({
+      sessionId: command.session_id,
+      path: output.path,
+      filename: output.filename,
+      contentType: output.contentType,
+      requestId: command.request_id,
+    });
   }
   const dir = await mkdtemp(path.join(tmpdir(), "fleetdrop-capture-"));
   try {
     const file = path.join(dir, path.basename(output.filename));
     await writeFile(file, output.data);
-    return await device.uploadFile({ sessionId: command.session_id, path: file, filename: output.filename, contentType: output.contentType, requestId: command.request_id });
+    return await device.uploadFile({
+      sessionId: command.session_id,
+      path: file,
+      filename: output.filename,
+      contentType: output.contentType,
+      requestId: command.request_id,
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -19,18 +19,33 @@ export type TSendChunkOptions = {
   contentType?: string;
 };
 
-export type TChunkAnswer = Record<string, unknown> & { success: boolean; status: number; stream: string; code?: string; error?: string; chunk_id?: string };
+export type TChunkAnswer = Record<string, unknown> & {
+  success: boolean;
+  status: number;
+  stream: string;
+  code?: string;
+  error?: string;
+  chunk_id?: string;
+};
 
 const STREAM = /^[A-Za-z0-9_-]{1,64}$/;
 
-type TChannel = { waiters: Map<string, (answer: TChunkAnswer) => void>; refused: Set<(answer: TChunkAnswer) => void>; subscribed: Promise<unknown> };
+type TChannel = {
+  waiters: Map<string, (answer: TChunkAnswer) => void>;
+  refused: Set<(answer: TChunkAnswer) => void>;
+  subscribed: Promise<unknown>;
+};
 const channels = new WeakMap<MqttClient, TChannel>();
 
 function channelOf(connection: TTransferConnection): TChannel {
   let channel = channels.get(connection.client);
   if (channel) return channel;
   const responseTopic = `${connection.base}chunks/response`;
-  const created: TChannel = { waiters: new Map(), refused: new Set(), subscribed: connection.client.subscribeAsync(responseTopic, { qos: 1 }) };
+  const created: TChannel = {
+    waiters: new Map(),
+    refused: new Set(),
+    subscribed: connection.client.subscribeAsync(responseTopic, { qos: 1 }),
+  };
   connection.client.on("message", (topic, payload, packet) => {
     if (topic !== responseTopic) return;
     let answer: TChunkAnswer;
@@ -59,14 +74,27 @@ export function onChunkRefused(connection: TTransferConnection, handler: (answer
   return () => channel.refused.delete(handler);
 }
 
-export async function sendChunk(connection: TTransferConnection, stream: string, bytes: Uint8Array | string, options: TSendChunkOptions = {}): Promise<TChunkAnswer | null> {
-  if (!STREAM.test(stream) || stream === "response") throw new FleetdropError(`invalid stream name ${JSON.stringify(stream)}: use [A-Za-z0-9_-]{1,64}, not "response"`, "invalid_stream", 400);
+export async function sendChunk(
+  connection: TTransferConnection,
+  stream: string,
+  bytes: Uint8Array | string,
+  options: TSendChunkOptions = {},
+): Promise<TChunkAnswer | null> {
+  if (!STREAM.test(stream) || stream === "response")
+    throw new FleetdropError(
+      `invalid stream name ${JSON.stringify(stream)}: use [A-Za-z0-9_-]{1,64}, not "response"`,
+      "invalid_stream",
+      400,
+    );
   const channel = channelOf(connection);
   await channel.subscribed;
   const topic = `${connection.base}chunks/${stream}`;
   const v5 = connection.client.options.protocolVersion === 5;
   if (!options.confirm) {
-    await connection.client.publishAsync(topic, Buffer.from(bytes), { qos: 1, ...(v5 && options.contentType ? { properties: { contentType: options.contentType } } : {}) });
+    await connection.client.publishAsync(topic, Buffer.from(bytes), {
+      qos: 1,
+      ...(v5 && options.contentType ? { properties: { contentType: options.contentType } } : {}),
+    });
     return null;
   }
   if (!v5) throw new FleetdropError("confirm needs MQTT 5 (Response Topic and Correlation Data)", "mqtt5_required", 400);
@@ -84,9 +112,19 @@ export async function sendChunk(connection: TTransferConnection, stream: string,
   });
   await connection.client.publishAsync(topic, Buffer.from(bytes), {
     qos: 1,
-    properties: { responseTopic: `${connection.base}chunks/response`, correlationData: correlation, ...(options.contentType ? { contentType: options.contentType } : {}) },
+    properties: {
+      responseTopic: `${connection.base}chunks/response`,
+      correlationData: correlation,
+      ...(options.contentType ? { contentType: options.contentType } : {}),
+    },
   });
   const result = await answer;
-  if (result.success !== true) throw new FleetdropError(String(result.error ?? "chunk refused"), String(result.code ?? "unknown"), Number(result.status ?? 500), retryAfterOf(result));
+  if (result.success !== true)
+    throw new FleetdropError(
+      String(result.error ?? "chunk refused"),
+      String(result.code ?? "unknown"),
+      Number(result.status ?? 500),
+      retryAfterOf(result),
+    );
   return result;
 }

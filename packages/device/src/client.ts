@@ -120,7 +120,9 @@ export class FleetdropDevice {
     const presence = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId).presence;
     const client = mqtt.connect(options.url, {
       // Capture (docs/protocol.md#presence): the dashboard reads the retained presence to tell "device offline".
-      ...(options.announcePresence ? { will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1 as const, retain: true } } : {}),
+      ...(options.announcePresence
+        ? { will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1 as const, retain: true } }
+        : {}),
       clientId: options.clientId ?? options.deviceId,
       username: options.username ?? (options.password !== undefined ? options.deviceId : undefined),
       password: options.password,
@@ -146,12 +148,14 @@ export class FleetdropDevice {
     });
     const device = new FleetdropDevice(client, options);
     if (options.announcePresence) {
-      client.on("connect", () => device.announcePresence(true));
+      client.on("connect", () => void device.announcePresence(true));
       await device.announcePresence(true);
     }
-    await client.subscribeAsync(
-      { [device.topics.uploadResponse]: { qos: 1 }, [device.topics.sessionResponse]: { qos: 1 }, [device.topics.downloadResponse]: { qos: 1 } },
-    );
+    await client.subscribeAsync({
+      [device.topics.uploadResponse]: { qos: 1 },
+      [device.topics.sessionResponse]: { qos: 1 },
+      [device.topics.downloadResponse]: { qos: 1 },
+    });
     return device;
   }
 
@@ -159,11 +163,15 @@ export class FleetdropDevice {
   private announcePresence(online: boolean): Promise<void> {
     return this.client
       .publishAsync(this.topics.presence, JSON.stringify({ online, at: new Date().toISOString() }), { qos: 1, retain: true })
-      .then(() => undefined, () => undefined);
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   }
 
   async close(): Promise<void> {
-    if (this.options.announcePresence && this.client.connected) await Promise.race([this.announcePresence(false), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    if (this.options.announcePresence && this.client.connected)
+      await Promise.race([this.announcePresence(false), new Promise((resolve) => setTimeout(resolve, 2000))]);
     for (const [, entry] of this.pending) {
       clearTimeout(entry.timer);
       entry.reject(new FleetdropError("connection closed", "closed", 0));
@@ -205,11 +213,17 @@ export class FleetdropDevice {
       const retryAfter = retryAfterOf(body);
       if (body.code === "rate_limited" && retryAfter !== undefined) {
         if (attempt > retries) throw new RateLimitedError(operation, retryAfter, attempt, `no retries left (rateLimitRetries ${retries})`);
-        if (retryAfter > maxWait) throw new RateLimitedError(operation, retryAfter, attempt, `longer than maxRetryAfterSeconds (${maxWait} s)`);
+        if (retryAfter > maxWait)
+          throw new RateLimitedError(operation, retryAfter, attempt, `longer than maxRetryAfterSeconds (${maxWait} s)`);
         await sleep(retryAfter * 1000);
         continue;
       }
-      throw new FleetdropError(String(body.error ?? "request failed"), String(body.code ?? "unknown"), Number(body.status ?? 500), retryAfter);
+      throw new FleetdropError(
+        jsonText(body.error, "request failed"),
+        jsonText(body.code, "unknown"),
+        Number(body.status ?? 500),
+        retryAfter,
+      );
     }
   }
 
@@ -335,13 +349,25 @@ export class FleetdropDevice {
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        const form = await this.requestUpload({ sessionId: input.sessionId, filename, contentType, sizeMb, overwrite: input.overwrite, requestId });
+        const form = await this.requestUpload({
+          sessionId: input.sessionId,
+          filename,
+          contentType,
+          sizeMb,
+          overwrite: input.overwrite,
+          requestId,
+        });
         const stored = await postForm(form, { path: input.path, size, filename: path.basename(filename), contentType }, input.onProgress);
         const completed = await this.completeUpload(form.object_key).catch(() => null);
         return { fileId: form.file_id, objectKey: form.object_key, size, etag: completed?.etag ?? stored.etag, attempts: attempt };
       } catch (error) {
         lastError = error;
-        const retry = error instanceof StorageRejectedError ? error.needsFreshForm || error.retryable : error instanceof FleetdropError ? error.retryable : true;
+        const retry =
+          error instanceof StorageRejectedError
+            ? error.needsFreshForm || error.retryable
+            : error instanceof FleetdropError
+              ? error.retryable
+              : true;
         if (!retry || attempt === attempts) throw error;
         const backoff = Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
         const asked = error instanceof FleetdropError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
@@ -350,4 +376,12 @@ export class FleetdropDevice {
     }
     throw lastError;
   }
+}
+
+/** A JSON field as text: strings as they are, other scalars through String, objects as JSON, `fallback` when missing. */
+function jsonText(value: unknown, fallback: string): string {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  return JSON.stringify(value) ?? fallback;
 }

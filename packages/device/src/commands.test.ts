@@ -3,7 +3,10 @@ import { runCommands, shellRunner } from "./commands";
 
 describe("running a command list", () => {
   it("runs commands in order in the shell, keeps going after a failure, and reports each", async () => {
-    const report = await runCommands([{ command: "echo first" }, { command: "echo oops >&2; exit 3" }, { command: "printf last" }], shellRunner(5_000));
+    const report = await runCommands(
+      [{ command: "echo first" }, { command: "echo oops >&2; exit 3" }, { command: "printf last" }],
+      shellRunner(5_000),
+    );
     expect(report).toEqual({
       general_status: "error",
       general_error: "1 of 3 commands failed",

@@ -31,7 +31,10 @@ export function shellRunner(timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): TCommandRun
     new Promise((resolve) => {
       exec(command, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
         const output = `${stdout}${stderr ? (stdout ? "\n" : "") + stderr : ""}`.trim();
-        const result = output.length > MAX_RESULT_CHARS ? `${output.slice(0, MAX_RESULT_CHARS)}… (${output.length - MAX_RESULT_CHARS} more characters)` : output;
+        const result =
+          output.length > MAX_RESULT_CHARS
+            ? `${output.slice(0, MAX_RESULT_CHARS)}… (${output.length - MAX_RESULT_CHARS} more characters)`
+            : output;
         if (error) {
           const why = error.killed ? `timed out after ${timeoutMs / 1000} s` : `exit code ${error.code ?? "?"}`;
           resolve({ result: result ? `${result}\n(${why})` : why, status: "error" });
@@ -53,7 +56,12 @@ export async function fetchCommands(device: FleetdropDevice, service: string): P
       throw new FleetdropError(`${service}/commands.json is not valid JSON`, "invalid_commands", 0);
     }
     const parsed = ZCommandListSchema.safeParse(value);
-    if (!parsed.success) throw new FleetdropError(`${service}/commands.json: ${parsed.error.issues[0]?.message ?? "not a command list"}`, "invalid_commands", 0);
+    if (!parsed.success)
+      throw new FleetdropError(
+        `${service}/commands.json: ${parsed.error.issues[0]?.message ?? "not a command list"}`,
+        "invalid_commands",
+        0,
+      );
     return parsed.data;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -84,7 +92,12 @@ export async function reportCommands(device: FleetdropDevice, service: string, r
   try {
     const file = path.join(dir, "last_monitoring_status.json");
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-    const stored = await uploadToStore(device, { store: STATUS_STORE, path: file, filename: statusFilePath(service), contentType: "application/json" });
+    const stored = await uploadToStore(device, {
+      store: STATUS_STORE,
+      path: file,
+      filename: statusFilePath(service),
+      contentType: "application/json",
+    });
     return { objectKey: stored.objectKey };
   } finally {
     await rm(dir, { recursive: true, force: true });

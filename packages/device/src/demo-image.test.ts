@@ -4,7 +4,7 @@ import { demoFrame, encodePng, generatedCapture } from "./demo-image";
 
 function chunks(png: Buffer) {
   const out: { type: string; data: Buffer }[] = [];
-  for (let offset = 8; offset < png.length; ) {
+  for (let offset = 8; offset < png.length;) {
     const length = png.readUInt32BE(offset);
     out.push({ type: png.toString("ascii", offset + 4, offset + 8), data: png.subarray(offset + 8, offset + 8 + length) });
     offset += 12 + length;
@@ -33,6 +33,9 @@ describe("generated PNG", () => {
     const a = demoFrame("capture-a", new Date("2026-01-01T00:00:00Z"));
     const b = demoFrame("capture-b", new Date("2026-01-01T00:00:00Z"));
     expect(a.equals(b)).toBe(false);
-    expect(generatedCapture("x", new Date("2026-01-01T10:20:30.000Z"))).toMatchObject({ filename: "capture-2026-01-01T10-20-30-000Z.png", contentType: "image/png" });
+    expect(generatedCapture("x", new Date("2026-01-01T10:20:30.000Z"))).toMatchObject({
+      filename: "capture-2026-01-01T10-20-30-000Z.png",
+      contentType: "image/png",
+    });
   });
 });

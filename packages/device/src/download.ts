@@ -29,12 +29,15 @@ export type TDownloadInput = {
 export type TDownloadResult = { path: string; size: number; etag: string; contentType?: string };
 
 /** Asks for a download URL: `{url, expires_in, size, etag, …}`. */
-export async function requestDownload(device: FleetdropDevice, input: { store: string; path: string; requestId?: string }): Promise<TDownloadResponse> {
-  return (await device.request("downloadRequest", {
+export async function requestDownload(
+  device: FleetdropDevice,
+  input: { store: string; path: string; requestId?: string },
+): Promise<TDownloadResponse> {
+  return await device.request("downloadRequest", {
     store: input.store,
     path: input.path,
     ...(input.requestId ? { request_id: input.requestId } : {}),
-  }));
+  });
 }
 
 /** Downloads a store object to `to`; the file appears only once complete and verified. */
@@ -47,7 +50,11 @@ export async function downloadFile(device: FleetdropDevice, input: TDownloadInpu
     const response = await openUrl(answer.url);
     if ((response.statusCode ?? 0) !== 200) {
       response.resume();
-      throw new FleetdropError(`storage answered ${response.statusCode} for the download of ${input.store}/${input.path}`, `HTTP${response.statusCode}`, response.statusCode ?? 0);
+      throw new FleetdropError(
+        `storage answered ${response.statusCode} for the download of ${input.store}/${input.path}`,
+        `HTTP${response.statusCode}`,
+        response.statusCode ?? 0,
+      );
     }
     const md5 = createHash("md5");
     let received = 0;
@@ -61,12 +68,20 @@ export async function downloadFile(device: FleetdropDevice, input: TDownloadInpu
     });
     await pipeline(response, counter, createWriteStream(temp));
     if (received !== answer.size) {
-      throw new FleetdropError(`the download of ${input.store}/${input.path} has ${received} bytes, ${answer.size} expected`, "size_mismatch", 0);
+      throw new FleetdropError(
+        `the download of ${input.store}/${input.path} has ${received} bytes, ${answer.size} expected`,
+        "size_mismatch",
+        0,
+      );
     }
     // A multipart upload's ETag is not an MD5 of the content ("…-3"); only plain ones are checked.
     const plain = /^"?([0-9a-f]{32})"?$/.exec(answer.etag);
     if (plain && plain[1] !== md5.digest("hex")) {
-      throw new FleetdropError(`the download of ${input.store}/${input.path} does not match its ETag ${answer.etag}`, "checksum_mismatch", 0);
+      throw new FleetdropError(
+        `the download of ${input.store}/${input.path} does not match its ETag ${answer.etag}`,
+        "checksum_mismatch",
+        0,
+      );
     }
     await rename(temp, target);
     return { path: target, size: received, etag: answer.etag, ...(answer.content_type ? { contentType: answer.content_type } : {}) };
@@ -96,7 +111,10 @@ export type TStoreUploadInput = {
 };
 
 /** Uploads a local file into a named store (e.g. a status report into `status`). */
-export async function uploadToStore(device: FleetdropDevice, input: TStoreUploadInput): Promise<{ objectKey: string; size: number; etag?: string }> {
+export async function uploadToStore(
+  device: FleetdropDevice,
+  input: TStoreUploadInput,
+): Promise<{ objectKey: string; size: number; etag?: string }> {
   const { size } = await stat(input.path);
   const filename = input.filename ?? path.basename(input.path);
   const contentType = input.contentType ?? guessContentType(filename);

@@ -32,7 +32,21 @@ describe("resumable transfer helpers", () => {
 
   it("writes the state file atomically, creating its folder", async () => {
     const file = path.join(dir, "state", "x.json");
-    const state: TTransferState = { version: 1, fileId: "f1", deviceId: "R1", sessionId: 1, path: "/x", filename: "x", contentType: "text/plain", size: 3, mtimeMs: 1, sha256: "0".repeat(64), segmentSize: 65536, held: 0, updatedAt: new Date(0).toISOString() };
+    const state: TTransferState = {
+      version: 1,
+      fileId: "f1",
+      deviceId: "R1",
+      sessionId: 1,
+      path: "/x",
+      filename: "x",
+      contentType: "text/plain",
+      size: 3,
+      mtimeMs: 1,
+      sha256: "0".repeat(64),
+      segmentSize: 65536,
+      held: 0,
+      updatedAt: new Date(0).toISOString(),
+    };
     await writeTransferState(file, state);
     await writeTransferState(file, { ...state, held: 3 });
     expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ fileId: "f1", held: 3 });

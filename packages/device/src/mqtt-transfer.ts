@@ -80,7 +80,15 @@ export type TTransferState = {
   updatedAt: string;
 };
 
-type TAnswer = Record<string, unknown> & { success?: boolean; status?: number; code?: string; error?: string; file_id?: string; command?: string; request_id?: string };
+type TAnswer = Record<string, unknown> & {
+  success?: boolean;
+  status?: number;
+  code?: string;
+  error?: string;
+  file_id?: string;
+  command?: string;
+  request_id?: string;
+};
 
 const listeners = new WeakMap<MqttClient, TransferChannel>();
 
@@ -145,7 +153,11 @@ class TransferChannel {
       });
     });
     try {
-      await this.connection.client.publishAsync(`${this.connection.base}file_transfer/${fileId}/${suffix}`, JSON.stringify({ ...body, request_id: requestId }), { qos: 1 });
+      await this.connection.client.publishAsync(
+        `${this.connection.base}file_transfer/${fileId}/${suffix}`,
+        JSON.stringify({ ...body, request_id: requestId }),
+        { qos: 1 },
+      );
     } catch (error) {
       this.pending.delete(requestId);
       throw new FleetdropError(`publish failed: ${(error as Error).message}`, "network_error", 0);
@@ -164,7 +176,9 @@ export class TransferRefusedError extends FleetdropError {
 
 /** A file_id that stays the same for the same file in the same session (resume after restart). */
 export function stableFileId(input: { deviceId: string; sessionId: number; filename: string; size: number; mtimeMs: number }): string {
-  const digest = createHash("sha256").update(JSON.stringify([input.deviceId, input.sessionId, input.filename, input.size, Math.trunc(input.mtimeMs)])).digest("base64url");
+  const digest = createHash("sha256")
+    .update(JSON.stringify([input.deviceId, input.sessionId, input.filename, input.size, Math.trunc(input.mtimeMs)]))
+    .digest("base64url");
   return `f${digest.slice(0, 31)}`;
 }
 
@@ -207,7 +221,8 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
   const segmentSize = input.segmentSize ?? 64 * 1024;
   const windowSize = Math.max(1, input.window ?? 32);
   const attempts = input.attempts ?? 10;
-  const fileId = input.fileId ?? stableFileId({ deviceId: connection.deviceId, sessionId: input.sessionId, filename, size, mtimeMs: info.mtimeMs });
+  const fileId =
+    input.fileId ?? stableFileId({ deviceId: connection.deviceId, sessionId: input.sessionId, filename, size, mtimeMs: info.mtimeMs });
   const sha256 = await sha256OfFile(input.path);
   const channel = TransferChannel.of(connection);
   await channel.ready();
@@ -336,7 +351,10 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
 }
 
 /** Asks which byte ranges the platform holds for a transfer of this device. */
-export async function transferStatus(connection: TTransferConnection, fileId: string): Promise<{ state: string; size: number | null; received: TByteRange[] }> {
+export async function transferStatus(
+  connection: TTransferConnection,
+  fileId: string,
+): Promise<{ state: string; size: number | null; received: TByteRange[] }> {
   const answer = await TransferChannel.of(connection).command(fileId, "status", {}, connection.timeoutMs);
   if (answer.success !== true) throw new TransferRefusedError(answer);
   return { state: String(answer.state), size: (answer.size as number | null) ?? null, received: (answer.received as TByteRange[]) ?? [] };

@@ -23,12 +23,15 @@ describe("multipartBody", () => {
     const file = path.join(dir, "a.bin");
     const bytes = Buffer.from([0, 1, 2, 255, 13, 10, 45, 45]);
     await writeFile(file, bytes);
-    const body = multipartBody({ key: "sessions/R/1/a.bin", "Content-Type": "application/octet-stream", policy: "cG9saWN5" }, {
-      path: file,
-      size: bytes.length,
-      filename: "a.bin",
-      contentType: "application/octet-stream",
-    });
+    const body = multipartBody(
+      { key: "sessions/R/1/a.bin", "Content-Type": "application/octet-stream", policy: "cG9saWN5" },
+      {
+        path: file,
+        size: bytes.length,
+        filename: "a.bin",
+        contentType: "application/octet-stream",
+      },
+    );
     const raw = await collect(body.stream());
     expect(raw.length).toBe(body.length);
     const text = raw.toString("latin1");

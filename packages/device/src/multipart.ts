@@ -7,11 +7,19 @@ import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 
-export type TMultipartBody = { boundary: string; length: number; /** Bytes before the file's first byte. */ headLength: number; stream(): Readable };
+export type TMultipartBody = {
+  boundary: string;
+  length: number;
+  /** Bytes before the file's first byte. */ headLength: number;
+  stream(): Readable;
+};
 
 const quote = (value: string) => value.replace(/["\r\n\\]/g, (ch) => encodeURIComponent(ch));
 
-export function multipartBody(fields: Record<string, string>, file: { path: string; size: number; filename: string; contentType: string }): TMultipartBody {
+export function multipartBody(
+  fields: Record<string, string>,
+  file: { path: string; size: number; filename: string; contentType: string },
+): TMultipartBody {
   const boundary = `----fleetdrop${randomBytes(12).toString("hex")}`;
   let head = "";
   for (const [name, value] of Object.entries(fields)) {

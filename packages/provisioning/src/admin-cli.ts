@@ -72,11 +72,17 @@ async function ensureBrokerTls(env: TProvisioningEnv, print: (line: string) => v
   const cert = path.join(env.BROKER_TLS_DIR, "server.crt");
   if (existsSync(cert)) return;
   await mkdir(env.BROKER_TLS_DIR, { recursive: true });
-  const tls = await createBrokerTls({ hosts: env.BROKER_TLS_HOSTS.split(",").map((host) => host.trim()).filter(Boolean) });
+  const tls = await createBrokerTls({
+    hosts: env.BROKER_TLS_HOSTS.split(",")
+      .map((host) => host.trim())
+      .filter(Boolean),
+  });
   await writeFile(path.join(env.BROKER_TLS_DIR, "server.key"), tls.keyPem, { mode: 0o600 });
   await writeFile(path.join(env.BROKER_TLS_DIR, "broker-ca.crt"), tls.caPem);
   await writeFile(cert, tls.certPem);
-  print(`created a self-signed broker certificate for ${env.BROKER_TLS_HOSTS} in ${env.BROKER_TLS_DIR} (devices verify it with broker-ca.crt; replace it with your own for production)`);
+  print(
+    `created a self-signed broker certificate for ${env.BROKER_TLS_HOSTS} in ${env.BROKER_TLS_DIR} (devices verify it with broker-ca.crt; replace it with your own for production)`,
+  );
 }
 
 export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
@@ -118,7 +124,12 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
     };
     switch (`${group} ${verb}`) {
       case "device create": {
-        const created = await createDevice(ctx, { projectId: await projectId(), serial: needTarget(), name: values.name, authMode: authOf(values.auth) });
+        const created = await createDevice(ctx, {
+          projectId: await projectId(),
+          serial: needTarget(),
+          name: values.name,
+          authMode: authOf(values.auth),
+        });
         io.print(`created ${created.device.serial} (${created.credentials.authMode})`);
         await writeBundle(io, env, [created], values.out);
         return 0;
@@ -152,7 +163,9 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
       }
       case "ca rotate": {
         const ca = await rotateProjectCa(ctx, await projectId());
-        io.print(`new device CA ${ca.fingerprint} for ${values.project}; certificates of the previous CA stay valid until they expire or are rotated`);
+        io.print(
+          `new device CA ${ca.fingerprint} for ${values.project}; certificates of the previous CA stay valid until they expire or are rotated`,
+        );
         return 0;
       }
       case "ca rekey":
@@ -175,7 +188,9 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
           log: io.print,
         });
         const first = await sync.syncNow();
-        io.print(`broker auth files in ${env.BROKER_AUTH_DIR}: ${first.changed.length ? `wrote ${first.changed.join(", ")}` : "up to date"}`);
+        io.print(
+          `broker auth files in ${env.BROKER_AUTH_DIR}: ${first.changed.length ? `wrote ${first.changed.join(", ")}` : "up to date"}`,
+        );
         if (!values.once) {
           io.print("watching for credential changes");
           await (io.stopSignal ?? new Promise<void>(() => {}));

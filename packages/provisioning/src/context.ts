@@ -13,13 +13,7 @@ export type TProvisioningContext = {
 };
 
 export type TProvisioningErrorCode =
-  | "invalid_serial"
-  | "reserved_serial"
-  | "serial_taken"
-  | "device_not_found"
-  | "project_not_found"
-  | "secrets_missing"
-  | "invalid_csv";
+  "invalid_serial" | "reserved_serial" | "serial_taken" | "device_not_found" | "project_not_found" | "secrets_missing" | "invalid_csv";
 
 /** A refusal the caller shows to a person (bad input, unknown device); not a bug. */
 export class ProvisioningError extends Error {
@@ -40,7 +34,10 @@ export const RESERVED_DEVICE_IDS = ["fleetdrop-worker", "fleetdrop-web", "fleetd
 
 export function requireSecrets(ctx: TProvisioningContext): TSecretBox {
   if (!ctx.secrets) {
-    throw new ProvisioningError("secrets_missing", "certificate devices need DEVICE_CA_ENCRYPTION_KEY (it seals the project's device CA key)");
+    throw new ProvisioningError(
+      "secrets_missing",
+      "certificate devices need DEVICE_CA_ENCRYPTION_KEY (it seals the project's device CA key)",
+    );
   }
   return ctx.secrets;
 }

@@ -55,11 +55,15 @@ export function parseProvisioningEnv(source: Record<string, string | undefined>)
   // Empty strings mean "not set" (docker-compose passes unset variables as empty).
   const result = ZProvisioningEnvSchema.safeParse(withoutEmpty(source));
   if (result.success) return result.data;
-  throw new Error(`Invalid environment for fleetdrop-admin:\n${result.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`).join("\n")}`);
+  throw new Error(
+    `Invalid environment for fleetdrop-admin:\n${result.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`).join("\n")}`,
+  );
 }
 
 /** The secret box for the CA keys, or undefined when no key is configured (password devices only). */
-export function secretBoxFromEnv(env: Pick<TProvisioningEnv, "DEVICE_CA_ENCRYPTION_KEY" | "DEVICE_CA_ENCRYPTION_KEY_PREVIOUS">): TSecretBox | undefined {
+export function secretBoxFromEnv(
+  env: Pick<TProvisioningEnv, "DEVICE_CA_ENCRYPTION_KEY" | "DEVICE_CA_ENCRYPTION_KEY_PREVIOUS">,
+): TSecretBox | undefined {
   if (!env.DEVICE_CA_ENCRYPTION_KEY) return undefined;
   const previous = (env.DEVICE_CA_ENCRYPTION_KEY_PREVIOUS ?? "")
     .split(",")

@@ -51,7 +51,10 @@ describe("fleetdrop-admin", () => {
     expect(code).toBe(0);
     expect(out).toContain("created CLI-1 (certificate)");
     const zip = unzipSync(await readFile(path.join(dir, "cli-1.zip")));
-    expect(JSON.parse(new TextDecoder().decode(zip["CLI-1/device.json"]))).toMatchObject({ url: "mqtts://mqtt.factory.test:8883", deviceId: "CLI-1" });
+    expect(JSON.parse(new TextDecoder().decode(zip["CLI-1/device.json"]))).toMatchObject({
+      url: "mqtts://mqtt.factory.test:8883",
+      deviceId: "CLI-1",
+    });
   });
 
   it("provisions a CSV batch and refuses a bad one with the lines to fix", async () => {
@@ -69,7 +72,9 @@ describe("fleetdrop-admin", () => {
   it("says what is wrong with a missing project or serial", async () => {
     expect((await admin("device", "create", "CLI-2", "--project", "nope")).out).toContain("No project with slug nope");
     expect((await admin("device", "disable", "NOPE-1")).out).toContain("No device NOPE-1");
-    expect((await admin("device", "create", "CLI-3", "--project", "factory", "--auth", "token")).out).toContain("--auth must be password or certificate");
+    expect((await admin("device", "create", "CLI-3", "--project", "factory", "--auth", "token")).out).toContain(
+      "--auth must be password or certificate",
+    );
   });
 
   it("writes the broker's files once, with a self-signed broker certificate when none is there", async () => {

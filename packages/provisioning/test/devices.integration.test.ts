@@ -27,10 +27,16 @@ let projectId: string;
 let otherProjectId: string;
 
 const secretColumns = (serial: string) =>
-  prisma.device.findUniqueOrThrow({ where: { serial }, select: { passwordHash: true, brokerPasswordHash: true, authMode: true, enabled: true } });
+  prisma.device.findUniqueOrThrow({
+    where: { serial },
+    select: { passwordHash: true, brokerPasswordHash: true, authMode: true, enabled: true },
+  });
 
 async function refusal(promise: Promise<unknown>): Promise<ProvisioningError> {
-  const error = await promise.then(() => null, (err: unknown) => err);
+  const error = await promise.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(error).toBeInstanceOf(ProvisioningError);
   return error as ProvisioningError;
 }
@@ -89,14 +95,18 @@ describe("creating devices", () => {
 
   it("refuses bad, reserved and taken serials with a readable reason", async () => {
     expect((await refusal(createDevice(ctx, { projectId, serial: "bad/serial", authMode: "password" }))).code).toBe("invalid_serial");
-    expect((await refusal(createDevice(ctx, { projectId, serial: "fleetdrop-worker", authMode: "password" }))).code).toBe("reserved_serial");
+    expect((await refusal(createDevice(ctx, { projectId, serial: "fleetdrop-worker", authMode: "password" }))).code).toBe(
+      "reserved_serial",
+    );
     const taken = await refusal(createDevice(ctx, { projectId: otherProjectId, serial: "PW-1", authMode: "certificate" }));
     expect(taken.code).toBe("serial_taken");
     expect(taken.message).not.toContain("line-1");
   });
 
   it("refuses certificate devices without the CA encryption key, and creates nothing", async () => {
-    const error = await refusal(createDevice({ prisma, actor: "x" }, { projectId: otherProjectId, serial: "NOKEY-1", authMode: "certificate" }));
+    const error = await refusal(
+      createDevice({ prisma, actor: "x" }, { projectId: otherProjectId, serial: "NOKEY-1", authMode: "certificate" }),
+    );
     expect(error.code).toBe("secrets_missing");
     expect(error.message).toMatch(/DEVICE_CA_ENCRYPTION_KEY/);
     expect(await prisma.device.count({ where: { serial: "NOKEY-1" } })).toBe(0);
@@ -111,7 +121,11 @@ describe("creating devices", () => {
 
 describe("bulk provisioning from CSV", () => {
   it("creates every row, each with its own credentials and the mode the row asks for", async () => {
-    const created = await bulkCreateDevices(ctx, { projectId, csv: "serial,name,auth\nLINE-001,Unit 1,\nLINE-002,Unit 2,cert\nLINE-003,,password\n", authMode: "password" });
+    const created = await bulkCreateDevices(ctx, {
+      projectId,
+      csv: "serial,name,auth\nLINE-001,Unit 1,\nLINE-002,Unit 2,cert\nLINE-003,,password\n",
+      authMode: "password",
+    });
     expect(created.map((c) => [c.device.serial, c.device.name, c.credentials.authMode])).toEqual([
       ["LINE-001", "Unit 1", "password"],
       ["LINE-002", "Unit 2", "certificate"],
@@ -122,7 +136,9 @@ describe("bulk provisioning from CSV", () => {
   });
 
   it("creates nothing when any row is wrong and lists every problem with its line", async () => {
-    const error = await refusal(bulkCreateDevices(ctx, { projectId, csv: "LINE-100\nLINE-001\nbad serial\nLINE-100\nLINE-101\n", authMode: "certificate" }));
+    const error = await refusal(
+      bulkCreateDevices(ctx, { projectId, csv: "LINE-100\nLINE-001\nbad serial\nLINE-100\nLINE-101\n", authMode: "certificate" }),
+    );
     expect(error.code).toBe("invalid_csv");
     expect(error.message).toMatch(/line 2 LINE-001: already registered/);
     expect(error.message).toMatch(/line 3 bad serial: .*not a valid device id/);
@@ -208,18 +224,51 @@ describe("rotating, disabling and revoking", () => {
 
 describe("credential bundle", () => {
   it("holds a ready device config, the secret, the broker CA and a README per device", async () => {
-    const [pw, cert] = await bulkCreateDevices(ctx, { projectId, csv: "serial,auth\nBUNDLE-1,password\nBUNDLE-2,certificate", authMode: "password" });
-    const broker = { certificateUrl: "mqtts://mqtt.example.com:8883", passwordUrl: "mqtts://mqtt.example.com:8884", brokerCaPem: "BROKER-CA\n", topicPrefix: "fleetdrop" };
+    const [pw, cert] = await bulkCreateDevices(ctx, {
+      projectId,
+      csv: "serial,auth\nBUNDLE-1,password\nBUNDLE-2,certificate",
+      authMode: "password",
+    });
+    const broker = {
+      certificateUrl: "mqtts://mqtt.example.com:8883",
+      passwordUrl: "mqtts://mqtt.example.com:8884",
+      brokerCaPem: "BROKER-CA\n",
+      topicPrefix: "fleetdrop",
+    };
     const zip = unzipSync(createCredentialBundle([pw!, cert!], broker));
     const text = (name: string) => new TextDecoder().decode(zip[name]);
-    expect(Object.keys(zip).filter((name) => !name.endsWith("/")).sort()).toEqual([
-      "BUNDLE-1/README.txt", "BUNDLE-1/broker-ca.crt", "BUNDLE-1/device.json", "BUNDLE-1/password.txt",
-      "BUNDLE-2/README.txt", "BUNDLE-2/broker-ca.crt", "BUNDLE-2/device.crt", "BUNDLE-2/device.json", "BUNDLE-2/device.key",
+    expect(
+      Object.keys(zip)
+        .filter((name) => !name.endsWith("/"))
+        .sort(),
+    ).toEqual([
+      "BUNDLE-1/README.txt",
+      "BUNDLE-1/broker-ca.crt",
+      "BUNDLE-1/device.json",
+      "BUNDLE-1/password.txt",
+      "BUNDLE-2/README.txt",
+      "BUNDLE-2/broker-ca.crt",
+      "BUNDLE-2/device.crt",
+      "BUNDLE-2/device.json",
+      "BUNDLE-2/device.key",
       "devices.csv",
     ]);
     const password = pw!.credentials.authMode === "password" ? pw!.credentials.password : "";
-    expect(JSON.parse(text("BUNDLE-1/device.json"))).toEqual({ url: "mqtts://mqtt.example.com:8884", deviceId: "BUNDLE-1", topicPrefix: "fleetdrop", ca: "broker-ca.crt", password });
-    expect(JSON.parse(text("BUNDLE-2/device.json"))).toEqual({ url: "mqtts://mqtt.example.com:8883", deviceId: "BUNDLE-2", topicPrefix: "fleetdrop", ca: "broker-ca.crt", cert: "device.crt", key: "device.key" });
+    expect(JSON.parse(text("BUNDLE-1/device.json"))).toEqual({
+      url: "mqtts://mqtt.example.com:8884",
+      deviceId: "BUNDLE-1",
+      topicPrefix: "fleetdrop",
+      ca: "broker-ca.crt",
+      password,
+    });
+    expect(JSON.parse(text("BUNDLE-2/device.json"))).toEqual({
+      url: "mqtts://mqtt.example.com:8883",
+      deviceId: "BUNDLE-2",
+      topicPrefix: "fleetdrop",
+      ca: "broker-ca.crt",
+      cert: "device.crt",
+      key: "device.key",
+    });
     expect(new X509Certificate(text("BUNDLE-2/device.crt")).subject).toBe("CN=BUNDLE-2");
     expect(text("BUNDLE-1/README.txt")).toContain("fleetdrop/fleet/BUNDLE-1/file_upload/request");
     expect(text("devices.csv")).not.toContain(password);

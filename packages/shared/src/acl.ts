@@ -19,7 +19,9 @@ export type TBrokerIdentity = { kind: "device"; deviceId: string } | { kind: "se
 
 /** Whether a device may connect with this client id. */
 export function isDeviceClientId(deviceId: string, clientId: string): boolean {
-  return isValidDeviceId(deviceId) && (clientId === deviceId || (clientId.startsWith(`${deviceId}/`) && clientId.length > deviceId.length + 1));
+  return (
+    isValidDeviceId(deviceId) && (clientId === deviceId || (clientId.startsWith(`${deviceId}/`) && clientId.length > deviceId.length + 1))
+  );
 }
 
 /**
@@ -30,7 +32,8 @@ export function isServiceClientId(clientId: string): boolean {
   return /^[\x21-\x7e]{1,128}$/.test(clientId) && !/[/+#]/.test(clientId) && !isValidDeviceId(clientId);
 }
 
-export const SERVICE_CLIENT_ID_RULE = "must be printable ASCII without / + #, and not a valid device id (use a ':' as in fleetdrop-ingest:1)";
+export const SERVICE_CLIENT_ID_RULE =
+  "must be printable ASCII without / + #, and not a valid device id (use a ':' as in fleetdrop-ingest:1)";
 
 function deviceBase(prefix: string, deviceId: string): string {
   return `${prefix}/fleet/${deviceId}/`;
@@ -50,7 +53,11 @@ export function canPublish(identity: TBrokerIdentity, prefix: string, topic: str
     if (identity.name === "web") return isAnyDeviceTopic(prefix, topic, "commands", false);
     return topic.startsWith(`${prefix}/fleet/`) || topic.startsWith(`${prefix}/workers/`);
   }
-  return isValidDeviceId(identity.deviceId) && topic.startsWith(deviceBase(prefix, identity.deviceId)) && topic.length > deviceBase(prefix, identity.deviceId).length;
+  return (
+    isValidDeviceId(identity.deviceId) &&
+    topic.startsWith(deviceBase(prefix, identity.deviceId)) &&
+    topic.length > deviceBase(prefix, identity.deviceId).length
+  );
 }
 
 export function canSubscribe(identity: TBrokerIdentity, prefix: string, filter: string): boolean {

@@ -26,9 +26,9 @@ export const ERROR_CATALOG = {
   size_mismatch: { status: 400, message: "The size does not match the size given at init or the bytes received" },
   checksum_mismatch: { status: 400, message: "The file's SHA-256 does not match the checksum given; nothing was stored" },
   // chunk forwarding (chunks)
-  invalid_stream: { status: 400, message: "stream must match [A-Za-z0-9_-]{1,64} and not be \"response\"" },
+  invalid_stream: { status: 400, message: 'stream must match [A-Za-z0-9_-]{1,64} and not be "response"' },
   // stores and downloads
-  invalid_store: { status: 400, message: "store must be a store name such as \"config\"" },
+  invalid_store: { status: 400, message: 'store must be a store name such as "config"' },
   invalid_path: { status: 400, message: "path must be 1 to 1024 bytes without control characters" },
   // 403 not allowed
   device_unknown: { status: 403, message: "Unknown device" },

@@ -9,7 +9,10 @@ import { DEFAULT_TOPIC_PREFIX, assertTopicPrefix } from "./topics";
 export const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
 
 export const ZMqttEnvSchema = z.object({
-  MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, "must be an mqtt://, mqtts://, ws:// or wss:// URL").optional(),
+  MQTT_URL: z
+    .string()
+    .regex(/^(mqtts?|wss?|tcp|ssl):\/\//, "must be an mqtt://, mqtts://, ws:// or wss:// URL")
+    .optional(),
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   TOPIC_PREFIX: z

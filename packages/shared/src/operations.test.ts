@@ -30,7 +30,14 @@ describe("the operation table", () => {
       "transferAbort",
       "chunk",
     ]);
-    expect(JSON_OPERATION_NAMES).toEqual(["sessionOpen", "sessionClose", "uploadRequest", "storeUpload", "uploadComplete", "downloadRequest"]);
+    expect(JSON_OPERATION_NAMES).toEqual([
+      "sessionOpen",
+      "sessionClose",
+      "uploadRequest",
+      "storeUpload",
+      "uploadComplete",
+      "downloadRequest",
+    ]);
   });
 
   it("builds each fixed topic that the worker's parser reads back, answered on the topic the worker answers on", () => {
@@ -64,7 +71,8 @@ describe("the operation table", () => {
     for (const name of OPERATION_NAMES) {
       const { errors, fieldCodes } = OPERATIONS[name];
       for (const code of Object.values(fieldCodes)) expect(errors, `${name}: ${code}`).toContain(code);
-      for (const code of ["device_unknown", "device_disabled", "rate_limited", "internal_error", "database_unavailable"] as const) expect(errors).toContain(code);
+      for (const code of ["device_unknown", "device_disabled", "rate_limited", "internal_error", "database_unavailable"] as const)
+        expect(errors).toContain(code);
       for (const code of errors) expect(ERROR_CATALOG).toHaveProperty(code);
       expect(new Set(errors).size, `${name} lists a code twice`).toBe(errors.length);
     }
@@ -99,7 +107,9 @@ describe("choosing and validating a JSON operation", () => {
     expect(uploadOperationOf({ store: "status", filename: "a" })).toBe("storeUpload");
     expect(uploadOperationOf({ store: null, session_id: 1 })).toBe("uploadRequest");
     expect(uploadOperationOf({ filename: "a" })).toBe("uploadRequest");
-    expect(() => uploadOperationOf({ store: "status", session_id: 1 })).toThrow(expect.objectContaining({ code: "invalid_payload", status: 400 }));
+    expect(() => uploadOperationOf({ store: "status", session_id: 1 })).toThrow(
+      expect.objectContaining({ code: "invalid_payload", status: 400 }),
+    );
     expect(jsonOperationOf("file_upload/request", { store: "s" })).toBe("storeUpload");
     expect(jsonOperationOf("session/close", {})).toBe("sessionClose");
     expect(jsonOperationOf("session/nothing", {})).toBeNull();

@@ -11,7 +11,13 @@ import { z } from "zod";
 import { ProtocolError, type TErrorCode } from "./errors";
 import { ZChunkResponseSchema } from "./protocol/chunks";
 import { validateMessage } from "./protocol/common";
-import { ZSessionCloseSchema, ZSessionOpenSchema, ZSessionResponseSchema, SESSION_CLOSE_FIELD_CODES, SESSION_OPEN_FIELD_CODES } from "./protocol/session";
+import {
+  ZSessionCloseSchema,
+  ZSessionOpenSchema,
+  ZSessionResponseSchema,
+  SESSION_CLOSE_FIELD_CODES,
+  SESSION_OPEN_FIELD_CODES,
+} from "./protocol/session";
 import {
   DOWNLOAD_REQUEST_FIELD_CODES,
   STORE_UPLOAD_FIELD_CODES,
@@ -80,7 +86,13 @@ export type TOperationSpec = {
 };
 
 /** Codes any operation may answer: the device, the rate limit, a fault or an outage. */
-const EVERY = ["device_unknown", "device_disabled", "rate_limited", "internal_error", "database_unavailable"] as const satisfies readonly TErrorCode[];
+const EVERY = [
+  "device_unknown",
+  "device_disabled",
+  "rate_limited",
+  "internal_error",
+  "database_unavailable",
+] as const satisfies readonly TErrorCode[];
 /** Codes of any JSON payload (docs/protocol.md#payloads). */
 const JSON_PAYLOAD = ["invalid_json", "payload_too_large", "invalid_request_id"] as const satisfies readonly TErrorCode[];
 /** Codes of a topic under `file_transfer/` that breaks the rules (read before the operation runs). */
@@ -352,7 +364,11 @@ export const OPERATION_NAMES = Object.keys(OPERATIONS) as TOperationName[];
  * table, and what the device SDK's `request` sends.
  */
 export type TJsonOperationName = {
-  [K in TOperationName]: TOperations[K]["payload"] extends "json" ? (TOperations[K]["topic"] extends `${string}{${string}` ? never : K) : never;
+  [K in TOperationName]: TOperations[K]["payload"] extends "json"
+    ? TOperations[K]["topic"] extends `${string}{${string}`
+      ? never
+      : K
+    : never;
 }[TOperationName];
 
 /** Operations whose topic carries parameters (`file_transfer/{file_id}/…`, `chunks/{stream}`): the worker's raw routes. */
@@ -392,7 +408,8 @@ export function parseOperationRequest<K extends TJsonOperationName>(operation: K
 export function uploadOperationOf(message: Record<string, unknown>): "uploadRequest" | "storeUpload" {
   const hasStore = message.store !== undefined && message.store !== null;
   const hasSession = message.session_id !== undefined && message.session_id !== null;
-  if (hasStore && hasSession) throw new ProtocolError("invalid_payload", "Give either session_id (a session upload) or store (a store upload), not both");
+  if (hasStore && hasSession)
+    throw new ProtocolError("invalid_payload", "Give either session_id (a session upload) or store (a store upload), not both");
   return hasStore ? "storeUpload" : "uploadRequest";
 }
 

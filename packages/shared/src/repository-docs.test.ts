@@ -25,7 +25,11 @@ const SKIPPED_DIRS = new Set([".git", "node_modules", ".next", "dist", ".turbo",
 /** Tracked and new (not ignored) files, relative to the root; a walk when git is unavailable. */
 function repositoryFiles(): string[] {
   try {
-    const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return out.split("\0").filter((file) => file !== "" && existsSync(path.join(ROOT, file)));
   } catch {
     const files: string[] = [];
@@ -52,10 +56,12 @@ function readText(file: string): string | null {
 }
 
 const FILES = repositoryFiles();
-const TEXTS = new Map(FILES.flatMap((file) => {
-  const text = readText(file);
-  return text === null ? [] : [[file, text] as const];
-}));
+const TEXTS = new Map(
+  FILES.flatMap((file) => {
+    const text = readText(file);
+    return text === null ? [] : [[file, text] as const];
+  }),
+);
 
 function lineOf(text: string, index: number): number {
   return text.slice(0, index).split("\n").length;
@@ -70,7 +76,11 @@ const OUTSIDE = [
   { pattern: new RegExp(["shared", "spec"].join("/")), what: "the brief's spec folder", exempt: new Set<string>() },
   { pattern: new RegExp(`\\.\\./${"shared"}(?![\\w-])`), what: "a sibling folder of the repository", exempt: new Set(["pnpm-lock.yaml"]) },
   { pattern: new RegExp(["", "work", "shared"].join("/")), what: "a path on a development machine", exempt: new Set<string>() },
-  { pattern: new RegExp(`${"shared"}/(STYLE|ENVIRONMENT)\\.md`), what: "a document that is not in the repository", exempt: new Set<string>() },
+  {
+    pattern: new RegExp(`${"shared"}/(STYLE|ENVIRONMENT)\\.md`),
+    what: "a document that is not in the repository",
+    exempt: new Set<string>(),
+  },
 ];
 
 describe("nothing in the repository names a place outside it", () => {
@@ -98,9 +108,7 @@ describe("nothing in the repository names a place outside it", () => {
 /** Blanks out fenced code blocks and inline code (keeping line breaks), where links are not links. */
 function withoutCode(markdown: string): string {
   const blank = (text: string) => text.replace(/[^\n]/g, " ");
-  return markdown
-    .replace(/^(\s*)(```|~~~)[^\n]*\n[\s\S]*?^\s*\2[^\n]*$/gm, blank)
-    .replace(/`[^`\n]*`/g, blank);
+  return markdown.replace(/^(\s*)(```|~~~)[^\n]*\n[\s\S]*?^\s*\2[^\n]*$/gm, blank).replace(/`[^`\n]*`/g, blank);
 }
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
@@ -158,7 +166,12 @@ function linkProblem(from: string, target: string): TLinkProblem {
   } catch {
     return `${target}: not a valid link`;
   }
-  const resolved = decoded === "" ? path.join(ROOT, from) : decoded.startsWith("/") ? path.join(ROOT, decoded) : path.resolve(path.dirname(path.join(ROOT, from)), decoded);
+  const resolved =
+    decoded === ""
+      ? path.join(ROOT, from)
+      : decoded.startsWith("/")
+        ? path.join(ROOT, decoded)
+        : path.resolve(path.dirname(path.join(ROOT, from)), decoded);
   const relative = path.relative(ROOT, resolved);
   if (relative.startsWith("..") || path.isAbsolute(relative)) return `${target}: leads outside the repository`;
   if (!existsSync(resolved)) return `${target}: no such file in the repository (${relative})`;
@@ -217,9 +230,12 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
   const anchors = anchorsOf("docs/protocol.md");
 
   it("lists every error code with its status", () => {
-    const rows = new Map([...protocol.matchAll(/^\|\s*(\d{3})\s*\|\s*`([a-z0-9_]+)`\s*\|/gm)].map((match) => [match[2]!, Number(match[1])]));
+    const rows = new Map(
+      [...protocol.matchAll(/^\|\s*(\d{3})\s*\|\s*`([a-z0-9_]+)`\s*\|/gm)].map((match) => [match[2]!, Number(match[1])]),
+    );
     const wrong = ERROR_CODES.filter((code) => rows.get(code) !== ERROR_CATALOG[code].status).map(
-      (code) => `${code}: ${rows.has(code) ? `documented as ${rows.get(code)}` : "not in the table"}, the code says ${ERROR_CATALOG[code].status}`,
+      (code) =>
+        `${code}: ${rows.has(code) ? `documented as ${rows.get(code)}` : "not in the table"}, the code says ${ERROR_CATALOG[code].status}`,
     );
     expect(wrong).toEqual([]);
   });
@@ -227,7 +243,10 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
   it("has a section for every operation, and a row of the topic table linking to it with its payload", () => {
     const payloadText = { json: "JSON", "empty-or-json": "empty (or JSON)", bytes: "raw bytes" } as const;
     const rows = new Map(
-      [...protocol.matchAll(/^\|\s*`([^`]+)`\s*\|\s*device → platform\s*\|\s*([^|]+?)\s*\|\s*([^|]*?)\s*\|/gm)].map((match) => [match[1]!, { payload: match[2]!, links: match[3]! }]),
+      [...protocol.matchAll(/^\|\s*`([^`]+)`\s*\|\s*device → platform\s*\|\s*([^|]+?)\s*\|\s*([^|]*?)\s*\|/gm)].map((match) => [
+        match[1]!,
+        { payload: match[2]!, links: match[3]! },
+      ]),
     );
     const problems: string[] = [];
     for (const name of OPERATION_NAMES) {
@@ -236,10 +255,12 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
       const row = rows.get(topic);
       if (!row) problems.push(`${name}: the topic table has no row for \`${topic}\``);
       else {
-        if (row.payload !== payloadText[payload]) problems.push(`${name}: \`${topic}\` is documented as ${row.payload}, the table says ${payloadText[payload]}`);
+        if (row.payload !== payloadText[payload])
+          problems.push(`${name}: \`${topic}\` is documented as ${row.payload}, the table says ${payloadText[payload]}`);
         if (!row.links.includes(`(#${doc})`)) problems.push(`${name}: the row of \`${topic}\` does not link to #${doc}`);
       }
-      if (!new RegExp(`^\\|\\s*\`${response}\`\\s*\\|\\s*platform → device`, "m").test(protocol)) problems.push(`${name}: the topic table has no row for its answer topic \`${response}\``);
+      if (!new RegExp(`^\\|\\s*\`${response}\`\\s*\\|\\s*platform → device`, "m").test(protocol))
+        problems.push(`${name}: the topic table has no row for its answer topic \`${response}\``);
     }
     // What the platform sends a device, and what a device tells the dashboard, are no operations.
     for (const slug of ["commands", "presence"]) if (!anchors.has(slug)) problems.push(`no section #${slug}`);
@@ -247,13 +268,16 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
   });
 
   it("names each fixed-topic operation in the row of its rate-limit class", () => {
-    const rows = new Map([...protocol.matchAll(/^\|\s*`([a-z]+)`\s*\|([^|]*)\|\s*\d+\s*\|\s*[\d.]+\s*\|/gm)].map((match) => [match[1]!, match[2]!]));
+    const rows = new Map(
+      [...protocol.matchAll(/^\|\s*`([a-z]+)`\s*\|([^|]*)\|\s*\d+\s*\|\s*[\d.]+\s*\|/gm)].map((match) => [match[1]!, match[2]!]),
+    );
     const problems: string[] = [];
     for (const name of OPERATION_NAMES) {
       const { rateLimit, topic } = OPERATIONS[name];
       const row = rows.get(rateLimit);
       if (row === undefined) problems.push(`${name}: no row for the rate-limit class ${rateLimit}`);
-      else if ((JSON_OPERATION_NAMES as readonly string[]).includes(name) && !row.includes(`\`${topic}\``)) problems.push(`${name}: the ${rateLimit} row does not name \`${topic}\``);
+      else if ((JSON_OPERATION_NAMES as readonly string[]).includes(name) && !row.includes(`\`${topic}\``))
+        problems.push(`${name}: the ${rateLimit} row does not name \`${topic}\``);
     }
     expect(problems).toEqual([]);
   });
@@ -295,7 +319,10 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
       return found;
     };
     const documented = new Map(
-      [...protocol.matchAll(/^\|\s*\d{3}\s*\|\s*`([a-z0-9_]+)`\s*\|[^|]*\|\s*([^|]+?)\s*\|\s*$/gm)].map((match) => [match[1]!, operationsOf(match[1]!, match[2]!)]),
+      [...protocol.matchAll(/^\|\s*\d{3}\s*\|\s*`([a-z0-9_]+)`\s*\|[^|]*\|\s*([^|]+?)\s*\|\s*$/gm)].map((match) => [
+        match[1]!,
+        operationsOf(match[1]!, match[2]!),
+      ]),
     );
     for (const code of ERROR_CODES) {
       const inDoc = documented.get(code) ?? new Set<TOperationName>();

@@ -28,14 +28,40 @@ describe("file_transfer topics", () => {
     expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/init")).toEqual({ deviceId: "R1", fileId: "f1", command: "init" });
     expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/status")).toEqual({ deviceId: "R1", fileId: "f1", command: "status" });
     expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/abort")).toEqual({ deviceId: "R1", fileId: "f1", command: "abort" });
-    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/0")).toEqual({ deviceId: "R1", fileId: "f1", command: "segment", offset: 0 });
-    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/1048576")).toEqual({ deviceId: "R1", fileId: "f1", command: "segment", offset: 1048576 });
-    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/fin/12")).toEqual({ deviceId: "R1", fileId: "f1", command: "fin", size: 12 });
-    expect(topics.parseTransfer(`fleetdrop/fleet/R1/file_transfer/f1/fin/12/${SHA.toUpperCase()}`)).toEqual({ deviceId: "R1", fileId: "f1", command: "fin", size: 12, sha256: SHA });
+    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/0")).toEqual({
+      deviceId: "R1",
+      fileId: "f1",
+      command: "segment",
+      offset: 0,
+    });
+    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/1048576")).toEqual({
+      deviceId: "R1",
+      fileId: "f1",
+      command: "segment",
+      offset: 1048576,
+    });
+    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/fin/12")).toEqual({
+      deviceId: "R1",
+      fileId: "f1",
+      command: "fin",
+      size: 12,
+    });
+    expect(topics.parseTransfer(`fleetdrop/fleet/R1/file_transfer/f1/fin/12/${SHA.toUpperCase()}`)).toEqual({
+      deviceId: "R1",
+      fileId: "f1",
+      command: "fin",
+      size: 12,
+      sha256: SHA,
+    });
   });
 
   it("ignore the response topic and foreign topics", () => {
-    for (const topic of ["fleetdrop/fleet/R1/file_transfer/response", "fleetdrop/fleet/R1/file_upload/request", "other/fleet/R1/file_transfer/f/init", "fleetdrop/fleet/-x/file_transfer/f/init"]) {
+    for (const topic of [
+      "fleetdrop/fleet/R1/file_transfer/response",
+      "fleetdrop/fleet/R1/file_upload/request",
+      "other/fleet/R1/file_transfer/f/init",
+      "fleetdrop/fleet/-x/file_transfer/f/init",
+    ]) {
       expect(topics.parseTransfer(topic)).toBeNull();
     }
   });
@@ -56,7 +82,11 @@ describe("file_transfer topics", () => {
     expect(code("f1/init/extra")).toBe("invalid_payload");
     expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/fin/x")).toMatchObject({ command: "invalid", attempted: "fin" });
     expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/f1/-5")).toMatchObject({ command: "invalid", attempted: "segment" });
-    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/b%20d/status")).toMatchObject({ command: "invalid", code: "invalid_file_id", attempted: "status" });
+    expect(topics.parseTransfer("fleetdrop/fleet/R1/file_transfer/b%20d/status")).toMatchObject({
+      command: "invalid",
+      code: "invalid_file_id",
+      attempted: "status",
+    });
   });
 });
 

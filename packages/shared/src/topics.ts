@@ -85,6 +85,7 @@ export function assertTopicPrefix(prefix: string): string {
     prefix.length === 0 ||
     prefix.startsWith("/") ||
     prefix.endsWith("/") ||
+    // oxlint-disable-next-line no-control-regex -- MQTT forbids NUL in topic names, so a prefix holding one is refused
     /[+#\u0000]/.test(prefix) ||
     prefix.startsWith("$") ||
     prefix.split("/").some((level) => level === "")
@@ -127,7 +128,11 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
       fileTransfer: {
         response: base + TRANSFER_RESPONSE_SUFFIX,
         init: (fileId: string) => (assertFileId(fileId), `${base}${TRANSFER_ROOT}/${fileId}/init`),
-        segment: (fileId: string, offset: number) => (assertFileId(fileId), assertByteCount("offset", offset), `${base}${TRANSFER_ROOT}/${fileId}/${offset}`),
+        segment: (fileId: string, offset: number) => (
+          assertFileId(fileId),
+          assertByteCount("offset", offset),
+          `${base}${TRANSFER_ROOT}/${fileId}/${offset}`
+        ),
         fin: (fileId: string, size: number, sha256?: string) => {
           assertFileId(fileId);
           assertByteCount("size", size);
@@ -177,8 +182,15 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
     const [fileId = "", command, ...more] = levels;
     if (levels.length === 1) return null; // file_transfer/response (and nothing else) has one level
     const attempted = command === "init" || command === "status" || command === "abort" || command === "fin" ? command : "segment";
-    const invalid = (code: Extract<TTransferTopic, { command: "invalid" }>["code"]): TTransferTopic => ({ deviceId, fileId, command: "invalid", code, attempted });
-    if (!isValidFileId(fileId)) return { deviceId, fileId: (levels[0] ?? "").slice(0, 64), command: "invalid", code: "invalid_file_id", attempted };
+    const invalid = (code: Extract<TTransferTopic, { command: "invalid" }>["code"]): TTransferTopic => ({
+      deviceId,
+      fileId,
+      command: "invalid",
+      code,
+      attempted,
+    });
+    if (!isValidFileId(fileId))
+      return { deviceId, fileId: (levels[0] ?? "").slice(0, 64), command: "invalid", code: "invalid_file_id", attempted };
     if ((command === "init" || command === "status" || command === "abort") && more.length === 0) return { deviceId, fileId, command };
     if (command === "fin") {
       const size = more[0] === undefined ? null : parseByteCount(more[0]);
@@ -233,6 +245,7 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
 
   /** True when `topic` lies under `P/fleet/D/` (the only place a device's responses may go). */
   const isUnderDevice = (topic: string, deviceId: string) =>
+    // oxlint-disable-next-line no-control-regex -- MQTT forbids NUL in topic names: a topic holding one is never under a device
     topic.startsWith(`${fleet}${deviceId}/`) && !/[+#\u0000]/.test(topic);
 
   return { prefix, fleet, device, requestFilter, parseRequest, isUnderDevice, transferFilter, chunksFilter, parseTransfer, parseChunk };

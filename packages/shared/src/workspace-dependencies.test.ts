@@ -56,7 +56,11 @@ function workspacePackages(): TWorkspacePackage[] {
 
 /** Tracked and new (not ignored) source files of a package, relative to the root. */
 function sourceFiles(dir: string): string[] {
-  const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", dir], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", dir], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return out.split("\0").filter((file) => SOURCE.test(file) && !file.includes("/node_modules/") && existsSync(path.join(ROOT, file)));
 }
 
@@ -104,7 +108,9 @@ describe("workspace packages", () => {
   const appNames = new Set(packages.filter((p) => p.dir.startsWith("apps/")).map((p) => p.manifest.name));
 
   it("finds the workspace's packages", () => {
-    expect(packages.map((p) => p.dir)).toEqual(expect.arrayContaining(["apps/web", "apps/ingest-worker", "packages/shared", "packages/provisioning", "packages/storage"]));
+    expect(packages.map((p) => p.dir)).toEqual(
+      expect.arrayContaining(["apps/web", "apps/ingest-worker", "packages/shared", "packages/provisioning", "packages/storage"]),
+    );
   });
 
   it.each(packages.map((p) => [p.dir, p] as const))("%s declares every package it imports", (_dir, { dir, manifest }) => {
@@ -146,7 +152,11 @@ describe("importedSpecifiers", () => {
       'const e = require("pg");',
       "import {\n  f,\n} from 'yaml';",
     ].join("\n");
-    expect(importedSpecifiers(text).map((i) => i.specifier).sort()).toEqual(["./local", "@scope/pkg/sub", "mqtt", "pg", "reflect-metadata", "yaml", "zod"]);
+    expect(
+      importedSpecifiers(text)
+        .map((i) => i.specifier)
+        .sort(),
+    ).toEqual(["./local", "@scope/pkg/sub", "mqtt", "pg", "reflect-metadata", "yaml", "zod"]);
   });
 
   it("names the package of a bare specifier and skips relative paths, aliases and built-ins", () => {

@@ -4,7 +4,14 @@ import { createStore, parseStoreConfig, StoreConfigError } from "./config";
 import { FsStore } from "./fs-store";
 import { S3Store } from "./s3-store";
 
-const fs = { backend: "fs", bucket: "uploads", rootDir: "/var/lib/fleetdrop", publicUrl: "http://192.168.1.5:9000", accessKeyId: "FLEETDROP", secretAccessKey: "0123456789abcdef" } as const;
+const fs = {
+  backend: "fs",
+  bucket: "uploads",
+  rootDir: "/var/lib/fleetdrop",
+  publicUrl: "http://192.168.1.5:9000",
+  accessKeyId: "FLEETDROP",
+  secretAccessKey: "0123456789abcdef",
+} as const;
 
 function problems(input: unknown): string[] {
   try {
@@ -33,7 +40,13 @@ describe("store configuration", () => {
 
   it("creates an s3 store with or without keys", () => {
     const withKeys = createStore({ backend: "s3", bucket: "fleet", region: "eu-west-1", accessKeyId: "AK", secretAccessKey: "SK" });
-    const withChain = createStore({ backend: "s3", bucket: "fleet", region: "eu-west-1", endpoint: "http://minio:9000", forcePathStyle: true });
+    const withChain = createStore({
+      backend: "s3",
+      bucket: "fleet",
+      region: "eu-west-1",
+      endpoint: "http://minio:9000",
+      forcePathStyle: true,
+    });
     expect(withKeys).toBeInstanceOf(S3Store);
     expect(withChain.prefix).toBe("");
     withKeys.destroy();
@@ -41,7 +54,15 @@ describe("store configuration", () => {
   });
 
   it("names every problem of a config, one line each, without echoing secrets", () => {
-    const found = problems({ backend: "fs", bucket: "Uploads_1", rootDir: "data", publicUrl: "ftp://x", accessKeyId: "a/b", secretAccessKey: "short-secret", colour: "blue" });
+    const found = problems({
+      backend: "fs",
+      bucket: "Uploads_1",
+      rootDir: "data",
+      publicUrl: "ftp://x",
+      accessKeyId: "a/b",
+      secretAccessKey: "short-secret",
+      colour: "blue",
+    });
     expect(found).toEqual([
       expect.stringMatching(/^bucket: bucket must be 3 to 63 lower-case letters/),
       expect.stringMatching(/^rootDir: rootDir must be an absolute path/),
@@ -62,7 +83,9 @@ describe("store configuration", () => {
     expect(problems({ backend: "s3", bucket: "fleet", region: "eu-west-1", accessKeyId: "AK" })).toEqual([
       expect.stringMatching(/^secretAccessKey: accessKeyId and secretAccessKey go together/),
     ]);
-    expect(problems({ backend: "s3", bucket: "fleet", region: "eu west" })).toEqual([expect.stringMatching(/^region: region must be a name/)]);
+    expect(problems({ backend: "s3", bucket: "fleet", region: "eu west" })).toEqual([
+      expect.stringMatching(/^region: region must be a name/),
+    ]);
     expect(problems({ backend: "s3", bucket: "fleet", region: "eu-west-1", endpoint: "minio:9000" })).toEqual([
       expect.stringMatching(/^endpoint: endpoint must be an http/),
     ]);

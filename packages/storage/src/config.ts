@@ -15,7 +15,7 @@ import type { TS3StoreExtras } from "./s3-store";
 import type { Store } from "./store";
 
 const prefixSchema = z
-  .string({ error: "prefix must be a string such as \"config\" or \"config/\"" })
+  .string({ error: 'prefix must be a string such as "config" or "config/"' })
   .refine(
     (value) => {
       try {
@@ -30,8 +30,8 @@ const prefixSchema = z
   .optional();
 
 const regionSchema = z
-  .string({ error: "region must be a string such as \"us-east-1\"" })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: "region must be a name such as \"us-east-1\" (letters, digits, . _ -)" });
+  .string({ error: 'region must be a string such as "us-east-1"' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'region must be a name such as "us-east-1" (letters, digits, . _ -)' });
 
 /** An access key id cannot contain `/`: it is the first part of the SigV4 credential. */
 const accessKeyIdSchema = z
@@ -42,18 +42,17 @@ export const ZS3StoreConfigSchema = z
   .strictObject(
     {
       backend: z.literal("s3"),
-      bucket: z
-        .string({ error: "bucket is required: the name of the S3 bucket" })
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, {
-          error: "bucket must be an S3 bucket name (3 to 255 letters, digits, . _ -; lower-case for new buckets)",
-        }),
+      bucket: z.string({ error: "bucket is required: the name of the S3 bucket" }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, {
+        error: "bucket must be an S3 bucket name (3 to 255 letters, digits, . _ -; lower-case for new buckets)",
+      }),
       region: regionSchema,
-      endpoint: z
-        .url({ protocol: /^https?$/, error: "endpoint must be an http:// or https:// URL, e.g. http://minio:9000" })
-        .optional(),
+      endpoint: z.url({ protocol: /^https?$/, error: "endpoint must be an http:// or https:// URL, e.g. http://minio:9000" }).optional(),
       forcePathStyle: z.boolean({ error: "forcePathStyle must be true or false" }).optional(),
       accessKeyId: accessKeyIdSchema.optional(),
-      secretAccessKey: z.string({ error: "secretAccessKey must be a string" }).min(1, { error: "secretAccessKey must not be empty" }).optional(),
+      secretAccessKey: z
+        .string({ error: "secretAccessKey must be a string" })
+        .min(1, { error: "secretAccessKey must not be empty" })
+        .optional(),
       sessionToken: z.string({ error: "sessionToken must be a string" }).min(1, { error: "sessionToken must not be empty" }).optional(),
       prefix: prefixSchema,
     },
@@ -85,7 +84,10 @@ export const ZFsStoreConfigSchema = z.strictObject(
       .string({ error: "rootDir is required: the absolute folder that holds the store's data" })
       .refine((value) => path.isAbsolute(value), { error: "rootDir must be an absolute path, e.g. /var/lib/fleetdrop/storage" }),
     publicUrl: z
-      .url({ protocol: /^https?$/, error: "publicUrl must be an http:// or https:// URL that devices can reach, e.g. http://192.168.1.5:9000" })
+      .url({
+        protocol: /^https?$/,
+        error: "publicUrl must be an http:// or https:// URL that devices can reach, e.g. http://192.168.1.5:9000",
+      })
       .refine(
         (value) => {
           const url = new URL(value);
@@ -104,10 +106,7 @@ export const ZFsStoreConfigSchema = z.strictObject(
 );
 
 export const ZStoreConfigSchema = z.discriminatedUnion("backend", [ZS3StoreConfigSchema, ZFsStoreConfigSchema], {
-  error: (issue) =>
-    issue.code === "invalid_union" || issue.code === "invalid_type"
-      ? 'backend must be "s3" or "fs"'
-      : undefined,
+  error: (issue) => (issue.code === "invalid_union" || issue.code === "invalid_type" ? 'backend must be "s3" or "fs"' : undefined),
 });
 
 export type TS3StoreConfig = z.infer<typeof ZS3StoreConfigSchema>;
@@ -155,10 +154,11 @@ export type TStoreConfigInput = TS3StoreConfigInput | TFsStoreConfigInput;
 
 // The hand-written input types must stay assignable to what the schemas accept.
 type TAssignable<A, B> = [A] extends [B] ? true : false;
-const inputTypesMatchSchemas: [TAssignable<TS3StoreConfigInput, z.input<typeof ZS3StoreConfigSchema>>, TAssignable<TFsStoreConfigInput, z.input<typeof ZFsStoreConfigSchema>>] = [
-  true,
-  true,
-];
+const inputTypesMatchSchemas: [
+  TAssignable<TS3StoreConfigInput, z.input<typeof ZS3StoreConfigSchema>>,
+  TAssignable<TFsStoreConfigInput, z.input<typeof ZFsStoreConfigSchema>>,
+] = [true, true];
+// oxlint-disable-next-line typescript/no-meaningless-void-operator -- marks the compile-time check above as used; it has no run-time part
 void inputTypesMatchSchemas;
 
 // Lives in its own module so that code checking configuration need not load the backends.
@@ -167,7 +167,7 @@ export { StoreConfigError };
 /** Validates a store config; `label` names it in the message (e.g. `store "config"`). */
 export function parseStoreConfig(input: unknown, label = ""): TStoreConfig {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new StoreConfigError(label, ["the store configuration must be an object with a backend of \"s3\" or \"fs\""]);
+    throw new StoreConfigError(label, ['the store configuration must be an object with a backend of "s3" or "fs"']);
   }
   const result = ZStoreConfigSchema.safeParse(input);
   if (result.success) return result.data;

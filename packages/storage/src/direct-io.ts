@@ -76,7 +76,9 @@ export async function writevAll(fd: number, buffers: Buffer[], position: number)
   let pending = buffers;
   let at = position;
   while (pending.length > 0) {
-    const written = await new Promise<number>((resolve, reject) => writev(fd, pending, at, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+    const written = await new Promise<number>((resolve, reject) =>
+      writev(fd, pending, at, (error, bytes) => (error ? reject(error) : resolve(bytes))),
+    );
     at += written;
     let skip = written;
     const rest: Buffer[] = [];
@@ -144,7 +146,9 @@ export class DirectAppender {
 
   async finish(): Promise<void> {
     await this.settle(Math.ceil(this.filled / DIRECT_ALIGN) * DIRECT_ALIGN);
-    await new Promise<void>((resolve, reject) => ftruncate(this.fd, this.start + this.size, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      ftruncate(this.fd, this.start + this.size, (error) => (error ? reject(error) : resolve())),
+    );
     await fdatasyncFd(this.fd);
   }
 

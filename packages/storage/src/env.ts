@@ -17,7 +17,9 @@ export const DEFAULT_FS_PUBLIC_URL = "http://localhost:9000";
 export const ZStorageEnvSchema = z.object({
   STORAGE_BACKEND: z.enum(["fs", "s3"]).default("fs"),
   FS_STORE_DIR: z.string().default(".fleetdrop/storage"),
-  FS_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "FS_PUBLIC_URL must be an http:// or https:// URL that devices can reach" }).default(DEFAULT_FS_PUBLIC_URL),
+  FS_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: "FS_PUBLIC_URL must be an http:// or https:// URL that devices can reach" })
+    .default(DEFAULT_FS_PUBLIC_URL),
   FS_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "FS_BUCKET must be 3 to 63 lower-case letters, digits, . or - (a valid bucket name)")
@@ -37,7 +39,10 @@ export const ZStorageEnvSchema = z.object({
 export type TStorageEnv = z.infer<typeof ZStorageEnvSchema>;
 export type TStorageEnvInput = z.input<typeof ZStorageEnvSchema>;
 
-type TCheckedStorageEnv = Pick<TStorageEnv, "STORAGE_BACKEND" | "S3_BUCKET" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY" | "STORE_CONFIGURATION"> & { FS_SECRET_ACCESS_KEY?: string };
+type TCheckedStorageEnv = Pick<
+  TStorageEnv,
+  "STORAGE_BACKEND" | "S3_BUCKET" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY" | "STORE_CONFIGURATION"
+> & { FS_SECRET_ACCESS_KEY?: string };
 
 /**
  * The rules across storage variables; call it from the composing app's superRefine.
@@ -45,7 +50,12 @@ type TCheckedStorageEnv = Pick<TStorageEnv, "STORAGE_BACKEND" | "S3_BUCKET" | "S
  */
 export function checkStorageEnv(env: TCheckedStorageEnv, ctx: z.RefinementCtx, options: { fsSecretProvided?: boolean } = {}): void {
   if (env.STORAGE_BACKEND === "fs" && !env.FS_SECRET_ACCESS_KEY && !options.fsSecretProvided) {
-    ctx.addIssue({ code: "custom", path: ["FS_SECRET_ACCESS_KEY"], message: "FS_SECRET_ACCESS_KEY is required when STORAGE_BACKEND=fs (the worker and the web app share it: it signs upload forms and download URLs)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["FS_SECRET_ACCESS_KEY"],
+      message:
+        "FS_SECRET_ACCESS_KEY is required when STORAGE_BACKEND=fs (the worker and the web app share it: it signs upload forms and download URLs)",
+    });
   }
   if (env.STORAGE_BACKEND === "s3" && !env.S3_BUCKET) {
     ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: "S3_BUCKET is required when STORAGE_BACKEND=s3" });

@@ -98,7 +98,8 @@ export class FsBucket {
     try {
       await rename(sourcePath, tempPath);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EXDEV") throw new CannotAdoptFileError("it is on another filesystem", { cause: error });
+      if ((error as NodeJS.ErrnoException).code === "EXDEV")
+        throw new CannotAdoptFileError("it is on another filesystem", { cause: error });
       throw error;
     }
     try {

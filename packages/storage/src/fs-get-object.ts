@@ -67,13 +67,21 @@ export async function handleGetObject(ctx: TGetObjectContext): Promise<void> {
   } catch (error) {
     if (error instanceof RangeNotSatisfiableError) {
       res.setHeader("Content-Range", `bytes */${error.size}`);
-      sendS3Error(res, new S3ProtocolError(416, "InvalidRange", "The requested range is not satisfiable", { ActualObjectSize: error.size }), requestId, { head });
+      sendS3Error(
+        res,
+        new S3ProtocolError(416, "InvalidRange", "The requested range is not satisfiable", { ActualObjectSize: error.size }),
+        requestId,
+        { head },
+      );
     } else if (error instanceof S3ProtocolError) {
       sendS3Error(res, error, requestId, { head });
     } else {
       ctx.logger.error({ requestId, bucket: ctx.bucket, key: ctx.key, err: error }, "download failed");
       if (res.headersSent) res.destroy();
-      else sendS3Error(res, new S3ProtocolError(500, "InternalError", "We encountered an internal error. Please try again."), requestId, { head });
+      else
+        sendS3Error(res, new S3ProtocolError(500, "InternalError", "We encountered an internal error. Please try again."), requestId, {
+          head,
+        });
     }
   }
 }

@@ -223,7 +223,12 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
       return;
     }
     const maxBytes = Math.min(form.contentLength.max, MAX_POST_UPLOAD_BYTES);
-    const current: TUpload = { form, store, written: Promise.resolve({ size: 0, md5Hex: "", io: "buffered" }), admitted: Promise.resolve(true) };
+    const current: TUpload = {
+      form,
+      store,
+      written: Promise.resolve({ size: 0, md5Hex: "", io: "buffered" }),
+      admitted: Promise.resolve(true),
+    };
     const admit = ctx.admitUpload;
     if (admit) {
       current.admitted = (async () => checkAdmission(admit, store, ctx.bucket, form.key, await store.files.head(form.key)))().then(
@@ -303,7 +308,10 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
         Promise.resolve().then(() => ctx.onObjectStored?.(event)),
         new Promise<void>((resolve) => {
           timer = setTimeout(() => {
-            logger.warn({ requestId, bucket: event.bucket, key: event.key }, "onObjectStored is slow; answering the upload without waiting");
+            logger.warn(
+              { requestId, bucket: event.bucket, key: event.key },
+              "onObjectStored is slow; answering the upload without waiting",
+            );
             resolve();
           }, ctx.onObjectStoredTimeoutMs);
         }),
@@ -373,7 +381,11 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
 }
 
 export function requestTimeout(): S3ProtocolError {
-  return new S3ProtocolError(400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.");
+  return new S3ProtocolError(
+    400,
+    "RequestTimeout",
+    "Your socket connection to the server was not read from or written to within the timeout period.",
+  );
 }
 
 function oneFileOnly(count: string): S3ProtocolError {

@@ -83,7 +83,9 @@ describe("FsStore objects", () => {
     for (const key of ["x".repeat(256), "a/" + "y".repeat(256), "../escape"]) {
       await expect(store.put(key, "x", { contentType: "text/plain" }), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
       await expect(store.head(key), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
-      await expect(store.presignPost({ key, contentType: "text/plain", maxBytes: 1, expiresIn: 60 }), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
+      await expect(store.presignPost({ key, contentType: "text/plain", maxBytes: 1, expiresIn: 60 }), key).rejects.toBeInstanceOf(
+        InvalidObjectKeyError,
+      );
     }
     expect(await listFiles(temp.dir)).toEqual([]);
   });
@@ -105,8 +107,17 @@ describe("FsStore adopt", () => {
     const source = path.join(temp.dir, "staging.part");
     await writeFile(source, "staged bytes");
     const { ino } = await stat(source);
-    const info = await store.adopt("sessions/R/1/file.bin", source, { size: 12, sha256Hex: sha256Hex("staged bytes"), contentType: "application/octet-stream" });
-    expect(info).toMatchObject({ key: "sessions/R/1/file.bin", size: 12, etag: `"${sha256Hex("staged bytes")}"`, contentType: "application/octet-stream" });
+    const info = await store.adopt("sessions/R/1/file.bin", source, {
+      size: 12,
+      sha256Hex: sha256Hex("staged bytes"),
+      contentType: "application/octet-stream",
+    });
+    expect(info).toMatchObject({
+      key: "sessions/R/1/file.bin",
+      size: 12,
+      etag: `"${sha256Hex("staged bytes")}"`,
+      contentType: "application/octet-stream",
+    });
     const objectPath = path.join(temp.dir, "uploads/objects/sessions/R/1/file.bin");
     expect((await stat(objectPath)).ino).toBe(ino);
     await expect(stat(source)).rejects.toMatchObject({ code: "ENOENT" });
@@ -117,7 +128,9 @@ describe("FsStore adopt", () => {
   it("refuses a file of another size, and one on another filesystem, leaving it in place", async () => {
     const source = path.join(temp.dir, "staging.part");
     await writeFile(source, "abc");
-    await expect(store.adopt("k", source, { size: 4, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(CannotAdoptFileError);
+    await expect(store.adopt("k", source, { size: 4, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(
+      CannotAdoptFileError,
+    );
     expect(await readFile(source, "utf8")).toBe("abc");
 
     // /dev/shm is a tmpfs on Linux: a rename from there into the store's folder fails with EXDEV.
@@ -126,7 +139,9 @@ describe("FsStore adopt", () => {
       const foreign = path.join(elsewhere, "staging.part");
       await writeFile(foreign, "abc");
       if ((await stat(foreign)).dev === (await stat(temp.dir)).dev) return; // same filesystem here: nothing to check
-      await expect(store.adopt("k", foreign, { size: 3, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toThrow(/another filesystem/);
+      await expect(store.adopt("k", foreign, { size: 3, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toThrow(
+        /another filesystem/,
+      );
       expect(await readFile(foreign, "utf8")).toBe("abc");
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
@@ -138,7 +153,9 @@ describe("FsStore adopt", () => {
     await store.put("logs/system.log", "x", { contentType: "text/plain" });
     const source = path.join(temp.dir, "staging.part");
     await writeFile(source, "abc");
-    await expect(store.adopt("logs", source, { size: 3, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(ObjectKeyConflictError);
+    await expect(store.adopt("logs", source, { size: 3, sha256Hex: sha256Hex("abc"), contentType: "text/plain" })).rejects.toBeInstanceOf(
+      ObjectKeyConflictError,
+    );
     expect(await readFile(source, "utf8")).toBe("abc");
     expect(await listFiles(path.join(temp.dir, "uploads/tmp"))).toEqual([]);
   });
@@ -196,7 +213,14 @@ describe("FsStore metadata consistency", () => {
   it("pings a writable folder and fails on an unwritable one", async () => {
     await store.ping();
     await writeFile(path.join(temp.dir, "not-a-dir"), "");
-    const broken = createStore({ backend: "fs", bucket: "uploads", rootDir: path.join(temp.dir, "not-a-dir"), publicUrl: "http://x", accessKeyId: "K", secretAccessKey: SECRET });
+    const broken = createStore({
+      backend: "fs",
+      bucket: "uploads",
+      rootDir: path.join(temp.dir, "not-a-dir"),
+      publicUrl: "http://x",
+      accessKeyId: "K",
+      secretAccessKey: SECRET,
+    });
     await expect(broken.ping()).rejects.toThrow();
   });
 });
@@ -208,11 +232,24 @@ describe("FsStore presigning", () => {
     expect(post.url).toBe("http://127.0.0.1:9000/fs/uploads");
     expect(post.expiresIn).toBe(300);
     expect(post.fields.key).toBe("config/ROBOT-1/a.json");
-    expect(Object.keys(post.fields)).toEqual(["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"]);
+    expect(Object.keys(post.fields)).toEqual([
+      "key",
+      "Content-Type",
+      "policy",
+      "x-amz-algorithm",
+      "x-amz-credential",
+      "x-amz-date",
+      "x-amz-signature",
+    ]);
   });
 
   it("signs download URLs with an RFC 6266 Content-Disposition that verify", async () => {
-    const url = await store.presignGet({ key: "logs/système 1.log", expiresIn: 60, downloadName: "système 1.log", contentType: "text/plain" });
+    const url = await store.presignGet({
+      key: "logs/système 1.log",
+      expiresIn: 60,
+      downloadName: "système 1.log",
+      contentType: "text/plain",
+    });
     const parsed = new URL(url);
     expect(parsed.pathname).toBe("/fs/uploads/logs/syst%C3%A8me%201.log");
     expect(parsed.searchParams.get("response-content-disposition")).toBe(

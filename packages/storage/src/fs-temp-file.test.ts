@@ -30,7 +30,8 @@ function directIoWorksIn(folder: string): boolean {
 /** A body arriving in socket-sized chunks of uneven length. */
 function chunked(bytes: Buffer): Readable {
   const chunks: Buffer[] = [];
-  for (let at = 0, step = 1; at < bytes.length; at += step, step = (step * 7 + 13) % 70_000 + 1) chunks.push(bytes.subarray(at, at + step));
+  for (let at = 0, step = 1; at < bytes.length; at += step, step = ((step * 7 + 13) % 70_000) + 1)
+    chunks.push(bytes.subarray(at, at + step));
   return Readable.from(chunks);
 }
 
@@ -43,14 +44,20 @@ describe("writeTempFile", () => {
         const bytes = randomBytes(size);
         const file = path.join(dir, `${direct}-${size}`);
         const result = await writeTempFile(file, chunked(bytes), { direct });
-        expect(result).toEqual({ size, md5Hex: createHash("md5").update(bytes).digest("hex"), io: direct && directIoWorksIn(dir) ? "direct" : "buffered" });
+        expect(result).toEqual({
+          size,
+          md5Hex: createHash("md5").update(bytes).digest("hex"),
+          io: direct && directIoWorksIn(dir) ? "direct" : "buffered",
+        });
         expect((await readFile(file)).equals(bytes), `${size} bytes`).toBe(true);
       }
     });
 
     it(`stops at the size limit and leaves no file behind (${direct ? "O_DIRECT" : "through the page cache"})`, async () => {
       const file = path.join(dir, "too-big");
-      await expect(writeTempFile(file, chunked(randomBytes(2 * MIB + 100)), { direct, maxBytes: 2 * MIB })).rejects.toBeInstanceOf(SizeLimitExceededError);
+      await expect(writeTempFile(file, chunked(randomBytes(2 * MIB + 100)), { direct, maxBytes: 2 * MIB })).rejects.toBeInstanceOf(
+        SizeLimitExceededError,
+      );
       expect(await readdir(dir)).not.toContain("too-big");
     });
   }

@@ -14,7 +14,16 @@ import { constants } from "node:fs";
 import { rm, utimes } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { AlignedBufferPool, closeFd, DIRECT_WRITE_FLAGS, DirectAppender, fdatasyncFd, isDirectIoRefused, openFd, writevAll } from "./direct-io";
+import {
+  AlignedBufferPool,
+  closeFd,
+  DIRECT_WRITE_FLAGS,
+  DirectAppender,
+  fdatasyncFd,
+  isDirectIoRefused,
+  openFd,
+  writevAll,
+} from "./direct-io";
 
 /**
  * Chunks that arrive while a write is in flight are written together (one writev through the
@@ -149,9 +158,7 @@ class TempFileSink extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     const done = this.appender ? this.appender.finish() : fdatasyncFd(this.fd!);
-    done
-      .then(() => this.closeFile())
-      .then(() => callback(), callback);
+    done.then(() => this.closeFile()).then(() => callback(), callback);
   }
 
   result(): TTempFileResult {

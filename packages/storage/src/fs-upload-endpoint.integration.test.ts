@@ -46,7 +46,14 @@ async function start(options: Partial<TFsEndpointOptions> = {}): Promise<void> {
   server.requestTimeout = 0; // uploads may take long; the endpoint has its own idle timeout
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  store = createStore({ backend: "fs", bucket: "uploads", rootDir: temp.dir, publicUrl: origin, accessKeyId: ACCESS_KEY, secretAccessKey: SECRET });
+  store = createStore({
+    backend: "fs",
+    bucket: "uploads",
+    rootDir: temp.dir,
+    publicUrl: origin,
+    accessKeyId: ACCESS_KEY,
+    secretAccessKey: SECRET,
+  });
   endpoint = createFsEndpoint({
     stores: [store],
     logger,
@@ -124,7 +131,10 @@ describe("POST /fs/<bucket>", () => {
 
   it("accepts a file part sent without a filename", async () => {
     const post = await presign();
-    const parts: TPart[] = [...Object.entries(post.fields).map(([name, value]) => ({ name, value })), { name: "file", content: Buffer.from("no filename") }];
+    const parts: TPart[] = [
+      ...Object.entries(post.fields).map(([name, value]) => ({ name, value })),
+      { name: "file", content: Buffer.from("no filename") },
+    ];
     expect((await postMultipart(post.url, multipartBody(parts))).status).toBe(204);
     expect(await readFile(path.join(temp.dir, "uploads/objects", KEY), "utf8")).toBe("no filename");
   });
@@ -133,7 +143,10 @@ describe("POST /fs/<bucket>", () => {
     const post = await presign(1024 * 1024);
     const progress = { sent: 0 };
     const total = 1024; // 64 MiB
-    const parts = [...Object.entries(post.fields).map(([name, value]) => ({ name, value })), { name: "file", filename: "big.bin", content: generatedFile(total, progress) }];
+    const parts = [
+      ...Object.entries(post.fields).map(([name, value]) => ({ name, value })),
+      { name: "file", filename: "big.bin", content: generatedFile(total, progress) },
+    ];
     const result = await postMultipart(post.url, multipartBody(parts));
     expect(result.status).toBe(400);
     expect(errorCode(result)).toBe("EntityTooLarge");
@@ -166,9 +179,17 @@ describe("POST /fs/<bucket>", () => {
   });
 
   it("answers 412 to a body that is not multipart/form-data, and 400 to a broken one", async () => {
-    const notMultipart = await request(`${origin}/fs/uploads`, { method: "POST", headers: { "Content-Type": "application/json" }, body: Buffer.from("{}") });
+    const notMultipart = await request(`${origin}/fs/uploads`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: Buffer.from("{}"),
+    });
     expect([notMultipart.status, errorCode(notMultipart)]).toEqual([412, "PreconditionFailed"]);
-    const noBoundary = await request(`${origin}/fs/uploads`, { method: "POST", headers: { "Content-Type": "multipart/form-data" }, body: Buffer.from("x") });
+    const noBoundary = await request(`${origin}/fs/uploads`, {
+      method: "POST",
+      headers: { "Content-Type": "multipart/form-data" },
+      body: Buffer.from("x"),
+    });
     expect([noBoundary.status, errorCode(noBoundary)]).toEqual([400, "MalformedPOSTRequest"]);
     const truncated = await request(`${origin}/fs/uploads`, {
       method: "POST",
@@ -186,7 +207,13 @@ describe("POST /fs/<bucket>", () => {
       { name: "file", filename: "a.bin", content: generatedFile(1024, { sent: 0 }, 2) },
     ]);
     const url = new URL(post.url);
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "Content-Type": form.contentType } });
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: "POST",
+      headers: { "Content-Type": form.contentType },
+    });
     req.on("error", () => undefined);
     form.body.pipe(req);
     // Wait until the upload is being written to a temp file, then cut the connection.
@@ -306,7 +333,10 @@ describe("POST /fs/<bucket>", () => {
     const post = await presign(64 * 1024 * 1024);
     const slow = postMultipart(
       post.url,
-      multipartBody([...Object.entries(post.fields).map(([name, value]) => ({ name, value })), { name: "file", filename: "a", content: generatedFile(20, { sent: 0 }, 20) }]),
+      multipartBody([
+        ...Object.entries(post.fields).map(([name, value]) => ({ name, value })),
+        { name: "file", filename: "a", content: generatedFile(20, { sent: 0 }, 20) },
+      ]),
     );
     await delay(100);
     const second = await postMultipart(post.url, multipartBody(formParts(post.fields, Buffer.from("x"))));
@@ -327,7 +357,11 @@ describe("routing and CORS", () => {
   it("answers CORS preflight", async () => {
     const result = await request(`${origin}/fs/uploads`, {
       method: "OPTIONS",
-      headers: { Origin: "https://dashboard.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+      headers: {
+        Origin: "https://dashboard.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+      },
     });
     expect(result.status).toBe(204);
     expect(result.headers["access-control-allow-origin"]).toBe("*");
@@ -336,7 +370,11 @@ describe("routing and CORS", () => {
   });
 
   it("answers 404 NoSuchBucket and 405 for other methods", async () => {
-    const noBucket = await request(`${origin}/fs/elsewhere`, { method: "POST", headers: { "Content-Type": "multipart/form-data; boundary=x" }, body: Buffer.from("--x--") });
+    const noBucket = await request(`${origin}/fs/elsewhere`, {
+      method: "POST",
+      headers: { "Content-Type": "multipart/form-data; boundary=x" },
+      body: Buffer.from("--x--"),
+    });
     expect([noBucket.status, errorCode(noBucket)]).toEqual([404, "NoSuchBucket"]);
     const put = await request(`${origin}/fs/uploads/key`, { method: "PUT", body: Buffer.from("x") });
     expect([put.status, errorCode(put)]).toEqual([405, "MethodNotAllowed"]);
@@ -378,7 +416,12 @@ describe("GET /fs/<bucket>/<key>", () => {
   it("serves ranges (206) and refuses unsatisfiable ones (416)", async () => {
     const url = await store.presignGet({ key: "logs/système 1.log", expiresIn: 60 });
     const part = await request(url, { headers: { Range: "bytes=5-9" } });
-    expect([part.status, part.body.toString(), part.headers["content-range"], part.headers["content-length"]]).toEqual([206, "56789", "bytes 5-9/20", "5"]);
+    expect([part.status, part.body.toString(), part.headers["content-range"], part.headers["content-length"]]).toEqual([
+      206,
+      "56789",
+      "bytes 5-9/20",
+      "5",
+    ]);
     const suffix = await request(url, { headers: { Range: "bytes=-3" } });
     expect([suffix.status, suffix.body.toString()]).toEqual([206, "hij"]);
     const open = await request(url, { headers: { Range: "bytes=15-" } });
@@ -390,7 +433,12 @@ describe("GET /fs/<bucket>/<key>", () => {
   it("refuses a tampered signature, another key, an expired URL (403) and answers 404 NoSuchKey", async () => {
     const url = await store.presignGet({ key: "logs/système 1.log", expiresIn: 60 });
     const signature = new URL(url).searchParams.get("X-Amz-Signature") as string;
-    const tampered = await request(url.replace(signature, signature.replace(/^./, (c) => (c === "a" ? "b" : "a"))));
+    const tampered = await request(
+      url.replace(
+        signature,
+        signature.replace(/^./, (c) => (c === "a" ? "b" : "a")),
+      ),
+    );
     expect([tampered.status, errorCode(tampered)]).toEqual([403, "SignatureDoesNotMatch"]);
     const otherKey = await request(url.replace("1.log", "2.log"));
     expect([otherKey.status, errorCode(otherKey)]).toEqual([403, "SignatureDoesNotMatch"]);

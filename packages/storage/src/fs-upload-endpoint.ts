@@ -59,7 +59,7 @@ export type TFsEndpointOptions = {
 
 export type TFsEndpoint = {
   /** Serves the request and returns true, or returns false when the URL is not under basePath. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  handle: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Uploads currently in progress. */
   readonly activeUploads: number;
 };
@@ -139,7 +139,9 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
       });
       if (typeof slot === "string") {
         const message =
-          slot === "address_limit" ? "Too many uploads in progress from your address. Please reduce your request rate." : "Please reduce your request rate.";
+          slot === "address_limit"
+            ? "Too many uploads in progress from your address. Please reduce your request rate."
+            : "Please reduce your request rate.";
         reject(req, res, new S3ProtocolError(503, "SlowDown", message), requestId);
         return true;
       }

@@ -127,20 +127,23 @@ export class UploadSlots {
   #startTimer(): void {
     const { minBytesPerSecond, rateWindowMs } = this.#limits;
     if (this.#timer || minBytesPerSecond <= 0) return;
-    this.#timer = setInterval(() => {
-      const now = this.#now();
-      for (const held of [...this.#held]) {
-        const elapsed = now - held.windowStart;
-        if (elapsed < rateWindowMs || held.req.complete) continue;
-        const tooSlow = (held.windowBytes * 1000) / elapsed < minBytesPerSecond;
-        held.windowStart = now;
-        held.windowBytes = 0;
-        if (tooSlow) {
-          this.#release(held);
-          held.end("too_slow");
+    this.#timer = setInterval(
+      () => {
+        const now = this.#now();
+        for (const held of Array.from(this.#held)) {
+          const elapsed = now - held.windowStart;
+          if (elapsed < rateWindowMs || held.req.complete) continue;
+          const tooSlow = (held.windowBytes * 1000) / elapsed < minBytesPerSecond;
+          held.windowStart = now;
+          held.windowBytes = 0;
+          if (tooSlow) {
+            this.#release(held);
+            held.end("too_slow");
+          }
         }
-      }
-    }, Math.max(50, Math.min(1000, rateWindowMs / 4)));
+      },
+      Math.max(50, Math.min(1000, rateWindowMs / 4)),
+    );
     this.#timer.unref();
   }
 }

@@ -43,7 +43,14 @@ async function start(options: Partial<TFsEndpointOptions>, limits?: THttpConnect
   if (limits) applyConnectionLimits(server, limits);
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  store = createStore({ backend: "fs", bucket: "uploads", rootDir: temp.dir, publicUrl: origin, accessKeyId: ACCESS_KEY, secretAccessKey: SECRET });
+  store = createStore({
+    backend: "fs",
+    bucket: "uploads",
+    rootDir: temp.dir,
+    publicUrl: origin,
+    accessKeyId: ACCESS_KEY,
+    secretAccessKey: SECRET,
+  });
   endpoint = createFsEndpoint({ stores: [store], logger: { warn: () => undefined, error: () => undefined }, ...options });
   handler = endpoint.handle;
 }
@@ -79,7 +86,13 @@ describe("slow uploads cannot keep real ones out", () => {
     // The rate window is long: only eviction can free a slot here. The form fields count as
     // received bytes, so the minimum is set above what a trickle averages after its fields.
     let skewMs = 0;
-    await start({ maxConcurrentUploads: 4, maxUploadsPerAddress: 0, minBytesPerSecond: 8192, rateWindowMs: 60_000, now: () => Date.now() + skewMs });
+    await start({
+      maxConcurrentUploads: 4,
+      maxUploadsPerAddress: 0,
+      minBytesPerSecond: 8192,
+      rateWindowMs: 60_000,
+      now: () => Date.now() + skewMs,
+    });
     const slow = await Promise.all([2, 3, 4, 5].map((n) => trickle(n, `slow/${n}.bin`)));
     await expect.poll(() => endpoint.activeUploads).toBe(4);
     skewMs += 1100; // past the grace (1 s) an upload gets before it can be evicted
@@ -140,7 +153,10 @@ describe("the server's connection limits", () => {
 
   it("closes connections from one address beyond its cap, not those of others", async () => {
     await start({}, { headersTimeoutMs: 10_000, maxConnections: 0, maxConnectionsPerAddress: 2 });
-    const held = [net.connect({ port: Number(new URL(origin).port), host: "127.0.0.1", localAddress: "127.0.0.2" }), net.connect({ port: Number(new URL(origin).port), host: "127.0.0.1", localAddress: "127.0.0.2" })];
+    const held = [
+      net.connect({ port: Number(new URL(origin).port), host: "127.0.0.1", localAddress: "127.0.0.2" }),
+      net.connect({ port: Number(new URL(origin).port), host: "127.0.0.1", localAddress: "127.0.0.2" }),
+    ];
     try {
       await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
       await expect.poll(() => new Promise<number>((resolve) => server!.getConnections((_error, count) => resolve(count)))).toBe(2);

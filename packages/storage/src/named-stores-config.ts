@@ -11,15 +11,15 @@ export const LABEL = "STORE_CONFIGURATION";
 export const ZStoreEntrySchema = z.strictObject(
   {
     store_name: z
-      .string({ error: "store_name is required, e.g. \"config\"" })
+      .string({ error: 'store_name is required, e.g. "config"' })
       .regex(STORE_NAME_PATTERN, { error: "store_name must be 1 to 63 lower-case letters, digits, _ or -, starting with a letter" }),
     bucket_name: z.string({ error: "bucket_name must be a string" }).min(1, { error: "bucket_name must not be empty" }).optional(),
-    region: z.string({ error: "region must be a string such as \"us-east-1\"" }).optional(),
-    prefix: z.string({ error: "prefix must be a string such as \"config\"" }).optional(),
-    backend: z.enum(["s3", "fs"], { error: "backend must be \"s3\" or \"fs\"" }).optional(),
+    region: z.string({ error: 'region must be a string such as "us-east-1"' }).optional(),
+    prefix: z.string({ error: 'prefix must be a string such as "config"' }).optional(),
+    backend: z.enum(["s3", "fs"], { error: 'backend must be "s3" or "fs"' }).optional(),
     endpoint: z.url({ protocol: /^https?$/, error: "endpoint must be an http:// or https:// URL, e.g. https://minio:9000" }).optional(),
     per_device: z.boolean({ error: "per_device must be true or false" }).optional(),
-    device_access: z.enum(STORE_ACCESS, { error: "device_access must be \"read\", \"write\" or \"read-write\"" }).optional(),
+    device_access: z.enum(STORE_ACCESS, { error: 'device_access must be "read", "write" or "read-write"' }).optional(),
   },
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown setting(s): ${issue.keys.join(", ")}` : undefined) },
 );
@@ -40,10 +40,18 @@ export function readStoreConfiguration(json: string | undefined): TReadStoreConf
   try {
     value = JSON.parse(json);
   } catch (error) {
-    return { entries: [], problems: [`not valid JSON (${(error as Error).message}); expected an array of {"store_name", "bucket_name", "region", "prefix"}`] };
+    return {
+      entries: [],
+      problems: [`not valid JSON (${(error as Error).message}); expected an array of {"store_name", "bucket_name", "region", "prefix"}`],
+    };
   }
   if (!Array.isArray(value)) {
-    return { entries: [], problems: ['must be a JSON array of stores, e.g. [{"store_name": "config", "bucket_name": "fleet", "region": "us-east-1", "prefix": "config"}]'] };
+    return {
+      entries: [],
+      problems: [
+        'must be a JSON array of stores, e.g. [{"store_name": "config", "bucket_name": "fleet", "region": "us-east-1", "prefix": "config"}]',
+      ],
+    };
   }
   if (value.length === 0) return { entries: [], problems: ["must list at least one store (leave it unset for the defaults)"] };
   const problems: string[] = [];
@@ -54,7 +62,8 @@ export function readStoreConfiguration(json: string | undefined): TReadStoreConf
       entries.push({ index, entry: parsed.data });
       return;
     }
-    const name = typeof (item as { store_name?: unknown })?.store_name === "string" ? ` (${(item as { store_name: string }).store_name})` : "";
+    const name =
+      typeof (item as { store_name?: unknown })?.store_name === "string" ? ` (${(item as { store_name: string }).store_name})` : "";
     for (const issue of parsed.error.issues) {
       problems.push(`[${index}]${name}${issue.path.length ? ` ${issue.path.join(".")}` : ""}: ${issue.message}`);
     }

@@ -51,11 +51,22 @@ describe("named s3 stores", () => {
 
   it("take a device's report through a presigned POST into the write store's prefix", async () => {
     const status = stores.get("status")!;
-    const form = await status.store.presignPost({ key: "ROBOT-A/monitor/last_monitoring_status.json", contentType: "application/json", maxBytes: 1024 * 1024, expiresIn: 600 });
+    const form = await status.store.presignPost({
+      key: "ROBOT-A/monitor/last_monitoring_status.json",
+      contentType: "application/json",
+      maxBytes: 1024 * 1024,
+      expiresIn: 600,
+    });
     const body = Buffer.from(JSON.stringify({ general_status: "success", commands: [] }));
-    const result = await postMultipart(form.url, multipartBody(formParts(form.fields, body, "last_monitoring_status.json", "application/json")));
+    const result = await postMultipart(
+      form.url,
+      multipartBody(formParts(form.fields, body, "last_monitoring_status.json", "application/json")),
+    );
     expect(result.status, result.body.toString()).toBe(204);
-    expect(await status.store.head("ROBOT-A/monitor/last_monitoring_status.json")).toMatchObject({ size: body.length, contentType: "application/json" });
+    expect(await status.store.head("ROBOT-A/monitor/last_monitoring_status.json")).toMatchObject({
+      size: body.length,
+      contentType: "application/json",
+    });
   });
 
   it("keep a shared store with an empty prefix in its own bucket", async () => {

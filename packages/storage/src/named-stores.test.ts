@@ -6,7 +6,12 @@ const fsBase: TNamedStoreBase = {
   backend: "fs",
   bucket: "fleetdrop",
   region: "us-east-1",
-  fs: { rootDir: "/var/lib/fleetdrop/storage", publicUrl: "http://127.0.0.1:9000", accessKeyId: "fleetdrop", secretAccessKey: "0123456789abcdef0123" },
+  fs: {
+    rootDir: "/var/lib/fleetdrop/storage",
+    publicUrl: "http://127.0.0.1:9000",
+    accessKeyId: "fleetdrop",
+    secretAccessKey: "0123456789abcdef0123",
+  },
 };
 
 function problemsOf(json: string | undefined, base: TNamedStoreBase = fsBase): string[] {
@@ -35,9 +40,22 @@ describe("createNamedStores", () => {
     const stores = createNamedStores(
       JSON.stringify([
         { store_name: "config", bucket_name: "fleet-config", region: "eu-west-1", prefix: "cfg" },
-        { store_name: "apps", bucket_name: "fleet-apps", region: "eu-west-1", prefix: "", endpoint: "https://minio.example:9000", per_device: false, device_access: "read" },
+        {
+          store_name: "apps",
+          bucket_name: "fleet-apps",
+          region: "eu-west-1",
+          prefix: "",
+          endpoint: "https://minio.example:9000",
+          per_device: false,
+          device_access: "read",
+        },
       ]),
-      { backend: "s3", bucket: "sessions-bucket", region: "us-east-1", s3: { accessKeyId: "AKIA", secretAccessKey: "secret", forcePathStyle: true } },
+      {
+        backend: "s3",
+        bucket: "sessions-bucket",
+        region: "us-east-1",
+        s3: { accessKeyId: "AKIA", secretAccessKey: "secret", forcePathStyle: true },
+      },
     );
     expect(stores.get("config")!.store).toMatchObject({ backend: "s3", bucket: "fleet-config", prefix: "cfg/" });
     expect(stores.get("apps")!.store).toMatchObject({ backend: "s3", bucket: "fleet-apps", prefix: "" });
@@ -60,7 +78,9 @@ describe("createNamedStores", () => {
   });
 
   it("reports mistakes of the JSON and of the stores it describes together, in list order", () => {
-    expect(problemsOf(JSON.stringify([{ store_name: "config", prefix: "" }, { store_name: "apps", buckett: "x" }, { store_name: "config" }]))).toEqual([
+    expect(
+      problemsOf(JSON.stringify([{ store_name: "config", prefix: "" }, { store_name: "apps", buckett: "x" }, { store_name: "config" }])),
+    ).toEqual([
       '[0] (config): prefix "" would overlap the sessions store in bucket "fleetdrop"; give the store a prefix of its own',
       "[1] (apps): unknown setting(s): buckett",
       '[2] (config): store_name "config" is configured twice',
@@ -71,16 +91,29 @@ describe("createNamedStores", () => {
     expect(problemsOf("{not json")[0]).toMatch(/^not valid JSON/);
     expect(problemsOf('{"store_name": "config"}')[0]).toMatch(/must be a JSON array/);
     expect(problemsOf("[]")[0]).toMatch(/at least one store/);
-    expect(problemsOf(JSON.stringify([{ store_name: "config" }, { store_name: "config" }]))).toEqual(['[1] (config): store_name "config" is configured twice']);
+    expect(problemsOf(JSON.stringify([{ store_name: "config" }, { store_name: "config" }]))).toEqual([
+      '[1] (config): store_name "config" is configured twice',
+    ]);
     expect(problemsOf(JSON.stringify([{ store_name: "config", prefix: "" }]))[0]).toMatch(/would overlap the sessions store/);
     expect(problemsOf(JSON.stringify([{ store_name: "config", prefix: "sessions/x" }]))[0]).toMatch(/would overlap the sessions store/);
-    expect(problemsOf(JSON.stringify([{ store_name: "a", prefix: "x" }, { store_name: "b", prefix: "x/" }]))[0]).toMatch(/already used by store "a"/);
+    expect(
+      problemsOf(
+        JSON.stringify([
+          { store_name: "a", prefix: "x" },
+          { store_name: "b", prefix: "x/" },
+        ]),
+      )[0],
+    ).toMatch(/already used by store "a"/);
     expect(problemsOf(JSON.stringify([{ store_name: "a", endpoint: "http://x:9000" }]))[0]).toMatch(/endpoint is for s3 stores/);
     expect(problemsOf(JSON.stringify([{ store_name: "a", prefix: "../x" }]))[0]).toMatch(/prefix must be folder names/);
   });
 
   it("passes on the store's own validation, e.g. an fs bucket name", () => {
-    expect(problemsOf(JSON.stringify([{ store_name: "config", bucket_name: "Bad_Bucket" }]))[0]).toMatch(/^\[0\] \(config\): bucket: bucket must be 3 to 63 lower-case/);
-    expect(problemsOf(JSON.stringify([{ store_name: "config", backend: "fs" }]), { backend: "s3", bucket: "b", region: "us-east-1" })[0]).toMatch(/needs the fs settings/);
+    expect(problemsOf(JSON.stringify([{ store_name: "config", bucket_name: "Bad_Bucket" }]))[0]).toMatch(
+      /^\[0\] \(config\): bucket: bucket must be 3 to 63 lower-case/,
+    );
+    expect(
+      problemsOf(JSON.stringify([{ store_name: "config", backend: "fs" }]), { backend: "s3", bucket: "b", region: "us-east-1" })[0],
+    ).toMatch(/needs the fs settings/);
   });
 });

@@ -35,15 +35,21 @@ export type TNamedStoreBase = {
   s3?: { endpoint?: string; forcePathStyle?: boolean; accessKeyId?: string; secretAccessKey?: string };
 };
 
-
 /**
  * Parses STORE_CONFIGURATION (undefined or empty: the defaults) and creates the stores. Throws
  * StoreConfigError listing every problem.
  */
-export function createNamedStores(json: string | undefined, base: TNamedStoreBase, options: { s3?: TCreateStoreOptions["s3"] } = {}): Map<string, TNamedStore> {
+export function createNamedStores(
+  json: string | undefined,
+  base: TNamedStoreBase,
+  options: { s3?: TCreateStoreOptions["s3"] } = {},
+): Map<string, TNamedStore> {
   // Mistakes in the JSON and in the stores it describes are reported together, in list order.
   const read = readStoreConfiguration(json);
-  const problems: { index: number; text: string }[] = read.problems.map((text) => ({ index: Number(/^\[(\d+)\]/.exec(text)?.[1] ?? -1), text }));
+  const problems: { index: number; text: string }[] = read.problems.map((text) => ({
+    index: Number(/^\[(\d+)\]/.exec(text)?.[1] ?? -1),
+    text,
+  }));
   const problem = (index: number, text: string) => problems.push({ index, text });
   const result = new Map<string, TNamedStore>();
   const places = new Map<string, string>();
@@ -65,7 +71,10 @@ export function createNamedStores(json: string | undefined, base: TNamedStoreBas
       return;
     }
     if (bucket === base.bucket && backend === base.backend && (prefix === "" || prefix.startsWith("sessions/"))) {
-      problem(index, `${where}: prefix "${prefix}" would overlap the sessions store in bucket "${bucket}"; give the store a prefix of its own`);
+      problem(
+        index,
+        `${where}: prefix "${prefix}" would overlap the sessions store in bucket "${bucket}"; give the store a prefix of its own`,
+      );
       return;
     }
     const place = `${backend}:${bucket}:${prefix}`;
@@ -82,16 +91,27 @@ export function createNamedStores(json: string | undefined, base: TNamedStoreBas
         return;
       }
       if (entry.endpoint) problem(index, `${where}: endpoint is for s3 stores (an fs store is served at FS_PUBLIC_URL)`);
-      config = { backend: "fs", bucket, rootDir: path.resolve(base.fs.rootDir), publicUrl: base.fs.publicUrl, accessKeyId: base.fs.accessKeyId, secretAccessKey: base.fs.secretAccessKey, region: entry.region ?? base.region, prefix };
+      config = {
+        backend: "fs",
+        bucket,
+        rootDir: path.resolve(base.fs.rootDir),
+        publicUrl: base.fs.publicUrl,
+        accessKeyId: base.fs.accessKeyId,
+        secretAccessKey: base.fs.secretAccessKey,
+        region: entry.region ?? base.region,
+        prefix,
+      };
     } else {
       config = {
         backend: "s3",
         bucket,
         region: entry.region ?? base.region,
         prefix,
-        ...(entry.endpoint ?? base.s3?.endpoint ? { endpoint: entry.endpoint ?? base.s3?.endpoint } : {}),
+        ...((entry.endpoint ?? base.s3?.endpoint) ? { endpoint: entry.endpoint ?? base.s3?.endpoint } : {}),
         ...(base.s3?.forcePathStyle !== undefined ? { forcePathStyle: base.s3.forcePathStyle } : {}),
-        ...(base.s3?.accessKeyId && base.s3.secretAccessKey ? { accessKeyId: base.s3.accessKeyId, secretAccessKey: base.s3.secretAccessKey } : {}),
+        ...(base.s3?.accessKeyId && base.s3.secretAccessKey
+          ? { accessKeyId: base.s3.accessKeyId, secretAccessKey: base.s3.secretAccessKey }
+          : {}),
       };
     }
     try {
@@ -108,7 +128,10 @@ export function createNamedStores(json: string | undefined, base: TNamedStoreBas
     }
   });
   if (problems.length > 0) {
-    throw new StoreConfigError(LABEL, problems.sort((a, b) => a.index - b.index).map((entry) => entry.text));
+    throw new StoreConfigError(
+      LABEL,
+      problems.sort((a, b) => a.index - b.index).map((entry) => entry.text),
+    );
   }
   return result;
 }

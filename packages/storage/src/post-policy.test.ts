@@ -163,7 +163,15 @@ describe("S3 compatibility with the AWS SDK's createPresignedPost", () => {
 describe("createPostForm", () => {
   it("returns the protocol's fields in order, lower-case signature names, no bucket", () => {
     const { fields } = form();
-    expect(Object.keys(fields)).toEqual(["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"]);
+    expect(Object.keys(fields)).toEqual([
+      "key",
+      "Content-Type",
+      "policy",
+      "x-amz-algorithm",
+      "x-amz-credential",
+      "x-amz-date",
+      "x-amz-signature",
+    ]);
     expect(fields.key).toBe(KEY);
     expect(fields["x-amz-algorithm"]).toBe("AWS4-HMAC-SHA256");
   });
@@ -201,7 +209,12 @@ describe("createPostForm", () => {
 
   it("verifies its own form", () => {
     const verified = verify(form().fields);
-    expect(verified).toMatchObject({ key: KEY, contentType: "image/jpeg", contentLength: { min: 0, max: 5 * 1024 * 1024 }, successActionStatus: 204 });
+    expect(verified).toMatchObject({
+      key: KEY,
+      contentType: "image/jpeg",
+      contentLength: { min: 0, max: 5 * 1024 * 1024 },
+      successActionStatus: 204,
+    });
   });
 
   it("accepts the field names in any case", () => {
@@ -247,7 +260,11 @@ describe("verifyPostForm refuses every broken rule", () => {
   it("an extra field no condition covers, but not x-ignore-* fields", () => {
     const { fields } = form();
     const error = refusal(() => verify({ ...fields, "x-amz-meta-owner": "me" }));
-    expect([error.status, error.code, error.message]).toEqual([403, "AccessDenied", "Invalid according to Policy: Extra input fields: x-amz-meta-owner"]);
+    expect([error.status, error.code, error.message]).toEqual([
+      403,
+      "AccessDenied",
+      "Invalid according to Policy: Extra input fields: x-amz-meta-owner",
+    ]);
     expect(verify({ ...fields, "x-ignore-submit": "Upload" }).key).toBe(KEY);
   });
 
@@ -260,7 +277,9 @@ describe("verifyPostForm refuses every broken rule", () => {
   });
 
   it("the wrong secret", () => {
-    const error = refusal(() => verify(form().fields, { lookupCredentials: () => ({ secretAccessKey: "another-secret-0123456789", region: REGION }) }));
+    const error = refusal(() =>
+      verify(form().fields, { lookupCredentials: () => ({ secretAccessKey: "another-secret-0123456789", region: REGION }) }),
+    );
     expect([error.status, error.code]).toEqual([403, "SignatureDoesNotMatch"]);
   });
 
@@ -315,9 +334,13 @@ describe("verifyPostForm refuses every broken rule", () => {
       Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [{ key: KEY, bucket: BUCKET }] })).toString("base64"),
       Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [{ key: 5 }] })).toString("base64"),
       Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [["ends-with", "$key", "x"]] })).toString("base64"),
-      Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [["content-length-range", 0, 1.5]] })).toString("base64"),
+      Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [["content-length-range", 0, 1.5]] })).toString(
+        "base64",
+      ),
       Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [["content-length-range", 10, 5]] })).toString("base64"),
-      Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [["starts-with", "$x-amz-credential", ""]] })).toString("base64"),
+      Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [["starts-with", "$x-amz-credential", ""]] })).toString(
+        "base64",
+      ),
       Buffer.from(JSON.stringify({ expiration: "2099-01-01T00:00:00Z", conditions: [], statement: [] })).toString("base64"),
     ];
     for (const policy of malformed) {
@@ -352,7 +375,7 @@ describe("verifyPostForm condition matching", () => {
     expect(refusal(() => verify(signedForm(policy, { "x-amz-meta-tag": "A" }))).code).toBe("AccessDenied");
   });
 
-  it("a condition on an absent field fails, even starts-with \"\"", () => {
+  it('a condition on an absent field fails, even starts-with ""', () => {
     const policy = policyFor([{ bucket: BUCKET }, { key: KEY }, ["starts-with", "$x-amz-meta-note", ""]]);
     expect(refusal(() => verify(signedForm(policy))).code).toBe("AccessDenied");
     expect(verify(signedForm(policy, { "x-amz-meta-note": "anything" })).key).toBe(KEY);

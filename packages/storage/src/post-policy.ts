@@ -22,9 +22,7 @@ import {
 } from "./s3-protocol-error";
 
 export type TPostPolicyCondition =
-  | Readonly<Record<string, string>>
-  | readonly ["eq" | "starts-with", string, string]
-  | readonly ["content-length-range", number, number];
+  Readonly<Record<string, string>> | readonly ["eq" | "starts-with", string, string] | readonly ["content-length-range", number, number];
 
 export type TPostPolicyDocument = { expiration: string; conditions: readonly TPostPolicyCondition[] };
 
@@ -277,7 +275,10 @@ function parsePolicyDocument(policyText: string): TParsedPolicy {
   const { expiration, conditions } = document as { expiration?: unknown; conditions?: unknown };
   if (expiration === undefined) throw invalidPolicyDocument("Policy missing expiration.");
   const expiresAt = typeof expiration === "string" ? parsePolicyExpiration(expiration) : null;
-  if (expiresAt === null) throw invalidPolicyDocument(`Invalid 'expiration' value: '${String(expiration)}'`);
+  if (expiresAt === null)
+    throw invalidPolicyDocument(
+      `Invalid 'expiration' value: '${typeof expiration === "string" ? expiration : JSON.stringify(expiration)}'`,
+    );
   if (conditions === undefined) throw invalidPolicyDocument("Policy missing conditions.");
   if (!Array.isArray(conditions)) throw invalidPolicyDocument("Invalid 'conditions' value: must be a List.");
   return { expiresAt, conditions: conditions.map(parseCondition) };

@@ -86,7 +86,14 @@ describe("presignUrl matches AWS", () => {
       );
       const sdkQuery = new URL(sdkUrl).searchParams;
       // The SDK also signs x-id, X-Amz-Content-Sha256 and x-amz-checksum-mode: sign the same set.
-      const generated = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"]);
+      const generated = new Set([
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Signature",
+      ]);
       const query = Object.fromEntries([...sdkQuery].filter(([name]) => !generated.has(name)));
       expect(query).toMatchObject({ "response-content-disposition": disposition, "response-content-type": "text/plain" });
       const ours = presignUrl({
@@ -121,9 +128,9 @@ describe("verifyPresignedUrl", () => {
     const flipped = (signature[0] === "a" ? "b" : "a") + signature.slice(1);
     expect(refusal(() => verifyUrl(url.replace(signature, flipped))).code).toBe("SignatureDoesNotMatch");
     expect(refusal(() => verifyUrl(url.replace("system", "secret"))).code).toBe("SignatureDoesNotMatch");
-    expect(refusal(() => verifyUrl(url.replace("response-content-disposition=attachment", "response-content-disposition=inline"))).code).toBe(
-      "SignatureDoesNotMatch",
-    );
+    expect(
+      refusal(() => verifyUrl(url.replace("response-content-disposition=attachment", "response-content-disposition=inline"))).code,
+    ).toBe("SignatureDoesNotMatch");
     expect(refusal(() => verifyUrl(`${url}&response-content-type=text%2Fhtml`)).code).toBe("SignatureDoesNotMatch");
     expect(refusal(() => verifyUrl(url, { host: "evil.example:9000" })).code).toBe("SignatureDoesNotMatch");
   });
@@ -139,7 +146,9 @@ describe("verifyPresignedUrl", () => {
     const url = fsUrl();
     expect(refusal(() => verifyUrl(url.replace(ACCESS_KEY, "SOMEONEELSE"))).code).toBe("InvalidAccessKeyId");
     expect(refusal(() => verifyUrl(url.replace(/&X-Amz-Expires=\d+/, ""))).code).toBe("AuthorizationQueryParametersError");
-    expect(refusal(() => verifyUrl(url.replace(/X-Amz-Expires=\d+/, "X-Amz-Expires=604801"))).code).toBe("AuthorizationQueryParametersError");
+    expect(refusal(() => verifyUrl(url.replace(/X-Amz-Expires=\d+/, "X-Amz-Expires=604801"))).code).toBe(
+      "AuthorizationQueryParametersError",
+    );
     expect(refusal(() => verifyUrl(url.split("?")[0] as string))).toMatchObject({ status: 403, code: "AccessDenied" });
     expect(refusal(() => verifyUrl(`${url}&X-Amz-Date=20250101T000000Z`)).code).toBe("AuthorizationQueryParametersError");
   });

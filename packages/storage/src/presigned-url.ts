@@ -103,7 +103,14 @@ export type TVerifiedUrl = {
   overrides: Partial<Record<TResponseOverrideParameter, string>>;
 };
 
-const REQUIRED_PARAMETERS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"];
+const REQUIRED_PARAMETERS = [
+  "X-Amz-Algorithm",
+  "X-Amz-Credential",
+  "X-Amz-Signature",
+  "X-Amz-Date",
+  "X-Amz-SignedHeaders",
+  "X-Amz-Expires",
+];
 /** S3 accepts a request dated up to 15 minutes in the future (clock skew). */
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
@@ -143,7 +150,9 @@ export function verifyPresignedUrl(input: TVerifyPresignedUrlInput): TVerifiedUr
   const secret = input.lookupCredentials(credential.accessKeyId);
   if (secret === undefined) throw invalidAccessKeyId(credential.accessKeyId);
   if (credential.region !== secret.region) {
-    throw queryError(`Error parsing the X-Amz-Credential parameter; the region '${credential.region}' is wrong; expecting '${secret.region}'`);
+    throw queryError(
+      `Error parsing the X-Amz-Credential parameter; the region '${credential.region}' is wrong; expecting '${secret.region}'`,
+    );
   }
 
   const signedHeaders = get("X-Amz-SignedHeaders").split(";");
@@ -153,7 +162,8 @@ export function verifyPresignedUrl(input: TVerifyPresignedUrlInput): TVerifiedUr
     if (name !== name.toLowerCase() || name === "") throw queryError("X-Amz-SignedHeaders must be lower-case header names");
     const value = input.headers[name];
     const text = Array.isArray(value) ? value.join(",") : value;
-    if (text === undefined) throw accessDenied(`There were headers present in the request which were not signed: ${name} is signed but missing`);
+    if (text === undefined)
+      throw accessDenied(`There were headers present in the request which were not signed: ${name} is signed but missing`);
     canonicalHeaders += `${name}:${text.trim().replace(/\s+/g, " ")}\n`;
   }
 

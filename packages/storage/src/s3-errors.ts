@@ -38,7 +38,7 @@ type TSdkErrorShape = {
 };
 
 function shape(error: unknown): TSdkErrorShape {
-  return typeof error === "object" && error !== null ? (error as TSdkErrorShape) : {};
+  return typeof error === "object" && error !== null ? error : {};
 }
 
 export function httpStatusOf(error: unknown): number | undefined {

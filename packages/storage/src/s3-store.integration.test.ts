@@ -26,7 +26,7 @@ function s3Store(endpoint: string, overrides: Record<string, unknown> = {}): S3S
   const created = createStore(
     { backend: "s3", bucket: BUCKET, region: "us-east-1", endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS, ...overrides },
     { s3: { configureClient: stripBucketTrailingSlash, timeouts: { connectionTimeoutMs: 1000, requestTimeoutMs: 3000 } } },
-  ) as S3Store;
+  );
   extraStores.push(created);
   return created;
 }
@@ -52,7 +52,9 @@ describe("S3Store against s3rver", () => {
   it("streams a body larger than one part through a multipart upload", async () => {
     const chunk = randomBytes(1024 * 1024);
     const total = 9; // 9 MiB > the 8 MiB part size
-    const info = await store.put("rt/multipart.bin", Readable.from(Array.from({ length: total }, () => chunk)), { contentType: "application/octet-stream" });
+    const info = await store.put("rt/multipart.bin", Readable.from(Array.from({ length: total }, () => chunk)), {
+      contentType: "application/octet-stream",
+    });
     expect(info.size).toBe(total * chunk.length);
     const opened = await store.open("rt/multipart.bin", { range: { start: chunk.length - 2, end: chunk.length + 1 } });
     expect(opened && (await buffer(opened.body))).toEqual(Buffer.concat([chunk.subarray(-2), chunk.subarray(0, 2)]));
@@ -64,7 +66,12 @@ describe("S3Store against s3rver", () => {
     await doomed.ping();
     await gone.stop();
     const started = Date.now();
-    for (const operation of [() => doomed.ping(), () => doomed.head("x"), () => doomed.put("x", "y", { contentType: "text/plain" }), () => doomed.list("")]) {
+    for (const operation of [
+      () => doomed.ping(),
+      () => doomed.head("x"),
+      () => doomed.put("x", "y", { contentType: "text/plain" }),
+      () => doomed.list(""),
+    ]) {
       await expect(operation()).rejects.toBeInstanceOf(StorageUnavailableError);
     }
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -19,7 +19,7 @@ function s3Store(overrides: Record<string, unknown> = {}): S3Store {
     accessKeyId: ACCESS_KEY,
     secretAccessKey: SECRET,
     ...overrides,
-  }) as S3Store;
+  });
   stores.push(store);
   return store;
 }
@@ -37,7 +37,12 @@ function decodePolicy(fields: Record<string, string>): TPolicy {
 describe("S3Store.presignPost (no emulator enforces policies, so their contents are checked here)", () => {
   it("pins the exact key, the Content-Type, [0, maxBytes], the bucket and the x-amz fields", async () => {
     const before = Date.now();
-    const post = await s3Store().presignPost({ key: "sessions/ROBOT-1/9/logs/system.log", contentType: "text/plain", maxBytes: 5 * 1024 * 1024, expiresIn: 3600 });
+    const post = await s3Store().presignPost({
+      key: "sessions/ROBOT-1/9/logs/system.log",
+      contentType: "text/plain",
+      maxBytes: 5 * 1024 * 1024,
+      expiresIn: 3600,
+    });
     const policy = decodePolicy(post.fields);
     expect(policy.conditions).toContainEqual({ key: "sessions/ROBOT-1/9/logs/system.log" });
     expect(policy.conditions).toContainEqual({ "Content-Type": "text/plain" });
@@ -57,12 +62,25 @@ describe("S3Store.presignPost (no emulator enforces policies, so their contents 
   it("returns the protocol's field names (lower-case signature fields, no bucket) and S3's URL", async () => {
     const post = await s3Store().presignPost({ key: "k.bin", contentType: "application/octet-stream", maxBytes: 10, expiresIn: 60 });
     expect(post.url).toBe("https://fleet-uploads.s3.eu-west-1.amazonaws.com/");
-    expect(Object.keys(post.fields)).toEqual(["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"]);
+    expect(Object.keys(post.fields)).toEqual([
+      "key",
+      "Content-Type",
+      "policy",
+      "x-amz-algorithm",
+      "x-amz-credential",
+      "x-amz-date",
+      "x-amz-signature",
+    ]);
     expect(post.fields["x-amz-credential"]).toMatch(new RegExp(`^${ACCESS_KEY}/\\d{8}/eu-west-1/s3/aws4_request$`));
   });
 
   it("adds the session token as a pinned field", async () => {
-    const post = await s3Store({ sessionToken: "FwoGZXIvYXdzEJr" }).presignPost({ key: "k", contentType: "text/plain", maxBytes: 1, expiresIn: 60 });
+    const post = await s3Store({ sessionToken: "FwoGZXIvYXdzEJr" }).presignPost({
+      key: "k",
+      contentType: "text/plain",
+      maxBytes: 1,
+      expiresIn: 60,
+    });
     expect(post.fields["x-amz-security-token"]).toBe("FwoGZXIvYXdzEJr");
     expect(decodePolicy(post.fields).conditions).toContainEqual({ "X-Amz-Security-Token": "FwoGZXIvYXdzEJr" });
   });
@@ -98,11 +116,19 @@ describe("S3Store.presignPost (no emulator enforces policies, so their contents 
 describe("S3Store.presignGet", () => {
   it("signs a GET with an RFC 6266 Content-Disposition and Content-Type override", async () => {
     const url = new URL(
-      await s3Store().presignGet({ key: "logs/système.log", expiresIn: 300, downloadName: "système.log", disposition: "inline", contentType: "text/plain" }),
+      await s3Store().presignGet({
+        key: "logs/système.log",
+        expiresIn: 300,
+        downloadName: "système.log",
+        disposition: "inline",
+        contentType: "text/plain",
+      }),
     );
     expect(url.host).toBe("fleet-uploads.s3.eu-west-1.amazonaws.com");
     expect(url.pathname).toBe("/logs/syst%C3%A8me.log");
-    expect(url.searchParams.get("response-content-disposition")).toBe("inline; filename=\"syst_me.log\"; filename*=UTF-8''syst%C3%A8me.log");
+    expect(url.searchParams.get("response-content-disposition")).toBe(
+      "inline; filename=\"syst_me.log\"; filename*=UTF-8''syst%C3%A8me.log",
+    );
     expect(url.searchParams.get("response-content-type")).toBe("text/plain");
     expect(url.searchParams.get("X-Amz-Expires")).toBe("300");
   });
@@ -136,7 +162,8 @@ describe("normalizePostFields", () => {
 });
 
 describe("S3 error classification", () => {
-  const sdkError = (name: string, status?: number) => Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
+  const sdkError = (name: string, status?: number) =>
+    Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
 
   it("treats network failures, timeouts, throttling and 5xx as unavailable", () => {
     expect(isUnavailable(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))).toBe(true);

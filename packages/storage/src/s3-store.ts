@@ -54,7 +54,16 @@ const UPLOAD_PART_SIZE = 8 * 1024 * 1024;
 const UPLOAD_QUEUE_SIZE = 2;
 
 /** The form fields in the order the protocol shows them (docs/protocol.md#upload-forms). */
-const FORM_FIELD_ORDER = ["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token", "x-amz-signature"];
+const FORM_FIELD_ORDER = [
+  "key",
+  "Content-Type",
+  "policy",
+  "x-amz-algorithm",
+  "x-amz-credential",
+  "x-amz-date",
+  "x-amz-security-token",
+  "x-amz-signature",
+];
 
 export class S3Store implements Store {
   readonly backend = "s3" as const;

@@ -29,7 +29,15 @@ describeStoreContract({
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const make = (prefix: string): FsStore =>
-      createStore({ backend: "fs", bucket: "uploads", rootDir: temp.dir, publicUrl: origin, accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, prefix });
+      createStore({
+        backend: "fs",
+        bucket: "uploads",
+        rootDir: temp.dir,
+        publicUrl: origin,
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        prefix,
+      });
     const root = make("");
     handle = createFsEndpoint({ stores: [root], logger: { warn: () => {}, error: () => {} } }).handle;
     return {
@@ -65,7 +73,7 @@ describeStoreContract({
         const store = createStore(
           { backend: "s3", bucket, region: "us-east-1", endpoint: s3rver.endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS, prefix },
           { s3: { configureClient: stripBucketTrailingSlash, timeouts: { connectionTimeoutMs: 1000, requestTimeoutMs: 3000 } } },
-        ) as S3Store;
+        );
         stores.push(store);
         return store;
       },

@@ -84,22 +84,25 @@ export async function startMosquitto(options: TMosquittoOptions = {}): Promise<T
   const fill = (line: string) =>
     line.replaceAll("{{dir}}", dir).replace(/\{\{port:([A-Za-z0-9_]+)\}\}/g, (_, name: string) => String(ports[name]));
   const hasListenerConfig = (options.config ?? []).some((line) => /^\s*(allow_anonymous|password_file|plugin)\b/.test(line));
-  const conf = options.rawConfig !== undefined ? fill(options.rawConfig) : [
-    `listener ${port} 127.0.0.1`,
-    ...(hasListenerConfig ? [] : ["allow_anonymous true"]),
-    "set_tcp_nodelay true",
-    "persistence true",
-    `persistence_location ${dir}/`,
-    "autosave_interval 1",
-    "max_inflight_messages 1000",
-    "max_queued_messages 100000",
-    "log_dest stdout",
-    "log_type error",
-    "log_type warning",
-    "log_type notice",
-    "log_type information",
-    ...(options.config ?? []).map(fill),
-  ].join("\n");
+  const conf =
+    options.rawConfig !== undefined
+      ? fill(options.rawConfig)
+      : [
+          `listener ${port} 127.0.0.1`,
+          ...(hasListenerConfig ? [] : ["allow_anonymous true"]),
+          "set_tcp_nodelay true",
+          "persistence true",
+          `persistence_location ${dir}/`,
+          "autosave_interval 1",
+          "max_inflight_messages 1000",
+          "max_queued_messages 100000",
+          "log_dest stdout",
+          "log_type error",
+          "log_type warning",
+          "log_type notice",
+          "log_type information",
+          ...(options.config ?? []).map(fill),
+        ].join("\n");
   await writeFile(path.join(dir, "mosquitto.conf"), `${conf}\n`);
 
   let child: ChildProcess | null = null;
@@ -154,7 +157,7 @@ export async function startMosquitto(options: TMosquittoOptions = {}): Promise<T
     kill: () => stopWith("SIGKILL"),
     cleanup: () => rm(dir, { recursive: true, force: true }),
     reload: () => {
-      (child as ChildProcess | null)?.kill("SIGHUP");
+      child?.kill("SIGHUP");
     },
     log: () => output,
   };

@@ -40,7 +40,11 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-export function backoffMs(attempts: number, settings: Pick<TDeliverySettings, "backoffBaseMs" | "backoffMaxMs">, random = Math.random()): number {
+export function backoffMs(
+  attempts: number,
+  settings: Pick<TDeliverySettings, "backoffBaseMs" | "backoffMaxMs">,
+  random = Math.random(),
+): number {
   const exponential = Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
   // ±20 % jitter so lanes that failed together do not retry together.
   return Math.round(exponential * (0.8 + 0.4 * random));
@@ -80,14 +84,22 @@ async function post(lane: TLane, chunk: TPendingChunk): Promise<TAttempt> {
     return {
       ok: false,
       status: null,
-      error: timeout ? `no answer within ${lane.timeoutMs} ms` : `cannot reach the endpoint: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+      error: timeout
+        ? `no answer within ${lane.timeoutMs} ms`
+        : `cannot reach the endpoint: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
       retryAfterMs: null,
       permanent: false,
     };
   }
 }
 
-export function createChunkDelivery(deps: { pool: Pool; owner: string; settings: TDeliverySettings; log: Logger; counters: TDeliveryCounters }) {
+export function createChunkDelivery(deps: {
+  pool: Pool;
+  owner: string;
+  settings: TDeliverySettings;
+  log: Logger;
+  counters: TDeliveryCounters;
+}) {
   const { pool, owner, settings, log, counters } = deps;
   let stopped = true;
   let wake: (() => void) | null = null;
@@ -114,13 +126,23 @@ export function createChunkDelivery(deps: { pool: Pool; owner: string; settings:
         const park = attempt.permanent || attempts >= lane.maxAttempts;
         const wait = park ? null : Math.max(attempt.retryAfterMs ?? 0, backoffMs(attempts, settings));
         const reason = park && !attempt.permanent ? `${attempt.error} (gave up after ${attempts} attempts)` : attempt.error;
-        await recordFailure(pool, { lane, chunkId: chunk.id, error: reason, status: attempt.status, park, retryAt: wait === null ? null : new Date(Date.now() + wait) });
+        await recordFailure(pool, {
+          lane,
+          chunkId: chunk.id,
+          error: reason,
+          status: attempt.status,
+          park,
+          retryAt: wait === null ? null : new Date(Date.now() + wait),
+        });
         if (park) {
           counters.parked();
           log.warn({ device: lane.serial, stream: lane.stream, chunk_id: chunk.id, reason }, "chunk parked");
           break; // the lane goes on with its next chunk
         }
-        log.info({ device: lane.serial, stream: lane.stream, chunk_id: chunk.id, attempts, retry_in_ms: wait, reason: attempt.error }, "chunk delivery failed; will retry");
+        log.info(
+          { device: lane.serial, stream: lane.stream, chunk_id: chunk.id, attempts, retry_in_ms: wait, reason: attempt.error },
+          "chunk delivery failed; will retry",
+        );
         return;
       }
       if (delivered.length === chunks.length) {
@@ -139,15 +161,18 @@ export function createChunkDelivery(deps: { pool: Pool; owner: string; settings:
       if (active.has(key)) continue;
       active.add(key);
       void deliverLane(lane)
-        .catch((error: unknown) => log.warn({ err: error, device: lane.serial, stream: lane.stream }, "chunk delivery interrupted; the lane is retried"))
-        .finally(async () => {
+        .catch((error: unknown) =>
+          log.warn({ err: error, device: lane.serial, stream: lane.stream }, "chunk delivery interrupted; the lane is retried"),
+        )
+        .finally(() => {
           // Forget the lane here first, then end its lease: a round that leases it again after
           // that finds it free to deliver. (In the other order a round could lease the lane
           // while it still counted as active, skip it, and leave the lane blocked until that
           // lease expired.)
           active.delete(key);
-          await releaseLane(pool, lane, owner).catch(() => {});
-          nudge();
+          void releaseLane(pool, lane, owner)
+            .catch(() => {})
+            .then(() => nudge());
         });
     }
   }

@@ -28,12 +28,35 @@ const DEFAULT_CHUNK_SETTINGS: TChunkSettings = {
   leaseMs: 60_000,
 };
 
-export function createChunkFeature(deps: { settings: Partial<TChunkSettings> | undefined; topics: TTopics; pool: Pool; registry: Registry; log: Logger }) {
+export function createChunkFeature(deps: {
+  settings: Partial<TChunkSettings> | undefined;
+  topics: TTopics;
+  pool: Pool;
+  registry: Registry;
+  log: Logger;
+}) {
   const settings = { ...DEFAULT_CHUNK_SETTINGS, ...deps.settings };
-  const received = new Counter({ name: "fleetdrop_chunks_stored_total", help: "Chunks written to the outbox (acknowledged to the broker)", registers: [deps.registry] });
-  const delivered = new Counter({ name: "fleetdrop_chunks_delivered_total", help: "Chunks their endpoint accepted", registers: [deps.registry] });
-  const failed = new Counter({ name: "fleetdrop_chunk_attempts_failed_total", help: "Failed delivery attempts by reason", labelNames: ["reason"] as const, registers: [deps.registry] });
-  const parked = new Counter({ name: "fleetdrop_chunks_parked_total", help: "Chunks parked after too many failures or a refusal", registers: [deps.registry] });
+  const received = new Counter({
+    name: "fleetdrop_chunks_stored_total",
+    help: "Chunks written to the outbox (acknowledged to the broker)",
+    registers: [deps.registry],
+  });
+  const delivered = new Counter({
+    name: "fleetdrop_chunks_delivered_total",
+    help: "Chunks their endpoint accepted",
+    registers: [deps.registry],
+  });
+  const failed = new Counter({
+    name: "fleetdrop_chunk_attempts_failed_total",
+    help: "Failed delivery attempts by reason",
+    labelNames: ["reason"] as const,
+    registers: [deps.registry],
+  });
+  const parked = new Counter({
+    name: "fleetdrop_chunks_parked_total",
+    help: "Chunks parked after too many failures or a refusal",
+    registers: [deps.registry],
+  });
   const delivery = createChunkDelivery({
     pool: deps.pool,
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

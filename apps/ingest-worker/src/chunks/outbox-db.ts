@@ -24,7 +24,13 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
     positions.push(position);
     position += item.data.length;
   }
-  const blob = items.length === 1 ? items[0]!.data : Buffer.concat(items.map((item) => item.data), position);
+  const blob =
+    items.length === 1
+      ? items[0]!.data
+      : Buffer.concat(
+          items.map((item) => item.data),
+          position,
+        );
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -104,7 +110,16 @@ export type TLane = {
 
 /** Leases up to `limit` lanes that have pending chunks and are due. */
 export async function leaseLanes(pool: Pool, owner: string, leaseMs: number, limit: number): Promise<TLane[]> {
-  const result = await pool.query<{ stream_id: string; device_id: string; serial: string; name: string; url_template: string; headers: Record<string, string>; max_attempts: number; timeout_ms: number }>({
+  const result = await pool.query<{
+    stream_id: string;
+    device_id: string;
+    serial: string;
+    name: string;
+    url_template: string;
+    headers: Record<string, string>;
+    max_attempts: number;
+    timeout_ms: number;
+  }>({
     name: "fleetdrop_chunk_lease",
     text: /* sql */ `
       WITH due AS (
@@ -153,7 +168,13 @@ export async function nextChunks(pool: Pool, lane: { streamId: string; deviceId:
 }
 
 /** Removes delivered chunks and counts them on their lane (still leased by `owner`). */
-export async function markDelivered(pool: Pool, lane: { streamId: string; deviceId: string }, ids: string[], owner: string, leaseMs: number): Promise<void> {
+export async function markDelivered(
+  pool: Pool,
+  lane: { streamId: string; deviceId: string },
+  ids: string[],
+  owner: string,
+  leaseMs: number,
+): Promise<void> {
   if (ids.length === 0) return;
   await pool.query({
     name: "fleetdrop_chunk_delivered",
@@ -173,7 +194,14 @@ export async function markDelivered(pool: Pool, lane: { streamId: string; device
  */
 export async function recordFailure(
   pool: Pool,
-  input: { lane: { streamId: string; deviceId: string }; chunkId: string; error: string; status: number | null; park: boolean; retryAt: Date | null },
+  input: {
+    lane: { streamId: string; deviceId: string };
+    chunkId: string;
+    error: string;
+    status: number | null;
+    park: boolean;
+    retryAt: Date | null;
+  },
 ): Promise<void> {
   await pool.query({
     name: "fleetdrop_chunk_failed",

@@ -13,7 +13,12 @@ import { enqueueChunks, type TChunkOutcome, type TChunkWrite } from "./outbox-db
 
 type TParams = { stream: string; valid: boolean };
 
-export function createChunkRoute(deps: { topics: TTopics; pool: Pool; maxChunkBytes: number; onStored(count: number): void }): TRawRoute<TParams> {
+export function createChunkRoute(deps: {
+  topics: TTopics;
+  pool: Pool;
+  maxChunkBytes: number;
+  onStored(count: number): void;
+}): TRawRoute<TParams> {
   const { topics, pool } = deps;
   const outbox = new GroupCommit<TChunkWrite, TChunkOutcome>(
     async (items) => {

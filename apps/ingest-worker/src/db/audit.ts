@@ -8,6 +8,13 @@ export async function auditDeviceAction(
   await pool.query(
     `INSERT INTO audit_log (project_id, actor_type, actor_label, action, target_type, target_id, details)
      VALUES ($1, 'device', $2, $3, $4, $5, $6::jsonb)`,
-    [entry.projectId, entry.deviceId, entry.action, entry.targetType, entry.targetId, entry.details === undefined ? null : JSON.stringify(entry.details)],
+    [
+      entry.projectId,
+      entry.deviceId,
+      entry.action,
+      entry.targetType,
+      entry.targetId,
+      entry.details === undefined ? null : JSON.stringify(entry.details),
+    ],
   );
 }

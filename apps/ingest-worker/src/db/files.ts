@@ -43,7 +43,14 @@ export type TMarkedFile = {
  * `uploaded` is never rewritten: its ETag and size are what was accepted.
  */
 async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promise<TMarkedFile | null> {
-  const result = await pool.query<{ id: string; changed: boolean; replaced: boolean; recorded_etag: string | null; recorded_size: string | null; project_id: string }>({
+  const result = await pool.query<{
+    id: string;
+    changed: boolean;
+    replaced: boolean;
+    recorded_etag: string | null;
+    recorded_size: string | null;
+    project_id: string;
+  }>({
     name: "fleetdrop_mark_uploaded",
     text: /* sql */ `
       WITH target AS (
@@ -74,7 +81,9 @@ async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promis
   return {
     fileId: row.id,
     changed: row.changed,
-    replaced: row.replaced ? { recorded: { etag: row.recorded_etag, size: row.recorded_size === null ? null : Number(row.recorded_size) } } : null,
+    replaced: row.replaced
+      ? { recorded: { etag: row.recorded_etag, size: row.recorded_size === null ? null : Number(row.recorded_size) } }
+      : null,
     projectId: row.project_id,
   };
 }
@@ -100,7 +109,10 @@ export async function recordStoredObject(
       found: { etag: object.etag, size: object.size },
       via: context.via,
     };
-    context.log?.warn({ key: object.objectKey, ...details }, "storage holds other bytes than the uploaded file recorded: the object was replaced");
+    context.log?.warn(
+      { key: object.objectKey, ...details },
+      "storage holds other bytes than the uploaded file recorded: the object was replaced",
+    );
     await auditDeviceAction(pool, {
       projectId: marked.projectId,
       deviceId: object.deviceId,
@@ -120,7 +132,10 @@ export type TUploadTarget = {
 };
 
 /** The file row a session object key names and its session's state; null when there is none. */
-export async function findUploadTarget(pool: Pool, key: { deviceId: string; sessionId: number; filename: string }): Promise<TUploadTarget | null> {
+export async function findUploadTarget(
+  pool: Pool,
+  key: { deviceId: string; sessionId: number; filename: string },
+): Promise<TUploadTarget | null> {
   const result = await pool.query<{ state: TUploadTarget["state"]; issued_at: Date; session_state: string }>({
     name: "fleetdrop_find_upload_target",
     text: /* sql */ `
@@ -142,20 +157,17 @@ export type TFileOfDevice = {
 };
 
 /** The file `filename` of session `sessionId`, if that session belongs to device `deviceId`. */
-export async function findFileOfDevice(
-  pool: Pool,
-  deviceId: string,
-  sessionId: number,
-  filename: string,
-): Promise<TFileOfDevice | null> {
-  const result = await pool.query<{ id: string; state: TFileOfDevice["state"]; size: string | null; etag: string | null; issued_at: Date }>({
-    name: "fleetdrop_find_file_of_device",
-    text: /* sql */ `
+export async function findFileOfDevice(pool: Pool, deviceId: string, sessionId: number, filename: string): Promise<TFileOfDevice | null> {
+  const result = await pool.query<{ id: string; state: TFileOfDevice["state"]; size: string | null; etag: string | null; issued_at: Date }>(
+    {
+      name: "fleetdrop_find_file_of_device",
+      text: /* sql */ `
       SELECT f.id, f.state::text AS state, f.size, f.etag, f.issued_at
       FROM files f JOIN sessions s ON s.id = f.session_id JOIN devices d ON d.id = s.device_id
       WHERE f.session_id = $1 AND f.filename = $2 AND d.serial = $3`,
-    values: [sessionId, filename, deviceId],
-  });
+      values: [sessionId, filename, deviceId],
+    },
+  );
   const row = result.rows[0];
   if (!row) return null;
   return { id: row.id, state: row.state, size: row.size === null ? null : Number(row.size), etag: row.etag, issuedAt: row.issued_at };

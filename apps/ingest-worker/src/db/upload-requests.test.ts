@@ -18,11 +18,27 @@ beforeAll(async () => {
   pool = createPgPool({ databaseUrl: db.url, max: 2 });
   const project = (await pool.query<{ id: string }>("INSERT INTO projects (slug, name) VALUES ('p', 'p') RETURNING id")).rows[0]!.id;
   const device = async (serial: string, enabled = true) =>
-    (await pool.query<{ id: string }>("INSERT INTO devices (serial, project_id, name, enabled) VALUES ($1, $2, $1, $3) RETURNING id", [serial, project, enabled])).rows[0]!.id;
+    (
+      await pool.query<{ id: string }>("INSERT INTO devices (serial, project_id, name, enabled) VALUES ($1, $2, $1, $3) RETURNING id", [
+        serial,
+        project,
+        enabled,
+      ])
+    ).rows[0]!.id;
   const session = async (deviceId: string, state = "open") =>
-    (await pool.query<{ id: number }>("INSERT INTO sessions (device_id, project_id, name, state) VALUES ($1, $2, 's', $3::session_state) RETURNING id", [deviceId, project, state])).rows[0]!.id;
+    (
+      await pool.query<{ id: number }>(
+        "INSERT INTO sessions (device_id, project_id, name, state) VALUES ($1, $2, 's', $3::session_state) RETURNING id",
+        [deviceId, project, state],
+      )
+    ).rows[0]!.id;
   const [a, b, off] = [await device("ROBOT-A"), await device("ROBOT-B"), await device("ROBOT-OFF", false)];
-  Object.assign(seed, { openA: await session(a), closedA: await session(a, "closed"), openB: await session(b), openOff: await session(off) });
+  Object.assign(seed, {
+    openA: await session(a),
+    closedA: await session(a, "closed"),
+    openB: await session(b),
+    openOff: await session(off),
+  });
 });
 
 afterAll(async () => {
@@ -45,17 +61,19 @@ function request(deviceId: string, sessionId: number, filename: string, extra: P
 }
 
 async function fileRow(sessionId: number, filename: string) {
-  const result = await pool.query("SELECT id, state, content_type, request_id, object_key, expires_at FROM files WHERE session_id = $1 AND filename = $2", [sessionId, filename]);
+  const result = await pool.query(
+    "SELECT id, state, content_type, request_id, object_key, expires_at FROM files WHERE session_id = $1 AND filename = $2",
+    [sessionId, filename],
+  );
   return result.rows[0];
 }
 
 describe("recordUploadRequests", () => {
   it("gives every request of a mixed batch its own outcome and writes only the valid ones", async () => {
-    await pool.query("INSERT INTO files (session_id, filename, object_key, content_type, size_limit, state, expires_at) VALUES ($1, 'done.bin', $2, 'x/y', 1, 'uploaded', now()), ($1, 'replace.bin', $3, 'x/y', 1, 'uploaded', now())", [
-      seed.openA,
-      sessionObjectKey("ROBOT-A", seed.openA, "done.bin"),
-      sessionObjectKey("ROBOT-A", seed.openA, "replace.bin"),
-    ]);
+    await pool.query(
+      "INSERT INTO files (session_id, filename, object_key, content_type, size_limit, state, expires_at) VALUES ($1, 'done.bin', $2, 'x/y', 1, 'uploaded', now()), ($1, 'replace.bin', $3, 'x/y', 1, 'uploaded', now())",
+      [seed.openA, sessionObjectKey("ROBOT-A", seed.openA, "done.bin"), sessionObjectKey("ROBOT-A", seed.openA, "replace.bin")],
+    );
     const batch = [
       request("ROBOT-A", seed.openA, "ok.bin"),
       request("ROBOT-GHOST", seed.openA, "ok.bin"),
@@ -85,7 +103,10 @@ describe("recordUploadRequests", () => {
     ]);
     const id = (index: number) => (outcomes[index]!.ok ? (outcomes[index] as { fileId: string }).fileId : null);
     expect(id(0)).toBe((await fileRow(seed.openA, "ok.bin")).id);
-    expect(await fileRow(seed.openA, "ok.bin")).toMatchObject({ state: "pending", object_key: sessionObjectKey("ROBOT-A", seed.openA, "ok.bin") });
+    expect(await fileRow(seed.openA, "ok.bin")).toMatchObject({
+      state: "pending",
+      object_key: sessionObjectKey("ROBOT-A", seed.openA, "ok.bin"),
+    });
     expect(await fileRow(seed.openA, "done.bin")).toMatchObject({ state: "uploaded" });
     expect(await fileRow(seed.openA, "replace.bin")).toMatchObject({ state: "pending", content_type: "image/png", id: id(7) });
     expect(id(8)).toBe(id(9));
@@ -97,7 +118,10 @@ describe("recordUploadRequests", () => {
   it("refreshes a pending file's row with the new form: same id, new expiry and request id", async () => {
     const [first] = await recordUploadRequests(pool, [request("ROBOT-B", seed.openB, "again.bin", { requestId: "r1" })], times);
     const before = await fileRow(seed.openB, "again.bin");
-    const [second] = await recordUploadRequests(pool, [request("ROBOT-B", seed.openB, "again.bin", { requestId: "r2" })], { ...times, expiresInSeconds: 7200 });
+    const [second] = await recordUploadRequests(pool, [request("ROBOT-B", seed.openB, "again.bin", { requestId: "r2" })], {
+      ...times,
+      expiresInSeconds: 7200,
+    });
     expect(first).toMatchObject({ ok: true });
     expect(second).toEqual(first);
     const after = await fileRow(seed.openB, "again.bin");
@@ -118,7 +142,9 @@ describe("recordUploadRequests", () => {
       expect(outcome).toMatchObject({ ok: true });
       expect(await fileRow(seed.openB, "race.bin")).toMatchObject({ state: "pending" });
     } finally {
-      await pool.query("DROP TRIGGER reenable ON files; DROP FUNCTION reenable(); UPDATE devices SET enabled = true WHERE serial = 'ROBOT-B'");
+      await pool.query(
+        "DROP TRIGGER reenable ON files; DROP FUNCTION reenable(); UPDATE devices SET enabled = true WHERE serial = 'ROBOT-B'",
+      );
     }
   });
 });

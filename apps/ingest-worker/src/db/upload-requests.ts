@@ -33,13 +33,7 @@ export type TUploadTimes = {
 };
 
 export type TUploadRefusal =
-  | "device_unknown"
-  | "device_disabled"
-  | "session_not_found"
-  | "session_not_owned"
-  | "session_closed"
-  | "file_exists"
-  | "path_conflict";
+  "device_unknown" | "device_disabled" | "session_not_found" | "session_not_owned" | "session_closed" | "file_exists" | "path_conflict";
 
 export type TUploadOutcome =
   | { ok: true; fileId: string }
@@ -188,7 +182,9 @@ async function writeRows(pool: Pool, rows: TUploadRow[], times: TUploadTimes): P
 }
 
 async function diagnose(pool: Pool, rows: TUploadRow[]): Promise<TDiagnosis[]> {
-  const batch = JSON.stringify(rows.map((r) => ({ serial: r.deviceId, session_id: r.sessionId, filename: r.filename, folders: filenameFolders(r.filename) })));
+  const batch = JSON.stringify(
+    rows.map((r) => ({ serial: r.deviceId, session_id: r.sessionId, filename: r.filename, folders: filenameFolders(r.filename) })),
+  );
   const result = await pool.query<TDiagnosis>({
     name: "fleetdrop_diagnose_uploads",
     text: DIAGNOSE_SQL,

@@ -16,9 +16,18 @@ export type TFileDownloadDeps = { pool: Pool; stores: TNamedStores; expiresInSec
 export function createFileDownloadHandler(deps: TFileDownloadDeps): THandler<"downloadRequest"> {
   return {
     async handle(message, { deviceId, requestId, log }) {
-      const { device, entry, key, objectKey } = await resolveStorePath(deps, { deviceId, store: message.store, path: message.path, access: "read" });
+      const { device, entry, key, objectKey } = await resolveStorePath(deps, {
+        deviceId,
+        store: message.store,
+        path: message.path,
+        access: "read",
+      });
       const info = await entry.store.head(key);
-      if (!info) throw new ProtocolError("object_not_found", `The "${entry.name}" store holds nothing at ${JSON.stringify(message.path)}${entry.perDevice ? " for this device" : ""}`);
+      if (!info)
+        throw new ProtocolError(
+          "object_not_found",
+          `The "${entry.name}" store holds nothing at ${JSON.stringify(message.path)}${entry.perDevice ? " for this device" : ""}`,
+        );
       const url = await entry.store.presignGet({ key, expiresIn: deps.expiresInSeconds });
       await auditDeviceAction(deps.pool, {
         projectId: device.projectId,

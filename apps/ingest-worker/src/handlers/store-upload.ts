@@ -21,14 +21,26 @@ export function createStoreUploadHandler(deps: TStoreUploadDeps): THandler<"stor
       if (sizeMb > deps.maxUploadMb) {
         throw new ProtocolError("file_too_large", `size_mb ${sizeMb} is above this platform's limit of ${deps.maxUploadMb} MB`);
       }
-      const { entry, key, objectKey } = await resolveStorePath(deps, { deviceId, store: message.store, path: message.filename, access: "write" });
+      const { entry, key, objectKey } = await resolveStorePath(deps, {
+        deviceId,
+        store: message.store,
+        path: message.filename,
+        access: "write",
+      });
       const form = await entry.store.presignPost({
         key,
         contentType: message.content_type ?? DEFAULT_CONTENT_TYPE,
         maxBytes: sizeMb * MIB,
         expiresIn: deps.expiresInSeconds,
       });
-      return { url: form.url, fields: form.fields, object_key: objectKey, expires_in: form.expiresIn, store: entry.name, path: message.filename };
+      return {
+        url: form.url,
+        fields: form.fields,
+        object_key: objectKey,
+        expires_in: form.expiresIn,
+        store: entry.name,
+        path: message.filename,
+      };
     },
   };
 }

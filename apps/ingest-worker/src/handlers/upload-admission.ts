@@ -34,7 +34,8 @@ export function createUploadAdmission(deps: { pool: Pool; sessionStore: Store })
       return { status: 403, code: "AccessDenied", message: "The session was closed: its upload forms are void." };
     }
     if (target.state === "uploaded") return FORM_USED;
-    if (target.state !== "pending") return { status: 403, code: "AccessDenied", message: "This form is no longer valid: ask for a new one." };
+    if (target.state !== "pending")
+      return { status: 403, code: "AccessDenied", message: "This form is no longer valid: ask for a new one." };
     if (existing && existing.lastModified.getTime() >= target.issuedAt.getTime()) return FORM_USED;
     return null;
   };

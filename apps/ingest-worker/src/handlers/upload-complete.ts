@@ -11,12 +11,20 @@ import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
 import type { THandler } from "../router";
 
-export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; metrics: TWorkerMetrics; log?: Logger }): THandler<"uploadComplete"> {
+export function createUploadCompleteHandler(deps: {
+  pool: Pool;
+  store: Store;
+  metrics: TWorkerMetrics;
+  log?: Logger;
+}): THandler<"uploadComplete"> {
   return {
     async handle({ object_key: objectKey }, { deviceId }) {
       const parsed = parseSessionObjectKey(objectKey);
       if (!parsed || parsed.deviceId !== deviceId) {
-        throw new ProtocolError("invalid_object_key", `object_key must be a key issued to this device: sessions/${deviceId}/{session_id}/{filename}`);
+        throw new ProtocolError(
+          "invalid_object_key",
+          `object_key must be a key issued to this device: sessions/${deviceId}/{session_id}/{filename}`,
+        );
       }
       const file = await findFileOfDevice(deps.pool, deviceId, parsed.sessionId, parsed.filename);
       if (!file) throw new ProtocolError("file_not_found", "No upload form was issued for this object_key");
@@ -25,9 +33,19 @@ export function createUploadCompleteHandler(deps: { pool: Pool; store: Store; me
         // Reported again: storage is asked anyway, so that bytes replaced since (a form used
         // twice on S3) are noticed and audited. The answer is what was recorded.
         if (info && (info.etag !== file.etag || info.size !== file.size)) {
-          await recordStoredObject(deps.pool, { ...parsed, objectKey, size: info.size, etag: info.etag, contentType: info.contentType }, { via: "device", log: deps.log });
+          await recordStoredObject(
+            deps.pool,
+            { ...parsed, objectKey, size: info.size, etag: info.etag, contentType: info.contentType },
+            { via: "device", log: deps.log },
+          );
         }
-        return { object_key: objectKey, file_id: file.id, state: "uploaded", size: file.size ?? 0, ...(file.etag ? { etag: file.etag } : {}) };
+        return {
+          object_key: objectKey,
+          file_id: file.id,
+          state: "uploaded",
+          size: file.size ?? 0,
+          ...(file.etag ? { etag: file.etag } : {}),
+        };
       }
       if (!info || info.lastModified.getTime() < file.issuedAt.getTime() - 5000) {
         throw new ProtocolError("upload_not_found_in_storage");

@@ -1,10 +1,7 @@
 /** file_upload/request (docs/protocol.md#file_uploadrequest): issue a presigned POST form for a file of one of the device's open sessions. */
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
-import {
-  MIB,
-  normaliseUploadRequest,
-} from "@fleetdrop/shared/protocol/upload";
+import { MIB, normaliseUploadRequest } from "@fleetdrop/shared/protocol/upload";
 import { InvalidObjectKeyError, type Store, type TPresignedPost } from "@fleetdrop/storage/store";
 import type { Batcher } from "../batcher";
 import type { TUploadOutcome, TUploadRow } from "../db/upload-requests";
@@ -38,7 +35,8 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
           expiresIn: deps.expiresInSeconds,
         });
       } catch (error) {
-        if (error instanceof InvalidObjectKeyError) throw new ProtocolError("invalid_filename", `filename cannot be stored: ${error.message}`);
+        if (error instanceof InvalidObjectKeyError)
+          throw new ProtocolError("invalid_filename", `filename cannot be stored: ${error.message}`);
         throw error;
       }
       const outcome = await deps.batcher.submit({

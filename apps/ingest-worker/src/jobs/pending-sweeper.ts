@@ -94,7 +94,10 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
           info = await deps.store.head(file.object_key);
         } catch (error) {
           deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking again later");
-          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [file.id, new Date(Date.now() + Math.min(STORAGE_RETRY_MS, recheckMaxMs))]);
+          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [
+            file.id,
+            new Date(Date.now() + Math.min(STORAGE_RETRY_MS, recheckMaxMs)),
+          ]);
           result.deferred++;
           continue;
         }
@@ -113,7 +116,10 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
         } else {
           const waited = Math.min(recheckMaxMs, Math.max(30_000, Date.now() - file.issued_at.getTime()));
           const finalCheck = file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000 + 1000;
-          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [file.id, new Date(Math.min(Date.now() + waited, finalCheck))]);
+          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [
+            file.id,
+            new Date(Math.min(Date.now() + waited, finalCheck)),
+          ]);
           result.deferred++;
         }
       }
@@ -155,14 +161,25 @@ async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
         info = await deps.store.head(file.object_key);
       } catch (error) {
         deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking the uploaded file again later");
-        await client.query("UPDATE files SET replacement_check_at = now() + $2 * interval '1 millisecond' WHERE id = $1", [file.id, STORAGE_RETRY_MS]);
+        await client.query("UPDATE files SET replacement_check_at = now() + $2 * interval '1 millisecond' WHERE id = $1", [
+          file.id,
+          STORAGE_RETRY_MS,
+        ]);
         result.deferred++;
         continue;
       }
       if (info) {
         const marked = await recordStoredObject(
           client,
-          { deviceId: file.serial, sessionId: file.session_id, filename: file.filename, objectKey: file.object_key, size: info.size, etag: info.etag, contentType: info.contentType },
+          {
+            deviceId: file.serial,
+            sessionId: file.session_id,
+            filename: file.filename,
+            objectKey: file.object_key,
+            size: info.size,
+            etag: info.etag,
+            contentType: info.contentType,
+          },
           { via: "sweeper", log: deps.log },
         );
         if (marked?.replaced) result.replaced++;

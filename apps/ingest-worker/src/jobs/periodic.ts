@@ -13,7 +13,13 @@ export type TPeriodicOptions = {
   retryMs?: number;
 };
 
-export function startPeriodic(name: string, intervalMs: number, job: () => Promise<unknown>, log: Logger, options: TPeriodicOptions = {}): TPeriodic {
+export function startPeriodic(
+  name: string,
+  intervalMs: number,
+  job: () => Promise<unknown>,
+  log: Logger,
+  options: TPeriodicOptions = {},
+): TPeriodic {
   let running: Promise<void> | null = null;
   let stopped = false;
   let failing = false;
@@ -29,10 +35,11 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
           failing = false;
         },
         (error: unknown) => {
-          if (options.retryMs === undefined || !failing) log.warn({ err: error, job: name }, `${name} failed; retrying ${options.retryMs === undefined ? "next round" : "soon"}`);
+          if (options.retryMs === undefined || !failing)
+            log.warn({ err: error, job: name }, `${name} failed; retrying ${options.retryMs === undefined ? "next round" : "soon"}`);
           failing = true;
           if (options.retryMs !== undefined && !stopped) {
-            retry = setTimeout(run, options.retryMs);
+            retry = setTimeout(() => void run(), options.retryMs);
             retry.unref();
           }
         },
@@ -42,7 +49,7 @@ export function startPeriodic(name: string, intervalMs: number, job: () => Promi
       });
     return running;
   };
-  const timer = setInterval(run, intervalMs);
+  const timer = setInterval(() => void run(), intervalMs);
   timer.unref();
   if (options.immediate) void run();
   return {

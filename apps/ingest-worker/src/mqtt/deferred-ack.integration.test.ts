@@ -15,7 +15,14 @@ afterAll(async () => {
 });
 
 function consumer(clientId: string, handle: (packet: IPublishPacket) => Promise<void>, protocolVersion: 4 | 5 = 5) {
-  const client = mqtt.connect(broker.url, { clientId, clean: false, protocolVersion, manualConnect: true, reconnectPeriod: 0, ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}) });
+  const client = mqtt.connect(broker.url, {
+    clientId,
+    clean: false,
+    protocolVersion,
+    manualConnect: true,
+    reconnectPeriod: 0,
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}),
+  });
   const acks = installDeferredAcks(client, { handle });
   client.connect();
   return { client, acks, connected: new Promise<void>((resolve) => client.once("connect", () => resolve())) };
@@ -34,10 +41,14 @@ describe.each([4, 5] as const)("deferred PUBACKs (MQTT %i)", (protocolVersion) =
     const seen: string[] = [];
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    const first = consumer(clientId, async (packet) => {
-      seen.push(packet.payload.toString());
-      await blocked;
-    }, protocolVersion);
+    const first = consumer(
+      clientId,
+      async (packet) => {
+        seen.push(packet.payload.toString());
+        await blocked;
+      },
+      protocolVersion,
+    );
     await first.connected;
     await first.client.subscribeAsync("t/req", { qos: 1 });
     const pub = await publisher();
@@ -49,9 +60,13 @@ describe.each([4, 5] as const)("deferred PUBACKs (MQTT %i)", (protocolVersion) =
     release();
 
     const redelivered: string[] = [];
-    const second = consumer(clientId, async (packet) => {
-      redelivered.push(packet.payload.toString());
-    }, protocolVersion);
+    const second = consumer(
+      clientId,
+      async (packet) => {
+        redelivered.push(packet.payload.toString());
+      },
+      protocolVersion,
+    );
     await second.connected;
     for (let i = 0; i < 100 && redelivered.length === 0; i++) await sleep(20);
     expect(redelivered).toEqual(["one"]);
@@ -60,9 +75,13 @@ describe.each([4, 5] as const)("deferred PUBACKs (MQTT %i)", (protocolVersion) =
     await sleep(100);
     await second.client.endAsync();
     const third: string[] = [];
-    const last = consumer(clientId, async (packet) => {
-      third.push(packet.payload.toString());
-    }, protocolVersion);
+    const last = consumer(
+      clientId,
+      async (packet) => {
+        third.push(packet.payload.toString());
+      },
+      protocolVersion,
+    );
     await last.connected;
     await sleep(300);
     expect(third).toEqual([]);
@@ -74,13 +93,17 @@ describe.each([4, 5] as const)("deferred PUBACKs (MQTT %i)", (protocolVersion) =
     let running = 0;
     let maxRunning = 0;
     let handled = 0;
-    const c = consumer(`concurrent-${protocolVersion}-${Date.now()}`, async () => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      await sleep(30);
-      running--;
-      handled++;
-    }, protocolVersion);
+    const c = consumer(
+      `concurrent-${protocolVersion}-${Date.now()}`,
+      async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(30);
+        running--;
+        handled++;
+      },
+      protocolVersion,
+    );
     await c.connected;
     await c.client.subscribeAsync("t/many", { qos: 1 });
     const pub = await publisher();

@@ -93,7 +93,10 @@ export function installDeferredAcks(client: MqttClient, options: TDeferredAckOpt
     if (packet.qos === 0 || messageId === undefined) {
       if (!options.isDraining?.()) {
         inFlight++;
-        options.handle(packet).catch(() => {}).finally(finishOne);
+        options
+          .handle(packet)
+          .catch(() => {})
+          .finally(finishOne);
       }
       callback();
       return;

@@ -2,7 +2,15 @@ import type { Packet } from "mqtt";
 import { describe, expect, it } from "vitest";
 import { MessageIdSlots, MessageIdStore } from "./message-id-slots";
 
-const publish = (messageId: number, payload = `p${messageId}`): Packet => ({ cmd: "publish", messageId, qos: 1, dup: false, retain: false, topic: "t", payload });
+const publish = (messageId: number, payload = `p${messageId}`): Packet => ({
+  cmd: "publish",
+  messageId,
+  qos: 1,
+  dup: false,
+  retain: false,
+  topic: "t",
+  payload,
+});
 
 function call<T>(run: (cb: (error?: Error, value?: T) => void) => void): { error?: Error; value?: T } {
   let result: { error?: Error; value?: T } | undefined;

@@ -19,7 +19,7 @@ import type { IStore, Packet } from "mqtt";
 const SLOTS = 65536;
 
 export class MessageIdSlots<V> {
-  private readonly slots: (V | undefined)[] = new Array<V | undefined>(SLOTS).fill(undefined);
+  private readonly slots: (V | undefined)[] = Array.from<V | undefined>({ length: SLOTS });
   /** When each occupied slot was first set, for {@link inOrder}. */
   private readonly setAt = new Float64Array(SLOTS);
   private sequence = 0;

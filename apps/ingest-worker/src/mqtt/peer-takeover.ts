@@ -45,6 +45,7 @@ export type TPeerTakeover = {
   readonly completed: number;
 };
 
+// oxlint-disable-next-line no-control-regex -- NUL cannot appear in a topic, so it is replaced like the wildcards
 const topicId = (clientId: string) => clientId.replace(/[/+#\u0000]/g, "_");
 
 export function startPeerTakeover(options: TPeerTakeoverOptions): TPeerTakeover {
@@ -113,7 +114,11 @@ export function startPeerTakeover(options: TPeerTakeoverOptions): TPeerTakeover 
   };
 
   /** The lowest client id among the live workers of the group takes over. */
-  const isDesignated = () => [...peers].filter(([, state]) => state === "online").map(([id]) => id).sort()[0] === self;
+  const isDesignated = () =>
+    [...peers]
+      .filter(([, state]) => state === "online")
+      .map(([id]) => id)
+      .sort()[0] === self;
 
   const watcher = createMqttClient({ ...connection, clientId: `${self}~presence`, reconnectPeriodMs: 1000 });
   watcher.options.clean = true;
@@ -133,7 +138,7 @@ export function startPeerTakeover(options: TPeerTakeoverOptions): TPeerTakeover 
     peers.set(presence.clientId, presence.state);
     // Our own "online" may arrive after a peer's "offline" (retained): count ourselves live.
     peers.set(self, stopped ? "offline" : "online");
-    if (presence.clientId === self || presence.state !== "offline" || previous === "offline" && active.has(presence.clientId)) return;
+    if (presence.clientId === self || presence.state !== "offline" || (previous === "offline" && active.has(presence.clientId))) return;
     if (isDesignated()) void takeOver(presence.clientId);
   });
   watcher.on("error", (error) => log.warn({ err: error }, "worker presence watcher error"));

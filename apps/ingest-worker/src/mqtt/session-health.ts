@@ -45,7 +45,10 @@ export function watchSessionHealth(
   client.on("connect", (connack) => {
     if (options.expectsSession() && !connack.sessionPresent) {
       sessionLostAt = Date.now();
-      options.log.warn({ clientId: client.options.clientId }, "the broker no longer had the worker's MQTT session (taken over with a clean start, expired or lost)");
+      options.log.warn(
+        { clientId: client.options.clientId },
+        "the broker no longer had the worker's MQTT session (taken over with a clean start, expired or lost)",
+      );
     }
     wasConnected = true;
   });
@@ -65,7 +68,8 @@ export function watchSessionHealth(
       if (!client.connected) return { ok: false, detail: "not connected" };
       if (now - takenOverAt < windowMs) return { ok: false, detail: "another connection with this client id took over the session" };
       if (now - sessionLostAt < windowMs) return { ok: false, detail: "the broker lost the session (requests queued in it are gone)" };
-      if (disconnects.length >= flappingCount && now - disconnects[0]! < windowMs) return { ok: false, detail: `the connection dropped ${disconnects.length} times in ${windowMs / 1000} s` };
+      if (disconnects.length >= flappingCount && now - disconnects[0]! < windowMs)
+        return { ok: false, detail: `the connection dropped ${disconnects.length} times in ${windowMs / 1000} s` };
       return { ok: true };
     },
   };

@@ -23,9 +23,18 @@ describe("planSubscriptions", () => {
   });
 
   it("unsubscribes nothing when the session is new or unchanged", async () => {
-    expect(await planSubscriptions({ record: memoryRecord(["a"]), clientId: "w:1", sessionPresent: false, wanted: ["b"] })).toEqual({ action: "subscribe", stale: [] });
-    expect(await planSubscriptions({ record: memoryRecord(["a"]), clientId: "w:1", sessionPresent: true, wanted: ["a"] })).toEqual({ action: "subscribe", stale: [] });
-    expect(await planSubscriptions({ record: memoryRecord(null), clientId: "w:1", sessionPresent: false, wanted: ["a"] })).toEqual({ action: "subscribe", stale: [] });
+    expect(await planSubscriptions({ record: memoryRecord(["a"]), clientId: "w:1", sessionPresent: false, wanted: ["b"] })).toEqual({
+      action: "subscribe",
+      stale: [],
+    });
+    expect(await planSubscriptions({ record: memoryRecord(["a"]), clientId: "w:1", sessionPresent: true, wanted: ["a"] })).toEqual({
+      action: "subscribe",
+      stale: [],
+    });
+    expect(await planSubscriptions({ record: memoryRecord(null), clientId: "w:1", sessionPresent: false, wanted: ["a"] })).toEqual({
+      action: "subscribe",
+      stale: [],
+    });
   });
 
   it("starts clean when a session is present but nothing is recorded of it", async () => {

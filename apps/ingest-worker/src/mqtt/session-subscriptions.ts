@@ -20,7 +20,9 @@ export type TSubscriptionRecord = {
 export function pgSubscriptionRecord(pool: pg.Pool): TSubscriptionRecord {
   return {
     async read(clientId) {
-      const { rows } = await pool.query<{ filters: string[] }>("SELECT filters FROM mqtt_session_subscriptions WHERE client_id = $1", [clientId]);
+      const { rows } = await pool.query<{ filters: string[] }>("SELECT filters FROM mqtt_session_subscriptions WHERE client_id = $1", [
+        clientId,
+      ]);
       return rows[0]?.filters ?? null;
     },
     async write(clientId, filters) {

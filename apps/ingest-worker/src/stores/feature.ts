@@ -27,7 +27,12 @@ export type TStoreFeatureDeps = {
 
 export function installStoreFeature(handlers: THandlers, deps: TStoreFeatureDeps) {
   const record = createStoreObjectRecorder({ pool: deps.pool, log: deps.log });
-  handlers.storeUpload = createStoreUploadHandler({ pool: deps.pool, stores: deps.stores, maxUploadMb: deps.maxUploadMb, expiresInSeconds: deps.uploadExpiresInSeconds });
+  handlers.storeUpload = createStoreUploadHandler({
+    pool: deps.pool,
+    stores: deps.stores,
+    maxUploadMb: deps.maxUploadMb,
+    expiresInSeconds: deps.uploadExpiresInSeconds,
+  });
   const { uploadComplete } = handlers;
   if (uploadComplete) {
     handlers.uploadComplete = createUploadCompleteDispatch({
@@ -36,7 +41,11 @@ export function installStoreFeature(handlers: THandlers, deps: TStoreFeatureDeps
       isStoreKey: (key, deviceId) => parseSessionObjectKey(key) === null && storeOfObjectKey(deps.stores, deviceId, key) !== null,
     });
   }
-  handlers.downloadRequest = createFileDownloadHandler({ pool: deps.pool, stores: deps.stores, expiresInSeconds: deps.downloadExpiresInSeconds });
+  handlers.downloadRequest = createFileDownloadHandler({
+    pool: deps.pool,
+    stores: deps.stores,
+    expiresInSeconds: deps.downloadExpiresInSeconds,
+  });
 
   return {
     /**

@@ -14,7 +14,11 @@ export { namedStoresFromEnv } from "@fleetdrop/storage/env-stores";
  * the device got it in `object_key` (the store's prefix included). Null when no store of this
  * device holds it.
  */
-export function storeOfObjectKey(stores: TNamedStores, deviceId: string, objectKey: string): { entry: TNamedStore; key: string; path: string } | null {
+export function storeOfObjectKey(
+  stores: TNamedStores,
+  deviceId: string,
+  objectKey: string,
+): { entry: TNamedStore; key: string; path: string } | null {
   let best: { entry: TNamedStore; key: string; path: string } | null = null;
   for (const entry of stores.values()) {
     const prefix = entry.store.prefix;

@@ -60,8 +60,12 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
     );
     const inFiles = Number(where.rows[0]?.in_files ?? 0);
     if (inFiles > 0) {
-      if (inFiles !== Number(where.rows[0]?.total)) throw new Error("the transfer's segments are staged partly in files and partly in PostgreSQL (TRANSFER_STAGING_DIR changed during it); abort it and send again");
-      if (!input.staging) throw new Error("the transfer's segments are staged in files, but TRANSFER_STAGING_DIR is not set on this worker");
+      if (inFiles !== Number(where.rows[0]?.total))
+        throw new Error(
+          "the transfer's segments are staged partly in files and partly in PostgreSQL (TRANSFER_STAGING_DIR changed during it); abort it and send again",
+        );
+      if (!input.staging)
+        throw new Error("the transfer's segments are staged in files, but TRANSFER_STAGING_DIR is not set on this worker");
       return await storeFromFile(input, input.staging);
     }
 
@@ -136,7 +140,13 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
       throw error;
     }
     await client.query("COMMIT");
-    return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+    return {
+      outcome: "stored",
+      sha256,
+      etag: stored.etag,
+      size: stored.size,
+      ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
+    };
   } finally {
     if (broken) client.release(true);
     else {
@@ -160,8 +170,18 @@ async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promi
     try {
       // No write of this worker may land in the file once it is the object.
       await staging.idle(input.transferId);
-      const stored = await input.store.adopt(input.objectKey, await staging.pathForAdoption(input.transferId), { size: input.size, sha256Hex: sha256, contentType: input.contentType });
-      return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+      const stored = await input.store.adopt(input.objectKey, await staging.pathForAdoption(input.transferId), {
+        size: input.size,
+        sha256Hex: sha256,
+        contentType: input.contentType,
+      });
+      return {
+        outcome: "stored",
+        sha256,
+        etag: stored.etag,
+        size: stored.size,
+        ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
+      };
     } catch (error) {
       if (!(error instanceof CannotAdoptFileError)) throw error;
       // A staging folder on another filesystem than the store's: copy, as for S3.
@@ -212,7 +232,13 @@ async function copyFromFile(input: TAssembleInput, staging: FileStaging): Promis
   } else verify.end();
   try {
     const stored = await input.store.put(input.objectKey, verify, { contentType: input.contentType });
-    return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+    return {
+      outcome: "stored",
+      sha256,
+      etag: stored.etag,
+      size: stored.size,
+      ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
+    };
   } catch (error) {
     source?.destroy();
     if (mismatch !== null) return { outcome: "checksum_mismatch", sha256: mismatch };

@@ -31,9 +31,18 @@ afterEach(async () => {
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 /** Writes segments to the staging file, as a batch does, and tells the assembler (with or without their bytes). */
-async function stage(eager: EagerAssembler, transfer: { id: string; objectKey: string; contentType: string }, bytes: Buffer, ranges: [number, number][], withData: boolean) {
+async function stage(
+  eager: EagerAssembler,
+  transfer: { id: string; objectKey: string; contentType: string },
+  bytes: Buffer,
+  ranges: [number, number][],
+  withData: boolean,
+) {
   await staging.write(ranges.map(([start, end]) => ({ transferId: transfer.id, offset: start, data: bytes.subarray(start, end) })));
-  eager.staged(transfer, ranges.map(([start, end]) => ({ offset: start, length: end - start, ...(withData ? { data: bytes.subarray(start, end) } : {}) })));
+  eager.staged(
+    transfer,
+    ranges.map(([start, end]) => ({ offset: start, length: end - start, ...(withData ? { data: bytes.subarray(start, end) } : {}) })),
+  );
 }
 
 describe("EagerAssembler", () => {
@@ -55,7 +64,11 @@ describe("EagerAssembler", () => {
     const transfer = { id: randomUUID(), objectKey: "sessions/R/1/b.bin", contentType: "application/octet-stream" };
     const onDisk = randomBytes(300_000);
     const inMemory = randomBytes(300_000);
-    for (const [start, end] of [[0, 100_000], [200_000, 300_000], [100_000, 200_000]] as const) {
+    for (const [start, end] of [
+      [0, 100_000],
+      [200_000, 300_000],
+      [100_000, 200_000],
+    ] as const) {
       await staging.write([{ transferId: transfer.id, offset: start, data: onDisk.subarray(start, end) }]);
       eager.staged(transfer, [{ offset: start, length: end - start, data: inMemory.subarray(start, end) }]);
     }
@@ -81,7 +94,16 @@ describe("EagerAssembler", () => {
     const transfer = { id: randomUUID(), objectKey: "sessions/R/1/c.bin", contentType: "application/octet-stream" };
     const bytes = randomBytes(400_000);
     // Overlapping segments in one batch, then a batch without buffers.
-    await stage(eager, transfer, bytes, [[0, 150_000], [100_000, 250_000]], true);
+    await stage(
+      eager,
+      transfer,
+      bytes,
+      [
+        [0, 150_000],
+        [100_000, 250_000],
+      ],
+      true,
+    );
     await stage(eager, transfer, bytes, [[250_000, 400_000]], false);
     expect(await eager.finish(transfer.id, bytes.length, sha256(bytes))).toMatchObject({ outcome: "stored", sha256: sha256(bytes) });
   });

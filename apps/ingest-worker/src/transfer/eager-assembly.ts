@@ -235,8 +235,18 @@ export class EagerAssembler {
     try {
       // No write of this worker may land in the file once it is the object.
       await this.staging.idle(transferId);
-      const stored = await this.store.adopt(eager.objectKey, await this.staging.pathForAdoption(transferId), { size, sha256Hex: sha256, contentType: eager.contentType });
-      return { outcome: "stored", sha256, etag: stored.etag, size: stored.size, ...(stored.contentType ? { storedContentType: stored.contentType } : {}) };
+      const stored = await this.store.adopt(eager.objectKey, await this.staging.pathForAdoption(transferId), {
+        size,
+        sha256Hex: sha256,
+        contentType: eager.contentType,
+      });
+      return {
+        outcome: "stored",
+        sha256,
+        etag: stored.etag,
+        size: stored.size,
+        ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
+      };
     } catch {
       // Not adoptable (another filesystem, a size that differs, a key clash): the staging file is
       // where it was, and assembling from it gives the real outcome.
@@ -265,6 +275,6 @@ export class EagerAssembler {
   }
 
   async dropAll(): Promise<void> {
-    for (const id of [...this.running.keys()]) await this.drop(id);
+    for (const id of Array.from(this.running.keys())) await this.drop(id);
   }
 }

@@ -49,7 +49,7 @@ export function createTransferFeature(deps: {
   store: Store;
   registry: Registry;
   log: Logger;
-  onStored?(): void;
+  onStored?: () => void;
 }) {
   const settings = { ...DEFAULT_TRANSFER_SETTINGS, ...deps.settings };
   const metrics = createTransferMetrics(deps.registry);
@@ -68,12 +68,25 @@ export function createTransferFeature(deps: {
       },
     });
   }
-  const route = createTransferRoute({ topics: deps.topics, pool: deps.pool, store: deps.store, limits: settings, metrics, log: deps.log, onStored: deps.onStored, staging, eagerAssemblies: settings.eagerAssemblies });
+  const route = createTransferRoute({
+    topics: deps.topics,
+    pool: deps.pool,
+    store: deps.store,
+    limits: settings,
+    metrics,
+    log: deps.log,
+    onStored: deps.onStored,
+    staging,
+    eagerAssemblies: settings.eagerAssemblies,
+  });
   const budget = createInboundBudget(settings.inboundBudgetBytes);
   const cleanUp = async (): Promise<TCleanupResult> => {
     const result = await cleanUpTransfers(deps.pool, settings.ttlSeconds);
     const activeOf = async (ids: string[]) => {
-      const active = await deps.pool.query<{ id: string }>("SELECT id FROM file_transfers WHERE id = ANY($1::uuid[]) AND state = 'active'", [ids]);
+      const active = await deps.pool.query<{ id: string }>(
+        "SELECT id FROM file_transfers WHERE id = ANY($1::uuid[]) AND state = 'active'",
+        [ids],
+      );
       return new Set(active.rows.map((row) => row.id));
     };
     await route.eager?.dropUnless(activeOf);

@@ -56,7 +56,10 @@ describe("FileStaging", () => {
       const staging = new FileStaging(shm);
       const id = randomUUID();
       const bytes = randomBytes(3 * 65536);
-      await staging.write([{ transferId: id, offset: 65536, data: bytes.subarray(65536) }, { transferId: id, offset: 0, data: bytes.subarray(0, 65536) }]);
+      await staging.write([
+        { transferId: id, offset: 65536, data: bytes.subarray(65536) },
+        { transferId: id, offset: 0, data: bytes.subarray(0, 65536) },
+      ]);
       expect((await readFile(staging.pathOf(id))).equals(bytes)).toBe(true);
       expect(staging.written.direct + staging.written.buffered).toBe(bytes.length);
     } finally {
@@ -96,7 +99,8 @@ describe("adjacentRuns", () => {
     const a = "00000000-0000-4000-8000-00000000000a";
     const b = "00000000-0000-4000-8000-00000000000b";
     const k = 65536;
-    const ranges = (segments: Parameters<typeof adjacentRuns>[0]) => adjacentRuns(segments).map(({ transferId, offset, length }) => ({ transferId, offset, length }));
+    const ranges = (segments: Parameters<typeof adjacentRuns>[0]) =>
+      adjacentRuns(segments).map(({ transferId, offset, length }) => ({ transferId, offset, length }));
     expect(
       ranges([
         { transferId: a, offset: 2 * k, length: k },

@@ -31,7 +31,16 @@
 import { constants, createReadStream, openSync, type ReadStream } from "node:fs";
 import { mkdir, readdir, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
-import { AlignedBufferPool, closeFd, DIRECT_ALIGN, DirectAppender, isDirectIoRefused, openFd, syncFolder, writevAll } from "@fleetdrop/storage/direct-io";
+import {
+  AlignedBufferPool,
+  closeFd,
+  DIRECT_ALIGN,
+  DirectAppender,
+  isDirectIoRefused,
+  openFd,
+  syncFolder,
+  writevAll,
+} from "@fleetdrop/storage/direct-io";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -114,7 +123,17 @@ export class FileStaging {
         const entry = this.acquire(transferId);
         try {
           await entry.fd;
-          await Promise.all(transferRuns.map((run) => this.writeRun(transferId, entry, run.segments.map((segment) => segment.data), run.offset, run.length)));
+          await Promise.all(
+            transferRuns.map((run) =>
+              this.writeRun(
+                transferId,
+                entry,
+                run.segments.map((segment) => segment.data),
+                run.offset,
+                run.length,
+              ),
+            ),
+          );
         } finally {
           this.release(transferId, entry);
         }
@@ -151,7 +170,9 @@ export class FileStaging {
     await this.ready;
     let fd: number;
     try {
-      fd = await this.withDirectFallback(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC | flags, 0o600));
+      fd = await this.withDirectFallback(entry, (flags) =>
+        openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC | flags, 0o600),
+      );
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       return this.withDirectFallback(entry, (flags) => openFd(file, constants.O_WRONLY | constants.O_DSYNC | flags));
@@ -189,8 +210,9 @@ export class FileStaging {
     if (directLength > 0) {
       const [head, tail] = splitBuffers(buffers, directLength);
       try {
+        const fd = await entry.fd;
         await Promise.all([
-          this.writeDirect(await entry.fd, head, position).then(() => {
+          this.writeDirect(fd, head, position).then(() => {
             this.written.direct += directLength;
           }),
           tail.length > 0 ? this.writeBuffered(transferId, entry, tail, position + directLength, length - directLength) : null,
@@ -276,7 +298,10 @@ export class FileStaging {
   /** Deletes staging files of transfers that are no longer active (older than `minAgeMs`). */
   async sweep(isActive: (ids: string[]) => Promise<Set<string>>, minAgeMs = 60_000): Promise<number> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const ids = names.filter((name) => name.endsWith(".part")).map((name) => name.slice(0, -5)).filter((id) => UUID.test(id));
+    const ids = names
+      .filter((name) => name.endsWith(".part"))
+      .map((name) => name.slice(0, -5))
+      .filter((id) => UUID.test(id));
     if (ids.length === 0) return 0;
     const active = await isActive(ids);
     let removed = 0;

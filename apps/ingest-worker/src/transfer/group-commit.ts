@@ -69,7 +69,8 @@ export class GroupCommit<I, O> {
       this.write(batch.map((entry) => entry.item))
         .then(
           (results) => {
-            if (results.length !== batch.length) throw new Error(`group writer returned ${results.length} results for ${batch.length} items`);
+            if (results.length !== batch.length)
+              throw new Error(`group writer returned ${results.length} results for ${batch.length} items`);
             batch.forEach((entry, index) => entry.resolve(results[index] as O));
           },
           (error: unknown) => {
@@ -80,7 +81,11 @@ export class GroupCommit<I, O> {
           for (const entry of batch) entry.reject(error);
         })
         .finally(() => {
-          this.options.onBatch?.(batch.length, batch.reduce((sum, entry) => sum + entry.bytes, 0), (performance.now() - started) / 1000);
+          this.options.onBatch?.(
+            batch.length,
+            batch.reduce((sum, entry) => sum + entry.bytes, 0),
+            (performance.now() - started) / 1000,
+          );
           this.running--;
           this.pump();
           if (this.queue.length === 0 && this.running === 0) {

@@ -93,40 +93,59 @@ function canonical(value: unknown): string {
 function segmentError(outcome: Exclude<TSegmentOutcome, { ok: true }>, limits: TTransferLimits): ProtocolError {
   switch (outcome.code) {
     case "segment_out_of_range":
-      return new ProtocolError("segment_out_of_range", `The segment ends beyond the size given at init (${outcome.size} bytes)`, { size: outcome.size });
+      return new ProtocolError("segment_out_of_range", `The segment ends beyond the size given at init (${outcome.size} bytes)`, {
+        size: outcome.size,
+      });
     case "transfer_too_large":
-      return new ProtocolError("transfer_too_large", `The segment ends beyond ${limits.maxFileBytes} bytes, the largest file accepted over MQTT`);
+      return new ProtocolError(
+        "transfer_too_large",
+        `The segment ends beyond ${limits.maxFileBytes} bytes, the largest file accepted over MQTT`,
+      );
     default:
       return new ProtocolError(outcome.code);
   }
 }
 
-export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams> & { drain(): Promise<void>; eager: EagerAssembler | null } {
+export function createTransferRoute(
+  deps: TTransferRouteDeps,
+): TRawRoute<TParams> & { drain(): Promise<void>; eager: EagerAssembler | null } {
   const { topics, pool, store, limits, metrics } = deps;
   const ordering = new TransferOrdering();
   const staging = deps.staging ?? null;
-  const eager = staging && canAdopt(store) && (deps.eagerAssemblies ?? 0) > 0 ? new EagerAssembler(staging, store, deps.eagerAssemblies!) : null;
+  const eager =
+    staging && canAdopt(store) && (deps.eagerAssemblies ?? 0) > 0 ? new EagerAssembler(staging, store, deps.eagerAssemblies!) : null;
   const onStaged = eager
     ? (transfer: { id: string; serial: string; sessionId: number; name: string; contentType: string }, writes: TStagedSegment[]) =>
-        eager.staged({ id: transfer.id, objectKey: sessionObjectKey(transfer.serial, transfer.sessionId, transfer.name), contentType: transfer.contentType }, writes)
+        eager.staged(
+          {
+            id: transfer.id,
+            objectKey: sessionObjectKey(transfer.serial, transfer.sessionId, transfer.name),
+            contentType: transfer.contentType,
+          },
+          writes,
+        )
     : undefined;
   const assemblies = new Semaphore(Math.max(1, limits.maxConcurrentAssemblies ?? 2));
   const activeTransfers = new ActiveTransfers();
   const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>(
     (items) =>
-      staging ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes, onStaged, activeTransfers) : writeSegments(pool, items, limits.maxFileBytes), {
-    // PostgreSQL: two batches of up to 2 MiB in flight keep it busy, and each batch is copied
-    // once more into the statement. Files: segments are written from their own buffers, so a
-    // batch may take all that is waiting (the inbound budget bounds it): fewer fdatasyncs.
-    maxItems: staging ? 1024 : 128,
-    maxBytes: staging ? 64 * 1024 * 1024 : 2 * 1024 * 1024,
-    maxConcurrent: 2,
-    weigh: (item) => item.data.length,
-    onBatch: (_items, bytes, seconds) => {
-      metrics.batchBytes.observe(bytes);
-      metrics.batchDuration.observe(seconds);
+      staging
+        ? writeSegmentsViaFiles(pool, staging, items, limits.maxFileBytes, onStaged, activeTransfers)
+        : writeSegments(pool, items, limits.maxFileBytes),
+    {
+      // PostgreSQL: two batches of up to 2 MiB in flight keep it busy, and each batch is copied
+      // once more into the statement. Files: segments are written from their own buffers, so a
+      // batch may take all that is waiting (the inbound budget bounds it): fewer fdatasyncs.
+      maxItems: staging ? 1024 : 128,
+      maxBytes: staging ? 64 * 1024 * 1024 : 2 * 1024 * 1024,
+      maxConcurrent: 2,
+      weigh: (item) => item.data.length,
+      onBatch: (_items, bytes, seconds) => {
+        metrics.batchBytes.observe(bytes);
+        metrics.batchDuration.observe(seconds);
+      },
     },
-  });
+  );
 
   async function transferOf(deviceId: string, fileId: string): Promise<TTransferRecord> {
     const found = await findTransfer(pool, deviceId, fileId);
@@ -140,7 +159,10 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     const message = validateMessage(ZTransferInitSchema, decodeJsonObject(payload), TRANSFER_INIT_FIELD_CODES);
     const wanted = normaliseTransferInit(message);
     if (wanted.size !== null && wanted.size > limits.maxFileBytes) {
-      throw new ProtocolError("transfer_too_large", `size ${wanted.size} is above the largest file accepted over MQTT (${limits.maxFileBytes} bytes)`);
+      throw new ProtocolError(
+        "transfer_too_large",
+        `size ${wanted.size} is above the largest file accepted over MQTT (${limits.maxFileBytes} bytes)`,
+      );
     }
     if (wanted.sessionId > MAX_SESSION_ID) throw new ProtocolError("session_not_found");
 
@@ -169,7 +191,10 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       if (context.fileUploaded) throw new ProtocolError("file_exists");
       const created = await createTransfer(pool, { deviceUuid: context.device.id, fileRef: fileId, ...wanted }, limits.maxActivePerDevice);
       if (created === "limit") {
-        throw new ProtocolError("too_many_transfers", `This device already has ${limits.maxActivePerDevice} transfers in progress; finish or abort one`);
+        throw new ProtocolError(
+          "too_many_transfers",
+          `This device already has ${limits.maxActivePerDevice} transfers in progress; finish or abort one`,
+        );
       }
       if (created === "created") return { state: "active", size: wanted.size, received: [] };
       // "exists": another worker created it between our read and insert: compare with it.
@@ -183,7 +208,10 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       throw new ProtocolError("segment_too_large", `Segments are at most ${limits.maxSegmentBytes} bytes; this one has ${payload.length}`);
     }
     if (offset + payload.length > limits.maxFileBytes) {
-      throw new ProtocolError("transfer_too_large", `The segment ends beyond ${limits.maxFileBytes} bytes, the largest file accepted over MQTT`);
+      throw new ProtocolError(
+        "transfer_too_large",
+        `The segment ends beyond ${limits.maxFileBytes} bytes, the largest file accepted over MQTT`,
+      );
     }
     const outcome = await segments.submit({ serial: deviceId, fileRef: fileId, offset, data: payload });
     if (!outcome.ok) throw segmentError(outcome, limits);
@@ -191,12 +219,24 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     return {};
   }
 
-  async function fin(deviceId: string, fileId: string, size: number, finSha256: string | undefined, log: Logger): Promise<Record<string, unknown>> {
+  async function fin(
+    deviceId: string,
+    fileId: string,
+    size: number,
+    finSha256: string | undefined,
+    log: Logger,
+  ): Promise<Record<string, unknown>> {
     await transferOf(deviceId, fileId); // refuse unknown transfers without waiting for a slot
     return assemblies.run(() => finLocked(deviceId, fileId, size, finSha256, log));
   }
 
-  async function finLocked(deviceId: string, fileId: string, size: number, finSha256: string | undefined, log: Logger): Promise<Record<string, unknown>> {
+  async function finLocked(
+    deviceId: string,
+    fileId: string,
+    size: number,
+    finSha256: string | undefined,
+    log: Logger,
+  ): Promise<Record<string, unknown>> {
     const lock = await pool.connect();
     let locked = false;
     try {
@@ -210,7 +250,12 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
         if (transfer.size !== size) throw new ProtocolError("transfer_completed");
         const file = await completedFile(pool, transfer.fileId);
         metrics.finished.inc({ outcome: "repeated" });
-        return { size, object_key: file?.objectKey ?? objectKey, ...(file?.etag ? { etag: file.etag } : {}), received: size > 0 ? [[0, size]] : [] };
+        return {
+          size,
+          object_key: file?.objectKey ?? objectKey,
+          ...(file?.etag ? { etag: file.etag } : {}),
+          received: size > 0 ? [[0, size]] : [],
+        };
       }
       if (transfer.size !== null && transfer.size !== size) {
         metrics.finished.inc({ outcome: "size_mismatch" });
@@ -218,7 +263,10 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       }
       if (finSha256 !== undefined && transfer.checksum !== null && finSha256 !== transfer.checksum) {
         metrics.finished.inc({ outcome: "checksum_mismatch" });
-        throw new ProtocolError("checksum_mismatch", "The SHA-256 in the fin topic differs from the checksum given at init; nothing was stored");
+        throw new ProtocolError(
+          "checksum_mismatch",
+          "The SHA-256 in the fin topic differs from the checksum given at init; nothing was stored",
+        );
       }
       const refusal = await finRefusal(pool, transfer.sessionId, transfer.name);
       if (refusal) {
@@ -229,16 +277,19 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
       const expectedSha256 = finSha256 ?? transfer.checksum;
       const early = eager ? await eager.finish(transfer.id, size, expectedSha256) : ({ outcome: "fallback" } as const);
       if (early.outcome !== "fallback") metrics.finished.inc({ outcome: `eager_${early.outcome}` });
-      const result = early.outcome !== "fallback" ? early : await assembleTransfer({
-        pool,
-        store,
-        transferId: transfer.id,
-        size,
-        objectKey,
-        contentType: transfer.contentType,
-        expectedSha256,
-        staging,
-      });
+      const result =
+        early.outcome !== "fallback"
+          ? early
+          : await assembleTransfer({
+              pool,
+              store,
+              transferId: transfer.id,
+              size,
+              objectKey,
+              contentType: transfer.contentType,
+              expectedSha256,
+              staging,
+            });
       stopTimer();
       metrics.finished.inc({ outcome: result.outcome });
       switch (result.outcome) {
@@ -306,7 +357,11 @@ export function createTransferRoute(deps: TTransferRouteDeps): TRawRoute<TParams
     match(topic) {
       const parsed = topics.parseTransfer(topic);
       if (!parsed) return null;
-      return { deviceId: parsed.deviceId, operation: TRANSFER_OPERATIONS[parsed.command === "invalid" ? parsed.attempted : parsed.command], params: parsed };
+      return {
+        deviceId: parsed.deviceId,
+        operation: TRANSFER_OPERATIONS[parsed.command === "invalid" ? parsed.attempted : parsed.command],
+        params: parsed,
+      };
     },
     responseTopic: (deviceId) => topics.device(deviceId).fileTransfer.response,
     describe(params) {

@@ -20,7 +20,8 @@ export type TSegmentOutcome =
   | { ok: true }
   | {
       ok: false;
-      code: "device_unknown" | "device_disabled" | "transfer_not_found" | "transfer_completed" | "segment_out_of_range" | "transfer_too_large";
+      code:
+        "device_unknown" | "device_disabled" | "transfer_not_found" | "transfer_completed" | "segment_out_of_range" | "transfer_too_large";
       size?: number | null;
     };
 
@@ -52,7 +53,6 @@ touched AS (
 )
 SELECT ord, device_uuid IS NOT NULL AS device_found, coalesce(enabled, false) AS enabled, tid IS NOT NULL AS found, state, size::float8 AS size
 FROM ctx ORDER BY ord`;
-
 
 /** One item per (device, file, offset): the longest copy wins; duplicates share its outcome. */
 export function dedupeSegments(items: TSegmentWrite[]): { chosen: TSegmentWrite[]; slotOf: number[] } {
@@ -93,7 +93,13 @@ export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileB
     positions.push(position);
     position += item.data.length;
   }
-  const blob = chosen.length === 1 ? chosen[0]!.data : Buffer.concat(chosen.map((item) => item.data), position);
+  const blob =
+    chosen.length === 1
+      ? chosen[0]!.data
+      : Buffer.concat(
+          chosen.map((item) => item.data),
+          position,
+        );
   const result = await pool.query<TSegmentRow>({
     name: "fleetdrop_write_segments",
     text: SQL,

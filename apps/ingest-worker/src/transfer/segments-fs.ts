@@ -97,8 +97,9 @@ async function stage(
   active: ActiveTransfers,
   useKnown: boolean,
 ): Promise<TSegmentOutcome[]> {
-  const transferOf: (TKnownTransfer | null)[] = chosen.map((item) => (useKnown ? active.get(item.serial, item.fileRef) ?? null : null));
-  const outcomes: TSegmentOutcome[] = new Array(chosen.length);
+  const transferOf: (TKnownTransfer | null)[] = chosen.map((item) => (useKnown ? (active.get(item.serial, item.fileRef) ?? null) : null));
+  const outcomes: TSegmentOutcome[] = [];
+  outcomes.length = chosen.length;
   const unknown = chosen.flatMap((item, index) => (transferOf[index] ? [] : [index]));
   if (unknown.length > 0) {
     const found = await pool.query<TLookupRow>({
@@ -111,7 +112,14 @@ async function stage(
       const item = chosen[index]!;
       outcomes[index] = segmentOutcome(row, item, maxFileBytes);
       if (row.tid && row.state === "active" && row.enabled) {
-        const transfer = { id: row.tid, serial: item.serial, sessionId: row.session_id, name: row.name, contentType: row.content_type, size: row.size };
+        const transfer = {
+          id: row.tid,
+          serial: item.serial,
+          sessionId: row.session_id,
+          name: row.name,
+          contentType: row.content_type,
+          size: row.size,
+        };
         transferOf[index] = transfer;
         active.remember(item.fileRef, transfer);
       } else {
@@ -122,13 +130,19 @@ async function stage(
   chosen.forEach((item, index) => {
     const transfer = transferOf[index];
     if (outcomes[index] === undefined && transfer) {
-      outcomes[index] = segmentOutcome({ device_found: true, enabled: true, found: true, state: "active", size: transfer.size }, item, maxFileBytes);
+      outcomes[index] = segmentOutcome(
+        { device_found: true, enabled: true, found: true, state: "active", size: transfer.size },
+        item,
+        maxFileBytes,
+      );
     }
   });
   const accepted = chosen.flatMap((item, index) => (outcomes[index]!.ok ? [{ item, index, transfer: transferOf[index]! }] : []));
   if (accepted.length === 0) return outcomes;
 
-  const runs = await staging.write(accepted.map(({ item, transfer }) => ({ transferId: transfer.id, offset: item.offset, data: item.data })));
+  const runs = await staging.write(
+    accepted.map(({ item, transfer }) => ({ transferId: transfer.id, offset: item.offset, data: item.data })),
+  );
   const recorded = await pool.query<{ tid: string }>({
     name: "fleetdrop_segments_record",
     text: RECORD,
@@ -142,7 +156,15 @@ async function stage(
   if (stale.length > 0) {
     for (const { transfer } of stale) active.forget(transfer.id);
     if (useKnown) {
-      const again = await stage(pool, staging, stale.map(({ item }) => item), maxFileBytes, onStaged, active, false);
+      const again = await stage(
+        pool,
+        staging,
+        stale.map(({ item }) => item),
+        maxFileBytes,
+        onStaged,
+        active,
+        false,
+      );
       stale.forEach(({ index }, position) => (outcomes[index] = again[position]!));
     } else {
       // Changed between the lookup and the record of this very batch (an abort, a fin, a

@@ -68,7 +68,15 @@ export async function loadInitContext(
   pool: Pool,
   input: { serial: string; fileRef: string; sessionId: number; name: string },
 ): Promise<TInitContext> {
-  const result = await pool.query<TTransferColumns & { device_uuid: string; enabled: boolean; session_device: string | null; session_state: "open" | "closed" | null; file_uploaded: boolean }>({
+  const result = await pool.query<
+    TTransferColumns & {
+      device_uuid: string;
+      enabled: boolean;
+      session_device: string | null;
+      session_state: "open" | "closed" | null;
+      file_uploaded: boolean;
+    }
+  >({
     name: "fleetdrop_transfer_init_context",
     text: /* sql */ `
       SELECT d.id AS device_uuid, d.enabled, s.device_id AS session_device, s.state::text AS session_state,
@@ -127,7 +135,10 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [ADVISORY_LOCK.transferCreate, input.deviceUuid]);
-    const active = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM file_transfers WHERE device_id = $1 AND state = 'active'", [input.deviceUuid]);
+    const active = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM file_transfers WHERE device_id = $1 AND state = 'active'",
+      [input.deviceUuid],
+    );
     if ((active.rows[0]?.n ?? 0) >= maxActive) {
       await client.query("ROLLBACK");
       return "limit";
@@ -136,7 +147,16 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
       `INSERT INTO file_transfers (device_id, file_ref, session_id, name, content_type, size, checksum, user_data)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
        ON CONFLICT (device_id, file_ref) DO NOTHING`,
-      [input.deviceUuid, input.fileRef, input.sessionId, input.name, input.contentType, input.size, input.checksum, input.userData === null ? null : JSON.stringify(input.userData)],
+      [
+        input.deviceUuid,
+        input.fileRef,
+        input.sessionId,
+        input.name,
+        input.contentType,
+        input.size,
+        input.checksum,
+        input.userData === null ? null : JSON.stringify(input.userData),
+      ],
     );
     await client.query("COMMIT");
     return inserted.rowCount === 1 ? "created" : "exists";
@@ -149,7 +169,11 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
 }
 
 /** The device's transfer `fileRef`, and whether the device may act (known and enabled). */
-export async function findTransfer(pool: Pool | PoolClient, serial: string, fileRef: string): Promise<{ deviceKnown: boolean; deviceEnabled: boolean; transfer: TTransferRecord | null }> {
+export async function findTransfer(
+  pool: Pool | PoolClient,
+  serial: string,
+  fileRef: string,
+): Promise<{ deviceKnown: boolean; deviceEnabled: boolean; transfer: TTransferRecord | null }> {
   const result = await pool.query<TTransferColumns & { enabled: boolean }>({
     name: "fleetdrop_transfer_find",
     text: /* sql */ `
@@ -261,7 +285,9 @@ export async function completeTransfer(pool: Pool, completion: TCompletion): Pro
 /** The object key of a completed transfer's file (for an idempotent answer to a repeated fin). */
 export async function completedFile(pool: Pool, fileId: string | null): Promise<{ objectKey: string; etag: string | null } | null> {
   if (!fileId) return null;
-  const result = await pool.query<{ object_key: string; etag: string | null }>("SELECT object_key, etag FROM files WHERE id = $1", [fileId]);
+  const result = await pool.query<{ object_key: string; etag: string | null }>("SELECT object_key, etag FROM files WHERE id = $1", [
+    fileId,
+  ]);
   const row = result.rows[0];
   return row ? { objectKey: row.object_key, etag: row.etag } : null;
 }

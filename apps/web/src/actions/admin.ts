@@ -30,7 +30,10 @@ export const setUserDisabledAction = userAction(
   },
 );
 
-export const resetUserPasswordAction = userAction({ schema: z.object({ userId: z.uuid() }), platformAdmin: true }, async ({ user, ip, input }) => {
-  const result = await resetUserPassword({ user, ip, userId: input.userId });
-  return { ok: true, message: "New password set", data: { password: result.password } };
-});
+export const resetUserPasswordAction = userAction(
+  { schema: z.object({ userId: z.uuid() }), platformAdmin: true },
+  async ({ user, ip, input }) => {
+    const result = await resetUserPassword({ user, ip, userId: input.userId });
+    return { ok: true, message: "New password set", data: { password: result.password } };
+  },
+);

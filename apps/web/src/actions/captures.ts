@@ -6,7 +6,10 @@ import { projectAction } from "@/server/auth/action-client";
 import { requestDeviceCapture } from "@/server/captures/request-device-capture";
 
 /** "Capture" on a device's page: into its latest open session. */
-export const requestDeviceCaptureAction = projectAction({ role: CAN.capture, schema: z.object({ serial: ZDeviceSerialSchema }) }, async ({ ctx, input }) => {
-  const { requestId, presence, sessionId } = await requestDeviceCapture({ ctx, serial: input.serial });
-  return { ok: true, message: `Capture requested into session #${sessionId}.`, data: { requestId, presence: presence.state, sessionId } };
-});
+export const requestDeviceCaptureAction = projectAction(
+  { role: CAN.capture, schema: z.object({ serial: ZDeviceSerialSchema }) },
+  async ({ ctx, input }) => {
+    const { requestId, presence, sessionId } = await requestDeviceCapture({ ctx, serial: input.serial });
+    return { ok: true, message: `Capture requested into session #${sessionId}.`, data: { requestId, presence: presence.state, sessionId } };
+  },
+);

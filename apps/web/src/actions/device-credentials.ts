@@ -21,19 +21,25 @@ export const bulkProvisionDevicesAction = projectAction({ role: CAN.manageDevice
   return { ok: true, message: `${formatCount(created.count, "device")} registered`, data: created };
 });
 
-export const rotateDeviceCredentialsAction = projectAction({ role: CAN.manageDevices, schema: ZDeviceRotateSchema }, async ({ ctx, input }) => {
-  const rotated = await rotateDeviceCredentials({
-    ctx,
-    serial: input.serial,
-    ...(input.auth === "keep" ? {} : { authMode: input.auth }),
-    graceHours: input.graceHours,
-  });
-  revalidatePath(`/p/${ctx.project.slug}/devices/${encodeURIComponent(input.serial)}`);
-  return { ok: true, message: `New ${rotated.authMode} credentials for ${rotated.serial}`, data: rotated };
-});
+export const rotateDeviceCredentialsAction = projectAction(
+  { role: CAN.manageDevices, schema: ZDeviceRotateSchema },
+  async ({ ctx, input }) => {
+    const rotated = await rotateDeviceCredentials({
+      ctx,
+      serial: input.serial,
+      ...(input.auth === "keep" ? {} : { authMode: input.auth }),
+      graceHours: input.graceHours,
+    });
+    revalidatePath(`/p/${ctx.project.slug}/devices/${encodeURIComponent(input.serial)}`);
+    return { ok: true, message: `New ${rotated.authMode} credentials for ${rotated.serial}`, data: rotated };
+  },
+);
 
 export const revokeDeviceAction = projectAction({ role: CAN.manageDevices, schema: ZDeviceRevokeSchema }, async ({ ctx, input }) => {
   const result = await revokeDevice({ ctx, serial: input.serial });
   revalidatePath(`/p/${ctx.project.slug}`, "layout");
-  return { ok: true, message: `${input.serial} revoked${result.revokedCertificates ? ` (${formatCount(result.revokedCertificates, "certificate")} in the revocation list)` : ""}` };
+  return {
+    ok: true,
+    message: `${input.serial} revoked${result.revokedCertificates ? ` (${formatCount(result.revokedCertificates, "certificate")} in the revocation list)` : ""}`,
+  };
 });

@@ -9,7 +9,10 @@ import { deleteDevice } from "@/server/devices/delete-device";
 import { setDeviceEnabled } from "@/server/devices/set-device-enabled";
 
 export const setDeviceEnabledAction = projectAction(
-  { role: CAN.manageDevices, schema: z.object({ serial: ZDeviceSerialSchema, enabled: z.enum(["true", "false"]).transform((v) => v === "true") }) },
+  {
+    role: CAN.manageDevices,
+    schema: z.object({ serial: ZDeviceSerialSchema, enabled: z.enum(["true", "false"]).transform((v) => v === "true") }),
+  },
   async ({ ctx, input }) => {
     await setDeviceEnabled({ ctx, serial: input.serial, enabled: input.enabled });
     revalidatePath(`/p/${ctx.project.slug}`, "layout");
@@ -17,8 +20,11 @@ export const setDeviceEnabledAction = projectAction(
   },
 );
 
-export const deleteDeviceAction = projectAction({ role: CAN.manageDevices, schema: z.object({ serial: ZDeviceSerialSchema }) }, async ({ ctx, input }) => {
-  await deleteDevice({ ctx, serial: input.serial });
-  revalidatePath(`/p/${ctx.project.slug}`, "layout");
-  redirect(`/p/${ctx.project.slug}/devices`);
-});
+export const deleteDeviceAction = projectAction(
+  { role: CAN.manageDevices, schema: z.object({ serial: ZDeviceSerialSchema }) },
+  async ({ ctx, input }) => {
+    await deleteDevice({ ctx, serial: input.serial });
+    revalidatePath(`/p/${ctx.project.slug}`, "layout");
+    redirect(`/p/${ctx.project.slug}/devices`);
+  },
+);

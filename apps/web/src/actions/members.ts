@@ -24,8 +24,11 @@ export const changeMemberRoleAction = projectAction({ role: CAN.manageMembers, s
   return { ok: true, message: "Role changed" };
 });
 
-export const removeMemberAction = projectAction({ role: CAN.manageMembers, schema: z.object({ userId: z.uuid() }) }, async ({ ctx, input }) => {
-  await removeMember({ ctx, userId: input.userId });
-  revalidatePath(`/p/${ctx.project.slug}`, "layout");
-  return { ok: true, message: "Member removed" };
-});
+export const removeMemberAction = projectAction(
+  { role: CAN.manageMembers, schema: z.object({ userId: z.uuid() }) },
+  async ({ ctx, input }) => {
+    await removeMember({ ctx, userId: input.userId });
+    revalidatePath(`/p/${ctx.project.slug}`, "layout");
+    return { ok: true, message: "Member removed" };
+  },
+);

@@ -44,5 +44,9 @@ export const deleteSessionAction = projectAction({ role: CAN.manageSessions, sch
 
 export const requestCaptureAction = projectAction({ role: CAN.capture, schema: z.object({ sessionId }) }, async ({ ctx, input }) => {
   const { requestId, presence } = await requestCapture({ ctx, sessionId: input.sessionId });
-  return { ok: true, message: "Capture requested: the file appears below as soon as the device uploads it.", data: { requestId, presence: presence.state } };
+  return {
+    ok: true,
+    message: "Capture requested: the file appears below as soon as the device uploads it.",
+    data: { requestId, presence: presence.state },
+  };
 });

@@ -21,9 +21,7 @@ export const presignStoreUploadAction = projectAction(
     role: CAN.manageDevices,
     schema: z.object({
       ...target,
-      contentType: z
-        .string()
-        .transform((value) => (isValidContentType(value) ? value : "application/octet-stream")),
+      contentType: z.string().transform((value) => (isValidContentType(value) ? value : "application/octet-stream")),
       size: z.coerce.number().int().min(0),
     }),
   },

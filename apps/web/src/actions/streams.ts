@@ -16,7 +16,10 @@ export const createChunkStreamAction = projectAction({ role: CAN.manageDevices, 
 const streamTarget = { streamId: z.string().uuid({ error: "Choose a stream" }) };
 
 export const setChunkStreamEnabledAction = projectAction(
-  { role: CAN.manageDevices, schema: z.object({ ...streamTarget, enabled: z.enum(["true", "false"]).transform((value) => value === "true") }) },
+  {
+    role: CAN.manageDevices,
+    schema: z.object({ ...streamTarget, enabled: z.enum(["true", "false"]).transform((value) => value === "true") }),
+  },
   async ({ ctx, input }) => {
     await setChunkStreamEnabled({ ctx, streamId: input.streamId, enabled: input.enabled });
     revalidatePath(`/p/${ctx.project.slug}/streams`);
@@ -29,6 +32,9 @@ export const resolveParkedChunksAction = projectAction(
   async ({ ctx, input }) => {
     const count = await resolveParkedChunks({ ctx, streamId: input.streamId, action: input.action });
     revalidatePath(`/p/${ctx.project.slug}/streams`);
-    return { ok: true, message: `${formatCount(count, "parked chunk")} ${input.action === "retry" ? "sent back for delivery" : "discarded"}` };
+    return {
+      ok: true,
+      message: `${formatCount(count, "parked chunk")} ${input.action === "retry" ? "sent back for delivery" : "discarded"}`,
+    };
   },
 );

@@ -12,6 +12,7 @@ export const DEFAULT_CALLBACK_PATH = "/";
 const MAX_LENGTH = 2048;
 const BASE = "http://fleetdrop.invalid";
 // Controls, whitespace, backslashes: a browser drops or rewrites these, so no honest path holds them.
+// oxlint-disable-next-line no-control-regex -- control characters are exactly what a callback path must not hold
 const SUSPECT = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\\]/;
 
 function decodeFully(value: string): string | null {

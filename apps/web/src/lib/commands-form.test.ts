@@ -9,7 +9,9 @@ describe("send commands form", () => {
       service: "monitor",
       commands: [{ command: "uptime" }, { command: "df -h /" }],
     });
-    expect(ZSendCommandsSchema.parse({ serial: "R1", service: "monitor", commands: '[{"command": "date"}]' }).commands).toEqual([{ command: "date" }]);
+    expect(ZSendCommandsSchema.parse({ serial: "R1", service: "monitor", commands: '[{"command": "date"}]' }).commands).toEqual([
+      { command: "date" },
+    ]);
   });
 
   it("says what is wrong, per field", () => {
@@ -18,7 +20,11 @@ describe("send commands form", () => {
     const errors = fieldErrors(result.error!);
     expect(errors.service).toMatch(/letters, digits/);
     expect(errors.commands).toBe("Add at least one command");
-    expect(fieldErrors(ZSendCommandsSchema.safeParse({ serial: "R1", service: "m", commands: "[not json" }).error!).commands).toMatch(/not valid JSON/);
-    expect(fieldErrors(ZSendCommandsSchema.safeParse({ serial: "R1", service: "m", commands: '[{"cmd": 1}]' }).error!).commands).toBeTruthy();
+    expect(fieldErrors(ZSendCommandsSchema.safeParse({ serial: "R1", service: "m", commands: "[not json" }).error!).commands).toMatch(
+      /not valid JSON/,
+    );
+    expect(
+      fieldErrors(ZSendCommandsSchema.safeParse({ serial: "R1", service: "m", commands: '[{"cmd": 1}]' }).error!).commands,
+    ).toBeTruthy();
   });
 });

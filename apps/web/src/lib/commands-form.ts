@@ -37,7 +37,10 @@ const ZCommandsTextSchema = z
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
     const index = issue?.path[0];
-    ctx.addIssue({ code: "custom", message: `${typeof index === "number" ? `Command ${index + 1}: ` : ""}${issue?.message ?? `A list of at most ${MAX_COMMANDS} commands`}` });
+    ctx.addIssue({
+      code: "custom",
+      message: `${typeof index === "number" ? `Command ${index + 1}: ` : ""}${issue?.message ?? `A list of at most ${MAX_COMMANDS} commands`}`,
+    });
     return z.NEVER;
   });
 

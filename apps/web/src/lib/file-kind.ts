@@ -1,6 +1,32 @@
 import type { TFileKind } from "./list-queries";
 
-const TEXT_EXTENSIONS = new Set(["txt", "log", "csv", "tsv", "md", "yaml", "yml", "ini", "cfg", "conf", "toml", "xml", "json", "jsonl", "ndjson", "sh", "py", "c", "h", "cpp", "rs", "ts", "js", "launch", "urdf"]);
+const TEXT_EXTENSIONS = new Set([
+  "txt",
+  "log",
+  "csv",
+  "tsv",
+  "md",
+  "yaml",
+  "yml",
+  "ini",
+  "cfg",
+  "conf",
+  "toml",
+  "xml",
+  "json",
+  "jsonl",
+  "ndjson",
+  "sh",
+  "py",
+  "c",
+  "h",
+  "cpp",
+  "rs",
+  "ts",
+  "js",
+  "launch",
+  "urdf",
+]);
 const IMAGE_EXTENSIONS = new Set(["jpg", "jpeg", "png", "gif", "webp", "bmp", "svg", "avif"]);
 const VIDEO_EXTENSIONS = new Set(["mp4", "webm", "mov", "m4v", "ogv"]);
 const AUDIO_EXTENSIONS = new Set(["mp3", "wav", "ogg", "oga", "flac", "m4a", "aac", "opus"]);
@@ -17,7 +43,15 @@ export function fileKind(filename: string, contentType: string | null | undefine
   if (type.startsWith("image/")) return "image";
   if (type.startsWith("video/")) return "video";
   if (type.startsWith("audio/")) return "audio";
-  if (type.startsWith("text/") || type === "application/json" || type.endsWith("+json") || type.endsWith("+xml") || type === "application/x-ndjson" || type === "application/xml") return "text";
+  if (
+    type.startsWith("text/") ||
+    type === "application/json" ||
+    type.endsWith("+json") ||
+    type.endsWith("+xml") ||
+    type === "application/x-ndjson" ||
+    type === "application/xml"
+  )
+    return "text";
   const ext = extensionOf(filename);
   if (IMAGE_EXTENSIONS.has(ext)) return "image";
   if (VIDEO_EXTENSIONS.has(ext)) return "video";

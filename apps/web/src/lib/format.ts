@@ -25,7 +25,16 @@ export function formatDateTimeSeconds(value: Date | string): string {
 
 /** The same instant in the browser's time zone: `2026-12-07 05:36:12 (Europe/Berlin)`. */
 export function formatLocalDateTime(value: Date | string, timeZone?: string): string {
-  const parts = new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).formatToParts(toDate(value));
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(toDate(value));
   const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "";
   const zone = timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")} (${zone})`;
@@ -40,4 +49,16 @@ export function formatRelative(value: Date | string | null | undefined, now: Dat
   const hours = Math.round(minutes / 60);
   if (hours < 48) return `${hours} h ago`;
   return `${formatCount(Math.round(hours / 24), "day")} ago`;
+}
+
+/**
+ * A value read back from a JSON column as text: strings as stored, other scalars through
+ * String, objects as JSON (never "[object Object]"), and `fallback` when it is missing.
+ */
+export function jsonText(value: unknown, fallback = ""): string {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  // JSON holds nothing else but objects and arrays.
+  return JSON.stringify(value) ?? fallback;
 }

@@ -22,7 +22,11 @@ describe("dashboard form schemas", () => {
   });
 
   it("checks the new password twice and its length", () => {
-    const mismatch = ZPasswordChangeSchema.safeParse({ currentPassword: "old", newPassword: "a-long-password-1", confirmPassword: "a-long-password-2" });
+    const mismatch = ZPasswordChangeSchema.safeParse({
+      currentPassword: "old",
+      newPassword: "a-long-password-1",
+      confirmPassword: "a-long-password-2",
+    });
     expect(mismatch.success).toBe(false);
     if (!mismatch.success) expect(fieldErrors(mismatch.error).confirmPassword).toMatch(/differ/);
     const short = ZPasswordChangeSchema.safeParse({ currentPassword: "old", newPassword: "short", confirmPassword: "short" });

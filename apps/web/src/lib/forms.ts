@@ -21,11 +21,7 @@ const newPassword = z
   .min(MIN_PASSWORD_LENGTH, { error: `Use at least ${MIN_PASSWORD_LENGTH} characters` })
   .max(MAX_PASSWORD_LENGTH, { error: `Use at most ${MAX_PASSWORD_LENGTH} characters` });
 
-const personName = z
-  .string()
-  .trim()
-  .min(1, { error: "Enter a name" })
-  .max(100, { error: "Names are at most 100 characters" });
+const personName = z.string().trim().min(1, { error: "Enter a name" }).max(100, { error: "Names are at most 100 characters" });
 
 const ROLE_VALUES = ["viewer", "member", "admin", "owner"] as const;
 const role = z.enum(ROLE_VALUES, { error: "Choose a role" });

@@ -31,11 +31,22 @@ export const ZStreamFormSchema = z
       ctx.addIssue({ code: "custom", path: ["headers"], message: problem });
       return z.NEVER;
     }
-    const parsed = ZChunkStreamConfigSchema.safeParse({ name: form.name, url_template: form.url_template, headers, max_attempts: form.max_attempts, timeout_ms: form.timeout_ms, enabled: true });
+    const parsed = ZChunkStreamConfigSchema.safeParse({
+      name: form.name,
+      url_template: form.url_template,
+      headers,
+      max_attempts: form.max_attempts,
+      timeout_ms: form.timeout_ms,
+      enabled: true,
+    });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const field = String(issue.path[0] ?? "name");
-        ctx.addIssue({ code: "custom", path: [field], message: field === "headers" && issue.path[1] ? `${String(issue.path[1])}: ${issue.message}` : issue.message });
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: field === "headers" && issue.path[1] ? `${String(issue.path[1])}: ${issue.message}` : issue.message,
+        });
       }
       return z.NEVER;
     }

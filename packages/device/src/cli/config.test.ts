@@ -51,7 +51,9 @@ describe("device config", () => {
   it("refuses a missing device id and a wrong MQTT version with a sentence", () => {
     expect(() => resolveConnection({}, {}, {})).toThrow(/which device\?/);
     expect(() => resolveConnection({ device: "D", "mqtt-version": "3" }, {}, {})).toThrow(/--mqtt-version is 4/);
-    expect(() => resolveConnection({ device: "D", "rate-limit-retries": "many" }, {}, {})).toThrow(/--rate-limit-retries is a whole number/);
+    expect(() => resolveConnection({ device: "D", "rate-limit-retries": "many" }, {}, {})).toThrow(
+      /--rate-limit-retries is a whole number/,
+    );
   });
 
   it("passes --rate-limit-retries to the SDK", () => {

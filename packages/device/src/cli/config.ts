@@ -71,7 +71,8 @@ export function resolveConnection(flags: TConnectionFlags, file: TDeviceConfigFi
   const version = flags["mqtt-version"];
   if (version && version !== "4" && version !== "5") throw new Error("--mqtt-version is 4 (MQTT 3.1.1) or 5");
   const retries = flags["rate-limit-retries"];
-  if (retries !== undefined && !/^\d{1,3}$/.test(retries)) throw new Error("--rate-limit-retries is a whole number, e.g. 3 (0: give up at the first 429)");
+  if (retries !== undefined && !/^\d{1,3}$/.test(retries))
+    throw new Error("--rate-limit-retries is a whole number, e.g. 3 (0: give up at the first 429)");
   return {
     url,
     deviceId,

@@ -16,7 +16,10 @@ export const CONNECTION_OPTIONS = {
   config: { type: "string" },
 } as const;
 
-export async function connectWithFlags(values: TConnectionFlags & { config?: string }, adjust?: (connection: TDeviceOptions) => TDeviceOptions) {
+export async function connectWithFlags(
+  values: TConnectionFlags & { config?: string },
+  adjust?: (connection: TDeviceOptions) => TDeviceOptions,
+) {
   const config = loadConfigFile(findConfigFile(values.config));
   const connection = resolveConnection(values, config);
   return { device: await FleetdropDevice.connect(adjust ? adjust(connection) : connection), config };

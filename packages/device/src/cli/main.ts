@@ -55,7 +55,6 @@ Examples:
   fleetdrop-device chunks --stream crash /var/crash/core.0001
 `;
 
-
 class UsageError extends Error {}
 
 const connect = connectWithFlags;
@@ -167,7 +166,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === "--"))).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError || (error as { usage?: boolean }).usage === true || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    if (
+      error instanceof UsageError ||
+      (error as { usage?: boolean }).usage === true ||
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+    ) {
       console.error(`${(error as Error).message}\n(fleetdrop-device help shows every option)`);
       process.exit(2);
     }

@@ -25,15 +25,21 @@ export const STORE_HELP = `  fleetdrop-device download --store S PATH [-o FILE]
                                                 generated PNG) and command lists, until Ctrl-C
 `;
 
-
 async function connect(values: TConnectionFlags & { config?: string }, listening = false) {
   // A listener gets its own client id and announces presence (captures need to know it is there).
-  const { device } = await connectWithFlags(values, listening ? (connection) => ({ ...connection, clientId: `${connection.deviceId}/listen`, announcePresence: true }) : undefined);
+  const { device } = await connectWithFlags(
+    values,
+    listening ? (connection) => ({ ...connection, clientId: `${connection.deviceId}/listen`, announcePresence: true }) : undefined,
+  );
   return device;
 }
 
 export async function downloadCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...CONNECTION_OPTIONS, store: { type: "string" }, output: { type: "string", short: "o" }, json: { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, store: { type: "string" }, output: { type: "string", short: "o" }, json: { type: "boolean" } },
+  });
   if (!values.store) throw new CliUsageError("download: which store? e.g. fleetdrop-device download --store config robot.yaml");
   if (positionals.length !== 1) throw new CliUsageError("download: give exactly one path in the store");
   const storePath = positionals[0]!;
@@ -51,8 +57,13 @@ export async function downloadCommand(args: string[]): Promise<number> {
 
 export async function commandsCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...CONNECTION_OPTIONS, service: { type: "string" } } });
-  if (action !== "fetch" && action !== "run" && action !== "report") throw new CliUsageError("commands fetch | run | report --service NAME [FILE]");
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, service: { type: "string" } },
+  });
+  if (action !== "fetch" && action !== "run" && action !== "report")
+    throw new CliUsageError("commands fetch | run | report --service NAME [FILE]");
   if (!values.service) throw new CliUsageError(`commands ${action}: which service? --service NAME`);
   let report: unknown;
   if (action === "report") {
@@ -65,7 +76,10 @@ export async function commandsCommand(args: string[]): Promise<number> {
       throw new CliUsageError(`${file} is not valid JSON`);
     }
     const parsed = ZStatusReportSchema.safeParse(report);
-    if (!parsed.success) throw new CliUsageError(`${file} is not a status report ({general_status, general_error, commands: [{command, result, status}]}): ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new CliUsageError(
+        `${file} is not a status report ({general_status, general_error, commands: [{command, result, status}]}): ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+      );
     report = parsed.data;
   }
   const device = await connect(values);
@@ -96,7 +110,10 @@ export async function listenCommand(args: string[]): Promise<number> {
   const device = await connect(values, true);
   const { generatedCapture } = await import("../demo-image");
   await device.listen({
-    onCapture: async (command) => (captureFile ? { path: captureFile, filename: `capture-${Date.now()}${path.extname(captureFile)}` } : generatedCapture(command.request_id)),
+    onCapture: async (command) =>
+      captureFile
+        ? { path: captureFile, filename: `capture-${Date.now()}${path.extname(captureFile)}` }
+        : generatedCapture(command.request_id),
     onCaptured: (command, upload) => console.log(`capture ${command.request_id} → ${upload.objectKey}`),
     onReported: (notice, report) => console.log(`commands of ${notice.service}: ${report.general_status}`),
     onError: (error) => console.error(`command failed: ${error.message}`),

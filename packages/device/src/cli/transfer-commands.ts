@@ -42,7 +42,6 @@ Chunk options:
                        devices never wait)
 `;
 
-
 const connect = connectWithFlags;
 
 /** `65536`, `64k`, `1m` → bytes. */
@@ -75,7 +74,15 @@ type TSendOne = {
 
 async function sendOne(options: TSendOne): Promise<boolean> {
   const info = await stat(options.file);
-  const fileId = options.fileId ?? stableFileId({ deviceId: options.device.options.deviceId, sessionId: options.sessionId, filename: options.filename, size: info.size, mtimeMs: info.mtimeMs });
+  const fileId =
+    options.fileId ??
+    stableFileId({
+      deviceId: options.device.options.deviceId,
+      sessionId: options.sessionId,
+      filename: options.filename,
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+    });
   const progress = options.json ? undefined : progressReporter(options.filename);
   try {
     const result = await options.device.uploadOverMqtt({
@@ -89,15 +96,25 @@ async function sendOne(options: TSendOne): Promise<boolean> {
       window: options.window,
       stateFile: path.join(options.stateDir, `${fileId}.json`),
       onProgress: progress ? (p) => progress.update(p) : undefined,
-      onResume: options.json ? undefined : ({ held, total }) => console.error(`resuming ${options.filename}: the platform already holds ${formatBytes(held)} of ${formatBytes(total)}`),
+      onResume: options.json
+        ? undefined
+        : ({ held, total }) =>
+            console.error(`resuming ${options.filename}: the platform already holds ${formatBytes(held)} of ${formatBytes(total)}`),
     });
     if (options.json) console.log(JSON.stringify({ file: options.file, ok: true, ...result }));
-    else console.log(`uploaded ${options.filename} over MQTT (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}…) → ${result.objectKey}  file_id=${result.fileId}`);
+    else
+      console.log(
+        `uploaded ${options.filename} over MQTT (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}…) → ${result.objectKey}  file_id=${result.fileId}`,
+      );
     return true;
   } catch (error) {
     const code = error instanceof FleetdropError ? error.code : "error";
-    if (options.json) console.log(JSON.stringify({ file: options.file, ok: false, code, error: (error as Error).message, file_id: fileId }));
-    else console.error(`failed ${options.filename}: ${(error as Error).message} [${code}] (file_id ${fileId}; run the same command, or 'fleetdrop-device resume', to continue)`);
+    if (options.json)
+      console.log(JSON.stringify({ file: options.file, ok: false, code, error: (error as Error).message, file_id: fileId }));
+    else
+      console.error(
+        `failed ${options.filename}: ${(error as Error).message} [${code}] (file_id ${fileId}; run the same command, or 'fleetdrop-device resume', to continue)`,
+      );
     return false;
   }
 }
@@ -120,8 +137,10 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
       json: { type: "boolean" },
     },
   });
-  if (positionals.length === 0) throw new TransferUsageError("upload --over-mqtt: which file? e.g. fleetdrop-device upload --over-mqtt --session 1 big.mcap");
-  if ((values.name || values["file-id"]) && positionals.length > 1) throw new TransferUsageError("--name and --file-id work with one file only");
+  if (positionals.length === 0)
+    throw new TransferUsageError("upload --over-mqtt: which file? e.g. fleetdrop-device upload --over-mqtt --session 1 big.mcap");
+  if ((values.name || values["file-id"]) && positionals.length > 1)
+    throw new TransferUsageError("--name and --file-id work with one file only");
   const segmentSize = parseByteSize(values["segment-size"], 64 * 1024);
   const window = values.window === undefined ? 32 : Number(values.window);
   if (!Number.isInteger(window) || window < 1) throw new TransferUsageError("--window must be a whole number ≥ 1");
@@ -133,7 +152,8 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
       throw new TransferUsageError(`--user-data must be JSON, e.g. '{"lens":"wide"}'`);
     }
   }
-  if (values["file-id"] !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(values["file-id"])) throw new TransferUsageError("--file-id must match [A-Za-z0-9_-]{1,64}");
+  if (values["file-id"] !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(values["file-id"]))
+    throw new TransferUsageError("--file-id must match [A-Za-z0-9_-]{1,64}");
   const files = positionals.map((file) => path.resolve(userCwd(), file));
   for (const file of files) {
     const info = await stat(file).catch(() => null);
@@ -167,7 +187,10 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
 }
 
 export async function resumeCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...CONNECTION_OPTIONS, "state-dir": { type: "string" }, window: { type: "string" }, json: { type: "boolean" } } });
+  const { values } = parseArgs({
+    args,
+    options: { ...CONNECTION_OPTIONS, "state-dir": { type: "string" }, window: { type: "string" }, json: { type: "boolean" } },
+  });
   const dir = stateDirOf(values["state-dir"]);
   const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".json")).sort();
   const states: TTransferState[] = [];
@@ -192,7 +215,9 @@ export async function resumeCommand(args: string[]): Promise<number> {
       }
       const info = await stat(state.path).catch(() => null);
       if (!info || info.size !== state.size || Math.trunc(info.mtimeMs) !== Math.trunc(state.mtimeMs)) {
-        console.error(`cannot resume ${state.filename}: ${state.path} is gone or changed since (delete ${path.join(dir, `${state.fileId}.json`)} to forget it)`);
+        console.error(
+          `cannot resume ${state.filename}: ${state.path} is gone or changed since (delete ${path.join(dir, `${state.fileId}.json`)} to forget it)`,
+        );
         failures++;
         continue;
       }
@@ -221,7 +246,13 @@ export async function chunksCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...CONNECTION_OPTIONS, stream: { type: "string" }, "content-type": { type: "string" }, "no-confirm": { type: "boolean" }, json: { type: "boolean" } },
+    options: {
+      ...CONNECTION_OPTIONS,
+      stream: { type: "string" },
+      "content-type": { type: "string" },
+      "no-confirm": { type: "boolean" },
+      json: { type: "boolean" },
+    },
   });
   if (!values.stream) throw new TransferUsageError("chunks: which stream? e.g. fleetdrop-device chunks --stream crash dump.bin");
   const inputs = positionals.length > 0 ? positionals.map((file) => path.resolve(userCwd(), file)) : ["-"];
@@ -235,7 +266,10 @@ export async function chunksCommand(args: string[]): Promise<number> {
         const answer = await device.sendChunk(values.stream, bytes, { confirm, contentType: values["content-type"] });
         const id = answer?.chunk_id;
         if (values.json) console.log(JSON.stringify({ input, ok: true, bytes: bytes.length, ...(id ? { chunk_id: id } : {}) }));
-        else console.log(`${confirm ? "stored" : "sent"} ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes.length)}) on ${values.stream}${id ? `  chunk_id=${id}` : ""}`);
+        else
+          console.log(
+            `${confirm ? "stored" : "sent"} ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes.length)}) on ${values.stream}${id ? `  chunk_id=${id}` : ""}`,
+          );
       } catch (error) {
         failures++;
         const code = error instanceof FleetdropError ? error.code : "error";

@@ -18,7 +18,13 @@ describe("mosquitto files", () => {
   });
 
   it("never writes a username that would break the password file", () => {
-    expect(renderPasswordFile([{ username: "ok", hash: "$7$1$a$b" }, { username: "a:b", hash: "h" }, { username: "a\nb", hash: "h" }])).toBe("ok:$7$1$a$b\n");
+    expect(
+      renderPasswordFile([
+        { username: "ok", hash: "$7$1$a$b" },
+        { username: "a:b", hash: "h" },
+        { username: "a\nb", hash: "h" },
+      ]),
+    ).toBe("ok:$7$1$a$b\n");
   });
 
   it("keeps a service hash that still matches and re-hashes a changed password", () => {
@@ -30,8 +36,12 @@ describe("mosquitto files", () => {
   });
 
   it("bundles only CAs that have a CRL", () => {
-    expect(renderCaFiles({ cas: [{ fingerprint: "f", certificatePem: "CERT", crlPem: null }], passwordDevices: [], blocked: [] })).toBeNull();
-    expect(renderCaFiles({ cas: [{ fingerprint: "f", certificatePem: "CERT\n", crlPem: "CRL" }], passwordDevices: [], blocked: [] })).toEqual({
+    expect(
+      renderCaFiles({ cas: [{ fingerprint: "f", certificatePem: "CERT", crlPem: null }], passwordDevices: [], blocked: [] }),
+    ).toBeNull();
+    expect(
+      renderCaFiles({ cas: [{ fingerprint: "f", certificatePem: "CERT\n", crlPem: "CRL" }], passwordDevices: [], blocked: [] }),
+    ).toEqual({
       ca: "# device CA f\nCERT\n",
       crl: "# CRL of f\nCRL\n",
     });

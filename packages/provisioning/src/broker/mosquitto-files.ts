@@ -62,7 +62,12 @@ export function renderPasswordFile(entries: { username: string; hash: string }[]
 
 /** Service accounts, reusing the hash already on disk when it still matches (no needless reload). */
 export function renderServicePasswords(accounts: TServiceAccount[], existing: string | null): string {
-  const previous = new Map((existing ?? "").split("\n").filter(Boolean).map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]));
+  const previous = new Map(
+    (existing ?? "")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]),
+  );
   return renderPasswordFile(
     accounts.map(({ username, password }) => {
       const old = previous.get(username);

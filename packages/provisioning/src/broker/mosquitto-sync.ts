@@ -59,7 +59,12 @@ const PLACEHOLDER = "# fleetdrop: placeholder — no project has a device CA yet
 async function placeholderCaFiles(): Promise<{ ca: string; crl: string }> {
   const keys = await generateKeyPair();
   const cert = await createCaCertificate({ commonName: "Fleetdrop placeholder (no device CA yet, key discarded)", keys, years: 50 });
-  const crl = await createCrl({ signer: { certificate: cert, privateKey: keys.privateKey }, number: 1, nextUpdate: new Date(Date.now() + 50 * 365 * 24 * 3600_000), entries: [] });
+  const crl = await createCrl({
+    signer: { certificate: cert, privateKey: keys.privateKey },
+    number: 1,
+    nextUpdate: new Date(Date.now() + 50 * 365 * 24 * 3600_000),
+    entries: [],
+  });
   return { ca: `${PLACEHOLDER}\n${certificatePem(cert)}`, crl: `${PLACEHOLDER}\n${crl}` };
 }
 
@@ -90,24 +95,34 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
       const expiring = state.cas.filter((ca) => ca.crlPem).length;
       if (expiring > 0) {
         warnedNoKey = true;
-        log(`DEVICE_CA_ENCRYPTION_KEY is not set: the CRLs of ${expiring} device CA(s) cannot be re-signed, so revocations are not applied and certificate devices are refused once the current CRLs expire`);
+        log(
+          `DEVICE_CA_ENCRYPTION_KEY is not set: the CRLs of ${expiring} device CA(s) cannot be re-signed, so revocations are not applied and certificate devices are refused once the current CRLs expire`,
+        );
       }
     }
     const file = (name: TMosquittoFile) => path.join(options.dir, name);
     const current = Object.fromEntries(
-      await Promise.all((["device-ca.pem", "device-crl.pem", "passwd-devices", "passwd-services", "acl-devices"] as const).map(async (name) => [name, await readOrNull(file(name))])),
+      await Promise.all(
+        (["device-ca.pem", "device-crl.pem", "passwd-devices", "passwd-services", "acl-devices"] as const).map(async (name) => [
+          name,
+          await readOrNull(file(name)),
+        ]),
+      ),
     ) as Record<TMosquittoFile, string | null>;
 
     let caFiles = renderCaFiles(state);
     if (!caFiles) {
-      caFiles = current["device-ca.pem"]?.startsWith(PLACEHOLDER) && current["device-crl.pem"]?.startsWith(PLACEHOLDER)
-        ? { ca: current["device-ca.pem"], crl: current["device-crl.pem"] }
-        : await placeholderCaFiles();
+      caFiles =
+        current["device-ca.pem"]?.startsWith(PLACEHOLDER) && current["device-crl.pem"]?.startsWith(PLACEHOLDER)
+          ? { ca: current["device-ca.pem"], crl: current["device-crl.pem"] }
+          : await placeholderCaFiles();
     }
     const wanted: Record<TMosquittoFile, string> = {
       "device-ca.pem": caFiles.ca,
       "device-crl.pem": caFiles.crl,
-      "passwd-devices": renderPasswordFile(state.passwordDevices.map((device) => ({ username: device.serial, hash: device.brokerPasswordHash }))),
+      "passwd-devices": renderPasswordFile(
+        state.passwordDevices.map((device) => ({ username: device.serial, hash: device.brokerPasswordHash })),
+      ),
       "passwd-services": renderServicePasswords(options.services, current["passwd-services"]),
       "acl-devices": renderDeviceAcl(options.aclTemplate, state.blocked),
     };
@@ -122,7 +137,9 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
     if (changed.length > 0) {
       await writeFile(path.join(options.dir, "generation"), `${Date.now()}\n`);
       await options.reload?.();
-      log(`broker auth files updated (${changed.join(", ")}); ${state.passwordDevices.length} password device(s), ${state.cas.length} device CA(s), ${state.blocked.length} blocked`);
+      log(
+        `broker auth files updated (${changed.join(", ")}); ${state.passwordDevices.length} password device(s), ${state.cas.length} device CA(s), ${state.blocked.length} blocked`,
+      );
     }
     return { changed, crlsSigned };
   };
@@ -160,7 +177,14 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
     client.on("error", () => {
       if (listener === client) listener = null;
       client.end().catch(() => {});
-      if (!stopped) setTimeout(() => void listen().then(wake).catch(() => {}), 2000).unref();
+      if (!stopped)
+        setTimeout(
+          () =>
+            void listen()
+              .then(wake)
+              .catch(() => {}),
+          2000,
+        ).unref();
     });
     try {
       await client.connect();
@@ -169,7 +193,14 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
     } catch (error) {
       log(`cannot LISTEN for credential changes (${(error as Error).message}); retrying`);
       client.end().catch(() => {});
-      if (!stopped) setTimeout(() => void listen().then(wake).catch(() => {}), 2000).unref();
+      if (!stopped)
+        setTimeout(
+          () =>
+            void listen()
+              .then(wake)
+              .catch(() => {}),
+          2000,
+        ).unref();
     }
   };
   void listen();

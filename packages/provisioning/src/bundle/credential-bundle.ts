@@ -34,7 +34,8 @@ function readme(created: TCreatedDevice, broker: TBrokerEndpoints): string {
   const { host, port, tls } = hostPort(url);
   const base = `${broker.topicPrefix}/fleet/${device.serial}`;
   const caFlag = broker.brokerCaPem ? " --cafile broker-ca.crt" : tls ? " --capath /etc/ssl/certs" : "";
-  const auth = credentials.authMode === "certificate" ? " --cert device.crt --key device.key" : ` -u ${device.serial} -P "$(cat password.txt)"`;
+  const auth =
+    credentials.authMode === "certificate" ? " --cert device.crt --key device.key" : ` -u ${device.serial} -P "$(cat password.txt)"`;
   return [
     `Fleetdrop device ${device.serial}${device.name !== device.serial ? ` (${device.name})` : ""}`,
     "",
@@ -44,7 +45,9 @@ function readme(created: TCreatedDevice, broker: TBrokerEndpoints): string {
     ...(broker.brokerCaPem ? ["Broker CA  broker-ca.crt (verify the broker's certificate with it)"] : []),
     "",
     "Keep this folder secret: it is the device's identity. The platform does not keep a copy of",
-    credentials.authMode === "certificate" ? "the private key; if it is lost, rotate the device's credentials." : "the password; if it is lost, rotate the device's credentials.",
+    credentials.authMode === "certificate"
+      ? "the private key; if it is lost, rotate the device's credentials."
+      : "the password; if it is lost, rotate the device's credentials.",
     "",
     "Upload a file with the device command (session 1 must be open):",
     `  fleetdrop-device upload --config device.json --session 1 ./some-file.jpg`,
@@ -82,7 +85,14 @@ function deviceFiles(created: TCreatedDevice, broker: TBrokerEndpoints): Zippabl
 
 function summaryCsv(devices: TCreatedDevice[]): string {
   const rows = devices.map(({ device, credentials }) =>
-    [device.serial, device.name, credentials.authMode, ...(credentials.authMode === "certificate" ? [credentials.serialNumber, credentials.fingerprint, credentials.notAfter.toISOString()] : ["", "", ""])]
+    [
+      device.serial,
+      device.name,
+      credentials.authMode,
+      ...(credentials.authMode === "certificate"
+        ? [credentials.serialNumber, credentials.fingerprint, credentials.notAfter.toISOString()]
+        : ["", "", ""]),
+    ]
       .map((cell) => (/[",\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell))
       .join(","),
   );

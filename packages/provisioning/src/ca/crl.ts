@@ -36,7 +36,9 @@ export async function crlEntries(ctx: TProvisioningContext, caId: string, now = 
 }
 
 const digestOf = (entries: TCrlEntry[]) =>
-  createHash("sha256").update(entries.map((entry) => `${entry.serialNumber}:${entry.reason}`).join("\n")).digest("hex");
+  createHash("sha256")
+    .update(entries.map((entry) => `${entry.serialNumber}:${entry.reason}`).join("\n"))
+    .digest("hex");
 
 /** Signs new CRLs where needed; returns how many CAs got one. */
 export async function refreshCrls(ctx: TProvisioningContext, options: { force?: boolean } = {}): Promise<number> {
@@ -49,7 +51,8 @@ export async function refreshCrls(ctx: TProvisioningContext, options: { force?: 
   for (const ca of cas) {
     const entries = await crlEntries(ctx, ca.id, now);
     const digest = digestOf(entries);
-    const fresh = ca.crlPem && ca.crlNextUpdate && ca.crlNextUpdate.getTime() - now.getTime() > REFRESH_BEFORE_MS && ca.crlDigest === digest;
+    const fresh =
+      ca.crlPem && ca.crlNextUpdate && ca.crlNextUpdate.getTime() - now.getTime() > REFRESH_BEFORE_MS && ca.crlDigest === digest;
     if (fresh && !options.force) continue;
     const number = ca.crlNumber + 1;
     const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);

@@ -4,7 +4,6 @@
  * the project's CRL. Rotating it starts a new CA for new certificates; the old one stays trusted
  * (in the broker's CA bundle) until the certificates it issued expire.
  */
-import { createHash } from "node:crypto";
 import { projectCaLockKey } from "@fleetdrop/db/advisory-locks";
 import type { TProvisioningContext } from "../context";
 import { ProvisioningError, requireSecrets } from "../context";
@@ -19,13 +18,19 @@ import {
   type TSigner,
 } from "../crypto/x509";
 
-export type TDeviceCaRecord = { id: string; projectId: string; certificatePem: string; fingerprint: string; notAfter: Date; active: boolean };
+export type TDeviceCaRecord = {
+  id: string;
+  projectId: string;
+  certificatePem: string;
+  fingerprint: string;
+  notAfter: Date;
+  active: boolean;
+};
 
 const CA_YEARS = 20;
 
 /** The associated data that binds a sealed CA key to its certificate. */
 const caKeyBinding = (fingerprint: string) => `fleetdrop-device-ca:${fingerprint}`;
-
 
 async function newCa(ctx: TProvisioningContext, projectId: string) {
   const secrets = requireSecrets(ctx);
@@ -47,7 +52,11 @@ const SELECT = { id: true, projectId: true, certificatePem: true, fingerprint: t
 
 /** The project's active device CA, created if it has none. Safe to call concurrently. */
 export async function ensureProjectCa(ctx: TProvisioningContext, projectId: string): Promise<TDeviceCaRecord> {
-  const existing = await ctx.prisma.deviceCa.findFirst({ where: { projectId, active: true }, select: SELECT, orderBy: { createdAt: "desc" } });
+  const existing = await ctx.prisma.deviceCa.findFirst({
+    where: { projectId, active: true },
+    select: SELECT,
+    orderBy: { createdAt: "desc" },
+  });
   if (existing) return existing;
   const candidate = await newCa(ctx, projectId);
   return ctx.prisma.$transaction(async (tx) => {
@@ -74,7 +83,10 @@ export async function loadSigner(ctx: TProvisioningContext, caId: string): Promi
   const cached = signers.get(caId);
   if (cached) return cached;
   const secrets = requireSecrets(ctx);
-  const row = await ctx.prisma.deviceCa.findUniqueOrThrow({ where: { id: caId }, select: { certificatePem: true, fingerprint: true, encryptedKey: true } });
+  const row = await ctx.prisma.deviceCa.findUniqueOrThrow({
+    where: { id: caId },
+    select: { certificatePem: true, fingerprint: true, encryptedKey: true },
+  });
   const signer: TSigner = {
     certificate: parseCertificate(row.certificatePem),
     privateKey: await importPrivateKeyDer(secrets.open(row.encryptedKey, caKeyBinding(row.fingerprint))),

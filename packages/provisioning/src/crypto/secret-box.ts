@@ -59,7 +59,9 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): TSecr
       const [, id, iv, body, tag] = parts as [string, string, string, string, string];
       const key = keys.get(id);
       if (!key) {
-        throw new SecretBoxError(`sealed with key ${id}, but DEVICE_CA_ENCRYPTION_KEY is key ${keyId}: set the key it was sealed with (or add it to DEVICE_CA_ENCRYPTION_KEY_PREVIOUS)`);
+        throw new SecretBoxError(
+          `sealed with key ${id}, but DEVICE_CA_ENCRYPTION_KEY is key ${keyId}: set the key it was sealed with (or add it to DEVICE_CA_ENCRYPTION_KEY_PREVIOUS)`,
+        );
       }
       try {
         const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));

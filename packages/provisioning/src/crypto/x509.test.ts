@@ -7,7 +7,12 @@ describe("x509", () => {
     const caKeys = await generateKeyPair();
     const ca = await createCaCertificate({ commonName: "Test CA", keys: caKeys, years: 1 });
     const keys = await generateKeyPair();
-    const cert = await issueClientCertificate({ signer: { certificate: ca, privateKey: caKeys.privateKey }, commonName: "ROBOT-1", publicKey: keys.publicKey, days: 30 });
+    const cert = await issueClientCertificate({
+      signer: { certificate: ca, privateKey: caKeys.privateKey },
+      commonName: "ROBOT-1",
+      publicKey: keys.publicKey,
+      days: 30,
+    });
     expect(commonNameOf(cert)).toBe("ROBOT-1");
     const node = new X509Certificate(certificatePem(cert));
     const nodeCa = new X509Certificate(certificatePem(ca));

@@ -16,7 +16,7 @@ const EC_ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as 
 export type TKeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
 
 export async function generateKeyPair(): Promise<TKeyPair> {
-  return (await crypto.subtle.generateKey(EC_ALGORITHM, true, ["sign", "verify"])) as TKeyPair;
+  return await crypto.subtle.generateKey(EC_ALGORITHM, true, ["sign", "verify"]);
 }
 
 export async function exportPrivateKeyPem(key: CryptoKey): Promise<string> {
@@ -160,7 +160,7 @@ function derInteger(value: number): ArrayBuffer {
   if (hex.length % 2) hex = `0${hex}`;
   let bytes = Buffer.from(hex, "hex");
   if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-  return Uint8Array.from([0x02, bytes.length, ...bytes]).buffer as ArrayBuffer;
+  return Uint8Array.from([0x02, bytes.length, ...bytes]).buffer;
 }
 
 export async function createCrl(options: {

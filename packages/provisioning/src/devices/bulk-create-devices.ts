@@ -43,12 +43,18 @@ export async function bulkCreateDevices(
     );
   }
   // Password hashing (scrypt) and key generation run on libuv's pool: a few at a time.
-  const results: TCreatedDevice[] = new Array(rows.length);
+  const results: TCreatedDevice[] = [];
+  results.length = rows.length;
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < rows.length; i = next++) {
       const row = rows[i]!;
-      results[i] = await createDevice(ctx, { projectId: input.projectId, serial: row.serial, name: row.name, authMode: row.authMode ?? input.authMode });
+      results[i] = await createDevice(ctx, {
+        projectId: input.projectId,
+        serial: row.serial,
+        name: row.name,
+        authMode: row.authMode ?? input.authMode,
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(input.concurrency ?? 4, rows.length)) }, worker));

@@ -14,8 +14,13 @@ export type TDeviceSummary = { id: string; serial: string; name: string; project
 export type TCreatedDevice = { device: TDeviceSummary; credentials: TIssuedCredentials };
 
 export function assertUsableSerial(serial: string): void {
+  // The type guard below narrows a refused `serial` to never; the message quotes it as given.
+  const given = serial;
   if (!isValidDeviceId(serial)) {
-    throw new ProvisioningError("invalid_serial", `"${serial}" is not a valid device id: 1-64 of A-Z a-z 0-9 _ . - , starting with a letter or digit`);
+    throw new ProvisioningError(
+      "invalid_serial",
+      `"${given}" is not a valid device id: 1-64 of A-Z a-z 0-9 _ . - , starting with a letter or digit`,
+    );
   }
   if (RESERVED_DEVICE_IDS.includes(serial.toLowerCase())) {
     throw new ProvisioningError("reserved_serial", `"${serial}" is reserved for the platform's own services`);
@@ -43,7 +48,13 @@ export async function createDevice(
           ? await tx.deviceCertificate.create({ data: certificateRow(prepared, created.id, created.serial), select: { id: true } })
           : null;
       await tx.deviceCredentialEvent.create({
-        data: { deviceId: created.id, action: "issued", authMode: prepared.authMode, certificateId: certificate?.id, actorLabel: ctx.actor },
+        data: {
+          deviceId: created.id,
+          action: "issued",
+          authMode: prepared.authMode,
+          certificateId: certificate?.id,
+          actorLabel: ctx.actor,
+        },
       });
       await notifyDeviceAuthChanged(tx, created.serial);
       return created;

@@ -47,15 +47,28 @@ export type TIssuedCredentials =
       notAfter: Date;
     };
 
-export async function prepareCredentials(ctx: TProvisioningContext, input: { projectId: string; serial: string; authMode: TAuthMode }): Promise<TPreparedCredentials> {
+export async function prepareCredentials(
+  ctx: TProvisioningContext,
+  input: { projectId: string; serial: string; authMode: TAuthMode },
+): Promise<TPreparedCredentials> {
   if (input.authMode === "password") {
     const password = generatePassword();
-    return { authMode: "password", password, passwordHash: await hashPassword(password), brokerPasswordHash: mosquittoPasswordHash(password) };
+    return {
+      authMode: "password",
+      password,
+      passwordHash: await hashPassword(password),
+      brokerPasswordHash: mosquittoPasswordHash(password),
+    };
   }
   const ca = await ensureProjectCa(ctx, input.projectId);
   const signer = await loadSigner(ctx, ca.id);
   const keys = await generateKeyPair();
-  const cert = await issueClientCertificate({ signer, commonName: input.serial, publicKey: keys.publicKey, days: ctx.certificateDays ?? 3650 });
+  const cert = await issueClientCertificate({
+    signer,
+    commonName: input.serial,
+    publicKey: keys.publicKey,
+    days: ctx.certificateDays ?? 3650,
+  });
   return {
     authMode: "certificate",
     caId: ca.id,
@@ -85,7 +98,12 @@ export function issuedFrom(prepared: TPreparedCredentials): TIssuedCredentials {
 /** The device columns for these credentials (the other mode's secrets are cleared). */
 export function deviceColumns(prepared: TPreparedCredentials) {
   return prepared.authMode === "password"
-    ? { authMode: "password" as const, passwordHash: prepared.passwordHash, brokerPasswordHash: prepared.brokerPasswordHash, credentialsIssuedAt: new Date() }
+    ? {
+        authMode: "password" as const,
+        passwordHash: prepared.passwordHash,
+        brokerPasswordHash: prepared.brokerPasswordHash,
+        credentialsIssuedAt: new Date(),
+      }
     : { authMode: "certificate" as const, passwordHash: null, brokerPasswordHash: null, credentialsIssuedAt: new Date() };
 }
 

@@ -19,7 +19,8 @@ function parseRows(text: string): { line: number; cells: string[] }[] {
   let sawQuote = false;
   const endRow = () => {
     cells.push(cell);
-    if (cells.some((value) => value.trim() !== "") && !(cells[0]!.trimStart().startsWith("#") && !sawQuote)) rows.push({ line: rowLine, cells });
+    if (cells.some((value) => value.trim() !== "") && !(cells[0]!.trimStart().startsWith("#") && !sawQuote))
+      rows.push({ line: rowLine, cells });
     cells = [];
     cell = "";
     sawQuote = false;
@@ -74,7 +75,7 @@ export function parseDeviceCsv(text: string): TCsvDevice[] {
   const [serialAt, nameAt, authAt] = [column("serial", 0), column("name", 1), column("auth", 2)];
   return rows.slice(hasHeader ? 1 : 0).map(({ line, cells }) => {
     const name = nameAt >= 0 ? cells[nameAt]?.trim() : undefined;
-    const authMode = authAt >= 0 && cells[authAt] !== undefined ? authOf(cells[authAt]!, line) : undefined;
+    const authMode = authAt >= 0 && cells[authAt] !== undefined ? authOf(cells[authAt], line) : undefined;
     return { line, serial: (cells[serialAt] ?? "").trim(), ...(name ? { name } : {}), ...(authMode ? { authMode } : {}) };
   });
 }

@@ -39,7 +39,11 @@ export async function rotateDeviceCredentials(
         authMode: prepared.authMode,
         certificateId: certificate?.id,
         actorLabel: ctx.actor,
-        details: { previousAuthMode: device.authMode, supersededCertificates: superseded.count, oldCertificatesRevokedAt: revokeAt.toISOString() },
+        details: {
+          previousAuthMode: device.authMode,
+          supersededCertificates: superseded.count,
+          oldCertificatesRevokedAt: revokeAt.toISOString(),
+        },
       },
     });
     await notifyDeviceAuthChanged(tx, device.serial);

@@ -8,7 +8,10 @@ import { notifyDeviceAuthChanged } from "../broker/notify";
 import type { TProvisioningContext } from "../context";
 import { findDeviceOrThrow } from "./find-device";
 
-export async function setDeviceEnabled(ctx: TProvisioningContext, input: { serial: string; projectId?: string; enabled: boolean }): Promise<void> {
+export async function setDeviceEnabled(
+  ctx: TProvisioningContext,
+  input: { serial: string; projectId?: string; enabled: boolean },
+): Promise<void> {
   const device = await findDeviceOrThrow(ctx, input);
   await ctx.prisma.$transaction(async (tx) => {
     await tx.device.update({ where: { id: device.id }, data: { enabled: input.enabled } });

@@ -11,7 +11,9 @@ describe("stream names", () => {
 describe("templates", () => {
   it("percent-encode values in URLs and insert them as they are in headers", () => {
     const values = { device_id: "ROBOT.7 x", stream: "crash" };
-    expect(renderChunkTemplate("https://h/api/{device_id}/{stream}?q={unknown}", values, "url")).toBe("https://h/api/ROBOT.7%20x/crash?q={unknown}");
+    expect(renderChunkTemplate("https://h/api/{device_id}/{stream}?q={unknown}", values, "url")).toBe(
+      "https://h/api/ROBOT.7%20x/crash?q={unknown}",
+    );
     expect(renderChunkTemplate("Device {device_id}", values, "header")).toBe("Device ROBOT.7 x");
   });
 });

@@ -59,7 +59,7 @@ export const RESERVED_CHUNK_HEADERS = new Set(["content-length", "host", "transf
 
 /** A stream as the dashboard creates it; the worker reads the same columns. */
 export const ZChunkStreamConfigSchema = z.object({
-  name: z.string().refine(isValidStreamName, { error: "Use 1 to 64 letters, digits, - or _ (not \"response\")" }),
+  name: z.string().refine(isValidStreamName, { error: 'Use 1 to 64 letters, digits, - or _ (not "response")' }),
   url_template: z
     .string()
     .trim()
@@ -69,7 +69,8 @@ export const ZChunkStreamConfigSchema = z.object({
       if (problem) return ctx.addIssue({ code: "custom", message: problem });
       try {
         const url = new URL(renderChunkTemplate(value, { device_id: "D", stream: "s" }, "url"));
-        if (url.protocol !== "http:" && url.protocol !== "https:") ctx.addIssue({ code: "custom", message: "Use an http:// or https:// URL" });
+        if (url.protocol !== "http:" && url.protocol !== "https:")
+          ctx.addIssue({ code: "custom", message: "Use an http:// or https:// URL" });
       } catch {
         ctx.addIssue({ code: "custom", message: "Enter a URL, e.g. https://crash.example.com/api/chunks/{device_id}" });
       }
@@ -79,8 +80,10 @@ export const ZChunkStreamConfigSchema = z.object({
     .default({})
     .superRefine((headers, ctx) => {
       for (const [name, value] of Object.entries(headers)) {
-        if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: `${JSON.stringify(name)} is not a header name` });
-        else if (RESERVED_CHUNK_HEADERS.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: `${name} is set by the forwarder` });
+        if (!HEADER_NAME.test(name))
+          ctx.addIssue({ code: "custom", path: [name], message: `${JSON.stringify(name)} is not a header name` });
+        else if (RESERVED_CHUNK_HEADERS.has(name.toLowerCase()))
+          ctx.addIssue({ code: "custom", path: [name], message: `${name} is set by the forwarder` });
         else if (/[\r\n\0]/.test(value)) ctx.addIssue({ code: "custom", path: [name], message: "Header values are one line" });
         else {
           const problem = templateProblem(value);

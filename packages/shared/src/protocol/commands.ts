@@ -31,7 +31,7 @@ export function statusFilePath(service: string): string {
 /** Reads `{service}/last_monitoring_status.json` back into the service name; null otherwise. */
 export function serviceOfStatusPath(path: string): string | null {
   const match = /^([^/]+)\/last_monitoring_status\.json$/.exec(path);
-  return match && isValidServiceName(match[1]) ? match[1]! : null;
+  return match && isValidServiceName(match[1]) ? match[1] : null;
 }
 
 export const MAX_COMMANDS = 100;
@@ -46,7 +46,7 @@ export const ZCommandSchema = z.object({
 });
 
 export const ZCommandListSchema = z
-  .array(ZCommandSchema, { error: "The command list must be a JSON array of {\"command\": \"...\"}" })
+  .array(ZCommandSchema, { error: 'The command list must be a JSON array of {"command": "..."}' })
   .min(1, { error: "Add at least one command" })
   .max(MAX_COMMANDS, { error: `At most ${MAX_COMMANDS} commands per list` });
 
@@ -55,7 +55,10 @@ export type TCommandList = z.infer<typeof ZCommandListSchema>;
 /** What a device reports after running a list (unknown fields are kept). */
 export const ZStatusReportSchema = z.looseObject({
   general_status: z.string().max(200),
-  general_error: z.string().max(MAX_COMMAND_LENGTH * 4).nullish(),
+  general_error: z
+    .string()
+    .max(MAX_COMMAND_LENGTH * 4)
+    .nullish(),
   commands: z
     .array(
       z.looseObject({

@@ -71,6 +71,7 @@ export function successEnvelope(requestId?: string, now?: Date) {
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A NUL, or a UTF-16 surrogate without its pair: text PostgreSQL cannot store. */
+// oxlint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL, which is what this pattern finds
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 class UnstorableText extends Error {}
@@ -130,7 +131,9 @@ export function validateMessage<S extends z.ZodType>(
   const field = issue?.path[0];
   // A refinement may name its own code (e.g. `metadata_too_large` rather than the field's).
   const own = issue?.code === "custom" ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
-  const code = (typeof own === "string" && own in ERROR_CATALOG ? (own as TErrorCode) : undefined) ?? ((typeof field === "string" && fieldCodes[field]) || "invalid_payload");
+  const code =
+    (typeof own === "string" && own in ERROR_CATALOG ? (own as TErrorCode) : undefined) ??
+    ((typeof field === "string" && fieldCodes[field]) || "invalid_payload");
   const message =
     issue && code !== "invalid_payload"
       ? issue.message

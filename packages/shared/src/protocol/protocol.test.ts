@@ -41,7 +41,9 @@ describe("payload decoding", () => {
       String.raw`{"metadata":{"deep":["ok","\uDBFF"]}}`,
       String.raw`{"\u0000":1}`,
     ]) {
-      expect(() => decodeJsonObject(encode(raw)), raw).toThrow(expect.objectContaining({ code: "invalid_json", message: expect.stringMatching(/NUL/) }));
+      expect(() => decodeJsonObject(encode(raw)), raw).toThrow(
+        expect.objectContaining({ code: "invalid_json", message: expect.stringMatching(/NUL/) }),
+      );
     }
     // Other escapes, and surrogate pairs spelled as escapes, are text like any other.
     expect(decodeJsonObject(encode(String.raw`{"name":"caf\u00e9 \ud83d\ude00","tab":"a\tb"}`))).toEqual({ name: "café 😀", tab: "a\tb" });
@@ -114,8 +116,12 @@ describe("upload request", () => {
 describe("session open", () => {
   it("accept an empty request and refuse bad names and metadata", () => {
     expect(validateMessage(ZSessionOpenSchema, {}, SESSION_OPEN_FIELD_CODES)).toEqual({});
-    expect(() => validateMessage(ZSessionOpenSchema, { name: "" }, SESSION_OPEN_FIELD_CODES)).toThrow(expect.objectContaining({ code: "invalid_name" }));
-    expect(() => validateMessage(ZSessionOpenSchema, { metadata: [1] }, SESSION_OPEN_FIELD_CODES)).toThrow(expect.objectContaining({ code: "invalid_metadata" }));
+    expect(() => validateMessage(ZSessionOpenSchema, { name: "" }, SESSION_OPEN_FIELD_CODES)).toThrow(
+      expect.objectContaining({ code: "invalid_name" }),
+    );
+    expect(() => validateMessage(ZSessionOpenSchema, { metadata: [1] }, SESSION_OPEN_FIELD_CODES)).toThrow(
+      expect.objectContaining({ code: "invalid_metadata" }),
+    );
   });
 
   it("cap metadata at 8 KiB of UTF-8 JSON with a 413 of its own", () => {
@@ -131,7 +137,13 @@ describe("session open", () => {
 describe("responses", () => {
   it("a rate-limited answer carries retry_after in whole seconds", () => {
     const answer = errorResponse(new ProtocolError("rate_limited", undefined, { retry_after: 3 }), "r9");
-    expect(ZRateLimitedResponseSchema.parse(answer)).toMatchObject({ success: false, status: 429, code: "rate_limited", retry_after: 3, request_id: "r9" });
+    expect(ZRateLimitedResponseSchema.parse(answer)).toMatchObject({
+      success: false,
+      status: 429,
+      code: "rate_limited",
+      retry_after: 3,
+      request_id: "r9",
+    });
     expect(ZRateLimitedResponseSchema.safeParse({ ...answer, retry_after: undefined }).success).toBe(false);
   });
 

@@ -35,9 +35,7 @@ export const MAX_STORE_PATH_BYTES = 1024;
  * parts, `\`) would lead outside what the device may use: answered 403 `path_not_allowed`.
  * The others are malformed: 400 `invalid_path`.
  */
-export type TStorePathProblem =
-  | { kind: "invalid"; reason: string }
-  | { kind: "escape"; reason: string };
+export type TStorePathProblem = { kind: "invalid"; reason: string } | { kind: "escape"; reason: string };
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

@@ -39,7 +39,11 @@ describe("transfer init", () => {
       checksum: SHA,
       userData: { lap: 3 },
     });
-    expect(normaliseTransferInit(validateMessage(ZTransferInitSchema, { session_id: 1, name: "x", user_data: null }, {}))).toMatchObject({ size: null, checksum: null, userData: null });
+    expect(normaliseTransferInit(validateMessage(ZTransferInitSchema, { session_id: 1, name: "x", user_data: null }, {}))).toMatchObject({
+      size: null,
+      checksum: null,
+      userData: null,
+    });
   });
 
   it.each([
@@ -61,12 +65,36 @@ describe("transfer init", () => {
 
 describe("byte ranges", () => {
   it("merge overlapping and touching ranges, drop empty ones", () => {
-    expect(mergeRanges([[10, 20], [0, 5], [5, 8], [15, 30], [40, 40], [31, 32]])).toEqual([[0, 8], [10, 30], [31, 32]]);
+    expect(
+      mergeRanges([
+        [10, 20],
+        [0, 5],
+        [5, 8],
+        [15, 30],
+        [40, 40],
+        [31, 32],
+      ]),
+    ).toEqual([
+      [0, 8],
+      [10, 30],
+      [31, 32],
+    ]);
     expect(mergeRanges([])).toEqual([]);
   });
 
   it("list what is missing of [0, size)", () => {
-    expect(missingRanges([[0, 5], [10, 20]], 25)).toEqual([[5, 10], [20, 25]]);
+    expect(
+      missingRanges(
+        [
+          [0, 5],
+          [10, 20],
+        ],
+        25,
+      ),
+    ).toEqual([
+      [5, 10],
+      [20, 25],
+    ]);
     expect(missingRanges([], 3)).toEqual([[0, 3]]);
     expect(missingRanges([[0, 3]], 3)).toEqual([]);
     expect(missingRanges([], 0)).toEqual([]);
@@ -74,18 +102,47 @@ describe("byte ranges", () => {
   });
 
   it("count covered bytes once", () => {
-    expect(coveredBytes([[0, 10], [5, 15], [20, 21]])).toBe(16);
+    expect(
+      coveredBytes([
+        [0, 10],
+        [5, 15],
+        [20, 21],
+      ]),
+    ).toBe(16);
   });
 
   it("split ranges into segments", () => {
-    expect([...segmentsOf([[0, 10], [20, 23]], 4)]).toEqual([[0, 4], [4, 4], [8, 2], [20, 3]]);
+    expect([
+      ...segmentsOf(
+        [
+          [0, 10],
+          [20, 23],
+        ],
+        4,
+      ),
+    ]).toEqual([
+      [0, 4],
+      [4, 4],
+      [8, 2],
+      [20, 3],
+    ]);
     expect(() => [...segmentsOf([[0, 1]], 0)]).toThrow();
   });
 });
 
 describe("transfer response", () => {
   it("describes an incomplete fin", () => {
-    const body = { success: false, status: 409, timestamp: "2025-01-12T10:30:00.000Z", file_id: "f1", command: "fin", code: "incomplete", error: "x", received: [[0, 5]], missing: [[5, 9]] };
+    const body = {
+      success: false,
+      status: 409,
+      timestamp: "2025-01-12T10:30:00.000Z",
+      file_id: "f1",
+      command: "fin",
+      code: "incomplete",
+      error: "x",
+      received: [[0, 5]],
+      missing: [[5, 9]],
+    };
     expect(ZTransferResponseSchema.parse(body)).toEqual(body);
   });
 });

@@ -4,13 +4,7 @@
  */
 import { z } from "zod";
 import { ERROR_CATALOG, type TErrorCode } from "../errors";
-import {
-  DEFAULT_CONTENT_TYPE,
-  describeFilenameProblem,
-  filenameProblem,
-  isValidContentType,
-  normaliseFilename,
-} from "../names";
+import { DEFAULT_CONTENT_TYPE, describeFilenameProblem, filenameProblem, isValidContentType, normaliseFilename } from "../names";
 import { ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
 
 /** Default and hard ceiling of `size_mb` (5120 MiB is S3's single-POST limit). */

@@ -23,16 +23,18 @@ export function multipartBody(parts: readonly TPart[]): TMultipartBody {
     chunks.push(Buffer.from("\r\n"));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  const length = chunks.every((chunk) => Buffer.isBuffer(chunk))
-    ? chunks.reduce((sum, chunk) => sum + (chunk as Buffer).length, 0)
-    : undefined;
+  const length = chunks.every((chunk) => Buffer.isBuffer(chunk)) ? chunks.reduce((sum, chunk) => sum + chunk.length, 0) : undefined;
   async function* generate(): AsyncGenerator<Buffer> {
     for (const chunk of chunks) {
       if (Buffer.isBuffer(chunk)) yield chunk;
       else yield* chunk();
     }
   }
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Readable.from(generate(), { objectMode: false }), ...(length !== undefined ? { length } : {}) };
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    body: Readable.from(generate(), { objectMode: false }),
+    ...(length !== undefined ? { length } : {}),
+  };
 }
 
 /** The fields of a presigned form, then the file: the order the protocol prescribes (docs/protocol.md#upload-forms). */

@@ -20,7 +20,10 @@ export type TRunningS3rver = { endpoint: string; port: number; stop: () => Promi
 const RUNNER = fileURLToPath(new URL("./s3rver-process.cjs", import.meta.url));
 
 export async function startS3rver(directory: string, buckets: string[]): Promise<TRunningS3rver> {
-  const child = fork(RUNNER, [directory, buckets.join(",")], { execArgv: ["--openssl-legacy-provider"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const child = fork(RUNNER, [directory, buckets.join(",")], {
+    execArgv: ["--openssl-legacy-provider"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (message) => resolve((message as { port: number }).port));

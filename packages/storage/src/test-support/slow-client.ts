@@ -12,13 +12,22 @@ export type TSlowUpload = {
   stop(): void;
 };
 
-export function slowUpload(url: string, fields: Record<string, string>, options: { localAddress?: string; intervalMs: number }): TSlowUpload {
+export function slowUpload(
+  url: string,
+  fields: Record<string, string>,
+  options: { localAddress?: string; intervalMs: number },
+): TSlowUpload {
   const target = new URL(url);
   const boundary = `----slow${randomBytes(8).toString("hex")}`;
   let head = "";
-  for (const [name, value] of Object.entries(fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  for (const [name, value] of Object.entries(fields))
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\n\r\n`;
-  const socket = net.connect({ host: target.hostname, port: Number(target.port), ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+  const socket = net.connect({
+    host: target.hostname,
+    port: Number(target.port),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
   socket.setNoDelay(true);
   let timer: NodeJS.Timeout | undefined;
   socket.on("connect", () => {

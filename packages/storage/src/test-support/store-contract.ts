@@ -69,7 +69,15 @@ export function describeStoreContract(factory: TStoreFactory): void {
         const post = await store.presignPost({ key, contentType: "image/jpeg", maxBytes: 1024 * 1024, expiresIn: 600 });
         expect(post.expiresIn).toBe(600);
         expect(post.fields.key).toBe(`${store.prefix}${key}`);
-        expect(Object.keys(post.fields)).toEqual(["key", "Content-Type", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"]);
+        expect(Object.keys(post.fields)).toEqual([
+          "key",
+          "Content-Type",
+          "policy",
+          "x-amz-algorithm",
+          "x-amz-credential",
+          "x-amz-date",
+          "x-amz-signature",
+        ]);
         const file = randomBytes(150_000);
         const result = await postMultipart(post.url, multipartBody(formParts(post.fields, file, "image_001.jpg", "image/jpeg")));
         expect(result.status, result.body.toString()).toBe(204);
@@ -91,7 +99,10 @@ export function describeStoreContract(factory: TStoreFactory): void {
       it("signs a policy that pins bucket, exact key, Content-Type and [0, maxBytes], and passes S3's rules", async () => {
         const store = fresh();
         const post = await store.presignPost({ key: "a/b.txt", contentType: "text/plain", maxBytes: 100, expiresIn: 60 });
-        const policy = JSON.parse(Buffer.from(post.fields.policy as string, "base64").toString("utf8")) as { expiration: string; conditions: unknown[] };
+        const policy = JSON.parse(Buffer.from(post.fields.policy as string, "base64").toString("utf8")) as {
+          expiration: string;
+          conditions: unknown[];
+        };
         expect(policy.conditions).toContainEqual({ bucket: store.bucket });
         expect(policy.conditions).toContainEqual({ key: `${store.prefix}a/b.txt` });
         expect(policy.conditions).toContainEqual({ "Content-Type": "text/plain" });
@@ -101,21 +112,29 @@ export function describeStoreContract(factory: TStoreFactory): void {
         const rules = {
           bucket: store.bucket,
           lookupCredentials: (accessKeyId: string) =>
-            accessKeyId === harness.credentials.accessKeyId ? { secretAccessKey: harness.credentials.secretAccessKey, region: harness.credentials.region } : undefined,
+            accessKeyId === harness.credentials.accessKeyId
+              ? { secretAccessKey: harness.credentials.secretAccessKey, region: harness.credentials.region }
+              : undefined,
         };
         expect(verifyPostForm({ ...rules, fields: Object.entries(post.fields) })).toMatchObject({
           key: `${store.prefix}a/b.txt`,
           contentType: "text/plain",
           contentLength: { min: 0, max: 100 },
         });
-        expect(() => verifyPostForm({ ...rules, fields: Object.entries({ ...post.fields, key: `${store.prefix}a/c.txt` }) })).toThrow(/Policy Condition failed/);
-        expect(() => verifyPostForm({ ...rules, fields: Object.entries({ ...post.fields, "Content-Type": "text/html" }) })).toThrow(/Policy Condition failed/);
+        expect(() => verifyPostForm({ ...rules, fields: Object.entries({ ...post.fields, key: `${store.prefix}a/c.txt` }) })).toThrow(
+          /Policy Condition failed/,
+        );
+        expect(() => verifyPostForm({ ...rules, fields: Object.entries({ ...post.fields, "Content-Type": "text/html" }) })).toThrow(
+          /Policy Condition failed/,
+        );
       });
 
       it("refuses keys S3 would not pin, and bad inputs", async () => {
         const store = fresh();
         for (const key of ["a/${filename}", "../x", "a/../b", ""]) {
-          await expect(store.presignPost({ key, contentType: "text/plain", maxBytes: 1, expiresIn: 60 }), key).rejects.toBeInstanceOf(InvalidObjectKeyError);
+          await expect(store.presignPost({ key, contentType: "text/plain", maxBytes: 1, expiresIn: 60 }), key).rejects.toBeInstanceOf(
+            InvalidObjectKeyError,
+          );
         }
         const input = { key: "k", contentType: "text/plain", maxBytes: 1, expiresIn: 60 };
         await expect(store.presignPost({ ...input, expiresIn: 604_801 })).rejects.toThrow(/expiresIn/);
@@ -208,7 +227,10 @@ export function describeStoreContract(factory: TStoreFactory): void {
         expect(await store.head("rt/string.txt")).toEqual(fromString);
 
         const bytes = randomBytes(10_000);
-        expect(await store.put("rt/bytes.bin", bytes, { contentType: "application/octet-stream" })).toMatchObject({ size: 10_000, etag: md5(bytes) });
+        expect(await store.put("rt/bytes.bin", bytes, { contentType: "application/octet-stream" })).toMatchObject({
+          size: 10_000,
+          etag: md5(bytes),
+        });
 
         const chunks = Array.from({ length: 20 }, () => randomBytes(64 * 1024));
         const streamed = await store.put("rt/stream.bin", Readable.from(chunks), { contentType: "application/x-test" });
@@ -365,7 +387,9 @@ export function describeStoreContract(factory: TStoreFactory): void {
       it("puts a download name in an RFC 6266 Content-Disposition", async () => {
         const store = fresh();
         const url = new URL(await store.presignGet({ key: "dl/report.txt", expiresIn: 60, downloadName: "rapport été.txt" }));
-        expect(url.searchParams.get("response-content-disposition")).toBe("attachment; filename=\"rapport _t_.txt\"; filename*=UTF-8''rapport%20%C3%A9t%C3%A9.txt");
+        expect(url.searchParams.get("response-content-disposition")).toBe(
+          "attachment; filename=\"rapport _t_.txt\"; filename*=UTF-8''rapport%20%C3%A9t%C3%A9.txt",
+        );
         await expect(store.presignGet({ key: "k", expiresIn: 700_000 })).rejects.toThrow(/expiresIn/);
       });
     });

@@ -20,7 +20,13 @@ export default async function HomePage() {
           <EmptyState
             icon={FolderKanban}
             title="You are not in any project yet"
-            action={user.isAdmin ? <Link className="btn btn-primary" href="/admin">Create a project</Link> : null}
+            action={
+              user.isAdmin ? (
+                <Link className="btn btn-primary" href="/admin">
+                  Create a project
+                </Link>
+              ) : null
+            }
           >
             {user.isAdmin
               ? "Create the first project, then add devices and invite your team."

@@ -17,12 +17,19 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
     <main className="auth-page" id="main">
       <div className="auth-card">
         <div className="brand">
-          <span className="brand-mark" aria-hidden="true">⇣</span> Fleetdrop
+          <span className="brand-mark" aria-hidden="true">
+            ⇣
+          </span>{" "}
+          Fleetdrop
         </div>
         <div className="card">
           <div className="card-body">
             <h1 style={{ marginBottom: 16 }}>Sign in</h1>
-            <SignInForm callbackUrl={callbackUrl} initialError={error} sso={env.OIDC_ISSUER ? { name: env.OIDC_NAME ?? "Single sign-on" } : null} />
+            <SignInForm
+              callbackUrl={callbackUrl}
+              initialError={error}
+              sso={env.OIDC_ISSUER ? { name: env.OIDC_NAME ?? "Single sign-on" } : null}
+            />
           </div>
         </div>
       </div>

@@ -1,6 +1,6 @@
 "use client";
 import { signIn } from "next-auth/react";
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, useSyncExternalStore, type FormEvent } from "react";
 import { fieldErrors, ZSignInSchema } from "@/lib/forms";
 import { Field } from "@/components/ui/form";
 import { safeCallbackPath } from "@/lib/callback-url";
@@ -12,13 +12,27 @@ const MESSAGES: Record<string, string> = {
 };
 const GENERIC = "The email or password is not right.";
 
-export function SignInForm({ callbackUrl, initialError, sso }: { callbackUrl: string; initialError?: string; sso: { name: string } | null }) {
+const noSubscription = () => () => {};
+
+export function SignInForm({
+  callbackUrl,
+  initialError,
+  sso,
+}: {
+  callbackUrl: string;
+  initialError?: string;
+  sso: { name: string } | null;
+}) {
   const [error, setError] = useState<string | null>(initialError ? (MESSAGES[initialError] ?? GENERIC) : null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [pending, setPending] = useState(false);
   // Until the script runs the form cannot sign in; keep it from submitting natively.
-  const [ready, setReady] = useState(false);
-  useEffect(() => setReady(true), []);
+  // False while the server renders and during hydration, true once the script runs.
+  const ready = useSyncExternalStore(
+    noSubscription,
+    () => true,
+    () => false,
+  );
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -48,7 +62,7 @@ export function SignInForm({ callbackUrl, initialError, sso }: { callbackUrl: st
           {error}
         </div>
       ) : null}
-      <form onSubmit={onSubmit} method="post" noValidate>
+      <form onSubmit={(event) => void onSubmit(event)} method="post" noValidate>
         <Field label="Email" name="email" type="email" autoComplete="username" required autoFocus error={errors.email} />
         <Field label="Password" name="password" type="password" autoComplete="current-password" required error={errors.password} />
         <button className="btn btn-primary" type="submit" disabled={pending || !ready} style={{ width: "100%" }}>

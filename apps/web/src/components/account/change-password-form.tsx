@@ -19,15 +19,38 @@ export function ChangePasswordForm() {
     }
   }, [state, formRef]);
   return (
-    <form ref={formRef} onSubmit={(e) => { setDone(null); newPassword.current = String(new FormData(e.currentTarget).get("newPassword") ?? ""); onSubmit(e); }} noValidate style={{ maxWidth: 420 }}>
+    <form
+      ref={formRef}
+      onSubmit={(e) => {
+        setDone(null);
+        const typed = new FormData(e.currentTarget).get("newPassword");
+        newPassword.current = typeof typed === "string" ? typed : "";
+        onSubmit(e);
+      }}
+      noValidate
+      style={{ maxWidth: 420 }}
+    >
       <FormMessage state={state && !state.ok ? state : null} />
       {done ? (
         <div className="form-ok" role="status">
           {done}
         </div>
       ) : null}
-      <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" error={errors.currentPassword} />
-      <Field label="New password" name="newPassword" type="password" autoComplete="new-password" error={errors.newPassword} hint="At least 12 characters. A phrase of several words is easy to remember and hard to guess." />
+      <Field
+        label="Current password"
+        name="currentPassword"
+        type="password"
+        autoComplete="current-password"
+        error={errors.currentPassword}
+      />
+      <Field
+        label="New password"
+        name="newPassword"
+        type="password"
+        autoComplete="new-password"
+        error={errors.newPassword}
+        hint="At least 12 characters. A phrase of several words is easy to remember and hard to guess."
+      />
       <Field label="New password again" name="confirmPassword" type="password" autoComplete="new-password" error={errors.confirmPassword} />
       <button type="submit" className="btn btn-primary" disabled={pending}>
         {pending ? "Changing…" : "Change password"}

@@ -16,7 +16,12 @@ export function UserActions({ userId, disabled, self }: { userId: string; disabl
     <div>
       <div className="actions">
         {!self ? (
-          <button type="button" className="btn btn-sm" disabled={toggling} onClick={() => run(toggle, { userId, disabled: String(!disabled) })}>
+          <button
+            type="button"
+            className="btn btn-sm"
+            disabled={toggling}
+            onClick={() => run(toggle, { userId, disabled: String(!disabled) })}
+          >
             {disabled ? "Enable" : "Disable"}
           </button>
         ) : null}

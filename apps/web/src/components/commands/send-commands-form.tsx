@@ -15,7 +15,13 @@ export function SendCommandsForm({ project, serial, defaultService }: { project:
       <FormMessage state={state} />
       <input type="hidden" name="project" value={project} />
       <input type="hidden" name="serial" value={serial} />
-      <Field label="Service" name="service" defaultValue={defaultService} error={errors.service} hint="The program on the device that runs them; its report comes back under the same name." />
+      <Field
+        label="Service"
+        name="service"
+        defaultValue={defaultService}
+        error={errors.service}
+        hint="The program on the device that runs them; its report comes back under the same name."
+      />
       <div className="field">
         <label htmlFor={commandsId}>Commands</label>
         <textarea

@@ -16,7 +16,14 @@ export function BulkDevicesButton({ project, certificates }: { project: string; 
   const [key, setKey] = useState(0);
   return (
     <>
-      <button className="btn" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
+      <button
+        className="btn"
+        type="button"
+        onClick={() => {
+          setKey((k) => k + 1);
+          setOpen(true);
+        }}
+      >
         <Upload className="icon" aria-hidden="true" /> Add from CSV
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="bulk-devices-title">
@@ -33,7 +40,13 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
   if (state?.ok && state.data) {
     const batch = state.data;
     return (
-      <CredentialsIssued titleId="bulk-devices-title" title={`${formatCount(batch.count, "device")} registered`} bundle={batch.bundle} what="one folder per device and a devices.csv summary" onClose={onClose}>
+      <CredentialsIssued
+        titleId="bulk-devices-title"
+        title={`${formatCount(batch.count, "device")} registered`}
+        bundle={batch.bundle}
+        what="one folder per device and a devices.csv summary"
+        onClose={onClose}
+      >
         <p className="muted mono" style={{ wordBreak: "break-word" }}>
           {batch.serials.slice(0, 10).join(", ")}
           {batch.count > 10 ? `, … (${batch.count - 10} more)` : ""}
@@ -53,7 +66,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
             id="bulk-file"
             type="file"
             accept=".csv,.txt,text/csv,text/plain"
-            onChange={async (event) => {
+            onChange={(event) => {
               const file = event.currentTarget.files?.[0];
               setFileError(null);
               if (!file) return;
@@ -61,11 +74,17 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
                 setFileError("The file is larger than 256 KiB: split the batch");
                 return;
               }
-              setCsv(await file.text());
+              void file.text().then(setCsv);
             }}
           />
-          <span className="hint">One serial per line, or a header row with the columns serial, name and auth (certificate or password).</span>
-          {fileError ? <span className="field-error"><TriangleAlert className="icon" aria-hidden="true" /> {fileError}</span> : null}
+          <span className="hint">
+            One serial per line, or a header row with the columns serial, name and auth (certificate or password).
+          </span>
+          {fileError ? (
+            <span className="field-error">
+              <TriangleAlert className="icon" aria-hidden="true" /> {fileError}
+            </span>
+          ) : null}
         </div>
         <div className="field">
           <label htmlFor="field-csv">Devices</label>

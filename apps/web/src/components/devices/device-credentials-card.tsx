@@ -16,6 +16,7 @@ function certificateState(certificate: TDeviceCredentials["certificates"][number
 
 /** The device's sign-in method, its certificates and the credential history (admins). */
 export function DeviceCredentialsCard({ credentials }: { credentials: TDeviceCredentials }) {
+  // oxlint-disable-next-line react/purity -- a Server Component renders once per request: certificate states are as of that request
   const now = new Date();
   return (
     <section className="card" aria-labelledby="device-credentials">
@@ -42,7 +43,10 @@ export function DeviceCredentialsCard({ credentials }: { credentials: TDeviceCre
             <div key={certificate.fingerprint} style={{ display: "contents" }}>
               <dt>Certificate</dt>
               <dd>
-                <span className="mono" title={`SHA-256 ${certificate.fingerprint}`}>{certificate.serialNumber}</span> · expires <Time value={certificate.notAfter} /> · {certificateState(certificate, now)}
+                <span className="mono" title={`SHA-256 ${certificate.fingerprint}`}>
+                  {certificate.serialNumber}
+                </span>{" "}
+                · expires <Time value={certificate.notAfter} /> · {certificateState(certificate, now)}
               </dd>
             </div>
           ))}

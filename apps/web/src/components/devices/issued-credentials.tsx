@@ -27,10 +27,12 @@ export function IssuedCredentials({ password, bundle, what }: { password?: strin
   return (
     <div>
       {password ? <OneTimeSecret label="MQTT password" value={password} /> : null}
-      <p className="label" style={{ marginTop: 12 }}>Credentials bundle</p>
+      <p className="label" style={{ marginTop: 12 }}>
+        Credentials bundle
+      </p>
       <p className="hint">
-        A zip with {what}: the broker address, its CA, the {password ? "password" : "certificate and private key"} and a ready <code>device.json</code> for
-        the device command. It is offered only now; the platform keeps no copy of the secret.
+        A zip with {what}: the broker address, its CA, the {password ? "password" : "certificate and private key"} and a ready{" "}
+        <code>device.json</code> for the device command. It is offered only now; the platform keeps no copy of the secret.
       </p>
       <button
         type="button"
@@ -43,7 +45,12 @@ export function IssuedCredentials({ password, bundle, what }: { password?: strin
       >
         <Download className="icon" aria-hidden="true" /> Download {bundle.fileName}
       </button>
-      {downloaded ? <span className="muted" role="status"> Downloaded.</span> : null}
+      {downloaded ? (
+        <span className="muted" role="status">
+          {" "}
+          Downloaded.
+        </span>
+      ) : null}
     </div>
   );
 }
@@ -71,7 +78,15 @@ export const RADIO_LABEL = { display: "flex", alignItems: "center", gap: 8, font
 export const RADIO = { width: "auto", minHeight: 0 } as const;
 
 /** Password or certificate, with the certificate choice explained when the server cannot issue one. */
-export function AuthModeField({ certificates, error, name = "auth" }: { certificates: { available: boolean; reason?: string }; error?: string; name?: string }) {
+export function AuthModeField({
+  certificates,
+  error,
+  name = "auth",
+}: {
+  certificates: { available: boolean; reason?: string };
+  error?: string;
+  name?: string;
+}) {
   return (
     <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
       <legend className="label">Credentials</legend>
@@ -81,7 +96,9 @@ export function AuthModeField({ certificates, error, name = "auth" }: { certific
       <label className="radio" style={RADIO_LABEL}>
         <input style={RADIO} type="radio" name={name} value="certificate" disabled={!certificates.available} /> X.509 client certificate
       </label>
-      <span className="hint">The device signs in as its serial: the MQTT user of a password, or the CN of a certificate issued by this project&apos;s device CA.</span>
+      <span className="hint">
+        The device signs in as its serial: the MQTT user of a password, or the CN of a certificate issued by this project&apos;s device CA.
+      </span>
       {!certificates.available ? <span className="hint">{certificates.reason}</span> : null}
       {error ? (
         <span className="field-error" role="alert">

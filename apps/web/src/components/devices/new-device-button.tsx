@@ -8,12 +8,27 @@ import { AuthModeField, CredentialsIssued } from "./issued-credentials";
 
 type TCertificates = { available: boolean; reason?: string };
 
-export function NewDeviceButton({ project, topicPrefix, certificates }: { project: string; topicPrefix: string; certificates: TCertificates }) {
+export function NewDeviceButton({
+  project,
+  topicPrefix,
+  certificates,
+}: {
+  project: string;
+  topicPrefix: string;
+  certificates: TCertificates;
+}) {
   const [open, setOpen] = useState(false);
   const [key, setKey] = useState(0);
   return (
     <>
-      <button className="btn btn-primary" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
+      <button
+        className="btn btn-primary"
+        type="button"
+        onClick={() => {
+          setKey((k) => k + 1);
+          setOpen(true);
+        }}
+      >
         + Add device
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="new-device-title">
@@ -23,17 +38,36 @@ export function NewDeviceButton({ project, topicPrefix, certificates }: { projec
   );
 }
 
-function NewDeviceForm({ project, topicPrefix, certificates, onClose }: { project: string; topicPrefix: string; certificates: TCertificates; onClose: () => void }) {
+function NewDeviceForm({
+  project,
+  topicPrefix,
+  certificates,
+  onClose,
+}: {
+  project: string;
+  topicPrefix: string;
+  certificates: TCertificates;
+  onClose: () => void;
+}) {
   const { state, pending, onSubmit, errors } = useActionForm(provisionDeviceAction, ZDeviceProvisionSchema);
   if (state?.ok && state.data) {
     const device = state.data;
     return (
-      <CredentialsIssued titleId="new-device-title" title={`Device ${device.serial} registered`} password={device.password} bundle={device.bundle} what="this device's configuration" onClose={onClose}>
+      <CredentialsIssued
+        titleId="new-device-title"
+        title={`Device ${device.serial} registered`}
+        password={device.password}
+        bundle={device.bundle}
+        what="this device's configuration"
+        onClose={onClose}
+      >
         <dl className="meta" style={{ marginBottom: 12 }}>
           <dt>Identity</dt>
           <dd className="mono">{device.authMode === "certificate" ? `certificate CN=${device.serial}` : `username ${device.serial}`}</dd>
           <dt>Topics</dt>
-          <dd className="mono">{topicPrefix}/fleet/{device.serial}/…</dd>
+          <dd className="mono">
+            {topicPrefix}/fleet/{device.serial}/…
+          </dd>
         </dl>
       </CredentialsIssued>
     );
@@ -44,7 +78,13 @@ function NewDeviceForm({ project, topicPrefix, certificates, onClose }: { projec
         <h2 id="new-device-title">Add a device</h2>
         <FormMessage state={state} />
         <input type="hidden" name="project" value={project} />
-        <Field label="Serial (device id)" name="serial" error={errors.serial} hint="What the device calls itself on MQTT, e.g. ROBOT-ABC123. Cannot be changed later." autoComplete="off" />
+        <Field
+          label="Serial (device id)"
+          name="serial"
+          error={errors.serial}
+          hint="What the device calls itself on MQTT, e.g. ROBOT-ABC123. Cannot be changed later."
+          autoComplete="off"
+        />
         <Field label="Name" name="name" error={errors.name} placeholder="e.g. Forklift 3" autoComplete="off" />
         <AuthModeField certificates={certificates} error={errors.auth} />
       </div>

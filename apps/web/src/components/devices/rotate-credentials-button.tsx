@@ -10,22 +10,58 @@ import { CredentialsIssued, RADIO, RADIO_LABEL } from "./issued-credentials";
 type TCertificates = { available: boolean; reason?: string };
 
 /** New credentials for a device; its sessions and files stay. */
-export function RotateCredentialsButton({ project, serial, authMode, certificates }: { project: string; serial: string; authMode: "password" | "certificate"; certificates: TCertificates }) {
+export function RotateCredentialsButton({
+  project,
+  serial,
+  authMode,
+  certificates,
+}: {
+  project: string;
+  serial: string;
+  authMode: "password" | "certificate";
+  certificates: TCertificates;
+}) {
   const [open, setOpen] = useState(false);
   const [key, setKey] = useState(0);
   return (
     <>
-      <button className="btn" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
+      <button
+        className="btn"
+        type="button"
+        onClick={() => {
+          setKey((k) => k + 1);
+          setOpen(true);
+        }}
+      >
         <RotateCw className="icon" aria-hidden="true" /> Rotate credentials
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="rotate-title">
-        <RotateForm key={key} project={project} serial={serial} authMode={authMode} certificates={certificates} onClose={() => setOpen(false)} />
+        <RotateForm
+          key={key}
+          project={project}
+          serial={serial}
+          authMode={authMode}
+          certificates={certificates}
+          onClose={() => setOpen(false)}
+        />
       </Dialog>
     </>
   );
 }
 
-function RotateForm({ project, serial, authMode, certificates, onClose }: { project: string; serial: string; authMode: "password" | "certificate"; certificates: TCertificates; onClose: () => void }) {
+function RotateForm({
+  project,
+  serial,
+  authMode,
+  certificates,
+  onClose,
+}: {
+  project: string;
+  serial: string;
+  authMode: "password" | "certificate";
+  certificates: TCertificates;
+  onClose: () => void;
+}) {
   const { state, pending, onSubmit, errors } = useActionForm(rotateDeviceCredentialsAction, ZDeviceRotateSchema);
   if (state?.ok && state.data) {
     return (
@@ -47,22 +83,45 @@ function RotateForm({ project, serial, authMode, certificates, onClose }: { proj
         <input type="hidden" name="project" value={project} />
         <input type="hidden" name="serial" value={serial} />
         <p>
-          The device keeps its sessions and files. {authMode === "password" ? "Its current password stops working at once." : "Its current certificate is revoked after the grace period below."}
+          The device keeps its sessions and files.{" "}
+          {authMode === "password"
+            ? "Its current password stops working at once."
+            : "Its current certificate is revoked after the grace period below."}
         </p>
         <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
           <legend className="label">New credentials</legend>
           <label style={RADIO_LABEL}>
-            <input style={RADIO} type="radio" name="auth" value="keep" defaultChecked /> {authMode === "certificate" ? "A new certificate" : "A new password"}
+            <input style={RADIO} type="radio" name="auth" value="keep" defaultChecked />{" "}
+            {authMode === "certificate" ? "A new certificate" : "A new password"}
           </label>
           <label style={RADIO_LABEL}>
-            <input style={RADIO} type="radio" name="auth" value={authMode === "certificate" ? "password" : "certificate"} disabled={authMode === "password" && !certificates.available} />
+            <input
+              style={RADIO}
+              type="radio"
+              name="auth"
+              value={authMode === "certificate" ? "password" : "certificate"}
+              disabled={authMode === "password" && !certificates.available}
+            />
             {authMode === "certificate" ? "Switch to a password" : "Switch to an X.509 client certificate"}
           </label>
           {authMode === "password" && !certificates.available ? <span className="hint">{certificates.reason}</span> : null}
-          {errors.auth ? <span className="field-error" role="alert"><TriangleAlert className="icon" aria-hidden="true" /> {errors.auth}</span> : null}
+          {errors.auth ? (
+            <span className="field-error" role="alert">
+              <TriangleAlert className="icon" aria-hidden="true" /> {errors.auth}
+            </span>
+          ) : null}
         </fieldset>
         {authMode === "certificate" ? (
-          <Field label="Grace period for the old certificate (hours)" name="graceHours" type="number" min={0} max={2160} defaultValue={0} error={errors.graceHours} hint="0 revokes it at once; a grace period lets the fleet roll out the new certificate first." />
+          <Field
+            label="Grace period for the old certificate (hours)"
+            name="graceHours"
+            type="number"
+            min={0}
+            max={2160}
+            defaultValue={0}
+            error={errors.graceHours}
+            hint="0 revokes it at once; a grace period lets the fleet roll out the new certificate first."
+          />
         ) : null}
       </div>
       <div className="dialog-actions">

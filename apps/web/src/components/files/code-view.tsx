@@ -1,7 +1,19 @@
 import { formatBytes } from "@/lib/format";
 
 /** Numbered lines; a marked gap between the head and the tail of a large file. */
-export function CodeView({ head, tail, skippedBytes, truncated, label }: { head: string[]; tail: string[]; skippedBytes: number; truncated: boolean; label: string }) {
+export function CodeView({
+  head,
+  tail,
+  skippedBytes,
+  truncated,
+  label,
+}: {
+  head: string[];
+  tail: string[];
+  skippedBytes: number;
+  truncated: boolean;
+  label: string;
+}) {
   return (
     <div className="code-view" role="region" aria-label={label} tabIndex={0}>
       <ol>

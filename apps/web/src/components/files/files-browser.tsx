@@ -10,7 +10,15 @@ import { Download, Folder, Hourglass, SearchX, TriangleAlert } from "lucide-reac
 import { DataTable, type TColumn } from "@/components/ui/data-table";
 import { Time } from "@/components/ui/time";
 import { formatBytes, formatCount, formatNumber } from "@/lib/format";
-import { FILE_KINDS, FILE_QUERY_DEFAULTS, FILE_STATES, firstValues, toSearch, ZFileListQuerySchema, type TFileListQuery } from "@/lib/list-queries";
+import {
+  FILE_KINDS,
+  FILE_QUERY_DEFAULTS,
+  FILE_STATES,
+  firstValues,
+  toSearch,
+  ZFileListQuerySchema,
+  type TFileListQuery,
+} from "@/lib/list-queries";
 import { fetchJson } from "@/lib/query/query-client";
 import { fileContentUrl, filesListUrl } from "@/lib/query/files";
 import { filesKeys } from "@/lib/query/keys";
@@ -19,7 +27,13 @@ import { Lightbox } from "./lightbox";
 
 type TRow = { kind: "folder"; folder: TFileList["folders"][number] } | { kind: "file"; file: TFileRow };
 
-const SORT_DEFAULT_DIR: Record<TFileListQuery["sort"], "asc" | "desc"> = { name: "asc", size: "desc", uploaded: "desc", state: "asc", type: "asc" };
+const SORT_DEFAULT_DIR: Record<TFileListQuery["sort"], "asc" | "desc"> = {
+  name: "asc",
+  size: "desc",
+  uploaded: "desc",
+  state: "asc",
+  type: "asc",
+};
 
 function FileIcon({ file }: { file: TFileRow }) {
   const ext = extensionOf(file.filename).slice(0, 4) || file.kind.slice(0, 3);
@@ -30,7 +44,17 @@ function FileIcon({ file }: { file: TFileRow }) {
   );
 }
 
-export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: { project: string; sessionId: number; canDownload: boolean; sessionOpen: boolean }) {
+export function FilesBrowser({
+  project,
+  sessionId,
+  canDownload,
+  sessionOpen,
+}: {
+  project: string;
+  sessionId: number;
+  canDownload: boolean;
+  sessionOpen: boolean;
+}) {
   const router = useRouter();
   const pathname = usePathname();
   const searchParams = useSearchParams();
@@ -104,7 +128,9 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
 
   const data = result.data;
   // Thumbnails are file contents: only for roles that may read them (the same as downloads).
-  const images = canDownload ? (data?.rows ?? []).filter((f) => f.state === "uploaded" && isSafeInlineImage(f.filename, f.contentType)) : [];
+  const images = canDownload
+    ? (data?.rows ?? []).filter((f) => f.state === "uploaded" && isSafeInlineImage(f.filename, f.contentType))
+    : [];
   const segments = query.path.split("/").filter(Boolean);
   const filtered = Boolean(query.q || query.state || query.kind);
 
@@ -121,7 +147,11 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
           onClick={() => setQuery({ sort: column, dir: active ? (dir === "asc" ? "desc" : "asc") : SORT_DEFAULT_DIR[column] })}
         >
           {label}
-          {dir ? <span className="sort-indicator" aria-hidden="true">{dir === "asc" ? "▲" : "▼"}</span> : null}
+          {dir ? (
+            <span className="sort-indicator" aria-hidden="true">
+              {dir === "asc" ? "▲" : "▼"}
+            </span>
+          ) : null}
         </button>
       ),
     };
@@ -133,7 +163,12 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         <div>
           <h2 id="files-title">Files</h2>
           <nav className="pathbar" aria-label="Folder">
-            <button type="button" className="btn btn-sm btn-ghost" onClick={() => setQuery({ path: "" })} aria-current={segments.length === 0 ? "location" : undefined}>
+            <button
+              type="button"
+              className="btn btn-sm btn-ghost"
+              onClick={() => setQuery({ path: "" })}
+              aria-current={segments.length === 0 ? "location" : undefined}
+            >
               Session root
             </button>
             {segments.map((segment, i) => {
@@ -141,7 +176,12 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
               return (
                 <span key={path}>
                   /{" "}
-                  <button type="button" className="btn btn-sm btn-ghost" onClick={() => setQuery({ path })} aria-current={i === segments.length - 1 ? "location" : undefined}>
+                  <button
+                    type="button"
+                    className="btn btn-sm btn-ghost"
+                    onClick={() => setQuery({ path })}
+                    aria-current={i === segments.length - 1 ? "location" : undefined}
+                  >
                     {segment}
                   </button>
                 </span>
@@ -151,7 +191,7 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         </div>
         <div className="actions muted" aria-live="polite">
           {result.isError ? (
-            <span className="badge badge-danger">Live updates paused: {(result.error as Error).message}</span>
+            <span className="badge badge-danger">Live updates paused: {result.error.message}</span>
           ) : sessionOpen ? (
             <span className="badge badge-ok badge-pulse" title="The list refreshes by itself while the device can upload">
               Live
@@ -163,14 +203,24 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
       <div className="filters" role="search" aria-label="Filter files">
         <div className="field grow">
           <label htmlFor="file-search">Search {query.path ? `in ${query.path}` : "all files"}</label>
-          <input id="file-search" type="search" value={search} onChange={(e) => {
+          <input
+            id="file-search"
+            type="search"
+            value={search}
+            onChange={(e) => {
               typed.current = true;
               setSearch(e.target.value);
-            }} placeholder="File name, e.g. .jpg or system" />
+            }}
+            placeholder="File name, e.g. .jpg or system"
+          />
         </div>
         <div className="field">
           <label htmlFor="file-state">State</label>
-          <select id="file-state" value={query.state ?? ""} onChange={(e) => setQuery({ state: (e.target.value || undefined) as TFileListQuery["state"] })}>
+          <select
+            id="file-state"
+            value={query.state ?? ""}
+            onChange={(e) => setQuery({ state: (e.target.value || undefined) as TFileListQuery["state"] })}
+          >
             <option value="">Any</option>
             {FILE_STATES.map((s) => (
               <option key={s} value={s}>
@@ -181,7 +231,11 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         </div>
         <div className="field">
           <label htmlFor="file-kind">Type</label>
-          <select id="file-kind" value={query.kind ?? ""} onChange={(e) => setQuery({ kind: (e.target.value || undefined) as TFileListQuery["kind"] })}>
+          <select
+            id="file-kind"
+            value={query.kind ?? ""}
+            onChange={(e) => setQuery({ kind: (e.target.value || undefined) as TFileListQuery["kind"] })}
+          >
             <option value="">Any</option>
             {FILE_KINDS.map((k) => (
               <option key={k} value={k}>
@@ -194,17 +248,42 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
 
       {!data ? (
         result.isError ? (
-          <EmptyState icon={TriangleAlert} title="The files could not be loaded" action={<button className="btn" type="button" onClick={() => void result.refetch()}>Try again</button>}>
-            {(result.error as Error).message}
+          <EmptyState
+            icon={TriangleAlert}
+            title="The files could not be loaded"
+            action={
+              <button className="btn" type="button" onClick={() => void result.refetch()}>
+                Try again
+              </button>
+            }
+          >
+            {result.error.message}
           </EmptyState>
         ) : (
           <div aria-busy="true" style={{ padding: 16 }}>
-            {Array.from({ length: 6 }, (_, i) => <div key={i} className="skeleton" style={{ height: 36, marginBottom: 8 }} />)}
+            {Array.from({ length: 6 }, (_, i) => (
+              <div key={i} className="skeleton" style={{ height: 36, marginBottom: 8 }} />
+            ))}
           </div>
         )
       ) : data.rows.length === 0 && data.folders.length === 0 ? (
         filtered ? (
-          <EmptyState icon={SearchX} title="No files match" action={<button className="btn" type="button" onClick={() => { setSearch(""); setQuery({ q: undefined, state: undefined, kind: undefined }); }}>Clear the filters</button>}>
+          <EmptyState
+            icon={SearchX}
+            title="No files match"
+            action={
+              <button
+                className="btn"
+                type="button"
+                onClick={() => {
+                  setSearch("");
+                  setQuery({ q: undefined, state: undefined, kind: undefined });
+                }}
+              >
+                Clear the filters
+              </button>
+            }
+          >
             Nothing in this folder matches the search or filters.
           </EmptyState>
         ) : (
@@ -218,51 +297,112 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
         <>
           <DataTable
             label="Files"
-            rows={[...(query.page === 1 && !query.q ? data.folders.map((folder) => ({ kind: "folder" as const, folder })) : []), ...data.rows.map((file) => ({ kind: "file" as const, file }))]}
+            rows={[
+              ...(query.page === 1 && !query.q ? data.folders.map((folder) => ({ kind: "folder" as const, folder })) : []),
+              ...data.rows.map((file) => ({ kind: "file" as const, file })),
+            ]}
             rowKey={(r) => (r.kind === "folder" ? `d:${r.folder.path}` : r.file.id)}
             rowProps={(r) =>
-              r.kind === "file" ? { className: fresh.has(r.file.id) ? "is-new" : undefined, "data-testid": "file-row", "data-filename": r.file.filename, "data-size": r.file.size ?? "" } : {}
+              r.kind === "file"
+                ? {
+                    className: fresh.has(r.file.id) ? "is-new" : undefined,
+                    "data-testid": "file-row",
+                    "data-filename": r.file.filename,
+                    "data-size": r.file.size ?? "",
+                  }
+                : {}
             }
             columns={[
-              { header: "Name", primary: true, ...sortable("Name", "name"), cell: (r) => {
-                if (r.kind === "folder") {
+              {
+                header: "Name",
+                primary: true,
+                ...sortable("Name", "name"),
+                cell: (r) => {
+                  if (r.kind === "folder") {
+                    return (
+                      <div className="name-cell">
+                        <span className="file-icon" aria-hidden="true">
+                          <Folder size={18} />
+                        </span>
+                        <button
+                          type="button"
+                          className="btn btn-ghost btn-sm"
+                          style={{ padding: 0, color: "var(--brand)" }}
+                          onClick={() => setQuery({ path: r.folder.path })}
+                        >
+                          {r.folder.name}/
+                        </button>
+                      </div>
+                    );
+                  }
+                  const file = r.file;
+                  const imageIndex = images.findIndex((i) => i.id === file.id);
                   return (
                     <div className="name-cell">
-                      <span className="file-icon" aria-hidden="true">
-                        <Folder size={18} />
-                      </span>
-                      <button type="button" className="btn btn-ghost btn-sm" style={{ padding: 0, color: "var(--brand)" }} onClick={() => setQuery({ path: r.folder.path })}>
-                        {r.folder.name}/
-                      </button>
+                      {imageIndex >= 0 ? (
+                        <button
+                          type="button"
+                          className="thumb-button"
+                          onClick={() => setLightbox(imageIndex)}
+                          aria-label={`Open ${file.name} in the image viewer`}
+                        >
+                          {/* eslint-disable-next-line @next/next/no-img-element */}
+                          <img className="thumb" src={fileContentUrl(project, file.id, "inline")} alt="" loading="lazy" decoding="async" />
+                        </button>
+                      ) : (
+                        <FileIcon file={file} />
+                      )}
+                      <Link href={`/p/${project}/sessions/${sessionId}/files/${file.id}`}>
+                        {query.q ? file.filename.slice(query.path.length) : file.name}
+                      </Link>
                     </div>
                   );
-                }
-                const file = r.file;
-                const imageIndex = images.findIndex((i) => i.id === file.id);
-                return (
-                  <div className="name-cell">
-                    {imageIndex >= 0 ? (
-                      <button type="button" className="thumb-button" onClick={() => setLightbox(imageIndex)} aria-label={`Open ${file.name} in the image viewer`}>
-                        {/* eslint-disable-next-line @next/next/no-img-element */}
-                        <img className="thumb" src={fileContentUrl(project, file.id, "inline")} alt="" loading="lazy" decoding="async" />
-                      </button>
-                    ) : (
-                      <FileIcon file={file} />
-                    )}
-                    <Link href={`/p/${project}/sessions/${sessionId}/files/${file.id}`}>{query.q ? file.filename.slice(query.path.length) : file.name}</Link>
-                  </div>
-                );
-              } },
-              { header: "Type", className: "muted mono", ...sortable("Type", "type"), cell: (r) => (r.kind === "folder" ? "Folder" : r.file.contentType) },
-              { header: "Size", className: "num nowrap", ...sortable("Size", "size"), cell: (r) => formatBytes(r.kind === "folder" ? r.folder.bytes : r.file.size) },
-              { header: "State", ...sortable("State", "state"), cell: (r) => (r.kind === "folder" ? <span className="muted">{formatCount(r.folder.files, "file")}</span> : <FileStateBadge state={r.file.state} />) },
-              { header: "Uploaded", className: "nowrap", ...sortable("Uploaded", "uploaded"), cell: (r) => (r.kind === "file" && r.file.uploadedAt ? <Time value={r.file.uploadedAt} /> : null) },
-              { header: "Actions", hideHeader: true, className: "nowrap", cell: (r) =>
-                r.kind === "file" && canDownload && r.file.state === "uploaded" ? (
-                  <a className="btn btn-sm" href={fileContentUrl(project, r.file.id, "attachment")} download aria-label={`Download ${r.file.name}`}>
-                    <Download className="icon" aria-hidden="true" /> Download
-                  </a>
-                ) : null },
+                },
+              },
+              {
+                header: "Type",
+                className: "muted mono",
+                ...sortable("Type", "type"),
+                cell: (r) => (r.kind === "folder" ? "Folder" : r.file.contentType),
+              },
+              {
+                header: "Size",
+                className: "num nowrap",
+                ...sortable("Size", "size"),
+                cell: (r) => formatBytes(r.kind === "folder" ? r.folder.bytes : r.file.size),
+              },
+              {
+                header: "State",
+                ...sortable("State", "state"),
+                cell: (r) =>
+                  r.kind === "folder" ? (
+                    <span className="muted">{formatCount(r.folder.files, "file")}</span>
+                  ) : (
+                    <FileStateBadge state={r.file.state} />
+                  ),
+              },
+              {
+                header: "Uploaded",
+                className: "nowrap",
+                ...sortable("Uploaded", "uploaded"),
+                cell: (r) => (r.kind === "file" && r.file.uploadedAt ? <Time value={r.file.uploadedAt} /> : null),
+              },
+              {
+                header: "Actions",
+                hideHeader: true,
+                className: "nowrap",
+                cell: (r) =>
+                  r.kind === "file" && canDownload && r.file.state === "uploaded" ? (
+                    <a
+                      className="btn btn-sm"
+                      href={fileContentUrl(project, r.file.id, "attachment")}
+                      download
+                      aria-label={`Download ${r.file.name}`}
+                    >
+                      <Download className="icon" aria-hidden="true" /> Download
+                    </a>
+                  ) : null,
+              },
             ]}
           />
           <div className="pagination">
@@ -282,7 +422,12 @@ export function FilesBrowser({ project, sessionId, canDownload, sessionOpen }: {
                 <span className="btn btn-sm btn-ghost" aria-current="page">
                   Page {formatNumber(data.page)} of {formatNumber(Math.ceil(data.total / data.pageSize))}
                 </span>
-                <button type="button" className="btn btn-sm" disabled={data.page * data.pageSize >= data.total} onClick={() => setQuery({ page: data.page + 1 })}>
+                <button
+                  type="button"
+                  className="btn btn-sm"
+                  disabled={data.page * data.pageSize >= data.total}
+                  onClick={() => setQuery({ page: data.page + 1 })}
+                >
                   Next →
                 </button>
               </nav>

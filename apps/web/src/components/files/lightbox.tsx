@@ -5,7 +5,19 @@ import { fileContentUrl } from "@/lib/query/files";
 import type { TFileRow } from "@/server/files/list-files";
 
 /** Full-screen image viewer over the images of the current page: ←/→ to move, Esc to close. */
-export function Lightbox({ project, images, index, onIndex, canDownload }: { project: string; images: TFileRow[]; index: number | null; onIndex: (index: number | null) => void; canDownload: boolean }) {
+export function Lightbox({
+  project,
+  images,
+  index,
+  onIndex,
+  canDownload,
+}: {
+  project: string;
+  images: TFileRow[];
+  index: number | null;
+  onIndex: (index: number | null) => void;
+  canDownload: boolean;
+}) {
   const image = index === null ? null : images[index];
   useEffect(() => {
     if (index === null) return;
@@ -23,7 +35,10 @@ export function Lightbox({ project, images, index, onIndex, canDownload }: { pro
         <div className="lightbox-inner">
           <div className="lightbox-bar">
             <span>
-              <strong>{image.filename}</strong> <span style={{ opacity: 0.7 }}>({index! + 1} of {images.length})</span>
+              <strong>{image.filename}</strong>{" "}
+              <span style={{ opacity: 0.7 }}>
+                ({index! + 1} of {images.length})
+              </span>
             </span>
             <span className="actions">
               {canDownload ? (

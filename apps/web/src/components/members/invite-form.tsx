@@ -15,11 +15,32 @@ export function InviteForm({ project, canCreateAccounts }: { project: string; ca
         Invite a member
       </h2>
       <FormMessage state={state} />
-      {state?.ok && state.data?.password ? <OneTimeSecret label={`First password for ${state.data.email}`} value={state.data.password} /> : null}
+      {state?.ok && state.data?.password ? (
+        <OneTimeSecret label={`First password for ${state.data.email}`} value={state.data.password} />
+      ) : null}
       <input type="hidden" name="project" value={project} />
-      <Field label="Email" name="email" type="email" autoComplete="off" error={errors.email} hint={canCreateAccounts ? "If there is no account yet, one is created and you get its first password." : "The person needs an account; a platform administrator creates accounts."} />
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="off"
+        error={errors.email}
+        hint={
+          canCreateAccounts
+            ? "If there is no account yet, one is created and you get its first password."
+            : "The person needs an account; a platform administrator creates accounts."
+        }
+      />
       {canCreateAccounts ? <Field label="Name (for a new account)" name="name" autoComplete="off" error={errors.name} /> : null}
-      <SelectField label="Role" name="role" defaultValue="viewer" error={errors.role} hint={ROLE_DESCRIPTION[role]} onChange={(value) => setRole(value as TRole)} options={ROLES.map((r) => ({ value: r, label: ROLE_LABEL[r] }))} />
+      <SelectField
+        label="Role"
+        name="role"
+        defaultValue="viewer"
+        error={errors.role}
+        hint={ROLE_DESCRIPTION[role]}
+        onChange={(value) => setRole(value as TRole)}
+        options={ROLES.map((r) => ({ value: r, label: ROLE_LABEL[r] }))}
+      />
       <button type="submit" className="btn btn-primary" disabled={pending}>
         {pending ? "Inviting…" : "Invite"}
       </button>

@@ -1,5 +1,5 @@
 "use client";
-import { useActionState, useEffect, useState, useTransition } from "react";
+import { useActionState, useState, useTransition } from "react";
 import { changeMemberRoleAction } from "@/actions/members";
 import { ROLE_LABEL, ROLES, type TRole } from "@/lib/roles";
 
@@ -9,9 +9,11 @@ export function RoleSelect({ project, userId, role, label }: { project: string; 
   const [, startTransition] = useTransition();
   const [value, setValue] = useState(role);
   // A refused change puts the select back to the role the member still has.
-  useEffect(() => {
+  const [answered, setAnswered] = useState({ state, role });
+  if (answered.state !== state || answered.role !== role) {
+    setAnswered({ state, role });
     if (state && !state.ok) setValue(role);
-  }, [state, role]);
+  }
   return (
     <div>
       <label className="sr-only" htmlFor={`role-${userId}`}>

@@ -25,7 +25,10 @@ const FINAL = new Set(["arrived", "timed_out", "failed"]);
  */
 export function CaptureButton(props: { project: string } & ({ sessionId: number } | { serial: string })) {
   const forDevice = "serial" in props;
-  const [state, dispatch, pending] = useActionState((forDevice ? requestDeviceCaptureAction : requestCaptureAction) as typeof requestCaptureAction, null);
+  const [state, dispatch, pending] = useActionState(
+    (forDevice ? requestDeviceCaptureAction : requestCaptureAction) as typeof requestCaptureAction,
+    null,
+  );
   const [, startTransition] = useTransition();
   const requestId = state?.ok ? (state.data as { requestId?: string } | undefined)?.requestId : undefined;
   const status = useCaptureStatus(props.project, requestId);
@@ -75,27 +78,34 @@ export function CaptureButton(props: { project: string } & ({ sessionId: number 
 
 function useCaptureStatus(project: string, requestId: string | undefined): TCaptureStatus | null {
   const [status, setStatus] = useState<TCaptureStatus | null>(null);
-  useEffect(() => {
+  // Another request starts from no status (reset while rendering: no extra effect pass).
+  const [statusOf, setStatusOf] = useState({ project, requestId });
+  if (statusOf.project !== project || statusOf.requestId !== requestId) {
+    setStatusOf({ project, requestId });
     setStatus(null);
+  }
+  useEffect(() => {
     if (!requestId) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
       try {
-        const response = await fetch(`/api/p/${encodeURIComponent(project)}/captures/${encodeURIComponent(requestId)}`, { cache: "no-store" });
+        const response = await fetch(`/api/p/${encodeURIComponent(project)}/captures/${encodeURIComponent(requestId)}`, {
+          cache: "no-store",
+        });
         if (response.ok) {
           const next = (await response.json()) as TCaptureStatus;
           if (stopped) return;
           setStatus(next);
           if (FINAL.has(next.state)) return;
           // Offline devices may still come back: keep looking, but slowly.
-          timer = setTimeout(poll, next.state === "offline" ? 5_000 : 1_000);
+          timer = setTimeout(() => void poll(), next.state === "offline" ? 5_000 : 1_000);
           return;
         }
       } catch {
         // network hiccup: try again
       }
-      if (!stopped) timer = setTimeout(poll, 2_000);
+      if (!stopped) timer = setTimeout(() => void poll(), 2_000);
     };
     void poll();
     return () => {
@@ -129,7 +139,12 @@ function CaptureState({ project, status }: { project: string; status: TCaptureSt
           </p>
           {status.file?.contentType.startsWith("image/") ? (
             // eslint-disable-next-line @next/next/no-img-element
-            <img src={`/api/p/${encodeURIComponent(project)}/files/${status.file.id}/content`} alt={`Capture from ${status.device}`} width={320} height={240} />
+            <img
+              src={`/api/p/${encodeURIComponent(project)}/files/${status.file.id}/content`}
+              alt={`Capture from ${status.device}`}
+              width={320}
+              height={240}
+            />
           ) : null}
         </div>
       );
@@ -142,7 +157,8 @@ function CaptureState({ project, status }: { project: string; status: TCaptureSt
     case "offline":
       return (
         <p role="alert" data-capture-state="offline">
-          {status.device} is offline: the request was sent, but nothing is connected to answer it. It shows here if the device comes back and uploads.
+          {status.device} is offline: the request was sent, but nothing is connected to answer it. It shows here if the device comes back
+          and uploads.
         </p>
       );
     default:

@@ -20,7 +20,12 @@ export function NewSessionButton({ project, devices }: { project: string; device
             <p className="muted">For devices that do not open their own sessions. The device uploads into it by its id.</p>
             <FormMessage state={state} />
             <input type="hidden" name="project" value={project} />
-            <SelectField label="Device" name="device" error={errors.device} options={devices.map((d) => ({ value: d.serial, label: `${d.serial} — ${d.name}` }))} />
+            <SelectField
+              label="Device"
+              name="device"
+              error={errors.device}
+              options={devices.map((d) => ({ value: d.serial, label: `${d.serial} — ${d.name}` }))}
+            />
             <Field label="Name" name="name" error={errors.name} placeholder="e.g. Warehouse run 12" />
           </div>
           <div className="dialog-actions">

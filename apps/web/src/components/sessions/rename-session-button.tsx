@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { ZSessionRenameSchema } from "@/lib/forms";
 import { renameSessionAction } from "@/actions/sessions";
 import { Dialog } from "@/components/ui/dialog";
@@ -8,9 +8,12 @@ import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 export function RenameSessionButton({ project, sessionId, name }: { project: string; sessionId: number; name: string }) {
   const [open, setOpen] = useState(false);
   const { state, pending, onSubmit, errors } = useActionForm(renameSessionAction, ZSessionRenameSchema);
-  useEffect(() => {
+  // A successful answer closes the dialog (adjusted while rendering: no extra effect pass).
+  const [answered, setAnswered] = useState(state);
+  if (state !== answered) {
+    setAnswered(state);
     if (state?.ok) setOpen(false);
-  }, [state]);
+  }
   return (
     <>
       <button type="button" className="btn" onClick={() => setOpen(true)}>

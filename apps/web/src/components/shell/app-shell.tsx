@@ -3,18 +3,46 @@ import Link from "next/link";
 import { useParams, usePathname, useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
 import { signOut } from "next-auth/react";
-import { ArrowDownToLine, CircleUser, Database, FolderKanban, LogOut, Menu, ScrollText, ShieldCheck, Users, Bot, Waypoints, type LucideIcon } from "lucide-react";
+import {
+  ArrowDownToLine,
+  CircleUser,
+  Database,
+  FolderKanban,
+  LogOut,
+  Menu,
+  ScrollText,
+  ShieldCheck,
+  Users,
+  Bot,
+  Waypoints,
+  type LucideIcon,
+} from "lucide-react";
 import { LAST_PROJECT_COOKIE } from "@/lib/last-project";
 import { hasRole, type TRole } from "@/lib/roles";
 
 type TProjectItem = { slug: string; name: string; role: TRole };
 
-export function AppShell({ user, projects, lastProject, children }: { user: { name: string; email: string; isAdmin: boolean }; projects: TProjectItem[]; lastProject: string | null; children: ReactNode }) {
+export function AppShell({
+  user,
+  projects,
+  lastProject,
+  children,
+}: {
+  user: { name: string; email: string; isAdmin: boolean };
+  projects: TProjectItem[];
+  lastProject: string | null;
+  children: ReactNode;
+}) {
   const params = useParams<{ project?: string }>();
   const pathname = usePathname();
   const router = useRouter();
   const [navOpen, setNavOpen] = useState(false);
-  useEffect(() => setNavOpen(false), [pathname]);
+  // Navigating closes the menu (adjusted while rendering: no extra effect pass).
+  const [navPath, setNavPath] = useState(pathname);
+  if (navPath !== pathname) {
+    setNavPath(pathname);
+    setNavOpen(false);
+  }
   useEffect(() => {
     if (!navOpen) return;
     const onKey = (event: KeyboardEvent) => event.key === "Escape" && setNavOpen(false);

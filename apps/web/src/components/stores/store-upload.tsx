@@ -18,7 +18,8 @@ export function StoreUpload({ project, store, device, folder }: { project: strin
   const [over, setOver] = useState(false);
   const [, startTransition] = useTransition();
 
-  const update = (index: number, patch: Partial<TItem>) => setItems((list) => list.map((item, i) => (i === index ? { ...item, ...patch } : item)));
+  const update = (index: number, patch: Partial<TItem>) =>
+    setItems((list) => list.map((item, i) => (i === index ? { ...item, ...patch } : item)));
 
   const send = async (files: File[]) => {
     const start = items.length;
@@ -28,7 +29,11 @@ export function StoreUpload({ project, store, device, folder }: { project: strin
       const path = folder ? `${folder}/${file.name}` : file.name;
       const fields = { project, store, device: device ?? "", path };
       try {
-        const form = await presignStoreUploadAction(null, { ...fields, contentType: file.type || "application/octet-stream", size: String(file.size) });
+        const form = await presignStoreUploadAction(null, {
+          ...fields,
+          contentType: file.type || "application/octet-stream",
+          size: String(file.size),
+        });
         if (!form.ok || !form.data) throw new Error(form.ok ? "no form" : (Object.values(form.fieldErrors ?? {})[0] ?? form.error));
         await postWithProgress(form.data.url, form.data.fields, file, (sent) => update(index, { sent }));
         const confirmed = await confirmStoreUploadAction(null, fields);
@@ -60,10 +65,21 @@ export function StoreUpload({ project, store, device, folder }: { project: strin
         }}
         onDragLeave={() => setOver(false)}
         onDrop={onDrop}
-        style={{ border: `2px dashed ${over ? "#2563eb" : "#c5cfdc"}`, borderRadius: 8, padding: "1rem", textAlign: "center", background: over ? "#eff6ff" : undefined }}
+        style={{
+          border: `2px dashed ${over ? "#2563eb" : "#c5cfdc"}`,
+          borderRadius: 8,
+          padding: "1rem",
+          textAlign: "center",
+          background: over ? "#eff6ff" : undefined,
+        }}
       >
         <p style={{ margin: 0 }}>
-          Drop files here to upload them into <span className="mono">{store}/{device ? `${device}/` : ""}{folder ? `${folder}/` : ""}</span>, or{" "}
+          Drop files here to upload them into{" "}
+          <span className="mono">
+            {store}/{device ? `${device}/` : ""}
+            {folder ? `${folder}/` : ""}
+          </span>
+          , or{" "}
           <button type="button" className="btn" onClick={() => input.current?.click()}>
             choose files
           </button>
@@ -87,8 +103,8 @@ export function StoreUpload({ project, store, device, folder }: { project: strin
           {items.map((item, index) => (
             <li key={index} data-state={item.state}>
               <span className="mono">{item.name}</span>{" "}
-              <progress max={Math.max(1, item.size)} value={item.sent} aria-label={`Upload of ${item.name}`} /> {formatBytes(item.sent)} / {formatBytes(item.size)}{" "}
-              {item.state === "done" ? <span className="badge badge-ok">Uploaded</span> : null}
+              <progress max={Math.max(1, item.size)} value={item.sent} aria-label={`Upload of ${item.name}`} /> {formatBytes(item.sent)} /{" "}
+              {formatBytes(item.size)} {item.state === "done" ? <span className="badge badge-ok">Uploaded</span> : null}
               {item.state === "failed" ? (
                 <span className="badge badge-danger" role="alert">
                   Failed: {item.error}

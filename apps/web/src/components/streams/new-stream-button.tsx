@@ -11,7 +11,14 @@ export function NewStreamButton({ project }: { project: string }) {
   const [key, setKey] = useState(0);
   return (
     <>
-      <button className="btn btn-primary" type="button" onClick={() => { setKey((k) => k + 1); setOpen(true); }}>
+      <button
+        className="btn btn-primary"
+        type="button"
+        onClick={() => {
+          setKey((k) => k + 1);
+          setOpen(true);
+        }}
+      >
         + New stream
       </button>
       <Dialog open={open} onClose={() => setOpen(false)} labelledBy="new-stream-title">
@@ -36,20 +43,67 @@ function NewStreamForm({ project, onClose }: { project: string; onClose: () => v
         <h2 id="new-stream-title">New chunk stream</h2>
         <FormMessage state={state} />
         <input type="hidden" name="project" value={project} />
-        <Field label="Name" name="name" error={errors.name} hint="The topic level: devices publish to P/fleet/{device}/chunks/{name}" placeholder="crash" autoComplete="off" />
-        <Field label="URL" name="url_template" error={errors.url_template} hint="{device_id} and {stream} are filled in" placeholder="https://crash.example.com/api/devices/{device_id}/chunks" autoComplete="off" />
+        <Field
+          label="Name"
+          name="name"
+          error={errors.name}
+          hint="The topic level: devices publish to P/fleet/{device}/chunks/{name}"
+          placeholder="crash"
+          autoComplete="off"
+        />
+        <Field
+          label="URL"
+          name="url_template"
+          error={errors.url_template}
+          hint="{device_id} and {stream} are filled in"
+          placeholder="https://crash.example.com/api/devices/{device_id}/chunks"
+          autoComplete="off"
+        />
         <div className="field">
           <label htmlFor="field-headers">Headers</label>
-          <textarea id="field-headers" name="headers" rows={3} placeholder={"Authorization: Bearer …\nX-Device: {device_id}"} aria-invalid={errors.headers ? true : undefined} aria-describedby={errors.headers ? "field-headers-hint field-headers-error" : "field-headers-hint"} />
-          <span id="field-headers-hint" className="hint">One per line, Name: value. Values are not shown again (they may hold keys).</span>
-          {errors.headers ? <span id="field-headers-error" className="field-error"><TriangleAlert className="icon" aria-hidden="true" /> {errors.headers}</span> : null}
+          <textarea
+            id="field-headers"
+            name="headers"
+            rows={3}
+            placeholder={"Authorization: Bearer …\nX-Device: {device_id}"}
+            aria-invalid={errors.headers ? true : undefined}
+            aria-describedby={errors.headers ? "field-headers-hint field-headers-error" : "field-headers-hint"}
+          />
+          <span id="field-headers-hint" className="hint">
+            One per line, Name: value. Values are not shown again (they may hold keys).
+          </span>
+          {errors.headers ? (
+            <span id="field-headers-error" className="field-error">
+              <TriangleAlert className="icon" aria-hidden="true" /> {errors.headers}
+            </span>
+          ) : null}
         </div>
-        <Field label="Attempts before parking" name="max_attempts" type="number" min={1} max={1000} defaultValue={10} error={errors.max_attempts} />
-        <Field label="Timeout per attempt (ms)" name="timeout_ms" type="number" min={100} max={300000} defaultValue={10000} error={errors.timeout_ms} />
+        <Field
+          label="Attempts before parking"
+          name="max_attempts"
+          type="number"
+          min={1}
+          max={1000}
+          defaultValue={10}
+          error={errors.max_attempts}
+        />
+        <Field
+          label="Timeout per attempt (ms)"
+          name="timeout_ms"
+          type="number"
+          min={100}
+          max={300000}
+          defaultValue={10000}
+          error={errors.timeout_ms}
+        />
       </div>
       <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>Cancel</button>
-        <button type="submit" className="btn btn-primary" disabled={pending}>{pending ? "Creating…" : "Create stream"}</button>
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={pending}>
+          {pending ? "Creating…" : "Create stream"}
+        </button>
       </div>
     </form>
   );

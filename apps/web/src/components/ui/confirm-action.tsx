@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import type { TActionResult } from "@/lib/action-result";
 import { Dialog } from "./dialog";
 import { FormMessage, useActionForm } from "./form";
@@ -10,7 +10,17 @@ type TAction = (previous: TActionResult<unknown> | null, data: FormData) => Prom
  * A button that asks first, then runs a server action with the given hidden fields. The
  * dialog says what will happen; dangerous ones need the name typed in.
  */
-export function ConfirmAction({ label, title, children, action, fields, confirmLabel, danger = false, typeToConfirm, buttonClassName }: {
+export function ConfirmAction({
+  label,
+  title,
+  children,
+  action,
+  fields,
+  confirmLabel,
+  danger = false,
+  typeToConfirm,
+  buttonClassName,
+}: {
   label: string;
   title: string;
   children: ReactNode;
@@ -24,9 +34,12 @@ export function ConfirmAction({ label, title, children, action, fields, confirmL
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState("");
   const { state, pending, onSubmit } = useActionForm(action);
-  useEffect(() => {
+  // A successful answer closes the dialog (adjusted while rendering: no extra effect pass).
+  const [answered, setAnswered] = useState(state);
+  if (state !== answered) {
+    setAnswered(state);
     if (state?.ok) setOpen(false);
-  }, [state]);
+  }
   const id = `confirm-${label.replace(/\W+/g, "-").toLowerCase()}`;
   return (
     <>
@@ -55,7 +68,11 @@ export function ConfirmAction({ label, title, children, action, fields, confirmL
             <button type="button" className="btn" onClick={() => setOpen(false)}>
               Cancel
             </button>
-            <button type="submit" className={danger ? "btn btn-danger" : "btn btn-primary"} disabled={pending || (typeToConfirm !== undefined && typed !== typeToConfirm)}>
+            <button
+              type="submit"
+              className={danger ? "btn btn-danger" : "btn btn-primary"}
+              disabled={pending || (typeToConfirm !== undefined && typed !== typeToConfirm)}
+            >
               {pending ? "Working…" : confirmLabel}
             </button>
           </div>

@@ -23,7 +23,14 @@ export type TColumn<Row> = {
  * card of label/value lines, so no column is cut off or scrolled out of sight (the header row
  * stays in the markup for screen readers). Cells that render nothing are left out of the card.
  */
-export function DataTable<Row>({ label, columns, rows, rowKey, rowProps, footer }: {
+export function DataTable<Row>({
+  label,
+  columns,
+  rows,
+  rowKey,
+  rowProps,
+  footer,
+}: {
   label: string;
   columns: (TColumn<Row> | false | null | undefined)[];
   rows: Row[];
@@ -50,7 +57,12 @@ export function DataTable<Row>({ label, columns, rows, rowKey, rowProps, footer 
           {rows.map((row) => (
             <tr key={rowKey(row)} role="row" {...rowProps?.(row)}>
               {shown.map((c) => (
-                <td key={c.header} role="cell" className={[c.className, c.primary ? "cell-primary" : null].filter(Boolean).join(" ") || undefined} data-label={c.primary || c.hideHeader ? undefined : c.header}>
+                <td
+                  key={c.header}
+                  role="cell"
+                  className={[c.className, c.primary ? "cell-primary" : null].filter(Boolean).join(" ") || undefined}
+                  data-label={c.primary || c.hideHeader ? undefined : c.header}
+                >
                   <div className="cell">{c.cell(row)}</div>
                 </td>
               ))}

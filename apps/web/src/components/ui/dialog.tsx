@@ -5,7 +5,21 @@ import { useEffect, useRef, type ReactNode } from "react";
  * A modal on the native <dialog>: focus moves in and is trapped, Escape closes, focus returns
  * to the opener afterwards (browser behaviour).
  */
-export function Dialog({ open, onClose, title, children, className = "dialog", labelledBy }: { open: boolean; onClose: () => void; title?: string; children: ReactNode; className?: string; labelledBy?: string }) {
+export function Dialog({
+  open,
+  onClose,
+  title,
+  children,
+  className = "dialog",
+  labelledBy,
+}: {
+  open: boolean;
+  onClose: () => void;
+  title?: string;
+  children: ReactNode;
+  className?: string;
+  labelledBy?: string;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -21,7 +35,17 @@ export function Dialog({ open, onClose, title, children, className = "dialog", l
 }
 
 /** The last step of a dialog that did something: what was done, and one Done button. */
-export function DialogOutcome({ titleId, title, children, onClose }: { titleId: string; title: ReactNode; children?: ReactNode; onClose: () => void }) {
+export function DialogOutcome({
+  titleId,
+  title,
+  children,
+  onClose,
+}: {
+  titleId: string;
+  title: ReactNode;
+  children?: ReactNode;
+  onClose: () => void;
+}) {
   return (
     <div>
       <div className="dialog-body">

@@ -1,5 +1,14 @@
 "use client";
-import { useActionState, useEffect, useRef, useState, useTransition, type FormEvent, type InputHTMLAttributes, type ReactNode } from "react";
+import {
+  useActionState,
+  useEffect,
+  useRef,
+  useState,
+  useTransition,
+  type FormEvent,
+  type InputHTMLAttributes,
+  type ReactNode,
+} from "react";
 import type { z } from "zod";
 import { TriangleAlert } from "lucide-react";
 import { fieldErrors } from "@/lib/forms";
@@ -28,7 +37,7 @@ export function useActionForm<R>(action: TAction<R>, schema?: z.ZodType, options
         const errors = fieldErrors(parsed.error);
         setClientErrors(errors);
         const first = Object.keys(errors)[0];
-        (form.querySelector(`[name="${first}"]`) as HTMLElement | null)?.focus();
+        form.querySelector<HTMLElement>(`[name="${first}"]`)?.focus();
         return;
       }
     }
@@ -48,8 +57,17 @@ export function useActionForm<R>(action: TAction<R>, schema?: z.ZodType, options
 
 export function FormMessage({ state }: { state: TActionResult<unknown> | null }) {
   if (!state) return null;
-  if (!state.ok) return <div className="form-error" role="alert">{state.error}</div>;
-  return state.message ? <div className="form-ok" role="status">{state.message}</div> : null;
+  if (!state.ok)
+    return (
+      <div className="form-error" role="alert">
+        {state.error}
+      </div>
+    );
+  return state.message ? (
+    <div className="form-ok" role="status">
+      {state.message}
+    </div>
+  ) : null;
 }
 
 function describedBy(fieldId: string, hint: ReactNode, error: string | undefined): string | undefined {
@@ -60,7 +78,11 @@ function describedBy(fieldId: string, hint: ReactNode, error: string | undefined
 function FieldNotes({ fieldId, hint, error }: { fieldId: string; hint?: ReactNode; error?: string }) {
   return (
     <>
-      {hint ? <span id={`${fieldId}-hint`} className="hint">{hint}</span> : null}
+      {hint ? (
+        <span id={`${fieldId}-hint`} className="hint">
+          {hint}
+        </span>
+      ) : null}
       {error ? (
         <span id={`${fieldId}-error`} className="field-error">
           <TriangleAlert className="icon" aria-hidden="true" /> {error}
@@ -77,18 +99,49 @@ export function Field({ label, name, error, hint, id, ...input }: TFieldProps) {
   return (
     <div className="field">
       <label htmlFor={fieldId}>{label}</label>
-      <input id={fieldId} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy(fieldId, hint, error)} {...input} />
+      <input
+        id={fieldId}
+        name={name}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(fieldId, hint, error)}
+        {...input}
+      />
       <FieldNotes fieldId={fieldId} hint={hint} error={error} />
     </div>
   );
 }
 
-export function SelectField({ label, name, error, hint, options, defaultValue, id, onChange }: { label: string; name: string; error?: string; hint?: ReactNode; options: { value: string; label: string }[]; defaultValue?: string; id?: string; onChange?: (value: string) => void }) {
+export function SelectField({
+  label,
+  name,
+  error,
+  hint,
+  options,
+  defaultValue,
+  id,
+  onChange,
+}: {
+  label: string;
+  name: string;
+  error?: string;
+  hint?: ReactNode;
+  options: { value: string; label: string }[];
+  defaultValue?: string;
+  id?: string;
+  onChange?: (value: string) => void;
+}) {
   const fieldId = id ?? `field-${name}`;
   return (
     <div className="field">
       <label htmlFor={fieldId}>{label}</label>
-      <select id={fieldId} name={name} defaultValue={defaultValue} onChange={onChange ? (event) => onChange(event.target.value) : undefined} aria-invalid={error ? true : undefined} aria-describedby={describedBy(fieldId, hint, error)}>
+      <select
+        id={fieldId}
+        name={name}
+        defaultValue={defaultValue}
+        onChange={onChange ? (event) => onChange(event.target.value) : undefined}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(fieldId, hint, error)}
+      >
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}

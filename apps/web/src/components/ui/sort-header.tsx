@@ -1,7 +1,14 @@
 import Link from "next/link";
 
 /** Sort state of one column: its aria-sort and a link that sorts by it (toggling direction). */
-export function sortColumn({ label, column, current, dir, defaultDir, hrefFor }: {
+export function sortColumn({
+  label,
+  column,
+  current,
+  dir,
+  defaultDir,
+  hrefFor,
+}: {
   label: string;
   column: string;
   current: string;
@@ -17,7 +24,11 @@ export function sortColumn({ label, column, current, dir, defaultDir, hrefFor }:
     headerContent: (
       <Link href={hrefFor(column, next)}>
         {label}
-        {effective ? <span className="sort-indicator" aria-hidden="true">{effective === "asc" ? "▲" : "▼"}</span> : null}
+        {effective ? (
+          <span className="sort-indicator" aria-hidden="true">
+            {effective === "asc" ? "▲" : "▼"}
+          </span>
+        ) : null}
       </Link>
     ),
   };

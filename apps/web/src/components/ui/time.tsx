@@ -9,8 +9,20 @@ const subscribe = () => () => {};
  * with the reader's local time and the exact UTC time on hover. The local time is added once
  * the page runs in the browser: the server does not know the reader's time zone.
  */
-export function Time({ value, relative = false, fallback }: { value: Date | string | null | undefined; relative?: boolean; fallback?: string }) {
-  const inBrowser = useSyncExternalStore(subscribe, () => true, () => false);
+export function Time({
+  value,
+  relative = false,
+  fallback,
+}: {
+  value: Date | string | null | undefined;
+  relative?: boolean;
+  fallback?: string;
+}) {
+  const inBrowser = useSyncExternalStore(
+    subscribe,
+    () => true,
+    () => false,
+  );
   if (!value) return <>{fallback ?? (relative ? "never" : "—")}</>;
   const date = typeof value === "string" ? new Date(value) : value;
   const utc = formatDateTimeSeconds(date);

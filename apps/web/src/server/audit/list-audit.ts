@@ -34,9 +34,21 @@ async function targetNames(projectId: string, rows: TRaw[]): Promise<Map<string,
   const prisma = db();
   const [sessions, files, users, streams, projects] = await Promise.all([
     sessionIds.length ? prisma.session.findMany({ where: { id: { in: sessionIds }, projectId }, select: { id: true, name: true } }) : [],
-    ids("file").filter((id) => uuid.test(id)).length ? prisma.file.findMany({ where: { id: { in: ids("file").filter((id) => uuid.test(id)) }, session: { projectId } }, select: { id: true, filename: true } }) : [],
-    ids("user").filter((id) => uuid.test(id)).length ? prisma.user.findMany({ where: { id: { in: ids("user").filter((id) => uuid.test(id)) } }, select: { id: true, email: true } }) : [],
-    ids("chunk_stream").filter((id) => uuid.test(id)).length ? prisma.chunkStream.findMany({ where: { id: { in: ids("chunk_stream").filter((id) => uuid.test(id)) }, projectId }, select: { id: true, name: true } }) : [],
+    ids("file").filter((id) => uuid.test(id)).length
+      ? prisma.file.findMany({
+          where: { id: { in: ids("file").filter((id) => uuid.test(id)) }, session: { projectId } },
+          select: { id: true, filename: true },
+        })
+      : [],
+    ids("user").filter((id) => uuid.test(id)).length
+      ? prisma.user.findMany({ where: { id: { in: ids("user").filter((id) => uuid.test(id)) } }, select: { id: true, email: true } })
+      : [],
+    ids("chunk_stream").filter((id) => uuid.test(id)).length
+      ? prisma.chunkStream.findMany({
+          where: { id: { in: ids("chunk_stream").filter((id) => uuid.test(id)) }, projectId },
+          select: { id: true, name: true },
+        })
+      : [],
     ids("project").includes(projectId) ? prisma.project.findMany({ where: { id: projectId }, select: { id: true, name: true } }) : [],
   ]);
   const names = new Map<string, string>();
@@ -73,12 +85,16 @@ function target(row: TRaw, names: Map<string, string>): TAuditRow["target"] {
   const named = names.get(`${row.targetType}:${row.targetId}`);
   if (named) return { type, label: named, gone: false };
   // Devices and store files are recorded by their serial / store path already.
-  if (row.targetType === "device" || row.targetType === "store_object" || row.targetType === "service") return { type, label: row.targetId, gone: false };
+  if (row.targetType === "device" || row.targetType === "store_object" || row.targetType === "service")
+    return { type, label: row.targetId, gone: false };
   return { type, label: recordedName(row) ?? row.targetId, gone: true };
 }
 
 /** The project's audit log, newest first, filterable by action (prefix), actor and dates. */
-export async function listAudit(options: { ctx: TProjectContext; query: TAuditListQuery }): Promise<{ rows: TAuditRow[]; total: number; page: number; pageSize: number; actions: string[] }> {
+export async function listAudit(options: {
+  ctx: TProjectContext;
+  query: TAuditListQuery;
+}): Promise<{ rows: TAuditRow[]; total: number; page: number; pageSize: number; actions: string[] }> {
   const { ctx, query } = options;
   requireRole(ctx, CAN.readAudit);
   const where: Prisma.AuditLogWhereInput = { projectId: ctx.project.id };
@@ -97,10 +113,26 @@ export async function listAudit(options: { ctx: TProjectContext; query: TAuditLi
       orderBy: [{ at: "desc" }, { id: "desc" }],
       skip: (query.page - 1) * AUDIT_PAGE_SIZE,
       take: AUDIT_PAGE_SIZE,
-      select: { id: true, at: true, actorType: true, actorLabel: true, action: true, targetType: true, targetId: true, details: true, ip: true },
+      select: {
+        id: true,
+        at: true,
+        actorType: true,
+        actorLabel: true,
+        action: true,
+        targetType: true,
+        targetId: true,
+        details: true,
+        ip: true,
+      },
     }),
     prisma.auditLog.count({ where }),
-    prisma.auditLog.findMany({ where: { projectId: ctx.project.id }, distinct: ["action"], select: { action: true }, orderBy: { action: "asc" }, take: 100 }),
+    prisma.auditLog.findMany({
+      where: { projectId: ctx.project.id },
+      distinct: ["action"],
+      select: { action: true },
+      orderBy: { action: "asc" },
+      take: 100,
+    }),
   ]);
   const names = await targetNames(ctx.project.id, rows);
   return {

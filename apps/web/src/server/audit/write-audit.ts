@@ -33,7 +33,11 @@ export async function writeAudit(ctx: Pick<TProjectContext, "user" | "project" |
  * Records a repeated read (a preview shown again, a video seeking) once per person, target and
  * `withinMinutes`: the log keeps who read what and when without a row per thumbnail load.
  */
-export async function writeAuditOnce(ctx: Pick<TProjectContext, "user" | "project" | "ip">, entry: TAuditEntry, options: { withinMinutes: number }): Promise<void> {
+export async function writeAuditOnce(
+  ctx: Pick<TProjectContext, "user" | "project" | "ip">,
+  entry: TAuditEntry,
+  options: { withinMinutes: number },
+): Promise<void> {
   const since = new Date(Date.now() - options.withinMinutes * 60_000);
   const recent = await db().auditLog.findFirst({
     where: {

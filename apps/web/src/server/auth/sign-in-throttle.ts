@@ -67,7 +67,10 @@ export async function takeSignInAttempt(options: { email: string; ip: string | n
   return {
     allowed,
     async succeeded() {
-      const [accountAddress, ...shared] = [keys.find((key) => key.startsWith("account-address:"))!, ...keys.filter((key) => !key.startsWith("account-address:"))];
+      const [accountAddress, ...shared] = [
+        keys.find((key) => key.startsWith("account-address:"))!,
+        ...keys.filter((key) => !key.startsWith("account-address:")),
+      ];
       await prisma.$transaction([
         // The owner got in from here: earlier misses from this address are forgiven.
         prisma.signInThrottle.deleteMany({ where: { key: accountAddress } }),

@@ -4,9 +4,7 @@ import { db } from "@/server/db";
 import type { TSessionUser } from "./session-user";
 import { takeSignInAttempt } from "./sign-in-throttle";
 
-export type TSignInResult =
-  | { ok: true; user: TSessionUser }
-  | { ok: false; reason: "invalid" | "rate_limited" };
+export type TSignInResult = { ok: true; user: TSessionUser } | { ok: false; reason: "invalid" | "rate_limited" };
 
 let dummyHash: Promise<string> | undefined;
 
@@ -16,7 +14,12 @@ let dummyHash: Promise<string> | undefined;
  * Each attempt is counted first (sign-in-throttle.ts); past a limit the answer is
  * `rate_limited` and the password is not checked.
  */
-export async function signInWithPassword(options: { email: string; password: string; ip: string | null; now?: Date }): Promise<TSignInResult> {
+export async function signInWithPassword(options: {
+  email: string;
+  password: string;
+  ip: string | null;
+  now?: Date;
+}): Promise<TSignInResult> {
   const email = options.email.trim().toLowerCase();
   const now = options.now ?? new Date();
   const attempt = await takeSignInAttempt({ email, ip: options.ip, now });

@@ -15,7 +15,11 @@ export type TPresence = { state: "online" | "offline"; source: "presence" | "las
  * itself tells us when it drops. Devices that do not publish presence (written against the
  * bare protocol) are judged by "last seen": a request within RECENTLY_SEEN_MS counts as online.
  */
-export async function devicePresence(serial: string, lastSeenAt: Date | null, read: typeof readRetained = readRetained): Promise<TPresence> {
+export async function devicePresence(
+  serial: string,
+  lastSeenAt: Date | null,
+  read: typeof readRetained = readRetained,
+): Promise<TPresence> {
   const payload = await read(createTopics(env.TOPIC_PREFIX).device(serial).presence).catch(() => null);
   if (payload) {
     try {

@@ -56,6 +56,14 @@ export async function getCaptureStatus(options: { ctx: TProjectContext; requestI
     device: details.device ?? "",
     requestedAt: entry.at.toISOString(),
     secondsLeft: Math.max(0, Math.ceil((CAPTURE_TIMEOUT_MS - elapsed) / 1000)),
-    file: file ? { id: file.id, filename: file.filename, contentType: file.storedContentType ?? file.contentType, size: file.size?.toString() ?? null, state: file.state } : null,
+    file: file
+      ? {
+          id: file.id,
+          filename: file.filename,
+          contentType: file.storedContentType ?? file.contentType,
+          size: file.size?.toString() ?? null,
+          state: file.state,
+        }
+      : null,
   };
 }

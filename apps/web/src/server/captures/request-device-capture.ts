@@ -9,7 +9,9 @@ import { requestCapture } from "@/server/sessions/request-capture";
  * "Capture" on a device's page: into the device's most recently started open session (the
  * capture command needs a session to upload into).
  */
-export async function requestDeviceCapture(options: { ctx: TProjectContext; serial: string } & Omit<Parameters<typeof requestCapture>[0], "ctx" | "sessionId">) {
+export async function requestDeviceCapture(
+  options: { ctx: TProjectContext; serial: string } & Omit<Parameters<typeof requestCapture>[0], "ctx" | "sessionId">,
+) {
   const { ctx, serial, ...rest } = options;
   requireRole(ctx, CAN.capture);
   const device = await db().device.findFirst({ where: { serial, projectId: ctx.project.id }, select: { id: true } });
@@ -20,5 +22,9 @@ export async function requestDeviceCapture(options: { ctx: TProjectContext; seri
 }
 
 export async function latestOpenSession(deviceId: string): Promise<{ id: number; name: string } | null> {
-  return db().session.findFirst({ where: { deviceId, state: "open" }, orderBy: [{ startedAt: "desc" }, { id: "desc" }], select: { id: true, name: true } });
+  return db().session.findFirst({
+    where: { deviceId, state: "open" },
+    orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+    select: { id: true, name: true },
+  });
 }

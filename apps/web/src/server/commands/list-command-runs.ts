@@ -1,5 +1,6 @@
 import "server-only";
 import { ZStatusReportSchema, type TCommandList, type TStatusReport } from "@fleetdrop/shared/protocol/commands";
+import { jsonText } from "@/lib/format";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
@@ -16,7 +17,10 @@ export type TCommandEvent =
  */
 export async function listCommandRuns(options: { ctx: TProjectContext; serial: string; limit?: number }): Promise<TCommandEvent[]> {
   requireRole(options.ctx, CAN.browse);
-  const device = await db().device.findFirst({ where: { serial: options.serial, projectId: options.ctx.project.id }, select: { serial: true } });
+  const device = await db().device.findFirst({
+    where: { serial: options.serial, projectId: options.ctx.project.id },
+    select: { serial: true },
+  });
   if (!device) throw new NotFoundError("No such device");
   const rows = await db().auditLog.findMany({
     where: {
@@ -38,8 +42,8 @@ export async function listCommandRuns(options: { ctx: TProjectContext; serial: s
         id: row.id.toString(),
         at: row.at.toISOString(),
         by: row.actorLabel,
-        service: String(details.service ?? ""),
-        requestId: String(details.requestId ?? ""),
+        service: jsonText(details.service),
+        requestId: jsonText(details.requestId),
         commands: Array.isArray(details.commands) ? (details.commands as TCommandList) : [],
         notified: details.notified !== false,
       };
@@ -49,10 +53,10 @@ export async function listCommandRuns(options: { ctx: TProjectContext; serial: s
       kind: "report",
       id: row.id.toString(),
       at: row.at.toISOString(),
-      service: String(details.service ?? ""),
-      etag: String(details.etag ?? ""),
+      service: jsonText(details.service),
+      etag: jsonText(details.etag),
       report: parsed.success ? parsed.data : null,
-      error: parsed.success ? null : String(details.error ?? "the report could not be read"),
+      error: parsed.success ? null : jsonText(details.error, "the report could not be read"),
     };
   });
 }

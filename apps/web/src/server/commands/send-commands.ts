@@ -27,7 +27,10 @@ export async function sendCommands(options: {
 }): Promise<{ requestId: string; objectKey: string; notified: boolean }> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
-  const device = await db().device.findFirst({ where: { serial: options.serial, projectId: ctx.project.id }, select: { serial: true, enabled: true } });
+  const device = await db().device.findFirst({
+    where: { serial: options.serial, projectId: ctx.project.id },
+    select: { serial: true, enabled: true },
+  });
   if (!device) throw new NotFoundError("No such device");
   if (!device.enabled) throw new UserInputError("The device is disabled: enable it before sending commands");
   const entry = namedStore(COMMANDS_STORE);

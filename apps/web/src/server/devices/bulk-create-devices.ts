@@ -20,10 +20,17 @@ export async function bulkCreateDevices(options: { ctx: TProjectContext; csv: st
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
   const rows = await asDashboardErrors(Promise.resolve().then(() => parseDeviceCsv(options.csv)));
-  if (rows.length > MAX_BULK_DEVICES) throw new UserInputError(`The CSV has ${formatCount(rows.length, "device")}; upload at most ${MAX_BULK_DEVICES} at a time`, "csv");
+  if (rows.length > MAX_BULK_DEVICES)
+    throw new UserInputError(`The CSV has ${formatCount(rows.length, "device")}; upload at most ${MAX_BULK_DEVICES} at a time`, "csv");
   for (const mode of new Set(rows.map((row) => row.authMode ?? options.authMode))) requireAuthModeAvailable(mode);
-  const created = await asDashboardErrors(provisionBatch(provisioningContext(ctx), { projectId: ctx.project.id, rows, authMode: options.authMode }));
-  await writeAudit(ctx, { action: "device.bulk_create", targetType: "device", details: { count: created.length, serials: created.map((c) => c.device.serial).slice(0, 50) } });
+  const created = await asDashboardErrors(
+    provisionBatch(provisioningContext(ctx), { projectId: ctx.project.id, rows, authMode: options.authMode }),
+  );
+  await writeAudit(ctx, {
+    action: "device.bulk_create",
+    targetType: "device",
+    details: { count: created.length, serials: created.map((c) => c.device.serial).slice(0, 50) },
+  });
   const devices = created.map((c) => ({
     serial: c.device.serial,
     authMode: c.credentials.authMode,

@@ -12,7 +12,12 @@ import { asDashboardErrors, issuedDevice, provisioningContext, requireAuthModeAv
  * bundle (broker address, CA, credentials, device config); the platform keeps only hashes or
  * the certificate.
  */
-export async function createDevice(options: { ctx: TProjectContext; serial: string; name: string; authMode?: TAuthMode }): Promise<TIssuedDevice> {
+export async function createDevice(options: {
+  ctx: TProjectContext;
+  serial: string;
+  name: string;
+  authMode?: TAuthMode;
+}): Promise<TIssuedDevice> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
   const authMode = options.authMode ?? "password";
@@ -20,6 +25,11 @@ export async function createDevice(options: { ctx: TProjectContext; serial: stri
   const created = await asDashboardErrors(
     provisionDevice(provisioningContext(ctx), { projectId: ctx.project.id, serial: options.serial, name: options.name, authMode }),
   );
-  await writeAudit(ctx, { action: "device.create", targetType: "device", targetId: created.device.serial, details: { name: created.device.name, authMode } });
+  await writeAudit(ctx, {
+    action: "device.create",
+    targetType: "device",
+    targetId: created.device.serial,
+    details: { name: created.device.name, authMode },
+  });
   return issuedDevice(created);
 }

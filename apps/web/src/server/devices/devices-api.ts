@@ -39,7 +39,8 @@ export const postDevices: TProjectRouteHandler<{ project: string }> = async (req
   if (!type.startsWith("application/json")) throw new UserInputError("Send JSON {serial, name, auth} or a text/csv body");
   const body: unknown = await request.json().catch(() => null);
   const parsed = ZDeviceProvisionSchema.safeParse(body);
-  if (!parsed.success) throw new UserInputError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; "));
+  if (!parsed.success)
+    throw new UserInputError(parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; "));
   const { bundle, ...device } = await createDevice({ ctx, serial: parsed.data.serial, name: parsed.data.name, authMode: parsed.data.auth });
   return answer(request, { devices: [device], bundle });
 };

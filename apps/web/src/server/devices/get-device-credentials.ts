@@ -15,7 +15,13 @@ export type TDeviceCredentials = {
   addedAt: string;
   addedWithPassword: boolean;
   /** Certificates not yet expired, newest first, with their revocation state. */
-  certificates: { serialNumber: string; fingerprint: string; notAfter: string; revokedAt: string | null; revocationReason: string | null }[];
+  certificates: {
+    serialNumber: string;
+    fingerprint: string;
+    notAfter: string;
+    revokedAt: string | null;
+    revocationReason: string | null;
+  }[];
   /** The credential history, newest first (at most 20). */
   events: { at: string; action: string; authMode: string; actor: string }[];
 };
@@ -46,7 +52,11 @@ export async function getDeviceCredentials(options: { ctx: TProjectContext; seri
     issuedAt: device.credentialsIssuedAt?.toISOString() ?? null,
     addedAt: device.createdAt.toISOString(),
     addedWithPassword: device.passwordHash !== null,
-    certificates: device.certificates.map((c) => ({ ...c, notAfter: c.notAfter.toISOString(), revokedAt: c.revokedAt?.toISOString() ?? null })),
+    certificates: device.certificates.map((c) => ({
+      ...c,
+      notAfter: c.notAfter.toISOString(),
+      revokedAt: c.revokedAt?.toISOString() ?? null,
+    })),
     events: device.credentialEvents.map((e) => ({ at: e.at.toISOString(), action: e.action, authMode: e.authMode, actor: e.actorLabel })),
   };
 }

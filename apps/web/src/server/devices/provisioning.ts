@@ -30,7 +30,8 @@ function secretBox(): TSecretBox | undefined {
 /** Certificate devices need the CA key seal and a mutual-TLS listener to point them at. */
 export function certificateDevicesAvailable(): { available: boolean; reason?: string } {
   if (!env.DEVICE_CA_ENCRYPTION_KEY) return { available: false, reason: "Set DEVICE_CA_ENCRYPTION_KEY to issue device certificates." };
-  if (!env.BROKER_CERTIFICATE_URL) return { available: false, reason: "Set BROKER_CERTIFICATE_URL (the broker's mutual-TLS listener) to issue device certificates." };
+  if (!env.BROKER_CERTIFICATE_URL)
+    return { available: false, reason: "Set BROKER_CERTIFICATE_URL (the broker's mutual-TLS listener) to issue device certificates." };
   return { available: true };
 }
 
@@ -62,7 +63,12 @@ function brokerEndpoints(): TBrokerEndpoints {
 }
 
 export function issued(devices: TCreatedDevice[]): { bundle: TIssuedDevice["bundle"] } {
-  return { bundle: { fileName: bundleFileName(devices), base64: Buffer.from(createCredentialBundle(devices, brokerEndpoints())).toString("base64") } };
+  return {
+    bundle: {
+      fileName: bundleFileName(devices),
+      base64: Buffer.from(createCredentialBundle(devices, brokerEndpoints())).toString("base64"),
+    },
+  };
 }
 
 export function issuedDevice(created: TCreatedDevice): TIssuedDevice {

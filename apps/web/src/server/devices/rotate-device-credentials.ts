@@ -10,7 +10,12 @@ import { asDashboardErrors, issuedDevice, provisioningContext, requireAuthModeAv
  * New credentials for a device of the project; its sessions and files stay. The old password
  * stops working at once; an old certificate is revoked after `graceHours` (0: at once).
  */
-export async function rotateDeviceCredentials(options: { ctx: TProjectContext; serial: string; authMode?: TAuthMode; graceHours?: number }): Promise<TIssuedDevice> {
+export async function rotateDeviceCredentials(options: {
+  ctx: TProjectContext;
+  serial: string;
+  authMode?: TAuthMode;
+  graceHours?: number;
+}): Promise<TIssuedDevice> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
   if (options.authMode) requireAuthModeAvailable(options.authMode);
@@ -22,6 +27,11 @@ export async function rotateDeviceCredentials(options: { ctx: TProjectContext; s
       graceSeconds: Math.round((options.graceHours ?? 0) * 3600),
     }),
   );
-  await writeAudit(ctx, { action: "device.rotate_credentials", targetType: "device", targetId: rotated.device.serial, details: { authMode: rotated.credentials.authMode, graceHours: options.graceHours ?? 0 } });
+  await writeAudit(ctx, {
+    action: "device.rotate_credentials",
+    targetType: "device",
+    targetId: rotated.device.serial,
+    details: { authMode: rotated.credentials.authMode, graceHours: options.graceHours ?? 0 },
+  });
   return issuedDevice(rotated);
 }

@@ -47,7 +47,12 @@ export const VIEW_AUDIT_MINUTES = 10;
  * the s3 backend the answer is a redirect to a short-lived presigned GET; with the fs backend
  * the bytes are streamed here, with Range support for video seeking.
  */
-export async function fileResponse(options: { ctx: TProjectContext; fileId: string; disposition: "attachment" | "inline"; range: string | null }): Promise<Response> {
+export async function fileResponse(options: {
+  ctx: TProjectContext;
+  fileId: string;
+  disposition: "attachment" | "inline";
+  range: string | null;
+}): Promise<Response> {
   const { ctx, disposition } = options;
   requireRole(ctx, CAN.download);
   const file = await getFile({ ctx, fileId: options.fileId });

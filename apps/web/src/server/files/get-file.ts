@@ -33,7 +33,11 @@ export async function getFile(options: { ctx: TProjectContext; fileId: string; s
   requireRole(options.ctx, CAN.browse);
   if (!UUID.test(options.fileId)) throw new NotFoundError("No such file");
   const file = await db().file.findFirst({
-    where: { id: options.fileId, session: { projectId: options.ctx.project.id }, ...(options.sessionId ? { sessionId: options.sessionId } : {}) },
+    where: {
+      id: options.fileId,
+      session: { projectId: options.ctx.project.id },
+      ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    },
     select: {
       id: true,
       sessionId: true,

@@ -76,11 +76,7 @@ export async function listFiles(options: { ctx: TProjectContext; sessionId: numb
   else fileConditions.push(Prisma.sql`strpos(substr(f.filename, ${depth + 1}), '/') = 0`);
   if (query.state) fileConditions.push(Prisma.sql`f.state = ${query.state}::file_state`);
   if (query.kind) {
-    fileConditions.push(
-      query.kind === "other"
-        ? Prisma.sql`NOT (${Prisma.join(Object.values(KIND_SQL), " OR ")})`
-        : KIND_SQL[query.kind],
-    );
+    fileConditions.push(query.kind === "other" ? Prisma.sql`NOT (${Prisma.join(Object.values(KIND_SQL), " OR ")})` : KIND_SQL[query.kind]);
   }
   const where = Prisma.join(fileConditions, " AND ");
   const order = ORDER[query.sort];
@@ -88,7 +84,16 @@ export async function listFiles(options: { ctx: TProjectContext; sessionId: numb
   const pageSize = FILE_PAGE_SIZE;
   const offset = (query.page - 1) * pageSize;
 
-  type TRaw = { id: string; filename: string; content_type: string; stored_content_type: string | null; state: TFileState; size: bigint | null; uploaded_at: Date | null; created_at: Date };
+  type TRaw = {
+    id: string;
+    filename: string;
+    content_type: string;
+    stored_content_type: string | null;
+    state: TFileState;
+    size: bigint | null;
+    uploaded_at: Date | null;
+    created_at: Date;
+  };
   const [rows, total, folders, states] = await Promise.all([
     prisma.$queryRaw<TRaw[]>`
       SELECT f.id, f.filename, f.content_type, f.stored_content_type, f.state, f.size, f.uploaded_at, f.created_at

@@ -15,7 +15,16 @@ export async function readJsonPreview(options: { ctx: TProjectContext; fileId: s
   const file = await getFile({ ctx: options.ctx, fileId: options.fileId });
   if (file.state !== "uploaded") throw new NotFoundError("The file is not uploaded");
   // File contents, like a download: members and up, and audited.
-  await writeAuditOnce(options.ctx, { action: "file.view", targetType: "file", targetId: file.id, details: { session: file.sessionId, filename: file.filename, size: file.size } }, { withinMinutes: VIEW_AUDIT_MINUTES });
+  await writeAuditOnce(
+    options.ctx,
+    {
+      action: "file.view",
+      targetType: "file",
+      targetId: file.id,
+      details: { session: file.sessionId, filename: file.filename, size: file.size },
+    },
+    { withinMinutes: VIEW_AUDIT_MINUTES },
+  );
   if (Number(file.size ?? 0) > MAX_JSON_PREVIEW_BYTES) return null;
   const opened = await sessionsStore().open(file.objectKey);
   if (!opened) throw new NotFoundError("The stored object is missing");

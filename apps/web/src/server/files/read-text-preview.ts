@@ -37,7 +37,16 @@ export async function readTextPreview(options: { ctx: TProjectContext; fileId: s
   const file = await getFile({ ctx: options.ctx, fileId: options.fileId });
   if (file.state !== "uploaded") throw new NotFoundError("The file is not uploaded");
   // File contents, like a download: members and up, and audited.
-  await writeAuditOnce(options.ctx, { action: "file.view", targetType: "file", targetId: file.id, details: { session: file.sessionId, filename: file.filename, size: file.size } }, { withinMinutes: VIEW_AUDIT_MINUTES });
+  await writeAuditOnce(
+    options.ctx,
+    {
+      action: "file.view",
+      targetType: "file",
+      targetId: file.id,
+      details: { session: file.sessionId, filename: file.filename, size: file.size },
+    },
+    { withinMinutes: VIEW_AUDIT_MINUTES },
+  );
   const size = Number(file.size ?? 0);
   if (size === 0) return { size, truncated: false, head: [], tail: [], skippedBytes: 0 };
   if (size <= PREVIEW_WINDOW_BYTES * 2) {

@@ -45,7 +45,9 @@ export function crossSiteRefusal(request: TRequestLike, options: { appUrl?: stri
   const fetchSite = request.headers.get("sec-fetch-site");
   if (fetchSite !== null) return fetchSite === "same-origin" ? null : "Refused: the request comes from another site";
   const referer = request.headers.get("referer");
-  if (referer !== null) return isOwnOrigin(originOf(referer), request, configuredOrigin) ? null : "Refused: the request comes from another site";
-  if (!options.tokenChecked && SESSION_COOKIE.test(request.headers.get("cookie") ?? "")) return "Refused: send an Origin header naming this dashboard with a signed-in request";
+  if (referer !== null)
+    return isOwnOrigin(originOf(referer), request, configuredOrigin) ? null : "Refused: the request comes from another site";
+  if (!options.tokenChecked && SESSION_COOKIE.test(request.headers.get("cookie") ?? ""))
+    return "Refused: send an Origin header naming this dashboard with a signed-in request";
   return null;
 }

@@ -18,5 +18,10 @@ export async function changeMemberRole(options: { ctx: TProjectContext; userId: 
     if (owners <= 1) throw new UserInputError("A project needs at least one owner: make someone else owner first");
   }
   await prisma.membership.update({ where: key, data: { role } });
-  await writeAudit(ctx, { action: "member.role", targetType: "user", targetId: options.userId, details: { email: member.user.email, from: member.role, to: role } });
+  await writeAudit(ctx, {
+    action: "member.role",
+    targetType: "user",
+    targetId: options.userId,
+    details: { email: member.user.email, from: member.role, to: role },
+  });
 }

@@ -11,7 +11,12 @@ import { writeAudit } from "@/server/audit/write-audit";
  * account gets one only when the inviter is a platform administrator (who creates users); its
  * first password is returned once to be handed over, and the person changes it after signing in.
  */
-export async function inviteMember(options: { ctx: TProjectContext; email: string; role: TRole; name?: string }): Promise<{ created: boolean; password?: string }> {
+export async function inviteMember(options: {
+  ctx: TProjectContext;
+  email: string;
+  role: TRole;
+  name?: string;
+}): Promise<{ created: boolean; password?: string }> {
   const { ctx, role } = options;
   requireRole(ctx, CAN.manageMembers);
   const prisma = db();
@@ -29,7 +34,10 @@ export async function inviteMember(options: { ctx: TProjectContext; email: strin
     });
     await writeAudit(ctx, { action: "user.create", targetType: "user", targetId: user.id, details: { email } });
   }
-  const existing = await prisma.membership.findUnique({ where: { userId_projectId: { userId: user.id, projectId: ctx.project.id } }, select: { role: true } });
+  const existing = await prisma.membership.findUnique({
+    where: { userId_projectId: { userId: user.id, projectId: ctx.project.id } },
+    select: { role: true },
+  });
   if (existing) throw new UserInputError(`This person is already a member (${existing.role})`, "email");
   await prisma.membership.create({ data: { userId: user.id, projectId: ctx.project.id, role } });
   await writeAudit(ctx, { action: "member.add", targetType: "user", targetId: user.id, details: { email, role } });

@@ -12,5 +12,12 @@ export async function listMembers(options: { ctx: TProjectContext }): Promise<TM
     orderBy: [{ role: "asc" }, { user: { email: "asc" } }],
     select: { role: true, createdAt: true, user: { select: { id: true, email: true, name: true, disabled: true } } },
   });
-  return rows.map((r) => ({ userId: r.user.id, email: r.user.email, name: r.user.name, role: r.role, disabled: r.user.disabled, since: r.createdAt.toISOString() }));
+  return rows.map((r) => ({
+    userId: r.user.id,
+    email: r.user.email,
+    name: r.user.name,
+    role: r.role,
+    disabled: r.user.disabled,
+    since: r.createdAt.toISOString(),
+  }));
 }

@@ -17,5 +17,10 @@ export async function removeMember(options: { ctx: TProjectContext; userId: stri
     if (owners <= 1) throw new UserInputError("A project needs at least one owner: make someone else owner first");
   }
   await prisma.membership.delete({ where: key });
-  await writeAudit(ctx, { action: "member.remove", targetType: "user", targetId: options.userId, details: { email: member.user.email, role: member.role } });
+  await writeAudit(ctx, {
+    action: "member.remove",
+    targetType: "user",
+    targetId: options.userId,
+    details: { email: member.user.email, role: member.role },
+  });
 }

@@ -18,7 +18,10 @@ const PUBLISH_TIMEOUT_MS = 5_000;
  * Publishes QoS 1 messages to `url` with one lazily opened connection (MQTT 3.1.1, which both
  * the embedded broker and Mosquitto speak). Resolves once the broker acknowledged the message.
  */
-export function createCommandPublisher(options: { url: string; username?: string; password?: string; clientId?: string }): { publish: TPublish; close(): Promise<void> } {
+export function createCommandPublisher(options: { url: string; username?: string; password?: string; clientId?: string }): {
+  publish: TPublish;
+  close(): Promise<void>;
+} {
   let client: MqttClient | undefined;
   const connection = () => {
     client ??= mqtt.connect(options.url, {
@@ -36,12 +39,17 @@ export function createCommandPublisher(options: { url: string; username?: string
     async publish(topic, payload) {
       const c = connection();
       const timeout = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new BrokerUnavailableError(`the MQTT broker did not acknowledge within ${PUBLISH_TIMEOUT_MS / 1000} s`)), PUBLISH_TIMEOUT_MS).unref(),
+        setTimeout(
+          () => reject(new BrokerUnavailableError(`the MQTT broker did not acknowledge within ${PUBLISH_TIMEOUT_MS / 1000} s`)),
+          PUBLISH_TIMEOUT_MS,
+        ).unref(),
       );
       try {
         await Promise.race([c.publishAsync(topic, JSON.stringify(payload), { qos: 1 }), timeout]);
       } catch (error) {
-        throw error instanceof BrokerUnavailableError ? error : new BrokerUnavailableError("the MQTT broker refused or dropped the message", { cause: error });
+        throw error instanceof BrokerUnavailableError
+          ? error
+          : new BrokerUnavailableError("the MQTT broker refused or dropped the message", { cause: error });
       }
     },
     async close() {

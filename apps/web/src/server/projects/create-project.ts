@@ -6,7 +6,12 @@ import type { TSessionUser } from "@/server/auth/session-user";
 import { writeAudit } from "@/server/audit/write-audit";
 
 /** Platform administrators create projects; the creator becomes its owner. */
-export async function createProject(options: { user: TSessionUser; ip: string | null; slug: string; name: string }): Promise<{ slug: string }> {
+export async function createProject(options: {
+  user: TSessionUser;
+  ip: string | null;
+  slug: string;
+  name: string;
+}): Promise<{ slug: string }> {
   const { user } = options;
   if (!user.isAdmin) throw new ForbiddenError("Only platform administrators create projects");
   try {
@@ -14,7 +19,10 @@ export async function createProject(options: { user: TSessionUser; ip: string | 
       data: { slug: options.slug, name: options.name, memberships: { create: { userId: user.id, role: "owner" } } },
       select: { id: true, slug: true, name: true },
     });
-    await writeAudit({ user, project, ip: options.ip }, { action: "project.create", targetType: "project", targetId: project.id, details: { slug: project.slug } });
+    await writeAudit(
+      { user, project, ip: options.ip },
+      { action: "project.create", targetType: "project", targetId: project.id, details: { slug: project.slug } },
+    );
     return { slug: project.slug };
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {

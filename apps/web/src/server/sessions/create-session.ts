@@ -15,6 +15,11 @@ export async function createSession(options: { ctx: TProjectContext; deviceSeria
     data: { deviceId: device.id, projectId: ctx.project.id, name: options.name },
     select: { id: true },
   });
-  await writeAudit(ctx, { action: "session.create", targetType: "session", targetId: session.id, details: { device: options.deviceSerial, name: options.name } });
+  await writeAudit(ctx, {
+    action: "session.create",
+    targetType: "session",
+    targetId: session.id,
+    details: { device: options.deviceSerial, name: options.name },
+  });
   return session;
 }

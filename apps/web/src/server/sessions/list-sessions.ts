@@ -64,7 +64,18 @@ export async function listSessions(options: { ctx: TProjectContext; query: TSess
   const sortsByAggregate = query.sort === "files" || query.sort === "bytes";
   const prisma = db();
 
-  type TRaw = { id: number; name: string; state: "open" | "closed"; started_at: Date; ended_at: Date | null; serial: string; device_name: string; files: number; pending: number; bytes: bigint };
+  type TRaw = {
+    id: number;
+    name: string;
+    state: "open" | "closed";
+    started_at: Date;
+    ended_at: Date | null;
+    serial: string;
+    device_name: string;
+    files: number;
+    pending: number;
+    bytes: bigint;
+  };
   // Files, pending files and bytes of one session (alias `a`), for the rows of this page only
   // unless the page is sorted by them.
   const aggregate = (sessionId: Prisma.Sql) => Prisma.sql`LEFT JOIN LATERAL (

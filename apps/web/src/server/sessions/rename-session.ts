@@ -13,5 +13,10 @@ export async function renameSession(options: { ctx: TProjectContext; sessionId: 
   const before = await db().session.findFirst({ where: { id, projectId: ctx.project.id }, select: { name: true } });
   if (!before) throw new NotFoundError("No such session");
   await db().session.update({ where: { id }, data: { name: options.name } });
-  await writeAudit(ctx, { action: "session.rename", targetType: "session", targetId: id, details: { from: before.name, to: options.name } });
+  await writeAudit(ctx, {
+    action: "session.rename",
+    targetType: "session",
+    targetId: id,
+    details: { from: before.name, to: options.name },
+  });
 }

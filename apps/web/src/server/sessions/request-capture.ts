@@ -40,9 +40,15 @@ export async function requestCapture(options: {
   try {
     await (options.publish ?? publishCommand)(topic, { type: "capture", request_id: requestId, session_id: id });
   } catch (error) {
-    if (error instanceof BrokerUnavailableError) throw new UserInputError(`The request could not be sent (${error.message}). Try again in a moment.`);
+    if (error instanceof BrokerUnavailableError)
+      throw new UserInputError(`The request could not be sent (${error.message}). Try again in a moment.`);
     throw error;
   }
-  await writeAudit(ctx, { action: "session.capture", targetType: "session", targetId: id, details: { device: session.device.serial, requestId, sessionId: id, presence: presence.state, presenceSource: presence.source } });
+  await writeAudit(ctx, {
+    action: "session.capture",
+    targetType: "session",
+    targetId: id,
+    details: { device: session.device.serial, requestId, sessionId: id, presence: presence.state, presenceSource: presence.source },
+  });
   return { requestId, presence };
 }

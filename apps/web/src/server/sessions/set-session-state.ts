@@ -7,7 +7,11 @@ import { writeAudit } from "@/server/audit/write-audit";
 import { parseSessionId } from "./get-session";
 
 /** Closes a session (devices can no longer upload to it) or opens it again. */
-export async function setSessionState(options: { ctx: TProjectContext; sessionId: number | string; state: "open" | "closed" }): Promise<void> {
+export async function setSessionState(options: {
+  ctx: TProjectContext;
+  sessionId: number | string;
+  state: "open" | "closed";
+}): Promise<void> {
   const { ctx, state } = options;
   requireRole(ctx, CAN.manageSessions);
   const id = parseSessionId(options.sessionId);

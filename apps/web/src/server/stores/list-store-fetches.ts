@@ -1,4 +1,5 @@
 import "server-only";
+import { jsonText } from "@/lib/format";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
@@ -6,7 +7,12 @@ import { requireRole, type TProjectContext } from "@/server/auth/project-context
 export type TStoreFetch = { id: string; at: string; device: string; store: string; path: string; size: number | null; etag: string | null };
 
 /** Which devices fetched what, when: the worker's `store.download` audit rows of the project. */
-export async function listStoreFetches(options: { ctx: TProjectContext; store?: string; device?: string | null; limit?: number }): Promise<TStoreFetch[]> {
+export async function listStoreFetches(options: {
+  ctx: TProjectContext;
+  store?: string;
+  device?: string | null;
+  limit?: number;
+}): Promise<TStoreFetch[]> {
   requireRole(options.ctx, CAN.manageDevices);
   const rows = await db().auditLog.findMany({
     where: {
@@ -25,8 +31,8 @@ export async function listStoreFetches(options: { ctx: TProjectContext; store?: 
       id: row.id.toString(),
       at: row.at.toISOString(),
       device: row.actorLabel,
-      store: String(d.store ?? ""),
-      path: String(d.path ?? ""),
+      store: jsonText(d.store),
+      path: jsonText(d.path),
       size: typeof d.size === "number" ? d.size : null,
       etag: typeof d.etag === "string" ? d.etag : null,
     };

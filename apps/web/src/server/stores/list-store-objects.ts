@@ -14,7 +14,13 @@ export type TStoreListing = {
 };
 
 /** What a folder of a store holds: sub-folders and objects (at most `limit` objects read). */
-export async function listStoreObjects(options: { ctx: TProjectContext; store: string; device?: string | null; folder?: string; limit?: number }): Promise<TStoreListing> {
+export async function listStoreObjects(options: {
+  ctx: TProjectContext;
+  store: string;
+  device?: string | null;
+  folder?: string;
+  limit?: number;
+}): Promise<TStoreListing> {
   const target = await resolveStoreTarget(options);
   const folder = (options.folder ?? "").replace(/^\/+|\/+$/g, "");
   if (folder.split("/").some((part) => part === "." || part === "..")) throw new UserInputError("Not a folder of this store");
@@ -43,5 +49,13 @@ export async function listStoreObjects(options: { ctx: TProjectContext; store: s
     }
     token = page.nextToken;
   } while (token && read < limit);
-  return { store: target.entry.name, device: target.device, folder, canWrite: target.canWrite, folders: [...folders].sort(), objects, truncated: Boolean(token) };
+  return {
+    store: target.entry.name,
+    device: target.device,
+    folder,
+    canWrite: target.canWrite,
+    folders: [...folders].sort(),
+    objects,
+    truncated: Boolean(token),
+  };
 }

@@ -14,7 +14,12 @@ import { namedStore } from "./named-stores";
  * - shared stores (`apps`, `contents`): one folder for the whole platform, so project admins
  *   read them and only platform administrators change them.
  */
-export type TStoreTarget = { entry: TNamedStore; device: string | null; /** Key of the folder in the store (relative to its prefix). */ base: string; canWrite: boolean };
+export type TStoreTarget = {
+  entry: TNamedStore;
+  device: string | null;
+  /** Key of the folder in the store (relative to its prefix). */ base: string;
+  canWrite: boolean;
+};
 
 export async function resolveStoreTarget(options: { ctx: TProjectContext; store: string; device?: string | null }): Promise<TStoreTarget> {
   const { ctx } = options;
@@ -35,5 +40,6 @@ export function targetKey(target: TStoreTarget, path: string): string {
 }
 
 export function requireWrite(target: TStoreTarget): void {
-  if (!target.canWrite) throw new ForbiddenError(`The "${target.entry.name}" store is shared by every project: only platform administrators change it`);
+  if (!target.canWrite)
+    throw new ForbiddenError(`The "${target.entry.name}" store is shared by every project: only platform administrators change it`);
 }

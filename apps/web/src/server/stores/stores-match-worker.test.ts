@@ -21,7 +21,14 @@ async function seen(store: Store) {
 }
 
 async function seenNamed(stores: ReadonlyMap<string, { name: string; perDevice: boolean; deviceAccess: string; store: Store }>) {
-  return Promise.all([...stores.values()].map(async (entry) => ({ name: entry.name, perDevice: entry.perDevice, deviceAccess: entry.deviceAccess, ...(await seen(entry.store)) })));
+  return Promise.all(
+    [...stores.values()].map(async (entry) => ({
+      name: entry.name,
+      perDevice: entry.perDevice,
+      deviceAccess: entry.deviceAccess,
+      ...(await seen(entry.store)),
+    })),
+  );
 }
 
 /** Both apps' stores from one environment (the variables docker-compose gives both, plus each app's own required ones). */
@@ -38,7 +45,12 @@ const database = { DATABASE_URL: "postgresql://fleetdrop@127.0.0.1:5432/fleetdro
 
 describe("the web app's and the worker's stores from one environment", () => {
   it("are the same fs stores, with the documented public URL when FS_PUBLIC_URL is unset (whatever the worker's HTTP_PORT)", async () => {
-    const { web, worker } = await bothFrom({ ...database, HTTP_PORT: "9100", FS_SECRET_ACCESS_KEY: "fs-secret-0123456789", FS_STORE_DIR: "/var/lib/fleetdrop" });
+    const { web, worker } = await bothFrom({
+      ...database,
+      HTTP_PORT: "9100",
+      FS_SECRET_ACCESS_KEY: "fs-secret-0123456789",
+      FS_STORE_DIR: "/var/lib/fleetdrop",
+    });
     expect(web).toEqual(worker);
     expect(worker.sessions).toMatchObject({ backend: "fs", bucket: "fleetdrop" });
     expect(worker.sessions.url.startsWith("http://localhost:9000/")).toBe(true);
@@ -51,10 +63,15 @@ describe("the web app's and the worker's stores from one environment", () => {
       FS_SECRET_ACCESS_KEY: "fs-secret-0123456789",
       FS_BUCKET: "robots",
       FS_PUBLIC_URL: "http://192.168.1.5:9100",
-      STORE_CONFIGURATION: '[{"store_name": "config", "prefix": "cfg"}, {"store_name": "logs", "bucket_name": "fleet-logs", "per_device": true, "device_access": "write"}]',
+      STORE_CONFIGURATION:
+        '[{"store_name": "config", "prefix": "cfg"}, {"store_name": "logs", "bucket_name": "fleet-logs", "per_device": true, "device_access": "write"}]',
     });
     expect(web).toEqual(worker);
-    expect(worker.named.find((entry) => entry.name === "logs")).toMatchObject({ bucket: "fleet-logs", perDevice: true, deviceAccess: "write" });
+    expect(worker.named.find((entry) => entry.name === "logs")).toMatchObject({
+      bucket: "fleet-logs",
+      perDevice: true,
+      deviceAccess: "write",
+    });
     expect(worker.sessions.url.startsWith("http://192.168.1.5:9100/fs/robots/")).toBe(true);
   });
 
@@ -73,7 +90,9 @@ describe("the web app's and the worker's stores from one environment", () => {
       });
       expect(web, forcePathStyle).toEqual(worker);
       const pathStyle = ["yes", "true", "1"].includes(forcePathStyle);
-      expect(worker.sessions.url, forcePathStyle).toBe(pathStyle ? "http://minio.internal:9000/robot-files/probe/file.bin" : "http://robot-files.minio.internal:9000/probe/file.bin");
+      expect(worker.sessions.url, forcePathStyle).toBe(
+        pathStyle ? "http://minio.internal:9000/robot-files/probe/file.bin" : "http://robot-files.minio.internal:9000/probe/file.bin",
+      );
     }
   });
 

@@ -28,7 +28,22 @@ export async function listChunkStreams(options: { ctx: TProjectContext }): Promi
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
   const rows = await db().$queryRaw<
-    { id: string; name: string; url_template: string; headers: Record<string, string>; enabled: boolean; max_attempts: number; timeout_ms: number; pending: bigint; parked: bigint; delivered: bigint | null; last_delivered_at: Date | null; last_error: string | null; last_error_at: Date | null; backing_off: bigint }[]
+    {
+      id: string;
+      name: string;
+      url_template: string;
+      headers: Record<string, string>;
+      enabled: boolean;
+      max_attempts: number;
+      timeout_ms: number;
+      pending: bigint;
+      parked: bigint;
+      delivered: bigint | null;
+      last_delivered_at: Date | null;
+      last_error: string | null;
+      last_error_at: Date | null;
+      backing_off: bigint;
+    }[]
   >`
     SELECT s.id, s.name, s.url_template, s.headers, s.enabled, s.max_attempts, s.timeout_ms,
            (SELECT count(*) FROM chunk_outbox c WHERE c.stream_id = s.id AND c.state = 'pending') AS pending,

@@ -19,7 +19,10 @@ export type TParkedChunkRow = {
 };
 
 /** Chunks delivery gave up on, newest first (docs/protocol.md#chunks), with the reason; admins only. */
-export async function listParkedChunks(options: { ctx: TProjectContext; stream?: string }): Promise<{ rows: TParkedChunkRow[]; total: number }> {
+export async function listParkedChunks(options: {
+  ctx: TProjectContext;
+  stream?: string;
+}): Promise<{ rows: TParkedChunkRow[]; total: number }> {
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
   const where = { state: "parked" as const, stream: { projectId: ctx.project.id, ...(options.stream ? { name: options.stream } : {}) } };
@@ -29,14 +32,25 @@ export async function listParkedChunks(options: { ctx: TProjectContext; stream?:
       where,
       orderBy: [{ parkedAt: "desc" }, { id: "desc" }],
       take: PARKED_PAGE_SIZE,
-      select: { id: true, attempts: true, lastStatus: true, lastError: true, receivedAt: true, parkedAt: true, stream: { select: { name: true } }, device: { select: { serial: true } } },
+      select: {
+        id: true,
+        attempts: true,
+        lastStatus: true,
+        lastError: true,
+        receivedAt: true,
+        parkedAt: true,
+        stream: { select: { name: true } },
+        device: { select: { serial: true } },
+      },
     }),
     prisma.chunk.count({ where }),
   ]);
   // Sizes without loading payloads.
   const ids = rows.map((row) => row.id);
   const sizes = ids.length
-    ? await prisma.$queryRaw<{ id: bigint; bytes: number }[]>`SELECT id, octet_length(payload) AS bytes FROM chunk_outbox WHERE id = ANY(${ids}::int8[])`
+    ? await prisma.$queryRaw<
+        { id: bigint; bytes: number }[]
+      >`SELECT id, octet_length(payload) AS bytes FROM chunk_outbox WHERE id = ANY(${ids}::int8[])`
     : [];
   const sizeOf = new Map(sizes.map((s) => [s.id.toString(), Number(s.bytes)]));
   return {

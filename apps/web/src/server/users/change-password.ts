@@ -10,7 +10,12 @@ import { writeUserAudit } from "@/server/audit/write-audit";
  * of the account end (their token predates `passwordChangedAt`); the caller signs this browser
  * in again.
  */
-export async function changePassword(options: { user: TSessionUser; ip: string | null; currentPassword: string; newPassword: string }): Promise<void> {
+export async function changePassword(options: {
+  user: TSessionUser;
+  ip: string | null;
+  currentPassword: string;
+  newPassword: string;
+}): Promise<void> {
   const prisma = db();
   const row = await prisma.user.findUnique({ where: { id: options.user.id }, select: { passwordHash: true } });
   if (!(await verifyPassword(options.currentPassword, row?.passwordHash))) {

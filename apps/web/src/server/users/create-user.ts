@@ -6,7 +6,13 @@ import type { TSessionUser } from "@/server/auth/session-user";
 import { writeUserAudit } from "@/server/audit/write-audit";
 
 /** Creates an account with a generated first password, returned once to hand over. */
-export async function createUser(options: { user: TSessionUser; ip: string | null; email: string; name: string; isAdmin: boolean }): Promise<{ id: string; password: string }> {
+export async function createUser(options: {
+  user: TSessionUser;
+  ip: string | null;
+  email: string;
+  name: string;
+  isAdmin: boolean;
+}): Promise<{ id: string; password: string }> {
   if (!options.user.isAdmin) throw new ForbiddenError("Only platform administrators create users");
   const email = options.email.trim().toLowerCase();
   const exists = await db().user.findUnique({ where: { email }, select: { id: true } });
@@ -16,6 +22,11 @@ export async function createUser(options: { user: TSessionUser; ip: string | nul
     data: { email, name: options.name, isAdmin: options.isAdmin, passwordHash: await hashPassword(password) },
     select: { id: true },
   });
-  await writeUserAudit(options.user, options.ip, { action: "user.create", targetType: "user", targetId: created.id, details: { email, isAdmin: options.isAdmin } });
+  await writeUserAudit(options.user, options.ip, {
+    action: "user.create",
+    targetType: "user",
+    targetId: created.id,
+    details: { email, isAdmin: options.isAdmin },
+  });
   return { id: created.id, password };
 }

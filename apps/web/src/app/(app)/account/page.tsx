@@ -9,7 +9,11 @@ export default async function AccountPage() {
   const user = await requireUser();
   return (
     <>
-      <PageHeader crumbs={[{ label: "Account" }]} title="Your account" description={`${user.name} · ${user.email}${user.isAdmin ? " · platform administrator" : ""}`} />
+      <PageHeader
+        crumbs={[{ label: "Account" }]}
+        title="Your account"
+        description={`${user.name} · ${user.email}${user.isAdmin ? " · platform administrator" : ""}`}
+      />
       <section className="card" aria-labelledby="password-title">
         <div className="card-header">
           <h2 id="password-title">Change password</h2>

@@ -16,7 +16,11 @@ export default async function AdminPage() {
   const users = await listUsers({ user });
   return (
     <>
-      <PageHeader crumbs={[{ label: "Administration" }]} title="Administration" description="Projects and user accounts of this Fleetdrop installation." />
+      <PageHeader
+        crumbs={[{ label: "Administration" }]}
+        title="Administration"
+        description="Projects and user accounts of this Fleetdrop installation."
+      />
       <div className="grid-2">
         <section className="card" aria-labelledby="users-title">
           <div className="card-header">
@@ -28,15 +32,26 @@ export default async function AdminPage() {
             rows={users}
             rowKey={(u) => u.id}
             columns={[
-              { header: "Person", primary: true, cell: (u) => (
-                <>
-                  <strong>{u.name}</strong> {u.isAdmin ? <span className="badge badge-warn">Admin</span> : null} {u.disabled ? <span className="badge badge-danger">Disabled</span> : null}
-                  <div className="muted" style={{ fontWeight: 400 }}>{u.email}</div>
-                </>
-              ) },
+              {
+                header: "Person",
+                primary: true,
+                cell: (u) => (
+                  <>
+                    <strong>{u.name}</strong> {u.isAdmin ? <span className="badge badge-warn">Admin</span> : null}{" "}
+                    {u.disabled ? <span className="badge badge-danger">Disabled</span> : null}
+                    <div className="muted" style={{ fontWeight: 400 }}>
+                      {u.email}
+                    </div>
+                  </>
+                ),
+              },
               { header: "Projects", className: "num", cell: (u) => formatNumber(u.projects) },
               { header: "Created", className: "nowrap", cell: (u) => <Time value={u.createdAt} /> },
-              { header: "Actions", hideHeader: true, cell: (u) => <UserActions userId={u.id} disabled={u.disabled} self={u.id === user.id} /> },
+              {
+                header: "Actions",
+                hideHeader: true,
+                cell: (u) => <UserActions userId={u.id} disabled={u.disabled} self={u.id === user.id} />,
+              },
             ]}
           />
         </section>

@@ -31,21 +31,47 @@ export default async function MembersPage({ params }: { params: Promise<{ projec
             rows={members}
             rowKey={(m) => m.userId}
             columns={[
-              { header: "Person", primary: true, cell: (m) => (
-                <>
-                  <strong>{m.name}</strong>
-                  {m.userId === ctx.user.id ? <span className="muted"> (you)</span> : null}
-                  <div className="muted" style={{ fontWeight: 400 }}>{m.email}</div>
-                  {m.disabled ? <span className="badge badge-danger">Account disabled</span> : null}
-                </>
-              ) },
-              { header: "Role", cell: (m) => (canManage ? <RoleSelect project={ctx.project.slug} userId={m.userId} role={m.role} label={m.email} /> : <RoleBadge role={m.role} />) },
+              {
+                header: "Person",
+                primary: true,
+                cell: (m) => (
+                  <>
+                    <strong>{m.name}</strong>
+                    {m.userId === ctx.user.id ? <span className="muted"> (you)</span> : null}
+                    <div className="muted" style={{ fontWeight: 400 }}>
+                      {m.email}
+                    </div>
+                    {m.disabled ? <span className="badge badge-danger">Account disabled</span> : null}
+                  </>
+                ),
+              },
+              {
+                header: "Role",
+                cell: (m) =>
+                  canManage ? (
+                    <RoleSelect project={ctx.project.slug} userId={m.userId} role={m.role} label={m.email} />
+                  ) : (
+                    <RoleBadge role={m.role} />
+                  ),
+              },
               { header: "Member since", className: "nowrap", cell: (m) => <Time value={m.since} /> },
-              canManage && { header: "Actions", hideHeader: true, cell: (m) => (
-                <ConfirmAction label="Remove" buttonClassName="btn btn-sm" title={`Remove ${m.email}?`} action={removeMemberAction} fields={{ project: ctx.project.slug, userId: m.userId }} confirmLabel="Remove member" danger>
-                  <p>They lose access to this project at once. Their account and other projects are not affected.</p>
-                </ConfirmAction>
-              ) },
+              canManage && {
+                header: "Actions",
+                hideHeader: true,
+                cell: (m) => (
+                  <ConfirmAction
+                    label="Remove"
+                    buttonClassName="btn btn-sm"
+                    title={`Remove ${m.email}?`}
+                    action={removeMemberAction}
+                    fields={{ project: ctx.project.slug, userId: m.userId }}
+                    confirmLabel="Remove member"
+                    danger
+                  >
+                    <p>They lose access to this project at once. Their account and other projects are not affected.</p>
+                  </ConfirmAction>
+                ),
+              },
             ]}
           />
         </section>

@@ -22,13 +22,23 @@ export const metadata: Metadata = { title: "Stores" };
 
 const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
-export default async function StoresPage({ params, searchParams }: { params: Promise<{ project: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function StoresPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ project: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { project } = await params;
   const ctx = await requireProjectPage(project, CAN.manageDevices);
   const query = await searchParams;
   const stores = [...namedStores().values()];
   const current = stores.find((s) => s.name === one(query.store)) ?? stores[0];
-  const devices = await db().device.findMany({ where: { projectId: ctx.project.id }, orderBy: { serial: "asc" }, select: { serial: true, name: true } });
+  const devices = await db().device.findMany({
+    where: { projectId: ctx.project.id },
+    orderBy: { serial: "asc" },
+    select: { serial: true, name: true },
+  });
   const device = current?.perDevice ? (devices.find((d) => d.serial === one(query.device)) ?? devices[0] ?? null) : null;
   const folder = one(query.folder) ?? "";
   const base = `/p/${ctx.project.slug}/stores`;
@@ -61,13 +71,20 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
       />
       <nav aria-label="Stores" className="tabs" style={{ display: "flex", gap: "0.5rem", flexWrap: "wrap", marginBottom: "1rem" }}>
         {stores.map((s) => (
-          <Link key={s.name} className={s.name === current?.name ? "btn btn-primary" : "btn"} aria-current={s.name === current?.name ? "page" : undefined} href={`${base}?store=${s.name}`}>
+          <Link
+            key={s.name}
+            className={s.name === current?.name ? "btn btn-primary" : "btn"}
+            aria-current={s.name === current?.name ? "page" : undefined}
+            href={`${base}?store=${s.name}`}
+          >
             {s.name}
           </Link>
         ))}
       </nav>
       {!current ? (
-        <EmptyState icon={Database} title="No stores configured">Set STORE_CONFIGURATION (or leave it unset for the defaults).</EmptyState>
+        <EmptyState icon={Database} title="No stores configured">
+          Set STORE_CONFIGURATION (or leave it unset for the defaults).
+        </EmptyState>
       ) : (
         <section className="card" aria-labelledby="store-title">
           <div className="card-header">
@@ -75,14 +92,24 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
               <span className="mono">{current.name}</span>{" "}
               <span className="muted" style={{ fontWeight: "normal", fontSize: "0.9em" }}>
                 {current.store.backend} · {current.store.bucket}/{current.store.prefix}
-                {current.perDevice ? "{device}/" : ""} · devices {current.deviceAccess === "write" ? "upload reports here" : current.deviceAccess === "read" ? "download from here" : "read and write"}
+                {current.perDevice ? "{device}/" : ""} · devices{" "}
+                {current.deviceAccess === "write"
+                  ? "upload reports here"
+                  : current.deviceAccess === "read"
+                    ? "download from here"
+                    : "read and write"}
               </span>
             </h2>
             {current.perDevice ? (
               devices.length > 0 ? (
                 <nav aria-label="Device" style={{ display: "flex", gap: "0.25rem", flexWrap: "wrap" }}>
                   {devices.map((d) => (
-                    <Link key={d.serial} href={href({ device: d.serial, folder: undefined })} aria-current={d.serial === device?.serial ? "page" : undefined} className={d.serial === device?.serial ? "badge badge-info" : "badge badge-grey"}>
+                    <Link
+                      key={d.serial}
+                      href={href({ device: d.serial, folder: undefined })}
+                      aria-current={d.serial === device?.serial ? "page" : undefined}
+                      className={d.serial === device?.serial ? "badge badge-info" : "badge badge-grey"}
+                    >
                       {d.serial}
                     </Link>
                   ))}
@@ -94,11 +121,18 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
           </div>
           <div className="card-body">
             {current.perDevice && !device ? <p className="muted">Add a device first: this store keeps one folder per device.</p> : null}
-            {problem ? <p className="form-error" role="alert">{problem}</p> : null}
+            {problem ? (
+              <p className="form-error" role="alert">
+                {problem}
+              </p>
+            ) : null}
             {listing ? (
               <>
                 <nav aria-label="Folder" style={{ margin: "0 0 12px" }}>
-                  <Link href={href({ folder: undefined })}>{current.name}{device ? `/${device.serial}` : ""}</Link>
+                  <Link href={href({ folder: undefined })}>
+                    {current.name}
+                    {device ? `/${device.serial}` : ""}
+                  </Link>
                   {folderParts.map((part, index) => (
                     <span key={index}>
                       {" / "}
@@ -106,49 +140,90 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
                     </span>
                   ))}
                 </nav>
-                {listing.canWrite ? <StoreUpload project={ctx.project.slug} store={current.name} device={device?.serial ?? null} folder={folder} /> : null}
+                {listing.canWrite ? (
+                  <StoreUpload project={ctx.project.slug} store={current.name} device={device?.serial ?? null} folder={folder} />
+                ) : null}
                 {listing.folders.length === 0 && listing.objects.length === 0 ? (
-                  <EmptyState icon={FolderOpen} title="Nothing here yet">{listing.canWrite ? "Drop a file above." : "Devices or platform administrators put files here."}</EmptyState>
+                  <EmptyState icon={FolderOpen} title="Nothing here yet">
+                    {listing.canWrite ? "Drop a file above." : "Devices or platform administrators put files here."}
+                  </EmptyState>
                 ) : (
                   <DataTable
                     label={`Files in ${current.name}`}
-                    rows={[...listing.folders.map((name) => ({ kind: "folder" as const, name })), ...listing.objects.map((o) => ({ kind: "object" as const, ...o }))]}
+                    rows={[
+                      ...listing.folders.map((name) => ({ kind: "folder" as const, name })),
+                      ...listing.objects.map((o) => ({ kind: "object" as const, ...o })),
+                    ]}
                     rowKey={(r) => (r.kind === "folder" ? `d-${r.name}` : r.path)}
                     rowProps={(r) => (r.kind === "object" ? { "data-path": r.path } : {})}
                     columns={[
-                      { header: "Name", primary: true, cell: (r) =>
-                        r.kind === "folder" ? (
-                          <Link href={href({ folder: folder ? `${folder}/${r.name}` : r.name })} style={{ display: "inline-flex", alignItems: "center", gap: 6 }}>
-                            <Folder className="icon" aria-hidden="true" /> {r.name}/
-                          </Link>
-                        ) : (
-                          <span className="mono">{r.name}</span>
-                        ) },
+                      {
+                        header: "Name",
+                        primary: true,
+                        cell: (r) =>
+                          r.kind === "folder" ? (
+                            <Link
+                              href={href({ folder: folder ? `${folder}/${r.name}` : r.name })}
+                              style={{ display: "inline-flex", alignItems: "center", gap: 6 }}
+                            >
+                              <Folder className="icon" aria-hidden="true" /> {r.name}/
+                            </Link>
+                          ) : (
+                            <span className="mono">{r.name}</span>
+                          ),
+                      },
                       { header: "Size", className: "num nowrap", cell: (r) => (r.kind === "object" ? formatBytes(r.size) : null) },
-                      { header: "Modified", className: "nowrap", cell: (r) => (r.kind === "object" ? <Time value={r.lastModified} /> : null) },
-                      { header: "ETag", className: "mono muted nowrap", cell: (r) => (r.kind === "object" ? <span title={r.etag.replaceAll('"', "")}>{r.etag.replaceAll('"', "").slice(0, 12)}</span> : null) },
-                      { header: "Actions", hideHeader: true, className: "nowrap", cell: (r) => {
-                        if (r.kind !== "object") return null;
-                        const download = `/api/p/${ctx.project.slug}/stores/${current.name}/download?${new URLSearchParams({ ...(device ? { device: device.serial } : {}), path: r.path }).toString()}`;
-                        return (
-                          <div className="actions">
-                            <a className="btn btn-sm" href={download}>
-                              <Download className="icon" aria-hidden="true" /> Download
-                            </a>
-                            {listing!.canWrite ? (
-                              <ConfirmAction label="Delete" title={`Delete ${r.name}?`} danger action={deleteStoreObjectAction} fields={{ project: ctx.project.slug, store: current.name, device: device?.serial ?? "", path: r.path }} confirmLabel="Delete file" buttonClassName="btn btn-sm btn-danger">
-                                <p>
-                                  Devices asking for <span className="mono">{r.path}</span> in <span className="mono">{current.name}</span> get “not found” from now on.
-                                </p>
-                              </ConfirmAction>
-                            ) : null}
-                          </div>
-                        );
-                      } },
+                      {
+                        header: "Modified",
+                        className: "nowrap",
+                        cell: (r) => (r.kind === "object" ? <Time value={r.lastModified} /> : null),
+                      },
+                      {
+                        header: "ETag",
+                        className: "mono muted nowrap",
+                        cell: (r) =>
+                          r.kind === "object" ? (
+                            <span title={r.etag.replaceAll('"', "")}>{r.etag.replaceAll('"', "").slice(0, 12)}</span>
+                          ) : null,
+                      },
+                      {
+                        header: "Actions",
+                        hideHeader: true,
+                        className: "nowrap",
+                        cell: (r) => {
+                          if (r.kind !== "object") return null;
+                          const download = `/api/p/${ctx.project.slug}/stores/${current.name}/download?${new URLSearchParams({ ...(device ? { device: device.serial } : {}), path: r.path }).toString()}`;
+                          return (
+                            <div className="actions">
+                              <a className="btn btn-sm" href={download}>
+                                <Download className="icon" aria-hidden="true" /> Download
+                              </a>
+                              {listing.canWrite ? (
+                                <ConfirmAction
+                                  label="Delete"
+                                  title={`Delete ${r.name}?`}
+                                  danger
+                                  action={deleteStoreObjectAction}
+                                  fields={{ project: ctx.project.slug, store: current.name, device: device?.serial ?? "", path: r.path }}
+                                  confirmLabel="Delete file"
+                                  buttonClassName="btn btn-sm btn-danger"
+                                >
+                                  <p>
+                                    Devices asking for <span className="mono">{r.path}</span> in{" "}
+                                    <span className="mono">{current.name}</span> get “not found” from now on.
+                                  </p>
+                                </ConfirmAction>
+                              ) : null}
+                            </div>
+                          );
+                        },
+                      },
                     ]}
                   />
                 )}
-                {listing.truncated ? <p className="muted">Only the first 5,000 objects below this folder are read; open a sub-folder.</p> : null}
+                {listing.truncated ? (
+                  <p className="muted">Only the first 5,000 objects below this folder are read; open a sub-folder.</p>
+                ) : null}
               </>
             ) : null}
           </div>
@@ -159,7 +234,9 @@ export default async function StoresPage({ params, searchParams }: { params: Pro
           <h2 id="fetches-title">Fetched by devices</h2>
         </div>
         {fetches.length === 0 ? (
-          <EmptyState icon={Download} title="No downloads yet">Each file_download/request a device makes is listed here.</EmptyState>
+          <EmptyState icon={Download} title="No downloads yet">
+            Each file_download/request a device makes is listed here.
+          </EmptyState>
         ) : (
           <DataTable
             label="Fetched by devices"

@@ -36,7 +36,9 @@ export default async function StreamsPage({ params }: { params: Promise<{ projec
         </div>
         {streams.length === 0 ? (
           <div className="card-body">
-            <EmptyState icon={Waypoints} title="No streams yet">Create one to forward devices&apos; chunks to an HTTP endpoint, e.g. a crash-reporting service keyed by device serial.</EmptyState>
+            <EmptyState icon={Waypoints} title="No streams yet">
+              Create one to forward devices&apos; chunks to an HTTP endpoint, e.g. a crash-reporting service keyed by device serial.
+            </EmptyState>
           </div>
         ) : (
           <DataTable
@@ -44,64 +46,115 @@ export default async function StreamsPage({ params }: { params: Promise<{ projec
             rows={streams}
             rowKey={(s) => s.id}
             columns={[
-              { header: "Stream", primary: true, cell: (s) => (
-                <>
-                  <span className="mono">{s.name}</span>{" "}
-                  {s.enabled ? <span className="badge badge-ok">Enabled</span> : <span className="badge badge-grey">Disabled</span>}
-                  <div className="muted" style={{ fontWeight: 400 }}>{formatCount(s.maxAttempts, "attempt")}, {s.timeoutMs / 1000} s each</div>
-                </>
-              ) },
-              { header: "Endpoint", cell: (s) => (
-                <>
-                  <span className="mono" style={{ overflowWrap: "anywhere" }}>{s.urlTemplate}</span>
-                  {s.headerNames.length > 0 ? <div className="muted">headers: {s.headerNames.join(", ")}</div> : null}
-                </>
-              ) },
-              { header: "Waiting", className: "num", cell: (s) => (
-                <>
-                  {formatNumber(s.pending)}
-                  {s.backingOff > 0 ? <div className="muted">{formatCount(s.backingOff, "device")} backing off</div> : null}
-                </>
-              ) },
-              { header: "Delivered", className: "num", cell: (s) => (
-                <>
-                  {formatNumber(s.delivered)}
-                  {s.lastDeliveredAt ? (
-                    <div className="muted">
-                      last <Time value={s.lastDeliveredAt} />
-                    </div>
-                  ) : null}
-                </>
-              ) },
-              { header: "Parked", className: "num", cell: (s) => (s.parked > 0 ? <span className="badge badge-danger">{formatNumber(s.parked)}</span> : "0") },
-              { header: "Last problem", cell: (s) =>
-                s.lastError ? (
+              {
+                header: "Stream",
+                primary: true,
+                cell: (s) => (
                   <>
-                    <span>{s.lastError}</span>
-                    <div className="muted">
-                      <Time value={s.lastErrorAt} />
+                    <span className="mono">{s.name}</span>{" "}
+                    {s.enabled ? <span className="badge badge-ok">Enabled</span> : <span className="badge badge-grey">Disabled</span>}
+                    <div className="muted" style={{ fontWeight: 400 }}>
+                      {formatCount(s.maxAttempts, "attempt")}, {s.timeoutMs / 1000} s each
                     </div>
                   </>
-                ) : (
-                  <span className="muted">—</span>
-                ) },
-              { header: "Actions", hideHeader: true, cell: (s) => (
-                <div style={{ display: "flex", gap: "0.25rem", flexWrap: "wrap" }}>
-                  {s.parked > 0 ? (
+                ),
+              },
+              {
+                header: "Endpoint",
+                cell: (s) => (
+                  <>
+                    <span className="mono" style={{ overflowWrap: "anywhere" }}>
+                      {s.urlTemplate}
+                    </span>
+                    {s.headerNames.length > 0 ? <div className="muted">headers: {s.headerNames.join(", ")}</div> : null}
+                  </>
+                ),
+              },
+              {
+                header: "Waiting",
+                className: "num",
+                cell: (s) => (
+                  <>
+                    {formatNumber(s.pending)}
+                    {s.backingOff > 0 ? <div className="muted">{formatCount(s.backingOff, "device")} backing off</div> : null}
+                  </>
+                ),
+              },
+              {
+                header: "Delivered",
+                className: "num",
+                cell: (s) => (
+                  <>
+                    {formatNumber(s.delivered)}
+                    {s.lastDeliveredAt ? (
+                      <div className="muted">
+                        last <Time value={s.lastDeliveredAt} />
+                      </div>
+                    ) : null}
+                  </>
+                ),
+              },
+              {
+                header: "Parked",
+                className: "num",
+                cell: (s) => (s.parked > 0 ? <span className="badge badge-danger">{formatNumber(s.parked)}</span> : "0"),
+              },
+              {
+                header: "Last problem",
+                cell: (s) =>
+                  s.lastError ? (
                     <>
-                      <ConfirmAction label={`Retry ${formatCount(s.parked, "parked chunk")}`} title={`Retry the parked chunks of ${s.name}?`} action={resolveParkedChunksAction} fields={{ project: slug, streamId: s.id, action: "retry" }} confirmLabel="Retry">
-                        They go back to the outbox with their attempts reset and are delivered again, oldest first.
-                      </ConfirmAction>
-                      <ConfirmAction danger label="Discard parked" title={`Discard the parked chunks of ${s.name}?`} action={resolveParkedChunksAction} fields={{ project: slug, streamId: s.id, action: "discard" }} confirmLabel="Discard">
-                        {formatCount(s.parked, "chunk")} will be deleted without being delivered.
-                      </ConfirmAction>
+                      <span>{s.lastError}</span>
+                      <div className="muted">
+                        <Time value={s.lastErrorAt} />
+                      </div>
                     </>
-                  ) : null}
-                  <ConfirmAction label={s.enabled ? "Disable" : "Enable"} title={`${s.enabled ? "Disable" : "Enable"} ${s.name}?`} action={setChunkStreamEnabledAction} fields={{ project: slug, streamId: s.id, enabled: s.enabled ? "false" : "true" }} confirmLabel={s.enabled ? "Disable" : "Enable"}>
-                    {s.enabled ? "Devices' new chunks on this stream are refused (404 stream_not_found) until it is enabled again." : "Devices' chunks on this stream are accepted and forwarded again."}
-                  </ConfirmAction>
-                </div>
-              ) },
+                  ) : (
+                    <span className="muted">—</span>
+                  ),
+              },
+              {
+                header: "Actions",
+                hideHeader: true,
+                cell: (s) => (
+                  <div style={{ display: "flex", gap: "0.25rem", flexWrap: "wrap" }}>
+                    {s.parked > 0 ? (
+                      <>
+                        <ConfirmAction
+                          label={`Retry ${formatCount(s.parked, "parked chunk")}`}
+                          title={`Retry the parked chunks of ${s.name}?`}
+                          action={resolveParkedChunksAction}
+                          fields={{ project: slug, streamId: s.id, action: "retry" }}
+                          confirmLabel="Retry"
+                        >
+                          They go back to the outbox with their attempts reset and are delivered again, oldest first.
+                        </ConfirmAction>
+                        <ConfirmAction
+                          danger
+                          label="Discard parked"
+                          title={`Discard the parked chunks of ${s.name}?`}
+                          action={resolveParkedChunksAction}
+                          fields={{ project: slug, streamId: s.id, action: "discard" }}
+                          confirmLabel="Discard"
+                        >
+                          {formatCount(s.parked, "chunk")} will be deleted without being delivered.
+                        </ConfirmAction>
+                      </>
+                    ) : null}
+                    <ConfirmAction
+                      label={s.enabled ? "Disable" : "Enable"}
+                      title={`${s.enabled ? "Disable" : "Enable"} ${s.name}?`}
+                      action={setChunkStreamEnabledAction}
+                      fields={{ project: slug, streamId: s.id, enabled: s.enabled ? "false" : "true" }}
+                      confirmLabel={s.enabled ? "Disable" : "Enable"}
+                    >
+                      {s.enabled
+                        ? "Devices' new chunks on this stream are refused (404 stream_not_found) until it is enabled again."
+                        : "Devices' chunks on this stream are accepted and forwarded again."}
+                    </ConfirmAction>
+                  </div>
+                ),
+              },
             ]}
           />
         )}
@@ -110,11 +163,17 @@ export default async function StreamsPage({ params }: { params: Promise<{ projec
       <section className="card" aria-labelledby="parked-title" style={{ marginTop: "1rem" }}>
         <div className="card-header">
           <h2 id="parked-title">Parked chunks</h2>
-          {parked.total > PARKED_PAGE_SIZE ? <span className="muted">newest {formatNumber(PARKED_PAGE_SIZE)} of {formatNumber(parked.total)}</span> : null}
+          {parked.total > PARKED_PAGE_SIZE ? (
+            <span className="muted">
+              newest {formatNumber(PARKED_PAGE_SIZE)} of {formatNumber(parked.total)}
+            </span>
+          ) : null}
         </div>
         {parked.rows.length === 0 ? (
           <div className="card-body">
-            <EmptyState icon={CircleCheck} title="Nothing parked">Chunks that fail too often, or that an endpoint refuses for good, appear here with the reason.</EmptyState>
+            <EmptyState icon={CircleCheck} title="Nothing parked">
+              Chunks that fail too often, or that an endpoint refuses for good, appear here with the reason.
+            </EmptyState>
           </div>
         ) : (
           <DataTable

@@ -14,7 +14,13 @@ import { listAudit } from "@/server/audit/list-audit";
 
 export const metadata: Metadata = { title: "Audit log" };
 
-export default async function AuditPage({ params, searchParams }: { params: Promise<{ project: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function AuditPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ project: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const ctx = await requireProjectPage((await params).project, CAN.readAudit);
   const query = ZAuditListQuerySchema.parse(firstValues(await searchParams));
   const audit = await listAudit({ ctx, query });
@@ -22,7 +28,11 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
   const filtered = Boolean(query.action || query.actor || query.from || query.to);
   return (
     <>
-      <PageHeader crumbs={[{ label: ctx.project.name, href: `/p/${ctx.project.slug}/sessions` }, { label: "Audit log" }]} title="Audit log" description="Who did what, and when: downloads, device and session changes, membership." />
+      <PageHeader
+        crumbs={[{ label: ctx.project.name, href: `/p/${ctx.project.slug}/sessions` }, { label: "Audit log" }]}
+        title="Audit log"
+        description="Who did what, and when: downloads, device and session changes, membership."
+      />
       <div className="card">
         <form className="filters" method="get" action={base} role="search" aria-label="Filter the audit log">
           <div className="field">
@@ -56,34 +66,49 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
               rowKey={(r) => r.id}
               columns={[
                 { header: "When", className: "nowrap", cell: (r) => <Time value={r.at} /> },
-                { header: "Who", cell: (r) => (
-                  <>
-                    {r.actorLabel}
-                    {r.actorType !== "user" ? <span className="muted"> ({r.actorType})</span> : null}
-                  </>
-                ) },
-                { header: "Action", primary: true, cell: (r) => <code>{r.action}</code> },
-                { header: "Target", cell: (r) =>
-                  r.target ? (
+                {
+                  header: "Who",
+                  cell: (r) => (
                     <>
-                      <span className="muted">{r.target.type}</span> {r.target.label}
-                      {r.target.gone ? <span className="muted"> (deleted)</span> : null}
+                      {r.actorLabel}
+                      {r.actorType !== "user" ? <span className="muted"> ({r.actorType})</span> : null}
                     </>
-                  ) : null },
-                { header: "Details", cell: (r) =>
-                  r.details.length > 0 ? (
-                    <ul className="details-list">
-                      {r.details.map((d) => (
-                        <li key={d.key}>
-                          <span className="k">{d.key}:</span> {d.value}
-                        </li>
-                      ))}
-                    </ul>
-                  ) : null },
+                  ),
+                },
+                { header: "Action", primary: true, cell: (r) => <code>{r.action}</code> },
+                {
+                  header: "Target",
+                  cell: (r) =>
+                    r.target ? (
+                      <>
+                        <span className="muted">{r.target.type}</span> {r.target.label}
+                        {r.target.gone ? <span className="muted"> (deleted)</span> : null}
+                      </>
+                    ) : null,
+                },
+                {
+                  header: "Details",
+                  cell: (r) =>
+                    r.details.length > 0 ? (
+                      <ul className="details-list">
+                        {r.details.map((d) => (
+                          <li key={d.key}>
+                            <span className="k">{d.key}:</span> {d.value}
+                          </li>
+                        ))}
+                      </ul>
+                    ) : null,
+                },
                 { header: "Address", cell: (r) => r.address },
               ]}
             />
-            <Pagination page={audit.page} pageSize={audit.pageSize} total={audit.total} noun={{ one: "entry", other: "entries" }} hrefFor={(page) => `${base}${toSearch({ ...query, page }, { page: 1 })}`} />
+            <Pagination
+              page={audit.page}
+              pageSize={audit.pageSize}
+              total={audit.total}
+              noun={{ one: "entry", other: "entries" }}
+              hrefFor={(page) => `${base}${toSearch({ ...query, page }, { page: 1 })}`}
+            />
           </>
         )}
       </div>

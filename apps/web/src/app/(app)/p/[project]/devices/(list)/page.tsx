@@ -40,7 +40,9 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
       <div className="card">
         {devices.length === 0 ? (
           <EmptyState icon={Bot} title="No devices yet" action={canManage ? null : undefined}>
-            {canManage ? "Add your first device (or a CSV batch): you get its credentials once, as a bundle to put on the device." : "A project admin adds devices; they show up here with their sessions."}
+            {canManage
+              ? "Add your first device (or a CSV batch): you get its credentials once, as a bundle to put on the device."
+              : "A project admin adds devices; they show up here with their sessions."}
           </EmptyState>
         ) : (
           <DataTable
@@ -48,20 +50,28 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
             rows={devices}
             rowKey={(d) => d.id}
             columns={[
-              { header: "Serial", primary: true, cell: (d) => (
-                <Link className="mono" href={`${base}/devices/${encodeURIComponent(d.serial)}`}>
-                  {d.serial}
-                </Link>
-              ) },
+              {
+                header: "Serial",
+                primary: true,
+                cell: (d) => (
+                  <Link className="mono" href={`${base}/devices/${encodeURIComponent(d.serial)}`}>
+                    {d.serial}
+                  </Link>
+                ),
+              },
               { header: "Name", cell: (d) => d.name },
               { header: "State", cell: (d) => <DeviceStateBadge enabled={d.enabled} /> },
               { header: "Last seen", cell: (d) => <Time value={d.lastSeenAt} relative /> },
-              { header: "Sessions", className: "num", cell: (d) => (
-                <>
-                  {formatNumber(d.sessions)}
-                  {d.openSessions > 0 ? <div className="muted">{formatNumber(d.openSessions)} open</div> : null}
-                </>
-              ) },
+              {
+                header: "Sessions",
+                className: "num",
+                cell: (d) => (
+                  <>
+                    {formatNumber(d.sessions)}
+                    {d.openSessions > 0 ? <div className="muted">{formatNumber(d.openSessions)} open</div> : null}
+                  </>
+                ),
+              },
               { header: "Added", className: "nowrap", cell: (d) => <Time value={d.createdAt} /> },
             ]}
           />

@@ -27,7 +27,13 @@ import { getDeviceCredentials } from "@/server/devices/get-device-credentials";
 
 export const metadata: Metadata = { title: "Device" };
 
-export default async function DevicePage({ params, searchParams }: { params: Promise<{ project: string; serial: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function DevicePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ project: string; serial: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { project, serial } = await params;
   const ctx = await requireProjectPage(project);
   const device = await notFoundOnDomainError(getDevice({ ctx, serial: decodeURIComponent(serial) }));
@@ -42,7 +48,11 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
   return (
     <>
       <PageHeader
-        crumbs={[{ label: ctx.project.name, href: `${base}/sessions` }, { label: "Devices", href: `${base}/devices` }, { label: device.serial }]}
+        crumbs={[
+          { label: ctx.project.name, href: `${base}/sessions` },
+          { label: "Devices", href: `${base}/devices` },
+          { label: device.serial },
+        ]}
         title={
           <>
             {device.name} <DeviceStateBadge enabled={device.enabled} />
@@ -50,7 +60,8 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
         }
         description={
           <>
-            <span className="mono">{device.serial}</span> · {device.authMode} sign-in · last seen <Time value={device.lastSeenAt} relative />
+            <span className="mono">{device.serial}</span> · {device.authMode} sign-in · last seen{" "}
+            <Time value={device.lastSeenAt} relative />
           </>
         }
         actions={
@@ -61,30 +72,70 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
                 <Terminal className="icon" aria-hidden="true" /> Commands
               </Link>
               {canManage ? (
-              <>
-              {device.enabled ? (
-                <ConfirmAction label="Disable" title={`Disable ${device.serial}?`} action={setDeviceEnabledAction} fields={{ project: ctx.project.slug, serial: device.serial, enabled: "false" }} confirmLabel="Disable device">
-                  <p>The device&apos;s requests are refused (“device disabled”) until you enable it again. Its sessions and files stay available here.</p>
-                </ConfirmAction>
-              ) : (
-                <ConfirmAction label="Enable" title={`Enable ${device.serial}?`} action={setDeviceEnabledAction} fields={{ project: ctx.project.slug, serial: device.serial, enabled: "true" }} confirmLabel="Enable device">
-                  <p>The device can open sessions and upload again.</p>
-                </ConfirmAction>
-              )}
-              <RotateCredentialsButton project={ctx.project.slug} serial={device.serial} authMode={device.authMode} certificates={certificateDevicesAvailable()} />
-              <ConfirmAction label="Revoke" title={`Revoke ${device.serial}?`} danger action={revokeDeviceAction} fields={{ project: ctx.project.slug, serial: device.serial }} confirmLabel="Revoke credentials" typeToConfirm={device.serial}>
-                <p>
-                  For a lost or stolen device: its {device.authMode === "certificate" ? "certificates go into the revocation list" : "password is erased"} and it is disabled, so the broker refuses it. Its sessions and files stay.
-                </p>
-                <p className="muted">To bring it back later, rotate its credentials and enable it.</p>
-              </ConfirmAction>
-              <ConfirmAction label="Delete" title={`Delete ${device.serial}?`} danger action={deleteDeviceAction} fields={{ project: ctx.project.slug, serial: device.serial }} confirmLabel="Delete device and files" typeToConfirm={device.serial}>
-                <p>
-                  This deletes the device, its <strong>{formatCount(device.impact.sessions, "session")}</strong> and their <strong>{formatCount(device.impact.files, "file")}</strong> ({formatBytes(device.impact.bytes)}): the records here <em>and the stored objects</em>. The device can no longer connect. This cannot be undone.
-                </p>
-                <p className="muted">To keep its files, disable the device instead.</p>
-              </ConfirmAction>
-              </>
+                <>
+                  {device.enabled ? (
+                    <ConfirmAction
+                      label="Disable"
+                      title={`Disable ${device.serial}?`}
+                      action={setDeviceEnabledAction}
+                      fields={{ project: ctx.project.slug, serial: device.serial, enabled: "false" }}
+                      confirmLabel="Disable device"
+                    >
+                      <p>
+                        The device&apos;s requests are refused (“device disabled”) until you enable it again. Its sessions and files stay
+                        available here.
+                      </p>
+                    </ConfirmAction>
+                  ) : (
+                    <ConfirmAction
+                      label="Enable"
+                      title={`Enable ${device.serial}?`}
+                      action={setDeviceEnabledAction}
+                      fields={{ project: ctx.project.slug, serial: device.serial, enabled: "true" }}
+                      confirmLabel="Enable device"
+                    >
+                      <p>The device can open sessions and upload again.</p>
+                    </ConfirmAction>
+                  )}
+                  <RotateCredentialsButton
+                    project={ctx.project.slug}
+                    serial={device.serial}
+                    authMode={device.authMode}
+                    certificates={certificateDevicesAvailable()}
+                  />
+                  <ConfirmAction
+                    label="Revoke"
+                    title={`Revoke ${device.serial}?`}
+                    danger
+                    action={revokeDeviceAction}
+                    fields={{ project: ctx.project.slug, serial: device.serial }}
+                    confirmLabel="Revoke credentials"
+                    typeToConfirm={device.serial}
+                  >
+                    <p>
+                      For a lost or stolen device: its{" "}
+                      {device.authMode === "certificate" ? "certificates go into the revocation list" : "password is erased"} and it is
+                      disabled, so the broker refuses it. Its sessions and files stay.
+                    </p>
+                    <p className="muted">To bring it back later, rotate its credentials and enable it.</p>
+                  </ConfirmAction>
+                  <ConfirmAction
+                    label="Delete"
+                    title={`Delete ${device.serial}?`}
+                    danger
+                    action={deleteDeviceAction}
+                    fields={{ project: ctx.project.slug, serial: device.serial }}
+                    confirmLabel="Delete device and files"
+                    typeToConfirm={device.serial}
+                  >
+                    <p>
+                      This deletes the device, its <strong>{formatCount(device.impact.sessions, "session")}</strong> and their{" "}
+                      <strong>{formatCount(device.impact.files, "file")}</strong> ({formatBytes(device.impact.bytes)}): the records here{" "}
+                      <em>and the stored objects</em>. The device can no longer connect. This cannot be undone.
+                    </p>
+                    <p className="muted">To keep its files, disable the device instead.</p>
+                  </ConfirmAction>
+                </>
               ) : null}
             </>
           ) : null
@@ -116,7 +167,9 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
           <h2 id="device-sessions">Sessions</h2>
         </div>
         {sessions.total === 0 ? (
-          <EmptyState icon={RadioTower} title="No sessions yet">The device opens a session when a mission starts; its files show up there.</EmptyState>
+          <EmptyState icon={RadioTower} title="No sessions yet">
+            The device opens a session when a mission starts; its files show up there.
+          </EmptyState>
         ) : (
           <>
             <DataTable
@@ -124,18 +177,28 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
               rows={sessions.rows}
               rowKey={(s) => s.id}
               columns={[
-                { header: "Session", primary: true, cell: (s) => (
-                  <>
-                    <Link href={`${base}/sessions/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
-                  </>
-                ) },
+                {
+                  header: "Session",
+                  primary: true,
+                  cell: (s) => (
+                    <>
+                      <Link href={`${base}/sessions/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
+                    </>
+                  ),
+                },
                 { header: "State", cell: (s) => <SessionStateBadge state={s.state} /> },
                 { header: "Started", className: "nowrap", cell: (s) => <Time value={s.startedAt} /> },
                 { header: "Files", className: "num", cell: (s) => formatNumber(s.files) },
                 { header: "Size", className: "num nowrap", cell: (s) => formatBytes(s.bytes) },
               ]}
             />
-            <Pagination page={sessions.page} pageSize={sessions.pageSize} total={sessions.total} noun="session" hrefFor={(page) => `${self}${toSearch({ page }, { page: 1 })}`} />
+            <Pagination
+              page={sessions.page}
+              pageSize={sessions.pageSize}
+              total={sessions.total}
+              noun="session"
+              hrefFor={(page) => `${self}${toSearch({ page }, { page: 1 })}`}
+            />
           </>
         )}
       </section>

@@ -22,7 +22,13 @@ export const metadata: Metadata = { title: "Sessions" };
 
 const DEFAULTS = { sort: "started", page: 1 };
 
-export default async function SessionsPage({ params, searchParams }: { params: Promise<{ project: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function SessionsPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ project: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const ctx = await requireProjectPage((await params).project);
   const query = ZSessionListQuerySchema.parse(firstValues(await searchParams));
   const [list, devices] = await Promise.all([listSessions({ ctx, query }), listDevices({ ctx })]);
@@ -31,7 +37,8 @@ export default async function SessionsPage({ params, searchParams }: { params: P
   const filtered = Boolean(query.q || query.device || query.state || query.from || query.to);
   const canManage = hasRole(ctx.role, CAN.manageSessions);
   const sortHref = (sort: string, dir: "asc" | "desc") => href({ sort: sort as TSessionListQuery["sort"], dir, page: 1 });
-  const sort = (label: string, column: TSessionListQuery["sort"], defaultDir: "asc" | "desc") => sortColumn({ label, column, current: query.sort, dir: query.dir, defaultDir, hrefFor: sortHref });
+  const sort = (label: string, column: TSessionListQuery["sort"], defaultDir: "asc" | "desc") =>
+    sortColumn({ label, column, current: query.sort, dir: query.dir, defaultDir, hrefFor: sortHref });
 
   return (
     <>
@@ -39,7 +46,11 @@ export default async function SessionsPage({ params, searchParams }: { params: P
         crumbs={[{ label: ctx.project.name, href: base }, { label: "Sessions" }]}
         title="Sessions"
         description="Each session is one recording run of a device, with the files it uploaded."
-        actions={canManage && devices.length > 0 ? <NewSessionButton project={ctx.project.slug} devices={devices.map((d) => ({ serial: d.serial, name: d.name }))} /> : null}
+        actions={
+          canManage && devices.length > 0 ? (
+            <NewSessionButton project={ctx.project.slug} devices={devices.map((d) => ({ serial: d.serial, name: d.name }))} />
+          ) : null
+        }
       />
       <div className="card">
         <form className="filters" method="get" action={base} role="search" aria-label="Filter sessions">
@@ -74,11 +85,29 @@ export default async function SessionsPage({ params, searchParams }: { params: P
         </form>
         {list.total === 0 ? (
           filtered ? (
-            <EmptyState icon={SearchX} title="No sessions match" action={<Link className="btn" href={base}>Clear the filters</Link>}>
+            <EmptyState
+              icon={SearchX}
+              title="No sessions match"
+              action={
+                <Link className="btn" href={base}>
+                  Clear the filters
+                </Link>
+              }
+            >
               Try another search term, device or date range.
             </EmptyState>
           ) : devices.length === 0 ? (
-            <EmptyState icon={Bot} title="No devices yet" action={canManage ? <Link className="btn btn-primary" href={`/p/${ctx.project.slug}/devices`}>Add a device</Link> : null}>
+            <EmptyState
+              icon={Bot}
+              title="No devices yet"
+              action={
+                canManage ? (
+                  <Link className="btn btn-primary" href={`/p/${ctx.project.slug}/devices`}>
+                    Add a device
+                  </Link>
+                ) : null
+              }
+            >
               Sessions appear here once a device is registered and starts recording.
               {canManage ? "" : " Ask a project admin to add your devices."}
             </EmptyState>
@@ -94,26 +123,44 @@ export default async function SessionsPage({ params, searchParams }: { params: P
               rows={list.rows}
               rowKey={(s) => s.id}
               columns={[
-                { header: "Session", primary: true, ...sort("Session", "name", "asc"), cell: (s) => (
-                  <>
-                    <Link href={`${base}/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
-                  </>
-                ) },
-                { header: "Device", cell: (s) => (
-                  <>
-                    <Link href={`/p/${ctx.project.slug}/devices/${encodeURIComponent(s.deviceSerial)}`}>{s.deviceSerial}</Link>
-                    <div className="muted">{s.deviceName}</div>
-                  </>
-                ) },
+                {
+                  header: "Session",
+                  primary: true,
+                  ...sort("Session", "name", "asc"),
+                  cell: (s) => (
+                    <>
+                      <Link href={`${base}/${s.id}`}>{s.name}</Link> <span className="muted mono">#{s.id}</span>
+                    </>
+                  ),
+                },
+                {
+                  header: "Device",
+                  cell: (s) => (
+                    <>
+                      <Link href={`/p/${ctx.project.slug}/devices/${encodeURIComponent(s.deviceSerial)}`}>{s.deviceSerial}</Link>
+                      <div className="muted">{s.deviceName}</div>
+                    </>
+                  ),
+                },
                 { header: "State", cell: (s) => <SessionStateBadge state={s.state} /> },
-                { header: "Started", className: "nowrap", ...sort("Started", "started", "desc"), cell: (s) => <Time value={s.startedAt} /> },
+                {
+                  header: "Started",
+                  className: "nowrap",
+                  ...sort("Started", "started", "desc"),
+                  cell: (s) => <Time value={s.startedAt} />,
+                },
                 { header: "Ended", className: "nowrap", cell: (s) => (s.endedAt ? <Time value={s.endedAt} /> : null) },
-                { header: "Files", className: "num", ...sort("Files", "files", "desc"), cell: (s) => (
-                  <>
-                    {formatNumber(s.files)}
-                    {s.pending > 0 ? <div className="muted">{formatNumber(s.pending)} pending</div> : null}
-                  </>
-                ) },
+                {
+                  header: "Files",
+                  className: "num",
+                  ...sort("Files", "files", "desc"),
+                  cell: (s) => (
+                    <>
+                      {formatNumber(s.files)}
+                      {s.pending > 0 ? <div className="muted">{formatNumber(s.pending)} pending</div> : null}
+                    </>
+                  ),
+                },
                 { header: "Size", className: "num nowrap", ...sort("Size", "bytes", "desc"), cell: (s) => formatBytes(s.bytes) },
               ]}
             />

@@ -46,8 +46,9 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
         title={<>Commands for {device.name}</>}
         description={
           <>
-            The device fetches <span className="mono">commands.json</span> from the <span className="mono">incoming</span> store when told on{" "}
-            <span className="mono">…/fleet/{device.serial}/commands</span>, runs the commands in order and uploads its report to the <span className="mono">status</span> store.
+            The device fetches <span className="mono">commands.json</span> from the <span className="mono">incoming</span> store when told
+            on <span className="mono">…/fleet/{device.serial}/commands</span>, runs the commands in order and uploads its report to the{" "}
+            <span className="mono">status</span> store.
           </>
         }
       />
@@ -57,7 +58,11 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
             <h2 id="send-commands">Send commands</h2>
           </div>
           <div className="card-body">
-            {device.enabled ? <SendCommandsForm project={ctx.project.slug} serial={device.serial} defaultService={lastService} /> : <p className="muted">The device is disabled: enable it to send commands.</p>}
+            {device.enabled ? (
+              <SendCommandsForm project={ctx.project.slug} serial={device.serial} defaultService={lastService} />
+            ) : (
+              <p className="muted">The device is disabled: enable it to send commands.</p>
+            )}
           </div>
         </section>
       ) : null}
@@ -75,7 +80,11 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
             {canSend ? "Send a list above; the device's report shows up here." : "Admins can send command lists to this device."}
           </EmptyState>
         ) : (
-          <ol className="command-history" aria-label={`Command history of ${device.serial}`} style={{ listStyle: "none", margin: 0, padding: 0 }}>
+          <ol
+            className="command-history"
+            aria-label={`Command history of ${device.serial}`}
+            style={{ listStyle: "none", margin: 0, padding: 0 }}
+          >
             {events.map((event) => (
               <li key={event.id} className="card-body" style={{ borderTop: "1px solid var(--border, #e3e8ef)" }} data-kind={event.kind}>
                 {event.kind === "sent" ? (
@@ -94,7 +103,11 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
                   <>
                     <p>
                       <strong>Report</strong> from <span className="mono">{event.service}</span> · <Time value={event.at} />{" "}
-                      {event.report ? <StatusBadge status={event.report.general_status} /> : <span className="badge badge-danger">unreadable</span>}
+                      {event.report ? (
+                        <StatusBadge status={event.report.general_status} />
+                      ) : (
+                        <span className="badge badge-danger">unreadable</span>
+                      )}
                     </p>
                     {event.report ? (
                       <>
@@ -106,11 +119,23 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
                           columns={[
                             { header: "Command", primary: true, className: "mono", cell: (c) => c.command },
                             { header: "Status", cell: (c) => <StatusBadge status={c.status} /> },
-                            { header: "Result", cell: (c) => (
-                              <pre className="mono" style={{ margin: 0, whiteSpace: "pre-wrap", overflowWrap: "anywhere", maxHeight: "12em", overflow: "auto" }}>
-                                {c.result ?? ""}
-                              </pre>
-                            ) },
+                            {
+                              header: "Result",
+                              cell: (c) => (
+                                <pre
+                                  className="mono"
+                                  style={{
+                                    margin: 0,
+                                    whiteSpace: "pre-wrap",
+                                    overflowWrap: "anywhere",
+                                    maxHeight: "12em",
+                                    overflow: "auto",
+                                  }}
+                                >
+                                  {c.result ?? ""}
+                                </pre>
+                              ),
+                            },
                           ]}
                         />
                       </>

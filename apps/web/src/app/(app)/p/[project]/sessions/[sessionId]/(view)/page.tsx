@@ -23,7 +23,13 @@ import { notFoundOnDomainError } from "@/server/page-errors";
 
 export const metadata: Metadata = { title: "Session" };
 
-export default async function SessionPage({ params, searchParams }: { params: Promise<{ project: string; sessionId: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function SessionPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ project: string; sessionId: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { project, sessionId } = await params;
   const ctx = await requireProjectPage(project);
   const session = await notFoundOnDomainError(getSession({ ctx, sessionId }));
@@ -57,7 +63,9 @@ export default async function SessionPage({ params, searchParams }: { params: Pr
         }
         description={
           <>
-            Session #{session.id} of <Link href={`${base}/devices/${encodeURIComponent(session.device.serial)}`}>{session.device.serial}</Link> ({session.device.name}) · started <Time value={session.startedAt} />
+            Session #{session.id} of{" "}
+            <Link href={`${base}/devices/${encodeURIComponent(session.device.serial)}`}>{session.device.serial}</Link> (
+            {session.device.name}) · started <Time value={session.startedAt} />
             {session.endedAt ? (
               <>
                 {" "}
@@ -78,17 +86,41 @@ export default async function SessionPage({ params, searchParams }: { params: Pr
               <>
                 <RenameSessionButton project={ctx.project.slug} sessionId={session.id} name={session.name} />
                 {session.state === "open" ? (
-                  <ConfirmAction label="Close session" title="Close this session?" action={setSessionStateAction} fields={{ ...fields, state: "closed" }} confirmLabel="Close session">
-                    <p>The device can no longer upload files to it; uploads it tries get a “session closed” error. Files already uploaded stay. You can reopen it later.</p>
+                  <ConfirmAction
+                    label="Close session"
+                    title="Close this session?"
+                    action={setSessionStateAction}
+                    fields={{ ...fields, state: "closed" }}
+                    confirmLabel="Close session"
+                  >
+                    <p>
+                      The device can no longer upload files to it; uploads it tries get a “session closed” error. Files already uploaded
+                      stay. You can reopen it later.
+                    </p>
                   </ConfirmAction>
                 ) : (
-                  <ConfirmAction label="Reopen session" title="Reopen this session?" action={setSessionStateAction} fields={{ ...fields, state: "open" }} confirmLabel="Reopen">
+                  <ConfirmAction
+                    label="Reopen session"
+                    title="Reopen this session?"
+                    action={setSessionStateAction}
+                    fields={{ ...fields, state: "open" }}
+                    confirmLabel="Reopen"
+                  >
                     <p>The device can upload files to it again.</p>
                   </ConfirmAction>
                 )}
-                <ConfirmAction label="Delete" title="Delete this session?" danger action={deleteSessionAction} fields={fields} confirmLabel="Delete session and files" typeToConfirm={String(session.id)}>
+                <ConfirmAction
+                  label="Delete"
+                  title="Delete this session?"
+                  danger
+                  action={deleteSessionAction}
+                  fields={fields}
+                  confirmLabel="Delete session and files"
+                  typeToConfirm={String(session.id)}
+                >
                   <p>
-                    This deletes session <strong>#{session.id}</strong> and its <strong>{formatCount(session.totals.files, "file")}</strong> ({formatBytes(session.totals.bytes)}) — the records here <em>and the stored objects</em>. It cannot be undone.
+                    This deletes session <strong>#{session.id}</strong> and its <strong>{formatCount(session.totals.files, "file")}</strong>{" "}
+                    ({formatBytes(session.totals.bytes)}) — the records here <em>and the stored objects</em>. It cannot be undone.
                   </p>
                 </ConfirmAction>
               </>

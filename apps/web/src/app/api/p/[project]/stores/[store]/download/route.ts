@@ -7,7 +7,12 @@ import { storeObjectDownloadUrl } from "@/server/stores/store-uploads";
 export const GET = withProject<{ project: string; store: string }>(
   async (request, { ctx, params }) => {
     const url = new URL(request.url);
-    const signed = await storeObjectDownloadUrl({ ctx, store: params.store, device: url.searchParams.get("device"), path: url.searchParams.get("path") ?? "" });
+    const signed = await storeObjectDownloadUrl({
+      ctx,
+      store: params.store,
+      device: url.searchParams.get("device"),
+      path: url.searchParams.get("path") ?? "",
+    });
     return NextResponse.redirect(signed, { status: 302, headers: { "Cache-Control": "no-store" } });
   },
   { role: CAN.manageDevices },

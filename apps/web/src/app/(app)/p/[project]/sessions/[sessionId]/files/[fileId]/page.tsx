@@ -28,7 +28,11 @@ const STATE_TEXT = {
 async function Preview({ ctx, file }: { ctx: TProjectContext; file: TFileDetail }) {
   const src = fileContentUrl(ctx.project.slug, file.id, "inline");
   if (file.state !== "uploaded") {
-    return <EmptyState icon={Hourglass} title={`This file is ${file.state}`}>{STATE_TEXT[file.state]}</EmptyState>;
+    return (
+      <EmptyState icon={Hourglass} title={`This file is ${file.state}`}>
+        {STATE_TEXT[file.state]}
+      </EmptyState>
+    );
   }
   if (file.kind === "image" && isSafeInlineImage(file.filename, file.contentType)) {
     return (
@@ -64,11 +68,21 @@ async function Preview({ ctx, file }: { ctx: TProjectContext; file: TFileDetail 
             Large file: showing the first {formatNumber(text.head.length)} and the last {formatCount(text.tail.length, "line")}.
           </p>
         ) : null}
-        <CodeView head={text.head} tail={text.tail} skippedBytes={text.skippedBytes} truncated={text.truncated} label={`Contents of ${file.name}`} />
+        <CodeView
+          head={text.head}
+          tail={text.tail}
+          skippedBytes={text.skippedBytes}
+          truncated={text.truncated}
+          label={`Contents of ${file.name}`}
+        />
       </div>
     );
   }
-  return <EmptyState icon={Package} title="No preview for this type">{file.contentType} files can be downloaded and opened on your computer.</EmptyState>;
+  return (
+    <EmptyState icon={Package} title="No preview for this type">
+      {file.contentType} files can be downloaded and opened on your computer.
+    </EmptyState>
+  );
 }
 
 export default async function FilePage({ params }: { params: Promise<{ project: string; sessionId: string; fileId: string }> }) {
@@ -98,7 +112,12 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
         description={`${file.contentType} · ${formatBytes(file.size)}`}
         actions={
           canDownload && file.state === "uploaded" ? (
-            <a className="btn btn-primary" href={fileContentUrl(ctx.project.slug, file.id, "attachment")} download data-testid="download-file">
+            <a
+              className="btn btn-primary"
+              href={fileContentUrl(ctx.project.slug, file.id, "attachment")}
+              download
+              data-testid="download-file"
+            >
               <Download className="icon" aria-hidden="true" /> Download
             </a>
           ) : null
@@ -150,7 +169,13 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
                 <>
                   <dt>Device data</dt>
                   <dd>
-                    <pre className="mono" data-testid="file-user-data" style={{ margin: 0, whiteSpace: "pre-wrap", wordBreak: "break-word" }}>{file.userData}</pre>
+                    <pre
+                      className="mono"
+                      data-testid="file-user-data"
+                      style={{ margin: 0, whiteSpace: "pre-wrap", wordBreak: "break-word" }}
+                    >
+                      {file.userData}
+                    </pre>
                   </dd>
                 </>
               ) : null}
