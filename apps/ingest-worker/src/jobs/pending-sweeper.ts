@@ -13,7 +13,7 @@
  * back full, for at most RUN_BUDGET_MS, so a backlog after a long outage is worked off at
  * storage's speed and a stopping worker waits for one pass at most that long.
  */
-import type { Pool } from "@fleetdrop/db/pool";
+import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
 import { EXPIRY_GRACE_SECONDS, recordStoredObject, REPLACEMENT_CHECK_AT } from "../db/files";
 import type { Logger } from "../logger";
@@ -74,11 +74,25 @@ async function pullChecksForward(pool: Pool, recheckMaxMs: number): Promise<void
   );
 }
 
-async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweepResult> {
-  const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
-  const client = await deps.pool.connect();
+/** One pass in one transaction: the rows it claims stay locked until it commits. */
+async function inTransaction(pool: Pool, pass: (client: PoolClient) => Promise<TSweepResult>): Promise<TSweepResult> {
+  const client = await pool.connect();
   try {
     await client.query("BEGIN");
+    const result = await pass(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweepResult> {
+  return inTransaction(deps.pool, async (client) => {
+    const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
     const due = await client.query<TDue>(
       `SELECT id, object_key, issued_at, expires_at FROM files
        WHERE state = 'pending' AND next_check_at <= now()
@@ -125,14 +139,8 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
       }
     });
     await Promise.all(workers);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-  return result;
+    return result;
+  });
 }
 
 type TUploadedDue = { id: string; object_key: string; filename: string; session_id: number; serial: string };
@@ -143,10 +151,8 @@ type TUploadedDue = { id: string; object_key: string; filename: string; session_
  * conditional write), and recordStoredObject keeps the recorded ETag and audits the replacement.
  */
 async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
-  const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
-  const client = await deps.pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(deps.pool, async (client) => {
+    const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
     const due = await client.query<TUploadedDue>(
       `SELECT f.id, f.object_key, f.filename, f.session_id, d.serial
        FROM files f JOIN sessions s ON s.id = f.session_id JOIN devices d ON d.id = s.device_id
@@ -186,12 +192,6 @@ async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
       }
       await client.query("UPDATE files SET replacement_check_at = NULL WHERE id = $1", [file.id]);
     }
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-  return result;
+    return result;
+  });
 }
