@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { FleetdropDevice } from "../client";
 import type { TChunkAnswer } from "../chunks";
 import { FleetdropError } from "../errors";
-import { stableFileId, type TTransferState } from "../mqtt-transfer";
+import { stableFileId, TransferRefusedError, type TTransferState } from "../mqtt-transfer";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
@@ -72,6 +72,8 @@ type TSendOne = {
   segmentSize: number;
   window: number;
   stateDir: string;
+  /** Run by `resume`: a permanent refusal drops the transfer instead of failing. */
+  resuming?: boolean;
   json: boolean;
 };
 
@@ -112,13 +114,21 @@ async function sendOne(options: TSendOne): Promise<boolean> {
     return true;
   } catch (error) {
     const code = error instanceof FleetdropError ? error.code : "error";
+    // A permanent refusal removed the state file (mqtt-transfer.ts): nothing is left to resume.
+    const permanent = error instanceof TransferRefusedError && error.permanent;
     if (options.json)
-      console.log(JSON.stringify({ file: options.file, ok: false, code, error: (error as Error).message, file_id: fileId }));
+      console.log(JSON.stringify({ file: options.file, ok: false, code, error: (error as Error).message, file_id: fileId, permanent }));
+    else if (permanent && options.resuming)
+      console.error(
+        `dropping ${options.filename}: ${(error as Error).message} [${code}]; this transfer can never complete, its state file is removed`,
+      );
+    else if (permanent) console.error(`failed ${options.filename}: ${(error as Error).message} [${code}]`);
     else
       console.error(
         `failed ${options.filename}: ${(error as Error).message} [${code}] (file_id ${fileId}; run the same command, or 'fleetdrop-device resume', to continue)`,
       );
-    return false;
+    // resume has done all it can with a transfer that can never complete.
+    return permanent && options.resuming === true;
   }
 }
 
@@ -235,6 +245,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
         segmentSize: state.segmentSize,
         window: values.window === undefined ? 32 : Number(values.window),
         stateDir: dir,
+        resuming: true,
         json: Boolean(values.json),
       });
       if (!ok) failures++;
