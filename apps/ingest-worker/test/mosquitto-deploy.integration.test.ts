@@ -40,13 +40,7 @@ import { revokeDevice } from "@fleetdrop/provisioning/devices/revoke-device";
 import { rotateDeviceCredentials } from "@fleetdrop/provisioning/devices/rotate-credentials";
 import { setDeviceEnabled } from "@fleetdrop/provisioning/devices/set-device-enabled";
 import { rotateProjectCa } from "@fleetdrop/provisioning/ca/project-ca";
-import { createBrokerTls, type TBrokerTls } from "@fleetdrop/provisioning/ca/broker-tls";
-import {
-  prepareShippedMosquitto,
-  readShippedAclTemplate,
-  startShippedMosquitto,
-  type TShippedMosquitto,
-} from "@fleetdrop/test-broker/shipped-mosquitto";
+import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type TShippedBroker } from "./shipped-broker";
 
 const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
 const WEB_PASSWORD = "web-password-for-the-shipped-broker";
@@ -55,8 +49,7 @@ const WORKER_CLIENT_ID = "fleetdrop-ingest:shipped";
 let db: TTestDatabase;
 let prisma: TPrismaClient;
 let ctx: TProvisioningContext;
-let shipped: TShippedMosquitto;
-let brokerTls: TBrokerTls;
+let shipped: TShippedBroker;
 let projectId: string;
 let sync: TMosquittoSync;
 let worker: TIngestWorker;
@@ -81,7 +74,7 @@ async function connectDevice(
   const auth = devices[serial]?.credentials.authMode ?? "certificate";
   const listener = options.listener ?? (auth === "certificate" ? "certificates" : "passwords");
   const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${shipped.ports[listener]}`, {
-    ca: brokerTls.caPem,
+    ca: shipped.tls.caPem,
     protocolVersion: 5,
     reconnectPeriod: 0,
     connectTimeout: 5000,
@@ -121,7 +114,7 @@ async function waitFor<T>(get: () => T | undefined, what: string, timeoutMs = 80
   }
 }
 
-const reloads = () => shipped.mosquitto.log().split("mosquitto reloaded").length - 1;
+const reloads = () => shipped.broker.log().split("mosquitto reloaded").length - 1;
 
 /** Runs the broker sync and waits until run.sh has made Mosquitto reload the files. */
 async function syncAndReload() {
@@ -152,8 +145,7 @@ beforeAll(async () => {
     ).id;
   }
 
-  brokerTls = await createBrokerTls({ hosts: ["localhost", "127.0.0.1"] });
-  const prepared = await prepareShippedMosquitto(brokerTls);
+  const prepared = await prepareShippedBroker();
   sync = createMosquittoSync({
     ctx,
     dir: prepared.authDir,
@@ -167,7 +159,7 @@ beforeAll(async () => {
     intervalMs: 3_600_000,
   });
   await sync.syncNow();
-  shipped = await startShippedMosquitto(prepared);
+  shipped = await startShippedBroker(prepared);
 
   storeDir = await mkdtemp(path.join(tmpdir(), "fd-shipped-store-"));
   const httpPort = await freePort();
@@ -211,7 +203,8 @@ afterAll(async () => {
   await Promise.all(clients.map((client) => client.endAsync(true).catch(() => {})));
   await worker?.stop().catch(() => {});
   await sync?.stop();
-  await shipped?.close();
+  await shipped?.broker.stop();
+  await shipped?.broker.cleanup();
   await prisma?.$disconnect();
   await db?.drop();
   if (storeDir) await rm(storeDir, { recursive: true, force: true });
@@ -454,7 +447,7 @@ describe("credential bundles with the device command", () => {
     const bundle = createCredentialBundle([devices["CERT-B"]!, devices["PW-C"]!], {
       certificateUrl: `mqtts://127.0.0.1:${shipped.ports.certificates}`,
       passwordUrl: `mqtts://127.0.0.1:${shipped.ports.passwords}`,
-      brokerCaPem: brokerTls.caPem,
+      brokerCaPem: shipped.tls.caPem,
       topicPrefix: "fleetdrop",
     });
     const dir = await mkdtemp(path.join(tmpdir(), "fd-bundle-"));
