@@ -1,19 +1,17 @@
 /**
- * A TCP proxy a test or benchmark puts in front of a service (database, storage) so it can cut and
- * restore the service's reachability: down() refuses new connections and drops the open ones.
+ * A TCP proxy in front of the storage endpoint: devices reach storage only through it, so taking
+ * it down is storage becoming unreachable (connections refused, uploads in progress cut).
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { freePort } from "./mosquitto";
+import { freePort } from "@fleetdrop/test-broker";
 
 export type TTcpProxy = {
   port: number;
-  /** Client connections open now (e.g. device uploads in progress: they do not keep connections alive). */
+  /** Client connections open now (the devices' uploads in progress: they do not keep connections alive). */
   openConnections(): number;
   /** Refuses new connections and drops the open ones. */
   down(): Promise<void>;
   up(): Promise<void>;
-  /** The same as down(): for tests that only need to release the proxy. */
-  close(): Promise<void>;
 };
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TTcpProxy> {
@@ -42,12 +40,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         resolve();
       });
     });
-  const down = async () => {
-    const closing = server;
-    server = null;
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
-  };
   await up();
-  return { port, openConnections: () => clients.size, down, up, close: down };
+  return {
+    port,
+    openConnections: () => clients.size,
+    async down() {
+      const closing = server;
+      server = null;
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
+    },
+    up,
+  };
 }
