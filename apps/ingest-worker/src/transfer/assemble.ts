@@ -15,7 +15,7 @@ import { missingRanges, type TByteRange } from "@fleetdrop/shared/protocol/trans
 import { CannotAdoptFileError, type Store } from "@fleetdrop/storage/store";
 import { to as copyTo } from "pg-copy-streams";
 import { CopyBinaryReader } from "./copy-binary";
-import { canAdopt } from "./eager-assembly";
+import { canAdopt, storedResult, type TStored } from "./eager-assembly";
 import type { FileStaging } from "./file-staging";
 import { heldRanges } from "./transfers-db";
 
@@ -36,7 +36,7 @@ export type TAssembleInput = {
 };
 
 export type TAssembleResult =
-  | { outcome: "stored"; sha256: string; etag: string; size: number; storedContentType?: string }
+  | TStored
   | { outcome: "incomplete"; received: TByteRange[]; missing: TByteRange[] }
   | { outcome: "beyond_size"; received: TByteRange[] }
   | { outcome: "checksum_mismatch"; sha256: string };
@@ -140,13 +140,7 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
       throw error;
     }
     await client.query("COMMIT");
-    return {
-      outcome: "stored",
-      sha256,
-      etag: stored.etag,
-      size: stored.size,
-      ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
-    };
+    return storedResult(sha256, stored);
   } finally {
     if (broken) client.release(true);
     else {
@@ -175,13 +169,7 @@ async function storeFromFile(input: TAssembleInput, staging: FileStaging): Promi
         sha256Hex: sha256,
         contentType: input.contentType,
       });
-      return {
-        outcome: "stored",
-        sha256,
-        etag: stored.etag,
-        size: stored.size,
-        ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
-      };
+      return storedResult(sha256, stored);
     } catch (error) {
       if (!(error instanceof CannotAdoptFileError)) throw error;
       // A staging folder on another filesystem than the store's: copy, as for S3.
@@ -232,13 +220,7 @@ async function copyFromFile(input: TAssembleInput, staging: FileStaging): Promis
   } else verify.end();
   try {
     const stored = await input.store.put(input.objectKey, verify, { contentType: input.contentType });
-    return {
-      outcome: "stored",
-      sha256,
-      etag: stored.etag,
-      size: stored.size,
-      ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
-    };
+    return storedResult(sha256, stored);
   } catch (error) {
     source?.destroy();
     if (mismatch !== null) return { outcome: "checksum_mismatch", sha256: mismatch };

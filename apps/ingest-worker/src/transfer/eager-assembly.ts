@@ -30,6 +30,17 @@ import { mergeRanges, type TByteRange } from "@fleetdrop/shared/protocol/transfe
 import type { Store, TObjectInfo } from "@fleetdrop/storage/store";
 import type { FileStaging } from "./file-staging";
 
+/** What a stored assembly answers: the device's SHA-256 and what storage reports of the object. */
+export function storedResult(sha256: string, stored: TObjectInfo): TStored {
+  return {
+    outcome: "stored",
+    sha256,
+    etag: stored.etag,
+    size: stored.size,
+    ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
+  };
+}
+
 const READ_SIZE = 1024 * 1024;
 
 /** A store that can take a complete file on its filesystem as an object without copying it (FsStore). */
@@ -60,8 +71,11 @@ type TEager = {
   ahead: Map<number, Buffer>;
 };
 
+/** A file assembled and stored, eagerly or at fin. */
+export type TStored = { outcome: "stored"; sha256: string; etag: string; size: number; storedContentType?: string };
+
 export type TEagerFinish =
-  | { outcome: "stored"; sha256: string; etag: string; size: number; storedContentType?: string }
+  | TStored
   | { outcome: "checksum_mismatch"; sha256: string }
   /** This worker cannot finish it eagerly: assemble from the staging file instead. */
   | { outcome: "fallback" };
@@ -240,13 +254,7 @@ export class EagerAssembler {
         sha256Hex: sha256,
         contentType: eager.contentType,
       });
-      return {
-        outcome: "stored",
-        sha256,
-        etag: stored.etag,
-        size: stored.size,
-        ...(stored.contentType ? { storedContentType: stored.contentType } : {}),
-      };
+      return storedResult(sha256, stored);
     } catch {
       // Not adoptable (another filesystem, a size that differs, a key clash): the staging file is
       // where it was, and assembling from it gives the real outcome.
