@@ -266,15 +266,17 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     // restores a persistent session after its own restart with shared subscriptions that look
     // held but receive nothing, and subscribing again alone does not mend them. The two packets
     // go out back to back, so the broker sees no gap in which a request finds no subscriber.
+    // Both are awaited together: a connection that closes rejects both, and neither may be left
+    // unobserved.
     const renewed = sessionPresent ? mqtt.unsubscribeAsync(wanted) : Promise.resolve();
-    const granted = await mqtt
+    const subscribing = mqtt
       .subscribeAsync(Object.fromEntries(wanted.map((filter) => [filter, { qos: 1 as const }])))
       .catch((error: { packet?: { granted?: number[] } }) => {
         const codes = error.packet?.granted;
         if (!codes) throw error;
         return codes.map((qos, index) => ({ topic: wanted[index]!, qos }));
       });
-    await renewed;
+    const [, granted] = await Promise.all([renewed, subscribing]);
     const refused = granted.filter((grant) => grant.qos > 2);
     if (refused.length > 0)
       throw Object.assign(new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`), { refusedByBroker: true });
