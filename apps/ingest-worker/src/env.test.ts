@@ -33,3 +33,23 @@ describe("rate limit and recovery settings", () => {
     expect(() => parseWorkerEnv({ ...base, STALE_TEMP_FILE_SECONDS: "5" })).toThrow(/STALE_TEMP_FILE_SECONDS/);
   });
 });
+
+describe("the worker's client id", () => {
+  it("follows from a service account, and refuses another one with it", () => {
+    expect(parseWorkerEnv({ ...base, MQTT_USERNAME: "fleetdrop-ingest:2" }).MQTT_CLIENT_ID).toBe("fleetdrop-ingest:2");
+    expect(parseWorkerEnv({ ...base, MQTT_USERNAME: "fleetdrop-ingest:2", MQTT_CLIENT_ID: "fleetdrop-ingest:2" }).MQTT_CLIENT_ID).toBe(
+      "fleetdrop-ingest:2",
+    );
+    expect(() => parseWorkerEnv({ ...base, MQTT_USERNAME: "fleetdrop-ingest:1", MQTT_CLIENT_ID: "fleetdrop-ingest:2" })).toThrow(
+      /MQTT_CLIENT_ID: must be MQTT_USERNAME \(fleetdrop-ingest:1\) or unset/,
+    );
+  });
+
+  it("is MQTT_CLIENT_ID or the host's name on a broker whose account is no client id, and never a device id", () => {
+    expect(parseWorkerEnv({ ...base, MQTT_USERNAME: "fleetdrop-worker", MQTT_CLIENT_ID: "fleetdrop-ingest:a" }).MQTT_CLIENT_ID).toBe(
+      "fleetdrop-ingest:a",
+    );
+    expect(parseWorkerEnv({ ...base, MQTT_USERNAME: "fleetdrop-worker" }).MQTT_CLIENT_ID).toMatch(/^fleetdrop-ingest:/);
+    expect(() => parseWorkerEnv({ ...base, MQTT_CLIENT_ID: "ROBOT-1" })).toThrow(/MQTT_CLIENT_ID: must be printable ASCII/);
+  });
+});

@@ -30,12 +30,14 @@ export const ZWorkerEnvSchema = z
     ...ZMqttEnvSchema.shape,
     /**
      * Never a valid device id (so no device can connect with it and take over the worker's
-     * session): `fleetdrop-ingest:<name>`. Each worker instance has its own.
+     * session): `fleetdrop-ingest:<name>`. Each worker instance has its own. Unset: MQTT_USERNAME
+     * when that is a service client id (a broker that binds each service account to its client
+     * id, as deploy/mosquitto does), else `fleetdrop-ingest:<hostname>`.
      */
     MQTT_CLIENT_ID: z
       .string()
-      .default(`fleetdrop-ingest:${hostname()}`)
-      .refine((value) => isServiceClientId(value), SERVICE_CLIENT_ID_RULE),
+      .refine((value) => isServiceClientId(value), SERVICE_CLIENT_ID_RULE)
+      .optional(),
     MQTT_PROTOCOL_VERSION: z
       .enum(["4", "5"])
       .default("5")
@@ -127,6 +129,13 @@ export const ZWorkerEnvSchema = z
   })
   .superRefine((env, ctx) => {
     checkStorageEnv(env, ctx);
+    if (env.MQTT_CLIENT_ID && env.MQTT_USERNAME && isServiceClientId(env.MQTT_USERNAME) && env.MQTT_CLIENT_ID !== env.MQTT_USERNAME) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MQTT_CLIENT_ID"],
+        message: `must be MQTT_USERNAME (${env.MQTT_USERNAME}) or unset: the broker binds a service account to its own client id`,
+      });
+    }
     if (env.SWEEP_INTERVAL_SECONDS * 2 > env.PENDING_RECOVERY_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["SWEEP_INTERVAL_SECONDS"], message: "must be at most half of PENDING_RECOVERY_SECONDS" });
     }
@@ -135,13 +144,20 @@ export const ZWorkerEnvSchema = z
     }
   });
 
-export type TWorkerEnv = z.infer<typeof ZWorkerEnvSchema>;
+export type TWorkerEnv = Omit<z.infer<typeof ZWorkerEnvSchema>, "MQTT_CLIENT_ID"> & { MQTT_CLIENT_ID: string };
 
 export class EnvError extends Error {}
 
 /** Parses the environment; throws an EnvError listing every problem, one per line. */
 export function parseWorkerEnv(source: Record<string, string | undefined>): TWorkerEnv {
   const result = ZWorkerEnvSchema.safeParse(withoutEmpty(source));
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, MQTT_CLIENT_ID: workerClientId(result.data) };
   throw new EnvError(`Invalid worker configuration:\n${envIssueLines(result.error).join("\n")}`);
+}
+
+/** The client id follows from the credentials when the account is a service client id (docs/brokers.md). */
+function workerClientId(env: { MQTT_CLIENT_ID?: string; MQTT_USERNAME?: string }): string {
+  if (env.MQTT_CLIENT_ID) return env.MQTT_CLIENT_ID;
+  if (env.MQTT_USERNAME && isServiceClientId(env.MQTT_USERNAME)) return env.MQTT_USERNAME;
+  return `fleetdrop-ingest:${hostname()}`;
 }

@@ -36,6 +36,7 @@ import { createRateLimiter, DEFAULT_RATE_LIMITS, type TRateLimitSettings } from 
 import type { TNamedStores } from "./stores/named-stores";
 import { installStoreFeature } from "./stores/feature";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
+import { isServiceClientId } from "@fleetdrop/shared/acl";
 import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
 import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
 
@@ -74,6 +75,8 @@ const DEFAULT_RECOVERY_SETTINGS: TRecoverySettings = { pendingRecheckMaxMs: DEFA
 
 /** How soon a sweep that failed (database down) is tried again. */
 const SWEEP_RETRY_MS = 1000;
+/** A worker handing its session back: no message for this long (and none in flight) means it holds nothing more. */
+const HAND_BACK_QUIET_MS = 500;
 
 export type TStoredEvent = {
   key: string;
@@ -209,13 +212,23 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
 
   let draining = false;
   const acks = installDeferredAcks(mqtt, {
-    handle: (packet) => transfers.budget.track(packet, dispatch(packet)),
+    handle: (packet) => {
+      if (takeover?.isPresence(packet.topic)) {
+        takeover.onPresence(packet.topic, packet.payload as Buffer);
+        return Promise.resolve();
+      }
+      return transfers.budget.track(packet, dispatch(packet));
+    },
     isDraining: () => draining,
   });
+  let lastMessageAt = 0;
+  mqtt.on("message", () => (lastMessageAt = Date.now()));
   transfers.budget.install(mqtt);
   // Several workers on one shared subscription: a peer that stops or dies leaves requests in its
   // broker session, and one of the others drains them (mqtt/peer-takeover.ts).
   let takeover: TPeerTakeover | null = null;
+  // A service account the broker binds to this client id (deploy/mosquitto): no stand-ins.
+  const boundAccount = Boolean(config.mqtt.username && isServiceClientId(config.mqtt.username));
   const startTakeover = () => {
     const group = config.mqtt.sharedGroup;
     if (!group || config.mqtt.protocolVersion !== 5) return;
@@ -227,6 +240,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       filters: () => [...KINDS.map((kind) => topics.requestFilter(kind, group)), transfers.filter(group), chunks.filter(group)],
       handle: (packet) => transfers.budget.track(packet, dispatch(packet)),
       log,
+      boundAccount,
     });
   };
 
@@ -234,11 +248,12 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
   let subscribeError: string | undefined;
   const subscriptionRecord = pgSubscriptionRecord(pool);
   const sessionHealth = watchSessionHealth(mqtt, { disconnects: metrics.brokerDisconnects, expectsSession: () => subscribed, log });
-  const wantedFilters = () => [
+  const requestFilters = () => [
     ...KINDS.map((kind) => topics.requestFilter(kind, config.mqtt.sharedGroup)),
     transfers.filter(config.mqtt.sharedGroup),
     chunks.filter(config.mqtt.sharedGroup),
   ];
+  const wantedFilters = () => [...requestFilters(), ...(takeover?.presenceFilter ? [takeover.presenceFilter] : [])];
   /** Reconnects once with a clean start (what the present session holds is unknown). */
   let cleanStart: "none" | "clean" | "persistent" = "none";
   const reconnectWith = (clean: boolean) => {
@@ -417,14 +432,28 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await ready;
     },
     async stop() {
+      // With a bound account no other worker can drain this worker's session: while another one
+      // is online, hand it back (no new requests for it, answer what it holds, end it). The last
+      // worker keeps its session: requests wait there until a worker is back.
+      const handBack = subscribed && mqtt.connected && (await takeover?.shouldHandBack()) === true;
+      if (handBack) {
+        log.info("stopping: another worker is online; handing this worker's broker session back");
+        await mqtt.unsubscribeAsync(requestFilters()).catch(() => {});
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline && mqtt.connected && (acks.inFlight > 0 || Date.now() - lastMessageAt < HAND_BACK_QUIET_MS)) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
       draining = true;
       log.info({ inFlight: acks.inFlight }, "stopping: no new requests, finishing those in flight");
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await Promise.all(jobs.map((job) => job.stop()));
       await chunks.stop();
       await touchDevices(pool, seen).catch(() => {});
-      await takeover?.stop();
-      await mqtt.endAsync(false).catch(() => {});
+      const endSession = handBack && mqtt.connected && acks.inFlight === 0;
+      await takeover?.stop({ sessionEnded: endSession });
+      // MQTT 5 lets a DISCONNECT set the session's expiry to 0: the broker drops it at once.
+      await mqtt.endAsync(false, endSession ? { properties: { sessionExpiryInterval: 0 } } : {}).catch(() => {});
       if (server) {
         server.closeIdleConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

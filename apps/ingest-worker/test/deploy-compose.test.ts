@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ZWorkerEnvSchema } from "../src/env";
+import { ZWorkerEnvSchema, parseWorkerEnv } from "../src/env";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ZWebEnvSchema } from "../../web/src/env";
@@ -106,7 +106,8 @@ describe("docker-compose.yml", () => {
     for (const secret of [
       "POSTGRES_PASSWORD",
       "MINIO_ROOT_PASSWORD",
-      "MQTT_WORKER_PASSWORD",
+      "MQTT_WORKER_1_PASSWORD",
+      "MQTT_WORKER_2_PASSWORD",
       "MQTT_WEB_PASSWORD",
       "NEXTAUTH_SECRET",
       "DEVICE_CA_ENCRYPTION_KEY",
@@ -216,33 +217,44 @@ describe("docker-compose.yml", () => {
     expect(workerStage).toMatch(/USER node/);
   });
 
-  it("scales out: two or more workers in one shared subscription group, with their own client ids, on the service account the ACL knows", () => {
+  /** What compose passes, with every variable of .env.example filled with a value of its own. */
+  const filled = Object.fromEntries(
+    Object.entries(dotenvExample).map(([name, value]) => [name, value || `value-of-${name.toLowerCase()}`]),
+  );
+  const envOf = (service: TService) =>
+    Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, interpolate(value, filled)]));
+
+  it("scales out: two or more workers in one shared subscription group, each on its own broker account and client id", () => {
     expect(workers.length).toBeGreaterThanOrEqual(2);
     const groups = new Set(workers.map(([, worker]) => worker.environment?.MQTT_SHARED_GROUP));
     expect([...groups]).toEqual(["ingest"]);
-    const ids = workers.map(([, worker]) => worker.environment?.MQTT_CLIENT_ID);
-    expect(new Set(ids).size).toBe(workers.length);
-    const acl = read("deploy/mosquitto/acl-services");
-    for (const [, worker] of workers) {
+    const parsed = workers.map(([name, worker]) => {
       expect(worker.environment?.MQTT_URL).toBe("mqtt://mosquitto:1883");
-      expect(acl).toContain(`user ${worker.environment?.MQTT_USERNAME}`);
-      expect(
-        ZWorkerEnvSchema.safeParse(
-          Object.fromEntries(
-            Object.entries(worker.environment!).map(([k, v]) => [
-              k,
-              interpolate(v, {
-                POSTGRES_PASSWORD: "p",
-                MQTT_WORKER_PASSWORD: "w",
-                S3_PUBLIC_HOST: "files.example.com",
-                MINIO_ROOT_PASSWORD: "m",
-              }),
-            ]),
-          ),
-        ).success,
-      ).toBe(true);
+      const result = ZWorkerEnvSchema.safeParse(envOf(worker));
+      expect(result.success, `${name}: ${result.error?.message}`).toBe(true);
+      return parseWorkerEnv(envOf(worker));
+    });
+    // No two instances share an account, a password (variable) or a client id, and each client id
+    // is its account (the broker refuses any other).
+    const accounts = parsed.map((env) => env.MQTT_USERNAME);
+    expect(new Set(accounts).size).toBe(workers.length);
+    expect(new Set(workers.map(([, worker]) => worker.environment?.MQTT_PASSWORD)).size).toBe(workers.length);
+    expect(parsed.map((env) => env.MQTT_CLIENT_ID)).toEqual(accounts);
+    for (const account of accounts) expect(account).toMatch(/^fleetdrop-ingest:/);
+  });
+
+  it("provisions exactly the services' accounts at the broker, each with the password its service uses", () => {
+    const sync = ZProvisioningEnvSchema.safeParse(envOf(services["broker-sync"]!));
+    expect(sync.success, sync.error?.message).toBe(true);
+    const provisioned = new Map(sync.data!.MQTT_SERVICE_ACCOUNTS.map((account) => [account.username, account.password]));
+    const users = Object.entries(services).filter(([, service]) => service.environment?.MQTT_URL === "mqtt://mosquitto:1883");
+    expect(users.map(([name]) => name).sort()).toEqual([...workers.map(([name]) => name), "web"].sort());
+    for (const [name, service] of users) {
+      const env = envOf(service);
+      expect(provisioned.get(env.MQTT_USERNAME!), `${name}'s account ${env.MQTT_USERNAME}`).toBe(env.MQTT_PASSWORD);
     }
-    expect(acl).toContain(`user ${services.web!.environment?.MQTT_USERNAME}`);
+    expect(provisioned.size).toBe(users.length);
+    expect(envOf(services.web!).MQTT_USERNAME).toMatch(/^fleetdrop-web:/);
   });
 
   it("keeps the secrets file out of git and out of the image", () => {

@@ -44,7 +44,10 @@ import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type 
 
 const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
 const WEB_PASSWORD = "web-password-for-the-shipped-broker";
+/** Each service instance's account is its client id (deploy/mosquitto binds them). */
 const WORKER_CLIENT_ID = "fleetdrop-ingest:shipped";
+const SECOND_WORKER = { username: "fleetdrop-ingest:second", password: "second-worker-password-for-the-shipped-broker" };
+const WEB_CLIENT_ID = "fleetdrop-web:shipped";
 
 let db: TTestDatabase;
 let prisma: TPrismaClient;
@@ -152,8 +155,9 @@ beforeAll(async () => {
     aclTemplate: await readShippedAclTemplate(),
     topicPrefix: "fleetdrop",
     services: [
-      { username: "fleetdrop-worker", password: WORKER_PASSWORD },
-      { username: "fleetdrop-web", password: WEB_PASSWORD },
+      { username: WORKER_CLIENT_ID, password: WORKER_PASSWORD },
+      SECOND_WORKER,
+      { username: WEB_CLIENT_ID, password: WEB_PASSWORD },
     ],
     databaseUrl: null,
     intervalMs: 3_600_000,
@@ -162,25 +166,29 @@ beforeAll(async () => {
   shipped = await startShippedBroker(prepared);
 
   storeDir = await mkdtemp(path.join(tmpdir(), "fd-shipped-store-"));
-  const httpPort = await freePort();
+  worker = await startWorker({ username: WORKER_CLIENT_ID, password: WORKER_PASSWORD }, await freePort());
+});
+
+/** An ingest worker on the services listener with its own account (client id = username), in the group `ingest`. */
+async function startWorker(account: { username: string; password: string }, httpPort: number | null): Promise<TIngestWorker> {
   const store = createStore({
     backend: "fs",
     bucket: "fleetdrop",
     rootDir: storeDir,
-    publicUrl: `http://127.0.0.1:${httpPort}`,
+    publicUrl: `http://127.0.0.1:${httpPort ?? 9}`,
     accessKeyId: "fleetdrop",
     secretAccessKey: "secret-of-the-fs-store-for-tests",
   });
   const logger = pino({ level: "silent" });
-  worker = createIngestWorker({
+  const started = createIngestWorker({
     config: {
       databaseUrl: db.url,
       dbPoolSize: 3,
       mqtt: {
         url: `mqtt://127.0.0.1:${shipped.ports.services}`,
-        clientId: WORKER_CLIENT_ID,
-        username: "fleetdrop-worker",
-        password: WORKER_PASSWORD,
+        clientId: account.username,
+        username: account.username,
+        password: account.password,
         protocolVersion: 5,
         sessionExpirySeconds: 60,
         receiveMaximum: 100,
@@ -189,15 +197,16 @@ beforeAll(async () => {
       topicPrefix: "fleetdrop",
       maxUploadMb: 100,
       uploadExpiresInSeconds: 3600,
-      http: { host: "127.0.0.1", port: httpPort },
+      http: httpPort === null ? null : { host: "127.0.0.1", port: httpPort },
       sweepIntervalMs: 3_600_000,
     },
     logger,
     store,
     httpRoutes: (onObjectStored) => createFsEndpoint({ stores: [store], onObjectStored, logger }).handle,
   });
-  await worker.start();
-});
+  await started.start();
+  return started;
+}
 
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.endAsync(true).catch(() => {})));
@@ -306,6 +315,171 @@ describe("shipped Mosquitto: client ids bound to the identity", () => {
   });
 });
 
+/** A connection to the services listener; resolves to the CONNACK code of a refusal, or the client. */
+async function connectService(options: IClientOptions): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${shipped.ports.services}`, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...options,
+  });
+  clients.push(client);
+  return client;
+}
+
+/** The SUBACK codes of one SUBSCRIBE (mqtt.js rejects when one of them is a refusal). */
+async function subackCodes(client: MqttClient, filters: string[]): Promise<number[]> {
+  const granted = await client.subscribeAsync(filters, { qos: 1 }).then(
+    (grants) => grants,
+    (error: { packet?: { granted?: number[] } }) => {
+      if (!error.packet?.granted) throw error;
+      return error.packet.granted.map((qos) => ({ qos }));
+    },
+  );
+  return granted.map((grant) => grant.qos);
+}
+
+async function requestsHandled(target: TIngestWorker): Promise<number> {
+  return (await target.metrics.requests.get()).values.reduce((sum, value) => sum + value.value, 0);
+}
+
+describe("shipped Mosquitto: one account per service instance, bound to its client id", () => {
+  it("refuses a worker's credentials with another worker's client id at CONNECT, and the other worker keeps its session", async () => {
+    let workerClosed = 0;
+    const onClose = () => workerClosed++;
+    worker.mqtt.on("close", onClose);
+    try {
+      // Instance "second" (right password) asking for instance "shipped"'s client id and session.
+      const impersonation = await refused(
+        connectService({ ...SECOND_WORKER, clientId: WORKER_CLIENT_ID, clean: false, properties: { sessionExpiryInterval: 3600 } }),
+      );
+      expect(impersonation.code).toBe(135);
+      // Nor any other client id: the account is its client id.
+      expect((await refused(connectService({ ...SECOND_WORKER, clientId: "fleetdrop-ingest:other" }))).code).toBe(135);
+      expect((await refused(connectService({ ...SECOND_WORKER, clientId: "" }))).code).toBeGreaterThanOrEqual(128);
+      // The web app's account cannot become a worker either, nor a worker the web app.
+      expect((await refused(connectService({ username: WEB_CLIENT_ID, password: WEB_PASSWORD, clientId: WORKER_CLIENT_ID }))).code).toBe(
+        135,
+      );
+      expect((await refused(connectService({ username: WORKER_CLIENT_ID, password: WORKER_PASSWORD, clientId: WEB_CLIENT_ID }))).code).toBe(
+        135,
+      );
+      // The shared account of earlier versions is gone.
+      expect(
+        (await refused(connectService({ username: "fleetdrop-worker", password: WORKER_PASSWORD, clientId: "fleetdrop-ingest:x" }))).code,
+      ).toBe(135);
+      // The worker was never pushed off and still answers.
+      const b = await connectDevice("CERT-B", { clientId: "CERT-B" });
+      const bGot = inbox(b);
+      await b.subscribeAsync("fleetdrop/fleet/CERT-B/#", { qos: 1 });
+      await b.publishAsync(
+        "fleetdrop/fleet/CERT-B/file_upload/request",
+        JSON.stringify({ session_id: sessions["CERT-B"], filename: "bound-1.txt", request_id: "bound-1" }),
+        { qos: 1 },
+      );
+      expect((await waitFor(() => bGot.find((m) => m.body.request_id === "bound-1"), "B's answer")).body.status).toBe(200);
+      expect(workerClosed).toBe(0);
+      await b.endAsync();
+    } finally {
+      worker.mqtt.off("close", onClose);
+    }
+  });
+
+  it("refuses a device's account on the services listener, whatever client id it asks for", async () => {
+    const pw = devices["PW-C"]!.credentials;
+    const password = pw.authMode === "password" ? pw.password : "";
+    for (const clientId of ["PW-C", WORKER_CLIENT_ID, WEB_CLIENT_ID]) {
+      expect((await refused(connectService({ username: "PW-C", password, clientId }))).code).toBe(135);
+    }
+  });
+
+  it("gives the web app's account no device request topic and no answer", async () => {
+    const web = await connectService({ username: WEB_CLIENT_ID, password: WEB_PASSWORD, clientId: WEB_CLIENT_ID });
+    const seen: string[] = [];
+    web.on("message", (topic) => seen.push(topic));
+    expect(
+      await subackCodes(web, [
+        "fleetdrop/fleet/+/file_upload/request",
+        "$share/ingest/fleetdrop/fleet/+/file_upload/request",
+        "fleetdrop/fleet/PW-C/#",
+        "#",
+        "fleetdrop/fleet/+/presence",
+      ]),
+    ).toEqual([135, 135, 135, 135, 1]);
+    for (const topic of ["fleetdrop/fleet/PW-C/file_upload/response", "fleetdrop/fleet/PW-C/file_upload/request", "fleetdrop/workers/x"]) {
+      const error = await web.publishAsync(topic, "{}", { qos: 1 }).then(
+        () => null,
+        (err: { code?: number }) => err,
+      );
+      expect(error?.code, topic).toBe(135);
+    }
+    // A device's request reaches the worker, never the web app.
+    const c = await connectDevice("PW-C");
+    const got = inbox(c);
+    await c.subscribeAsync("fleetdrop/fleet/PW-C/#", { qos: 1 });
+    await c.publishAsync(
+      "fleetdrop/fleet/PW-C/file_upload/request",
+      JSON.stringify({ session_id: sessions["PW-C"], filename: "web-not.txt", request_id: "web-not" }),
+      { qos: 1 },
+    );
+    await waitFor(() => got.find((m) => m.body.request_id === "web-not"), "C's answer");
+    await sleep(200);
+    expect(seen.filter((topic) => !topic.endsWith("/presence"))).toEqual([]);
+    await c.endAsync();
+  });
+
+  it("runs two workers with their own accounts on one shared subscription: each request answered once", async () => {
+    const second = await startWorker(SECOND_WORKER, null);
+    try {
+      const [beforeFirst, beforeSecond] = [await requestsHandled(worker), await requestsHandled(second)];
+      const c = await connectDevice("PW-C");
+      const got = inbox(c);
+      await c.subscribeAsync("fleetdrop/fleet/PW-C/#", { qos: 1 });
+      const ids = Array.from({ length: 60 }, (_, i) => `two-${i}`);
+      await Promise.all(
+        ids.map((id) =>
+          c.publishAsync(
+            "fleetdrop/fleet/PW-C/file_upload/request",
+            JSON.stringify({ session_id: sessions["PW-C"], filename: `${id}.txt`, request_id: id }),
+            { qos: 1 },
+          ),
+        ),
+      );
+      await waitFor(() => (ids.every((id) => got.some((m) => m.body.request_id === id)) ? true : undefined), "every answer", 20_000);
+      await sleep(300); // a second answer would be here by now
+      for (const id of ids)
+        expect(
+          got.filter((m) => m.body.request_id === id).map((m) => m.body.status),
+          id,
+        ).toEqual([200]);
+      const [first, other] = [(await requestsHandled(worker)) - beforeFirst, (await requestsHandled(second)) - beforeSecond];
+      expect(first + other).toBe(60);
+      expect(first).toBeGreaterThan(0);
+      expect(other).toBeGreaterThan(0);
+
+      // The second stops while the first is online: it hands its session back (ends it), so the
+      // broker allocates nothing more to it and every later request is answered by the first.
+      await second.stop();
+      const later = Array.from({ length: 20 }, (_, i) => `after-stop-${i}`);
+      for (const id of later) {
+        await c.publishAsync(
+          "fleetdrop/fleet/PW-C/file_upload/request",
+          JSON.stringify({ session_id: sessions["PW-C"], filename: `${id}.txt`, request_id: id }),
+          { qos: 1 },
+        );
+      }
+      await waitFor(
+        () => (later.every((id) => got.some((m) => m.body.request_id === id)) ? true : undefined),
+        "answers after the stop",
+        10_000,
+      );
+      await c.endAsync();
+    } finally {
+      await second.stop().catch(() => {});
+    }
+  });
+});
+
 describe("shipped Mosquitto: password devices", () => {
   it("admits the issued password on the password listener, bound to the device's own topics", async () => {
     const c = await connectDevice("PW-C");
@@ -356,7 +530,8 @@ describe("shipped Mosquitto: the dashboard's account", () => {
     await c.subscribeAsync("fleetdrop/fleet/PW-C/commands", { qos: 1 });
     await c.publishAsync("fleetdrop/fleet/PW-C/presence", JSON.stringify({ online: true }), { qos: 1, retain: true });
     const web = await mqtt.connectAsync(`mqtt://127.0.0.1:${shipped.ports.services}`, {
-      username: "fleetdrop-web",
+      clientId: WEB_CLIENT_ID,
+      username: WEB_CLIENT_ID,
       password: WEB_PASSWORD,
       protocolVersion: 5,
       reconnectPeriod: 0,

@@ -1,7 +1,7 @@
 /**
  * Starts Mosquitto with the shipped deploy/mosquitto configuration, through the shipped run.sh,
  * with only what a test machine needs changed: the container paths point at temporary folders
- * (and the repository's deploy/mosquitto), the three listeners get free ports on 127.0.0.1, and
+ * (and the repository's deploy/mosquitto), the dynamic-security plugin at the installed one, the three listeners get free ports on 127.0.0.1, and
  * when the test runs as root Mosquitto keeps root (it would otherwise drop to the `mosquitto`
  * user, which cannot read the temporary folders).
  */
@@ -9,7 +9,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
+import { SHIPPED_DYNSEC_PLUGIN, dynsecPluginPath, startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
 import { createBrokerTls, type TBrokerTls } from "@fleetdrop/provisioning/ca/broker-tls";
 
 export const DEPLOY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../deploy/mosquitto");
@@ -41,6 +41,7 @@ export async function startShippedBroker(prepared: { tls: TBrokerTls; authDir: s
     .replaceAll("/mosquitto/auth/", `${prepared.authDir}/`)
     .replaceAll("/mosquitto/tls/", `${prepared.tlsDir}/`)
     .replaceAll("/mosquitto/data/", "{{dir}}/")
+    .replaceAll(SHIPPED_DYNSEC_PLUGIN, dynsecPluginPath())
     .replace(/^listener 1883$/m, "listener {{port:services}} 127.0.0.1")
     .replace(/^listener 8883$/m, "listener {{port:certificates}} 127.0.0.1")
     .replace(/^listener 8884$/m, "listener {{port:passwords}} 127.0.0.1");

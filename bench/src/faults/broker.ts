@@ -11,7 +11,7 @@ import path from "node:path";
 import type { TPrismaClient } from "@fleetdrop/db";
 import { createMosquittoSync } from "@fleetdrop/provisioning/broker/mosquitto-sync";
 import { createBrokerTls } from "@fleetdrop/provisioning/ca/broker-tls";
-import { startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
+import { SHIPPED_DYNSEC_PLUGIN, dynsecPluginPath, startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
 import { root } from "../worker-process";
 
 const DEPLOY_DIR = path.join(root, "deploy/mosquitto");
@@ -26,13 +26,15 @@ export type TSuiteBroker = {
   close(): Promise<void>;
 };
 
-export async function startSuiteBroker(prisma: TPrismaClient): Promise<TSuiteBroker> {
+/** `workerClientId`: the worker's service account, which is also the only client id it may use. */
+export async function startSuiteBroker(prisma: TPrismaClient, workerClientId = "fleetdrop-ingest:faults"): Promise<TSuiteBroker> {
   const tls = await createBrokerTls({ hosts: ["localhost", "127.0.0.1"] });
   const tlsDir = await mkdtemp(path.join(tmpdir(), "fd-faults-tls-"));
   await writeFile(path.join(tlsDir, "server.crt"), tls.certPem);
   await writeFile(path.join(tlsDir, "server.key"), tls.keyPem, { mode: 0o600 });
   const authDir = await mkdtemp(path.join(tmpdir(), "fd-faults-auth-"));
-  const workerAccount = { username: "fleetdrop-worker", password: "fault-suite-worker-password" };
+  // The services listener binds an account to its client id: the suite's worker connects as this.
+  const workerAccount = { username: workerClientId, password: "fault-suite-worker-password" };
 
   const sync = createMosquittoSync({
     ctx: { prisma, actor: "fault-suite" },
@@ -49,6 +51,7 @@ export async function startSuiteBroker(prisma: TPrismaClient): Promise<TSuiteBro
   const dirs: Record<(typeof CONTAINER_DIRS)[number], string> = { config: DEPLOY_DIR, auth: authDir, tls: tlsDir, data: "{{dir}}" };
   let config = await readFile(path.join(DEPLOY_DIR, "mosquitto.conf"), "utf8");
   for (const name of CONTAINER_DIRS) config = config.replaceAll(`/mosquitto/${name}/`, `${dirs[name]}/`);
+  config = config.replaceAll(SHIPPED_DYNSEC_PLUGIN, dynsecPluginPath());
   config = config
     .replace(/^listener 1883$/m, "listener {{port:services}} 127.0.0.1")
     .replace(/^listener 8883$/m, "listener {{port:certificates}} 127.0.0.1")

@@ -93,7 +93,7 @@ export async function createFleetTemplate(postgres: TSuitePostgres, deviceCount:
 export async function createFaultEnvironment(options: {
   fleet: TFleetTemplate;
   label: string;
-  /** The worker's MQTT_CLIENT_ID; unset: the worker's own default. */
+  /** The worker's service account and client id (MQTT_USERNAME = MQTT_CLIENT_ID); unset: fleetdrop-ingest:faults. */
   workerClientId?: string;
   /** Worker settings on top of the production-like ones (an empty value unsets one). */
   workerEnv?: Record<string, string>;
@@ -108,7 +108,7 @@ export async function createFaultEnvironment(options: {
     drop: () => withAdmin(postgres, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
   };
   const prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
-  const broker = await startSuiteBroker(prisma);
+  const broker = await startSuiteBroker(prisma, options.workerClientId);
   await prisma.$disconnect();
 
   const storeDir = await mkdtemp(path.join(tmpdir(), "fd-faults-store-"));
@@ -133,7 +133,6 @@ export async function createFaultEnvironment(options: {
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: String(httpPort),
     LOG_LEVEL: "warn",
-    ...(options.workerClientId ? { MQTT_CLIENT_ID: options.workerClientId } : {}),
     ...options.workerEnv,
   };
   const worker = createSuiteWorker(env, httpPort);

@@ -173,16 +173,12 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
         return 0;
       case "broker sync": {
         await ensureBrokerTls(env, io.print);
-        const services = [
-          ...(env.MQTT_WORKER_PASSWORD ? [{ username: "fleetdrop-worker", password: env.MQTT_WORKER_PASSWORD }] : []),
-          ...(env.MQTT_WEB_PASSWORD ? [{ username: "fleetdrop-web", password: env.MQTT_WEB_PASSWORD }] : []),
-        ];
         const sync = createMosquittoSync({
           ctx,
           dir: env.BROKER_AUTH_DIR,
           aclTemplate: await readFile(env.BROKER_ACL_TEMPLATE, "utf8"),
           topicPrefix: env.TOPIC_PREFIX,
-          services,
+          services: env.MQTT_SERVICE_ACCOUNTS,
           databaseUrl: values.once ? null : env.DATABASE_URL,
           intervalMs: env.BROKER_SYNC_INTERVAL_SECONDS * 1000,
           log: io.print,

@@ -7,6 +7,7 @@ import { ZDbEnvSchema } from "@fleetdrop/db/env";
 import { withoutEmpty } from "@fleetdrop/shared/env";
 import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
 import { z } from "zod";
+import { parseServiceAccounts } from "./broker/mosquitto-services";
 import { createSecretBox, parseEncryptionKey, type TSecretBox } from "./crypto/secret-box";
 
 /** Where bundles point certificate and password devices when BROKER_CERTIFICATE_URL / BROKER_PASSWORD_URL are unset. */
@@ -38,9 +39,22 @@ export const ZProvisioningEnvSchema = z.object({
   ...ZDbEnvSchema.shape,
   ...ZDeviceCredentialsEnvSchema.shape,
   TOPIC_PREFIX: ZMqttEnvSchema.shape.TOPIC_PREFIX,
-  /** Service accounts the broker sync writes into passwd-services. */
-  MQTT_WORKER_PASSWORD: z.string().optional(),
-  MQTT_WEB_PASSWORD: z.string().optional(),
+  /**
+   * The services' broker accounts the sync writes (one per worker instance and web app, each
+   * bound to its client id): `<client id>=<password>` pairs separated by whitespace, e.g.
+   * `fleetdrop-ingest:1=… fleetdrop-ingest:2=… fleetdrop-web:1=…` (broker/mosquitto-services.ts).
+   */
+  MQTT_SERVICE_ACCOUNTS: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      try {
+        return parseServiceAccounts(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   BROKER_AUTH_DIR: z.string().default("/mosquitto/auth"),
   BROKER_ACL_TEMPLATE: z.string().default("/mosquitto/config/acl-devices"),
   BROKER_SYNC_INTERVAL_SECONDS: z.coerce.number().min(1).default(30),

@@ -35,7 +35,7 @@ beforeAll(async () => {
     BROKER_ACL_TEMPLATE: path.join(DEPLOY_DIR, "acl-devices"),
     BROKER_TLS_DIR: path.join(dir, "tls"),
     BROKER_CERTIFICATE_URL: "mqtts://mqtt.factory.test:8883",
-    MQTT_WORKER_PASSWORD: "worker-secret",
+    MQTT_SERVICE_ACCOUNTS: "fleetdrop-ingest:1=worker-1-secret\nfleetdrop-ingest:2=worker-2-secret fleetdrop-web:1=web-secret",
   };
 });
 
@@ -83,7 +83,14 @@ describe("fleetdrop-admin", () => {
     expect(code).toBe(0);
     expect(out).toContain("created a self-signed broker certificate");
     const file = (name: string) => readFile(path.join(dir, "auth", name), "utf8");
-    expect(await file("passwd-services")).toMatch(/^fleetdrop-worker:\$7\$/);
+    const services = JSON.parse(await file("dynsec-services.json")) as {
+      clients: { username: string; clientid: string; roles: unknown }[];
+    };
+    expect(services.clients.map(({ username, clientid, roles }) => ({ username, clientid, roles }))).toEqual([
+      { username: "fleetdrop-ingest:1", clientid: "fleetdrop-ingest:1", roles: [{ rolename: "fleetdrop-ingest" }] },
+      { username: "fleetdrop-ingest:2", clientid: "fleetdrop-ingest:2", roles: [{ rolename: "fleetdrop-ingest" }] },
+      { username: "fleetdrop-web:1", clientid: "fleetdrop-web:1", roles: [{ rolename: "fleetdrop-web" }] },
+    ]);
     expect(await file("passwd-devices")).toMatch(/^CLI-11:\$7\$/m);
     expect(await file("passwd-devices")).not.toContain("CLI-10");
     expect(await file("acl-devices")).toContain("user CLI-10\ntopic deny #");

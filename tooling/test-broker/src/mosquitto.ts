@@ -19,6 +19,19 @@ function mosquittoBinary(): string {
   return found;
 }
 
+/** Where deploy/mosquitto's configuration names the dynamic-security plugin (the eclipse-mosquitto image). */
+export const SHIPPED_DYNSEC_PLUGIN = "/usr/lib/mosquitto_dynamic_security.so";
+
+/** The dynamic-security plugin of the Mosquitto installed here (Debian puts it in the multiarch folder). */
+export function dynsecPluginPath(): string {
+  const found = [
+    SHIPPED_DYNSEC_PLUGIN,
+    `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/mosquitto_dynamic_security.so`,
+  ].find((candidate) => existsSync(candidate));
+  if (!found) throw new Error("Mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) is not installed");
+  return found;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -16,13 +16,24 @@
  *   flight, and ends the session. The peer, when it comes back, finds no session and subscribes
  *   afresh. If the peer comes back while this happens it takes its session back (the broker
  *   disconnects the stand-in), and the stand-in gives up without ending anything.
+ *
+ * A broker that binds each service account to its own client id (deploy/mosquitto: one account
+ * per worker instance) refuses a stand-in at CONNECT, by design: connecting as another worker is
+ * exactly the impersonation it prevents. With such an account (`boundAccount`) the workers watch
+ * each other on their main connection instead (`presenceFilter`, `onPresence`), and a worker
+ * hands its session back itself when it stops while another worker of the group is online
+ * (`shouldHandBack`, done by worker.ts: unsubscribe, answer what the session still holds, end the
+ * session). A worker that dies without stopping keeps its requests in its session until it
+ * starts again under the same account (the supervisor restarts it: docker-compose's
+ * `restart: unless-stopped`); the others log that it went offline.
  */
 import type { IPublishPacket, MqttClient } from "mqtt";
 import type { Logger } from "../logger";
 import { createMqttClient, type TMqttConnectionOptions } from "./connection";
 import { installDeferredAcks } from "./deferred-ack";
 
-export type TPresence = { clientId: string; group: string; state: "online" | "offline" };
+/** "stopping": a worker deciding whether to hand its session back (counts as not online). */
+export type TPresence = { clientId: string; group: string; state: "online" | "stopping" | "offline" };
 
 export type TPeerTakeoverOptions = {
   main: MqttClient;
@@ -36,11 +47,29 @@ export type TPeerTakeoverOptions = {
   log: Logger;
   /** No message for this long (and none in flight) means a taken-over session is drained. */
   quietMs?: number;
+  /** The broker binds the account to this worker's client id: no stand-ins, presence on `main`. */
+  boundAccount?: boolean;
+  /** How long a stopping worker waits for the others' presence before it decides (shouldHandBack). */
+  stoppingWindowMs?: number;
 };
 
 export type TPeerTakeover = {
-  /** Publishes "offline" for this worker (graceful stop) and ends any takeover in progress. */
-  stop(): Promise<void>;
+  /**
+   * Publishes "offline" for this worker (graceful stop) and ends any takeover in progress;
+   * `sessionEnded`: this worker ended its own session, nothing is left to drain.
+   */
+  stop(options?: { sessionEnded?: boolean }): Promise<void>;
+  /** With a bound account: the filter `main` subscribes to for the workers' presence, else null. */
+  readonly presenceFilter: string | null;
+  /** Whether a message on `main` is a worker's presence (handled by onPresence, not the router). */
+  isPresence(topic: string): boolean;
+  onPresence(topic: string, payload: Buffer): void;
+  /**
+   * With a bound account, at a graceful stop: says "stopping", waits for the others' news, and
+   * tells whether another worker of the group is online to take the requests over. Two workers
+   * stopping together see each other stopping, and both keep their sessions.
+   */
+  shouldHandBack(): Promise<boolean>;
   /** Takeovers finished (for tests and metrics). */
   readonly completed: number;
 };
@@ -120,39 +149,74 @@ export function startPeerTakeover(options: TPeerTakeoverOptions): TPeerTakeover 
       .map(([id]) => id)
       .sort()[0] === self;
 
-  const watcher = createMqttClient({ ...connection, clientId: `${self}~presence`, reconnectPeriodMs: 1000 });
-  watcher.options.clean = true;
-  if (connection.protocolVersion === 5) watcher.options.properties = { sessionExpiryInterval: 0 };
-  watcher.on("connect", () => {
-    watcher.subscribe(`${options.presenceBase}/+`, { qos: 1 });
-  });
-  watcher.on("message", (_topic, message) => {
+  const presenceFilter = `${options.presenceBase}/+`;
+  /** Which client id a presence topic was last seen for: an empty retained message clears it. */
+  const byTopic = new Map<string, string>();
+  const onPresence = (topic: string, message: Buffer) => {
+    if (message.length === 0) {
+      const gone = byTopic.get(topic);
+      if (gone !== undefined && gone !== self) peers.delete(gone);
+      return;
+    }
     let presence: TPresence;
     try {
       presence = JSON.parse(message.toString()) as TPresence;
     } catch {
       return;
     }
-    if (presence.group !== group || typeof presence.clientId !== "string") return;
+    if (presence?.group !== group || typeof presence.clientId !== "string") return;
     const previous = peers.get(presence.clientId);
+    byTopic.set(topic, presence.clientId);
     peers.set(presence.clientId, presence.state);
     // Our own "online" may arrive after a peer's "offline" (retained): count ourselves live.
     peers.set(self, stopped ? "offline" : "online");
     if (presence.clientId === self || presence.state !== "offline" || (previous === "offline" && active.has(presence.clientId))) return;
+    if (options.boundAccount) {
+      if (previous === "online") {
+        log.warn({ peer: presence.clientId }, "a worker went offline: requests its session holds wait until it starts again");
+      }
+      return;
+    }
     if (isDesignated()) void takeOver(presence.clientId);
-  });
-  watcher.on("error", (error) => log.warn({ err: error }, "worker presence watcher error"));
-  watcher.connect();
+  };
+
+  // With a bound account a second connection would need a second account: main watches instead.
+  const watcher = options.boundAccount ? null : createMqttClient({ ...connection, clientId: `${self}~presence`, reconnectPeriodMs: 1000 });
+  if (watcher) {
+    watcher.options.clean = true;
+    if (connection.protocolVersion === 5) watcher.options.properties = { sessionExpiryInterval: 0 };
+    watcher.on("connect", () => {
+      watcher.subscribe(presenceFilter, { qos: 1 });
+    });
+    watcher.on("message", (topic, message) => onPresence(topic, message));
+    watcher.on("error", (error) => log.warn({ err: error }, "worker presence watcher error"));
+    watcher.connect();
+  }
 
   return {
     get completed() {
       return completed;
     },
-    async stop() {
+    presenceFilter: options.boundAccount ? presenceFilter : null,
+    isPresence: (topic) => Boolean(options.boundAccount) && topic.startsWith(`${options.presenceBase}/`),
+    onPresence,
+    async shouldHandBack() {
+      if (!options.boundAccount || !main.connected) return false;
       stopped = true;
-      if (main.connected) await main.publishAsync(presenceTopic(self), payload("offline"), { qos: 1, retain: true }).catch(() => {});
+      peers.set(self, "stopping");
+      await main.publishAsync(presenceTopic(self), payload("stopping"), { qos: 1, retain: true }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, options.stoppingWindowMs ?? 300));
+      return [...peers].some(([id, state]) => id !== self && state === "online");
+    },
+    async stop(stopOptions) {
+      stopped = true;
+      if (main.connected) {
+        // A session this worker ended holds nothing: forget its presence rather than say "offline".
+        const last = stopOptions?.sessionEnded ? "" : payload("offline");
+        await main.publishAsync(presenceTopic(self), last, { qos: 1, retain: true }).catch(() => {});
+      }
       await Promise.all([...active.values()].map((client) => client.endAsync(true).catch(() => {})));
-      await watcher.endAsync(true).catch(() => {});
+      await watcher?.endAsync(true).catch(() => {});
     },
   };
 }

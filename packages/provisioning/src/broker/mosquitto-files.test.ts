@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { verifyMosquittoPassword } from "../crypto/mosquitto-password";
-import { BLOCKED_HEADER, renderCaFiles, renderDeviceAcl, renderPasswordFile, renderServicePasswords } from "./mosquitto-files";
+import { BLOCKED_HEADER, renderCaFiles, renderDeviceAcl, renderPasswordFile } from "./mosquitto-files";
 import { assertAclTemplateMatchesPrefix } from "./mosquitto-sync";
 
 const TEMPLATE = "# devices\npattern write fleetdrop/fleet/%u/#\npattern read fleetdrop/fleet/%u/#\n";
@@ -25,14 +24,6 @@ describe("mosquitto files", () => {
         { username: "a\nb", hash: "h" },
       ]),
     ).toBe("ok:$7$1$a$b\n");
-  });
-
-  it("keeps a service hash that still matches and re-hashes a changed password", () => {
-    const first = renderServicePasswords([{ username: "fleetdrop-worker", password: "one" }], null);
-    expect(renderServicePasswords([{ username: "fleetdrop-worker", password: "one" }], first)).toBe(first);
-    const changed = renderServicePasswords([{ username: "fleetdrop-worker", password: "two" }], first);
-    expect(changed).not.toBe(first);
-    expect(verifyMosquittoPassword("two", changed.trim().split(":").slice(1).join(":"))).toBe(true);
   });
 
   it("bundles only CAs that have a CRL", () => {

@@ -5,7 +5,9 @@
  *   device-ca.pem     every device CA still trusted (TLS listener `cafile`)
  *   device-crl.pem    every CA's current CRL (`crlfile`)
  *   passwd-devices    enabled password devices (`password_file` of the device password listener)
- *   passwd-services   the platform's own accounts (`password_file` of the internal listener)
+ *   dynsec-services.json  the platform's own accounts (one per service instance, each bound to
+ *                     its client id) and their roles, for the dynamic-security plugin of the
+ *                     services listener (mosquitto-services.ts)
  *   acl-devices       the shipped ACL patterns plus a deny-all block per disabled device, so a
  *                     certificate device still connected when it is disabled can do nothing
  *
@@ -13,9 +15,8 @@
  */
 import type { TPrismaClient } from "@fleetdrop/db";
 import { Prisma } from "@fleetdrop/db";
-import { mosquittoPasswordHash, verifyMosquittoPassword } from "../crypto/mosquitto-password";
 
-const MOSQUITTO_FILES = ["device-ca.pem", "device-crl.pem", "passwd-devices", "passwd-services", "acl-devices"] as const;
+const MOSQUITTO_FILES = ["device-ca.pem", "device-crl.pem", "passwd-devices", "dynsec-services.json", "acl-devices"] as const;
 export type TMosquittoFile = (typeof MOSQUITTO_FILES)[number];
 
 export type TBrokerAuthState = {
@@ -24,8 +25,6 @@ export type TBrokerAuthState = {
   /** Usernames that must not publish or receive anything: disabled devices, deleted certificate devices. */
   blocked: string[];
 };
-
-export type TServiceAccount = { username: string; password: string };
 
 export async function loadBrokerAuthState(prisma: TPrismaClient, now = new Date()): Promise<TBrokerAuthState> {
   const cas = await prisma.deviceCa.findMany({
@@ -58,22 +57,6 @@ export function renderPasswordFile(entries: { username: string; hash: string }[]
     .filter((entry) => safeUsername(entry.username))
     .map((entry) => `${entry.username}:${entry.hash}\n`)
     .join("");
-}
-
-/** Service accounts, reusing the hash already on disk when it still matches (no needless reload). */
-export function renderServicePasswords(accounts: TServiceAccount[], existing: string | null): string {
-  const previous = new Map(
-    (existing ?? "")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]),
-  );
-  return renderPasswordFile(
-    accounts.map(({ username, password }) => {
-      const old = previous.get(username);
-      return { username, hash: old && verifyMosquittoPassword(password, old) ? old : mosquittoPasswordHash(password) };
-    }),
-  );
 }
 
 export const BLOCKED_HEADER = "# --- written by the Fleetdrop broker sync: disabled and deleted devices may do nothing ---";

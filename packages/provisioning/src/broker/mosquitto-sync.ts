@@ -11,7 +11,8 @@
  *   and disconnects clients whose password no longer verifies, reloads the CRL (new TLS
  *   handshakes of revoked certificates fail) and re-applies the ACLs to connected clients.
  *   deploy/mosquitto/run.sh sends the SIGHUP inside the broker's container when `generation`
- *   changes.
+ *   changes, and restarts Mosquitto instead when `dynsec-services.json` changed (the
+ *   dynamic-security plugin reads its file only at start).
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -20,15 +21,8 @@ import { refreshCrls } from "../ca/crl";
 import type { TProvisioningContext } from "../context";
 import { certificatePem, createCaCertificate, createCrl, generateKeyPair } from "../crypto/x509";
 import { DEVICE_AUTH_CHANNEL } from "./notify";
-import {
-  loadBrokerAuthState,
-  renderCaFiles,
-  renderDeviceAcl,
-  renderPasswordFile,
-  renderServicePasswords,
-  type TMosquittoFile,
-  type TServiceAccount,
-} from "./mosquitto-files";
+import { loadBrokerAuthState, renderCaFiles, renderDeviceAcl, renderPasswordFile, type TMosquittoFile } from "./mosquitto-files";
+import { renderServicesDynsec, type TServiceAccount } from "./mosquitto-services";
 
 export type TMosquittoSyncOptions = {
   ctx: TProvisioningContext;
@@ -37,6 +31,7 @@ export type TMosquittoSyncOptions = {
   /** The shipped device ACL (deploy/mosquitto/acl-devices). */
   aclTemplate: string;
   topicPrefix: string;
+  /** One account per service instance (mosquitto-services.ts). */
   services: TServiceAccount[];
   /** PostgreSQL URL to LISTEN on (null: only the periodic pass). */
   databaseUrl: string | null;
@@ -71,7 +66,7 @@ async function placeholderCaFiles(): Promise<{ ca: string; crl: string }> {
 export function assertAclTemplateMatchesPrefix(template: string, topicPrefix: string): void {
   if (!template.includes(`pattern write ${topicPrefix}/fleet/%u/`) || !template.includes(`pattern read ${topicPrefix}/fleet/%u/`)) {
     throw new Error(
-      `the device ACL does not bind ${topicPrefix}/fleet/%u/ (TOPIC_PREFIX=${topicPrefix}): edit the pattern lines of deploy/mosquitto/acl-devices (and acl-services) to use your prefix`,
+      `the device ACL does not bind ${topicPrefix}/fleet/%u/ (TOPIC_PREFIX=${topicPrefix}): edit the pattern lines of deploy/mosquitto/acl-devices to use your prefix`,
     );
   }
 }
@@ -103,7 +98,7 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
     const file = (name: TMosquittoFile) => path.join(options.dir, name);
     const current = Object.fromEntries(
       await Promise.all(
-        (["device-ca.pem", "device-crl.pem", "passwd-devices", "passwd-services", "acl-devices"] as const).map(async (name) => [
+        (["device-ca.pem", "device-crl.pem", "passwd-devices", "dynsec-services.json", "acl-devices"] as const).map(async (name) => [
           name,
           await readOrNull(file(name)),
         ]),
@@ -123,14 +118,14 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
       "passwd-devices": renderPasswordFile(
         state.passwordDevices.map((device) => ({ username: device.serial, hash: device.brokerPasswordHash })),
       ),
-      "passwd-services": renderServicePasswords(options.services, current["passwd-services"]),
+      "dynsec-services.json": renderServicesDynsec(options.services, options.topicPrefix, current["dynsec-services.json"]),
       "acl-devices": renderDeviceAcl(options.aclTemplate, state.blocked),
     };
     const changed: TMosquittoFile[] = [];
     for (const name of Object.keys(wanted) as TMosquittoFile[]) {
       if (current[name] === wanted[name]) continue;
       const temporary = `${file(name)}.${process.pid}.tmp`;
-      await writeFile(temporary, wanted[name], { mode: name.startsWith("passwd") ? 0o640 : 0o644 });
+      await writeFile(temporary, wanted[name], { mode: name.startsWith("passwd") || name.startsWith("dynsec") ? 0o640 : 0o644 });
       await rename(temporary, file(name));
       changed.push(name);
     }
