@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Aedes } from "aedes";
 import mqtt from "mqtt";
-import { createCommandPublisher } from "@/server/mqtt/command-publisher";
+import { createCommandPublisher, webClientId } from "@/server/mqtt/command-publisher";
 import { requestCapture } from "@/server/sessions/request-capture";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { contextFor, makeDevice, makeProject, makeSession, makeUser, prisma } from "./fixtures";
@@ -87,5 +87,39 @@ describe("capture requests", () => {
       await down.close();
     }
     expect(await prisma().auditLog.count({ where: { action: "session.capture", targetId: String(open.id) } })).toBe(0);
+  });
+});
+
+describe("the app's broker connection", () => {
+  it("publishes and reads retained messages on one connection, whose client id is a bound service account", async () => {
+    const connected: string[] = [];
+    const onClient = (client: { id: string }) => connected.push(client.id);
+    broker.on("client", onClient);
+    const device = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: "ROBOT-P" });
+    await device.publishAsync("fleetdrop/fleet/ROBOT-P/presence", JSON.stringify({ online: true }), { qos: 1, retain: true });
+    const app = createCommandPublisher({ url, username: "fleetdrop-web:one", password: "secret" });
+    try {
+      const [first, second, none] = await Promise.all([
+        app.readRetained("fleetdrop/fleet/ROBOT-P/presence"),
+        app.readRetained("fleetdrop/fleet/ROBOT-P/presence"),
+        app.readRetained("fleetdrop/fleet/ROBOT-NONE/presence", 600),
+      ]);
+      expect(first?.toString()).toBe('{"online":true}');
+      expect(second?.toString()).toBe('{"online":true}');
+      expect(none).toBeNull();
+      await app.publish("fleetdrop/fleet/ROBOT-P/commands", { type: "capture", request_id: "r", session_id: 1 });
+      expect((await app.readRetained("fleetdrop/fleet/ROBOT-P/presence"))?.toString()).toBe('{"online":true}');
+      expect(connected.filter((id) => id.startsWith("fleetdrop-web"))).toEqual(["fleetdrop-web:one"]);
+    } finally {
+      broker.off("client", onClient);
+      await app.close();
+      await device.endAsync();
+    }
+  });
+
+  it("takes a service account as its client id, and otherwise an id no device can hold", () => {
+    expect(webClientId("fleetdrop-web:1")).toBe("fleetdrop-web:1");
+    expect(webClientId("fleetdrop-web")).toMatch(/^fleetdrop-web:\d+-[a-z0-9]+$/);
+    expect(webClientId(undefined)).toMatch(/^fleetdrop-web:/);
   });
 });

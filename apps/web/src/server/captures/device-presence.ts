@@ -2,7 +2,7 @@ import "server-only";
 import { ZPresenceSchema } from "@fleetdrop/shared/protocol/commands";
 import { createTopics } from "@fleetdrop/shared/topics";
 import { env } from "@/env";
-import { readRetained } from "@/server/mqtt/read-retained";
+import { readRetained } from "@/server/mqtt/command-publisher";
 
 /** How recent "last seen" must be to count a device without a presence signal as online. */
 const RECENTLY_SEEN_MS = 10 * 60_000;
