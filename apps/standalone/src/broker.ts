@@ -2,13 +2,15 @@
  * The embedded MQTT broker (Aedes, in-process) with the platform's identity rules: a device
  * connects with its id as username and its password, which is checked against the database;
  * it may publish only under `P/fleet/{its id}/` and subscribe only to `P/fleet/{its id}/#`.
- * The ingest worker and the web app use service accounts with the topics each needs (as
- * deploy/mosquitto/acl-services). Disabled or deleted devices are refused at connect and cut
- * off within seconds while connected.
+ * The ingest worker and the web app use service accounts with the topics each needs (the roles
+ * of deploy/mosquitto's services listener). Disabled or deleted devices are refused at connect
+ * and cut off within seconds while connected.
  *
  * Client ids are bound at CONNECT (`@fleetdrop/shared/acl`): a device connects as its id or
- * `<id>/<suffix>`, a service with its account's prefix and never a device id. Otherwise any
- * client could take over another's session (Aedes disconnects the older connection).
+ * `<id>/<suffix>`; a service account, one per service instance as on the shipped Mosquitto,
+ * only with its own client id, which is its username (`fleetdrop-ingest:embedded`) and never a
+ * device id. Otherwise any client could take over another's session (Aedes disconnects the older
+ * connection).
  *
  * Aedes speaks MQTT 3.1.1 (MQTT 5 clients are refused); the worker connects with protocol 4.
  */
@@ -20,6 +22,7 @@ import {
   canSubscribe,
   isDeviceClientId,
   isServiceClientId,
+  SERVICE_CLIENT_ID_RULE,
   type TBrokerIdentity,
   type TServiceRole,
 } from "@fleetdrop/shared/acl";
@@ -28,12 +31,15 @@ import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type pg from "pg";
 
 export type TServiceAccount = {
+  /** Also the only client id the account may connect with; must pass isServiceClientId. */
   username: string;
   password: string;
   name: TServiceRole;
-  /** Its connections' client ids start with this (e.g. `fleetdrop-ingest:`); each must also pass isServiceClientId. */
-  clientIdPrefix: string;
 };
+
+/** The embedded platform's service instances: one worker, one web app. */
+export const EMBEDDED_WORKER_ACCOUNT = "fleetdrop-ingest:embedded";
+export const EMBEDDED_WEB_ACCOUNT = "fleetdrop-web:embedded";
 
 export type TEmbeddedBrokerOptions = {
   host: string;
@@ -65,6 +71,9 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
   const cacheKey = (serial: string, password: Buffer, storedHash: string) =>
     `${serial}\u0000${createHash("sha256").update(password).update("\u0000").update(storedHash).digest("hex")}`;
 
+  for (const account of options.serviceAccounts) {
+    if (!isServiceClientId(account.username)) throw new Error(`service account ${account.username}: ${SERVICE_CLIENT_ID_RULE}`);
+  }
   const broker = await Aedes.createBroker({
     concurrency: 1000,
     authenticate: (client, username, password, done) => {
@@ -72,8 +81,8 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
       if (service) {
         if (password?.toString("utf8") !== service.password) {
           done(authError("bad service credentials", 4), false);
-        } else if (!client.id.startsWith(service.clientIdPrefix) || !isServiceClientId(client.id)) {
-          done(authError(`${service.name} connects with a client id starting with ${service.clientIdPrefix}`, 2), false);
+        } else if (client.id !== service.username) {
+          done(authError(`the service account ${service.username} connects only with its own client id`, 2), false);
         } else {
           identities.set(client, { kind: "service", name: service.name });
           done(null, true);

@@ -11,8 +11,8 @@ function children(overrides: Partial<TChildEnvInput>): TChildEnvInput {
     databaseUrl: "postgresql://fleetdrop:pw@127.0.0.1:5433/fleetdrop",
     mqttUrl: "mqtt://127.0.0.1:1883",
     topicPrefix: "lab",
-    worker: { username: "fleetdrop-worker", password: "worker-pw", protocolVersion: 4 },
-    web: { username: "fleetdrop-web", password: "web-pw" },
+    worker: { username: "fleetdrop-ingest:embedded", password: "worker-pw", protocolVersion: 4 },
+    web: { username: "fleetdrop-web:embedded", password: "web-pw" },
     embeddedBrokerUrl: "mqtt://robot-lab:1883",
     storage: { backend: "fs", storeDir: "/data/storage", publicUrl: "http://robot-lab:9000", secretAccessKey: "fs-secret-0123456789" },
     workerHttpPort: 9000,
@@ -28,7 +28,7 @@ describe("the children's environments", () => {
     const worker = parseWorkerEnv(workerEnvironment(input));
     expect(worker).toMatchObject({
       MQTT_URL: "mqtt://127.0.0.1:1883",
-      MQTT_USERNAME: "fleetdrop-worker",
+      MQTT_USERNAME: "fleetdrop-ingest:embedded",
       MQTT_PROTOCOL_VERSION: 4,
       MQTT_CLIENT_ID: "fleetdrop-ingest:embedded",
       TOPIC_PREFIX: "lab",
@@ -43,7 +43,7 @@ describe("the children's environments", () => {
     expect(webEnv).toMatchObject({
       NODE_ENV: "production",
       NEXTAUTH_URL: "http://robot-lab:3000",
-      MQTT_USERNAME: "fleetdrop-web",
+      MQTT_USERNAME: "fleetdrop-web:embedded",
       TOPIC_PREFIX: "lab",
       BROKER_PASSWORD_URL: "mqtt://robot-lab:1883",
       BROKER_PROTOCOL_VERSION: 4,

@@ -7,6 +7,7 @@
  */
 import type { TDbEnv } from "@fleetdrop/db/env";
 import type { TWorkerEnv } from "@fleetdrop/ingest-worker/env";
+import { isServiceClientId } from "@fleetdrop/shared/acl";
 import { toEnvVariables } from "@fleetdrop/shared/env";
 import type { TMqttEnv } from "@fleetdrop/shared/mqtt-env";
 import type { TStorageEnv } from "@fleetdrop/storage/env";
@@ -74,7 +75,9 @@ export function workerEnvironment(input: TChildEnvInput): Record<string, string>
   };
   const own: Partial<Pick<TWorkerEnv, "MQTT_PROTOCOL_VERSION" | "MQTT_CLIENT_ID" | "HTTP_PORT" | "LOG_LEVEL" | "TRANSFER_STAGING_DIR">> = {
     MQTT_PROTOCOL_VERSION: input.worker.protocolVersion,
-    MQTT_CLIENT_ID: "fleetdrop-ingest:embedded",
+    // A service account that is a client id (the embedded broker's, the shipped Mosquitto's)
+    // gives the worker its client id; on another broker's account the worker needs one.
+    ...(input.worker.username && isServiceClientId(input.worker.username) ? {} : { MQTT_CLIENT_ID: "fleetdrop-ingest:embedded" }),
     HTTP_PORT: input.workerHttpPort,
     LOG_LEVEL: input.logLevel,
     ...(input.storage.backend === "fs" && input.transferStagingDir ? { TRANSFER_STAGING_DIR: input.transferStagingDir } : {}),

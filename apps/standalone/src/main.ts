@@ -12,7 +12,7 @@ import { createPrismaClient } from "@fleetdrop/db";
 import { migrateDatabase } from "@fleetdrop/db/migrate";
 import { createPgPool } from "@fleetdrop/db/pool";
 import { seedDemo } from "@fleetdrop/db/seed";
-import { startEmbeddedBroker, type TEmbeddedBroker } from "./broker";
+import { EMBEDDED_WEB_ACCOUNT, EMBEDDED_WORKER_ACCOUNT, startEmbeddedBroker, type TEmbeddedBroker } from "./broker";
 import { loadCredentials } from "./credentials";
 import { webEnvironment, workerEnvironment, type TChildEnvInput } from "./child-env";
 import { parseStandaloneEnv, REPO_ROOT } from "./env";
@@ -111,9 +111,10 @@ async function main(): Promise<void> {
         port: mqttPort.port,
         topicPrefix: env.TOPIC_PREFIX,
         pool,
+        // One account per service instance, each its own client id (as on the shipped Mosquitto).
         serviceAccounts: [
-          { username: "fleetdrop-worker", password: credentials.workerMqttPassword, name: "worker", clientIdPrefix: "fleetdrop-ingest:" },
-          { username: "fleetdrop-web", password: credentials.webMqttPassword, name: "web", clientIdPrefix: "fleetdrop-web:" },
+          { username: EMBEDDED_WORKER_ACCOUNT, password: credentials.workerMqttPassword, name: "worker" },
+          { username: EMBEDDED_WEB_ACCOUNT, password: credentials.webMqttPassword, name: "web" },
         ],
         log: (line) => print(`[broker] ${line}`),
       });
@@ -127,8 +128,8 @@ async function main(): Promise<void> {
       mqttUrl = broker.url;
       brokerPort = mqttPort.port;
       // The embedded broker speaks MQTT 3.1.1.
-      worker = { username: "fleetdrop-worker", password: credentials.workerMqttPassword, protocolVersion: 4 };
-      web = { username: "fleetdrop-web", password: credentials.webMqttPassword };
+      worker = { username: EMBEDDED_WORKER_ACCOUNT, password: credentials.workerMqttPassword, protocolVersion: 4 };
+      web = { username: EMBEDDED_WEB_ACCOUNT, password: credentials.webMqttPassword };
     } else {
       step(`using the MQTT broker at ${mqttUrl}`);
     }

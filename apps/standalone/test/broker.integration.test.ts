@@ -16,11 +16,16 @@ import { startEmbeddedBroker, type TEmbeddedBroker } from "../src/broker";
 const PASSWORDS = { A: "password-of-robot-a", B: "password-of-robot-b", OFF: "password-of-robot-off", LIVE: "password-of-robot-live" };
 const WORKER_PASSWORD = "worker-service-password";
 const WEB_PASSWORD = "web-service-password";
+const SECOND_WORKER_PASSWORD = "second-worker-service-password";
+/** One account per service instance; each is also the instance's only client id. */
+const WORKER = "fleetdrop-ingest:main";
+const SECOND_WORKER = "fleetdrop-ingest:second";
+const WEB = "fleetdrop-web:main";
 const SERVICE_ACCOUNTS = [
-  { username: "fleetdrop-worker", password: WORKER_PASSWORD, name: "worker" as const, clientIdPrefix: "fleetdrop-ingest:" },
-  { username: "fleetdrop-web", password: WEB_PASSWORD, name: "web" as const, clientIdPrefix: "fleetdrop-web:" },
+  { username: WORKER, password: WORKER_PASSWORD, name: "worker" as const },
+  { username: SECOND_WORKER, password: SECOND_WORKER_PASSWORD, name: "worker" as const },
+  { username: WEB, password: WEB_PASSWORD, name: "web" as const },
 ];
-const CLIENT_ID_PREFIX: Record<string, string> = { "fleetdrop-worker": "fleetdrop-ingest:", "fleetdrop-web": "fleetdrop-web:" };
 
 let db: TTestDatabase;
 let prisma: TPrismaClient;
@@ -36,8 +41,10 @@ async function connect(username: string | undefined, password: string | undefine
     password,
     reconnectPeriod: 0,
     connectTimeout: 5000,
-    // A device's extra connections: <id>/<suffix>; a service's: its account's prefix.
-    clientId: `${CLIENT_ID_PREFIX[username ?? ""] ?? `${username ?? "anon"}/`}${Math.random().toString(36).slice(2)}`,
+    // A device's extra connections: <id>/<suffix>; a service's: its account.
+    clientId: SERVICE_ACCOUNTS.some((account) => account.username === username)
+      ? username
+      : `${username ?? "anon"}/${Math.random().toString(36).slice(2)}`,
     ...extra,
   });
   clients.push(client);
@@ -114,7 +121,8 @@ describe("embedded broker: who may connect", () => {
     expect(await refusal("ROBOT-A", PASSWORDS.B)).toBe(4);
     expect(await refusal("ROBOT-NOBODY", PASSWORDS.A)).toBe(4);
     expect(await refusal(undefined, undefined)).toBe(4);
-    expect(await refusal("fleetdrop-worker", "guess")).toBe(4);
+    expect(await refusal(WORKER, "guess")).toBe(4);
+    expect(await refusal("fleetdrop-worker", WORKER_PASSWORD)).toBe(4);
     expect(await refusal("a/b", PASSWORDS.A)).toBe(4);
   });
 
@@ -131,7 +139,7 @@ describe("embedded broker: who may connect", () => {
 
 describe("embedded broker: client ids bound to the identity", () => {
   it("refuses a device that claims the worker's or another device's client id (CONNACK 2), and the worker keeps its session", async () => {
-    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: "fleetdrop-ingest:main" });
+    const worker = await connect(WORKER, WORKER_PASSWORD);
     const b = await connect("ROBOT-B", PASSWORDS.B, { clientId: "ROBOT-B" });
     let closes = 0;
     worker.on("close", () => closes++);
@@ -140,9 +148,13 @@ describe("embedded broker: client ids bound to the identity", () => {
     expect(await refusal("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-B" })).toBe(2);
     expect(await refusal("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-B/demo" })).toBe(2);
     expect(await refusal("ROBOT-A", PASSWORDS.A, { clientId: "ROBOT-AB" })).toBe(2);
-    // A service is bound the same way: its prefix, never a device's id.
-    expect(await refusal("fleetdrop-worker", WORKER_PASSWORD, { clientId: "ROBOT-B" })).toBe(2);
-    expect(await refusal("fleetdrop-web", WEB_PASSWORD, { clientId: "fleetdrop-ingest:main" })).toBe(2);
+    // A service account is bound the same way, to its own client id: never a device's, never
+    // another instance's (another worker's, with the right password of its own).
+    expect(await refusal(WORKER, WORKER_PASSWORD, { clientId: "ROBOT-B" })).toBe(2);
+    expect(await refusal(WEB, WEB_PASSWORD, { clientId: WORKER })).toBe(2);
+    expect(await refusal(SECOND_WORKER, SECOND_WORKER_PASSWORD, { clientId: WORKER })).toBe(2);
+    expect(await refusal(SECOND_WORKER, SECOND_WORKER_PASSWORD, { clientId: "fleetdrop-ingest:other" })).toBe(2);
+    expect((await connect(SECOND_WORKER, SECOND_WORKER_PASSWORD)).connected).toBe(true);
     // Both still connected: a round trip through the broker after the refusals.
     await worker.subscribeAsync("fleetdrop/fleet/+/status", { qos: 1 });
     const got = collect(worker);
@@ -187,16 +199,16 @@ describe("embedded broker: while the database is down", () => {
   });
 });
 
-describe("embedded broker: the web app's account (as deploy/mosquitto/acl-services)", () => {
+describe("embedded broker: the web app's account (as the shipped Mosquitto's web role)", () => {
   it("sends commands and reads presence, but cannot publish device requests or read device answers", async () => {
-    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD);
+    const worker = await connect(WORKER, WORKER_PASSWORD);
     const workerGot = collect(worker);
     await worker.subscribeAsync("fleetdrop/fleet/+/file_upload/request", { qos: 1 });
     const a = await connect("ROBOT-A", PASSWORDS.A);
     const aGot = collect(a);
     await a.subscribeAsync("fleetdrop/fleet/ROBOT-A/#", { qos: 1 });
 
-    const web = await connect("fleetdrop-web", WEB_PASSWORD);
+    const web = await connect(WEB, WEB_PASSWORD);
     const granted = await new Promise<number[]>((resolve, reject) =>
       web.subscribe(
         ["fleetdrop/fleet/+/presence", "fleetdrop/fleet/+/file_upload/response", "fleetdrop/fleet/ROBOT-A/#"],
@@ -225,7 +237,7 @@ describe("embedded broker: the web app's account (as deploy/mosquitto/acl-servic
 
 describe("embedded broker: topics bound to the identity", () => {
   it("lets a device use its own namespace and lets the worker answer it", async () => {
-    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD);
+    const worker = await connect(WORKER, WORKER_PASSWORD);
     const workerGot = collect(worker);
     // Aedes has no shared subscriptions: the embedded platform runs one worker on a plain filter.
     const granted = await worker.subscribeAsync("fleetdrop/fleet/+/file_upload/request", { qos: 1 });
