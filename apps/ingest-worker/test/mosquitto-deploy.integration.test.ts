@@ -13,11 +13,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
-import { createIngestWorker, type TIngestWorker } from "../src/worker";
+import { createIngestWorker, type TIngestWorker, type TIngestWorkerConfig } from "../src/worker";
 import { createStore } from "@fleetdrop/storage/config";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
 import { freePort } from "@fleetdrop/test-broker";
-import { execFile } from "node:child_process";
+import { execFile, fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { mkdir, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { unzipSync } from "fflate";
@@ -169,37 +170,44 @@ beforeAll(async () => {
   worker = await startWorker({ username: WORKER_CLIENT_ID, password: WORKER_PASSWORD }, await freePort());
 });
 
-/** An ingest worker on the services listener with its own account (client id = username), in the group `ingest`. */
-async function startWorker(account: { username: string; password: string }, httpPort: number | null): Promise<TIngestWorker> {
-  const store = createStore({
+const storeConfig = (httpPort: number | null) =>
+  ({
     backend: "fs",
     bucket: "fleetdrop",
     rootDir: storeDir,
     publicUrl: `http://127.0.0.1:${httpPort ?? 9}`,
     accessKeyId: "fleetdrop",
     secretAccessKey: "secret-of-the-fs-store-for-tests",
-  });
+  }) as const;
+
+/** An ingest worker on the services listener with its own account (client id = username), in the group `ingest`. */
+function workerConfig(account: { username: string; password: string }, httpPort: number | null): TIngestWorkerConfig {
+  return {
+    databaseUrl: db.url,
+    dbPoolSize: 3,
+    mqtt: {
+      url: `mqtt://127.0.0.1:${shipped.ports.services}`,
+      clientId: account.username,
+      username: account.username,
+      password: account.password,
+      protocolVersion: 5,
+      sessionExpirySeconds: 60,
+      receiveMaximum: 100,
+      sharedGroup: "ingest",
+    },
+    topicPrefix: "fleetdrop",
+    maxUploadMb: 100,
+    uploadExpiresInSeconds: 3600,
+    http: httpPort === null ? null : { host: "127.0.0.1", port: httpPort },
+    sweepIntervalMs: 3_600_000,
+  };
+}
+
+async function startWorker(account: { username: string; password: string }, httpPort: number | null): Promise<TIngestWorker> {
+  const store = createStore(storeConfig(httpPort));
   const logger = pino({ level: "silent" });
   const started = createIngestWorker({
-    config: {
-      databaseUrl: db.url,
-      dbPoolSize: 3,
-      mqtt: {
-        url: `mqtt://127.0.0.1:${shipped.ports.services}`,
-        clientId: account.username,
-        username: account.username,
-        password: account.password,
-        protocolVersion: 5,
-        sessionExpirySeconds: 60,
-        receiveMaximum: 100,
-        sharedGroup: "ingest",
-      },
-      topicPrefix: "fleetdrop",
-      maxUploadMb: 100,
-      uploadExpiresInSeconds: 3600,
-      http: httpPort === null ? null : { host: "127.0.0.1", port: httpPort },
-      sweepIntervalMs: 3_600_000,
-    },
+    config: workerConfig(account, httpPort),
     logger,
     store,
     httpRoutes: (onObjectStored) => createFsEndpoint({ stores: [store], onObjectStored, logger }).handle,
@@ -476,6 +484,79 @@ describe("shipped Mosquitto: one account per service instance, bound to its clie
       await c.endAsync();
     } finally {
       await second.stop().catch(() => {});
+    }
+  });
+});
+
+/** A worker in a child process (support/worker-process.ts), so that it can be SIGKILLed. */
+function forkWorker(account: { username: string; password: string }): Promise<ChildProcess> {
+  const proc = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), "support/worker-process.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    env: {
+      ...process.env,
+      FD_WORKER_CONFIG: JSON.stringify(workerConfig(account, null)),
+      FD_WORKER_STORE: JSON.stringify(storeConfig(null)),
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    proc.once("message", (message: { type: string }) => (message.type === "ready" ? resolve(proc) : reject(new Error(message.type))));
+    proc.once("exit", (code) => reject(new Error(`worker process exited with ${code}`)));
+  });
+}
+
+function childHandled(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { type: string; value: number }) => {
+      if (message.type !== "count") return;
+      child.off("message", onMessage);
+      resolve(message.value);
+    };
+    child.on("message", onMessage);
+    child.send({ type: "count" });
+  });
+}
+
+describe("shipped Mosquitto: a worker that dies", () => {
+  it("keeps its requests in its session until it starts again under its own account, then answers them all", async () => {
+    let child = await forkWorker(SECOND_WORKER);
+    try {
+      const c = await connectDevice("PW-C");
+      const got = inbox(c);
+      await c.subscribeAsync("fleetdrop/fleet/PW-C/#", { qos: 1 });
+      const send = (id: string) =>
+        c.publishAsync(
+          "fleetdrop/fleet/PW-C/file_upload/request",
+          JSON.stringify({ session_id: sessions["PW-C"], filename: `${id}.txt`, request_id: id }),
+          { qos: 1 },
+        );
+      const before = Array.from({ length: 40 }, (_, i) => `crash-${i}`);
+      await Promise.all(before.map(send));
+      const deadline = Date.now() + 10_000;
+      while ((await childHandled(child)) === 0 && Date.now() < deadline) await sleep(20);
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+      // Mosquitto goes on allocating requests to the dead worker's session, in turn.
+      const after = Array.from({ length: 20 }, (_, i) => `after-crash-${i}`);
+      for (const id of after) await send(id);
+      const ids = [...before, ...after];
+      const answered = () => ids.filter((id) => got.some((m) => m.body.request_id === id));
+      await sleep(1500);
+      expect(answered().length).toBeLessThan(ids.length);
+
+      // The supervisor starts it again, with the same account: it finds its session and answers.
+      child = await forkWorker(SECOND_WORKER);
+      await waitFor(() => (answered().length === ids.length ? true : undefined), "every answer after the restart", 20_000);
+      expect(got.filter((m) => ids.includes(String(m.body.request_id))).every((m) => m.body.status === 200)).toBe(true);
+      const rows = await prisma.file.groupBy({ by: ["filename"], where: { filename: { contains: "crash-" } }, _count: true });
+      expect(rows.length).toBe(ids.length);
+      expect(rows.every((row) => row._count === 1)).toBe(true);
+      await c.endAsync();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.send({ type: "stop" });
+        await new Promise((resolve) => child.once("exit", resolve));
+      }
     }
   });
 });
