@@ -205,7 +205,7 @@ function workerConfig(account: { username: string; password: string }, httpPort:
 
 async function startWorker(account: { username: string; password: string }, httpPort: number | null): Promise<TIngestWorker> {
   const store = createStore(storeConfig(httpPort));
-  const logger = pino({ level: "silent" });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const started = createIngestWorker({
     config: workerConfig(account, httpPort),
     logger,
@@ -736,5 +736,62 @@ describe("credential bundles with the device command", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// Last: it restarts the broker.
+describe("shipped Mosquitto: changing the services' accounts", () => {
+  it("restarts Mosquitto through run.sh: the old password is refused, the new one admitted, and the worker reconnects", async () => {
+    const restarts = () => shipped.broker.log().split("mosquitto restarted").length - 1;
+    const before = restarts();
+    const rotated = { ...SECOND_WORKER, password: "rotated-second-worker-password" };
+    const rotation = createMosquittoSync({
+      ctx,
+      dir: shipped.authDir,
+      aclTemplate: await readShippedAclTemplate(),
+      topicPrefix: "fleetdrop",
+      services: [{ username: WORKER_CLIENT_ID, password: WORKER_PASSWORD }, rotated, { username: WEB_CLIENT_ID, password: WEB_PASSWORD }],
+      databaseUrl: null,
+      intervalMs: 3_600_000,
+    });
+    try {
+      expect((await rotation.syncNow()).changed).toEqual(["dynsec-services.json"]);
+    } finally {
+      await rotation.stop();
+    }
+    await waitFor(() => (restarts() > before ? true : undefined), "run.sh to restart mosquitto", 15_000);
+
+    /** Tries `attempt` until it gives a value (the broker is starting again meanwhile). */
+    async function eventually<T>(attempt: () => Promise<T | undefined>, what: string): Promise<T> {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const value = await attempt().catch(() => undefined);
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(200);
+      }
+    }
+    const admitted = await eventually(() => connectService({ ...rotated, clientId: rotated.username }), "the new password to be admitted");
+    expect(admitted.connected).toBe(true);
+    await admitted.endAsync();
+    expect((await refused(connectService({ ...SECOND_WORKER, clientId: SECOND_WORKER.username }))).code).toBe(135);
+
+    const c = await eventually(() => connectDevice("PW-C"), "the device to connect again");
+    const got = inbox(c);
+    await c.subscribeAsync("fleetdrop/fleet/PW-C/#", { qos: 1 });
+    // Until the worker is back on its session, Mosquitto 2.0's restored shared subscription drops
+    // requests: the device asks again, as devices do when no answer comes.
+    const answer = await eventually(async () => {
+      await c.publishAsync(
+        "fleetdrop/fleet/PW-C/file_upload/request",
+        JSON.stringify({ session_id: sessions["PW-C"], filename: "after-restart.txt", request_id: "after-restart" }),
+        { qos: 1 },
+      );
+      await sleep(500);
+      return got.find((m) => m.body.request_id === "after-restart");
+    }, "the worker's answer after the restart");
+    expect(answer.body.status).toBe(200);
+    expect(worker.mqtt.connected).toBe(true);
+    await c.endAsync();
   });
 });
