@@ -36,7 +36,7 @@ describe("service permissions", () => {
   });
 });
 
-describe("the web app's permissions (as deploy/mosquitto/acl-services)", () => {
+describe("the web app's permissions (as the web role of deploy/mosquitto's services listener)", () => {
   const web: TBrokerIdentity = { kind: "service", name: "web" };
   it("sends commands and reads presence, nothing else", () => {
     expect(canPublish(web, "fleetdrop", "fleetdrop/fleet/ROBOT-A/commands")).toBe(true);

@@ -2,7 +2,7 @@
  * Who may connect as what, publish and subscribe where (docs/protocol.md#identity): a device only
  * under its own `P/fleet/D/`; the ingest worker across the fleet; the web app only a device's
  * `commands` (write) and `presence` (read). Brokers enforce this — the embedded broker through
- * these functions, Mosquitto through the equivalent ACL files in deploy/mosquitto — so a
+ * these functions, Mosquitto through the equivalent ACLs and roles in deploy/mosquitto — so a
  * topic's `D` is always the sender.
  *
  * Client ids are bound to the identity at CONNECT, because the broker lets a new connection
@@ -10,7 +10,9 @@
  * - a device's client id is its id, or `<id>/<suffix>` for extra connections of the same device
  *   (`/` never occurs in a device id, so no device can name another device's id this way);
  * - a service's client id is never a valid device id (it carries a `:`, e.g.
- *   `fleetdrop-ingest:1`), so no device can connect with it.
+ *   `fleetdrop-ingest:1`), so no device can connect with it;
+ * - a service account connects only with its own client id, its username (one account per
+ *   service instance), so no instance can connect as another.
  */
 import { isValidDeviceId } from "./names";
 
