@@ -222,7 +222,9 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     isDraining: () => draining,
   });
   let lastMessageAt = 0;
-  mqtt.on("message", () => (lastMessageAt = Date.now()));
+  mqtt.on("message", (topic) => {
+    if (!takeover?.isPresence(topic)) lastMessageAt = Date.now();
+  });
   transfers.budget.install(mqtt);
   // Several workers on one shared subscription: a peer that stops or dies leaves requests in its
   // broker session, and one of the others drains them (mqtt/peer-takeover.ts).
@@ -436,21 +438,25 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       // is online, hand it back (no new requests for it, answer what it holds, end it). The last
       // worker keeps its session: requests wait there until a worker is back.
       const handBack = subscribed && mqtt.connected && (await takeover?.shouldHandBack()) === true;
+      let drained = false;
       if (handBack) {
         log.info("stopping: another worker is online; handing this worker's broker session back");
         await mqtt.unsubscribeAsync(requestFilters()).catch(() => {});
         const deadline = Date.now() + 10_000;
-        while (Date.now() < deadline && mqtt.connected && (acks.inFlight > 0 || Date.now() - lastMessageAt < HAND_BACK_QUIET_MS)) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        const busy = () => acks.inFlight > 0 || Date.now() - lastMessageAt < HAND_BACK_QUIET_MS;
+        while (Date.now() < deadline && mqtt.connected && busy()) await new Promise((resolve) => setTimeout(resolve, 50));
+        // Still receiving at the deadline: the session keeps the rest (it is not ended below).
+        drained = mqtt.connected && !busy();
       }
+      const lastBeforeDraining = lastMessageAt;
       draining = true;
       log.info({ inFlight: acks.inFlight }, "stopping: no new requests, finishing those in flight");
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await Promise.all(jobs.map((job) => job.stop()));
       await chunks.stop();
       await touchDevices(pool, seen).catch(() => {});
-      const endSession = handBack && mqtt.connected && acks.inFlight === 0;
+      // A message that came while draining was not acknowledged: the session must keep it.
+      const endSession = drained && mqtt.connected && acks.inFlight === 0 && lastMessageAt === lastBeforeDraining;
       await takeover?.stop({ sessionEnded: endSession });
       // MQTT 5 lets a DISCONNECT set the session's expiry to 0: the broker drops it at once.
       await mqtt.endAsync(false, endSession ? { properties: { sessionExpiryInterval: 0 } } : {}).catch(() => {});
