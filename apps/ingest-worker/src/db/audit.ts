@@ -1,3 +1,4 @@
+import { runTyped, typedSql } from "@fleetdrop/db/kysely";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { TAuditEvent } from "@fleetdrop/shared/audit";
 
@@ -9,16 +10,16 @@ export async function auditDeviceAction(
   pool: Pool | PoolClient,
   entry: { projectId: string; deviceId: string; targetType: string; targetId: string } & TAuditEvent,
 ): Promise<void> {
-  await pool.query(
-    `INSERT INTO audit_log (project_id, actor_type, actor_label, action, target_type, target_id, details)
-     VALUES ($1, 'device', $2, $3, $4, $5, $6::jsonb)`,
-    [
-      entry.projectId,
-      entry.deviceId,
-      entry.action,
-      entry.targetType,
-      entry.targetId,
-      entry.details === undefined || entry.details === null ? null : JSON.stringify(entry.details),
-    ],
+  await runTyped(
+    pool,
+    typedSql.insertInto("audit_log").values({
+      project_id: entry.projectId,
+      actor_type: "device",
+      actor_label: entry.deviceId,
+      action: entry.action,
+      target_type: entry.targetType,
+      target_id: entry.targetId,
+      details: entry.details === undefined || entry.details === null ? null : JSON.stringify(entry.details),
+    }),
   );
 }
