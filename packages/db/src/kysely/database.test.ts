@@ -26,9 +26,15 @@ it("matches what `prisma generate` writes from schema.prisma", { timeout: 120_00
   const redirected = schema.replace('output   = "../src/kysely/database.ts"', `output   = ${JSON.stringify(output)}`);
   expect(redirected, "the kysely generator block of schema.prisma").not.toBe(schema);
   await writeFile(path.join(tmp, "schema.prisma"), redirected);
-  execFileSync("pnpm", ["exec", "prisma", "generate", "--schema", path.join(tmp, "schema.prisma"), "--generator", "kysely"], {
+  // The package's own binaries (prisma, and tsx for the generator), whatever started the test.
+  const bin = path.join(PACKAGE_DIR, "node_modules/.bin");
+  execFileSync(path.join(bin, "prisma"), ["generate", "--schema", path.join(tmp, "schema.prisma"), "--generator", "kysely"], {
     cwd: PACKAGE_DIR,
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? "/bin/false" },
+    env: {
+      ...process.env,
+      PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? "/bin/false",
+    },
     stdio: "pipe",
   });
   const generated = await readFile(output, "utf8");
