@@ -38,8 +38,9 @@ export type TRowOf<T extends keyof DB, C extends keyof Selectable<DB[T]>> = Pick
 type TClient = Pick<pg.Pool | pg.PoolClient, "query">;
 
 /**
- * Runs a built statement on `client` and returns its rows, typed by the statement. `name`
- * makes it a named prepared statement (parsed once per connection), as on hot paths.
+ * Runs a built statement on `client` and returns its rows, typed by the statement (a statement
+ * without RETURNING has no rows: read `rowCount`). `name` makes it a named prepared statement
+ * (parsed once per connection), as on hot paths; a name must always go with the same statement.
  */
 export async function runTyped<Q extends Compilable<unknown>>(
   client: TClient,
