@@ -4,26 +4,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort } from "@fleetdrop/test-broker";
 import { E2E_FS_SECRET } from "./store";
 
 const WEB_DIR = path.resolve(import.meta.dirname, "../../apps/web");
 const NEXT_BIN = path.join(WEB_DIR, "node_modules/next/dist/bin/next");
 
 export type TAppEnv = { databaseUrl: string; storeDir: string; bucket?: string; extra?: Record<string, string> };
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function appEnv(env: TAppEnv, baseUrl: string): NodeJS.ProcessEnv {
   return {

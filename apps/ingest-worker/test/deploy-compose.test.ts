@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ZWebEnvSchema } from "../../web/src/env";
 import { ZProvisioningEnvSchema } from "@fleetdrop/provisioning/env";
-import { DEPLOY_DIR } from "./shipped-broker";
+import { SHIPPED_MOSQUITTO_DIR as DEPLOY_DIR } from "@fleetdrop/test-broker/shipped-mosquitto";
 
 const ROOT = path.resolve(DEPLOY_DIR, "../..");
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");

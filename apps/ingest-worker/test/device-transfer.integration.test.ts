@@ -13,7 +13,7 @@ import { FleetdropDevice } from "@fleetdrop/device/client";
 import { stableFileId } from "@fleetdrop/device/mqtt-transfer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type THarness } from "./harness";
-import { startTcpProxy } from "./tcp-proxy";
+import { startTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
 import { randomFile } from "./transfer-device";
 
 let h: THarness;

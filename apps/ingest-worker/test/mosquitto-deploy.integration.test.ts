@@ -41,7 +41,13 @@ import { revokeDevice } from "@fleetdrop/provisioning/devices/revoke-device";
 import { rotateDeviceCredentials } from "@fleetdrop/provisioning/devices/rotate-credentials";
 import { setDeviceEnabled } from "@fleetdrop/provisioning/devices/set-device-enabled";
 import { rotateProjectCa } from "@fleetdrop/provisioning/ca/project-ca";
-import { prepareShippedBroker, readShippedAclTemplate, startShippedBroker, type TShippedBroker } from "./shipped-broker";
+import { createBrokerTls, type TBrokerTls } from "@fleetdrop/provisioning/ca/broker-tls";
+import {
+  prepareShippedMosquitto,
+  readShippedAclTemplate,
+  startShippedMosquitto,
+  type TShippedMosquitto,
+} from "@fleetdrop/test-broker/shipped-mosquitto";
 
 const WORKER_PASSWORD = "worker-password-for-the-shipped-broker";
 const WEB_PASSWORD = "web-password-for-the-shipped-broker";
@@ -53,7 +59,8 @@ const WEB_CLIENT_ID = "fleetdrop-web:shipped";
 let db: TTestDatabase;
 let prisma: TPrismaClient;
 let ctx: TProvisioningContext;
-let shipped: TShippedBroker;
+let shipped: TShippedMosquitto;
+let brokerTls: TBrokerTls;
 let projectId: string;
 let sync: TMosquittoSync;
 let worker: TIngestWorker;
@@ -78,7 +85,7 @@ async function connectDevice(
   const auth = devices[serial]?.credentials.authMode ?? "certificate";
   const listener = options.listener ?? (auth === "certificate" ? "certificates" : "passwords");
   const client = await mqtt.connectAsync(`mqtts://127.0.0.1:${shipped.ports[listener]}`, {
-    ca: shipped.tls.caPem,
+    ca: brokerTls.caPem,
     protocolVersion: 5,
     reconnectPeriod: 0,
     connectTimeout: 5000,
@@ -118,7 +125,7 @@ async function waitFor<T>(get: () => T | undefined, what: string, timeoutMs = 80
   }
 }
 
-const reloads = () => shipped.broker.log().split("mosquitto reloaded").length - 1;
+const reloads = () => shipped.mosquitto.log().split("mosquitto reloaded").length - 1;
 
 /** Runs the broker sync and waits until run.sh has made Mosquitto reload the files. */
 async function syncAndReload() {
@@ -149,7 +156,8 @@ beforeAll(async () => {
     ).id;
   }
 
-  const prepared = await prepareShippedBroker();
+  brokerTls = await createBrokerTls({ hosts: ["localhost", "127.0.0.1"] });
+  const prepared = await prepareShippedMosquitto(brokerTls);
   sync = createMosquittoSync({
     ctx,
     dir: prepared.authDir,
@@ -164,7 +172,7 @@ beforeAll(async () => {
     intervalMs: 3_600_000,
   });
   await sync.syncNow();
-  shipped = await startShippedBroker(prepared);
+  shipped = await startShippedMosquitto(prepared);
 
   storeDir = await mkdtemp(path.join(tmpdir(), "fd-shipped-store-"));
   worker = await startWorker({ username: WORKER_CLIENT_ID, password: WORKER_PASSWORD }, await freePort());
@@ -220,8 +228,7 @@ afterAll(async () => {
   await Promise.all(clients.map((client) => client.endAsync(true).catch(() => {})));
   await worker?.stop().catch(() => {});
   await sync?.stop();
-  await shipped?.broker.stop();
-  await shipped?.broker.cleanup();
+  await shipped?.close();
   await prisma?.$disconnect();
   await db?.drop();
   if (storeDir) await rm(storeDir, { recursive: true, force: true });
@@ -703,7 +710,7 @@ describe("credential bundles with the device command", () => {
     const bundle = createCredentialBundle([devices["CERT-B"]!, devices["PW-C"]!], {
       certificateUrl: `mqtts://127.0.0.1:${shipped.ports.certificates}`,
       passwordUrl: `mqtts://127.0.0.1:${shipped.ports.passwords}`,
-      brokerCaPem: shipped.tls.caPem,
+      brokerCaPem: brokerTls.caPem,
       topicPrefix: "fleetdrop",
     });
     const dir = await mkdtemp(path.join(tmpdir(), "fd-bundle-"));
@@ -742,7 +749,7 @@ describe("credential bundles with the device command", () => {
 // Last: it restarts the broker.
 describe("shipped Mosquitto: changing the services' accounts", () => {
   it("restarts Mosquitto through run.sh: the old password is refused, the new one admitted, and the worker reconnects", async () => {
-    const restarts = () => shipped.broker.log().split("mosquitto restarted").length - 1;
+    const restarts = () => shipped.mosquitto.log().split("mosquitto restarted").length - 1;
     const before = restarts();
     const rotated = { ...SECOND_WORKER, password: "rotated-second-worker-password" };
     const rotation = createMosquittoSync({

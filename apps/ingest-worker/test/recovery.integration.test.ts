@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TIngestWorkerConfig } from "../src/worker";
 import { createHarness, FS_SECRET, rawDevice, sleep, type THarness } from "./harness";
-import { startTcpProxy } from "./tcp-proxy";
+import { startTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let h: THarness;

@@ -4,7 +4,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestWorker } from "../src/worker";
 import { createHarness, rawDevice, sleep, type THarness } from "./harness";
-import { startTcpProxy } from "./tcp-proxy";
+import { startTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
 
 let h: THarness;
 

@@ -7,6 +7,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { postForm } from "@fleetdrop/device/upload";
+import { parseAuditEvent } from "@fleetdrop/shared/audit";
 import { ZErrorResponseSchema } from "@fleetdrop/shared/protocol/common";
 import { ZDownloadResponseSchema, ZStoreUploadResponseSchema } from "@fleetdrop/shared/protocol/stores";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -218,5 +219,22 @@ describe("uploads into a store (file_upload/request with store instead of sessio
     const body = await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "still-works.txt" });
     expect(body).toMatchObject({ success: true, object_key: `sessions/ROBOT-A/${h.seed.openA}/still-works.txt` });
     expectError(await a.ask("file_upload/request", { session_id: h.seed.closedA, filename: "x.txt" }), 409, "session_closed");
+  });
+});
+
+describe("audit entries", () => {
+  it("are written in the shape their action's schema reads back (what the dashboard parses)", async () => {
+    const rows = await h.prisma.auditLog.findMany({ where: { actorType: "device" }, select: { action: true, details: true } });
+    expect(new Set(rows.map((row) => row.action))).toEqual(new Set(["store.download", "store.upload", "device.status_report"]));
+    for (const row of rows) expect(parseAuditEvent(row.action, row.details), `${row.action} ${JSON.stringify(row.details)}`).not.toBeNull();
+    const reports = rows
+      .filter((row) => row.action === "device.status_report")
+      .map((row) => parseAuditEvent(row.action, row.details)?.details);
+    expect(reports).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ service: "monitor", report: expect.any(Object) }),
+        expect.objectContaining({ service: "camera", error: expect.any(String) }),
+      ]),
+    );
   });
 });

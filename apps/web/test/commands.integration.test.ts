@@ -134,4 +134,42 @@ describe("command history", () => {
     expect(events[2]).toMatchObject({ by: admin.user.email, commands: [{ command: "uptime" }], notified: true });
     await expect(listCommandRuns({ ctx: viewer, serial: "NOPE" })).rejects.toBeInstanceOf(NotFoundError);
   });
+
+  it("still lists entries written in an older shape, from what their JSON holds", async () => {
+    const { device, viewer, project } = await world();
+    const entry = { projectId: project.id, actorLabel: device.serial, targetId: device.serial } as const;
+    // Neither matches its action's schema today: no requestId/objectKey/notified, no etag.
+    await prisma().auditLog.create({
+      data: {
+        ...entry,
+        actorType: "user",
+        actorLabel: "old@example.com",
+        action: "device.commands",
+        targetType: "device",
+        details: { service: "monitor", commands: [{ command: "uptime" }] },
+      },
+    });
+    await prisma().auditLog.create({
+      data: {
+        ...entry,
+        actorType: "device",
+        action: "device.status_report",
+        targetType: "service",
+        targetId: `${device.serial}/monitor`,
+        details: { service: "monitor", report: { general_status: "ok", commands: [] } },
+        at: new Date(Date.now() + 1000),
+      },
+    });
+    const events = await listCommandRuns({ ctx: viewer, serial: device.serial });
+    expect(events).toEqual([
+      expect.objectContaining({ kind: "report", service: "monitor", report: { general_status: "ok", commands: [] }, error: null }),
+      expect.objectContaining({
+        kind: "sent",
+        by: "old@example.com",
+        service: "monitor",
+        commands: [{ command: "uptime" }],
+        notified: true,
+      }),
+    ]);
+  });
 });

@@ -17,7 +17,7 @@ import pg from "pg";
 import { startSuiteBroker, type TSuiteBroker } from "./broker";
 import type { TDeviceIdentity } from "./devices";
 import type { TSuitePostgres } from "./postgres";
-import { startTcpProxy, type TTcpProxy } from "./tcp-proxy";
+import { startTcpProxy, type TTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
 import { createSuiteWorker, type TSuiteWorker } from "./worker";
 
 export const FS_BUCKET = "fleetdrop";

@@ -3,6 +3,7 @@
  * open session. Idempotent: running it again changes nothing that already exists (an admin
  * who changed their password keeps it).
  */
+import type { TAuditDetails } from "@fleetdrop/shared/audit";
 import type { TPrismaClient } from "./client";
 import { hashPassword } from "./passwords";
 
@@ -83,7 +84,7 @@ export async function seedDemo(prisma: TPrismaClient, options: TSeedOptions): Pr
         action: "project.seed",
         targetType: "project",
         targetId: project.id,
-        details: { device: deviceSerial, session: session.id },
+        details: { device: deviceSerial, session: session.id } satisfies TAuditDetails<"project.seed">,
       },
     });
   }

@@ -7,6 +7,7 @@
  * - Lanes are delivered one chunk after the other; a worker leases a lane (FOR UPDATE SKIP
  *   LOCKED, lease_until) so several workers share the work without reordering a lane.
  */
+import { runTyped, typedSql, type TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 
 export type TChunkWrite = { serial: string; stream: string; data: Buffer; contentType: string | null };
@@ -48,7 +49,7 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
     const take = items.map((_, index) => index).filter((index) => accepted[index]);
     let ids: string[] = [];
     if (take.length > 0) {
-      const inserted = await client.query<{ id: string }>({
+      const inserted = await client.query<TRowOf<"chunk_outbox", "id">>({
         name: "fleetdrop_chunk_enqueue",
         text: /* sql */ `
           WITH req AS (
@@ -110,16 +111,14 @@ export type TLane = {
 
 /** Leases up to `limit` lanes that have pending chunks and are due. */
 export async function leaseLanes(pool: Pool, owner: string, leaseMs: number, limit: number): Promise<TLane[]> {
-  const result = await pool.query<{
-    stream_id: string;
-    device_id: string;
-    serial: string;
-    name: string;
-    url_template: string;
-    headers: Record<string, string>;
-    max_attempts: number;
-    timeout_ms: number;
-  }>({
+  const result = await pool.query<
+    TRowOf<"chunk_lanes", "stream_id" | "device_id"> &
+      TRowOf<"devices", "serial"> &
+      TRowOf<"chunk_streams", "name" | "url_template" | "max_attempts" | "timeout_ms"> & {
+        /** JSON in the table; the dashboard stores only a name → value object (manage-chunk-streams). */
+        headers: Record<string, string> | null;
+      }
+  >({
     name: "fleetdrop_chunk_lease",
     text: /* sql */ `
       WITH due AS (
@@ -157,7 +156,7 @@ export type TPendingChunk = { id: string; payload: Buffer; contentType: string |
 
 /** The lane's oldest pending chunks, in order. */
 export async function nextChunks(pool: Pool, lane: { streamId: string; deviceId: string }, limit: number): Promise<TPendingChunk[]> {
-  const result = await pool.query<{ id: string; payload: Buffer; content_type: string | null; attempts: number }>({
+  const result = await pool.query<TRowOf<"chunk_outbox", "id" | "payload" | "content_type" | "attempts">>({
     name: "fleetdrop_chunk_next",
     text: /* sql */ `
       SELECT c.id::text AS id, c.payload, c.content_type, c.attempts FROM chunk_outbox c
@@ -221,9 +220,14 @@ export async function recordFailure(
 
 /** Gives a lane back (its lease ends now, so any worker may take it when due). */
 export async function releaseLane(pool: Pool, lane: { streamId: string; deviceId: string }, owner: string): Promise<void> {
-  await pool.query({
-    name: "fleetdrop_chunk_release",
-    text: "UPDATE chunk_lanes SET lease_until = NULL, lease_owner = NULL WHERE stream_id = $1 AND device_id = $2 AND lease_owner = $3",
-    values: [lane.streamId, lane.deviceId, owner],
-  });
+  await runTyped(
+    pool,
+    typedSql
+      .updateTable("chunk_lanes")
+      .set({ lease_until: null, lease_owner: null })
+      .where("stream_id", "=", lane.streamId)
+      .where("device_id", "=", lane.deviceId)
+      .where("lease_owner", "=", owner),
+    { name: "fleetdrop_chunk_release" },
+  );
 }

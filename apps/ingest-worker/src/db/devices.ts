@@ -1,3 +1,4 @@
+import { runTyped, typedSql } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 
 export type TDeviceRecord = {
@@ -8,13 +9,15 @@ export type TDeviceRecord = {
 };
 
 export async function findDevice(pool: Pool, serial: string): Promise<TDeviceRecord | null> {
-  const result = await pool.query<{ id: string; enabled: boolean; project_id: string; devices_manage_sessions: boolean }>({
-    name: "fleetdrop_find_device",
-    text: /* sql */ `
-      SELECT d.id, d.enabled, d.project_id, p.devices_manage_sessions
-      FROM devices d JOIN projects p ON p.id = d.project_id WHERE d.serial = $1`,
-    values: [serial],
-  });
+  const result = await runTyped(
+    pool,
+    typedSql
+      .selectFrom("devices as d")
+      .innerJoin("projects as p", "p.id", "d.project_id")
+      .select(["d.id", "d.enabled", "d.project_id", "p.devices_manage_sessions"])
+      .where("d.serial", "=", serial),
+    { name: "fleetdrop_find_device" },
+  );
   const row = result.rows[0];
   return row ? { id: row.id, enabled: row.enabled, projectId: row.project_id, devicesManageSessions: row.devices_manage_sessions } : null;
 }

@@ -1,5 +1,7 @@
 /** File state transitions recorded by the worker (completion and expiry). */
+import { runTyped, typedSql, type TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
+import { sql } from "kysely";
 import { auditDeviceAction } from "./audit";
 
 /** An upload that started just before its form expired may still be streaming. */
@@ -43,13 +45,14 @@ export type TMarkedFile = {
  * `uploaded` is never rewritten: its ETag and size are what was accepted.
  */
 async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promise<TMarkedFile | null> {
+  type TFile = TRowOf<"files", "id" | "etag" | "size">;
   const result = await pool.query<{
-    id: string;
+    id: TFile["id"] | null;
     changed: boolean;
     replaced: boolean;
-    recorded_etag: string | null;
-    recorded_size: string | null;
-    project_id: string;
+    recorded_etag: TFile["etag"];
+    recorded_size: TFile["size"];
+    project_id: TRowOf<"sessions", "project_id">["project_id"];
   }>({
     name: "fleetdrop_mark_uploaded",
     text: /* sql */ `
@@ -136,14 +139,18 @@ export async function findUploadTarget(
   pool: Pool,
   key: { deviceId: string; sessionId: number; filename: string },
 ): Promise<TUploadTarget | null> {
-  const result = await pool.query<{ state: TUploadTarget["state"]; issued_at: Date; session_state: string }>({
-    name: "fleetdrop_find_upload_target",
-    text: /* sql */ `
-      SELECT f.state::text AS state, f.issued_at, s.state::text AS session_state
-      FROM files f JOIN sessions s ON s.id = f.session_id JOIN devices d ON d.id = s.device_id
-      WHERE f.session_id = $1 AND f.filename = $2 AND d.serial = $3`,
-    values: [key.sessionId, key.filename, key.deviceId],
-  });
+  const result = await runTyped(
+    pool,
+    typedSql
+      .selectFrom("files as f")
+      .innerJoin("sessions as s", "s.id", "f.session_id")
+      .innerJoin("devices as d", "d.id", "s.device_id")
+      .select(["f.state", "f.issued_at", "s.state as session_state"])
+      .where("f.session_id", "=", key.sessionId)
+      .where("f.filename", "=", key.filename)
+      .where("d.serial", "=", key.deviceId),
+    { name: "fleetdrop_find_upload_target" },
+  );
   const row = result.rows[0];
   return row ? { state: row.state, issuedAt: row.issued_at, sessionState: row.session_state } : null;
 }
@@ -158,15 +165,17 @@ export type TFileOfDevice = {
 
 /** The file `filename` of session `sessionId`, if that session belongs to device `deviceId`. */
 export async function findFileOfDevice(pool: Pool, deviceId: string, sessionId: number, filename: string): Promise<TFileOfDevice | null> {
-  const result = await pool.query<{ id: string; state: TFileOfDevice["state"]; size: string | null; etag: string | null; issued_at: Date }>(
-    {
-      name: "fleetdrop_find_file_of_device",
-      text: /* sql */ `
-      SELECT f.id, f.state::text AS state, f.size, f.etag, f.issued_at
-      FROM files f JOIN sessions s ON s.id = f.session_id JOIN devices d ON d.id = s.device_id
-      WHERE f.session_id = $1 AND f.filename = $2 AND d.serial = $3`,
-      values: [sessionId, filename, deviceId],
-    },
+  const result = await runTyped(
+    pool,
+    typedSql
+      .selectFrom("files as f")
+      .innerJoin("sessions as s", "s.id", "f.session_id")
+      .innerJoin("devices as d", "d.id", "s.device_id")
+      .select(["f.id", "f.state", "f.size", "f.etag", "f.issued_at"])
+      .where("f.session_id", "=", sessionId)
+      .where("f.filename", "=", filename)
+      .where("d.serial", "=", deviceId),
+    { name: "fleetdrop_find_file_of_device" },
   );
   const row = result.rows[0];
   if (!row) return null;
@@ -174,6 +183,12 @@ export async function findFileOfDevice(pool: Pool, deviceId: string, sessionId: 
 }
 
 export async function countPendingFiles(pool: Pool): Promise<number> {
-  const result = await pool.query<{ n: string }>("SELECT count(*) AS n FROM files WHERE state = 'pending'");
+  const result = await runTyped(
+    pool,
+    typedSql
+      .selectFrom("files")
+      .select(sql<string>`count(*)`.as("n"))
+      .where("state", "=", "pending"),
+  );
   return Number(result.rows[0]?.n ?? 0);
 }

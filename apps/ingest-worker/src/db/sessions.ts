@@ -1,5 +1,7 @@
 /** Sessions opened and closed by devices (docs/protocol.md#sessions). */
+import { runTyped, typedSql, type TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
+import { sql } from "kysely";
 
 export type TSessionRecord = {
   id: number;
@@ -10,7 +12,7 @@ export type TSessionRecord = {
   endedAt: Date | null;
 };
 
-type TRow = { id: number; device_id: string; name: string; state: "open" | "closed"; started_at: Date; ended_at: Date | null };
+type TRow = TRowOf<"sessions", "id" | "device_id" | "name" | "state" | "started_at" | "ended_at">;
 
 const toRecord = (row: TRow): TSessionRecord => ({
   id: row.id,
@@ -21,7 +23,9 @@ const toRecord = (row: TRow): TSessionRecord => ({
   endedAt: row.ended_at,
 });
 
+/** The columns of TRow, for the statements Kysely cannot express (a CTE insert, `xmax`). */
 const COLUMNS = "id, device_id, name, state::text AS state, started_at, ended_at";
+const SELECTED = ["id", "device_id", "name", "state", "started_at", "ended_at"] as const satisfies readonly (keyof TRow)[];
 
 /** How long an identical open without request_id counts as a re-delivery of the same request. */
 const OPEN_DEDUPLICATION_SECONDS = 60;
@@ -62,16 +66,19 @@ export async function openDeviceSession(
 }
 
 export async function findSession(pool: Pool, sessionId: number): Promise<TSessionRecord | null> {
-  const result = await pool.query<TRow>(`SELECT ${COLUMNS} FROM sessions WHERE id = $1`, [sessionId]);
+  const result = await runTyped(pool, typedSql.selectFrom("sessions").select(SELECTED).where("id", "=", sessionId));
   return result.rows[0] ? toRecord(result.rows[0]) : null;
 }
 
 /** Closes a session (idempotent: closing a closed session keeps its end time). */
 export async function closeSession(pool: Pool, sessionId: number): Promise<TSessionRecord> {
-  const result = await pool.query<TRow>(
-    `UPDATE sessions SET state = 'closed', ended_at = coalesce(ended_at, now()), updated_at = now()
-     WHERE id = $1 RETURNING ${COLUMNS}`,
-    [sessionId],
+  const result = await runTyped(
+    pool,
+    typedSql
+      .updateTable("sessions")
+      .set({ state: "closed", ended_at: sql<Date>`coalesce(ended_at, now())`, updated_at: sql<Date>`now()` })
+      .where("id", "=", sessionId)
+      .returning(SELECTED),
   );
   return toRecord(result.rows[0]!);
 }

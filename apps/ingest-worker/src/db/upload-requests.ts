@@ -10,6 +10,7 @@
  * statement for every request made every batch pay for it: about 15 % more PostgreSQL CPU per
  * request, and 40–50 µs more on a lone request (`npm run bench -- upload-requests`).
  */
+import type { FileState, SessionState, TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 import { filenameFolders } from "@fleetdrop/shared/names";
 
@@ -99,13 +100,14 @@ LEFT JOIN sessions s ON s.id = r.session_id
 LEFT JOIN files f ON f.session_id = s.id AND f.filename = r.filename
 ORDER BY r.i`;
 
+/** A row of DIAGNOSE_SQL: the device, session and file columns are null where the LEFT JOIN found none. */
 type TDiagnosis = {
   device_found: boolean;
-  enabled: boolean | null;
+  enabled: TRowOf<"devices", "enabled">["enabled"] | null;
   session_found: boolean;
   owned: boolean | null;
-  session_state: string | null;
-  file_state: string | null;
+  session_state: SessionState | null;
+  file_state: FileState | null;
   path_conflict: boolean;
 };
 
@@ -173,7 +175,7 @@ async function writeRows(pool: Pool, rows: TUploadRow[], times: TUploadTimes): P
       folders: filenameFolders(r.filename),
     })),
   );
-  const result = await pool.query<{ id: string; object_key: string }>({
+  const result = await pool.query<TRowOf<"files", "id" | "object_key">>({
     name: "fleetdrop_record_uploads",
     text: RECORD_SQL,
     values: [batch, expiresAt, checkAt],

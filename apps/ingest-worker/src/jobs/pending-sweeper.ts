@@ -13,8 +13,10 @@
  * back full, for at most RUN_BUDGET_MS, so a backlog after a long outage is worked off at
  * storage's speed and a stopping worker waits for one pass at most that long.
  */
+import { runTyped, typedSql, type TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
+import { sql } from "kysely";
 import { EXPIRY_GRACE_SECONDS, recordStoredObject, REPLACEMENT_CHECK_AT } from "../db/files";
 import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
@@ -28,12 +30,12 @@ const PULL_FORWARD_LIMIT = 5000;
 const HEAD_CONCURRENCY = 8;
 const STORAGE_RETRY_MS = 60_000;
 
-type TDue = {
-  id: string;
-  object_key: string;
-  issued_at: Date;
-  expires_at: Date;
-};
+type TDue = TRowOf<"files", "id" | "object_key" | "issued_at" | "expires_at">;
+
+/** Moves a pending file's next look at storage to `at`. */
+async function checkAgainAt(client: PoolClient, fileId: string, at: Date): Promise<void> {
+  await runTyped(client, typedSql.updateTable("files").set({ next_check_at: at }).where("id", "=", fileId));
+}
 
 export type TSweepResult = { checked: number; uploaded: number; expired: number; deferred: number; replaced: number };
 
@@ -108,10 +110,7 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
           info = await deps.store.head(file.object_key);
         } catch (error) {
           deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking again later");
-          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [
-            file.id,
-            new Date(Date.now() + Math.min(STORAGE_RETRY_MS, recheckMaxMs)),
-          ]);
+          await checkAgainAt(client, file.id, new Date(Date.now() + Math.min(STORAGE_RETRY_MS, recheckMaxMs)));
           result.deferred++;
           continue;
         }
@@ -124,16 +123,19 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
           result.uploaded++;
           deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
         } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000) {
-          await client.query("UPDATE files SET state = 'expired', updated_at = now() WHERE id = $1", [file.id]);
+          await runTyped(
+            client,
+            typedSql
+              .updateTable("files")
+              .set({ state: "expired", updated_at: sql<Date>`now()` })
+              .where("id", "=", file.id),
+          );
           result.expired++;
           deps.metrics?.filesCompleted.inc({ state: "expired", via: "sweeper" });
         } else {
           const waited = Math.min(recheckMaxMs, Math.max(30_000, Date.now() - file.issued_at.getTime()));
           const finalCheck = file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000 + 1000;
-          await client.query("UPDATE files SET next_check_at = $2 WHERE id = $1", [
-            file.id,
-            new Date(Math.min(Date.now() + waited, finalCheck)),
-          ]);
+          await checkAgainAt(client, file.id, new Date(Math.min(Date.now() + waited, finalCheck)));
           result.deferred++;
         }
       }
@@ -143,7 +145,7 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
   });
 }
 
-type TUploadedDue = { id: string; object_key: string; filename: string; session_id: number; serial: string };
+type TUploadedDue = TRowOf<"files", "id" | "object_key" | "filename" | "session_id"> & TRowOf<"devices", "serial">;
 
 /**
  * Uploaded files whose form could still be used when they arrived are looked at once after it
@@ -167,10 +169,13 @@ async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
         info = await deps.store.head(file.object_key);
       } catch (error) {
         deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking the uploaded file again later");
-        await client.query("UPDATE files SET replacement_check_at = now() + $2 * interval '1 millisecond' WHERE id = $1", [
-          file.id,
-          STORAGE_RETRY_MS,
-        ]);
+        await runTyped(
+          client,
+          typedSql
+            .updateTable("files")
+            .set({ replacement_check_at: sql<Date>`now() + ${STORAGE_RETRY_MS} * interval '1 millisecond'` })
+            .where("id", "=", file.id),
+        );
         result.deferred++;
         continue;
       }
@@ -190,7 +195,7 @@ async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
         );
         if (marked?.replaced) result.replaced++;
       }
-      await client.query("UPDATE files SET replacement_check_at = NULL WHERE id = $1", [file.id]);
+      await runTyped(client, typedSql.updateTable("files").set({ replacement_check_at: null }).where("id", "=", file.id));
     }
     return result;
   });

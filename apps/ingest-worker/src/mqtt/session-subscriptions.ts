@@ -10,6 +10,8 @@
  * session is present but nothing is recorded (first start with this record, or a lost record),
  * the worker cannot know what the session holds and starts it clean instead.
  */
+import { runTyped, typedSql } from "@fleetdrop/db/kysely";
+import { sql } from "kysely";
 import type pg from "pg";
 
 export type TSubscriptionRecord = {
@@ -20,16 +22,21 @@ export type TSubscriptionRecord = {
 export function pgSubscriptionRecord(pool: pg.Pool): TSubscriptionRecord {
   return {
     async read(clientId) {
-      const { rows } = await pool.query<{ filters: string[] }>("SELECT filters FROM mqtt_session_subscriptions WHERE client_id = $1", [
-        clientId,
-      ]);
+      const { rows } = await runTyped(
+        pool,
+        typedSql.selectFrom("mqtt_session_subscriptions").select("filters").where("client_id", "=", clientId),
+      );
       return rows[0]?.filters ?? null;
     },
     async write(clientId, filters) {
-      await pool.query(
-        `INSERT INTO mqtt_session_subscriptions (client_id, filters, updated_at) VALUES ($1, $2, now())
-         ON CONFLICT (client_id) DO UPDATE SET filters = EXCLUDED.filters, updated_at = now()`,
-        [clientId, [...new Set(filters)].sort()],
+      await runTyped(
+        pool,
+        typedSql
+          .insertInto("mqtt_session_subscriptions")
+          .values({ client_id: clientId, filters: [...new Set(filters)].sort(), updated_at: sql<Date>`now()` })
+          .onConflict((conflict) =>
+            conflict.column("client_id").doUpdateSet({ filters: (eb) => eb.ref("excluded.filters"), updated_at: sql<Date>`now()` }),
+          ),
       );
     },
   };

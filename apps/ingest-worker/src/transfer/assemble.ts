@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { Transform } from "node:stream";
+import { runTyped, typedSql } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 import { missingRanges, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
 import { CannotAdoptFileError, type Store } from "@fleetdrop/storage/store";
@@ -54,9 +55,19 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
     if (missing.length > 0) return { outcome: "incomplete", received, missing };
     if ((received.at(-1)?.[1] ?? 0) > input.size) return { outcome: "beyond_size", received };
 
-    const where = await client.query<{ in_files: string; total: string }>(
-      "SELECT count(*) FILTER (WHERE octet_length(data) < length) AS in_files, count(*) AS total FROM transfer_segments WHERE transfer_id = $1",
-      [input.transferId],
+    // Segments staged in files hold no bytes in `data` (see segments-fs.ts).
+    const where = await runTyped(
+      client,
+      typedSql
+        .selectFrom("transfer_segments")
+        .select((eb) => [
+          eb.fn
+            .countAll<string>()
+            .filterWhere(eb.fn("octet_length", [eb.ref("data")]), "<", eb.ref("length"))
+            .as("in_files"),
+          eb.fn.countAll<string>().as("total"),
+        ])
+        .where("transfer_id", "=", input.transferId),
     );
     const inFiles = Number(where.rows[0]?.in_files ?? 0);
     if (inFiles > 0) {

@@ -3,6 +3,7 @@
  * and the inbound byte budget that keeps the worker's memory flat whatever devices send.
  * worker.ts wires this in with a few lines.
  */
+import type { TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { TTopics } from "@fleetdrop/shared/topics";
 import type { Store } from "@fleetdrop/storage/store";
@@ -83,7 +84,7 @@ export function createTransferFeature(deps: {
   const cleanUp = async (): Promise<TCleanupResult> => {
     const result = await cleanUpTransfers(deps.pool, settings.ttlSeconds);
     const activeOf = async (ids: string[]) => {
-      const active = await deps.pool.query<{ id: string }>(
+      const active = await deps.pool.query<TRowOf<"file_transfers", "id">>(
         "SELECT id FROM file_transfers WHERE id = ANY($1::uuid[]) AND state = 'active'",
         [ids],
       );

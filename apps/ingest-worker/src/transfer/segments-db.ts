@@ -7,6 +7,7 @@
  * A re-sent segment (same offset) keeps the longer of the two; identical re-sends change
  * nothing. Overlaps at other offsets are stored as they come and resolved on assembly.
  */
+import type { TransferState, TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 
 export type TSegmentWrite = {
@@ -72,7 +73,14 @@ export function dedupeSegments(items: TSegmentWrite[]): { chosen: TSegmentWrite[
   return { chosen, slotOf };
 }
 
-export type TSegmentRow = { device_found: boolean; enabled: boolean; found: boolean; state: string | null; size: number | null };
+/** Per segment: whether its device and transfer exist; the transfer's state and size (read as float8) where it does. */
+export type TSegmentRow = {
+  device_found: boolean;
+  enabled: TRowOf<"devices", "enabled">["enabled"];
+  found: boolean;
+  state: TransferState | null;
+  size: number | null;
+};
 
 export function segmentOutcome(row: TSegmentRow, item: TSegmentWrite, maxFileBytes: number): TSegmentOutcome {
   if (!row.device_found) return { ok: false, code: "device_unknown" };

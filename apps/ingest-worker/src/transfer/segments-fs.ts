@@ -6,6 +6,7 @@
  * commit). A range is recorded — and its PUBACK released — only after its
  * bytes are on disk.
  */
+import type { TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { TStagedSegment } from "./eager-assembly";
 import type { FileStaging } from "./file-staging";
@@ -72,7 +73,8 @@ export class ActiveTransfers {
   }
 }
 
-type TLookupRow = TSegmentRow & { tid: string | null; session_id: number; name: string; content_type: string };
+type TTransferRow = TRowOf<"file_transfers", "id" | "session_id" | "name" | "content_type">;
+type TLookupRow = TSegmentRow & { tid: TTransferRow["id"] | null } & Omit<TTransferRow, "id">;
 
 export async function writeSegmentsViaFiles(
   pool: Pool,

@@ -1,7 +1,9 @@
 /** SQL of file transfers over MQTT (table file_transfers): look-ups, creation, ranges, completion, clean-up. */
 import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
+import { runTyped, typedSql, type SessionState, type TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { TByteRange, TTransferState } from "@fleetdrop/shared/protocol/transfer";
+import { sql } from "kysely";
 
 export type TTransferRecord = {
   id: string;
@@ -23,19 +25,28 @@ const TRANSFER_COLUMNS = /* sql */ `
   t.content_type AS t_content_type, t.size::float8 AS t_size, t.checksum AS t_checksum, t.user_data AS t_user_data,
   t.state::text AS t_state, t.file_id AS t_file_id, t.last_activity_at AS t_last_activity_at`;
 
-type TTransferColumns = {
-  t_id: string | null;
-  t_device_id: string;
-  t_file_ref: string;
-  t_session_id: number;
-  t_name: string;
-  t_content_type: string;
+type TTransferRow = TRowOf<
+  "file_transfers",
+  | "id"
+  | "device_id"
+  | "file_ref"
+  | "session_id"
+  | "name"
+  | "content_type"
+  | "checksum"
+  | "user_data"
+  | "state"
+  | "file_id"
+  | "last_activity_at"
+>;
+
+/**
+ * TRANSFER_COLUMNS as read: the table's columns prefixed `t_`; `t_id` is null where the LEFT
+ * JOIN found no transfer, and the bigint size is read as float8 (a number).
+ */
+type TTransferColumns = Omit<{ [K in keyof TTransferRow as `t_${K}`]: TTransferRow[K] }, "t_id"> & {
+  t_id: TTransferRow["id"] | null;
   t_size: number | null;
-  t_checksum: string | null;
-  t_user_data: unknown;
-  t_state: TTransferState;
-  t_file_id: string | null;
-  t_last_activity_at: Date;
 };
 
 function toTransfer(row: TTransferColumns): TTransferRecord | null {
@@ -70,10 +81,10 @@ export async function loadInitContext(
 ): Promise<TInitContext> {
   const result = await pool.query<
     TTransferColumns & {
-      device_uuid: string;
-      enabled: boolean;
-      session_device: string | null;
-      session_state: "open" | "closed" | null;
+      device_uuid: TRowOf<"devices", "id">["id"];
+      enabled: TRowOf<"devices", "enabled">["enabled"];
+      session_device: TRowOf<"sessions", "device_id">["device_id"] | null;
+      session_state: SessionState | null;
       file_uploaded: boolean;
     }
   >({
@@ -103,7 +114,7 @@ export async function loadInitContext(
  * uploaded there since `init` (by a form or another transfer), whose bytes it would replace.
  */
 export async function finRefusal(pool: Pool, sessionId: number, name: string): Promise<"session_closed" | "file_exists" | null> {
-  const result = await pool.query<{ session_state: string | null; file_uploaded: boolean }>({
+  const result = await pool.query<{ session_state: SessionState | null; file_uploaded: boolean }>({
     name: "fleetdrop_transfer_fin_target",
     text: /* sql */ `
       SELECT (SELECT state::text FROM sessions WHERE id = $1) AS session_state,
@@ -135,28 +146,33 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [ADVISORY_LOCK.transferCreate, input.deviceUuid]);
-    const active = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM file_transfers WHERE device_id = $1 AND state = 'active'",
-      [input.deviceUuid],
+    const active = await runTyped(
+      client,
+      typedSql
+        .selectFrom("file_transfers")
+        .select(sql<number>`count(*)::int`.as("n"))
+        .where("device_id", "=", input.deviceUuid)
+        .where("state", "=", "active"),
     );
     if ((active.rows[0]?.n ?? 0) >= maxActive) {
       await client.query("ROLLBACK");
       return "limit";
     }
-    const inserted = await client.query(
-      `INSERT INTO file_transfers (device_id, file_ref, session_id, name, content_type, size, checksum, user_data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-       ON CONFLICT (device_id, file_ref) DO NOTHING`,
-      [
-        input.deviceUuid,
-        input.fileRef,
-        input.sessionId,
-        input.name,
-        input.contentType,
-        input.size,
-        input.checksum,
-        input.userData === null ? null : JSON.stringify(input.userData),
-      ],
+    const inserted = await runTyped(
+      client,
+      typedSql
+        .insertInto("file_transfers")
+        .values({
+          device_id: input.deviceUuid,
+          file_ref: input.fileRef,
+          session_id: input.sessionId,
+          name: input.name,
+          content_type: input.contentType,
+          size: input.size,
+          checksum: input.checksum,
+          user_data: input.userData === null ? null : JSON.stringify(input.userData),
+        })
+        .onConflict((conflict) => conflict.columns(["device_id", "file_ref"]).doNothing()),
     );
     await client.query("COMMIT");
     return inserted.rowCount === 1 ? "created" : "exists";
@@ -174,7 +190,7 @@ export async function findTransfer(
   serial: string,
   fileRef: string,
 ): Promise<{ deviceKnown: boolean; deviceEnabled: boolean; transfer: TTransferRecord | null }> {
-  const result = await pool.query<TTransferColumns & { enabled: boolean }>({
+  const result = await pool.query<TTransferColumns & TRowOf<"devices", "enabled">>({
     name: "fleetdrop_transfer_find",
     text: /* sql */ `
       SELECT d.enabled, ${TRANSFER_COLUMNS}
@@ -212,16 +228,20 @@ export async function heldRanges(db: Pool | PoolClient, transferId: string): Pro
 
 /** Refreshes the transfer's TTL clock (at most every few seconds: it is a row update). */
 export async function touchTransfer(pool: Pool, transferId: string): Promise<void> {
-  await pool.query({
-    name: "fleetdrop_transfer_touch",
-    text: "UPDATE file_transfers SET last_activity_at = now() WHERE id = $1 AND last_activity_at < now() - interval '5 seconds'",
-    values: [transferId],
-  });
+  await runTyped(
+    pool,
+    typedSql
+      .updateTable("file_transfers")
+      .set({ last_activity_at: sql<Date>`now()` })
+      .where("id", "=", transferId)
+      .where("last_activity_at", "<", sql<Date>`now() - interval '5 seconds'`),
+    { name: "fleetdrop_transfer_touch" },
+  );
 }
 
 /** Drops an active transfer and its segments; false when there was none (or it is completed). */
 export async function deleteActiveTransfer(pool: Pool, transferId: string): Promise<boolean> {
-  const result = await pool.query("DELETE FROM file_transfers WHERE id = $1 AND state = 'active'", [transferId]);
+  const result = await runTyped(pool, typedSql.deleteFrom("file_transfers").where("id", "=", transferId).where("state", "=", "active"));
   return result.rowCount === 1;
 }
 
@@ -244,7 +264,7 @@ export async function completeTransfer(pool: Pool, completion: TCompletion): Pro
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
-    const file = await client.query<{ id: string; changed: boolean }>(
+    const file = await client.query<TRowOf<"files", "id"> & { changed: boolean }>(
       `WITH before AS (SELECT state FROM files WHERE session_id = $1 AND filename = $2)
        INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
                                stored_content_type, uploaded_at, expires_at, next_check_at, user_data)
@@ -267,10 +287,18 @@ export async function completeTransfer(pool: Pool, completion: TCompletion): Pro
       ],
     );
     const row = file.rows[0]!;
-    await client.query(
-      `UPDATE file_transfers SET state = 'completed', file_id = $2, size = $3, completed_at = now(), last_activity_at = now()
-       WHERE id = $1`,
-      [transfer.id, row.id, completion.size],
+    await runTyped(
+      client,
+      typedSql
+        .updateTable("file_transfers")
+        .set({
+          state: "completed",
+          file_id: row.id,
+          size: completion.size,
+          completed_at: sql<Date>`now()`,
+          last_activity_at: sql<Date>`now()`,
+        })
+        .where("id", "=", transfer.id),
     );
     await client.query("COMMIT");
     return { fileId: row.id, changed: row.changed };
@@ -285,17 +313,15 @@ export async function completeTransfer(pool: Pool, completion: TCompletion): Pro
 /** The object key of a completed transfer's file (for an idempotent answer to a repeated fin). */
 export async function completedFile(pool: Pool, fileId: string | null): Promise<{ objectKey: string; etag: string | null } | null> {
   if (!fileId) return null;
-  const result = await pool.query<{ object_key: string; etag: string | null }>("SELECT object_key, etag FROM files WHERE id = $1", [
-    fileId,
-  ]);
+  const result = await runTyped(pool, typedSql.selectFrom("files").select(["object_key", "etag"]).where("id", "=", fileId));
   const row = result.rows[0];
   return row ? { objectKey: row.object_key, etag: row.etag } : null;
 }
 
 /** Deletes the segments of one completed transfer (right after completion, off the answer's path). */
 export async function deleteSegments(pool: Pool, transferId: string): Promise<number> {
-  const result = await pool.query("DELETE FROM transfer_segments WHERE transfer_id = $1", [transferId]);
-  return result.rowCount ?? 0;
+  const result = await runTyped(pool, typedSql.deleteFrom("transfer_segments").where("transfer_id", "=", transferId));
+  return result.rowCount;
 }
 
 export type TCleanupResult = { expired: number; purgedSegments: number; stagingFilesRemoved?: number };

@@ -2,6 +2,7 @@
  * How audit entries read: details as `key: value` lines and the client address in words.
  * Pure functions, shared by the server query and its tests.
  */
+import { parseAuditEvent } from "@fleetdrop/shared/audit";
 import { formatBytes, formatNumber } from "./format";
 
 export type TDetailLine = { key: string; value: string };
@@ -39,6 +40,75 @@ export function detailLines(details: unknown): TDetailLine[] {
   if (details === null || details === undefined) return [];
   if (typeof details !== "object" || Array.isArray(details)) return [{ key: "details", value: valueText("details", details) }];
   return Object.entries(details as Record<string, unknown>).map(([key, value]) => ({ key, value: valueText(key, value) }));
+}
+
+/**
+ * An entry's details as lines, read with its action's schema (@fleetdrop/shared/audit); a row
+ * whose details do not match (written by an older version) is shown from its raw JSON.
+ */
+export function auditDetailLines(action: string, details: unknown): TDetailLine[] {
+  const event = parseAuditEvent(action, details);
+  return detailLines(event ? event.details : details);
+}
+
+/**
+ * The name an entry recorded for its target when it was written, for when the target is gone
+ * (a deleted file, session, stream or user). Null when the details name none.
+ */
+export function recordedTargetName(row: {
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  details: unknown;
+}): string | null {
+  const { action, targetId } = row;
+  const event = parseAuditEvent(action, row.details);
+  if (!event) return recordedNameFromJson(row);
+  const session = (name: string) => `“${name}” (#${targetId})`;
+  switch (event.action) {
+    case "file.view":
+    case "file.download":
+      return event.details.filename;
+    case "user.create":
+    case "member.add":
+    case "member.role":
+    case "member.remove":
+      return event.details.email;
+    case "stream.create":
+    case "stream.enable":
+    case "stream.disable":
+    case "stream.parked_retry":
+    case "stream.parked_discard":
+      return event.details.name;
+    case "session.open":
+      return event.details ? session(event.details.name) : `#${targetId}`;
+    case "session.create":
+    case "session.delete":
+    case "session.download":
+      return session(event.details.name);
+    case "session.rename":
+      return session(event.details.to);
+    default:
+      return action.startsWith("session.") ? `#${targetId}` : null;
+  }
+}
+
+/** recordedTargetName for rows that predate their action's schema: the usual keys, if present. */
+function recordedNameFromJson(row: { targetType: string | null; targetId: string | null; details: unknown }): string | null {
+  const d = row.details && typeof row.details === "object" && !Array.isArray(row.details) ? (row.details as Record<string, unknown>) : {};
+  const pick = (...keys: string[]) => keys.map((k) => d[k]).find((v): v is string => typeof v === "string" && v !== "");
+  switch (row.targetType) {
+    case "file":
+      return pick("filename") ?? null;
+    case "user":
+      return pick("email") ?? null;
+    case "chunk_stream":
+      return pick("name") ?? null;
+    case "session":
+      return pick("name", "to") ? `“${pick("name", "to")}” (#${row.targetId})` : `#${row.targetId}`;
+    default:
+      return null;
+  }
 }
 
 /**

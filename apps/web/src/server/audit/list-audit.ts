@@ -1,6 +1,6 @@
 import "server-only";
 import type { Prisma } from "@fleetdrop/db";
-import { detailLines, readableAddress, type TDetailLine } from "@/lib/audit-display";
+import { auditDetailLines, readableAddress, recordedTargetName, type TDetailLine } from "@/lib/audit-display";
 import { CAN } from "@/lib/roles";
 import { AUDIT_PAGE_SIZE, type TAuditListQuery } from "@/lib/list-queries";
 import { db } from "@/server/db";
@@ -21,7 +21,7 @@ export type TAuditRow = {
 
 const TYPE_LABEL: Record<string, string> = { chunk_stream: "stream", store_object: "store file" };
 
-type TRaw = { targetType: string | null; targetId: string | null; details: Prisma.JsonValue };
+type TRaw = { action: string; targetType: string | null; targetId: string | null; details: Prisma.JsonValue };
 
 /**
  * Names for the targets of a page of entries, looked up in one query per kind and scoped to
@@ -60,24 +60,6 @@ async function targetNames(projectId: string, rows: TRaw[]): Promise<Map<string,
   return names;
 }
 
-/** The name an entry recorded for its target when it was written (used once the target is gone). */
-function recordedName(row: TRaw): string | null {
-  const d = row.details && typeof row.details === "object" && !Array.isArray(row.details) ? (row.details as Record<string, unknown>) : {};
-  const pick = (...keys: string[]) => keys.map((k) => d[k]).find((v): v is string => typeof v === "string" && v !== "");
-  switch (row.targetType) {
-    case "file":
-      return pick("filename") ?? null;
-    case "user":
-      return pick("email") ?? null;
-    case "chunk_stream":
-      return pick("name") ?? null;
-    case "session":
-      return pick("name", "to") ? `“${pick("name", "to")}” (#${row.targetId})` : `#${row.targetId}`;
-    default:
-      return null;
-  }
-}
-
 function target(row: TRaw, names: Map<string, string>): TAuditRow["target"] {
   if (!row.targetType) return null;
   const type = TYPE_LABEL[row.targetType] ?? row.targetType;
@@ -87,7 +69,7 @@ function target(row: TRaw, names: Map<string, string>): TAuditRow["target"] {
   // Devices and store files are recorded by their serial / store path already.
   if (row.targetType === "device" || row.targetType === "store_object" || row.targetType === "service")
     return { type, label: row.targetId, gone: false };
-  return { type, label: recordedName(row) ?? row.targetId, gone: true };
+  return { type, label: recordedTargetName(row) ?? row.targetId, gone: true };
 }
 
 /** The project's audit log, newest first, filterable by action (prefix), actor and dates. */
@@ -143,7 +125,7 @@ export async function listAudit(options: {
       actorLabel: r.actorLabel,
       action: r.action,
       target: target(r, names),
-      details: detailLines(r.details),
+      details: auditDetailLines(r.action, r.details),
       address: readableAddress(r.ip),
     })),
     total,

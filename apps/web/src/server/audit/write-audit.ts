@@ -1,16 +1,23 @@
 import "server-only";
 import type { Prisma } from "@fleetdrop/db";
+import type { TAuditEvent } from "@fleetdrop/shared/audit";
 import { db } from "@/server/db";
 import type { TProjectContext } from "@/server/auth/project-context";
 import type { TSessionUser } from "@/server/auth/session-user";
 
-export type TAuditEntry = {
-  /** Dotted verb: `file.download`, `device.create`, `session.close`, ... */
-  action: string;
+/**
+ * What happened (a dotted verb: `file.download`, `device.create`, …) with the details its
+ * schema in @fleetdrop/shared/audit asks for, and what it happened to.
+ */
+export type TAuditEntry = TAuditEvent & {
   targetType?: string;
   targetId?: string | number;
-  details?: Prisma.InputJsonValue;
 };
+
+/** The details as Prisma stores them: none is SQL NULL. */
+function detailsJson(entry: TAuditEntry): Prisma.InputJsonValue | undefined {
+  return entry.details === undefined || entry.details === null ? undefined : (entry.details as Prisma.InputJsonValue);
+}
 
 /** Records what a user did in a project. */
 export async function writeAudit(ctx: Pick<TProjectContext, "user" | "project" | "ip">, entry: TAuditEntry): Promise<void> {
@@ -23,7 +30,7 @@ export async function writeAudit(ctx: Pick<TProjectContext, "user" | "project" |
       action: entry.action,
       targetType: entry.targetType,
       targetId: entry.targetId === undefined ? undefined : String(entry.targetId),
-      details: entry.details,
+      details: detailsJson(entry),
       ip: ctx.ip ?? undefined,
     },
   });
@@ -62,7 +69,7 @@ export async function writeUserAudit(user: TSessionUser, ip: string | null, entr
       action: entry.action,
       targetType: entry.targetType,
       targetId: entry.targetId === undefined ? undefined : String(entry.targetId),
-      details: entry.details,
+      details: detailsJson(entry),
       ip: ip ?? undefined,
     },
   });

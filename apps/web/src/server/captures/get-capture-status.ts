@@ -1,4 +1,5 @@
 import "server-only";
+import { parseAuditDetails } from "@fleetdrop/shared/audit";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
@@ -34,7 +35,9 @@ export async function getCaptureStatus(options: { ctx: TProjectContext; requestI
     select: { at: true, targetId: true, details: true },
   });
   if (!entry) throw new NotFoundError("No such capture request");
-  const details = (entry.details ?? {}) as { device?: string; presence?: string };
+  // A row from an older version that does not parse still has its device and presence read.
+  const details: { device?: string; presence?: string } =
+    parseAuditDetails("session.capture", entry.details) ?? ((entry.details ?? {}) as { device?: string; presence?: string });
   const sessionId = Number(entry.targetId);
   const file = await db().file.findFirst({
     where: { sessionId, requestId: options.requestId, session: { projectId: options.ctx.project.id } },

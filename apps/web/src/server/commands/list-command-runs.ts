@@ -1,4 +1,5 @@
 import "server-only";
+import { parseAuditDetails } from "@fleetdrop/shared/audit";
 import { ZStatusReportSchema, type TCommandList, type TStatusReport } from "@fleetdrop/shared/protocol/commands";
 import { jsonText } from "@/lib/format";
 import { CAN } from "@/lib/roles";
@@ -37,6 +38,21 @@ export async function listCommandRuns(options: { ctx: TProjectContext; serial: s
   return rows.map((row): TCommandEvent => {
     const details = (row.details ?? {}) as Record<string, unknown>;
     if (row.action === "device.commands") {
+      const sent = parseAuditDetails("device.commands", row.details);
+      if (sent) {
+        const { service, requestId, commands, notified } = sent;
+        return {
+          kind: "sent",
+          id: row.id.toString(),
+          at: row.at.toISOString(),
+          by: row.actorLabel,
+          service,
+          requestId,
+          commands,
+          notified,
+        };
+      }
+      // A row from an older version: whatever of the fields it has.
       return {
         kind: "sent",
         id: row.id.toString(),
@@ -46,6 +62,19 @@ export async function listCommandRuns(options: { ctx: TProjectContext; serial: s
         requestId: jsonText(details.requestId),
         commands: Array.isArray(details.commands) ? (details.commands as TCommandList) : [],
         notified: details.notified !== false,
+      };
+    }
+    const recorded = parseAuditDetails("device.status_report", row.details);
+    if (recorded) {
+      const parsed = "report" in recorded ? ZStatusReportSchema.safeParse(recorded.report) : null;
+      return {
+        kind: "report",
+        id: row.id.toString(),
+        at: row.at.toISOString(),
+        service: recorded.service,
+        etag: recorded.etag,
+        report: parsed?.success ? parsed.data : null,
+        error: parsed?.success ? null : "error" in recorded ? recorded.error : "the report could not be read",
       };
     }
     const parsed = ZStatusReportSchema.safeParse(details.report);

@@ -1,4 +1,5 @@
 import "server-only";
+import { parseAuditDetails } from "@fleetdrop/shared/audit";
 import { jsonText } from "@/lib/format";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
@@ -26,6 +27,12 @@ export async function listStoreFetches(options: {
     select: { id: true, at: true, actorLabel: true, details: true },
   });
   return rows.map((row) => {
+    const fetched = parseAuditDetails("store.download", row.details);
+    if (fetched) {
+      const { store, path, size, etag } = fetched;
+      return { id: row.id.toString(), at: row.at.toISOString(), device: row.actorLabel, store, path, size, etag };
+    }
+    // A row from an older version: whatever of the fields it has.
     const d = (row.details ?? {}) as Record<string, unknown>;
     return {
       id: row.id.toString(),

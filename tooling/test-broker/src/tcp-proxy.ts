@@ -1,17 +1,19 @@
 /**
- * A TCP proxy in front of the storage endpoint: devices reach storage only through it, so taking
- * it down is storage becoming unreachable (connections refused, uploads in progress cut).
+ * A TCP proxy a test or benchmark puts in front of a service (database, storage) so it can cut and
+ * restore the service's reachability: down() refuses new connections and drops the open ones.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { freePort } from "@fleetdrop/test-broker";
+import { freePort } from "./mosquitto";
 
 export type TTcpProxy = {
   port: number;
-  /** Client connections open now (the devices' uploads in progress: they do not keep connections alive). */
+  /** Client connections open now (e.g. device uploads in progress: they do not keep connections alive). */
   openConnections(): number;
   /** Refuses new connections and drops the open ones. */
   down(): Promise<void>;
   up(): Promise<void>;
+  /** The same as down(): for tests that only need to release the proxy. */
+  close(): Promise<void>;
 };
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TTcpProxy> {
@@ -40,16 +42,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         resolve();
       });
     });
-  await up();
-  return {
-    port,
-    openConnections: () => clients.size,
-    async down() {
-      const closing = server;
-      server = null;
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
-    },
-    up,
+  const down = async () => {
+    const closing = server;
+    server = null;
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
   };
+  await up();
+  return { port, openConnections: () => clients.size, down, up, close: down };
 }
