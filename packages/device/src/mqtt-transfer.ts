@@ -172,7 +172,20 @@ export class TransferRefusedError extends FleetdropError {
     super(String(answer.error ?? "refused"), String(answer.code ?? "unknown"), Number(answer.status ?? 500), retryAfterOf(answer));
     this.name = "TransferRefusedError";
   }
+
+  /**
+   * The platform refused the transfer for a reason no retry or resume can change (the name is
+   * taken, the session is closed or not this device's, the file is too large, …). Rate limits,
+   * platform errors, missing ranges and the device's own standing (disabled, unknown: an admin
+   * may change it) are not permanent.
+   */
+  get permanent(): boolean {
+    if (this.status < 400 || this.status >= 500 || this.status === 429) return false;
+    return !TRANSIENT_REFUSALS.has(this.code);
+  }
 }
+
+const TRANSIENT_REFUSALS = new Set(["incomplete", "device_disabled", "device_unknown", "rate_limited"]);
 
 /** A file_id that stays the same for the same file in the same session (resume after restart). */
 export function stableFileId(input: { deviceId: string; sessionId: number; filename: string; size: number; mtimeMs: number }): string {
@@ -321,6 +334,8 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
         throw new FleetdropError("segments keep going missing; giving up after 5 rounds", "incomplete", 409);
       } catch (error) {
         lastError = error;
+        // Its state would only make every later resume fail the same way.
+        if (error instanceof TransferRefusedError && error.permanent && input.stateFile) await rm(input.stateFile, { force: true });
         const retryable = error instanceof FleetdropError ? error.retryable : false;
         if (!retryable || attempt === attempts) throw error;
         // A 429 rate_limited (a command or a segment) says how long to wait.

@@ -26,7 +26,7 @@ Connection (flags, else environment, else the config file):
   --password PW        MQTT password of a password device                        [FLEETDROP_PASSWORD]
   --ca/--cert/--key F  TLS files of a certificate device
   --prefix P           topic prefix (default fleetdrop)                           [FLEETDROP_TOPIC_PREFIX]
-  --mqtt-version 4|5   MQTT 3.1.1 or 5 (default 5)
+  --mqtt-version 4|5   MQTT 3.1.1 or 5 (default: 5, or 3.1.1 when the broker refuses 5)
   --timeout S          seconds to wait for each answer (default 15)
   --rate-limit-retries N  times to wait out a '429 rate_limited' answer (its retry_after, at
                        most 60 s) and send again before failing with code rate_limited (default 3)
