@@ -312,6 +312,7 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
       "transfer status": ["transferStatus"],
       "transfer abort": ["transferAbort"],
       chunks: ["chunk"],
+      "agent status": ["agentStatus"],
     };
     const problems: string[] = [];
     /** "transfer segment, fin, status": a bare word continues the group of the label before it. */
