@@ -87,6 +87,8 @@ export type TUploadFileInput = {
   onProgress?: (progress: TUploadProgress) => void;
   /** Attempts for retryable failures (503, 429, network, expired form). Default 5. */
   attempts?: number;
+  /** Resolves when `bytes` more may be sent (a bandwidth cap). */
+  throttle?: (bytes: number) => Promise<void>;
 };
 
 export type TUploadFileResult = {
@@ -343,7 +345,12 @@ export class FleetdropDevice {
           overwrite: input.overwrite,
           requestId,
         });
-        const stored = await postForm(form, { path: input.path, size, filename: path.basename(filename), contentType }, input.onProgress);
+        const stored = await postForm(
+          form,
+          { path: input.path, size, filename: path.basename(filename), contentType },
+          input.onProgress,
+          input.throttle,
+        );
         const completed = await this.completeUpload(form.object_key).catch(() => null);
         return { fileId: form.file_id, objectKey: form.object_key, size, etag: completed?.etag ?? stored.etag, attempts: attempt };
       } catch (error) {

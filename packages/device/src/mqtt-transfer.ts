@@ -46,6 +46,8 @@ export type TUploadOverMqttInput = {
   /** Attempts after a disconnect, timeout or a 5xx (default 10). */
   attempts?: number;
   onProgress?: (progress: TUploadProgress) => void;
+  /** Resolves when `bytes` more may be sent (a bandwidth cap). */
+  throttle?: (bytes: number) => Promise<void>;
   /** Called when resuming: how much the platform already held. */
   onResume?: (info: { fileId: string; held: number; total: number }) => void;
 };
@@ -305,6 +307,7 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
           const inFlight = new Set<Promise<void>>();
           for (const [offset, length] of segmentsOf(missing, segmentSize)) {
             if (refusal) throw refusal;
+            if (input.throttle) await input.throttle(length);
             const bytes = Buffer.allocUnsafe(length);
             const { bytesRead } = await handle.read(bytes, 0, length, offset);
             if (bytesRead !== length) throw new FleetdropError(`${input.path} changed while it was being sent`, "file_changed", 0);
