@@ -11,7 +11,12 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Socket } from "node:net";
 import { describeFilenameProblem, filenameProblem, normaliseFilename } from "@fleetdrop/shared/names";
-import type { TJsonOperationName, TOperationAnswer, TOperationRequestInput } from "@fleetdrop/shared/operations";
+import {
+  JSON_OPERATION_NAMES,
+  type TJsonOperationName,
+  type TOperationAnswer,
+  type TOperationRequestInput,
+} from "@fleetdrop/shared/operations";
 import { DEFAULT_TOPIC_PREFIX, createTopics } from "@fleetdrop/shared/topics";
 import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
@@ -139,11 +144,10 @@ export class FleetdropDevice {
       client.on("connect", () => void device.announcePresence(true));
       await device.announcePresence(true);
     }
-    await client.subscribeAsync({
-      [device.topics.uploadResponse]: { qos: 1 },
-      [device.topics.sessionResponse]: { qos: 1 },
-      [device.topics.downloadResponse]: { qos: 1 },
-    });
+    // Where every JSON operation is answered (request() waits there).
+    await client.subscribeAsync(
+      Object.fromEntries(JSON_OPERATION_NAMES.map((name) => [device.topics.response(name), { qos: 1 as const }])),
+    );
     return device;
   }
 

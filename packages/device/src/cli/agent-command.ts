@@ -1,5 +1,6 @@
 /** `fleetdrop-device agent --config FILE`: runs the upload agent until SIGTERM or SIGINT. */
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { FleetdropDevice } from "../client";
 import { UploadAgent } from "../agent/agent";
@@ -7,7 +8,6 @@ import { loadAgentConfig } from "../agent/config";
 import { createAgentLog } from "../agent/log";
 import { userCwd, resolveConnection } from "./config";
 import { CONNECTION_OPTIONS } from "./connect";
-import path from "node:path";
 
 export const AGENT_HELP = `  fleetdrop-device agent --config FILE          watch folders and upload what appears (docs/devices.md)
 `;
@@ -26,13 +26,18 @@ export async function agentCommand(args: string[]): Promise<number> {
   const log = createAgentLog();
   const agent = new UploadAgent({ config, log, connect: () => FleetdropDevice.connect(connection) });
   let stopping: Promise<void> | null = null;
+  let firstSignalAt = 0;
   const stopped = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
+      // One Ctrl-C reaches this process more than once (the terminal's process group, and the
+      // wrappers that pass it on): only a signal given later means "now".
+      if (stopping && Date.now() - firstSignalAt < 2000) return;
       if (stopping) {
         log.info(`${signal} again: exiting at once`);
         resolve(1);
         return;
       }
+      firstSignalAt = Date.now();
       log.info(`${signal}: stopping`);
       stopping = agent.stop().then(() => resolve(0));
     };
