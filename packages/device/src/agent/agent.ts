@@ -45,7 +45,6 @@ export class UploadAgent {
   private readonly timers = new Set<NodeJS.Timeout>();
   private wake: () => void = () => {};
   private loop: Promise<void> | null = null;
-  private current: Promise<void> | null = null;
   private readonly runId = randomUUID().slice(0, 8);
   private readonly runStartedAt: Date;
   private readonly now: () => number;
@@ -77,12 +76,18 @@ export class UploadAgent {
       this.readiness.set(rule.name, new ReadinessTracker(rule.ready));
       const watcher = new FolderWatcher(rule.folder, createPathFilter(rule.include, rule.exclude), {
         onFile: (event) => this.onFile(rule, event),
+        isKnown: (file) => this.queue.get(rule.name, file) !== undefined,
         onProblem: (key, message) => this.log.problem(`${rule.name}:${key}`, `${rule.name}: ${message}`),
       });
       this.watchers.push(watcher);
     }
     await Promise.all(this.watchers.map((watcher) => watcher.scan()));
-    this.every(config.rescanSeconds * 1000, () => void Promise.all(this.watchers.map((w) => w.scan())));
+    let walks = 0;
+    // Every walk finds files the change events missed; every twelfth also looks at known files again.
+    this.every(config.rescanSeconds * 1000, () => {
+      const full = ++walks % 12 === 0;
+      void Promise.all(this.watchers.map((w) => w.scan({ full })));
+    });
     this.every(config.statusSeconds * 1000, () => void this.reportStatus());
     this.every(2000, () => {
       if (this.queue.isDirty) void this.persist();
@@ -99,12 +104,10 @@ export class UploadAgent {
     this.wake();
     for (const watcher of this.watchers) watcher.close();
     for (const timer of [...this.timers, ...this.recheck.values()]) clearTimeout(timer);
-    if (this.current) {
-      const grace = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), this.deps.config.stopGraceSeconds * 1000).unref());
-      if ((await Promise.race([this.current.then(() => "done" as const), grace])) === "late")
-        this.log.info("stopping with an upload under way: it continues from where it stopped at the next start");
-    }
-    await this.loop;
+    const grace = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), this.deps.config.stopGraceSeconds * 1000).unref());
+    // The loop ends once the upload under way does; one that takes longer is left to the next start.
+    if ((await Promise.race([this.loop?.then(() => "done" as const), grace])) === "late")
+      this.log.info("stopping with an upload under way: it continues from where it stopped at the next start");
     if (this.device?.client.connected) {
       await this.sessions.closeFinished(this.device, this.currentKeys(), true).catch(() => {});
       await this.reportStatus();
@@ -290,9 +293,7 @@ export class UploadAgent {
         await this.sleep(at === null ? 60_000 : Math.max(10, at - this.now()));
         continue;
       }
-      this.current = this.send(entry);
-      await this.current;
-      this.current = null;
+      await this.send(entry);
       await this.sessions.closeFinished(this.device!, this.currentKeys(), false).catch(() => {});
     }
   }

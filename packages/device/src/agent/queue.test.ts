@@ -53,6 +53,26 @@ describe("the durable queue", () => {
     expect(again.offer(file("a.log", { size: 20, mtimeMs: 2000 }))).toMatchObject({ status: "waiting", overwrite: true });
   });
 
+  it("keeps confirmed files in an append-only log: a crash before the queue is rewritten does not send them again, and removals stick", async () => {
+    const queue = await AgentQueue.load(dir);
+    const a = queue.offer(file("a.log"))!;
+    const b = queue.offer(file("b.log"))!;
+    await queue.save();
+    const waitingBoth = await readFile(queue.file, "utf8");
+    queue.update(a, { status: "done", doneAt: 9 });
+    queue.update(b, { status: "done", doneAt: 9 });
+    queue.remove(b);
+    await queue.save();
+    // As if the power went after done.jsonl was appended, before queue.json was replaced.
+    await writeFile(queue.file, waitingBoth);
+    const again = await AgentQueue.load(dir);
+    expect(again.get("logs", "/data/a.log")).toMatchObject({ status: "done" });
+    expect(again.get("logs", "/data/b.log")).toMatchObject({ status: "waiting" });
+    expect(again.backlog().files).toBe(1);
+    const fresh = await AgentQueue.load(dir);
+    expect((await readFile(fresh.doneFile, "utf8")).trim().split("\n")).toHaveLength(3);
+  });
+
   it("writes atomically: no temporary file is left, and a failed write keeps the previous version and stays dirty", async () => {
     const queue = await AgentQueue.load(dir);
     queue.offer(file("a.log"));

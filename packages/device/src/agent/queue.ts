@@ -1,10 +1,16 @@
 /**
  * The agent's durable queue: every file it found ready, until the platform confirmed it, and the
- * files it confirmed (so a restart does not send them again), with the sessions it opened. Kept
- * as one JSON file in the state folder, replaced atomically (written beside it, flushed, renamed),
- * so a crash or power cut leaves the previous or the next version, never half of one.
+ * files it confirmed (so a restart does not send them again), with the sessions it opened. Two
+ * files in the state folder:
+ * - `queue.json`: what still waits (or is flagged) and the sessions, small, replaced atomically
+ *   (written beside it, flushed, renamed), so a crash leaves the previous or the next version;
+ * - `done.jsonl`: one line per confirmed file (or a removal), appended and flushed, rewritten
+ *   whole when mostly outdated. Tens of thousands of confirmed files then cost nothing per
+ *   change, where rewriting them all would delay every upload.
+ * A confirmed line wins over a waiting entry of the same version, so a crash between the two
+ * writes never sends a file twice.
  */
-import { open, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { appendFile, open, mkdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 export type TEntryStatus = "waiting" | "done" | "failed";
@@ -36,6 +42,11 @@ export type TQueueEntry = {
 
 export type TSessionRecord = { id: number; generation: number; closed?: boolean };
 
+/** A line of done.jsonl. */
+type TDoneLine =
+  | Pick<TQueueEntry, "rule" | "path" | "name" | "size" | "mtimeMs" | "priority" | "readyAt" | "sessionKey" | "doneAt">
+  | { rule: string; path: string; removed: true };
+
 type TStateFile = {
   version: 1;
   entries: TQueueEntry[];
@@ -52,8 +63,14 @@ export class AgentQueue {
   readonly generations = new Map<string, number>();
   private dirty = false;
   private saving: Promise<void> | null = null;
+  /** done.jsonl lines not yet written. */
+  private pendingDone: TDoneLine[] = [];
+  private doneLines = 0;
+  readonly doneFile: string;
 
-  private constructor(readonly file: string) {}
+  private constructor(readonly file: string) {
+    this.doneFile = path.join(path.dirname(file), "done.jsonl");
+  }
 
   /** Loads the queue of a state folder (empty when there is none yet). */
   static async load(stateDir: string): Promise<AgentQueue> {
@@ -65,10 +82,33 @@ export class AgentQueue {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
+    const done = new Map<string, TQueueEntry>();
+    const log = await readFile(queue.doneFile, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return "";
+      throw error;
+    });
+    for (const line of log.split("\n")) {
+      if (line === "") continue;
+      let record: TDoneLine;
+      try {
+        record = JSON.parse(line) as TDoneLine;
+      } catch {
+        continue; // the last line of a write cut short by a power cut
+      }
+      queue.doneLines++;
+      if ("removed" in record) done.delete(keyOf(record.rule, record.path));
+      else done.set(keyOf(record.rule, record.path), { ...record, status: "done", attempts: 0, nextAttemptAt: 0, started: true });
+    }
+    for (const [key, entry] of done) queue.entries.set(key, entry);
     if (text !== null) {
       const state = JSON.parse(text) as TStateFile;
       if (state.version !== 1) throw new Error(`${queue.file}: unknown version ${String(state.version)}`);
-      for (const entry of state.entries) queue.entries.set(keyOf(entry.rule, entry.path), entry);
+      for (const entry of state.entries) {
+        const key = keyOf(entry.rule, entry.path);
+        const confirmed = done.get(key);
+        if (confirmed && confirmed.size === entry.size && confirmed.mtimeMs === entry.mtimeMs) continue;
+        queue.entries.set(key, entry);
+      }
       for (const [key, record] of Object.entries(state.sessions)) queue.sessions.set(key, record);
       for (const [key, generation] of Object.entries(state.generations ?? {})) queue.generations.set(key, generation);
     }
@@ -120,12 +160,26 @@ export class AgentQueue {
   }
 
   update(entry: TQueueEntry, patch: Partial<TQueueEntry>): void {
+    const wasDone = entry.status === "done";
     Object.assign(entry, patch);
+    if (entry.status === "done" && !wasDone)
+      this.pendingDone.push({
+        rule: entry.rule,
+        path: entry.path,
+        name: entry.name,
+        size: entry.size,
+        mtimeMs: entry.mtimeMs,
+        priority: entry.priority,
+        readyAt: entry.readyAt,
+        sessionKey: entry.sessionKey,
+        doneAt: entry.doneAt,
+      });
     this.changed();
   }
 
   remove(entry: TQueueEntry): void {
     this.entries.delete(keyOf(entry.rule, entry.path));
+    this.pendingDone.push({ rule: entry.rule, path: entry.path, removed: true });
     this.changed();
   }
 
@@ -162,13 +216,10 @@ export class AgentQueue {
     while (this.saving) await this.saving;
     if (!this.dirty) return;
     this.dirty = false;
-    const state: TStateFile = {
-      version: 1,
-      entries: [...this.entries.values()],
-      sessions: Object.fromEntries(this.sessions),
-      generations: Object.fromEntries(this.generations),
-    };
-    this.saving = writeAtomically(this.file, JSON.stringify(state)).catch((error: unknown) => {
+    const lines = this.pendingDone;
+    this.pendingDone = [];
+    this.saving = this.write(lines).catch((error: unknown) => {
+      this.pendingDone = [...lines, ...this.pendingDone];
       this.dirty = true;
       throw error;
     });
@@ -177,6 +228,44 @@ export class AgentQueue {
     } finally {
       this.saving = null;
     }
+  }
+
+  private async write(lines: TDoneLine[]): Promise<void> {
+    // Confirmations first: a crash before queue.json is rewritten must not send them again.
+    const done = [...this.entries.values()].filter((entry) => entry.status === "done");
+    if (this.doneLines + lines.length > 2 * done.length + 1000) {
+      const all = done.map((entry) =>
+        JSON.stringify({
+          rule: entry.rule,
+          path: entry.path,
+          name: entry.name,
+          size: entry.size,
+          mtimeMs: entry.mtimeMs,
+          priority: entry.priority,
+          readyAt: entry.readyAt,
+          sessionKey: entry.sessionKey,
+          doneAt: entry.doneAt,
+        }),
+      );
+      await writeAtomically(this.doneFile, all.length > 0 ? `${all.join("\n")}\n` : "");
+      this.doneLines = all.length;
+    } else if (lines.length > 0) {
+      const handle = await open(this.doneFile, "a");
+      try {
+        await appendFile(handle, `${lines.map((line) => JSON.stringify(line)).join("\n")}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      this.doneLines += lines.length;
+    }
+    const state: TStateFile = {
+      version: 1,
+      entries: [...this.entries.values()].filter((entry) => entry.status !== "done"),
+      sessions: Object.fromEntries(this.sessions),
+      generations: Object.fromEntries(this.generations),
+    };
+    await writeAtomically(this.file, JSON.stringify(state));
   }
 }
 

@@ -13,6 +13,8 @@ export type TFileEvent = { file: string; relative: string; stat: { size: number;
 export type TWatcherEvents = {
   /** A file was seen (stat), vanished (stat null), or could not be looked at (error). */
   onFile(event: TFileEvent): void;
+  /** Whether the agent already knows this file (a light walk does not look at such files again). */
+  isKnown(file: string): boolean;
   onProblem(key: string, message: string): void;
 };
 
@@ -26,10 +28,18 @@ export class FolderWatcher {
     private readonly events: TWatcherEvents,
   ) {}
 
-  /** Walks the whole tree; resolves when every file was reported. */
-  async scan(): Promise<void> {
+  /**
+   * Walks the whole tree; resolves when every file was reported. A light walk (`full: false`)
+   * only looks at files the agent does not know yet: changes to known files arrive as change
+   * events, and a full walk now and then catches any event the kernel dropped.
+   */
+  async scan(options: { full: boolean } = { full: true }): Promise<void> {
+    this.full = options.full;
     await this.walk(this.folder);
+    this.full = true;
   }
+
+  private full = true;
 
   close(): void {
     this.closed = true;
@@ -55,7 +65,7 @@ export class FolderWatcher {
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await this.walk(full);
-      else if (entry.isFile()) await this.look(full);
+      else if (entry.isFile() && (this.full || !this.events.isKnown(full))) await this.look(full);
     }
   }
 
