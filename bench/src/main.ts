@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, string> = {
   "fs-slow-clients": "fs-slow-clients.ts",
   "scale-out": "scale-out.ts",
   faults: "faults/main.ts",
+  agent: "agent.ts",
 };
 
 /**

@@ -20,6 +20,7 @@ import { recordUploadRequests, type TUploadOutcome, type TUploadRow } from "./db
 import { createUploadCompleteHandler } from "./handlers/upload-complete";
 import { createUploadRequestHandler } from "./handlers/upload-request";
 import { createSessionCloseHandler, createSessionOpenHandler } from "./handlers/sessions";
+import { createAgentStatusHandler } from "./handlers/agent-status";
 import { createHttpServer, type THealth } from "./http/server";
 import { DEFAULT_RECHECK_MAX_MS, sweepPendingFiles } from "./jobs/pending-sweeper";
 import { removeStaleTempFiles } from "./jobs/stale-temp-files";
@@ -171,6 +172,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     uploadComplete: createUploadCompleteHandler({ pool, store, metrics, log }),
     sessionOpen: createSessionOpenHandler({ pool }),
     sessionClose: createSessionCloseHandler({ pool }),
+    agentStatus: createAgentStatusHandler({ pool }),
   };
   const storeFeature = installStoreFeature(handlers, {
     pool,

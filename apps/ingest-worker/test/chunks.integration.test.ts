@@ -271,4 +271,30 @@ describe("chunk forwarding", () => {
     const usage = await run(["chunks", "core.1"]);
     expect(usage.code).toBe(2);
   });
+
+  it("the command line over MQTT 3.1.1 (no confirm) reports the worker's refusal and exits 1 instead of saying sent", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "fd-chunks-cli4-"));
+    await writeFile(path.join(dir, "core.1"), "core dump one");
+    const cli = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, ...args, "--url", h.broker.url, "--device", "ROBOT-A", "--mqtt-version", "4"], {
+          cwd: dir,
+          env: { ...process.env, INIT_CWD: dir },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.stdin.end("");
+        child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    const refused = await run(["chunks", "--stream", "nope", "core.1"]);
+    expect(refused.stdout).not.toMatch(/^sent/m);
+    expect(refused.stderr).toMatch(/refused: .*nope.*\[stream_not_found\]/);
+    expect(refused.code).toBe(1);
+    const sent = await run(["chunks", "--stream", "metrics", "core.1"]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/^sent core\.1 \(13 B\) on metrics/);
+  });
 });

@@ -5,12 +5,13 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FleetdropDevice } from "@fleetdrop/device/client";
-import { stableFileId } from "@fleetdrop/device/mqtt-transfer";
+import { stableFileId, writeTransferState } from "@fleetdrop/device/mqtt-transfer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type THarness } from "./harness";
 import { startTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
@@ -300,5 +301,53 @@ describe("command line: upload --over-mqtt, resume", () => {
     );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/failed later\.bin: Session is closed \[session_closed\]/);
+  });
+
+  it("a permanent refusal (file_exists) says so without suggesting resume and leaves no state; resume drops such state files", async () => {
+    const { bytes } = randomFile(100_000);
+    await writeFile(path.join(tmp, "twice.bin"), bytes);
+    const stateDir = path.join(tmp, ".fleetdrop", "transfers");
+    const args = ["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "twice.bin"];
+    expect((await runCli(args, tmp)).code).toBe(0);
+    // Same name, other content: a new file_id, and the platform already holds twice.bin.
+    await writeFile(path.join(tmp, "twice.bin"), randomFile(100_001).bytes);
+    const again = await runCli(args, tmp);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/failed twice\.bin: .*\[file_exists\]/);
+    expect(again.stderr).not.toMatch(/resume|run the same command/);
+    expect(await readdir(stateDir).catch(() => [])).toEqual([]);
+
+    // A state file of a transfer that can never complete (as an interrupted run may leave).
+    const info = await stat(path.join(tmp, "twice.bin"));
+    const fileId = stableFileId({
+      deviceId: "ROBOT-A",
+      sessionId: h.seed.openA,
+      filename: "twice.bin",
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+    });
+    await writeTransferState(path.join(stateDir, `${fileId}.json`), {
+      version: 1,
+      fileId,
+      deviceId: "ROBOT-A",
+      sessionId: h.seed.openA,
+      path: path.join(tmp, "twice.bin"),
+      filename: "twice.bin",
+      contentType: "application/octet-stream",
+      size: info.size,
+      mtimeMs: info.mtimeMs,
+      sha256: createHash("sha256")
+        .update(await readFile(path.join(tmp, "twice.bin")))
+        .digest("hex"),
+      segmentSize: 65536,
+      held: 0,
+      updatedAt: new Date().toISOString(),
+    });
+    const resumed = await runCli(["resume", "--url", h.broker.url, "--device", "ROBOT-A"], tmp);
+    expect(resumed.stderr).toMatch(/dropping twice\.bin: .*\[file_exists\].*can never complete/);
+    expect(resumed.code).toBe(0);
+    expect(await readdir(stateDir)).toEqual([]);
+    const nothing = await runCli(["resume", "--url", h.broker.url, "--device", "ROBOT-A"], tmp);
+    expect(nothing.code).toBe(0);
   });
 });

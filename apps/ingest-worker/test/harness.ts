@@ -151,7 +151,7 @@ export async function rawDevice(broker: TMosquitto, deviceId: string, protocolVe
   const inbox: { topic: string; body: Record<string, unknown>; correlationData?: Buffer }[] = [];
   client.on("message", (topic, payload, packet) => {
     // The device hears its own requests too (it subscribes to its whole namespace).
-    if (/\/(request|complete|open|close)$/.test(topic)) return;
+    if (/\/(request|complete|open|close|status)$/.test(topic)) return;
     inbox.push({ topic, body: JSON.parse(payload.toString()), correlationData: packet.properties?.correlationData });
   });
   await client.subscribeAsync(`fleetdrop/fleet/${deviceId}/#`, { qos: 1 });

@@ -10,6 +10,7 @@ import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { freePort } from "@fleetdrop/test-broker";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type pg from "pg";
+import { FleetdropDevice } from "@fleetdrop/device/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedBroker, type TEmbeddedBroker } from "../src/broker";
 
@@ -134,6 +135,20 @@ describe("embedded broker: who may connect", () => {
   it("admits a device with its own password", async () => {
     const client = await connect("ROBOT-A", PASSWORDS.A);
     expect(client.connected).toBe(true);
+  });
+});
+
+describe("embedded broker: the device SDK's default protocol version", () => {
+  it("a device that does not choose a version (MQTT 5 first) is admitted over 3.1.1 and can publish", async () => {
+    const device = await FleetdropDevice.connect({ url: broker.url, deviceId: "ROBOT-A", password: PASSWORDS.A, timeoutMs: 5000 });
+    try {
+      expect(device.client.connected).toBe(true);
+      expect(device.client.options.protocolVersion).toBe(4);
+      expect(device.options.protocolVersion).toBe(4);
+      await device.client.publishAsync("fleetdrop/fleet/ROBOT-A/chunks/crash", "x", { qos: 1 });
+    } finally {
+      await device.close();
+    }
   });
 });
 

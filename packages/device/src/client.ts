@@ -11,7 +11,12 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Socket } from "node:net";
 import { describeFilenameProblem, filenameProblem, normaliseFilename } from "@fleetdrop/shared/names";
-import type { TJsonOperationName, TOperationAnswer, TOperationRequestInput } from "@fleetdrop/shared/operations";
+import {
+  JSON_OPERATION_NAMES,
+  type TJsonOperationName,
+  type TOperationAnswer,
+  type TOperationRequestInput,
+} from "@fleetdrop/shared/operations";
 import { DEFAULT_TOPIC_PREFIX, createTopics } from "@fleetdrop/shared/topics";
 import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
@@ -35,6 +40,7 @@ export type TDeviceOptions = {
   cert?: string | Buffer;
   key?: string | Buffer;
   topicPrefix?: string;
+  /** Unset: MQTT 5, or 3.1.1 when the broker answers that it does not speak 5 (the embedded broker). */
   protocolVersion?: 4 | 5;
   /** How long to wait for each answer (default 15 s). */
   timeoutMs?: number;
@@ -86,6 +92,8 @@ export type TUploadFileInput = {
   onProgress?: (progress: TUploadProgress) => void;
   /** Attempts for retryable failures (503, 429, network, expired form). Default 5. */
   attempts?: number;
+  /** Resolves when `bytes` more may be sent (a bandwidth cap). */
+  throttle?: (bytes: number) => Promise<void>;
 };
 
 export type TUploadFileResult = {
@@ -117,45 +125,29 @@ export class FleetdropDevice {
   }
 
   static async connect(options: TDeviceOptions): Promise<FleetdropDevice> {
-    const presence = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId).presence;
-    const client = mqtt.connect(options.url, {
-      // Capture (docs/protocol.md#presence): the dashboard reads the retained presence to tell "device offline".
-      ...(options.announcePresence
-        ? { will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1 as const, retain: true } }
-        : {}),
-      clientId: options.clientId ?? options.deviceId,
-      username: options.username ?? (options.password !== undefined ? options.deviceId : undefined),
-      password: options.password,
-      protocolVersion: options.protocolVersion ?? 5,
-      clean: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      ca: fileRef(options.ca),
-      cert: fileRef(options.cert),
-      key: fileRef(options.key),
-    });
-    await new Promise<void>((resolve, reject) => {
-      const fail = (error: Error) => {
-        client.end(true);
-        reject(new FleetdropError(`cannot connect to ${options.url} as ${options.deviceId}: ${error.message}`, "connect_failed", 0));
-      };
-      client.once("connect", () => {
-        client.off("error", fail);
-        (client.stream as unknown as Partial<Socket>).setNoDelay?.(true);
-        resolve();
-      });
-      client.once("error", fail);
-    });
+    let client: MqttClient;
+    if (options.protocolVersion !== undefined) client = await openClient(options, options.protocolVersion);
+    else {
+      // No version chosen: MQTT 5 where the broker speaks it (Mosquitto), else 3.1.1 (the
+      // embedded broker of `npm start`, Aedes, answers MQTT 5 with "unacceptable protocol version").
+      try {
+        client = await openClient(options, 5);
+      } catch (error) {
+        if (!(error instanceof FleetdropError) || !UNACCEPTABLE_PROTOCOL.has(Number((error.cause as { code?: unknown } | undefined)?.code)))
+          throw error;
+        client = await openClient(options, 4);
+      }
+    }
+    options = { ...options, protocolVersion: client.options.protocolVersion === 5 ? 5 : 4 };
     const device = new FleetdropDevice(client, options);
     if (options.announcePresence) {
       client.on("connect", () => void device.announcePresence(true));
       await device.announcePresence(true);
     }
-    await client.subscribeAsync({
-      [device.topics.uploadResponse]: { qos: 1 },
-      [device.topics.sessionResponse]: { qos: 1 },
-      [device.topics.downloadResponse]: { qos: 1 },
-    });
+    // Where every JSON operation is answered (request() waits there).
+    await client.subscribeAsync(
+      Object.fromEntries(JSON_OPERATION_NAMES.map((name) => [device.topics.response(name), { qos: 1 as const }])),
+    );
     return device;
   }
 
@@ -357,7 +349,12 @@ export class FleetdropDevice {
           overwrite: input.overwrite,
           requestId,
         });
-        const stored = await postForm(form, { path: input.path, size, filename: path.basename(filename), contentType }, input.onProgress);
+        const stored = await postForm(
+          form,
+          { path: input.path, size, filename: path.basename(filename), contentType },
+          input.onProgress,
+          input.throttle,
+        );
         const completed = await this.completeUpload(form.object_key).catch(() => null);
         return { fileId: form.file_id, objectKey: form.object_key, size, etag: completed?.etag ?? stored.etag, attempts: attempt };
       } catch (error) {
@@ -384,4 +381,43 @@ function jsonText(value: unknown, fallback: string): string {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
   return JSON.stringify(value) ?? fallback;
+}
+
+/** CONNACK codes for "this protocol version is not spoken here": 3.1.1's 1, MQTT 5's 0x84. */
+const UNACCEPTABLE_PROTOCOL = new Set([1, 0x84]);
+
+async function openClient(options: TDeviceOptions, protocolVersion: 4 | 5): Promise<MqttClient> {
+  const presence = createTopics(options.topicPrefix ?? DEFAULT_TOPIC_PREFIX).device(options.deviceId).presence;
+  const client = mqtt.connect(options.url, {
+    // Capture (docs/protocol.md#presence): the dashboard reads the retained presence to tell "device offline".
+    ...(options.announcePresence
+      ? { will: { topic: presence, payload: Buffer.from(JSON.stringify({ online: false })), qos: 1 as const, retain: true } }
+      : {}),
+    clientId: options.clientId ?? options.deviceId,
+    username: options.username ?? (options.password !== undefined ? options.deviceId : undefined),
+    password: options.password,
+    protocolVersion,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    ca: fileRef(options.ca),
+    cert: fileRef(options.cert),
+    key: fileRef(options.key),
+  });
+  await new Promise<void>((resolve, reject) => {
+    const fail = (error: Error) => {
+      client.end(true);
+      const failed = new FleetdropError(`cannot connect to ${options.url} as ${options.deviceId}: ${error.message}`, "connect_failed", 0);
+      // Carries the CONNACK code (mqtt's ErrorWithReasonCode) for the version fallback in connect.
+      failed.cause = error;
+      reject(failed);
+    };
+    client.once("connect", () => {
+      client.off("error", fail);
+      (client.stream as unknown as Partial<Socket>).setNoDelay?.(true);
+      resolve();
+    });
+    client.once("error", fail);
+  });
+  return client;
 }

@@ -46,6 +46,8 @@ export type TUploadOverMqttInput = {
   /** Attempts after a disconnect, timeout or a 5xx (default 10). */
   attempts?: number;
   onProgress?: (progress: TUploadProgress) => void;
+  /** Resolves when `bytes` more may be sent (a bandwidth cap). */
+  throttle?: (bytes: number) => Promise<void>;
   /** Called when resuming: how much the platform already held. */
   onResume?: (info: { fileId: string; held: number; total: number }) => void;
 };
@@ -172,7 +174,20 @@ export class TransferRefusedError extends FleetdropError {
     super(String(answer.error ?? "refused"), String(answer.code ?? "unknown"), Number(answer.status ?? 500), retryAfterOf(answer));
     this.name = "TransferRefusedError";
   }
+
+  /**
+   * The platform refused the transfer for a reason no retry or resume can change (the name is
+   * taken, the session is closed or not this device's, the file is too large, …). Rate limits,
+   * platform errors, missing ranges and the device's own standing (disabled, unknown: an admin
+   * may change it) are not permanent.
+   */
+  get permanent(): boolean {
+    if (this.status < 400 || this.status >= 500 || this.status === 429) return false;
+    return !TRANSIENT_REFUSALS.has(this.code);
+  }
 }
+
+const TRANSIENT_REFUSALS = new Set(["incomplete", "device_disabled", "device_unknown", "rate_limited"]);
 
 /** A file_id that stays the same for the same file in the same session (resume after restart). */
 export function stableFileId(input: { deviceId: string; sessionId: number; filename: string; size: number; mtimeMs: number }): string {
@@ -292,6 +307,7 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
           const inFlight = new Set<Promise<void>>();
           for (const [offset, length] of segmentsOf(missing, segmentSize)) {
             if (refusal) throw refusal;
+            if (input.throttle) await input.throttle(length);
             const bytes = Buffer.allocUnsafe(length);
             const { bytesRead } = await handle.read(bytes, 0, length, offset);
             if (bytesRead !== length) throw new FleetdropError(`${input.path} changed while it was being sent`, "file_changed", 0);
@@ -321,6 +337,8 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
         throw new FleetdropError("segments keep going missing; giving up after 5 rounds", "incomplete", 409);
       } catch (error) {
         lastError = error;
+        // Its state would only make every later resume fail the same way.
+        if (error instanceof TransferRefusedError && error.permanent && input.stateFile) await rm(input.stateFile, { force: true });
         const retryable = error instanceof FleetdropError ? error.retryable : false;
         if (!retryable || attempt === attempts) throw error;
         // A 429 rate_limited (a command or a segment) says how long to wait.

@@ -12,6 +12,8 @@ export async function postForm(
   form: { url: string; fields: Record<string, string> },
   file: { path: string; size: number; filename: string; contentType: string },
   onProgress?: (progress: TUploadProgress) => void,
+  /** Resolves when `bytes` more may be sent (a bandwidth cap); default: no wait. */
+  throttle?: (bytes: number) => Promise<void>,
 ): Promise<{ status: number; etag?: string }> {
   const body = multipartBody(form.fields, file);
   const url = new URL(form.url);
@@ -34,10 +36,14 @@ export async function postForm(
   let sent = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      sent += chunk.length;
-      // Report the file's bytes, not the form around them.
-      onProgress?.({ sent: Math.min(file.size, Math.max(0, sent - body.headLength)), total: file.size });
-      callback(null, chunk);
+      const pass = () => {
+        sent += chunk.length;
+        // Report the file's bytes, not the form around them.
+        onProgress?.({ sent: Math.min(file.size, Math.max(0, sent - body.headLength)), total: file.size });
+        callback(null, chunk);
+      };
+      if (throttle) throttle(chunk.length).then(pass, (error: Error) => callback(error));
+      else pass();
     },
   });
   try {

@@ -271,6 +271,10 @@ describe("credential bundle", () => {
     });
     expect(new X509Certificate(text("BUNDLE-2/device.crt")).subject).toBe("CN=BUNDLE-2");
     expect(text("BUNDLE-1/README.txt")).toContain("fleetdrop/fleet/BUNDLE-1/file_upload/request");
+    // A new device owns no session yet: the README opens one rather than naming another device's.
+    expect(text("BUNDLE-1/README.txt")).toContain("fleetdrop-device session open --config device.json");
+    expect(text("BUNDLE-1/README.txt")).toContain("fleetdrop/fleet/BUNDLE-1/session/open");
+    expect(text("BUNDLE-1/README.txt")).not.toMatch(/--session 1\b|"session_id":1\b/);
     expect(text("devices.csv")).not.toContain(password);
     expect(bundleFileName([pw!])).toBe("BUNDLE-1-credentials.zip");
     expect(bundleFileName([pw!, cert!])).toBe("2-devices-credentials.zip");

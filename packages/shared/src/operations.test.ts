@@ -29,6 +29,7 @@ describe("the operation table", () => {
       "transferStatus",
       "transferAbort",
       "chunk",
+      "agentStatus",
     ]);
     expect(JSON_OPERATION_NAMES).toEqual([
       "sessionOpen",
@@ -37,6 +38,7 @@ describe("the operation table", () => {
       "storeUpload",
       "uploadComplete",
       "downloadRequest",
+      "agentStatus",
     ]);
   });
 
@@ -97,6 +99,7 @@ describe("the operation table", () => {
       "transfer_status",
       "transfer_abort",
       "chunk",
+      "agentStatus",
     ]);
   });
 });
@@ -125,5 +128,29 @@ describe("choosing and validating a JSON operation", () => {
       }
     })();
     expect(isProtocolError(refusal) && refusal.code).toBe("invalid_path");
+  });
+
+  it("takes an agent's status report and refuses counts, instants and errors it could not store", () => {
+    expect(
+      parseOperationRequest("agentStatus", { backlog_files: 2, backlog_bytes: 10, oldest_waiting_at: "2026-12-07T10:00:00.000Z" }),
+    ).toMatchObject({ backlog_files: 2, backlog_bytes: 10, oldest_waiting_at: "2026-12-07T10:00:00.000Z" });
+    const codeOf = (value: unknown) => {
+      try {
+        parseOperationRequest("agentStatus", value);
+        return "accepted";
+      } catch (error) {
+        return isProtocolError(error) ? error.code : "thrown";
+      }
+    };
+    expect(codeOf({ backlog_files: -1, backlog_bytes: 0 })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 1.5, backlog_bytes: 0 })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 2 ** 31, backlog_bytes: 0 })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 0 })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 0, backlog_bytes: 0, oldest_waiting_at: "2026-02-30T00:00:00.000Z" })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 0, backlog_bytes: 0, oldest_waiting_at: "yesterday" })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 0, backlog_bytes: 0, last_error: "x".repeat(1001) })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 0, backlog_bytes: 0, last_error: "" })).toBe("invalid_payload");
+    expect(codeOf({ backlog_files: 0, backlog_bytes: 0, request_id: "r".repeat(65) })).toBe("invalid_request_id");
+    expect(codeOf({ backlog_files: 0, backlog_bytes: 0, last_error: null, oldest_waiting_at: null })).toBe("accepted");
   });
 });

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { ProtocolError, type TErrorCode } from "./errors";
+import { AGENT_STATUS_FIELD_CODES, ZAgentStatusResponseSchema, ZAgentStatusSchema } from "./protocol/agent";
 import { ZChunkResponseSchema } from "./protocol/chunks";
 import { validateMessage } from "./protocol/common";
 import {
@@ -351,6 +352,20 @@ export const OPERATIONS = {
     rateLimit: "chunk",
     kind: "chunk",
     doc: "chunks",
+  },
+  agentStatus: {
+    topic: "agent/status",
+    response: "agent/response",
+    payload: "json",
+    request: ZAgentStatusSchema,
+    fieldCodes: AGENT_STATUS_FIELD_CODES,
+    answer: ZAgentStatusResponseSchema,
+    errors: [...EVERY, ...JSON_PAYLOAD, "invalid_payload"],
+    ack: "answer",
+    qos: 1,
+    rateLimit: "session",
+    kind: "agentStatus",
+    doc: "agentstatus",
   },
 } as const satisfies Record<string, TOperationSpec>;
 

@@ -225,6 +225,18 @@ describe("links lead to files of the repository", () => {
 // ---------------------------------------------------------------------------------------------
 // The device contract
 
+describe("walkthroughs for npm start", () => {
+  // `npm start` moves its broker off 1883 when that port is taken and prints the one it uses, so
+  // a walkthrough for it must say to use the printed port rather than promise 1883.
+  it("docs/devices.md sends devices of npm start to the port it printed, not a fixed 1883", () => {
+    const text = readText("docs/devices.md") ?? "";
+    const paragraphs = text.split(/\n\s*\n/).filter((paragraph) => paragraph.includes("npm start") && /\b1883\b/.test(paragraph));
+    for (const paragraph of paragraphs) expect(paragraph).toMatch(/port (that `npm start`|it) printed/);
+    expect(text).toMatch(/BROKER_PORT/);
+    expect(text).not.toMatch(/BROKER_PORT", "1883"/);
+  });
+});
+
 describe("docs/protocol.md documents the protocol as implemented", () => {
   const protocol = TEXTS.get("docs/protocol.md") ?? "";
   const anchors = anchorsOf("docs/protocol.md");
@@ -300,6 +312,7 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
       "transfer status": ["transferStatus"],
       "transfer abort": ["transferAbort"],
       chunks: ["chunk"],
+      "agent status": ["agentStatus"],
     };
     const problems: string[] = [];
     /** "transfer segment, fin, status": a bare word continues the group of the label before it. */

@@ -19,6 +19,7 @@ export const REQUEST_SUFFIXES = {
   sessionOpen: OPERATIONS.sessionOpen.topic,
   sessionClose: OPERATIONS.sessionClose.topic,
   downloadRequest: OPERATIONS.downloadRequest.topic,
+  agentStatus: OPERATIONS.agentStatus.topic,
 } as const;
 
 export type TRequestKind = keyof typeof REQUEST_SUFFIXES;
@@ -30,6 +31,7 @@ export const RESPONSE_SUFFIXES: Record<TRequestKind, string> = {
   sessionOpen: OPERATIONS.sessionOpen.response,
   sessionClose: OPERATIONS.sessionClose.response,
   downloadRequest: OPERATIONS.downloadRequest.response,
+  agentStatus: OPERATIONS.agentStatus.response,
 };
 
 /** docs/protocol.md#file_transfer: `P/fleet/D/file_transfer/{file_id}/…`, answered on `P/fleet/D/file_transfer/response`. */

@@ -11,6 +11,7 @@ import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
 import { TRANSFER_HELP, TRANSFER_OPTIONS_HELP, chunksCommand, resumeCommand, uploadOverMqttCommand } from "./transfer-commands";
 import { commandsCommand, downloadCommand, listenCommand, STORE_HELP } from "./store-commands";
+import { AGENT_HELP, agentCommand } from "./agent-command";
 
 const HELP = `fleetdrop-device — send files from a device to Fleetdrop
 
@@ -18,7 +19,7 @@ Usage:
   fleetdrop-device upload [options] FILE...     upload files into a session over HTTPS
 ${TRANSFER_HELP}  fleetdrop-device session open [--name NAME]   open a session for this device; prints its id
   fleetdrop-device session close --session ID   close a session
-${STORE_HELP}  fleetdrop-device help
+${STORE_HELP}${AGENT_HELP}  fleetdrop-device help
 
 Connection (flags, else environment, else the config file):
   --url URL            broker, e.g. mqtt://localhost:1883, mqtts://broker:8883   [FLEETDROP_URL]
@@ -26,7 +27,7 @@ Connection (flags, else environment, else the config file):
   --password PW        MQTT password of a password device                        [FLEETDROP_PASSWORD]
   --ca/--cert/--key F  TLS files of a certificate device
   --prefix P           topic prefix (default fleetdrop)                           [FLEETDROP_TOPIC_PREFIX]
-  --mqtt-version 4|5   MQTT 3.1.1 or 5 (default 5)
+  --mqtt-version 4|5   MQTT 3.1.1 or 5 (default: 5, or 3.1.1 when the broker refuses 5)
   --timeout S          seconds to wait for each answer (default 15)
   --rate-limit-retries N  times to wait out a '429 rate_limited' answer (its retry_after, at
                        most 60 s) and send again before failing with code rate_limited (default 3)
@@ -152,6 +153,8 @@ async function main(argv: string[]): Promise<number> {
       return commandsCommand(rest);
     case "listen":
       return listenCommand(rest);
+    case "agent":
+      return agentCommand(rest);
     case undefined:
     case "help":
     case "--help":

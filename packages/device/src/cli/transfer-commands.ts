@@ -6,8 +6,9 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FleetdropDevice } from "../client";
+import type { TChunkAnswer } from "../chunks";
 import { FleetdropError } from "../errors";
-import { stableFileId, type TTransferState } from "../mqtt-transfer";
+import { stableFileId, TransferRefusedError, type TTransferState } from "../mqtt-transfer";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
@@ -40,6 +41,8 @@ Chunk options:
   --content-type T     MQTT 5 Content Type, forwarded as the HTTP Content-Type
   --no-confirm         do not wait for the worker to say the chunk is stored (MQTT 3.1.1
                        devices never wait)
+  --wait S             without confirm: how long to watch for the worker's refusals before
+                       saying "sent" (default 3); a refusal exits 1 with its code
 `;
 
 const connect = connectWithFlags;
@@ -69,6 +72,8 @@ type TSendOne = {
   segmentSize: number;
   window: number;
   stateDir: string;
+  /** Run by `resume`: a permanent refusal drops the transfer instead of failing. */
+  resuming?: boolean;
   json: boolean;
 };
 
@@ -109,13 +114,21 @@ async function sendOne(options: TSendOne): Promise<boolean> {
     return true;
   } catch (error) {
     const code = error instanceof FleetdropError ? error.code : "error";
+    // A permanent refusal removed the state file (mqtt-transfer.ts): nothing is left to resume.
+    const permanent = error instanceof TransferRefusedError && error.permanent;
     if (options.json)
-      console.log(JSON.stringify({ file: options.file, ok: false, code, error: (error as Error).message, file_id: fileId }));
+      console.log(JSON.stringify({ file: options.file, ok: false, code, error: (error as Error).message, file_id: fileId, permanent }));
+    else if (permanent && options.resuming)
+      console.error(
+        `dropping ${options.filename}: ${(error as Error).message} [${code}]; this transfer can never complete, its state file is removed`,
+      );
+    else if (permanent) console.error(`failed ${options.filename}: ${(error as Error).message} [${code}]`);
     else
       console.error(
         `failed ${options.filename}: ${(error as Error).message} [${code}] (file_id ${fileId}; run the same command, or 'fleetdrop-device resume', to continue)`,
       );
-    return false;
+    // resume has done all it can with a transfer that can never complete.
+    return permanent && options.resuming === true;
   }
 }
 
@@ -232,6 +245,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
         segmentSize: state.segmentSize,
         window: values.window === undefined ? 32 : Number(values.window),
         stateDir: dir,
+        resuming: true,
         json: Boolean(values.json),
       });
       if (!ok) failures++;
@@ -251,6 +265,7 @@ export async function chunksCommand(args: string[]): Promise<number> {
       stream: { type: "string" },
       "content-type": { type: "string" },
       "no-confirm": { type: "boolean" },
+      wait: { type: "string" },
       json: { type: "boolean" },
     },
   });
@@ -258,17 +273,36 @@ export async function chunksCommand(args: string[]): Promise<number> {
   const inputs = positionals.length > 0 ? positionals.map((file) => path.resolve(userCwd(), file)) : ["-"];
   const { device } = await connect(values);
   const confirm = !values["no-confirm"] && device.client.options.protocolVersion === 5;
+  // Without confirm (MQTT 3.1.1 or --no-confirm) an accepted chunk is not answered but a refusal
+  // always is (docs/protocol.md#chunks), on chunks/response and without anything that names the
+  // chunk: so every refusal of this stream counts against this run, and the command waits a
+  // while for them before it says what was sent.
+  const refusals: TChunkAnswer[] = [];
+  const published: { input: string; bytes: number }[] = [];
+  let refusedAll: () => void = () => {};
+  const allRefused = new Promise<void>((resolve) => (refusedAll = resolve));
+  const stopListening = confirm
+    ? () => {}
+    : device.onChunkRefused((answer) => {
+        if (answer.stream !== values.stream) return;
+        refusals.push(answer);
+        if (refusals.length >= published.length) refusedAll();
+      });
   let failures = 0;
   try {
     for (const input of inputs) {
       const bytes = input === "-" ? await readStdin() : await readFile(input);
       try {
         const answer = await device.sendChunk(values.stream, bytes, { confirm, contentType: values["content-type"] });
+        if (!confirm) {
+          published.push({ input, bytes: bytes.length });
+          continue;
+        }
         const id = answer?.chunk_id;
         if (values.json) console.log(JSON.stringify({ input, ok: true, bytes: bytes.length, ...(id ? { chunk_id: id } : {}) }));
         else
           console.log(
-            `${confirm ? "stored" : "sent"} ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes.length)}) on ${values.stream}${id ? `  chunk_id=${id}` : ""}`,
+            `stored ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes.length)}) on ${values.stream}${id ? `  chunk_id=${id}` : ""}`,
           );
       } catch (error) {
         failures++;
@@ -277,11 +311,39 @@ export async function chunksCommand(args: string[]): Promise<number> {
         else console.error(`failed ${input}: ${(error as Error).message} [${code}]`);
       }
     }
+    if (published.length > 0) {
+      const waitMs = values.wait === undefined ? CHUNK_REFUSAL_WAIT_MS : Number(values.wait) * 1000;
+      if (!Number.isFinite(waitMs) || waitMs < 0) throw new TransferUsageError("--wait is a number of seconds, e.g. --wait 5");
+      if (refusals.length < published.length)
+        await Promise.race([allRefused, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+      if (refusals.length > 0) {
+        failures += refusals.length;
+        for (const answer of refusals) {
+          const code = String(answer.code ?? "unknown");
+          const message = String(answer.error ?? "chunk refused");
+          if (values.json) console.log(JSON.stringify({ stream: values.stream, ok: false, status: answer.status, code, error: message }));
+        }
+        if (!values.json) {
+          const first = refusals[0]!;
+          console.error(
+            `refused: ${refusals.length} of ${published.length} chunk(s) on ${values.stream}: ${String(first.error ?? "chunk refused")} [${String(first.code ?? "unknown")}]`,
+          );
+        }
+      } else
+        for (const { input, bytes } of published) {
+          if (values.json) console.log(JSON.stringify({ input, ok: true, bytes }));
+          else console.log(`sent ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes)}) on ${values.stream}`);
+        }
+    }
   } finally {
+    stopListening();
     await device.close();
   }
   return failures === 0 ? 0 : 1;
 }
+
+/** How long a chunk sent without confirm may still be refused; --wait overrides it. */
+const CHUNK_REFUSAL_WAIT_MS = 3000;
 
 async function readStdin(): Promise<Buffer> {
   const parts: Buffer[] = [];

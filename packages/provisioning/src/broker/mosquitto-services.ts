@@ -17,6 +17,7 @@
  */
 import { pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { isServiceClientId } from "@fleetdrop/shared/acl";
+import { CHUNKS_ROOT, REQUEST_SUFFIXES, TRANSFER_ROOT } from "@fleetdrop/shared/topics";
 
 export type TServiceAccount = { username: string; password: string };
 export type TServiceRole = "worker" | "web";
@@ -75,15 +76,10 @@ type TDynsecClient = {
 /** The topics each role needs, and nothing else (docs/brokers.md lists them). */
 export function serviceRoles(topicPrefix: string): { rolename: string; acls: TDynsecAcl[] }[] {
   const fleet = `${topicPrefix}/fleet`;
-  const requests = [
-    "file_upload/request",
-    "file_upload/complete",
-    "session/open",
-    "session/close",
-    "file_transfer/#",
-    "chunks/+",
-    "file_download/request",
-  ].map((suffix) => `${fleet}/+/${suffix}`);
+  // Every request topic of the operation table, so a new operation reaches the worker without an edit here.
+  const requests = [...new Set(Object.values(REQUEST_SUFFIXES)), `${TRANSFER_ROOT}/#`, `${CHUNKS_ROOT}/+`].map(
+    (suffix) => `${fleet}/+/${suffix}`,
+  );
   const acl = (acltype: TDynsecAcl["acltype"], topic: string): TDynsecAcl => ({ acltype, topic, allow: true });
   return [
     {

@@ -49,12 +49,17 @@ function readme(created: TCreatedDevice, broker: TBrokerEndpoints): string {
       ? "the private key; if it is lost, rotate the device's credentials."
       : "the password; if it is lost, rotate the device's credentials.",
     "",
-    "Upload a file with the device command (session 1 must be open):",
-    `  fleetdrop-device upload --config device.json --session 1 ./some-file.jpg`,
+    // Files go into a session of this device: another device's session answers session_not_owned.
+    "Upload a file with the device command: open a session of this device first (it prints the",
+    "session's id), then upload into it:",
+    `  SESSION=$(fleetdrop-device session open --config device.json --name "first upload")`,
+    `  fleetdrop-device upload --config device.json --session "$SESSION" ./some-file.jpg`,
+    "(or use the id of a session an admin opened for this device in the dashboard)",
     "",
-    "Or by hand, ask for an upload form:",
+    "Or by hand: open a session, then ask for an upload form with the session_id it answered:",
     `  mosquitto_sub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial}-sub -t '${base}/#' -v &`,
-    `  mosquitto_pub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial} -q 1 -t '${base}/file_upload/request' -m '{"session_id":1,"filename":"hello.txt"}'`,
+    `  mosquitto_pub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial} -q 1 -t '${base}/session/open' -m '{"name":"first upload"}'`,
+    `  mosquitto_pub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial} -q 1 -t '${base}/file_upload/request' -m '{"session_id":SESSION_ID,"filename":"hello.txt"}'`,
     "",
   ].join("\n");
 }

@@ -3,6 +3,7 @@ import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
+import { AGENT_STATUS_SELECT, agentStatusView, type TAgentStatusView } from "@/server/devices/agent-status";
 
 export type TDeviceDetail = {
   id: string;
@@ -14,6 +15,8 @@ export type TDeviceDetail = {
   createdAt: string;
   /** What deleting it would remove. */
   impact: { sessions: number; files: number; uploadedFiles: number; bytes: string };
+  /** What its upload agent last reported; null when it runs none. */
+  agent: TAgentStatusView | null;
 };
 
 /** A device of the context's project by serial, or 404. */
@@ -22,7 +25,16 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
   const prisma = db();
   const device = await prisma.device.findFirst({
     where: { serial: options.serial, projectId: options.ctx.project.id },
-    select: { id: true, serial: true, name: true, enabled: true, authMode: true, lastSeenAt: true, createdAt: true },
+    select: {
+      id: true,
+      serial: true,
+      name: true,
+      enabled: true,
+      authMode: true,
+      lastSeenAt: true,
+      createdAt: true,
+      agentStatus: { select: AGENT_STATUS_SELECT },
+    },
   });
   if (!device) throw new NotFoundError("No such device");
   const [sessions, files] = await Promise.all([
@@ -37,8 +49,10 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
     if (g.state === "uploaded") uploaded += g._count._all;
     bytes += g._sum.size ?? 0n;
   }
+  const { agentStatus, ...fields } = device;
   return {
-    ...device,
+    ...fields,
+    agent: agentStatusView(agentStatus),
     lastSeenAt: device.lastSeenAt?.toISOString() ?? null,
     createdAt: device.createdAt.toISOString(),
     impact: { sessions, files: total, uploadedFiles: uploaded, bytes: bytes.toString() },

@@ -2,6 +2,7 @@ import "server-only";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
+import { AGENT_STATUS_SELECT, agentStatusView, type TAgentStatusView } from "@/server/devices/agent-status";
 
 export type TDeviceRow = {
   id: string;
@@ -13,6 +14,8 @@ export type TDeviceRow = {
   createdAt: string;
   sessions: number;
   openSessions: number;
+  /** What its upload agent last reported; null when it runs none. */
+  agent: TAgentStatusView | null;
 };
 
 /** The project's devices with their session counts, by serial. */
@@ -23,7 +26,16 @@ export async function listDevices(options: { ctx: TProjectContext }): Promise<TD
     prisma.device.findMany({
       where: { projectId: options.ctx.project.id },
       orderBy: { serial: "asc" },
-      select: { id: true, serial: true, name: true, enabled: true, authMode: true, lastSeenAt: true, createdAt: true },
+      select: {
+        id: true,
+        serial: true,
+        name: true,
+        enabled: true,
+        authMode: true,
+        lastSeenAt: true,
+        createdAt: true,
+        agentStatus: { select: AGENT_STATUS_SELECT },
+      },
     }),
     prisma.session.groupBy({ by: ["deviceId", "state"], where: { projectId: options.ctx.project.id }, _count: { _all: true } }),
   ]);
@@ -34,8 +46,9 @@ export async function listDevices(options: { ctx: TProjectContext }): Promise<TD
     if (c.state === "open") entry.open += c._count._all;
     byDevice.set(c.deviceId, entry);
   }
-  return devices.map((d) => ({
+  return devices.map(({ agentStatus, ...d }) => ({
     ...d,
+    agent: agentStatusView(agentStatus),
     lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
     createdAt: d.createdAt.toISOString(),
     sessions: byDevice.get(d.id)?.sessions ?? 0,

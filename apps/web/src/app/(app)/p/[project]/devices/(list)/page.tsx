@@ -14,6 +14,7 @@ import { formatNumber } from "@/lib/format";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
 import { listDevices } from "@/server/devices/list-devices";
+import { AgentBacklogCell } from "@/components/devices/agent-status-card";
 
 export const metadata: Metadata = { title: "Devices" };
 
@@ -72,6 +73,7 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
                   </>
                 ),
               },
+              { header: "Upload agent", cell: (d) => <AgentBacklogCell agent={d.agent} /> },
               { header: "Added", className: "nowrap", cell: (d) => <Time value={d.createdAt} /> },
             ]}
           />

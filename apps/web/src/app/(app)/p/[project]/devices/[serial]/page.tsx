@@ -24,6 +24,7 @@ import { RotateCredentialsButton } from "@/components/devices/rotate-credentials
 import { certificateDevicesAvailable } from "@/server/devices/provisioning";
 import { DeviceCredentialsCard } from "@/components/devices/device-credentials-card";
 import { getDeviceCredentials } from "@/server/devices/get-device-credentials";
+import { AgentStatusCard } from "@/components/devices/agent-status-card";
 
 export const metadata: Metadata = { title: "Device" };
 
@@ -161,6 +162,7 @@ export default async function DevicePage({
           </dd>
         </div>
       </dl>
+      {device.agent ? <AgentStatusCard agent={device.agent} /> : null}
       {credentials ? <DeviceCredentialsCard credentials={credentials} /> : null}
       <section className="card" aria-labelledby="device-sessions">
         <div className="card-header">

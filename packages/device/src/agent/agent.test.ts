@@ -1,0 +1,159 @@
+/**
+ * The agent's bad situations, each against a stand-in for the platform (the end-to-end run against
+ * the real one is apps/ingest-worker/test/agent.integration.test.ts): one clear line per
+ * situation, and nothing lost.
+ */
+import { EventEmitter } from "node:events";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { FleetdropDevice, TUploadFileInput } from "../client";
+import { StorageRejectedError } from "../errors";
+import { UploadAgent } from "./agent";
+import { parseAgentConfig } from "./config";
+import { createAgentLog } from "./log";
+import { AgentQueue } from "./queue";
+
+let dir: string;
+let lines: string[];
+let agent: UploadAgent | null;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "fd-agent-"));
+  lines = [];
+  agent = null;
+});
+afterEach(async () => {
+  await agent?.stop();
+  vi.restoreAllMocks();
+  await rm(dir, { recursive: true, force: true });
+});
+
+type TUpload = (input: TUploadFileInput) => Promise<{ fileId: string; objectKey: string; size: number; attempts: number }>;
+
+function fakeDevice(upload: TUpload, platformTime: () => string = () => new Date().toISOString()) {
+  const client = Object.assign(new EventEmitter(), { connected: true });
+  const device = {
+    client,
+    options: { deviceId: "ROBOT-1" },
+    request: vi.fn(async () => ({ success: true, status: 200, timestamp: platformTime(), received_at: platformTime() })),
+    openSession: vi.fn(async () => ({ session_id: 7 })),
+    closeSession: vi.fn(async () => ({})),
+    uploadFile: vi.fn(upload),
+    close: vi.fn(async () => {}),
+  };
+  return device;
+}
+
+async function startAgent(device: ReturnType<typeof fakeDevice>, stableSeconds = 0) {
+  const folder = path.join(dir, "in");
+  await import("node:fs/promises").then((fs) => fs.mkdir(folder, { recursive: true }));
+  const config = parseAgentConfig(
+    JSON.stringify({ stateDir: path.join(dir, "state"), statusSeconds: 5, rules: [{ name: "logs", folder, ready: { stableSeconds } }] }),
+    path.join(dir, "agent.json"),
+  );
+  config.connection.deviceId = "ROBOT-1";
+  agent = new UploadAgent({
+    config,
+    log: createAgentLog((line) => lines.push(line)),
+    connect: async () => device as unknown as FleetdropDevice,
+  });
+  await agent.start();
+  return folder;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${lines.join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const ok = async (input: TUploadFileInput) => ({ fileId: "f", objectKey: `k/${input.filename}`, size: 1, attempts: 1 });
+const matching = (pattern: RegExp) => lines.filter((line) => pattern.test(line));
+
+describe("the agent in bad situations", () => {
+  it("a file deleted during its upload: one line, dropped from the queue", async () => {
+    const device = fakeDevice(async (input) => {
+      await rm(input.path);
+      throw Object.assign(new Error(`ENOENT: no such file, open '${input.path}'`), { code: "ENOENT" });
+    });
+    const folder = await startAgent(device);
+    await writeFile(path.join(folder, "gone.log"), "x");
+    await until("the deletion is noticed", () => matching(/gone\.log: the file was deleted/).length === 1);
+    expect(agent!.backlog().files).toBe(0);
+  });
+
+  it("a file still growing during its upload: noticed, and sent again (replacing the first) once it is ready", async () => {
+    const sent: { overwrite?: boolean; content: string }[] = [];
+    const device = fakeDevice(async (input) => {
+      sent.push({ overwrite: input.overwrite, content: await readFile(input.path, "utf8") });
+      if (sent.length === 1) await appendFile(input.path, " and more");
+      return ok(input);
+    });
+    const folder = await startAgent(device);
+    await writeFile(path.join(folder, "grow.log"), "start");
+    await until("the second upload", () => sent.length === 2);
+    expect(sent).toEqual([
+      { overwrite: false, content: "start" },
+      { overwrite: true, content: "start and more" },
+    ]);
+    expect(matching(/grow\.log: changed while it was being uploaded/)).toHaveLength(1);
+    await until("done", () => agent!.backlog().files === 0);
+  });
+
+  it("permission denied: one line however often it is tried, and the file stays queued", async () => {
+    const device = fakeDevice(async () => {
+      throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
+    });
+    const folder = await startAgent(device);
+    await writeFile(path.join(folder, "secret.log"), "x");
+    await until("the refusal is logged", () => matching(/secret\.log: cannot read .*permission denied \(EACCES\)/).length === 1);
+    expect(agent!.backlog()).toMatchObject({ files: 1, bytes: 1 });
+  });
+
+  it("a disk too full for the queue: one line, the queue is kept in memory and written once there is room", async () => {
+    const save = vi.spyOn(AgentQueue.prototype, "save");
+    save.mockRejectedValueOnce(Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }));
+    save.mockRejectedValueOnce(Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }));
+    const device = fakeDevice(ok);
+    const folder = await startAgent(device);
+    await writeFile(path.join(folder, "a.log"), "x");
+    await until("the queue saved again", () => matching(/the queue is saved again/).length === 1);
+    expect(matching(/cannot save the queue .*disk full \(ENOSPC\)/)).toHaveLength(1);
+    await until("the file sent", () => device.uploadFile.mock.calls.length === 1);
+  });
+
+  it("a clock far off: the status report notices it, and expired forms say to check the clock", async () => {
+    const device = fakeDevice(
+      async () => {
+        throw new StorageRejectedError(403, "AccessDenied", "Invalid according to Policy: Policy expired");
+      },
+      () => new Date(Date.now() - 2 * 3600_000).toISOString(),
+    );
+    const folder = await startAgent(device);
+    await writeFile(path.join(folder, "a.log"), "x");
+    await until("the clock line", () => matching(/clock is \d+ s ahead of the platform's/).length === 1);
+    await until("the form line", () => matching(/a\.log: storage refused the upload form as expired .*clock/).length === 1);
+    expect(agent!.backlog().files).toBe(1);
+    expect(lines.join("\n")).not.toMatch(/a\.log: the platform refused it/);
+  });
+
+  it("a permanent refusal flags the file with the platform's code and keeps it; the status report carries it as last_error", async () => {
+    const { FleetdropError } = await import("../errors");
+    const device = fakeDevice(async () => {
+      throw new FleetdropError("A file with this name already exists in the session", "file_exists", 409);
+    });
+    const folder = await startAgent(device);
+    await writeFile(path.join(folder, "dup.log"), "x");
+    await until("the flag", () => agent!.entries().some((entry) => entry.status === "failed"));
+    expect(matching(/dup\.log: the platform refused it: .*\[file_exists\].*flagged/)).toHaveLength(1);
+    await until("reported", () =>
+      device.request.mock.calls.some((call) =>
+        String((call as unknown[])[1] && ((call as unknown[])[1] as { last_error?: string }).last_error).includes("file_exists"),
+      ),
+    );
+  });
+});
