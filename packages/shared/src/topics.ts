@@ -19,6 +19,10 @@ export const REQUEST_SUFFIXES = {
   sessionOpen: OPERATIONS.sessionOpen.topic,
   sessionClose: OPERATIONS.sessionClose.topic,
   downloadRequest: OPERATIONS.downloadRequest.topic,
+  multipartCreate: OPERATIONS.multipartCreate.topic,
+  multipartParts: OPERATIONS.multipartParts.topic,
+  multipartComplete: OPERATIONS.multipartComplete.topic,
+  multipartAbort: OPERATIONS.multipartAbort.topic,
 } as const;
 
 export type TRequestKind = keyof typeof REQUEST_SUFFIXES;
@@ -30,6 +34,10 @@ export const RESPONSE_SUFFIXES: Record<TRequestKind, string> = {
   sessionOpen: OPERATIONS.sessionOpen.response,
   sessionClose: OPERATIONS.sessionClose.response,
   downloadRequest: OPERATIONS.downloadRequest.response,
+  multipartCreate: OPERATIONS.multipartCreate.response,
+  multipartParts: OPERATIONS.multipartParts.response,
+  multipartComplete: OPERATIONS.multipartComplete.response,
+  multipartAbort: OPERATIONS.multipartAbort.response,
 };
 
 /** docs/protocol.md#file_transfer: `P/fleet/D/file_transfer/{file_id}/…`, answered on `P/fleet/D/file_transfer/response`. */
