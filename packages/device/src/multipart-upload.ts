@@ -45,6 +45,8 @@ export type TMultipartUploadOptions = {
   /** Attempts per part after a network error or a 5xx (default 5). */
   attempts?: number;
   onProgress?: (progress: TUploadProgress) => void;
+  /** Called as each part starts and is stored (for logs, or a device agent's own bookkeeping). */
+  onPart?: (event: { partNumber: number; phase: "start" | "stored" }) => void;
   /** Called when an upload is resumed: how much storage already held. */
   onResume?: (info: { uploadId: string; held: number; total: number }) => void;
   /** The clock the rate cap waits by (tests): default real time. */
@@ -251,6 +253,7 @@ export async function uploadMultipart(
     const sendPart = async (n: number, url: string) => {
       const start = (n - 1) * partSize;
       const length = lengthOf(n);
+      options.onPart?.({ partNumber: n, phase: "start" });
       for (let attempt = 1; ; attempt++) {
         inFlight.set(n, 0);
         try {
@@ -262,6 +265,7 @@ export async function uploadMultipart(
           done += length;
           partsSent++;
           report();
+          options.onPart?.({ partNumber: n, phase: "stored" });
           return;
         } catch (error) {
           inFlight.delete(n);
@@ -348,7 +352,7 @@ async function putPart(
       else pass();
     },
   });
-  const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 256 * 1024 });
+  const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
   try {
     await Promise.all([pipeline(body, meter, request), response]);
   } catch (error) {
