@@ -168,7 +168,9 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
       return true;
     }
 
-    if ((req.method === "GET" || req.method === "HEAD" || req.method === "PUT") && key !== undefined) {
+    // Only parts of multipart uploads are PUT; a plain PutObject is not offered (405 below).
+    const isPart = req.method === "PUT" && /[?&](uploadId|partNumber)=/.test(url);
+    if ((req.method === "GET" || req.method === "HEAD" || isPart) && key !== undefined) {
       let query: Array<[string, string]>;
       try {
         query = parseQueryString(queryAt === -1 ? "" : url.slice(queryAt + 1));
@@ -176,7 +178,7 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
         reject(req, res, new S3ProtocolError(400, "InvalidArgument", "The query string is not well-formed."), requestId);
         return true;
       }
-      if (req.method === "PUT") {
+      if (isPart) {
         // A part holds an upload slot like a POST: the same limits on slow and idle clients.
         let control: TPutPartControl | undefined;
         const slot = slots.acquire(req, (reason) => {
