@@ -21,7 +21,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import {
@@ -121,7 +121,12 @@ export class FsMultipart {
   }
 
   /** Writes one part's bytes at its offset; resolves with its record once it is durable. */
-  async writePart(storedKey: string, uploadId: string, partNumber: number, body: AsyncIterable<Buffer>): Promise<TStoredPart> {
+  async writePart(
+    storedKey: string,
+    uploadId: string,
+    partNumber: number,
+    body: AsyncIterable<Buffer> | Iterable<Buffer>,
+  ): Promise<TStoredPart> {
     assertPartNumber(partNumber);
     const dir = this.#dir(uploadId);
     const meta = await this.#meta(dir, uploadId, storedKey);
@@ -164,19 +169,28 @@ export class FsMultipart {
     state.closing = true;
     try {
       while (state.writing.size > 0) await new Promise<void>((resolve) => state.idle.push(resolve));
+      // A completion cut off after its rename (the folder gone, or left without `data`): the
+      // object is there with this upload's ETag.
+      const alreadyJoined = async (): Promise<TObjectInfo | null> => {
+        const info = await this.bucket.head(storedKey);
+        if (info?.etag !== etag) return null;
+        await rm(dir, { recursive: true, force: true });
+        return info;
+      };
       let meta: TUploadMeta;
       try {
         meta = await this.#meta(dir, uploadId, storedKey);
       } catch (error) {
-        // A completion cut off after its rename: the object is there with this upload's ETag.
         if (error instanceof NoSuchUploadError) {
-          const info = await this.bucket.head(storedKey);
-          if (info?.etag === etag) {
-            await rm(dir, { recursive: true, force: true });
-            return info;
-          }
+          const joined = await alreadyJoined();
+          if (joined) return joined;
         }
         throw error;
+      }
+      if (!(await stat(path.join(dir, "data")).catch(() => null))) {
+        const joined = await alreadyJoined();
+        if (joined) return joined;
+        throw new NoSuchUploadError(uploadId);
       }
       const held = new Map((await readParts(dir)).map((part) => [part.partNumber, part]));
       const count = Math.ceil(meta.size / meta.partSize);
@@ -297,7 +311,7 @@ async function writeDurably(file: string, text: string): Promise<void> {
  * Writes `body` at `start` of `file`, refusing more than `limit` bytes, and returns how many were
  * written once they are durable. Direct I/O when the filesystem takes it, else buffered + fdatasync.
  */
-async function writeAt(file: string, start: number, limit: number, body: AsyncIterable<Buffer>): Promise<number> {
+async function writeAt(file: string, start: number, limit: number, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<number> {
   let fd: number;
   let direct = true;
   try {
