@@ -226,7 +226,8 @@ export async function uploadMultipart(
     options.onProgress?.({ sent: Math.min(info.size, done + sending), total: info.size });
   };
 
-  const agent = first.parts[0]?.url.startsWith("https:") ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  // Connections kept between parts (a presigned URL's scheme is storage's: either may come).
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   try {
     /** Sends the parts of every page from `page` on; returns when each was PUT. */
     const sendFrom = async (page: TPage, countHeld: boolean) => {
@@ -257,7 +258,7 @@ export async function uploadMultipart(
       for (let attempt = 1; ; attempt++) {
         inFlight.set(n, 0);
         try {
-          await putPart(url, file, start, length, agent, limiter, (sent) => {
+          await putPart(url, file, start, length, agents, limiter, (sent) => {
             inFlight.set(n, sent);
             report();
           });
@@ -308,7 +309,8 @@ export async function uploadMultipart(
       }
     }
   } finally {
-    agent.destroy();
+    agents.http.destroy();
+    agents.https.destroy();
   }
 }
 
@@ -318,14 +320,15 @@ async function putPart(
   file: string,
   start: number,
   length: number,
-  agent: HttpAgent | HttpsAgent,
+  agents: { http: HttpAgent; https: HttpsAgent },
   limiter: RateLimiter | null,
   onSent: (sent: number) => void,
 ): Promise<string | undefined> {
   const target = new URL(url);
-  const request = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, {
+  const https = target.protocol === "https:";
+  const request = (https ? httpsRequest : httpRequest)(target, {
     method: "PUT",
-    agent,
+    agent: https ? agents.https : agents.http,
     headers: { "content-length": length },
   });
   const response = new Promise<{ status: number; etag?: string; text: string }>((resolve, reject) => {
