@@ -113,6 +113,20 @@ describe("multipart uploads through the fs store", () => {
     expect(await a.ask("file_upload/multipart/abort", { upload_id: created.upload_id })).toMatchObject({ code: "multipart_completed" });
   });
 
+  it("resumes the open upload when the same file is created again, and replaces it when another file takes the name", async () => {
+    const content = fileOf(2);
+    const created = await create("again.bin", content);
+    expect((await put(created.parts[0]!.url, partOf(content, 1))).status).toBe(200);
+    const again = await create("again.bin", content);
+    expect(again).toMatchObject({ upload_id: created.upload_id, held: [1] });
+    expect(again.parts.map((part) => part.part_number)).toEqual([2]);
+    const other = await create("again.bin", fileOf(3));
+    expect(other.upload_id).not.toBe(created.upload_id);
+    expect(other.held).toEqual([]);
+    expect(await a.ask("file_upload/multipart/parts", { upload_id: created.upload_id })).toMatchObject({ code: "multipart_not_found" });
+    await a.ask("file_upload/multipart/abort", { upload_id: other.upload_id });
+  });
+
   it("refuses a file whose SHA-256 differs with checksum_mismatch and keeps nothing", async () => {
     const content = fileOf(2);
     const created = await create("bad-sum.bin", content, { sha256: "0".repeat(64) });

@@ -154,6 +154,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
       const existing = await findOpenUploadOfFile(pool, deviceId, objectKey);
       if (
         existing &&
+        existing.sessionState === "open" &&
         existing.size === size &&
         existing.partSize === partSize &&
         existing.sha256 === sha256 &&
