@@ -355,7 +355,7 @@ async function putPart(
       else pass();
     },
   });
-  const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+  const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 256 * 1024 });
   try {
     await Promise.all([pipeline(body, meter, request), response]);
   } catch (error) {

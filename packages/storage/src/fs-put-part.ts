@@ -58,7 +58,8 @@ export function handlePutPart(ctx: TPutPartContext): TPutPartControl {
     if (answered) return;
     answered = true;
     const s3 = toS3Error(error);
-    const clientGone = req.destroyed && !req.complete;
+    // A device that goes away mid-part (a power cut) is not a fault of the platform's.
+    const clientGone = (req.destroyed && !req.complete) || (error as { code?: unknown } | null)?.code === "ECONNRESET";
     if (s3.status >= 500 && !clientGone) ctx.logger.error({ requestId, bucket: ctx.bucket, err: error }, "part upload failed");
     sendS3Error(res, s3, requestId);
     drainThenClose(req, { maxBytes: 1024 * 1024, maxMs: 2000 });
