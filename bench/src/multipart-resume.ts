@@ -89,7 +89,7 @@ async function main(): Promise<number> {
       const first = launch();
       const exited = new Promise((resolve) => first.once("exit", resolve));
       await new Promise<void>((resolve) => {
-        createInterface({ input: first.stdout! }).on("line", (line) => {
+        createInterface({ input: first.stdout }).on("line", (line) => {
           const [phase, n] = line.split(" ");
           if (phase === "start") started.add(Number(n));
           if (phase === "stored") stored.add(Number(n));
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
       const second = launch();
       const resent = new Set<number>();
       let result: { partsSent: number; partsHeld: number; partCount: number } | null = null;
-      createInterface({ input: second.stdout! }).on("line", (line) => {
+      createInterface({ input: second.stdout }).on("line", (line) => {
         if (line.startsWith("start ")) resent.add(Number(line.slice(6)));
         if (line.startsWith("result ")) result = JSON.parse(line.slice(7)) as typeof result;
       });
