@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sql?.end();
   await h?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
 async function stored(key: string): Promise<Buffer> {
