@@ -302,8 +302,14 @@ export async function uploadMultipart(
           retries,
         };
       } catch (error) {
+        // Joining and checking a large file can outlast one answer's wait: completing is
+        // idempotent, so ask again until the platform says it is done (or why not).
+        if (isCode(error, "timeout", "storage_unavailable", "database_unavailable") && round < 30) {
+          await sleep(2000);
+          continue;
+        }
         // Storage lost parts it had listed (or a part was replaced meanwhile): send them again.
-        if (!isCode(error, "incomplete", "size_mismatch") || round >= 2) throw error;
+        if (!isCode(error, "incomplete", "size_mismatch") || round >= 32) throw error;
         const again = await device.request("multipartParts", { upload_id: uploadId });
         await sendFrom(again, false);
       }
