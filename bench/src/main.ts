@@ -14,6 +14,8 @@ const BENCHMARKS: Record<string, string> = {
   "upload-requests": "upload-requests.ts",
   "fs-upload": "fs-upload.ts",
   "fs-slow-clients": "fs-slow-clients.ts",
+  "multipart-fs": "multipart-fs.ts",
+  "multipart-resume": "multipart-resume.ts",
   "scale-out": "scale-out.ts",
   faults: "faults/main.ts",
   agent: "agent.ts",

@@ -50,6 +50,11 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
       inboundBudgetBytes: env.INBOUND_BUFFER_MB * 1024 * 1024,
       stagingDir: env.TRANSFER_STAGING_DIR ? path.resolve(env.TRANSFER_STAGING_DIR) : null,
     },
+    multipart: {
+      maxFileBytes: env.MULTIPART_MAX_FILE_GB * 1024 * 1024 * 1024,
+      maxOpenPerDevice: env.MULTIPART_MAX_IN_FLIGHT,
+      ttlSeconds: env.MULTIPART_TTL,
+    },
     chunks: {
       maxChunkBytes: env.CHUNK_MAX_KB * 1024,
       deliver: env.CHUNK_DELIVERY,

@@ -107,6 +107,18 @@ export const ZWorkerEnvSchema = z
       .int()
       .min(1)
       .default(24 * 3600),
+    /**
+     * Multipart uploads over HTTPS (docs/protocol.md#multipart-uploads): largest file (GiB, at most
+     * 5120 = 5 TiB, S3's limit), open uploads per device, and how long an upload nobody asks about
+     * is kept before it is aborted (s).
+     */
+    MULTIPART_MAX_FILE_GB: z.coerce.number().int().min(1).max(5120).default(1024),
+    MULTIPART_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
+    MULTIPART_TTL: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(24 * 3600),
     /** Stage file_transfer segment bytes in files in this folder (shared by every worker) instead of PostgreSQL: much faster. */
     TRANSFER_STAGING_DIR: z.string().min(1).optional(),
     /** Payload bytes (MiB) of segments and chunks the worker holds at once before it stops reading from the broker. */

@@ -47,8 +47,9 @@ async function main() {
     namedStores,
     httpRoutes:
       endpointStores.length > 0
-        ? (onObjectStored, admitUpload) =>
-            createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, logger, ...fsEndpointLimitsFromEnv(env) }).handle
+        ? (onObjectStored, admitUpload, admitPart) =>
+            createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, admitPart, logger, ...fsEndpointLimitsFromEnv(env) })
+              .handle
         : undefined,
   });
 

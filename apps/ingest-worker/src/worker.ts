@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { createPgPool } from "@fleetdrop/db/pool";
 import { REQUEST_SUFFIXES, createTopics, type TRequestKind } from "@fleetdrop/shared/topics";
 import type { Store } from "@fleetdrop/storage/store";
-import type { TAdmitUpload } from "@fleetdrop/storage/fs-upload-endpoint";
+import type { TAdmitPart, TAdmitUpload } from "@fleetdrop/storage/fs-upload-endpoint";
 import type { THttpConnectionLimits } from "@fleetdrop/storage/http-connection-limits";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MqttClient } from "mqtt";
@@ -40,6 +40,7 @@ import { parseSessionObjectKey } from "@fleetdrop/shared/names";
 import { isServiceClientId } from "@fleetdrop/shared/acl";
 import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
 import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
+import { installMultipartFeature, type TMultipartSettings } from "./multipart/feature";
 
 export type TIngestWorkerConfig = {
   databaseUrl: string;
@@ -59,6 +60,8 @@ export type TIngestWorkerConfig = {
   downloadExpiresInSeconds?: number;
   /** File transfer limits and clean-up (file transfer over MQTT); defaults in transfer/feature.ts. */
   transfer?: Partial<TTransferSettings>;
+  /** Multipart uploads over HTTPS: limits and expiry; defaults in multipart/feature.ts. */
+  multipart?: Partial<TMultipartSettings>;
   /** Chunk forwarding (outbox and delivery); defaults in chunks/feature.ts. */
   chunks?: Partial<TChunkSettings>;
   /** Per-device rate limits by class (rate-limit.ts); unset: the defaults; null: none. */
@@ -101,6 +104,8 @@ export type TIngestWorkerDeps = {
     onObjectStored: (event: TStoredEvent) => Promise<void>,
     /** Refuses uploads of used forms and into closed sessions (handlers/upload-admission.ts). */
     admitUpload: TAdmitUpload,
+    /** Refuses parts of multipart uploads that are not open, or whose session was closed (multipart/feature.ts). */
+    admitPart: TAdmitPart,
   ) => (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The rate limits' clock in milliseconds (tests move it by hand); default: performance.now. */
   now?: () => number;
@@ -115,6 +120,8 @@ export type TIngestWorker = {
   httpAddress(): AddressInfo | null;
   /** Runs the pending-file sweeper once now (tests, admin tooling). */
   sweepNow(): Promise<void>;
+  /** Runs the multipart sweep (expiry, interrupted completions, orphans) once now. */
+  multipartSweepNow(): Promise<{ aborted: number; completed: number; orphans: number }>;
   /** Runs the file transfer clean-up (TRANSFER_TTL) once now. */
   cleanUpTransfersNow(): Promise<{ expired: number; purgedSegments: number; stagingFilesRemoved?: number }>;
 };
@@ -174,6 +181,14 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     sessionClose: createSessionCloseHandler({ pool }),
     agentStatus: createAgentStatusHandler({ pool }),
   };
+  const multipart = installMultipartFeature(handlers, {
+    pool,
+    store,
+    settings: config.multipart,
+    urlExpiresInSeconds: config.uploadExpiresInSeconds,
+    log,
+    onCompleted: () => metrics.filesCompleted.inc({ state: "uploaded", via: "device" }),
+  });
   const storeFeature = installStoreFeature(handlers, {
     pool,
     stores: namedStores ?? new Map(),
@@ -385,12 +400,13 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await sweep();
     },
     cleanUpTransfersNow: () => transfers.cleanUp(),
+    multipartSweepNow: () => multipart.sweep(),
     async start() {
       if (config.http) {
         server = createHttpServer({
           registry: metrics.registry,
           health,
-          extra: httpRoutes?.(onObjectStored, admitUpload),
+          extra: httpRoutes?.(onObjectStored, admitUpload, multipart.admitPart),
           limits: config.http.limits,
         });
         await new Promise<void>((resolve, reject) => {
@@ -426,6 +442,8 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
           },
           log,
         ),
+        // At start too: a completion a dead worker left is finished once its heartbeat is stale.
+        startPeriodic("multipart-sweep", multipart.settings.sweepIntervalMs, () => multipart.sweep(), log, { immediate: true }),
         startPeriodic("pending-gauge", 15_000, async () => metrics.pendingFiles.set(await countPendingFiles(pool)), log),
         ...transfers.startJobs(),
       ];

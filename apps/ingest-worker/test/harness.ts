@@ -112,7 +112,8 @@ export async function createHarness(label: string): Promise<THarness> {
       logger,
       store: deps.store ?? store,
       namedStores,
-      httpRoutes: (onObjectStored, admitUpload) => createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, logger }).handle,
+      httpRoutes: (onObjectStored, admitUpload, admitPart) =>
+        createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, admitPart, logger }).handle,
       now: deps.now,
     });
     await worker.start();
@@ -151,7 +152,7 @@ export async function rawDevice(broker: TMosquitto, deviceId: string, protocolVe
   const inbox: { topic: string; body: Record<string, unknown>; correlationData?: Buffer }[] = [];
   client.on("message", (topic, payload, packet) => {
     // The device hears its own requests too (it subscribes to its whole namespace).
-    if (/\/(request|complete|open|close|status)$/.test(topic)) return;
+    if (/\/(request|complete|open|close|status)$/.test(topic) || /\/multipart\/(create|parts|abort)$/.test(topic)) return;
     inbox.push({ topic, body: JSON.parse(payload.toString()), correlationData: packet.properties?.correlationData });
   });
   await client.subscribeAsync(`fleetdrop/fleet/${deviceId}/#`, { qos: 1 });

@@ -26,6 +26,7 @@ import { abortTransfer, transferStatus, uploadOverMqtt, type TTransferConnection
 import { onChunkRefused, sendChunk, type TChunkAnswer, type TSendChunkOptions } from "./chunks";
 import { downloadFile, requestDownload, uploadToStore, type TDownloadInput, type TStoreUploadInput } from "./download";
 import { fetchCommands, reportCommands } from "./commands";
+import { uploadMultipart, type TMultipartUploadOptions, type TMultipartUploadResult } from "./multipart-upload";
 import { listenForCommands, type TListenOptions } from "./capture";
 
 export type TDeviceOptions = {
@@ -277,6 +278,15 @@ export class FleetdropDevice {
       ...(input.requestId ? { request_id: input.requestId } : {}),
     });
     return body;
+  }
+
+  /**
+   * docs/protocol.md#multipart-uploads: sends a large file in parts over HTTPS, several at once,
+   * optionally capped in bytes per second; with `statePath`, running it again after a crash or a
+   * reboot sends only the parts storage does not hold.
+   */
+  uploadMultipart(file: string, options: TMultipartUploadOptions): Promise<TMultipartUploadResult> {
+    return uploadMultipart(this, file, options);
   }
 
   /** Reports a finished upload; the platform checks storage and answers with what it holds. */

@@ -51,15 +51,16 @@ export async function postForm(
   } catch (error) {
     // Storage may answer (e.g. EntityTooLarge) and close before the body is sent.
     const early = await Promise.race([response, new Promise<null>((resolve) => setTimeout(() => resolve(null), 50))]).catch(() => null);
-    if (early && early.status >= 300) throw rejection(early.status, early.text);
+    if (early && early.status >= 300) throw storageRejection(early.status, early.text);
     throw new FleetdropError(`upload to ${url.origin} failed: ${(error as Error).message}`, "network_error", 0);
   }
   const result = await response;
-  if (result.status >= 300) throw rejection(result.status, result.text);
+  if (result.status >= 300) throw storageRejection(result.status, result.text);
   return { status: result.status, etag: result.etag };
 }
 
-function rejection(status: number, xml: string): StorageRejectedError {
+/** The S3-style XML error storage answered, as an error the SDK throws. */
+export function storageRejection(status: number, xml: string): StorageRejectedError {
   const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? `HTTP${status}`;
   const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? xml.slice(0, 200);
   return new StorageRejectedError(status, code, message);

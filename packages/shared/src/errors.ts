@@ -25,6 +25,10 @@ export const ERROR_CATALOG = {
   segment_out_of_range: { status: 400, message: "The segment ends beyond the size given at init" },
   size_mismatch: { status: 400, message: "The size does not match the size given at init or the bytes received" },
   checksum_mismatch: { status: 400, message: "The file's SHA-256 does not match the checksum given; nothing was stored" },
+  // multipart uploads (file_upload/multipart)
+  invalid_upload_id: { status: 400, message: "upload_id must be an id a multipart create answered (mp_ and 32 hexadecimal digits)" },
+  invalid_part_size: { status: 400, message: "part_size must be a whole number of MiB from 5 MiB to 5 GiB" },
+  invalid_part_number: { status: 400, message: "A part number must be an integer from 1 to the upload's part count" },
   // chunk forwarding (chunks)
   invalid_stream: { status: 400, message: 'stream must match [A-Za-z0-9_-]{1,64} and not be "response"' },
   // stores and downloads
@@ -46,6 +50,10 @@ export const ERROR_CATALOG = {
   store_not_found: { status: 404, message: "No store of this name is configured" },
   object_not_found: { status: 404, message: "The store holds no object at this path" },
   transfer_not_found: { status: 404, message: "No such transfer; send init first" },
+  multipart_not_found: {
+    status: 404,
+    message: "No such multipart upload of this device: it was never created, or was aborted or expired",
+  },
   stream_not_found: { status: 404, message: "No chunk stream of this name is configured for this device's project" },
   // 409 conflict
   session_closed: { status: 409, message: "Session is closed" },
@@ -60,6 +68,7 @@ export const ERROR_CATALOG = {
   },
   transfer_conflict: { status: 409, message: "A transfer with this file_id exists with different metadata" },
   transfer_completed: { status: 409, message: "This transfer is finished; a new file needs a new file_id" },
+  multipart_completed: { status: 409, message: "This multipart upload is completed; a new file needs a new upload" },
   incomplete: { status: 409, message: "Segments are missing: send the missing ranges, then fin again" },
   // 413 too large
   payload_too_large: { status: 413, message: "Payload is larger than 64 KiB" },
@@ -71,6 +80,10 @@ export const ERROR_CATALOG = {
   // 429
   /** The answer carries `retry_after`: whole seconds to wait before sending again. */
   rate_limited: { status: 429, message: "Too many requests from this device; retry after retry_after seconds" },
+  too_many_multipart_uploads: {
+    status: 429,
+    message: "This device has as many multipart uploads open as allowed; complete or abort one",
+  },
   too_many_transfers: { status: 429, message: "This device has as many transfers in progress as allowed; finish or abort one" },
   // 500
   internal_error: { status: 500, message: "Internal error" },

@@ -20,6 +20,10 @@ export const REQUEST_SUFFIXES = {
   sessionClose: OPERATIONS.sessionClose.topic,
   downloadRequest: OPERATIONS.downloadRequest.topic,
   agentStatus: OPERATIONS.agentStatus.topic,
+  multipartCreate: OPERATIONS.multipartCreate.topic,
+  multipartParts: OPERATIONS.multipartParts.topic,
+  multipartComplete: OPERATIONS.multipartComplete.topic,
+  multipartAbort: OPERATIONS.multipartAbort.topic,
 } as const;
 
 export type TRequestKind = keyof typeof REQUEST_SUFFIXES;
@@ -32,6 +36,10 @@ export const RESPONSE_SUFFIXES: Record<TRequestKind, string> = {
   sessionClose: OPERATIONS.sessionClose.response,
   downloadRequest: OPERATIONS.downloadRequest.response,
   agentStatus: OPERATIONS.agentStatus.response,
+  multipartCreate: OPERATIONS.multipartCreate.response,
+  multipartParts: OPERATIONS.multipartParts.response,
+  multipartComplete: OPERATIONS.multipartComplete.response,
+  multipartAbort: OPERATIONS.multipartAbort.response,
 };
 
 /** docs/protocol.md#file_transfer: `P/fleet/D/file_transfer/{file_id}/…`, answered on `P/fleet/D/file_transfer/response`. */

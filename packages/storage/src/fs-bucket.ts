@@ -40,9 +40,14 @@ export type TFsOpened = { body: Readable; info: TObjectInfo; range?: { start: nu
  * bytes after a crash records their MD5.)
  */
 export type TAdoptedFile = { size: number; sha256Hex: string; contentType: string };
-export type TCommittedFile = { size: number; md5Hex: string; contentType: string } | TAdoptedFile;
+export type TCommittedFile =
+  | { size: number; md5Hex: string; contentType: string }
+  | TAdoptedFile
+  /** A completed multipart upload: S3's form of ETag (fs-multipart.ts), already quoted. */
+  | { size: number; etag: string; contentType: string };
 
 function etagOf(file: TCommittedFile): string {
+  if ("etag" in file) return file.etag;
   return `"${"md5Hex" in file ? file.md5Hex : file.sha256Hex}"`;
 }
 

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { createStore } from "./config";
 import type { FsStore } from "./fs-store";
+import { multipartEtag, PartSizeError } from "./fs-multipart";
 import { parseQueryString } from "./http-reply";
 import { verifyPresignedUrl } from "./presigned-url";
 import { CannotAdoptFileError, InvalidObjectKeyError, ObjectKeyConflictError } from "./store";
@@ -264,5 +265,44 @@ describe("FsStore presigning", () => {
     });
     expect(verified.overrides["response-content-type"]).toBe("text/plain");
     expect((await stat(temp.dir)).isDirectory()).toBe(true);
+  });
+});
+
+describe("fs multipart completion cut off by a crash", () => {
+  it("completing again after the rename, before the upload folder was removed, answers the object", async () => {
+    const temp = await makeTempDir("fs-multipart-crash");
+    try {
+      const store = createStore({
+        backend: "fs",
+        bucket: "crash-test",
+        rootDir: temp.dir,
+        publicUrl: "http://127.0.0.1:9",
+        accessKeyId: "FLEETDROPTESTKEY",
+        secretAccessKey: "fleetdrop-test-secret-0123456789",
+      });
+      const size = 5 * 1024 * 1024 + 10;
+      const { uploadId } = await store.createMultipart({ key: "a/b.bin", contentType: "text/plain", size, partSize: 5 * 1024 * 1024 });
+      const bytes = Buffer.alloc(size, 7);
+      const parts = [
+        await store.multipart.writePart("a/b.bin", uploadId, 1, [bytes.subarray(0, 5 * 1024 * 1024)]),
+        await store.multipart.writePart("a/b.bin", uploadId, 2, [bytes.subarray(5 * 1024 * 1024)]),
+      ];
+      const dir = path.join(temp.dir, "crash-test", "multipart", uploadId);
+      // The crash: the object is in place (commit renamed `data`), the upload folder still there.
+      const etag = multipartEtag(parts);
+      await store.files.commit(path.join(dir, "data"), "a/b.bin", { size, etag, contentType: "text/plain" });
+      const info = await store.completeMultipart("a/b.bin", uploadId, parts);
+      expect(info).toMatchObject({ key: "a/b.bin", size, etag });
+      await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
+      // And once more, with the folder gone too.
+      expect(await store.completeMultipart("a/b.bin", uploadId, parts)).toMatchObject({ size, etag });
+      // A part of the wrong length is refused before it is recorded.
+      const other = await store.createMultipart({ key: "c.bin", contentType: "text/plain", size, partSize: 5 * 1024 * 1024 });
+      await expect(store.multipart.writePart("c.bin", other.uploadId, 2, [Buffer.alloc(11)])).rejects.toBeInstanceOf(PartSizeError);
+      await expect(store.multipart.writePart("c.bin", other.uploadId, 3, [Buffer.alloc(1)])).rejects.toBeInstanceOf(PartSizeError);
+      expect(await store.listParts("c.bin", other.uploadId)).toEqual([]);
+    } finally {
+      await temp.remove();
+    }
   });
 });

@@ -5,14 +5,20 @@
 import type { Readable } from "node:stream";
 
 import { FsBucket, type TAdoptedFile } from "./fs-bucket";
+import { FsMultipart } from "./fs-multipart";
 import { decodeContinuationToken, encodeContinuationToken, listLimit } from "./list-paging";
 import { assertNoFilenameVariable, listPrefixProblem, normalizeStorePrefix, storedObjectKey } from "./object-key";
 import { createPostForm } from "./post-policy";
 import type { TSigningCredentials } from "./post-policy";
 import { assertPresignPostInput, responseOverrides } from "./presign-input";
 import { presignUrl } from "./presigned-url";
+import { assertPartNumber } from "./store";
 import type {
   Store,
+  TCreateMultipartInput,
+  TMultipartUploadInfo,
+  TPresignPartInput,
+  TStoredPart,
   TListOptions,
   TListResult,
   TObjectInfo,
@@ -50,6 +56,8 @@ export class FsStore implements Store {
   readonly accessKeyId: string;
   /** Full-key operations on the bucket folder (shared with the endpoint). */
   readonly files: FsBucket;
+  /** Multipart uploads in the bucket folder (shared with the endpoint, which writes the parts). */
+  readonly multipart: FsMultipart;
   readonly #credentials: TSigningCredentials;
 
   constructor(options: TFsStoreOptions) {
@@ -61,6 +69,7 @@ export class FsStore implements Store {
     this.accessKeyId = options.accessKeyId;
     this.#credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
     this.files = new FsBucket(options.rootDir, options.bucket);
+    this.multipart = new FsMultipart(this.files);
   }
 
   /** The secret, for the endpoint that verifies this store's signatures. */
@@ -145,6 +154,41 @@ export class FsStore implements Store {
 
   async ping(): Promise<void> {
     await this.files.checkWritable();
+  }
+
+  createMultipart(input: TCreateMultipartInput): Promise<{ uploadId: string }> {
+    return this.multipart.create(this.#storedKey(input.key), input);
+  }
+
+  /** A URL signed for PUT, like S3's presigned UploadPart: the endpoint checks it the same way. */
+  async presignPart(input: TPresignPartInput): Promise<string> {
+    assertPartNumber(input.partNumber);
+    return presignUrl({
+      method: "PUT",
+      origin: this.publicUrl,
+      path: `${FS_ENDPOINT_BASE_PATH}/${this.bucket}/${this.#storedKey(input.key)}`,
+      region: this.region,
+      credentials: this.#credentials,
+      expiresIn: input.expiresIn,
+      query: { partNumber: String(input.partNumber), uploadId: input.uploadId },
+    });
+  }
+
+  listParts(key: string, uploadId: string): Promise<TStoredPart[]> {
+    return this.multipart.listParts(this.#storedKey(key), uploadId);
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: readonly { partNumber: number; etag: string }[]): Promise<TObjectInfo> {
+    return this.#relative(await this.multipart.complete(this.#storedKey(key), uploadId, parts));
+  }
+
+  abortMultipart(key: string, uploadId: string): Promise<void> {
+    return this.multipart.abort(this.#storedKey(key), uploadId);
+  }
+
+  async listMultipartUploads(prefix: string): Promise<TMultipartUploadInfo[]> {
+    const uploads = await this.multipart.list(this.prefix + prefix);
+    return uploads.map((upload) => ({ ...upload, key: upload.key.slice(this.prefix.length) }));
   }
 
   /** Removes upload temp files older than `maxAgeMs` (left by a crash). */

@@ -2,6 +2,7 @@
  * The HTTP endpoint of the filesystem stores, mounted by the worker's HTTP server:
  *   POST    <basePath>/<bucket>         S3 POST Object (docs/protocol.md#upload-forms)
  *   GET     <basePath>/<bucket>/<key>   download through a presigned URL (HEAD too)
+ *   PUT     <basePath>/<bucket>/<key>?partNumber&uploadId   a part of a multipart upload (fs-put-part.ts)
  *   OPTIONS <basePath>/...              CORS preflight, so that browsers can upload
  * `handle` returns false for any URL outside basePath, so the server can route the rest.
  */
@@ -13,6 +14,8 @@ import { handleGetObject } from "./fs-get-object";
 import { handlePostObject, requestTimeout } from "./fs-post-object";
 import type { TEndpointLogger, TObjectStoredEvent, TPostObjectControl } from "./fs-post-object";
 import type { TAdmitUpload } from "./fs-upload-admission";
+import { handlePutPart } from "./fs-put-part";
+import type { TAdmitPart, TPutPartControl } from "./fs-put-part";
 import { UploadSlots } from "./fs-upload-slots";
 import { FS_ENDPOINT_BASE_PATH, FsStore } from "./fs-store";
 import { drainThenClose, parseQueryString, sendS3Error } from "./http-reply";
@@ -20,6 +23,7 @@ import { S3ProtocolError } from "./s3-protocol-error";
 
 export type { TEndpointLogger, TObjectStoredEvent } from "./fs-post-object";
 export type { TAdmitUpload, TUploadAdmission, TUploadRefusal } from "./fs-upload-admission";
+export type { TAdmitPart, TPartAdmission } from "./fs-put-part";
 
 export type TFsEndpointOptions = {
   stores: Iterable<FsStore>;
@@ -33,6 +37,8 @@ export type TFsEndpointOptions = {
    * form allows is stored.
    */
   admitUpload?: TAdmitUpload;
+  /** Asked before a multipart part is read (fs-put-part.ts). Unset: every part a valid URL allows is stored. */
+  admitPart?: TAdmitPart;
   logger?: TEndpointLogger;
   /**
    * Uploads in progress at once. When all are taken, a new upload evicts the slowest one below
@@ -106,7 +112,7 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
 
     if (req.method === "OPTIONS") {
       res.writeHead(204, {
-        "Access-Control-Allow-Methods": "POST, GET, HEAD",
+        "Access-Control-Allow-Methods": "POST, PUT, GET, HEAD",
         "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*",
         "Access-Control-Max-Age": "3000",
       });
@@ -162,7 +168,9 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
       return true;
     }
 
-    if ((req.method === "GET" || req.method === "HEAD") && key !== undefined) {
+    // Only parts of multipart uploads are PUT; a plain PutObject is not offered (405 below).
+    const isPart = req.method === "PUT" && /[?&](uploadId|partNumber)=/.test(url);
+    if ((req.method === "GET" || req.method === "HEAD" || isPart) && key !== undefined) {
       let query: Array<[string, string]>;
       try {
         query = parseQueryString(queryAt === -1 ? "" : url.slice(queryAt + 1));
@@ -170,11 +178,41 @@ export function createFsEndpoint(options: TFsEndpointOptions): TFsEndpoint {
         reject(req, res, new S3ProtocolError(400, "InvalidArgument", "The query string is not well-formed."), requestId);
         return true;
       }
+      if (isPart) {
+        // A part holds an upload slot like a POST: the same limits on slow and idle clients.
+        let control: TPutPartControl | undefined;
+        const slot = slots.acquire(req, (reason) => {
+          logger.warn({ requestId, bucket, address: clientAddressOf(req), reason }, "ended a part upload that was sending too slowly");
+          control?.end(requestTimeout());
+        });
+        if (typeof slot === "string") {
+          reject(req, res, new S3ProtocolError(503, "SlowDown", "Please reduce your request rate."), requestId);
+          return true;
+        }
+        // The slot counts bytes with a 'data' listener, which starts the flow: hold the body
+        // until the part is admitted and its writer reads it.
+        req.pause();
+        control = handlePutPart({
+          req,
+          res,
+          bucket,
+          key,
+          path: `${basePath}/${bucket}/${key}`,
+          query,
+          stores,
+          requestId,
+          logger,
+          ...(options.admitPart ? { admitPart: options.admitPart } : {}),
+          idleTimeoutMs,
+          onDone: () => slot.release(),
+        });
+        return true;
+      }
       void handleGetObject({ req, res, bucket, key, path: `${basePath}/${bucket}/${key}`, query, stores, requestId, logger });
       return true;
     }
 
-    res.setHeader("Allow", key === undefined ? "POST, OPTIONS" : "GET, HEAD, OPTIONS");
+    res.setHeader("Allow", key === undefined ? "POST, OPTIONS" : "GET, HEAD, PUT, OPTIONS");
     reject(req, res, new S3ProtocolError(405, "MethodNotAllowed", "The specified method is not allowed against this resource."), requestId);
     return true;
   }

@@ -115,6 +115,30 @@ describe("slow uploads cannot keep real ones out", () => {
     await expect.poll(() => endpoint.activeUploads).toBe(0);
   });
 
+  it("ends a multipart part PUT that trickles, as it ends a trickling form, and holds no part", async () => {
+    await start({ minBytesPerSecond: 1024, rateWindowMs: 300 });
+    const key = "big/trickle.bin";
+    const { uploadId } = await store.createMultipart({
+      key,
+      contentType: "application/octet-stream",
+      size: 10 * 1024 * 1024,
+      partSize: 5 * 1024 * 1024,
+    });
+    const url = new URL(await store.presignPart({ key, uploadId, partNumber: 1, expiresIn: 600 }));
+    const socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    let received = "";
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString("latin1")));
+    socket.on("error", () => undefined);
+    socket.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${5 * 1024 * 1024}\r\n\r\n`);
+    const timer = setInterval(() => socket.writable && socket.write("x"), 100);
+    await new Promise((resolve) => socket.once("close", resolve));
+    clearInterval(timer);
+    expect(received).toMatch(/^HTTP\/1\.1 400/);
+    expect(received).toContain("<Code>RequestTimeout</Code>");
+    expect(await store.listParts(key, uploadId)).toEqual([]);
+    await expect.poll(() => endpoint.activeUploads).toBe(0);
+  });
+
   it("one address cannot hold more than its share of the slots", async () => {
     await start({ maxConcurrentUploads: 10, maxUploadsPerAddress: 2, minBytesPerSecond: 0 });
     await trickle(2, "a.bin");

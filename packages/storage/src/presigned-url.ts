@@ -30,7 +30,7 @@ export const RESPONSE_OVERRIDE_HEADERS = {
 export type TResponseOverrideParameter = keyof typeof RESPONSE_OVERRIDE_HEADERS;
 
 export type TPresignUrlInput = {
-  method?: "GET" | "HEAD";
+  method?: "GET" | "HEAD" | "PUT";
   /** `http://host:port` — where the client sends the request (also the signed `host`). */
   origin: string;
   /** The decoded path, e.g. `/fs/bucket/logs/a b.txt`; encoded here. */

@@ -5,7 +5,7 @@ import { memoiseEndpointPerBucket } from "./s3-client";
 import { isNotFound, isUnavailable, toStorageError } from "./s3-errors";
 import { normalizePostFields } from "./s3-store";
 import type { S3Store } from "./s3-store";
-import { StorageUnavailableError } from "./store";
+import { InvalidPartError, NoSuchUploadError, StorageUnavailableError } from "./store";
 
 const ACCESS_KEY = "AKIAFLEETDROPTEST";
 const SECRET = "s3-test-secret-0123456789abcdef";
@@ -187,5 +187,114 @@ describe("S3 error classification", () => {
     expect((wrapped as Error).message).toBe("S3 PutObject failed: SlowDown: SlowDown");
     const denied = sdkError("AccessDenied", 403);
     expect(toStorageError(denied, "PutObject")).toBe(denied);
+  });
+});
+
+/**
+ * s3rver has no ListParts, AbortMultipartUpload or ListMultipartUploads (store-contract.ts): what
+ * the S3 store sends for them, and how it reads S3's answers, is checked here with a middleware
+ * that answers in S3's place.
+ */
+describe("S3Store multipart requests (answered in S3's place)", () => {
+  type TSent = { command: string; input: Record<string, unknown> };
+  function answering(reply: (sent: TSent) => unknown): { store: S3Store; sent: TSent[] } {
+    const sent: TSent[] = [];
+    const store = createStore(
+      { backend: "s3", bucket: "fleet-uploads", region: "eu-west-1", accessKeyId: ACCESS_KEY, secretAccessKey: SECRET, prefix: "p/" },
+      {
+        s3: {
+          configureClient: (client) =>
+            client.middlewareStack.add(
+              () => async (args) => {
+                const entry = { command: "", input: args.input as Record<string, unknown> };
+                sent.push(entry);
+                return { output: reply(entry) as never, response: {} };
+              },
+              { step: "initialize", name: "answerInS3sPlace" },
+            ),
+        },
+      },
+    );
+    stores.push(store);
+    return { store, sent };
+  }
+
+  it("lists every page of parts, and maps NoSuchUpload to NoSuchUploadError", async () => {
+    const { store, sent } = answering(({ input }) =>
+      input.PartNumberMarker === undefined
+        ? { Parts: [{ PartNumber: 1, Size: 5, ETag: '"a"' }], IsTruncated: true, NextPartNumberMarker: "1" }
+        : { Parts: [{ PartNumber: 2, Size: 3, ETag: '"b"' }], IsTruncated: false },
+    );
+    expect(await store.listParts("k.bin", "U1")).toEqual([
+      { partNumber: 1, size: 5, etag: '"a"' },
+      { partNumber: 2, size: 3, etag: '"b"' },
+    ]);
+    expect(sent.map((entry) => entry.input)).toEqual([
+      { Bucket: "fleet-uploads", Key: "p/k.bin", UploadId: "U1" },
+      { Bucket: "fleet-uploads", Key: "p/k.bin", UploadId: "U1", PartNumberMarker: "1" },
+    ]);
+    const missing = answering(() => {
+      throw Object.assign(new Error("no such upload"), { name: "NoSuchUpload", $metadata: { httpStatusCode: 404 } });
+    });
+    await expect(missing.store.listParts("k.bin", "U2")).rejects.toBeInstanceOf(NoSuchUploadError);
+    await expect(missing.store.abortMultipart("k.bin", "U2")).resolves.toBeUndefined();
+    await expect(missing.store.completeMultipart("k.bin", "U2", [{ partNumber: 1, etag: '"a"' }])).rejects.toBeInstanceOf(
+      NoSuchUploadError,
+    );
+  });
+
+  it("completes with the parts named in order, and refuses S3's InvalidPart as InvalidPartError", async () => {
+    const { store, sent } = answering(({ input }) =>
+      "MultipartUpload" in input ? {} : { ContentLength: 8, ETag: '"x-2"', LastModified: new Date(0) },
+    );
+    const info = await store.completeMultipart("k.bin", "U1", [
+      { partNumber: 1, etag: '"a"' },
+      { partNumber: 2, etag: '"b"' },
+    ]);
+    expect(info).toMatchObject({ key: "k.bin", size: 8, etag: '"x-2"' });
+    expect(sent[0]!.input).toEqual({
+      Bucket: "fleet-uploads",
+      Key: "p/k.bin",
+      UploadId: "U1",
+      MultipartUpload: {
+        Parts: [
+          { PartNumber: 1, ETag: '"a"' },
+          { PartNumber: 2, ETag: '"b"' },
+        ],
+      },
+    });
+    const refused = answering(() => {
+      throw Object.assign(new Error("bad part"), { name: "InvalidPart", $metadata: { httpStatusCode: 400 } });
+    });
+    await expect(refused.store.completeMultipart("k.bin", "U1", [{ partNumber: 1, etag: '"a"' }])).rejects.toBeInstanceOf(InvalidPartError);
+  });
+
+  it("aborts by key and upload id, and lists unfinished uploads under the store's prefix, every page", async () => {
+    const { store, sent } = answering(({ input }) => {
+      if ("UploadId" in input) return {};
+      return input.KeyMarker === undefined
+        ? {
+            Uploads: [{ Key: "p/sessions/a.bin", UploadId: "U1", Initiated: new Date(1000) }],
+            IsTruncated: true,
+            NextKeyMarker: "p/sessions/a.bin",
+            NextUploadIdMarker: "U1",
+          }
+        : { Uploads: [{ Key: "p/sessions/b.bin", UploadId: "U2", Initiated: new Date(2000) }], IsTruncated: false };
+    });
+    await store.abortMultipart("sessions/a.bin", "U1");
+    expect(sent[0]!.input).toEqual({ Bucket: "fleet-uploads", Key: "p/sessions/a.bin", UploadId: "U1" });
+    expect(await store.listMultipartUploads("sessions/")).toEqual([
+      { key: "sessions/a.bin", uploadId: "U1", initiated: new Date(1000) },
+      { key: "sessions/b.bin", uploadId: "U2", initiated: new Date(2000) },
+    ]);
+    expect(sent[2]!.input).toMatchObject({ Prefix: "p/sessions/", KeyMarker: "p/sessions/a.bin", UploadIdMarker: "U1" });
+  });
+
+  it("presigns UploadPart for the part and upload, and refuses part numbers out of range", async () => {
+    const url = new URL(await s3Store().presignPart({ key: "k.bin", uploadId: "U1", partNumber: 7, expiresIn: 600 }));
+    expect(url.searchParams.get("partNumber")).toBe("7");
+    expect(url.searchParams.get("uploadId")).toBe("U1");
+    expect(url.searchParams.get("X-Amz-Expires")).toBe("600");
+    await expect(s3Store().presignPart({ key: "k.bin", uploadId: "U1", partNumber: 10_001, expiresIn: 600 })).rejects.toThrow(/partNumber/);
   });
 });

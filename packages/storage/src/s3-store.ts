@@ -8,6 +8,12 @@
  * form has the same fields on both backends (docs/protocol.md#upload-forms).
  */
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -27,9 +33,13 @@ import { assertPresignPostInput, responseOverrides } from "./presign-input";
 import { createS3Clients, DEFAULT_S3_TIMEOUTS } from "./s3-client";
 import type { TS3Clients, TS3ConnectionOptions, TS3Timeouts } from "./s3-client";
 import { httpStatusOf, isNotFound, toStorageError } from "./s3-errors";
-import { RangeNotSatisfiableError } from "./store";
+import { assertCreateMultipartInput, assertPartNumber, InvalidPartError, NoSuchUploadError, RangeNotSatisfiableError } from "./store";
 import type {
   Store,
+  TCreateMultipartInput,
+  TMultipartUploadInfo,
+  TPresignPartInput,
+  TStoredPart,
   TListOptions,
   TListResult,
   TObjectInfo,
@@ -261,6 +271,124 @@ export class S3Store implements Store {
     }
   }
 
+  async createMultipart(input: TCreateMultipartInput): Promise<{ uploadId: string }> {
+    assertCreateMultipartInput(input);
+    try {
+      const out = await this.clients.control.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.#storedKey(input.key), ContentType: input.contentType }),
+      );
+      if (!out.UploadId) throw new Error("S3 CreateMultipartUpload returned no UploadId");
+      return { uploadId: out.UploadId };
+    } catch (error) {
+      throw toStorageError(error, "CreateMultipartUpload");
+    }
+  }
+
+  async presignPart(input: TPresignPartInput): Promise<string> {
+    assertPartNumber(input.partNumber);
+    const command = new UploadPartCommand({
+      Bucket: this.bucket,
+      Key: this.#storedKey(input.key),
+      UploadId: input.uploadId,
+      PartNumber: input.partNumber,
+    });
+    try {
+      return await getSignedUrl(this.clients.presign, command, { expiresIn: input.expiresIn });
+    } catch (error) {
+      throw toStorageError(error, "presign UploadPart");
+    }
+  }
+
+  async listParts(key: string, uploadId: string): Promise<TStoredPart[]> {
+    const parts: TStoredPart[] = [];
+    let marker: string | undefined;
+    try {
+      // S3 answers at most 1000 parts a page.
+      for (;;) {
+        const out = await this.clients.control.send(
+          new ListPartsCommand({
+            Bucket: this.bucket,
+            Key: this.#storedKey(key),
+            UploadId: uploadId,
+            ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
+          }),
+        );
+        for (const part of out.Parts ?? []) {
+          if (part.PartNumber !== undefined) parts.push({ partNumber: part.PartNumber, size: part.Size ?? 0, etag: part.ETag ?? "" });
+        }
+        if (!out.IsTruncated || out.NextPartNumberMarker === undefined) return parts;
+        marker = out.NextPartNumberMarker;
+      }
+    } catch (error) {
+      if (isNoSuchUpload(error)) throw new NoSuchUploadError(uploadId);
+      throw toStorageError(error, "ListParts");
+    }
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: readonly { partNumber: number; etag: string }[]): Promise<TObjectInfo> {
+    try {
+      await this.clients.control.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.#storedKey(key),
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+        }),
+      );
+    } catch (error) {
+      if (isNoSuchUpload(error)) throw new NoSuchUploadError(uploadId);
+      const name = (error as { name?: string }).name;
+      if (name === "InvalidPart" || name === "InvalidPartOrder" || name === "EntityTooSmall")
+        throw new InvalidPartError(`S3 refused the parts: ${name}`);
+      throw toStorageError(error, "CompleteMultipartUpload");
+    }
+    const info = await this.head(key);
+    if (!info) throw new Error(`S3 does not show the object ${JSON.stringify(this.#storedKey(key))} it just completed`);
+    return info;
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.clients.control.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.#storedKey(key), UploadId: uploadId }),
+      );
+    } catch (error) {
+      if (isNoSuchUpload(error)) return;
+      throw toStorageError(error, "AbortMultipartUpload");
+    }
+  }
+
+  async listMultipartUploads(prefix: string): Promise<TMultipartUploadInfo[]> {
+    const uploads: TMultipartUploadInfo[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const out = await this.clients.control.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: this.prefix + prefix,
+            ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker !== undefined ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        );
+        for (const upload of out.Uploads ?? []) {
+          if (upload.Key === undefined || upload.UploadId === undefined) continue;
+          uploads.push({
+            key: upload.Key.slice(this.prefix.length),
+            uploadId: upload.UploadId,
+            initiated: upload.Initiated ?? new Date(0),
+          });
+        }
+        if (!out.IsTruncated) return uploads;
+        keyMarker = out.NextKeyMarker;
+        uploadIdMarker = out.NextUploadIdMarker;
+      }
+    } catch (error) {
+      throw toStorageError(error, "ListMultipartUploads");
+    }
+  }
+
   /** Closes the clients' sockets (keep-alive agents). */
   destroy(): void {
     for (const client of Object.values(this.clients)) client.destroy();
@@ -269,6 +397,10 @@ export class S3Store implements Store {
   #storedKey(key: string): string {
     return storedObjectKey(this.prefix, key);
   }
+}
+
+function isNoSuchUpload(error: unknown): boolean {
+  return (error as { name?: string } | null)?.name === "NoSuchUpload" || httpStatusOf(error) === 404;
 }
 
 /**

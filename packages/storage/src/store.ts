@@ -70,6 +70,31 @@ export type TOpenedObject = {
   range?: { start: number; end: number };
 };
 
+/** S3's multipart limits, which both backends keep (the fs store could do more; devices must not rely on it). */
+export const MULTIPART_LIMITS = {
+  minPartSize: 5 * 1024 * 1024,
+  maxPartSize: 5 * 1024 * 1024 * 1024,
+  maxParts: 10_000,
+  maxObjectSize: 5 * 1024 * 1024 * 1024 * 1024,
+} as const;
+
+export type TCreateMultipartInput = {
+  key: string;
+  contentType: string;
+  /** The whole object's size in bytes (the fs store lays the file out for it; S3 ignores it). */
+  size: number;
+  /** Every part but the last has exactly this size (a multiple of 1 MiB, within MULTIPART_LIMITS). */
+  partSize: number;
+};
+
+export type TPresignPartInput = { key: string; uploadId: string; partNumber: number; expiresIn: number };
+
+/** A part storage holds. */
+export type TStoredPart = { partNumber: number; size: number; etag: string };
+
+/** An unfinished multipart upload storage holds. */
+export type TMultipartUploadInfo = { key: string; uploadId: string; initiated: Date };
+
 /**
  * Keys are relative to the store's prefix everywhere in this interface: a store with prefix
  * `config/` stores `a.json` at `config/a.json` and returns it as `a.json`.
@@ -95,6 +120,60 @@ export interface Store {
   delete(key: string): Promise<void>;
   /** Throws when storage cannot be reached (used by health checks). */
   ping(): Promise<void>;
+
+  /** Starts a multipart upload of `key` (S3 CreateMultipartUpload). */
+  createMultipart(input: TCreateMultipartInput): Promise<{ uploadId: string }>;
+  /** A URL the device PUTs one part's bytes to (S3 UploadPart, presigned). */
+  presignPart(input: TPresignPartInput): Promise<string>;
+  /** Every part held, by part number; {@link NoSuchUploadError} when the upload is unknown. */
+  listParts(key: string, uploadId: string): Promise<TStoredPart[]>;
+  /**
+   * Joins the parts (1..N, each with the ETag listParts gave) into the object and ends the upload.
+   * {@link NoSuchUploadError} when the upload is unknown (completed or aborted before);
+   * {@link InvalidPartError} when a part is missing or another one is held.
+   */
+  completeMultipart(key: string, uploadId: string, parts: readonly { partNumber: number; etag: string }[]): Promise<TObjectInfo>;
+  /** Drops the upload and every part it holds; an unknown upload is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+  /** Unfinished uploads whose key starts with `prefix` (to find uploads nobody recorded). */
+  listMultipartUploads(prefix: string): Promise<TMultipartUploadInfo[]>;
+}
+
+/** The multipart upload does not exist (never, or no longer: completed or aborted). */
+export class NoSuchUploadError extends Error {
+  constructor(uploadId: string) {
+    super(`no multipart upload ${JSON.stringify(uploadId)}`);
+    this.name = "NoSuchUploadError";
+  }
+}
+
+/** A completion named a part storage does not hold, or with another ETag. */
+export class InvalidPartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidPartError";
+  }
+}
+
+/** The multipart inputs a backend must refuse whatever it is (S3's own limits). */
+export function assertCreateMultipartInput(input: TCreateMultipartInput): void {
+  const { size, partSize } = input;
+  if (!Number.isSafeInteger(size) || size < 1 || size > MULTIPART_LIMITS.maxObjectSize)
+    throw new Error(`size must be from 1 byte to ${MULTIPART_LIMITS.maxObjectSize} bytes`);
+  if (
+    !Number.isSafeInteger(partSize) ||
+    partSize < MULTIPART_LIMITS.minPartSize ||
+    partSize > MULTIPART_LIMITS.maxPartSize ||
+    partSize % (1024 * 1024) !== 0
+  )
+    throw new Error("partSize must be a whole number of MiB from 5 MiB to 5 GiB");
+  if (Math.ceil(size / partSize) > MULTIPART_LIMITS.maxParts)
+    throw new Error(`size / partSize must be at most ${MULTIPART_LIMITS.maxParts} parts`);
+}
+
+export function assertPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MULTIPART_LIMITS.maxParts)
+    throw new Error(`partNumber must be an integer from 1 to ${MULTIPART_LIMITS.maxParts}`);
 }
 
 /** Storage could not be reached or failed: the caller should answer 503 and let the device retry. */

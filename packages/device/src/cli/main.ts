@@ -2,6 +2,7 @@
  * fleetdrop-device: the device side of the Fleetdrop protocol from a shell.
  * Run `fleetdrop-device help` (or `pnpm device help` in the repository).
  */
+import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -9,7 +10,14 @@ import { FleetdropError } from "../errors";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
-import { TRANSFER_HELP, TRANSFER_OPTIONS_HELP, chunksCommand, resumeCommand, uploadOverMqttCommand } from "./transfer-commands";
+import {
+  TRANSFER_HELP,
+  TRANSFER_OPTIONS_HELP,
+  chunksCommand,
+  parseByteSize,
+  resumeCommand,
+  uploadOverMqttCommand,
+} from "./transfer-commands";
 import { commandsCommand, downloadCommand, listenCommand, STORE_HELP } from "./store-commands";
 import { AGENT_HELP, agentCommand } from "./agent-command";
 
@@ -42,6 +50,18 @@ Upload options:
   --overwrite          replace a file of the same name that is already uploaded
   --json               print one JSON line per file instead of text
 
+Large files (upload): a file over --multipart-above goes in parts, several at once, each PUT to
+its own presigned URL; interrupted (a crash, a reboot), the same command sends only the parts
+storage does not hold yet.
+  --multipart-above N  size from which a file goes in parts (default 100m, the platform's
+                       default single-upload limit); --multipart: every file in parts
+  --part-size N        bytes per part, whole MiB from 5m to 5120m (default: the platform's, 64m
+                       or more for files over 625 GiB)
+  --concurrency N      parts in flight at once (default 4)
+  --max-rate N         cap on bytes per second over all parts, e.g. 2m (default: no cap)
+  --no-checksum        do not send the file's SHA-256 for the platform to check (saves a read)
+  --state-dir DIR      where unfinished uploads are remembered (default .fleetdrop/uploads)
+
 ${TRANSFER_OPTIONS_HELP}
 Exit status: 0 all uploaded, 1 a failure (its code is printed, e.g. session_closed), 2 usage.
 
@@ -71,8 +91,22 @@ async function upload(args: string[]): Promise<number> {
       "content-type": { type: "string" },
       overwrite: { type: "boolean" },
       json: { type: "boolean" },
+      multipart: { type: "boolean" },
+      "multipart-above": { type: "string" },
+      "part-size": { type: "string" },
+      concurrency: { type: "string" },
+      "max-rate": { type: "string" },
+      "no-checksum": { type: "boolean" },
+      "state-dir": { type: "string" },
     },
   });
+  const multipartAbove = values.multipart ? 0 : parseByteSize(values["multipart-above"], 100 * 1024 * 1024);
+  const partSize = values["part-size"] === undefined ? undefined : parseByteSize(values["part-size"], 0);
+  const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new UsageError("--concurrency must be an integer from 1 to 64");
+  const maxRate = values["max-rate"] === undefined ? undefined : parseByteSize(values["max-rate"], 0);
+  const stateDir = path.resolve(userCwd(), values["state-dir"] ?? path.join(".fleetdrop", "uploads"));
   if (positionals.length === 0) throw new UsageError("upload: which file? e.g. fleetdrop-device upload --session 1 photo.jpg");
   if (values.name && positionals.length > 1) throw new UsageError("--name works with one file only");
   const files = positionals.map((file) => path.resolve(userCwd(), file));
@@ -92,6 +126,36 @@ async function upload(args: string[]): Promise<number> {
       const filename = values.name ?? path.basename(file);
       const progress = values.json ? undefined : progressReporter(filename);
       try {
+        const { size, mtimeMs } = await stat(file);
+        if (size > multipartAbove && size > 0) {
+          // One state file per device, session, name, size and mtime: running the command again resumes.
+          const stateName = createHash("sha256")
+            .update(JSON.stringify([device.options.deviceId, sessionId, filename, file, size, mtimeMs]))
+            .digest("hex")
+            .slice(0, 32);
+          const result = await device.uploadMultipart(file, {
+            session: sessionId,
+            filename,
+            contentType: values["content-type"],
+            overwrite: values.overwrite,
+            partSize,
+            concurrency,
+            maxRate,
+            checksum: !values["no-checksum"],
+            statePath: path.join(stateDir, `${stateName}.json`),
+            onProgress: progress ? (p) => progress.update(p) : undefined,
+            onResume: values.json
+              ? undefined
+              : ({ held, total }) =>
+                  console.error(`resuming ${filename}: storage already holds ${formatBytes(held)} of ${formatBytes(total)}`),
+          });
+          if (values.json) console.log(JSON.stringify({ file, ok: true, multipart: true, ...result }));
+          else
+            console.log(
+              `uploaded ${filename} in ${result.partCount} parts (${formatBytes(result.size)}) → ${result.objectKey}  file_id=${result.fileId}`,
+            );
+          continue;
+        }
         const result = await device.uploadFile({
           sessionId,
           path: file,

@@ -1,0 +1,160 @@
+/**
+ * The device SDK's `uploadMultipart` and the command line's `upload` of large files, against a
+ * real worker, Mosquitto and the fs store: parts in parallel, a process killed in the middle and
+ * run again (only what storage does not hold is sent), and `--max-rate` counted through a clock
+ * the test moves (no timing assertions).
+ */
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { FleetdropDevice } from "@fleetdrop/device/client";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, sleep, type THarness } from "./harness";
+
+const MIB = 1024 * 1024;
+const CLI = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
+
+let h: THarness;
+let tmp: string;
+let sql: pg.Client;
+
+beforeAll(async () => {
+  h = await createHarness("devmultipart");
+  await h.startWorker();
+  tmp = await mkdtemp(path.join(tmpdir(), "fd-devmultipart-"));
+  sql = new pg.Client({ connectionString: h.db.url });
+  await sql.connect();
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await h?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+async function stored(key: string): Promise<Buffer> {
+  const opened = await h.store.open(key);
+  const parts: Buffer[] = [];
+  for await (const chunk of opened!.body) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+async function heldParts(objectKey: string): Promise<number> {
+  const row = await sql.query<{ store_upload_id: string }>(
+    "SELECT store_upload_id FROM multipart_uploads WHERE object_key = $1 AND state = 'open'",
+    [objectKey],
+  );
+  if (!row.rows[0]) return 0;
+  return (await h.store.listParts(objectKey, row.rows[0].store_upload_id).catch(() => [])).length;
+}
+
+describe("device SDK: uploadMultipart", () => {
+  it("sends the parts in parallel and the platform checks the SHA-256", async () => {
+    const bytes = randomBytes(3 * 5 * MIB + 777);
+    const file = path.join(tmp, "lidar.bin");
+    await writeFile(file, bytes);
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
+    try {
+      const seen: number[] = [];
+      const result = await device.uploadMultipart(file, {
+        session: h.seed.openA,
+        filename: "scans/lidar.bin",
+        partSize: 5 * MIB,
+        concurrency: 4,
+        onProgress: (p) => seen.push(p.sent),
+      });
+      expect(result).toMatchObject({ partCount: 4, partsSent: 4, partsHeld: 0, size: bytes.length });
+      expect(seen.at(-1)).toBe(bytes.length);
+      expect(
+        createHash("sha256")
+          .update(await stored(result.objectKey))
+          .digest("hex"),
+      ).toBe(createHash("sha256").update(bytes).digest("hex"));
+      const row = await sql.query("SELECT state::text AS state FROM files WHERE id = $1", [result.fileId]);
+      expect(row.rows[0]).toEqual({ state: "uploaded" });
+    } finally {
+      await device.close();
+    }
+  });
+
+  it("passes every byte through the --max-rate cap (counted on a clock the test moves)", async () => {
+    const bytes = randomBytes(2 * 5 * MIB);
+    const file = path.join(tmp, "capped.bin");
+    await writeFile(file, bytes);
+    let waited = 0;
+    const clock = { now: () => waited, sleep: async (ms: number) => void (waited += ms) };
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
+    try {
+      await device.uploadMultipart(file, { session: h.seed.openA, partSize: 5 * MIB, concurrency: 2, maxRate: MIB, clock });
+      // 10 MiB at 1 MiB/s, less the quarter-second burst: the cap asked for 9.75 s of waiting.
+      expect(waited).toBeGreaterThanOrEqual(9750);
+      expect(waited).toBeLessThan(11_000);
+    } finally {
+      await device.close();
+    }
+  });
+});
+
+describe("fleetdrop-device upload of a large file", () => {
+  it("killed in the middle, run again: sends only the parts storage does not hold, at most those in flight again", async () => {
+    const bytes = randomBytes(6 * 5 * MIB + 12_345);
+    const file = path.join(tmp, "run-7.mcap");
+    await writeFile(file, bytes);
+    const objectKey = `sessions/ROBOT-A/${h.seed.openA}/run-7.mcap`;
+    const args = [
+      "upload",
+      "--url",
+      h.broker.url,
+      "--device",
+      "ROBOT-A",
+      "--session",
+      String(h.seed.openA),
+      "--part-size",
+      "5m",
+      "--concurrency",
+      "1",
+      "--multipart-above",
+      "1m",
+      "--json",
+    ];
+    // Slow enough (4 MiB/s) to be caught in the middle.
+    // Its own process group: the launcher runs the CLI in child processes, and all of them die together, as in a power cut.
+    const first = spawn(process.execPath, [CLI, ...args, "--max-rate", "4m", file], {
+      cwd: tmp,
+      env: { ...process.env, INIT_CWD: tmp },
+      detached: true,
+      stdio: "ignore",
+    });
+    let held = 0;
+    for (let waited = 0; held < 3 && waited < 60_000; waited += 50) {
+      await sleep(50);
+      held = await heldParts(objectKey);
+    }
+    const exited = new Promise((resolve) => first.once("exit", resolve));
+    process.kill(-first.pid!, "SIGKILL");
+    await exited;
+    held = await heldParts(objectKey);
+    expect(held).toBeGreaterThanOrEqual(3);
+    expect(held).toBeLessThan(7);
+    expect(await readdir(path.join(tmp, ".fleetdrop", "uploads"))).toHaveLength(1);
+
+    const second = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args, file], { cwd: tmp, env: { ...process.env, INIT_CWD: tmp } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const line = JSON.parse(second.stdout.trim()) as { partCount: number; partsSent: number; partsHeld: number; objectKey: string };
+    expect(line).toMatchObject({ partCount: 7, partsHeld: held, partsSent: 7 - held, objectKey });
+    expect((await stored(objectKey)).equals(bytes)).toBe(true);
+    // Done: the state file is gone.
+    expect(await readdir(path.join(tmp, ".fleetdrop", "uploads"))).toHaveLength(0);
+  });
+});
