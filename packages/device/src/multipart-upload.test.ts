@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter, type TRateClock } from "./multipart-upload";
+import { RateLimiter, type TRateClock } from "./rate-limiter";
 
 /** A clock that only moves when the limiter sleeps: the time it asked to wait is counted, not measured. */
 function virtualClock(): TRateClock & { elapsed(): number; sleeps: number } {

@@ -11,6 +11,7 @@
  * platform also resumes a create repeated with the same file (name, size, part size, checksum),
  * so a lost state file costs a checksum pass, not the parts sent.
  */
+import { RateLimiter, type TRateClock } from "./rate-limiter";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -38,6 +39,11 @@ export type TMultipartUploadOptions = {
   concurrency?: number;
   /** Bytes per second over all parts together (default: no cap). */
   maxRate?: number;
+  /**
+   * A cap shared with other uploads (a device agent's bandwidth cap): resolves when `bytes` more
+   * may go out. Takes the place of `maxRate`.
+   */
+  throttle?: (bytes: number) => Promise<void>;
   /** Send the file's SHA-256 so the platform checks what it joined (one extra read of the file). Default true. */
   checksum?: boolean;
   /** Where to remember the upload until it is done (JSON; removed on success). */
@@ -83,48 +89,6 @@ export type TMultipartState = {
 
 type TPage = TOperationAnswer<"multipartParts">;
 
-export type TRateClock = { now(): number; sleep(ms: number): Promise<void> };
-const realClock: TRateClock = { now: () => performance.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
-
-/**
- * A token bucket shared by every part: `take(n)` resolves when `n` more bytes may go out. The
- * bucket holds at most a quarter second of bytes, so a cap is kept over any stretch longer than that.
- */
-export class RateLimiter {
-  private tokens: number;
-  private last: number;
-  private readonly capacity: number;
-  private queue: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly bytesPerSecond: number,
-    private readonly clock: TRateClock = realClock,
-  ) {
-    if (!(bytesPerSecond > 0)) throw new Error("maxRate must be a positive number of bytes per second");
-    this.capacity = Math.max(64 * 1024, bytesPerSecond / 4);
-    this.tokens = this.capacity;
-    this.last = clock.now();
-  }
-
-  take(bytes: number): Promise<void> {
-    // One taker at a time, in order: parallel parts share the rate fairly by chunk.
-    const turn = this.queue.then(async () => {
-      let need = bytes;
-      while (need > 0) {
-        const now = this.clock.now();
-        this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.bytesPerSecond);
-        this.last = now;
-        const used = Math.min(need, this.tokens);
-        this.tokens -= used;
-        need -= used;
-        if (need > 0) await this.clock.sleep(Math.ceil((Math.min(need, this.capacity) / this.bytesPerSecond) * 1000));
-      }
-    });
-    this.queue = turn;
-    return turn;
-  }
-}
-
 async function readState(statePath: string | undefined): Promise<TMultipartState | null> {
   if (!statePath) return null;
   try {
@@ -164,6 +128,7 @@ export async function uploadMultipart(
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const attempts = options.attempts ?? 5;
   const limiter = options.maxRate ? new RateLimiter(options.maxRate, options.clock) : null;
+  const throttle = options.throttle ?? (limiter ? (bytes: number) => limiter.take(bytes) : null);
   const sleep = device.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   const saved = await readState(options.statePath);
@@ -258,7 +223,7 @@ export async function uploadMultipart(
       for (let attempt = 1; ; attempt++) {
         inFlight.set(n, 0);
         try {
-          await putPart(url, file, start, length, agents, limiter, (sent) => {
+          await putPart(url, file, start, length, agents, throttle, (sent) => {
             inFlight.set(n, sent);
             report();
           });
@@ -327,7 +292,7 @@ async function putPart(
   start: number,
   length: number,
   agents: { http: HttpAgent; https: HttpsAgent },
-  limiter: RateLimiter | null,
+  throttle: ((bytes: number) => Promise<void>) | null,
   onSent: (sent: number) => void,
 ): Promise<string | undefined> {
   const target = new URL(url);
@@ -357,7 +322,7 @@ async function putPart(
         onSent(sent);
         callback(null, chunk);
       };
-      if (limiter) limiter.take(chunk.length).then(pass, callback);
+      if (throttle) throttle(chunk.length).then(pass, callback);
       else pass();
     },
   });

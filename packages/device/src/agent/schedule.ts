@@ -1,4 +1,5 @@
 /** Time windows for uploads ("22:00-06:00", local time) and a token bucket for the bandwidth cap. */
+import { RateLimiter, realClock, type TRateClock } from "../rate-limiter";
 
 export type TWindow = { from: number; to: number; text: string };
 
@@ -40,27 +41,14 @@ export function msUntilOpen(windows: readonly TWindow[], date: Date): number {
 }
 
 /**
- * A token bucket of bytes: `take(n)` resolves once n bytes may go. One second of burst, so a
- * cap holds over any few seconds.
+ * The agent's bandwidth cap, shared by all its uploads: one second of burst, so the cap holds
+ * over any few seconds.
  */
 export function createBandwidthLimiter(
   bytesPerSecond: number | undefined,
-  clock: { now(): number; sleep(ms: number): Promise<void> } = {
-    now: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  },
+  clock: TRateClock = realClock,
 ): ((bytes: number) => Promise<void>) | undefined {
   if (bytesPerSecond === undefined) return undefined;
-  let tokens = bytesPerSecond;
-  let last = clock.now();
-  let queue: Promise<void> = Promise.resolve();
-  const take = async (bytes: number) => {
-    const now = clock.now();
-    tokens = Math.min(bytesPerSecond, tokens + ((now - last) / 1000) * bytesPerSecond);
-    last = now;
-    tokens -= bytes;
-    if (tokens < 0) await clock.sleep((-tokens / bytesPerSecond) * 1000);
-  };
-  // One caller at a time, so concurrent uploads share the cap.
-  return (bytes) => (queue = queue.then(() => take(bytes)));
+  const limiter = new RateLimiter(bytesPerSecond, clock, bytesPerSecond);
+  return (bytes) => limiter.take(bytes);
 }

@@ -1,12 +1,13 @@
 /**
  * How a rule's files travel. Each transport is one implementation of TTransport, chosen per rule
  * by name; the agent owns retries, back-off and resume state, a transport sends one file once.
- * - `https`: one presigned POST form (docs/protocol.md#file_uploadrequest), up to the platform's
- *   MAX_UPLOAD_MB;
+ * - `https`: one presigned POST form (docs/protocol.md#file_uploadrequest) up to
+ *   MULTIPART_ABOVE_BYTES, a resumable multipart upload (docs/protocol.md#file_uploadmultipartcreate)
+ *   above, as `fleetdrop-device upload` chooses;
  * - `mqtt`: segments over the MQTT connection (docs/protocol.md#file_transfer), resumed from the
  *   ranges the platform holds after a disconnect or a restart.
- * Another transport (multipart over HTTPS) adds a name to TRANSPORT_NAMES and an entry here.
  */
+import { stat } from "node:fs/promises";
 import type { FleetdropDevice } from "../client";
 import type { TRANSPORT_NAMES } from "./config";
 
@@ -36,10 +37,24 @@ export type TTransport = {
   upload(device: FleetdropDevice, job: TUploadJob): Promise<TUploadOutcome>;
 };
 
+/** Above this a file goes in parts, the same default as `fleetdrop-device upload --multipart-above`. */
+export const MULTIPART_ABOVE_BYTES = 100 * 1024 * 1024;
+
 const https: TTransport = {
   name: "https",
   canOverwrite: true,
   async upload(device, job) {
+    if ((await stat(job.path)).size > MULTIPART_ABOVE_BYTES) {
+      // After a restart, parts storage already holds are not sent again: the state file keeps the upload's id.
+      const result = await device.uploadMultipart(job.path, {
+        session: job.sessionId,
+        filename: job.name,
+        overwrite: job.overwrite,
+        statePath: job.stateFile,
+        throttle: job.throttle,
+      });
+      return { fileId: result.fileId, objectKey: result.objectKey, size: result.size };
+    }
     const result = await device.uploadFile({
       sessionId: job.sessionId,
       path: job.path,
