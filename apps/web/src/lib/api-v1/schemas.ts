@@ -169,7 +169,7 @@ export const ZApiFileListQuerySchema = z.strictObject({
   path: z
     .string()
     .max(255)
-    .regex(/^([^/]+\/)*$/, { error: "A folder path ends with '/', e.g. logs/" })
+    .regex(/^(?:(?!\.\.?\/)[^/]+\/)*$/, { error: "A folder path ends with '/', e.g. logs/, with no '.' or '..' folders" })
     .default("")
     .meta({ description: "Folder to list ('' for the session's root, else ending with '/')" }),
   q: text.optional().meta({ description: "Part of a file name: searches below `path` instead of listing it" }),

@@ -26,6 +26,10 @@ function operationObject(name: string, op: TApiOperation): ZodOpenApiOperationOb
   };
   if (op.params) responses["404"] = problem("No such thing in the token's project (ids of other projects too)");
   if (op.errors?.includes(400) || op.query || op.body) responses["400"] = problem("Bad input: each invalid field is named in issues");
+  if (op.body) {
+    responses["413"] = problem("The body is larger than 64 KiB");
+    responses["415"] = problem("The body is not application/json");
+  }
   return {
     operationId: name,
     summary: op.summary,
