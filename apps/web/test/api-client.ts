@@ -40,9 +40,9 @@ function validatorFor(path: string, method: string, status: number, type: string
   const key = `${method} ${path} ${status} ${type}`;
   let validate = validators.get(key);
   if (!validate) {
-    const operation = (
-      document.paths?.[path] as Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>
-    )[method.toLowerCase()];
+    type TDocumentedOperation = { responses: Record<string, { content?: Record<string, { schema: object }> }> };
+    const item = (document.paths ?? {})[path] as Record<string, TDocumentedOperation | undefined> | undefined;
+    const operation = item?.[method.toLowerCase()];
     const schema = operation?.responses[String(status)]?.content?.[type]?.schema;
     expect(schema, `the document has no ${type} answer ${status} for ${method} ${path}`).toBeDefined();
     validate = ajv.compile({ ...schema, components: document.components });
