@@ -8,8 +8,8 @@ export const API_TOKEN_SCOPES = ["read", "write"] as const;
 export type TApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
 
 export const API_TOKEN_SCOPE_LABEL: Record<TApiTokenScope, string> = {
-  read: "Read: lists, file metadata, download URLs, zips, capture status, command results",
-  write: "Read and write: also open, rename and close sessions, request captures, send commands",
+  read: "Read: lists, file metadata, download URLs, zips, capture status and command results",
+  write: "Read and write: also opens, renames and closes sessions, requests captures and sends commands",
 };
 
 /** Days until expiry offered in the form; "never" keeps the token until it is revoked. */
