@@ -16,6 +16,7 @@ function mainPages(world: TWorld): [string, string][] {
     ["audit", `${p}/audit`],
     ["stores", `${p}/stores`],
     ["streams", `${p}/streams`],
+    ["api tokens", `${p}/api-tokens`],
     ["admin", "/admin"],
     ["account", "/account"],
   ];
@@ -36,7 +37,7 @@ test.describe("the dashboard's finish", () => {
     world,
     prisma,
   }) => {
-    test.setTimeout(300_000);
+    test.setTimeout(420_000);
     // A target with a long unbroken name: its card must wrap it, not scroll sideways.
     const project = await prisma.project.findUniqueOrThrow({ where: { slug: world.project.slug }, select: { id: true } });
     await prisma.auditLog.create({
@@ -78,7 +79,7 @@ test.describe("the dashboard's finish", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`/p/${world.project.slug}/sessions`);
     const nav = page.getByRole("navigation", { name: "Project" });
-    await expect(nav.locator("a svg")).toHaveCount(6);
+    await expect(nav.locator("a svg")).toHaveCount(7);
   });
 
   test("on a phone every table shows all its columns: the files' State and Download, the sessions' State", async ({

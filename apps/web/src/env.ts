@@ -59,7 +59,9 @@ export const ZWebEnvSchema = z
         for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
         return parsed.entries;
       }),
-    /** Seconds a presigned download URL (s3) stays valid. */
+    /** Requests one API token may make per minute (/api/v1); more are answered 429 with Retry-After. */
+    API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+    /** Seconds a presigned download URL stays valid (dashboard downloads with s3, and the API's download URLs). */
     DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   })
   .superRefine((env, ctx) => {

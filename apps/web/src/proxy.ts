@@ -4,6 +4,12 @@ import { env } from "@/env";
 import { crossSiteRefusal } from "@/server/http/same-origin";
 
 const PUBLIC = /^\/(?:api\/|sign-in(?:\/|$))/;
+/**
+ * The REST API authenticates with bearer tokens only, never the session cookie (see
+ * server/api/authenticate-api-token.ts): a forged cross-site request has no credential to borrow
+ * there, and back ends may send any Origin.
+ */
+const TOKEN_API = /^\/api\/v1\//;
 
 /**
  * Two jobs, neither of them authorisation (every page, route handler and server action checks
@@ -13,7 +19,9 @@ const PUBLIC = /^\/(?:api\/|sign-in(?:\/|$))/;
  *   - sends signed-out visitors of a page to the sign-in page.
  */
 export async function proxy(request: NextRequest) {
-  const refusal = crossSiteRefusal(request, { appUrl: env.NEXTAUTH_URL, tokenChecked: request.nextUrl.pathname.startsWith("/api/auth/") });
+  const refusal = TOKEN_API.test(request.nextUrl.pathname)
+    ? null
+    : crossSiteRefusal(request, { appUrl: env.NEXTAUTH_URL, tokenChecked: request.nextUrl.pathname.startsWith("/api/auth/") });
   if (refusal) return NextResponse.json({ error: refusal }, { status: 403, headers: { "Cache-Control": "no-store" } });
   // API routes answer 401 themselves; the sign-in page is public.
   if (PUBLIC.test(request.nextUrl.pathname)) return NextResponse.next();

@@ -77,4 +77,13 @@ describe("state-changing requests from another site", () => {
     expect(read.status).toBe(200);
     expect((await proxy(request("/p/x", "POST", { origin: SITE }))).status).not.toBe(403);
   });
+
+  it("leaves the token-only REST API to its own check: the cookie authenticates nothing there", async () => {
+    // api-v1.integration.test.ts shows the API answers 401 to the dashboard's cookie alone.
+    const request = new NextRequest(`${SITE}/api/v1/sessions`, {
+      method: "POST",
+      headers: { host: "127.0.0.1:3000", cookie: COOKIE, origin: "http://evil.example" },
+    });
+    expect((await proxy(request)).status).toBe(200);
+  });
 });

@@ -22,11 +22,11 @@ import { setDeviceEnabled } from "@/server/devices/set-device-enabled";
 import { getDeviceCredentials } from "@/server/devices/get-device-credentials";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { contextFor, makeProject, makeSession, makeUser, prisma } from "./fixtures";
-import type { TProjectContext } from "@/server/auth/project-context";
+import type { TUserProjectContext } from "@/server/auth/project-context";
 
-let admin: TProjectContext;
-let member: TProjectContext;
-let otherAdmin: TProjectContext;
+let admin: TUserProjectContext;
+let member: TUserProjectContext;
+let otherAdmin: TUserProjectContext;
 
 const unzip = (base64: string) => unzipSync(Buffer.from(base64, "base64"));
 const text = (zip: Record<string, Uint8Array>, name: string) => new TextDecoder().decode(zip[name]);
@@ -187,7 +187,7 @@ describe("rotating and revoking", () => {
 });
 
 describe("POST /api/p/{project}/devices (scripts)", () => {
-  const call = (ctx: TProjectContext, body: string, contentType: string, query = "") => {
+  const call = (ctx: TUserProjectContext, body: string, contentType: string, query = "") => {
     const POST = createWithProject({ getUser: async () => ctx.user })(postDevices, { role: CAN.manageDevices });
     const request = new Request(`http://localhost/api/p/${ctx.project.slug}/devices${query}`, {
       method: "POST",

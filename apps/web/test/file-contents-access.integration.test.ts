@@ -12,10 +12,10 @@ import { readJsonPreview } from "@/server/files/read-json-preview";
 import { readTextPreview } from "@/server/files/read-text-preview";
 import { sessionArchiveResponse } from "@/server/files/session-archive";
 import { sessionsStore } from "@/server/stores/sessions-store";
-import type { TProjectContext } from "@/server/auth/project-context";
+import type { TUserProjectContext } from "@/server/auth/project-context";
 import { contextFor, makeDevice, makeFile, makeProject, makeSession, makeUser, prisma } from "./fixtures";
 
-let ctxs: Record<TRole, TProjectContext>;
+let ctxs: Record<TRole, TUserProjectContext>;
 let sessionId: number;
 let textId: string;
 let jsonId: string;
@@ -23,7 +23,7 @@ let jsonId: string;
 beforeAll(async () => {
   const users = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await makeUser()] as const)));
   const project = await makeProject(ROLES.map((role) => ({ user: users[role]!, role })));
-  ctxs = Object.fromEntries(ROLES.map((role) => [role, contextFor(users[role]!, project, role)])) as Record<TRole, TProjectContext>;
+  ctxs = Object.fromEntries(ROLES.map((role) => [role, contextFor(users[role]!, project, role)])) as Record<TRole, TUserProjectContext>;
   const device = await makeDevice(project.id);
   sessionId = (await makeSession(device, project.id)).id;
   for (const [name, body, type] of [
@@ -41,7 +41,7 @@ const outcome = (work: Promise<unknown>) =>
     () => "read",
     (error: unknown) => (error instanceof ForbiddenError ? "forbidden" : error),
   );
-const reads = (ctx: TProjectContext) => ({
+const reads = (ctx: TUserProjectContext) => ({
   inline: outcome(fileResponse({ ctx, fileId: textId, disposition: "inline", range: null })),
   ranged: outcome(fileResponse({ ctx, fileId: textId, disposition: "inline", range: "bytes=0-3" })),
   download: outcome(fileResponse({ ctx, fileId: textId, disposition: "attachment", range: null })),

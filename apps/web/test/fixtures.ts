@@ -2,7 +2,7 @@
 import { getPrismaClient } from "@fleetdrop/db";
 import { hashPassword } from "@fleetdrop/db/passwords";
 import type { TRole } from "@/lib/roles";
-import type { TProjectContext } from "@/server/auth/project-context";
+import type { TUserProjectContext } from "@/server/auth/project-context";
 import type { TSessionUser } from "@/server/auth/session-user";
 
 export const prisma = () => getPrismaClient(process.env.DATABASE_URL!);
@@ -62,6 +62,6 @@ export async function makeFile(
   });
 }
 
-export function contextFor(user: TSessionUser, project: { id: string; slug: string; name: string }, role: TRole): TProjectContext {
+export function contextFor(user: TSessionUser, project: { id: string; slug: string; name: string }, role: TRole): TUserProjectContext {
   return { user, project, role, ip: "127.0.0.1" };
 }

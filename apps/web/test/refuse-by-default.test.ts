@@ -19,17 +19,33 @@ function files(dir: string, name: RegExp): string[] {
 const rel = (file: string) => path.relative(SRC, file);
 
 describe("refuse by default", () => {
-  it("wraps every route handler (except next-auth's own and the public liveness check) in withProject", () => {
+  it("wraps every dashboard route handler (except next-auth's own and the public liveness check) in withProject", () => {
     const health = path.join(SRC, "app/api/health/route.ts");
     // The liveness check is public for load balancers; it answers only ok or 503, no data.
     expect(readFileSync(health, "utf8")).not.toMatch(/findMany|findFirst|findUnique|params|searchParams/);
-    const routes = files(path.join(SRC, "app/api"), /^route\.ts$/).filter((f) => !f.includes(`${path.sep}auth${path.sep}`) && f !== health);
+    const routes = files(path.join(SRC, "app/api"), /^route\.ts$/).filter(
+      (f) => !f.includes(`${path.sep}auth${path.sep}`) && !f.includes(`${path.sep}v1${path.sep}`) && f !== health,
+    );
     expect(routes.length).toBeGreaterThanOrEqual(5);
     for (const file of routes) {
       const text = readFileSync(file, "utf8");
       const exports = [...text.matchAll(/export\s+(?:const|async function|function)\s+(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b(.*)/g)];
       expect(exports.length, rel(file)).toBeGreaterThan(0);
       for (const [, method, rest] of exports) expect(rest, `${rel(file)} ${method}`).toMatch(/^\s*=\s*withProject</);
+    }
+  });
+
+  it("wraps every REST API route handler (except the public OpenAPI document) in withApiToken", () => {
+    const document = path.join(SRC, "app/api/v1/openapi.json/route.ts");
+    // The document describes the endpoints; it reads no data.
+    expect(readFileSync(document, "utf8")).not.toMatch(/db\(|findMany|findFirst|findUnique|params|searchParams|request/i);
+    const routes = files(path.join(SRC, "app/api/v1"), /^route\.ts$/).filter((f) => f !== document);
+    expect(routes.length).toBeGreaterThanOrEqual(8);
+    for (const file of routes) {
+      const text = readFileSync(file, "utf8");
+      const exports = [...text.matchAll(/export\s+(?:const|async function|function)\s+(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b(.*)/g)];
+      expect(exports.length, rel(file)).toBeGreaterThan(0);
+      for (const [, method, rest] of exports) expect(rest, `${rel(file)} ${method}`).toMatch(/^\s*=\s*withApiToken\(API_OPERATIONS\.\w+,/);
     }
   });
 

@@ -39,5 +39,7 @@ export const CAN = {
   manageDevices: "admin",
   manageSessions: "admin",
   readAudit: "admin",
+  /** Create, list and revoke the project's API tokens (docs/api.md). */
+  manageApiTokens: "admin",
   manageMembers: "owner",
 } as const satisfies Record<string, TRole>;

@@ -8,6 +8,7 @@ import {
   CircleUser,
   Database,
   FolderKanban,
+  KeyRound,
   LogOut,
   Menu,
   ScrollText,
@@ -101,6 +102,7 @@ export function AppShell({
           {link(`${base}/members`, "Members", Users)}
           {hasRole(current.role, "admin") ? link(`${base}/stores`, "Stores", Database) : null}
           {hasRole(current.role, "admin") ? link(`${base}/streams`, "Chunk streams", Waypoints) : null}
+          {hasRole(current.role, "admin") ? link(`${base}/api-tokens`, "API tokens", KeyRound) : null}
           {hasRole(current.role, "admin") ? link(`${base}/audit`, "Audit log", ScrollText) : null}
         </nav>
       ) : null}

@@ -9,7 +9,7 @@ import { requireRole, type TProjectContext } from "@/server/auth/project-context
 export type TAuditRow = {
   id: string;
   at: string;
-  actorType: "user" | "device" | "system";
+  actorType: "user" | "device" | "system" | "token";
   actorLabel: string;
   action: string;
   /** What was acted on, by name: `session "Warehouse run" (#4)`, `file logs/a.log`, a user's email. */

@@ -6,7 +6,7 @@ import { hasRole, type TRole } from "@/lib/roles";
 import { formDataToObject, type TActionResult } from "@/lib/action-result";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { clientIp } from "./client-ip";
-import { resolveProjectContext, type TProjectContext } from "./project-context";
+import { resolveProjectContext, type TUserProjectContext } from "./project-context";
 import { getSessionUser, type TSessionUser } from "./session-user";
 
 function failure(error: unknown): TActionResult<never> {
@@ -37,7 +37,7 @@ const defaultDeps: TActionDeps = {
  */
 export function projectAction<S extends z.ZodType, R>(
   options: { role: TRole; schema: S },
-  handler: (args: { ctx: TProjectContext; input: z.infer<S> }) => Promise<TActionResult<R>>,
+  handler: (args: { ctx: TUserProjectContext; input: z.infer<S> }) => Promise<TActionResult<R>>,
   deps: TActionDeps = defaultDeps,
 ) {
   return async (_previous: TActionResult<R> | null, data: FormData | Record<string, unknown>): Promise<TActionResult<R>> => {

@@ -4,7 +4,7 @@ import { headers } from "next/headers";
 import { forbidden, notFound, redirect } from "next/navigation";
 import { hasRole, type TRole } from "@/lib/roles";
 import { clientIp } from "./client-ip";
-import { resolveProjectContext, type TProjectContext } from "./project-context";
+import { resolveProjectContext, type TUserProjectContext } from "./project-context";
 import { getSessionUser, type TSessionUser } from "./session-user";
 
 /** The signed-in user, or a redirect to the sign-in page. */
@@ -33,7 +33,7 @@ const projectContext = cache(async (projectSlug: string) => {
  * A page's project context: 404 for projects the user is not a member of (or that do not
  * exist), 403 when the role is below what the page needs.
  */
-export async function requireProjectPage(projectSlug: string, role: TRole = "viewer"): Promise<TProjectContext> {
+export async function requireProjectPage(projectSlug: string, role: TRole = "viewer"): Promise<TUserProjectContext> {
   const ctx = await projectContext(decodeURIComponent(projectSlug));
   if (!ctx) notFound();
   if (!hasRole(ctx.role, role)) forbidden();

@@ -1,7 +1,7 @@
 import "server-only";
-import { Prisma } from "@fleetdrop/db";
 import { env } from "@/env";
 import { db } from "@/server/db";
+import { countHits, pruneHits } from "@/server/rate-limit/window-counters";
 
 /** How long an address stays "known" for an account after its last good sign-in there. */
 const KNOWN_ADDRESS_DAYS = 90;
@@ -22,8 +22,7 @@ function bucketsFor(email: string, address: string, known: boolean): TBucket[] {
     { key: `address:${address}`, limit: env.SIGN_IN_MAX_FAILURES_PER_IP },
   ];
   if (!known) buckets.push({ key: `account:${email}`, limit: env.SIGN_IN_MAX_FAILURES_PER_ACCOUNT });
-  // One lock order for every statement: two attempts sharing keys never wait on each other in a cycle.
-  return buckets.sort((a, b) => (a.key < b.key ? -1 : 1));
+  return buckets;
 }
 
 export type TSignInAttempt = {
@@ -34,11 +33,9 @@ export type TSignInAttempt = {
 };
 
 /**
- * Counts one attempt in each bucket before the password is looked at, with one atomic UPSERT
- * (`attempts + 1 ... RETURNING attempts`): however many attempts arrive at once, each sees its
- * own count, and only the first `limit` in a window go on to the password check. A bucket
- * whose window has passed starts again at 1. Refused attempts count too, so hammering does
- * not end the window early.
+ * Counts one attempt in each bucket before the password is looked at (countHits: atomic, so
+ * however many attempts arrive at once only the first `limit` in a window go on to the password
+ * check). Refused attempts count too, so hammering does not end the window early.
  */
 export async function takeSignInAttempt(options: { email: string; ip: string | null; now: Date }): Promise<TSignInAttempt> {
   const prisma = db();
@@ -50,18 +47,11 @@ export async function takeSignInAttempt(options: { email: string; ip: string | n
     (await prisma.signInKnownAddress.count({ where: { email: options.email, ip: options.ip, lastSuccessAt: { gt: knownSince } } })) > 0;
   const buckets = bucketsFor(options.email, address, known);
   const keys = buckets.map((bucket) => bucket.key);
-  const rows = await prisma.$queryRaw<{ key: string; attempts: number }[]>(Prisma.sql`
-    INSERT INTO sign_in_throttle AS t (key, window_start, attempts)
-    SELECT key, ${options.now}::timestamptz, 1 FROM unnest(${keys}::text[]) AS key
-    ON CONFLICT (key) DO UPDATE SET
-      attempts = CASE WHEN t.window_start <= ${windowStart}::timestamptz THEN 1 ELSE t.attempts + 1 END,
-      window_start = CASE WHEN t.window_start <= ${windowStart}::timestamptz THEN EXCLUDED.window_start ELSE t.window_start END
-    RETURNING key, attempts`);
-  const counts = new Map(rows.map((row) => [row.key, Number(row.attempts)]));
-  const allowed = buckets.every((bucket) => (counts.get(bucket.key) ?? 0) <= bucket.limit);
+  const counts = await countHits({ keys, now: options.now, windowMs: env.SIGN_IN_WINDOW_MINUTES * 60_000 });
+  const allowed = buckets.every((bucket) => (counts.get(bucket.key)?.count ?? 0) <= bucket.limit);
   if (Math.random() < 0.05) {
     // Keep the tables small: finished windows and long-unused addresses no longer matter.
-    await prisma.signInThrottle.deleteMany({ where: { windowStart: { lt: windowStart } } });
+    for (const prefix of ["account-address:", "address:", "account:"]) await pruneHits({ prefix, before: windowStart });
     await prisma.signInKnownAddress.deleteMany({ where: { lastSuccessAt: { lt: knownSince } } });
   }
   return {

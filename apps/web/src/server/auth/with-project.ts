@@ -5,7 +5,7 @@ import { hasRole, type TRole } from "@/lib/roles";
 import { ForbiddenError, NotFoundError, UserInputError } from "@/server/errors";
 import { crossSiteRefusal } from "@/server/http/same-origin";
 import { clientIp } from "./client-ip";
-import { resolveProjectContext, type TProjectContext } from "./project-context";
+import { resolveProjectContext, type TUserProjectContext } from "./project-context";
 import { getSessionUser, type TSessionUser } from "./session-user";
 
 type TRouteParams = { project: string };
@@ -13,7 +13,7 @@ type TRouteContext<P> = { params: Promise<P> };
 
 export type TProjectRouteHandler<P extends TRouteParams> = (
   request: Request,
-  args: { ctx: TProjectContext; params: P },
+  args: { ctx: TUserProjectContext; params: P },
 ) => Promise<Response>;
 
 export type TWithProjectDeps = { getUser: () => Promise<TSessionUser | null> };

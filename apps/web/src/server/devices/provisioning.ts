@@ -1,4 +1,5 @@
 import "server-only";
+import { actorLabel } from "@/server/audit/write-audit";
 import { readFileSync } from "node:fs";
 import { bundleFileName, createCredentialBundle, type TBrokerEndpoints } from "@fleetdrop/provisioning/bundle";
 import { ProvisioningError, type TProvisioningContext } from "@fleetdrop/provisioning/context";
@@ -42,7 +43,7 @@ export function requireAuthModeAvailable(authMode: TAuthMode): void {
 }
 
 export function provisioningContext(ctx: TProjectContext): TProvisioningContext {
-  return { prisma: db(), secrets: secretBox(), actor: ctx.user.email };
+  return { prisma: db(), secrets: secretBox(), actor: actorLabel(ctx) };
 }
 
 function brokerEndpoints(): TBrokerEndpoints {

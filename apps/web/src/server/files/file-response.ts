@@ -1,6 +1,5 @@
 import "server-only";
 import { Readable } from "node:stream";
-import { env } from "@/env";
 import { CAN } from "@/lib/roles";
 import { isSafeInlineImage } from "@/lib/file-kind";
 import { NotFoundError } from "@/server/errors";
@@ -8,6 +7,7 @@ import { requireRole, type TProjectContext } from "@/server/auth/project-context
 import { writeAudit, writeAuditOnce } from "@/server/audit/write-audit";
 import { sessionsStore } from "@/server/stores/sessions-store";
 import { contentDisposition } from "@fleetdrop/storage/content-disposition";
+import { downloadAudit, presignFileGet } from "./file-download-url";
 import { getFile, type TFileDetail } from "./get-file";
 
 /** Content types a browser may render inline from our origin (never HTML or SVG: script). */
@@ -59,9 +59,9 @@ export async function fileResponse(options: {
   if (file.state !== "uploaded") throw new NotFoundError("The file is not uploaded");
   const store = sessionsStore();
   const contentType = disposition === "attachment" ? file.contentType : inlineContentType(file);
-  const audit = { targetType: "file", targetId: file.id, details: { session: file.sessionId, filename: file.filename, size: file.size } };
-  if (disposition === "attachment") await writeAudit(ctx, { action: "file.download", ...audit });
-  else await writeAuditOnce(ctx, { action: "file.view", ...audit }, { withinMinutes: VIEW_AUDIT_MINUTES });
+  const audit = downloadAudit(file);
+  if (disposition === "attachment") await writeAudit(ctx, audit);
+  else await writeAuditOnce(ctx, { ...audit, action: "file.view" }, { withinMinutes: VIEW_AUDIT_MINUTES });
   const common = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
@@ -69,13 +69,7 @@ export async function fileResponse(options: {
   };
 
   if (store.backend === "s3") {
-    const url = await store.presignGet({
-      key: file.objectKey,
-      expiresIn: env.DOWNLOAD_URL_TTL_SECONDS,
-      downloadName: file.name,
-      disposition,
-      contentType,
-    });
+    const url = await presignFileGet(file, disposition, contentType);
     return new Response(null, { status: 302, headers: { ...common, Location: url } });
   }
 

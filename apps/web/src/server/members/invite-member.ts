@@ -24,7 +24,7 @@ export async function inviteMember(options: {
   let user = await prisma.user.findUnique({ where: { email }, select: { id: true } });
   let password: string | undefined;
   if (!user) {
-    if (!ctx.user.isAdmin) {
+    if (!ctx.user?.isAdmin) {
       throw new UserInputError("No account uses this email yet. Ask a platform administrator to create it, then invite it.", "email");
     }
     password = generatePassword();

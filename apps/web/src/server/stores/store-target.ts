@@ -25,7 +25,7 @@ export async function resolveStoreTarget(options: { ctx: TProjectContext; store:
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
   const entry = namedStore(options.store);
-  if (!entry.perDevice) return { entry, device: null, base: "", canWrite: ctx.user.isAdmin };
+  if (!entry.perDevice) return { entry, device: null, base: "", canWrite: ctx.user?.isAdmin === true };
   if (!options.device) throw new UserInputError("Choose a device: this store keeps one folder per device", "device");
   const device = await db().device.findFirst({ where: { serial: options.device, projectId: ctx.project.id }, select: { serial: true } });
   if (!device) throw new NotFoundError("No such device");

@@ -1,0 +1,7 @@
+import { API_OPERATIONS } from "@/lib/api-v1/operations";
+import { withApiToken } from "@/server/api/with-api-token";
+import { getCaptureStatus } from "@/server/captures/get-capture-status";
+
+export const GET = withApiToken(API_OPERATIONS.getCapture, async ({ ctx, params }) =>
+  getCaptureStatus({ ctx, requestId: params.requestId }),
+);
