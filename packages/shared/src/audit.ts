@@ -83,6 +83,13 @@ export const AUDIT_DETAILS = {
   }),
   "session.create": z.object({ device: z.string(), name: z.string() }),
   "session.rename": z.object({ from: z.string(), to: z.string() }),
+  "api_token.create": z.object({
+    name: z.string(),
+    prefix: z.string(),
+    scope: z.enum(["read", "write"]),
+    expiresAt: z.string().nullable(),
+  }),
+  "api_token.revoke": z.object({ name: z.string(), prefix: z.string() }),
   "session.delete": z.object({ name: z.string(), device: z.string(), files: z.number().int(), objectsNotDeleted: z.number().int() }),
   "session.download": z.object({ name: z.string(), files: z.number().int(), bytes: ZBigIntText }),
   /** A capture request: the dashboard follows it by `requestId` (see get-capture-status). */

@@ -19,8 +19,11 @@ export type Json = ColumnType<JsonValue, string, string>;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/** PostgreSQL enum `api_token_scope`. */
+export type ApiTokenScope = "read" | "write";
+
 /** PostgreSQL enum `audit_actor`. */
-export type AuditActor = "user" | "device" | "system";
+export type AuditActor = "user" | "device" | "system" | "token";
 
 /** PostgreSQL enum `chunk_state`. */
 export type ChunkState = "pending" | "parked";
@@ -31,6 +34,9 @@ export type DeviceAuth = "password" | "certificate";
 /** PostgreSQL enum `file_state`. */
 export type FileState = "pending" | "uploaded" | "expired" | "failed";
 
+/** PostgreSQL enum `multipart_state`. */
+export type MultipartState = "open" | "completing" | "completed" | "aborting" | "aborted";
+
 /** PostgreSQL enum `role`. */
 export type Role = "owner" | "admin" | "member" | "viewer";
 
@@ -39,6 +45,22 @@ export type SessionState = "open" | "closed";
 
 /** PostgreSQL enum `transfer_state`. */
 export type TransferState = "active" | "completed";
+
+/** Table `api_tokens` (model ApiToken). */
+export interface TApiTokenTable {
+  id: Generated<string>;
+  project_id: string;
+  name: string;
+  prefix: string;
+  token_hash: string;
+  scope: ApiTokenScope;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_by_id: string | null;
+  created_by_label: string;
+  created_at: Generated<Timestamp>;
+}
 
 /** Table `audit_log` (model AuditLog). */
 export interface TAuditLogTable {
@@ -95,6 +117,17 @@ export interface TChunkStreamTable {
   timeout_ms: Generated<number>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+}
+
+/** Table `device_agent_status` (model DeviceAgentStatus). */
+export interface TDeviceAgentStatusTable {
+  device_id: string;
+  backlog_files: number;
+  backlog_bytes: Int8;
+  oldest_waiting_at: Timestamp | null;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  reported_at: Generated<Timestamp>;
 }
 
 /** Table `device_cas` (model DeviceCa). */
@@ -213,6 +246,25 @@ export interface TMqttSessionSubscriptionTable {
   updated_at: Generated<Timestamp>;
 }
 
+/** Table `multipart_uploads` (model MultipartUpload). */
+export interface TMultipartUploadTable {
+  id: string;
+  device_id: string;
+  session_id: number;
+  file_id: string;
+  object_key: string;
+  store_upload_id: string;
+  content_type: string;
+  size: Int8;
+  part_size: Int8;
+  sha256: string | null;
+  state: Generated<MultipartState>;
+  etag: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+}
+
 /** Table `projects` (model Project). */
 export interface TProjectTable {
   id: Generated<string>;
@@ -274,10 +326,12 @@ export interface TUserTable {
 }
 
 export interface DB {
+  api_tokens: TApiTokenTable;
   audit_log: TAuditLogTable;
   chunk_lanes: TChunkLaneTable;
   chunk_outbox: TChunkTable;
   chunk_streams: TChunkStreamTable;
+  device_agent_status: TDeviceAgentStatusTable;
   device_cas: TDeviceCaTable;
   device_certificates: TDeviceCertificateTable;
   device_credential_events: TDeviceCredentialEventTable;
@@ -286,6 +340,7 @@ export interface DB {
   files: TFileTable;
   memberships: TMembershipTable;
   mqtt_session_subscriptions: TMqttSessionSubscriptionTable;
+  multipart_uploads: TMultipartUploadTable;
   projects: TProjectTable;
   sessions: TSessionTable;
   sign_in_known_addresses: TSignInKnownAddressTable;
