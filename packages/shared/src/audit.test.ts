@@ -47,7 +47,7 @@ describe("audit details", () => {
 
   it("knows each action by its dotted name", () => {
     for (const action of Object.keys(AUDIT_DETAILS)) {
-      expect(action).toMatch(/^[a-z]+\.[a-z_]+$/);
+      expect(action).toMatch(/^[a-z_]+\.[a-z_]+$/);
       expect(isAuditAction(action)).toBe(true);
     }
     expect(isAuditAction("__proto__")).toBe(false);
