@@ -38,6 +38,8 @@ import { installStoreFeature } from "./stores/feature";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
 import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
 import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
+import { createPresenceFeature, type TPresenceSettings } from "./presence/feature";
+import type { TPresenceChange } from "./presence/record";
 
 export type TIngestWorkerConfig = {
   databaseUrl: string;
@@ -61,6 +63,8 @@ export type TIngestWorkerConfig = {
   chunks?: Partial<TChunkSettings>;
   /** Per-device rate limits by class (rate-limit.ts); unset: the defaults; null: none. */
   rateLimits?: TRateLimitSettings | null;
+  /** Device presence expiry (presence/feature.ts); defaults there. */
+  presence?: Partial<TPresenceSettings>;
 };
 
 export type TRecoverySettings = {
@@ -100,6 +104,8 @@ export type TIngestWorkerDeps = {
   ) => (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The rate limits' clock in milliseconds (tests move it by hand); default: performance.now. */
   now?: () => number;
+  /** Called once for each device that goes online or offline (presence/transition.ts). */
+  onPresenceChange?: (change: TPresenceChange) => void;
 };
 
 export type TIngestWorker = {
@@ -111,13 +117,23 @@ export type TIngestWorker = {
   httpAddress(): AddressInfo | null;
   /** Runs the pending-file sweeper once now (tests, admin tooling). */
   sweepNow(): Promise<void>;
+  /** Resolves once every presence message received so far is recorded. */
+  presenceSettled(): Promise<void>;
   /** Runs the file transfer clean-up (TRANSFER_TTL) once now. */
   cleanUpTransfersNow(): Promise<{ expired: number; purgedSegments: number; stagingFilesRemoved?: number }>;
 };
 
 const KINDS = Object.keys(REQUEST_SUFFIXES) as TRequestKind[];
 
-export function createIngestWorker({ config, logger, store, namedStores, httpRoutes, now }: TIngestWorkerDeps): TIngestWorker {
+export function createIngestWorker({
+  config,
+  logger,
+  store,
+  namedStores,
+  httpRoutes,
+  now,
+  onPresenceChange,
+}: TIngestWorkerDeps): TIngestWorker {
   const topics = createTopics(config.topicPrefix);
   const metrics = createMetrics();
   const pool = createPgPool({
@@ -189,6 +205,14 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     onStored: () => metrics.filesCompleted.inc({ state: "uploaded", via: "mqtt_transfer" }),
   });
   const chunks = createChunkFeature({ settings: config.chunks, topics, pool, registry: metrics.registry, log });
+  const presence = createPresenceFeature({
+    connection: config.mqtt,
+    topics,
+    pool,
+    log,
+    settings: config.presence,
+    onChange: onPresenceChange,
+  });
 
   const seen = new Map<string, Date>();
   const dispatch = createRouter({
@@ -366,6 +390,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await sweep();
     },
     cleanUpTransfersNow: () => transfers.cleanUp(),
+    presenceSettled: () => presence.settled(),
     async start() {
       if (config.http) {
         server = createHttpServer({
@@ -411,6 +436,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
         ...transfers.startJobs(),
       ];
       chunks.start();
+      presence.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();
@@ -422,6 +448,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await Promise.all(jobs.map((job) => job.stop()));
       await chunks.stop();
+      await presence.stop();
       await touchDevices(pool, seen).catch(() => {});
       await takeover?.stop();
       await mqtt.endAsync(false).catch(() => {});
