@@ -1,5 +1,6 @@
 import "server-only";
 import { CAN } from "@/lib/roles";
+import { toPresence, type TDevicePresence } from "@/lib/presence";
 import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
@@ -12,6 +13,7 @@ export type TDeviceDetail = {
   authMode: "password" | "certificate";
   lastSeenAt: string | null;
   createdAt: string;
+  presence: TDevicePresence;
   /** What deleting it would remove. */
   impact: { sessions: number; files: number; uploadedFiles: number; bytes: string };
 };
@@ -22,7 +24,18 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
   const prisma = db();
   const device = await prisma.device.findFirst({
     where: { serial: options.serial, projectId: options.ctx.project.id },
-    select: { id: true, serial: true, name: true, enabled: true, authMode: true, lastSeenAt: true, createdAt: true },
+    select: {
+      id: true,
+      serial: true,
+      name: true,
+      enabled: true,
+      authMode: true,
+      lastSeenAt: true,
+      createdAt: true,
+      presenceOnline: true,
+      presenceSince: true,
+      presenceVia: true,
+    },
   });
   if (!device) throw new NotFoundError("No such device");
   const [sessions, files] = await Promise.all([
@@ -37,8 +50,10 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
     if (g.state === "uploaded") uploaded += g._count._all;
     bytes += g._sum.size ?? 0n;
   }
+  const { presenceOnline, presenceSince, presenceVia, ...rest } = device;
   return {
-    ...device,
+    ...rest,
+    presence: toPresence({ presenceOnline, presenceSince, presenceVia }),
     lastSeenAt: device.lastSeenAt?.toISOString() ?? null,
     createdAt: device.createdAt.toISOString(),
     impact: { sessions, files: total, uploadedFiles: uploaded, bytes: bytes.toString() },

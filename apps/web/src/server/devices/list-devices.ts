@@ -1,5 +1,6 @@
 import "server-only";
 import { CAN } from "@/lib/roles";
+import { toPresence, type TDevicePresence } from "@/lib/presence";
 import { db } from "@/server/db";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 
@@ -13,6 +14,7 @@ export type TDeviceRow = {
   createdAt: string;
   sessions: number;
   openSessions: number;
+  presence: TDevicePresence;
 };
 
 /** The project's devices with their session counts, by serial. */
@@ -23,7 +25,18 @@ export async function listDevices(options: { ctx: TProjectContext }): Promise<TD
     prisma.device.findMany({
       where: { projectId: options.ctx.project.id },
       orderBy: { serial: "asc" },
-      select: { id: true, serial: true, name: true, enabled: true, authMode: true, lastSeenAt: true, createdAt: true },
+      select: {
+        id: true,
+        serial: true,
+        name: true,
+        enabled: true,
+        authMode: true,
+        lastSeenAt: true,
+        createdAt: true,
+        presenceOnline: true,
+        presenceSince: true,
+        presenceVia: true,
+      },
     }),
     prisma.session.groupBy({ by: ["deviceId", "state"], where: { projectId: options.ctx.project.id }, _count: { _all: true } }),
   ]);
@@ -34,8 +47,9 @@ export async function listDevices(options: { ctx: TProjectContext }): Promise<TD
     if (c.state === "open") entry.open += c._count._all;
     byDevice.set(c.deviceId, entry);
   }
-  return devices.map((d) => ({
+  return devices.map(({ presenceOnline, presenceSince, presenceVia, ...d }) => ({
     ...d,
+    presence: toPresence({ presenceOnline, presenceSince, presenceVia }),
     lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
     createdAt: d.createdAt.toISOString(),
     sessions: byDevice.get(d.id)?.sessions ?? 0,

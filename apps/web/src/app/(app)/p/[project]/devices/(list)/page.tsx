@@ -14,6 +14,7 @@ import { formatNumber } from "@/lib/format";
 import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
 import { listDevices } from "@/server/devices/list-devices";
+import { LiveListPresence } from "@/components/devices/presence";
 
 export const metadata: Metadata = { title: "Devices" };
 
@@ -61,7 +62,12 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
               },
               { header: "Name", cell: (d) => d.name },
               { header: "State", cell: (d) => <DeviceStateBadge enabled={d.enabled} /> },
-              { header: "Last seen", cell: (d) => <Time value={d.lastSeenAt} relative /> },
+              {
+                header: "Connection",
+                cell: (d) => (
+                  <LiveListPresence project={ctx.project.slug} serial={d.serial} initial={d.presence} lastSeenAt={d.lastSeenAt} />
+                ),
+              },
               {
                 header: "Sessions",
                 className: "num",
