@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MqttClient } from "mqtt";
 import { Batcher } from "./batcher";
 import { createWriteCoalescer } from "./mqtt/coalesce-writes";
-import { touchDevices } from "./db/devices";
+import { recordRefusals, refusalKey, touchDevices, type TRefusalCounts } from "./db/devices";
 import { countPendingFiles, recordStoredObject } from "./db/files";
 import { createUploadAdmission } from "./handlers/upload-admission";
 import { recordUploadRequests, type TUploadOutcome, type TUploadRow } from "./db/upload-requests";
@@ -215,6 +215,7 @@ export function createIngestWorker({
   });
 
   const seen = new Map<string, Date>();
+  let refusals: TRefusalCounts = new Map();
   const dispatch = createRouter({
     routes: [transfers.route, chunks.route],
     topics,
@@ -222,6 +223,13 @@ export function createIngestWorker({
     metrics,
     logger: log,
     onDeviceSeen: (deviceId) => seen.set(deviceId, new Date()),
+    onRefused: (deviceId, code) => {
+      const hour = new Date();
+      hour.setUTCMinutes(0, 0, 0);
+      const key = refusalKey(deviceId, code, hour);
+      // Bounded: a flood of distinct keys between two flushes is not worth the memory.
+      if (refusals.size < 50_000 || refusals.has(key)) refusals.set(key, (refusals.get(key) ?? 0) + 1);
+    },
     rateLimiter: config.rateLimits === null ? null : createRateLimiter(config.rateLimits ?? DEFAULT_RATE_LIMITS, now),
     publish: (topic, payload, properties, delivered) => {
       mqtt.publish(topic, payload, { qos: 1, ...(config.mqtt.protocolVersion === 5 && properties ? { properties } : {}) }, (error) => {
@@ -429,6 +437,9 @@ export function createIngestWorker({
             const batch = new Map(seen);
             seen.clear();
             await touchDevices(pool, batch);
+            const refused = refusals;
+            refusals = new Map();
+            await recordRefusals(pool, refused);
           },
           log,
         ),
@@ -450,6 +461,7 @@ export function createIngestWorker({
       await chunks.stop();
       await presence.stop();
       await touchDevices(pool, seen).catch(() => {});
+      await recordRefusals(pool, refusals).catch(() => {});
       await takeover?.stop();
       await mqtt.endAsync(false).catch(() => {});
       if (server) {
