@@ -7,6 +7,7 @@ import type { TWorld } from "../support/world";
 function mainPages(world: TWorld): [string, string][] {
   const p = `/p/${world.project.slug}`;
   return [
+    ["overview", p],
     ["sessions", `${p}/sessions`],
     ["session", `${p}/sessions/${world.session.id}`],
     ["devices", `${p}/devices`],
@@ -78,7 +79,7 @@ test.describe("the dashboard's finish", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`/p/${world.project.slug}/sessions`);
     const nav = page.getByRole("navigation", { name: "Project" });
-    await expect(nav.locator("a svg")).toHaveCount(6);
+    await expect(nav.locator("a svg")).toHaveCount(7);
   });
 
   test("on a phone every table shows all its columns: the files' State and Download, the sessions' State", async ({
