@@ -16,6 +16,10 @@ test.describe("browsing, previews and downloads", () => {
   }) => {
     await signIn("member");
     await page.goto("/");
+    // The project's landing page is its overview.
+    await expect(page).toHaveURL(new RegExp(`/p/${world.project.slug}$`));
+    await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+    await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Sessions" }).click();
     await expect(page).toHaveURL(new RegExp(`/p/${world.project.slug}/sessions`));
     await expect(page.getByRole("table", { name: "Sessions" })).toBeVisible();
     await keepScreenshot("02-sessions-list");

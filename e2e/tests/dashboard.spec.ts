@@ -7,6 +7,7 @@ import type { TWorld } from "../support/world";
 function mainPages(world: TWorld): [string, string][] {
   const p = `/p/${world.project.slug}`;
   return [
+    ["overview", p],
     ["sessions", `${p}/sessions`],
     ["session", `${p}/sessions/${world.session.id}`],
     ["devices", `${p}/devices`],

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 /**
  * File transfer over MQTT seen from the dashboard: a device without HTTPS sends a file over MQTT itself (real
  * SDK, worker, Mosquitto); it appears in the session live like any other upload, previews, and
@@ -38,5 +39,13 @@ test("a file sent over MQTT appears in its session with the device's user_data",
   await expect(page.getByTestId("preview-text")).toContainText("line 2999 sent over MQTT");
   await expect(page.getByTestId("file-user-data")).toContainText('"mission": "aisle-7"');
   await expect(page.getByTestId("file-user-data")).toContainText('"battery": 0.82');
+  // How it arrived, and the SHA-256 the worker computed on the way to storage, with a copy button.
+  await expect(page.getByTestId("file-arrived-via")).toHaveText("file transfer over MQTT");
+  const sha256 = createHash("sha256").update(lines).digest("hex");
+  await expect(page.getByTestId("file-sha256")).toContainText(sha256);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.getByRole("button", { name: "Copy SHA-256" }).click();
+  await expect(page.getByRole("button", { name: "SHA-256 copied" })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(sha256);
   await keepScreenshot("15-file-over-mqtt");
 });

@@ -91,6 +91,8 @@ export type TRouterDeps = {
   logger: Logger;
   /** Called with every device heard from (for "last seen"). */
   onDeviceSeen?(deviceId: string): void;
+  /** Called with every refused request's device and code (the overview's refusal counts). */
+  onRefused?(deviceId: string, code: string): void;
   /** Per-device limits; none: no limits. */
   rateLimiter?: TRateLimiter | null;
 };
@@ -166,6 +168,7 @@ export function createRouter(deps: TRouterDeps) {
       const error = toProtocolError(caught);
       body = errorResponse(error, requestId);
       metrics.requests.inc({ kind, outcome: "error", code: error.code });
+      deps.onRefused?.(deviceId, error.code);
       logRefusal(error, caught, { device: deviceId, kind, request_id: requestId, code: error.code, status: error.status });
     }
 
@@ -211,6 +214,7 @@ export function createRouter(deps: TRouterDeps) {
       const error = toProtocolError(caught);
       body = { ...raw.describe(params), ...errorResponse(error, requestId) };
       metrics.requests.inc({ kind, outcome: "error", code: error.code });
+      deps.onRefused?.(deviceId, error.code);
       logRefusal(error, caught, {
         device: deviceId,
         kind,

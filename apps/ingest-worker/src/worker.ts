@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MqttClient } from "mqtt";
 import { Batcher } from "./batcher";
 import { createWriteCoalescer } from "./mqtt/coalesce-writes";
-import { touchDevices } from "./db/devices";
+import { recordRefusals, refusalKey, touchDevices, type TRefusalCounts } from "./db/devices";
 import { countPendingFiles, recordStoredObject } from "./db/files";
 import { createUploadAdmission } from "./handlers/upload-admission";
 import { recordUploadRequests, type TUploadOutcome, type TUploadRow } from "./db/upload-requests";
@@ -41,6 +41,8 @@ import { isServiceClientId } from "@fleetdrop/shared/acl";
 import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
 import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
 import { installMultipartFeature, type TMultipartSettings } from "./multipart/feature";
+import { createPresenceFeature, type TPresenceSettings } from "./presence/feature";
+import type { TPresenceChange } from "./presence/record";
 
 export type TIngestWorkerConfig = {
   databaseUrl: string;
@@ -66,6 +68,8 @@ export type TIngestWorkerConfig = {
   chunks?: Partial<TChunkSettings>;
   /** Per-device rate limits by class (rate-limit.ts); unset: the defaults; null: none. */
   rateLimits?: TRateLimitSettings | null;
+  /** Device presence expiry (presence/feature.ts); defaults there. */
+  presence?: Partial<TPresenceSettings>;
 };
 
 export type TRecoverySettings = {
@@ -109,6 +113,8 @@ export type TIngestWorkerDeps = {
   ) => (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The rate limits' clock in milliseconds (tests move it by hand); default: performance.now. */
   now?: () => number;
+  /** Called once for each device that goes online or offline (presence/transition.ts). */
+  onPresenceChange?: (change: TPresenceChange) => void;
 };
 
 export type TIngestWorker = {
@@ -122,13 +128,23 @@ export type TIngestWorker = {
   sweepNow(): Promise<void>;
   /** Runs the multipart sweep (expiry, interrupted completions, orphans) once now. */
   multipartSweepNow(): Promise<{ aborted: number; completed: number; orphans: number }>;
+  /** Resolves once every presence message received so far is recorded. */
+  presenceSettled(): Promise<void>;
   /** Runs the file transfer clean-up (TRANSFER_TTL) once now. */
   cleanUpTransfersNow(): Promise<{ expired: number; purgedSegments: number; stagingFilesRemoved?: number }>;
 };
 
 const KINDS = Object.keys(REQUEST_SUFFIXES) as TRequestKind[];
 
-export function createIngestWorker({ config, logger, store, namedStores, httpRoutes, now }: TIngestWorkerDeps): TIngestWorker {
+export function createIngestWorker({
+  config,
+  logger,
+  store,
+  namedStores,
+  httpRoutes,
+  now,
+  onPresenceChange,
+}: TIngestWorkerDeps): TIngestWorker {
   const topics = createTopics(config.topicPrefix);
   const metrics = createMetrics();
   const pool = createPgPool({
@@ -209,8 +225,17 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     onStored: () => metrics.filesCompleted.inc({ state: "uploaded", via: "mqtt_transfer" }),
   });
   const chunks = createChunkFeature({ settings: config.chunks, topics, pool, registry: metrics.registry, log });
+  const presence = createPresenceFeature({
+    connection: config.mqtt,
+    topics,
+    pool,
+    log,
+    settings: config.presence,
+    onChange: onPresenceChange,
+  });
 
   const seen = new Map<string, Date>();
+  let refusals: TRefusalCounts = new Map();
   const dispatch = createRouter({
     routes: [transfers.route, chunks.route],
     topics,
@@ -218,6 +243,13 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     metrics,
     logger: log,
     onDeviceSeen: (deviceId) => seen.set(deviceId, new Date()),
+    onRefused: (deviceId, code) => {
+      const hour = new Date();
+      hour.setUTCMinutes(0, 0, 0);
+      const key = refusalKey(deviceId, code, hour);
+      // Bounded: a flood of distinct keys between two flushes is not worth the memory.
+      if (refusals.size < 50_000 || refusals.has(key)) refusals.set(key, (refusals.get(key) ?? 0) + 1);
+    },
     rateLimiter: config.rateLimits === null ? null : createRateLimiter(config.rateLimits ?? DEFAULT_RATE_LIMITS, now),
     publish: (topic, payload, properties, delivered) => {
       mqtt.publish(topic, payload, { qos: 1, ...(config.mqtt.protocolVersion === 5 && properties ? { properties } : {}) }, (error) => {
@@ -401,6 +433,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     },
     cleanUpTransfersNow: () => transfers.cleanUp(),
     multipartSweepNow: () => multipart.sweep(),
+    presenceSettled: () => presence.settled(),
     async start() {
       if (config.http) {
         server = createHttpServer({
@@ -439,6 +472,9 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
             const batch = new Map(seen);
             seen.clear();
             await touchDevices(pool, batch);
+            const refused = refusals;
+            refusals = new Map();
+            await recordRefusals(pool, refused);
           },
           log,
         ),
@@ -448,6 +484,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
         ...transfers.startJobs(),
       ];
       chunks.start();
+      presence.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();
@@ -474,7 +511,9 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await Promise.all(jobs.map((job) => job.stop()));
       await chunks.stop();
+      await presence.stop();
       await touchDevices(pool, seen).catch(() => {});
+      await recordRefusals(pool, refusals).catch(() => {});
       // A message that came while draining was not acknowledged: the session must keep it.
       const endSession = drained && mqtt.connected && acks.inFlight === 0 && lastMessageAt === lastBeforeDraining;
       await takeover?.stop({ sessionEnded: endSession });

@@ -15,6 +15,7 @@ import { createNamedStores, type TNamedStore } from "@fleetdrop/storage/named-st
 import { freePort, startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type IClientPublishOptions, type MqttClient } from "mqtt";
 import pino from "pino";
+import type { TPresenceChange } from "../src/presence/record";
 import { createIngestWorker, type TIngestWorker, type TIngestWorkerConfig } from "../src/worker";
 
 export type TSeed = {
@@ -39,7 +40,10 @@ export type THarness = {
   seed: TSeed;
   httpPort: number;
   /** `now`: the rate limits' clock (ms), for tests that move time by hand; `store` replaces the fs sessions store (e.g. an S3 store against s3rver). */
-  startWorker(overrides?: Partial<TIngestWorkerConfig>, deps?: { now?: () => number; store?: Store }): Promise<TIngestWorker>;
+  startWorker(
+    overrides?: Partial<TIngestWorkerConfig>,
+    deps?: { now?: () => number; store?: Store; onPresenceChange?: (change: TPresenceChange) => void },
+  ): Promise<TIngestWorker>;
   workers: TIngestWorker[];
   close(): Promise<void>;
 };
@@ -89,7 +93,10 @@ export async function createHarness(label: string): Promise<THarness> {
 
   const workers: TIngestWorker[] = [];
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const startWorker = async (overrides: Partial<TIngestWorkerConfig> = {}, deps: { now?: () => number; store?: Store } = {}) => {
+  const startWorker = async (
+    overrides: Partial<TIngestWorkerConfig> = {},
+    deps: { now?: () => number; store?: Store; onPresenceChange?: (change: TPresenceChange) => void } = {},
+  ) => {
     const config: TIngestWorkerConfig = {
       databaseUrl: db.url,
       dbPoolSize: 6,
@@ -115,6 +122,7 @@ export async function createHarness(label: string): Promise<THarness> {
       httpRoutes: (onObjectStored, admitUpload, admitPart) =>
         createFsEndpoint({ stores: endpointStores, onObjectStored, admitUpload, admitPart, logger }).handle,
       now: deps.now,
+      onPresenceChange: deps.onPresenceChange,
     });
     await worker.start();
     workers.push(worker);

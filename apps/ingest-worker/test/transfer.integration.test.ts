@@ -97,6 +97,8 @@ describe.each([
       expect(file).toMatchObject({
         state: "uploaded",
         size: BigInt(bytes.length),
+        sha256,
+        arrivedVia: "mqtt_transfer",
         contentType: "image/jpeg",
         userData: { lens: "wide", frame: 12 },
       });

@@ -63,6 +63,21 @@ describe("file_upload/request → upload → uploaded", () => {
     expect(uploaded).toMatchObject({ state: "uploaded", size: BigInt(bytes.length), storedContentType: "image/jpeg" });
     expect(uploaded!.etag).toMatch(/^"[0-9a-f]{32}"$/);
     expect(uploaded!.uploadedAt).toBeInstanceOf(Date);
+    // Arrived through a form; the fs endpoint does not hash with SHA-256, so none is claimed.
+    expect(uploaded).toMatchObject({ arrivedVia: "form", sha256: null });
+  });
+
+  it("records that a device agent asked when it says so, and refuses an unknown `via`", async () => {
+    expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "agent.bin", via: "agent" })).toMatchObject({
+      success: true,
+    });
+    expect(await fileOf(h.seed.openA, "agent.bin")).toMatchObject({ state: "pending", arrivedVia: "agent" });
+    for (const via of ["mqtt_transfer", "", 1, { agent: true }])
+      expect(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "bogus.bin", via })).toMatchObject({
+        status: 400,
+        code: "invalid_payload",
+      });
+    expect(await fileOf(h.seed.openA, "bogus.bin")).toBeNull();
   });
 
   it("runs end to end through the device SDK, sub-folders included", async () => {

@@ -27,6 +27,8 @@ import {
   type TServiceRole,
 } from "@fleetdrop/shared/acl";
 import { isValidDeviceId } from "@fleetdrop/shared/names";
+import { PRESENCE_REFRESH_SECONDS } from "@fleetdrop/shared/protocol/commands";
+import { createTopics } from "@fleetdrop/shared/topics";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
 import type pg from "pg";
 
@@ -50,6 +52,8 @@ export type TEmbeddedBrokerOptions = {
   log: (line: string) => void;
   /** How often connected devices are re-checked against the database (ms). */
   recheckIntervalMs?: number;
+  /** How often the presence of connected devices is repeated (ms; default PRESENCE_REFRESH_SECONDS). */
+  presenceRefreshMs?: number;
 };
 
 export type TEmbeddedBroker = { url: string; port: number; close(): Promise<void> };
@@ -169,6 +173,48 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
   }, options.recheckIntervalMs ?? 3000);
   recheck.unref();
 
+  // Presence (docs/protocol.md#presence): the broker knows when a device's connections come and
+  // go, Last Will or not, and says so on P/broker/presence/D, where no client may publish. A device
+  // is online while any of its connections is; the word is repeated so that it expires, like a
+  // device's own birth message, should this process die without saying goodbye.
+  const topics = createTopics(options.topicPrefix);
+  const connections = new Map<string, Set<Client>>();
+  const announce = (deviceId: string, online: boolean) =>
+    broker.publish(
+      {
+        cmd: "publish",
+        topic: topics.brokerPresence(deviceId),
+        payload: Buffer.from(JSON.stringify({ online, at: new Date().toISOString() })),
+        qos: 1,
+        retain: true,
+        dup: false,
+      },
+      () => {},
+    );
+  broker.on("client", (client) => {
+    const identity = identities.get(client);
+    if (identity?.kind !== "device") return;
+    const held = connections.get(identity.deviceId) ?? new Set<Client>();
+    held.add(client);
+    connections.set(identity.deviceId, held);
+    if (held.size === 1) announce(identity.deviceId, true);
+  });
+  broker.on("clientDisconnect", (client) => {
+    const identity = identities.get(client);
+    if (identity?.kind !== "device") return;
+    const held = connections.get(identity.deviceId);
+    if (!held?.delete(client) || held.size > 0) return;
+    connections.delete(identity.deviceId);
+    announce(identity.deviceId, false);
+  });
+  const presenceRefresh = setInterval(
+    () => {
+      for (const deviceId of connections.keys()) announce(deviceId, true);
+    },
+    options.presenceRefreshMs ?? PRESENCE_REFRESH_SECONDS * 1000,
+  );
+  presenceRefresh.unref();
+
   const server: Server = createServer((socket: Socket) => {
     socket.setNoDelay(true);
     broker.handle(socket);
@@ -186,6 +232,7 @@ export async function startEmbeddedBroker(options: TEmbeddedBrokerOptions): Prom
     port: options.port,
     close: async () => {
       clearInterval(recheck);
+      clearInterval(presenceRefresh);
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

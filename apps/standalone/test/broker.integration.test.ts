@@ -14,7 +14,14 @@ import { FleetdropDevice } from "@fleetdrop/device/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedBroker, type TEmbeddedBroker } from "../src/broker";
 
-const PASSWORDS = { A: "password-of-robot-a", B: "password-of-robot-b", OFF: "password-of-robot-off", LIVE: "password-of-robot-live" };
+const PASSWORDS = {
+  A: "password-of-robot-a",
+  B: "password-of-robot-b",
+  OFF: "password-of-robot-off",
+  LIVE: "password-of-robot-live",
+  P: "password-of-robot-p",
+  Q: "password-of-robot-q",
+};
 const WORKER_PASSWORD = "worker-service-password";
 const WEB_PASSWORD = "web-service-password";
 const SECOND_WORKER_PASSWORD = "second-worker-service-password";
@@ -90,6 +97,9 @@ beforeAll(async () => {
     ["ROBOT-B", PASSWORDS.B, true],
     ["ROBOT-OFF", PASSWORDS.OFF, false],
     ["ROBOT-LIVE", PASSWORDS.LIVE, true],
+    // Used only by the presence tests, which need devices with no connection left by others.
+    ["ROBOT-P", PASSWORDS.P, true],
+    ["ROBOT-Q", PASSWORDS.Q, true],
   ] as const) {
     await prisma.device.create({
       data: { serial, name: serial, projectId: project.id, enabled, passwordHash: await hashPassword(password) },
@@ -335,5 +345,56 @@ describe("embedded broker: cutting devices off", () => {
     expect(await refusal("ROBOT-B", PASSWORDS.B)).toBe(4);
     await closed;
     expect((await connect("ROBOT-B", "rotated-password-b")).connected).toBe(true);
+  });
+});
+
+describe("embedded broker: presence of device connections", () => {
+  const workerClientId = () => `fleetdrop-ingest:${Math.random().toString(36).slice(2)}`;
+
+  it("says on P/broker/presence/D when a device's first connection comes and its last one goes, Last Will or not", async () => {
+    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: workerClientId() });
+    const got = collect(worker);
+    await worker.subscribeAsync("fleetdrop/broker/presence/+", { qos: 1 });
+    const said = () => got.filter((m) => m.topic === "fleetdrop/broker/presence/ROBOT-P").map((m) => JSON.parse(m.payload).online);
+
+    const first = await connect("ROBOT-P", PASSWORDS.P);
+    await waitFor(() => said().length === 1, "online");
+    const second = await connect("ROBOT-P", PASSWORDS.P);
+    await first.endAsync();
+    await sleep(200);
+    expect(said()).toEqual([true]); // one connection of ROBOT-P is still up
+    // The last connection drops without a DISCONNECT (no Last Will configured either).
+    (second.stream as unknown as { destroy(): void }).destroy();
+    await waitFor(() => said().length === 2, "offline");
+    expect(said()).toEqual([true, false]);
+
+    // Retained: a worker that connects later learns it.
+    const late = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: workerClientId() });
+    const replay = collect(late);
+    await late.subscribeAsync("fleetdrop/broker/presence/ROBOT-P", { qos: 1 });
+    await waitFor(() => replay.length === 1, "retained presence");
+    expect(JSON.parse(replay[0]!.payload).online).toBe(false);
+  });
+
+  it("lets no client publish there: not a device for itself, not the worker, not the web app", async () => {
+    const watcher = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: workerClientId() });
+    const got = collect(watcher);
+    await watcher.subscribeAsync("fleetdrop/broker/presence/+", { qos: 1 });
+    await sleep(100);
+    got.length = 0;
+    const forger = await connect("ROBOT-Q", PASSWORDS.Q);
+    forger.on("error", () => {});
+    forger.publish("fleetdrop/broker/presence/ROBOT-Q", '{"online":true}', { qos: 0 });
+    forger.publish("fleetdrop/broker/presence/ROBOT-P", '{"online":true}', { qos: 0 });
+    const web = await connect("fleetdrop-web", WEB_PASSWORD);
+    web.on("error", () => {});
+    web.publish("fleetdrop/broker/presence/ROBOT-P", '{"online":true}', { qos: 0 });
+    watcher.publish("fleetdrop/broker/presence/ROBOT-P", '{"online":true}', { qos: 0 });
+    await sleep(400);
+    // Only what the broker itself said: ROBOT-Q connected, then was cut off for its forbidden publish.
+    expect(got.map((m) => [m.topic, JSON.parse(m.payload).online])).toEqual([
+      ["fleetdrop/broker/presence/ROBOT-Q", true],
+      ["fleetdrop/broker/presence/ROBOT-Q", false],
+    ]);
   });
 });

@@ -53,6 +53,23 @@ describe("device presence", () => {
     expect(await devicePresence("CAM-3", new Date(Date.now() - 3600_000))).toEqual({ state: "offline", source: "last_seen" });
     expect(await devicePresence("CAM-3", null)).toEqual({ state: "offline", source: "last_seen" });
   });
+
+  it("prefers what the worker recorded (broker connect/disconnect, birth, Last Will, expiry) over the retained message", async () => {
+    const { device } = await world();
+    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    try {
+      await publisher.publishAsync(`fleetdrop/fleet/${device.serial}/presence`, JSON.stringify({ online: true }), { qos: 1, retain: true });
+    } finally {
+      await publisher.endAsync();
+    }
+    expect(await devicePresence(device.serial, null)).toEqual({ state: "online", source: "presence" });
+    // The retained birth is stale: the broker crashed and the worker let the presence expire.
+    await prisma().device.update({
+      where: { id: device.id },
+      data: { presenceOnline: false, presenceSince: new Date(), presenceVia: "expired" },
+    });
+    expect(await devicePresence(device.serial, new Date())).toEqual({ state: "offline", source: "presence" });
+  });
 });
 
 describe("capture status", () => {

@@ -26,7 +26,21 @@ const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
  * introspection queries select from the catalogs; reading it as text is what it is.
  */
 class CatalogFriendlyPool extends pg.Pool {
+  /** A migration statement cut inside a dollar-quoted body, waiting for its remaining pieces. */
+  private unterminated: string | null = null;
+
   override query(...args: unknown[]): never {
+    // The adapter runs a migration script by splitting it at every `;`, which cuts a function body
+    // (`$$ … ; … $$`) apart: the pieces are put back together here and sent as one statement.
+    if (typeof args[0] === "string" && args.length === 1) {
+      const piece = this.unterminated === null ? args[0] : `${this.unterminated};\n${args[0]}`;
+      if ((piece.match(/\$\$/g)?.length ?? 0) % 2 === 1) {
+        this.unterminated = piece;
+        return Promise.resolve({ rows: [], fields: [], rowCount: 0, command: "", oid: 0 }) as never;
+      }
+      this.unterminated = null;
+      args = [piece];
+    }
     const result = (super.query as (...a: unknown[]) => unknown)(...args);
     if (result && typeof (result as Promise<unknown>).then === "function") {
       return (result as Promise<pg.QueryResult>).then((value) => {

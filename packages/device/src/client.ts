@@ -18,6 +18,7 @@ import {
   type TOperationRequestInput,
 } from "@fleetdrop/shared/operations";
 import { DEFAULT_TOPIC_PREFIX, createTopics } from "@fleetdrop/shared/topics";
+import { PRESENCE_REFRESH_SECONDS } from "@fleetdrop/shared/protocol/commands";
 import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
 import { FleetdropError, RateLimitedError, retryAfterOf, StorageRejectedError, TimeoutError } from "./errors";
@@ -62,6 +63,8 @@ export type TDeviceOptions = {
    * answers commands (`listen`); one-shot connections (an upload) leave it off (the default).
    */
   announcePresence?: boolean;
+  /** How often the birth message is repeated (default PRESENCE_REFRESH_SECONDS, 5 minutes). */
+  presenceRefreshMs?: number;
 };
 
 export type TUploadForm = {
@@ -114,6 +117,7 @@ export class FleetdropDevice {
   private readonly pending = new Map<string, TPending>();
   private readonly topics;
   private readonly timeoutMs: number;
+  private presenceRefresh: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly client: MqttClient,
@@ -144,6 +148,13 @@ export class FleetdropDevice {
     if (options.announcePresence) {
       client.on("connect", () => void device.announcePresence(true));
       await device.announcePresence(true);
+      // Repeated so the platform can tell a device that vanished with the broker (a crashed broker
+      // sends no Last Will) from one still connected: unrefreshed presence expires.
+      device.presenceRefresh = setInterval(
+        () => client.connected && void device.announcePresence(true),
+        options.presenceRefreshMs ?? PRESENCE_REFRESH_SECONDS * 1000,
+      );
+      device.presenceRefresh.unref();
     }
     // Where every JSON operation is answered (request() waits there).
     await client.subscribeAsync(
@@ -163,6 +174,7 @@ export class FleetdropDevice {
   }
 
   async close(): Promise<void> {
+    if (this.presenceRefresh) clearInterval(this.presenceRefresh);
     if (this.options.announcePresence && this.client.connected)
       await Promise.race([this.announcePresence(false), new Promise((resolve) => setTimeout(resolve, 2000))]);
     for (const [, entry] of this.pending) {

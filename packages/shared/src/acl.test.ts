@@ -65,3 +65,20 @@ describe("client ids bound to the identity", () => {
     expect(isServiceClientId("")).toBe(false);
   });
 });
+
+describe("presence topics", () => {
+  const web: TBrokerIdentity = { kind: "service", name: "web" };
+  it("a device may announce only its own presence", () => {
+    expect(canPublish(a, "fleetdrop", "fleetdrop/fleet/ROBOT-A/presence")).toBe(true);
+    expect(canPublish(a, "fleetdrop", "fleetdrop/fleet/ROBOT-B/presence")).toBe(false);
+  });
+  it("nobody but the embedded broker itself may publish what it says of connections", () => {
+    for (const identity of [a, worker, web]) {
+      expect(canPublish(identity, "fleetdrop", "fleetdrop/broker/presence/ROBOT-A")).toBe(false);
+      expect(canPublish(identity, "fleetdrop", "fleetdrop/broker/presence/ROBOT-B")).toBe(false);
+    }
+    expect(canSubscribe(worker, "fleetdrop", "fleetdrop/broker/presence/+")).toBe(true);
+    expect(canSubscribe(a, "fleetdrop", "fleetdrop/broker/presence/+")).toBe(false);
+    expect(canSubscribe(worker, "fleetdrop", "fleetdrop/broker/#")).toBe(false);
+  });
+});

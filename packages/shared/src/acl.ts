@@ -1,6 +1,7 @@
 /**
  * Who may connect as what, publish and subscribe where (docs/protocol.md#identity): a device only
- * under its own `P/fleet/D/`; the ingest worker across the fleet; the web app only a device's
+ * under its own `P/fleet/D/`; the ingest worker across the fleet (and it reads the embedded
+ * broker's `P/broker/presence/D`, which only the broker itself publishes); the web app only a device's
  * `commands` (write) and `presence` (read). Brokers enforce this — the embedded broker through
  * these functions, Mosquitto through the equivalent ACLs and roles in deploy/mosquitto — so a
  * topic's `D` is always the sender.
@@ -67,7 +68,8 @@ export function canSubscribe(identity: TBrokerIdentity, prefix: string, filter: 
   if (identity.kind === "service") {
     if (identity.name === "web") return !filter.startsWith("$") && isAnyDeviceTopic(prefix, filter, "presence", true);
     const plain = filter.startsWith("$share/") ? filter.split("/").slice(2).join("/") : filter;
-    return plain.startsWith(`${prefix}/fleet/`) || plain.startsWith(`${prefix}/workers/`);
+    // P/broker/presence/: the embedded broker's own word on device connections (read-only for all).
+    return plain.startsWith(`${prefix}/fleet/`) || plain.startsWith(`${prefix}/workers/`) || plain.startsWith(`${prefix}/broker/presence/`);
   }
   if (!isValidDeviceId(identity.deviceId) || filter.startsWith("$")) return false;
   const base = deviceBase(prefix, identity.deviceId);

@@ -53,3 +53,18 @@ describe("topics", () => {
     expect(() => topics.device("a/b")).toThrow();
   });
 });
+
+describe("presence topics", () => {
+  const t = createTopics("fleetdrop");
+  it("tell whose presence a topic reports and who reports it", () => {
+    expect(t.presenceFilter).toBe("fleetdrop/fleet/+/presence");
+    expect(t.brokerPresence("ROBOT-A")).toBe("fleetdrop/broker/presence/ROBOT-A");
+    expect(t.parsePresence(t.device("ROBOT-A").presence)).toEqual({ deviceId: "ROBOT-A", via: "device" });
+    expect(t.parsePresence(t.brokerPresence("ROBOT-A"))).toEqual({ deviceId: "ROBOT-A", via: "broker" });
+    expect(t.parsePresence("fleetdrop/fleet/ROBOT-A/presence/x")).toBeNull();
+    expect(t.parsePresence("fleetdrop/fleet/ROBOT-A/commands")).toBeNull();
+    expect(t.parsePresence("fleetdrop/broker/presence/+")).toBeNull();
+    expect(t.parsePresence("fleetdrop/broker/presence/a/b")).toBeNull();
+    expect(() => t.brokerPresence("a/b")).toThrow();
+  });
+});

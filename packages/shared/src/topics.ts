@@ -163,6 +163,30 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
     };
   };
 
+  /** `P/fleet/+/presence`: every device's retained birth / Last Will (never shared: each worker reads all). */
+  const presenceFilter = `${fleet}+/presence`;
+  /**
+   * `P/broker/presence/D`: what the embedded broker itself says of a device's connections. No
+   * client may publish there (only the broker), so it cannot be forged by a device or a service.
+   */
+  const brokerPresence = (deviceId: string) => {
+    if (!isValidDeviceId(deviceId)) throw new Error(`invalid device id: ${JSON.stringify(deviceId)}`);
+    return `${prefix}/broker/presence/${deviceId}`;
+  };
+  const brokerPresenceFilter = `${prefix}/broker/presence/+`;
+  /**
+   * Whose presence a topic reports and who reports it: `device` for `P/fleet/D/presence`,
+   * `broker` for `P/broker/presence/D`; null for anything else.
+   */
+  const parsePresence = (topic: string): { deviceId: string; via: "device" | "broker" } | null => {
+    const split = splitDevice(topic);
+    if (split) return split.rest === "presence" ? { deviceId: split.deviceId, via: "device" } : null;
+    const brokerBase = `${prefix}/broker/presence/`;
+    if (!topic.startsWith(brokerBase)) return null;
+    const deviceId = topic.slice(brokerBase.length);
+    return isValidDeviceId(deviceId) ? { deviceId, via: "broker" } : null;
+  };
+
   /** `P/fleet/+/file_transfer/#` (optionally shared): every file_transfer message of every device. */
   const transferFilter = (sharedGroup?: string) => sharedFilter(`${fleet}+/${TRANSFER_ROOT}/#`, sharedGroup);
 
@@ -258,7 +282,22 @@ export function createTopics(prefix: string = DEFAULT_TOPIC_PREFIX) {
     // oxlint-disable-next-line no-control-regex -- MQTT forbids NUL in topic names: a topic holding one is never under a device
     topic.startsWith(`${fleet}${deviceId}/`) && !/[+#\u0000]/.test(topic);
 
-  return { prefix, fleet, device, requestFilter, parseRequest, isUnderDevice, transferFilter, chunksFilter, parseTransfer, parseChunk };
+  return {
+    prefix,
+    fleet,
+    device,
+    requestFilter,
+    parseRequest,
+    isUnderDevice,
+    transferFilter,
+    chunksFilter,
+    parseTransfer,
+    parseChunk,
+    presenceFilter,
+    brokerPresence,
+    brokerPresenceFilter,
+    parsePresence,
+  };
 }
 
 const RESERVED_STREAM_LEVELS = new Set(["response"]);

@@ -38,3 +38,28 @@ export async function touchDevices(pool: Pool, seen: Map<string, Date>): Promise
     values: [serials, serials.map((serial) => seen.get(serial))],
   });
 }
+
+/** Refused requests counted per device, error code and hour (the hour they were refused in). */
+export type TRefusalCounts = Map<string, number>;
+
+export const refusalKey = (serial: string, code: string, hour: Date) => `${serial}\u0000${code}\u0000${hour.toISOString()}`;
+
+/**
+ * Adds refusal counts to request_refusals in one statement (the overview's "refused requests by
+ * code"); called every few seconds like touchDevices, so a refusal never waits on it. Unknown
+ * devices are not counted (their serial has no row to hang on).
+ */
+export async function recordRefusals(pool: Pool, counts: TRefusalCounts): Promise<void> {
+  if (counts.size === 0) return;
+  const entries = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, n]) => [...key.split("\u0000"), n] as const);
+  await pool.query({
+    name: "fleetdrop_record_refusals",
+    text: /* sql */ `
+      INSERT INTO request_refusals (device_id, project_id, hour, code, count)
+      SELECT d.id, d.project_id, v.hour, v.code, v.n
+      FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[]) AS v(serial, code, hour, n)
+      JOIN devices d ON d.serial = v.serial
+      ON CONFLICT (device_id, hour, code) DO UPDATE SET count = request_refusals.count + EXCLUDED.count`,
+    values: [entries.map((e) => e[0]), entries.map((e) => e[1]), entries.map((e) => e[2]), entries.map((e) => e[3])],
+  });
+}

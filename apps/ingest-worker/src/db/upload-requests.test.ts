@@ -56,6 +56,7 @@ function request(deviceId: string, sessionId: number, filename: string, extra: P
     sizeLimit: 1024,
     requestId: null,
     overwrite: false,
+    arrivedVia: "form",
     ...extra,
   };
 }

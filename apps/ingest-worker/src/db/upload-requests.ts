@@ -24,6 +24,8 @@ export type TUploadRow = {
   sizeLimit: number;
   requestId: string | null;
   overwrite: boolean;
+  /** `form` (a presigned POST), or `agent` when the device agent said so. */
+  arrivedVia: "form" | "agent";
 };
 
 export type TUploadTimes = {
@@ -48,11 +50,14 @@ const REFRESH = /* sql */ `
   ON CONFLICT (session_id, filename) DO UPDATE
     SET object_key = EXCLUDED.object_key, content_type = EXCLUDED.content_type, size_limit = EXCLUDED.size_limit,
         state = 'pending', request_id = EXCLUDED.request_id, expires_at = EXCLUDED.expires_at,
-        next_check_at = EXCLUDED.next_check_at, issued_at = now(), updated_at = now()`;
+        next_check_at = EXCLUDED.next_check_at, issued_at = now(), updated_at = now(),
+        arrived_via = EXCLUDED.arrived_via, sha256 = NULL`;
 
 const INSERT = /* sql */ `
-  INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, request_id, expires_at, next_check_at)
-  SELECT session_id, filename, object_key, content_type, size_limit, 'pending', request_id, $2::timestamptz, $3::timestamptz
+  INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, request_id, expires_at, next_check_at,
+                          arrived_via)
+  SELECT session_id, filename, object_key, content_type, size_limit, 'pending', request_id, $2::timestamptz, $3::timestamptz,
+         arrived_via
   FROM valid`;
 
 /**
@@ -74,10 +79,11 @@ const CLASH = /* sql */ `
  */
 const RECORD_SQL = /* sql */ `
 WITH valid AS (
-  SELECT s.id AS session_id, r.filename, r.object_key, r.content_type, r.size_limit, r.request_id, r.overwrite
+  SELECT s.id AS session_id, r.filename, r.object_key, r.content_type, r.size_limit, r.request_id, r.overwrite,
+         r.arrived_via
   FROM json_to_recordset($1::json) AS r(serial text, session_id int, filename text, object_key text,
                                         content_type text, size_limit int8, request_id text, overwrite bool,
-                                        folders text[])
+                                        arrived_via text, folders text[])
   JOIN devices d ON d.serial = r.serial AND d.enabled
   JOIN sessions s ON s.id = r.session_id AND s.device_id = d.id AND s.state = 'open'
   WHERE NOT ${CLASH}
@@ -172,6 +178,7 @@ async function writeRows(pool: Pool, rows: TUploadRow[], times: TUploadTimes): P
       size_limit: r.sizeLimit,
       request_id: r.requestId,
       overwrite: r.overwrite,
+      arrived_via: r.arrivedVia,
       folders: filenameFolders(r.filename),
     })),
   );

@@ -48,6 +48,7 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
         sizeLimit: request.sizeMb * MIB,
         requestId: request.requestId ?? null,
         overwrite: request.overwrite,
+        arrivedVia: request.arrivedVia,
       });
       if (!outcome.ok) throw new ProtocolError(outcome.code);
       return {

@@ -309,6 +309,7 @@ export function createTransferRoute(
         size: result.size,
         etag: result.etag,
         storedContentType: result.storedContentType,
+        sha256: result.sha256,
       });
       deps.onStored?.();
       log.info({ file_id: fileId, object_key: objectKey, size: result.size }, "file transfer stored");

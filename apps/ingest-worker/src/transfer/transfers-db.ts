@@ -252,6 +252,8 @@ export type TCompletion = {
   size: number;
   etag: string;
   storedContentType: string | undefined;
+  /** SHA-256 of the stored bytes (hashed on their way to storage). */
+  sha256: string;
 };
 
 /**
@@ -267,13 +269,13 @@ export async function completeTransfer(pool: Pool, completion: TCompletion): Pro
     const file = await client.query<TRowOf<"files", "id"> & { changed: boolean }>(
       `WITH before AS (SELECT state FROM files WHERE session_id = $1 AND filename = $2)
        INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
-                               stored_content_type, uploaded_at, expires_at, next_check_at, user_data)
-       VALUES ($1, $2, $3, $4, $5, 'uploaded', $5, $6, $7, now(), now(), now(), $8::jsonb)
+                               stored_content_type, uploaded_at, expires_at, next_check_at, user_data, sha256, arrived_via)
+       VALUES ($1, $2, $3, $4, $5, 'uploaded', $5, $6, $7, now(), now(), now(), $8::jsonb, $9, 'mqtt_transfer')
        ON CONFLICT (session_id, filename) DO UPDATE
          SET state = 'uploaded', object_key = EXCLUDED.object_key, content_type = EXCLUDED.content_type,
              size_limit = EXCLUDED.size_limit, size = EXCLUDED.size, etag = EXCLUDED.etag,
              stored_content_type = EXCLUDED.stored_content_type, user_data = EXCLUDED.user_data,
-             uploaded_at = now(), updated_at = now()
+             sha256 = EXCLUDED.sha256, arrived_via = EXCLUDED.arrived_via, uploaded_at = now(), updated_at = now()
        RETURNING f.id, coalesce((SELECT state::text FROM before), '') <> 'uploaded' AS changed`,
       [
         transfer.sessionId,
@@ -284,6 +286,7 @@ export async function completeTransfer(pool: Pool, completion: TCompletion): Pro
         completion.etag,
         completion.storedContentType ?? null,
         transfer.userData === null || transfer.userData === undefined ? null : JSON.stringify(transfer.userData),
+        completion.sha256,
       ],
     );
     const row = file.rows[0]!;

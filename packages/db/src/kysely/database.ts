@@ -186,8 +186,22 @@ export interface TDeviceTable {
   broker_password_hash: string | null;
   credentials_issued_at: Timestamp | null;
   last_seen_at: Timestamp | null;
+  presence_online: boolean | null;
+  presence_since: Timestamp | null;
+  presence_via: string | null;
+  presence_heard_at: Timestamp | null;
+  presence_expires_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+}
+
+/** Table `file_arrivals` (model FileArrival). */
+export interface TFileArrivalTable {
+  device_id: string;
+  project_id: string;
+  hour: Timestamp;
+  files: number;
+  bytes: Int8;
 }
 
 /** Table `file_transfers` (model FileTransfer). */
@@ -226,6 +240,8 @@ export interface TFileTable {
   next_check_at: Generated<Timestamp>;
   replacement_check_at: Timestamp | null;
   user_data: Json | null;
+  sha256: string | null;
+  arrived_via: string | null;
   uploaded_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
@@ -275,6 +291,15 @@ export interface TProjectTable {
   updated_at: Generated<Timestamp>;
 }
 
+/** Table `request_refusals` (model RequestRefusal). */
+export interface TRequestRefusalTable {
+  device_id: string;
+  project_id: string;
+  hour: Timestamp;
+  code: string;
+  count: number;
+}
+
 /** Table `sessions` (model Session). */
 export interface TSessionTable {
   id: Generated<number>;
@@ -286,6 +311,8 @@ export interface TSessionTable {
   open_request_id: string | null;
   started_at: Generated<Timestamp>;
   ended_at: Timestamp | null;
+  stored_files: Generated<number>;
+  stored_bytes: Generated<Int8>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
 }
@@ -336,12 +363,14 @@ export interface DB {
   device_certificates: TDeviceCertificateTable;
   device_credential_events: TDeviceCredentialEventTable;
   devices: TDeviceTable;
+  file_arrivals: TFileArrivalTable;
   file_transfers: TFileTransferTable;
   files: TFileTable;
   memberships: TMembershipTable;
   mqtt_session_subscriptions: TMqttSessionSubscriptionTable;
   multipart_uploads: TMultipartUploadTable;
   projects: TProjectTable;
+  request_refusals: TRequestRefusalTable;
   sessions: TSessionTable;
   sign_in_known_addresses: TSignInKnownAddressTable;
   sign_in_throttle: TSignInThrottleTable;

@@ -90,6 +90,9 @@ export function serviceRoles(topicPrefix: string): { rolename: string; acls: TDy
         ...requests.map((topic) => acl("publishClientReceive", topic)),
         // Answers and deliveries under each device's namespace.
         acl("publishClientSend", `${fleet}/#`),
+        // Devices' retained birth and Last Will (docs/protocol.md#presence): every worker reads all of them.
+        acl("subscribePattern", `${fleet}/+/presence`),
+        acl("publishClientReceive", `${fleet}/+/presence`),
         // Worker presence (docs/production.md#scale-out).
         acl("subscribePattern", `${topicPrefix}/workers/#`),
         acl("publishClientReceive", `${topicPrefix}/workers/#`),

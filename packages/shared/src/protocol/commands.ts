@@ -97,10 +97,22 @@ export type TCaptureCommand = z.infer<typeof ZCaptureCommandSchema>;
 export const ZDeviceCommandSchema = z.discriminatedUnion("type", [ZCommandsNoticeSchema, ZCaptureCommandSchema]);
 export type TDeviceCommand = z.infer<typeof ZDeviceCommandSchema>;
 
-/** Retained on `P/fleet/D/presence` by the device SDK; its Last Will says `online: false`. */
+/**
+ * Retained on `P/fleet/D/presence` by the device (docs/protocol.md#presence): a birth message
+ * `{online: true}` on every connect, repeated at least every PRESENCE_REFRESH_SECONDS, and a Last
+ * Will `{online: false}`. The embedded broker publishes the same shape on `P/broker/presence/D`.
+ */
 export const ZPresenceSchema = z.looseObject({
   online: z.boolean(),
   at: z.string().optional(),
 });
+
+/** How often a connected device repeats its birth message. */
+export const PRESENCE_REFRESH_SECONDS = 300;
+/**
+ * An online device not heard of for this long counts as offline: the broker crashed (no Last
+ * Will is sent then) or lost its retained messages, and the device did not come back.
+ */
+export const PRESENCE_EXPIRY_SECONDS = 3 * PRESENCE_REFRESH_SECONDS;
 
 export type TPresence = z.infer<typeof ZPresenceSchema>;

@@ -70,6 +70,7 @@ describe("upload request", () => {
       sizeMb: 5,
       requestId: undefined,
       overwrite: false,
+      arrivedVia: "form",
     });
   });
 

@@ -47,6 +47,8 @@ export const ZUploadRequestSchema = z.object({
   size_mb: ZSizeMbSchema.nullish(),
   request_id: ZRequestIdSchema.nullish(),
   overwrite: ZOverwriteSchema.nullish(),
+  /** How the file is sent, for the dashboard: `"agent"` when a device agent asks (docs/protocol.md). */
+  via: z.enum(["agent"]).nullish(),
 });
 
 export type TUploadRequest = z.infer<typeof ZUploadRequestSchema>;
@@ -58,6 +60,7 @@ export const UPLOAD_REQUEST_FIELD_CODES: Partial<Record<keyof TUploadRequest, TE
   size_mb: "invalid_size",
   request_id: "invalid_request_id",
   overwrite: "invalid_overwrite",
+  via: "invalid_payload",
 };
 
 /** The request with its defaults applied (what the platform signs). */
@@ -69,6 +72,8 @@ export function normaliseUploadRequest(request: TUploadRequest, maxUploadMb: num
     sizeMb: request.size_mb ?? maxUploadMb,
     requestId: request.request_id ?? undefined,
     overwrite: request.overwrite === true,
+    /** What the file row records as how it arrived. */
+    arrivedVia: request.via === "agent" ? ("agent" as const) : ("form" as const),
   };
 }
 

@@ -11,7 +11,7 @@ import { listMyProjects } from "@/server/projects/list-my-projects";
 export default async function HomePage() {
   const user = await requireUser();
   const projects = await listMyProjects({ user });
-  if (projects.length === 1) redirect(`/p/${projects[0]!.slug}/sessions`);
+  if (projects.length === 1) redirect(`/p/${projects[0]!.slug}`);
   return (
     <>
       <PageHeader title="Projects" description="Each project is a fleet: its devices, their sessions and files." />
@@ -40,7 +40,7 @@ export default async function HomePage() {
             rows={projects}
             rowKey={(p) => p.slug}
             columns={[
-              { header: "Project", primary: true, cell: (p) => <Link href={`/p/${p.slug}/sessions`}>{p.name}</Link> },
+              { header: "Project", primary: true, cell: (p) => <Link href={`/p/${p.slug}`}>{p.name}</Link> },
               { header: "Your role", cell: (p) => <RoleBadge role={p.role} /> },
             ]}
           />

@@ -4,9 +4,23 @@ import { useId } from "react";
 import { ZSendCommandsSchema } from "@/lib/commands-form";
 import { sendCommandsAction } from "@/actions/commands";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { usePresence } from "@/components/devices/presence";
+import { Time } from "@/components/ui/time";
+import type { TDevicePresence } from "@/lib/presence";
 
 /** Compose a command list for a device's service: one command per line (or a JSON array). */
-export function SendCommandsForm({ project, serial, defaultService }: { project: string; serial: string; defaultService: string }) {
+export function SendCommandsForm({
+  project,
+  serial,
+  defaultService,
+  presence: initialPresence,
+}: {
+  project: string;
+  serial: string;
+  defaultService: string;
+  presence: TDevicePresence;
+}) {
+  const presence = usePresence(project, serial, initialPresence);
   const { state, pending, onSubmit, errors, formRef } = useActionForm(sendCommandsAction, ZSendCommandsSchema, { resetOnSuccess: false });
   const id = useId();
   const commandsId = `${id}-commands`;
@@ -43,8 +57,14 @@ export function SendCommandsForm({ project, serial, defaultService }: { project:
           </span>
         ) : null}
       </div>
+      {presence.online === false ? (
+        <p className="form-warning" role="status" data-testid="commands-offline">
+          <TriangleAlert className="icon" aria-hidden="true" /> {serial} is offline (since <Time value={presence.since} relative />
+          ): the commands wait in its store and run when it next connects and fetches them.
+        </p>
+      ) : null}
       <button type="submit" className="btn btn-primary" disabled={pending}>
-        {pending ? "Sending…" : "Send to device"}
+        {pending ? "Sending…" : presence.online === false ? "Send for later" : "Send to device"}
       </button>
     </form>
   );

@@ -4,6 +4,8 @@ import { useActionState, useEffect, useState, useTransition } from "react";
 import { Camera, X } from "lucide-react";
 import { requestDeviceCaptureAction } from "@/actions/captures";
 import { requestCaptureAction } from "@/actions/sessions";
+import { usePresence } from "@/components/devices/presence";
+import type { TDevicePresence } from "@/lib/presence";
 
 type TCaptureStatus = {
   requestId: string;
@@ -23,8 +25,13 @@ const FINAL = new Set(["arrived", "timed_out", "failed"]);
  * The request's progress shows in a panel at the bottom of the window, not next to the button:
  * a picture arriving must not push the page's other buttons around.
  */
-export function CaptureButton(props: { project: string } & ({ sessionId: number } | { serial: string })) {
-  const forDevice = "serial" in props;
+export function CaptureButton(
+  props: { project: string; serial: string; presence: TDevicePresence } & ({ sessionId: number } | { sessionId?: undefined }),
+) {
+  const forDevice = props.sessionId === undefined;
+  // Known offline (Last Will, broker disconnect, expired): say so at once rather than after a 45 s wait.
+  const presence = usePresence(props.project, props.serial, props.presence);
+  const offline = presence.online === false;
   const [state, dispatch, pending] = useActionState(
     (forDevice ? requestDeviceCaptureAction : requestCaptureAction) as typeof requestCaptureAction,
     null,
@@ -41,7 +48,8 @@ export function CaptureButton(props: { project: string } & ({ sessionId: number 
       <button
         type="button"
         className="btn"
-        disabled={pending || status?.state === "waiting" || status?.state === "uploading"}
+        disabled={offline || pending || status?.state === "waiting" || status?.state === "uploading"}
+        title={offline ? `${props.serial} is offline: it cannot take a capture now` : undefined}
         onClick={() => {
           const data = new FormData();
           data.set("project", props.project);
@@ -51,7 +59,7 @@ export function CaptureButton(props: { project: string } & ({ sessionId: number 
         }}
       >
         <Camera className="icon" aria-hidden="true" />
-        {pending ? "Asking…" : "Request capture"}
+        {offline ? "Device offline" : pending ? "Asking…" : "Request capture"}
       </button>
       {showPanel ? (
         <div className="toast" role="region" aria-label="Capture request">

@@ -15,6 +15,7 @@ import {
   ShieldCheck,
   Users,
   Bot,
+  ChartColumn,
   Waypoints,
   type LucideIcon,
 } from "lucide-react";
@@ -84,7 +85,7 @@ export function AppShell({
           <select
             id="project-switcher"
             value={current?.slug ?? ""}
-            onChange={(event) => event.target.value && router.push(`/p/${event.target.value}/sessions`)}
+            onChange={(event) => event.target.value && router.push(`/p/${event.target.value}`)}
           >
             {!current ? <option value="">Choose a project…</option> : null}
             {projects.map((p) => (
@@ -97,6 +98,7 @@ export function AppShell({
       ) : null}
       {base && current ? (
         <nav className="nav" aria-label="Project">
+          {link(base, "Overview", ChartColumn, true)}
           {link(`${base}/sessions`, "Sessions", FolderKanban)}
           {link(`${base}/devices`, "Devices", Bot)}
           {link(`${base}/members`, "Members", Users)}

@@ -1,5 +1,6 @@
 import "server-only";
 import { CAN } from "@/lib/roles";
+import { toPresence, type TDevicePresence } from "@/lib/presence";
 import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
@@ -13,6 +14,7 @@ export type TDeviceDetail = {
   authMode: "password" | "certificate";
   lastSeenAt: string | null;
   createdAt: string;
+  presence: TDevicePresence;
   /** What deleting it would remove. */
   impact: { sessions: number; files: number; uploadedFiles: number; bytes: string };
   /** What its upload agent last reported; null when it runs none. */
@@ -34,6 +36,9 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
       lastSeenAt: true,
       createdAt: true,
       agentStatus: { select: AGENT_STATUS_SELECT },
+      presenceOnline: true,
+      presenceSince: true,
+      presenceVia: true,
     },
   });
   if (!device) throw new NotFoundError("No such device");
@@ -49,10 +54,11 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
     if (g.state === "uploaded") uploaded += g._count._all;
     bytes += g._sum.size ?? 0n;
   }
-  const { agentStatus, ...fields } = device;
+  const { agentStatus, presenceOnline, presenceSince, presenceVia, ...fields } = device;
   return {
     ...fields,
     agent: agentStatusView(agentStatus),
+    presence: toPresence({ presenceOnline, presenceSince, presenceVia }),
     lastSeenAt: device.lastSeenAt?.toISOString() ?? null,
     createdAt: device.createdAt.toISOString(),
     impact: { sessions, files: total, uploadedFiles: uploaded, bytes: bytes.toString() },

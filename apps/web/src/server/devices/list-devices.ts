@@ -1,6 +1,7 @@
 import "server-only";
 import type { Prisma } from "@fleetdrop/db";
 import { CAN } from "@/lib/roles";
+import { toPresence, type TDevicePresence } from "@/lib/presence";
 import { db } from "@/server/db";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { AGENT_STATUS_SELECT, agentStatusView, type TAgentStatusView } from "@/server/devices/agent-status";
@@ -17,6 +18,7 @@ export type TDeviceRow = {
   openSessions: number;
   /** What its upload agent last reported; null when it runs none. */
   agent: TAgentStatusView | null;
+  presence: TDevicePresence;
 };
 
 export type TDeviceListQuery = { q?: string; enabled?: boolean; page: number };
@@ -44,6 +46,9 @@ async function deviceRows(
       lastSeenAt: true,
       createdAt: true,
       agentStatus: { select: AGENT_STATUS_SELECT },
+      presenceOnline: true,
+      presenceSince: true,
+      presenceVia: true,
     },
   });
   const counts = devices.length
@@ -60,9 +65,10 @@ async function deviceRows(
     if (c.state === "open") entry.open += c._count._all;
     byDevice.set(c.deviceId, entry);
   }
-  return devices.map(({ agentStatus, ...d }) => ({
+  return devices.map(({ agentStatus, presenceOnline, presenceSince, presenceVia, ...d }) => ({
     ...d,
     agent: agentStatusView(agentStatus),
+    presence: toPresence({ presenceOnline, presenceSince, presenceVia }),
     lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
     createdAt: d.createdAt.toISOString(),
     sessions: byDevice.get(d.id)?.sessions ?? 0,

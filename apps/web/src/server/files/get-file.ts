@@ -19,6 +19,10 @@ export type TFileDetail = {
   state: TFileState;
   size: string | null;
   etag: string | null;
+  /** SHA-256 (hex) when the device gave it or the worker computed it; null: not computed. */
+  sha256: string | null;
+  /** `form`, `agent`, `mqtt_transfer`; null for files recorded before this was kept. */
+  arrivedVia: string | null;
   uploadedAt: string | null;
   createdAt: string;
   expiresAt: string;
@@ -48,6 +52,8 @@ export async function getFile(options: { ctx: TProjectContext; fileId: string; s
       state: true,
       size: true,
       etag: true,
+      sha256: true,
+      arrivedVia: true,
       uploadedAt: true,
       createdAt: true,
       expiresAt: true,
@@ -70,6 +76,8 @@ export async function getFile(options: { ctx: TProjectContext; fileId: string; s
     state: file.state,
     size: file.size?.toString() ?? null,
     etag: file.etag,
+    sha256: file.sha256,
+    arrivedVia: file.arrivedVia,
     uploadedAt: file.uploadedAt?.toISOString() ?? null,
     createdAt: file.createdAt.toISOString(),
     expiresAt: file.expiresAt.toISOString(),

@@ -1,3 +1,4 @@
+import { toPresence, type TDevicePresence } from "@/lib/presence";
 import "server-only";
 import { CAN } from "@/lib/roles";
 import { db } from "@/server/db";
@@ -11,7 +12,7 @@ const SESSION_DETAIL_SELECT = {
   metadata: true,
   startedAt: true,
   endedAt: true,
-  device: { select: { id: true, serial: true, name: true, enabled: true } },
+  device: { select: { id: true, serial: true, name: true, enabled: true, presenceOnline: true, presenceSince: true, presenceVia: true } },
 } as const;
 
 export type TSessionDetail = {
@@ -21,7 +22,7 @@ export type TSessionDetail = {
   metadata: unknown;
   startedAt: string;
   endedAt: string | null;
-  device: { id: string; serial: string; name: string; enabled: boolean };
+  device: { id: string; serial: string; name: string; enabled: boolean; presence: TDevicePresence };
   totals: { files: number; bytes: string; pending: number; uploaded: number; expired: number; failed: number };
 };
 
@@ -53,7 +54,13 @@ export async function getSession(options: { ctx: TProjectContext; sessionId: num
     metadata: session.metadata,
     startedAt: session.startedAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,
-    device: session.device,
+    device: {
+      id: session.device.id,
+      serial: session.device.serial,
+      name: session.device.name,
+      enabled: session.device.enabled,
+      presence: toPresence(session.device),
+    },
     totals: { ...totals, bytes: totals.bytes.toString() },
   };
 }

@@ -15,6 +15,7 @@ import { CAN, hasRole } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
 import { listDevices } from "@/server/devices/list-devices";
 import { AgentBacklogCell } from "@/components/devices/agent-status-card";
+import { LiveListPresence } from "@/components/devices/presence";
 
 export const metadata: Metadata = { title: "Devices" };
 
@@ -62,7 +63,12 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
               },
               { header: "Name", cell: (d) => d.name },
               { header: "State", cell: (d) => <DeviceStateBadge enabled={d.enabled} /> },
-              { header: "Last seen", cell: (d) => <Time value={d.lastSeenAt} relative /> },
+              {
+                header: "Connection",
+                cell: (d) => (
+                  <LiveListPresence project={ctx.project.slug} serial={d.serial} initial={d.presence} lastSeenAt={d.lastSeenAt} />
+                ),
+              },
               {
                 header: "Sessions",
                 className: "num",

@@ -25,6 +25,7 @@ import { certificateDevicesAvailable } from "@/server/devices/provisioning";
 import { DeviceCredentialsCard } from "@/components/devices/device-credentials-card";
 import { getDeviceCredentials } from "@/server/devices/get-device-credentials";
 import { AgentStatusCard } from "@/components/devices/agent-status-card";
+import { LivePresence } from "@/components/devices/presence";
 
 export const metadata: Metadata = { title: "Device" };
 
@@ -56,7 +57,8 @@ export default async function DevicePage({
         ]}
         title={
           <>
-            {device.name} <DeviceStateBadge enabled={device.enabled} />
+            {device.name} <DeviceStateBadge enabled={device.enabled} />{" "}
+            <LivePresence project={ctx.project.slug} serial={device.serial} initial={device.presence} />
           </>
         }
         description={
@@ -68,7 +70,7 @@ export default async function DevicePage({
         actions={
           canManage || captureInto ? (
             <>
-              {captureInto ? <CaptureButton project={ctx.project.slug} serial={device.serial} /> : null}
+              {captureInto ? <CaptureButton project={ctx.project.slug} serial={device.serial} presence={device.presence} /> : null}
               <Link className="btn" href={`${self}/commands`}>
                 <Terminal className="icon" aria-hidden="true" /> Commands
               </Link>

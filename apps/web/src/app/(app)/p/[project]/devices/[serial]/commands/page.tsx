@@ -59,7 +59,7 @@ export default async function DeviceCommandsPage({ params }: { params: Promise<{
           </div>
           <div className="card-body">
             {device.enabled ? (
-              <SendCommandsForm project={ctx.project.slug} serial={device.serial} defaultService={lastService} />
+              <SendCommandsForm project={ctx.project.slug} serial={device.serial} defaultService={lastService} presence={device.presence} />
             ) : (
               <p className="muted">The device is disabled: enable it to send commands.</p>
             )}

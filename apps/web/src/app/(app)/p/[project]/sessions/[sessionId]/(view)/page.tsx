@@ -76,7 +76,14 @@ export default async function SessionPage({
         }
         actions={
           <>
-            {canCapture ? <CaptureButton project={ctx.project.slug} sessionId={session.id} /> : null}
+            {canCapture ? (
+              <CaptureButton
+                project={ctx.project.slug}
+                sessionId={session.id}
+                serial={session.device.serial}
+                presence={session.device.presence}
+              />
+            ) : null}
             {canDownload && session.totals.uploaded > 0 ? (
               <a className="btn btn-primary" href={`/api/p/${ctx.project.slug}/sessions/${session.id}/archive`} download>
                 <Download className="icon" aria-hidden="true" /> Download all (.zip)

@@ -1,3 +1,4 @@
+import { CopyValue } from "@/components/files/copy-value";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { FileStateBadge } from "@/components/ui/badges";
@@ -16,6 +17,12 @@ import { readJsonPreview } from "@/server/files/read-json-preview";
 import { readTextPreview } from "@/server/files/read-text-preview";
 import { notFoundOnDomainError } from "@/server/page-errors";
 import type { TProjectContext } from "@/server/auth/project-context";
+
+const ARRIVED_VIA: Record<string, string> = {
+  form: "upload form (HTTPS POST)",
+  agent: "device agent (upload form)",
+  mqtt_transfer: "file transfer over MQTT",
+};
 
 export const metadata: Metadata = { title: "File" };
 
@@ -165,6 +172,16 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
               <dd className="mono">{file.objectKey}</dd>
               <dt>ETag</dt>
               <dd className="mono etag">{file.etag ? file.etag.replaceAll('"', "") : "—"}</dd>
+              <dt>SHA-256</dt>
+              <dd className="etag" data-testid="file-sha256">
+                {file.sha256 ? (
+                  <CopyValue value={file.sha256} label="SHA-256" />
+                ) : (
+                  <span className="muted">not computed (an upload through a form is not hashed by the platform)</span>
+                )}
+              </dd>
+              <dt>Arrived</dt>
+              <dd data-testid="file-arrived-via">{ARRIVED_VIA[file.arrivedVia ?? ""] ?? "not recorded"}</dd>
               {file.userData !== null ? (
                 <>
                   <dt>Device data</dt>
