@@ -98,6 +98,12 @@ describe("multipart uploads through the fs store", () => {
     const done = await a.ask("file_upload/multipart/complete", { upload_id: created.upload_id });
     expect(done).toMatchObject({ success: true, state: "uploaded", size: content.length, file_id: created.file_id });
     expect(await fileRow(created.object_key)).toEqual({ state: "uploaded", size: String(content.length) });
+    // The checked digest and the way it came are what the file page shows.
+    const shown = await sql.query<{ sha256: string | null; arrived_via: string | null }>(
+      "SELECT sha256, arrived_via FROM files WHERE object_key = $1",
+      [created.object_key],
+    );
+    expect(shown.rows[0]).toEqual({ sha256: sha256(content), arrived_via: "multipart" });
     const opened = await h.store.open(created.object_key);
     const chunks: Buffer[] = [];
     for await (const chunk of opened!.body) chunks.push(chunk as Buffer);

@@ -24,8 +24,8 @@ export type TUploadRow = {
   sizeLimit: number;
   requestId: string | null;
   overwrite: boolean;
-  /** `form` (a presigned POST), or `agent` when the device agent said so. */
-  arrivedVia: "form" | "agent";
+  /** `form` (a presigned POST), `agent` when the device agent said so, `multipart` (presigned parts). */
+  arrivedVia: "form" | "agent" | "multipart";
 };
 
 export type TUploadTimes = {

@@ -142,6 +142,8 @@ export async function finishCompletion(deps: TCompletionDeps, row: TMultipartRow
       },
       { via: "device", log: deps.log },
     );
+    // The digest was checked against the joined object above: the file page can show it.
+    if (row.sha256 && marked) await deps.pool.query(`UPDATE files SET sha256 = $2 WHERE id = $1`, [row.fileId, row.sha256]);
     await moveUpload(deps.pool, row.id, ["completing"], "completed", { etag: stored.etag });
     if (marked?.changed) deps.onCompleted?.();
     return { fileId: row.fileId, objectKey: row.objectKey, size: stored.size, etag: stored.etag };

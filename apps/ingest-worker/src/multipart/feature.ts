@@ -180,6 +180,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
             sizeLimit: size,
             requestId: message.request_id ?? null,
             overwrite: message.overwrite === true,
+            arrivedVia: "multipart",
           },
         ],
         { expiresInSeconds: settings.ttlSeconds, firstCheckAfterSeconds: null },

@@ -21,7 +21,7 @@ export type TFileDetail = {
   etag: string | null;
   /** SHA-256 (hex) when the device gave it or the worker computed it; null: not computed. */
   sha256: string | null;
-  /** `form`, `agent`, `mqtt_transfer`; null for files recorded before this was kept. */
+  /** `form`, `agent`, `multipart`, `mqtt_transfer`; null for files recorded before this was kept. */
   arrivedVia: string | null;
   uploadedAt: string | null;
   createdAt: string;

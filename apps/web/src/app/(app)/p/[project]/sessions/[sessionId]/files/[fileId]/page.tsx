@@ -22,6 +22,7 @@ const ARRIVED_VIA: Record<string, string> = {
   form: "upload form (HTTPS POST)",
   agent: "device agent (upload form)",
   mqtt_transfer: "file transfer over MQTT",
+  multipart: "multipart upload (HTTPS parts)",
 };
 
 export const metadata: Metadata = { title: "File" };
