@@ -38,6 +38,8 @@ import { installStoreFeature } from "./stores/feature";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
 import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
 import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
+import { runRetention, type TRetentionSettings } from "./retention/run";
+import { createWebhookFeature, type TWebhookSettings } from "./webhooks/feature";
 
 export type TIngestWorkerConfig = {
   databaseUrl: string;
@@ -59,6 +61,10 @@ export type TIngestWorkerConfig = {
   transfer?: Partial<TTransferSettings>;
   /** Chunk forwarding (outbox and delivery); defaults in chunks/feature.ts. */
   chunks?: Partial<TChunkSettings>;
+  /** Webhook delivery (docs/api.md#webhooks); defaults in webhooks/feature.ts. */
+  webhooks?: Partial<TWebhookSettings>;
+  /** Retention runs (docs/retention.md); null: this worker runs none. */
+  retention?: TRetentionSettings | null;
   /** Per-device rate limits by class (rate-limit.ts); unset: the defaults; null: none. */
   rateLimits?: TRateLimitSettings | null;
 };
@@ -189,6 +195,8 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
     onStored: () => metrics.filesCompleted.inc({ state: "uploaded", via: "mqtt_transfer" }),
   });
   const chunks = createChunkFeature({ settings: config.chunks, topics, pool, registry: metrics.registry, log });
+  const webhooks = createWebhookFeature({ settings: config.webhooks, pool, registry: metrics.registry, log });
+  const retention = config.retention === undefined ? { intervalMs: 3_600_000, batchSize: 50 } : config.retention;
 
   const seen = new Map<string, Date>();
   const dispatch = createRouter({
@@ -409,8 +417,20 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
         ),
         startPeriodic("pending-gauge", 15_000, async () => metrics.pendingFiles.set(await countPendingFiles(pool)), log),
         ...transfers.startJobs(),
+        ...(retention
+          ? [
+              startPeriodic(
+                "retention",
+                retention.intervalMs,
+                () => runRetention({ pool, store, batchSize: retention.batchSize, log: log.child({ component: "retention" }) }),
+                log,
+                { immediate: true },
+              ),
+            ]
+          : []),
       ];
       chunks.start();
+      webhooks.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();
@@ -422,6 +442,7 @@ export function createIngestWorker({ config, logger, store, namedStores, httpRou
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       await Promise.all(jobs.map((job) => job.stop()));
       await chunks.stop();
+      await webhooks.stop();
       await touchDevices(pool, seen).catch(() => {});
       await takeover?.stop();
       await mqtt.endAsync(false).catch(() => {});
