@@ -46,7 +46,7 @@ class CatalogFriendlyPool extends pg.Pool {
 class WholeScriptPrismaPg extends PrismaPg {
   override async connect() {
     const adapter = await super.connect();
-    const pool = adapter.underlyingDriver() as pg.Pool;
+    const pool = adapter.underlyingDriver();
     adapter.executeScript = async (script: string) => {
       try {
         await pool.query(script);

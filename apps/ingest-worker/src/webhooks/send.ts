@@ -23,9 +23,9 @@ export class PrivateAddressError extends Error {
 const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, "", 4);
-    const list = addresses as unknown as LookupAddress[];
+    const list = addresses;
     const refused = list.find((entry) => !isPublicAddress(entry.address));
-    if (refused) return callback(new PrivateAddressError(refused.address) as NodeJS.ErrnoException, "", 4);
+    if (refused) return callback(new PrivateAddressError(refused.address), "", 4);
     if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
     callback(null, list[0]!.address, list[0]!.family);
   });
