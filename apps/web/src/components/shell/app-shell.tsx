@@ -15,6 +15,8 @@ import {
   Users,
   Bot,
   Waypoints,
+  Webhook,
+  Archive,
   type LucideIcon,
 } from "lucide-react";
 import { LAST_PROJECT_COOKIE } from "@/lib/last-project";
@@ -101,6 +103,8 @@ export function AppShell({
           {link(`${base}/members`, "Members", Users)}
           {hasRole(current.role, "admin") ? link(`${base}/stores`, "Stores", Database) : null}
           {hasRole(current.role, "admin") ? link(`${base}/streams`, "Chunk streams", Waypoints) : null}
+          {hasRole(current.role, "admin") ? link(`${base}/webhooks`, "Webhooks", Webhook) : null}
+          {hasRole(current.role, "admin") ? link(`${base}/retention`, "Retention", Archive) : null}
           {hasRole(current.role, "admin") ? link(`${base}/audit`, "Audit log", ScrollText) : null}
         </nav>
       ) : null}
