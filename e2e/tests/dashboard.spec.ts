@@ -16,6 +16,8 @@ function mainPages(world: TWorld): [string, string][] {
     ["audit", `${p}/audit`],
     ["stores", `${p}/stores`],
     ["streams", `${p}/streams`],
+    ["webhooks", `${p}/webhooks`],
+    ["retention", `${p}/retention`],
     ["admin", "/admin"],
     ["account", "/account"],
   ];
