@@ -37,7 +37,7 @@ test("an admin previews a rule, saves it, and the worker deletes exactly what th
   const axe = await new AxeBuilder({ page }).analyze();
   expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
 
-  await page.getByLabel("Rule").selectOption("older_than_days");
+  await page.getByLabel("Rule", { exact: true }).selectOption("older_than_days");
   await page.getByLabel("N (days)").fill("365");
   await page.getByRole("button", { name: "Preview" }).click();
   const listed = page.getByRole("table", { name: "Sessions the rule deletes" });

@@ -48,7 +48,7 @@ test("an admin creates an endpoint, sends a test event that is retried after a f
     await dialog.getByLabel("file.uploaded").check();
     await dialog.getByLabel("session.closed").check();
     await dialog.getByRole("button", { name: "Create endpoint" }).click();
-    await expect(dialog.getByText("Endpoint created")).toBeVisible();
+    await expect(dialog.getByRole("heading", { name: "Endpoint created" })).toBeVisible();
     secret = (await dialog.getByTestId("one-time-secret").textContent()) ?? "";
     expect(secret).toMatch(/^whsec_/);
     await dialog.getByRole("button", { name: "Done" }).click();

@@ -198,7 +198,10 @@ export async function runProjectRetention(deps: {
   }
 }
 
-/** Every project with retention rules, one after the other. */
+/** How long the webhook delivery log keeps an event once nothing about it is pending. */
+export const WEBHOOK_LOG_DAYS = 30;
+
+/** Every project with retention rules, one after the other; then the webhook log's old entries. */
 export async function runRetention(deps: { pool: Pool; store: Store; batchSize: number; log: Logger }): Promise<TRetentionResult> {
   const projects = await deps.pool.query<{ project_id: string }>(
     `SELECT DISTINCT project_id FROM retention_rules
@@ -212,5 +215,11 @@ export async function runRetention(deps: { pool: Pool; store: Store; batchSize: 
     total.files += result.files;
     total.bytes += result.bytes;
   }
+  // Deliveries and attempts go with their event (ON DELETE CASCADE).
+  await deps.pool.query(
+    `DELETE FROM webhook_events e WHERE e.created_at < now() - make_interval(days => $1)
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = 'pending')`,
+    [WEBHOOK_LOG_DAYS],
+  );
   return total;
 }
