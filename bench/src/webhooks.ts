@@ -139,7 +139,7 @@ async function oneRun(run: number): Promise<TRun> {
     // Delay: completions paced across the devices at RATE per second.
     const total = Math.round(RATE * SECONDS);
     const paced = performance.now();
-    const seqs = new Array<number>(DEVICES).fill(0);
+    const seqs = Array.from({ length: DEVICES }, () => 0);
     const inFlight: Promise<void>[] = [];
     for (let n = 0; n < total; n++) {
       const due = paced + (n * 1000) / RATE;

@@ -20,7 +20,7 @@ const page = (slug: string) => `/p/${slug}/webhooks`;
 export const createWebhookAction = projectAction({ role: CAN.manageDevices, schema: ZWebhookFormSchema }, async ({ ctx, input }) => {
   const created = await createWebhookEndpoint({ ctx, form: input });
   revalidatePath(page(ctx.project.slug));
-  return { ok: true, message: "Endpoint created", data: { secret: created.secret } };
+  return { ok: true, message: "Give the receiver this secret now: it is not shown again.", data: { secret: created.secret } };
 });
 
 export const updateWebhookAction = projectAction(

@@ -106,7 +106,7 @@ export function RollSecretButton({ project, endpointId, url }: { project: string
       <button
         className="btn btn-sm"
         type="button"
-        aria-label={`Roll the secret of ${url}`}
+        aria-label={`Roll secret of ${url}`}
         onClick={() => {
           setKey((k) => k + 1);
           setOpen(true);
