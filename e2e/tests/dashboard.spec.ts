@@ -38,7 +38,7 @@ test.describe("the dashboard's finish", () => {
     world,
     prisma,
   }) => {
-    test.setTimeout(300_000);
+    test.setTimeout(420_000);
     // A target with a long unbroken name: its card must wrap it, not scroll sideways.
     const project = await prisma.project.findUniqueOrThrow({ where: { slug: world.project.slug }, select: { id: true } });
     await prisma.auditLog.create({
