@@ -80,7 +80,7 @@ test.describe("the dashboard's finish", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`/p/${world.project.slug}/sessions`);
     const nav = page.getByRole("navigation", { name: "Project" });
-    await expect(nav.locator("a svg")).toHaveCount(6);
+    await expect(nav.locator("a svg")).toHaveCount(8);
   });
 
   test("on a phone every table shows all its columns: the files' State and Download, the sessions' State", async ({
