@@ -11,6 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCHMARKS: Record<string, string> = {
   "mqtt-transfer": "mqtt-transfer.ts",
   "chunk-forwarding": "chunk-forwarding.ts",
+  webhooks: "webhooks.ts",
   "upload-requests": "upload-requests.ts",
   "fs-upload": "fs-upload.ts",
   "fs-slow-clients": "fs-slow-clients.ts",

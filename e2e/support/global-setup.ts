@@ -32,6 +32,8 @@ export default async function globalSetup() {
       DEVICE_CA_ENCRYPTION_KEY: "ZTJlLWRldmljZS1jYS1rZXktMzItYnl0ZXMtbG9uZyE=",
       BROKER_CERTIFICATE_URL: "mqtts://mqtt.e2e.test:8883",
       BROKER_PASSWORD_URL: "mqtts://mqtt.e2e.test:8884",
+      // The webhook tests' receiver listens on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true",
     },
   };
   let app: Awaited<ReturnType<typeof startApp>>;

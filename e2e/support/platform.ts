@@ -37,6 +37,11 @@ export async function startPlatform(options: { databaseUrl: string; storeDir: st
       HTTP_HOST: "127.0.0.1",
       HTTP_PORT: String(port),
       LOG_LEVEL: process.env.E2E_WORKER_LOG_LEVEL ?? "warn",
+      // The webhook tests' receiver listens on 127.0.0.1; retries and retention runs come quickly.
+      WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true",
+      WEBHOOK_BACKOFF_BASE_MS: "200",
+      WEBHOOK_BACKOFF_MAX_MS: "1000",
+      RETENTION_INTERVAL_SECONDS: "2",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -18,6 +18,8 @@ function mainPages(world: TWorld): [string, string][] {
     ["stores", `${p}/stores`],
     ["streams", `${p}/streams`],
     ["api tokens", `${p}/api-tokens`],
+    ["webhooks", `${p}/webhooks`],
+    ["retention", `${p}/retention`],
     ["admin", "/admin"],
     ["account", "/account"],
   ];
@@ -80,7 +82,7 @@ test.describe("the dashboard's finish", () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`/p/${world.project.slug}/sessions`);
     const nav = page.getByRole("navigation", { name: "Project" });
-    await expect(nav.locator("a svg")).toHaveCount(7);
+    await expect(nav.locator("a svg")).toHaveCount(10);
   });
 
   test("on a phone every table shows all its columns: the files' State and Download, the sessions' State", async ({

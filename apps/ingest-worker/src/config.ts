@@ -62,6 +62,14 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
       backoffBaseMs: env.CHUNK_BACKOFF_BASE_MS,
       backoffMaxMs: env.CHUNK_BACKOFF_MAX_MS,
     },
+    webhooks: {
+      deliver: env.WEBHOOK_DELIVERY,
+      allowPrivateAddresses: env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+      concurrency: env.WEBHOOK_DELIVERY_CONCURRENCY,
+      backoffBaseMs: env.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: env.WEBHOOK_BACKOFF_MAX_MS,
+    },
+    retention: { intervalMs: env.RETENTION_INTERVAL_SECONDS * 1000, batchSize: env.RETENTION_BATCH_SIZE },
     downloadExpiresInSeconds: env.DOWNLOAD_EXPIRES_IN,
   };
 }

@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { ZDbEnvSchema } from "@fleetdrop/db/env";
 import { SERVICE_CLIENT_ID_RULE, isServiceClientId } from "@fleetdrop/shared/acl";
 import { envBoolean, envIssueLines, envPort, withoutEmpty } from "@fleetdrop/shared/env";
+import { ZWebhooksEnvSchema } from "@fleetdrop/shared/webhooks/env";
 import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
 import { DEFAULT_MAX_UPLOAD_MB, DEFAULT_UPLOAD_EXPIRES_IN, HARD_MAX_UPLOAD_MB } from "@fleetdrop/shared/protocol/upload";
 import { ZStorageEnvSchema, checkStorageEnv } from "@fleetdrop/storage/env";
@@ -129,6 +130,15 @@ export const ZWorkerEnvSchema = z
     CHUNK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     CHUNK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
     CHUNK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+    ...ZWebhooksEnvSchema.shape,
+    /** Webhook delivery (docs/api.md#webhooks): lanes delivered at once, back-off bounds (ms); WEBHOOK_DELIVERY=false leaves delivery to other workers. */
+    WEBHOOK_DELIVERY: envBoolean.default(true),
+    WEBHOOK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    WEBHOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(2000),
+    WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(1_800_000),
+    /** Retention (docs/retention.md): how often rules are applied, and sessions deleted per batch. */
+    RETENTION_INTERVAL_SECONDS: z.coerce.number().min(1).default(3600),
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
     /** Per-device rate limits: JSON overriding some classes' `burst` and `per_second` (see rate-limit.ts), or `off`. */
     RATE_LIMITS: ZRateLimitsSchema.optional(),
     /** Recovery: a pending file whose object storage holds is recorded within PENDING_RECOVERY_SECONDS of a crash or outage. */

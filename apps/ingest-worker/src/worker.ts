@@ -43,6 +43,8 @@ import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
 import { installMultipartFeature, type TMultipartSettings } from "./multipart/feature";
 import { createPresenceFeature, type TPresenceSettings } from "./presence/feature";
 import type { TPresenceChange } from "./presence/record";
+import { runRetention, type TRetentionSettings } from "./retention/run";
+import { createWebhookFeature, type TWebhookSettings } from "./webhooks/feature";
 
 export type TIngestWorkerConfig = {
   databaseUrl: string;
@@ -66,6 +68,10 @@ export type TIngestWorkerConfig = {
   multipart?: Partial<TMultipartSettings>;
   /** Chunk forwarding (outbox and delivery); defaults in chunks/feature.ts. */
   chunks?: Partial<TChunkSettings>;
+  /** Webhook delivery (docs/api.md#webhooks); defaults in webhooks/feature.ts. */
+  webhooks?: Partial<TWebhookSettings>;
+  /** Retention runs (docs/retention.md); null: this worker runs none. */
+  retention?: TRetentionSettings | null;
   /** Per-device rate limits by class (rate-limit.ts); unset: the defaults; null: none. */
   rateLimits?: TRateLimitSettings | null;
   /** Device presence expiry (presence/feature.ts); defaults there. */
@@ -233,6 +239,8 @@ export function createIngestWorker({
     settings: config.presence,
     onChange: onPresenceChange,
   });
+  const webhooks = createWebhookFeature({ settings: config.webhooks, pool, registry: metrics.registry, log });
+  const retention = config.retention === undefined ? { intervalMs: 3_600_000, batchSize: 50 } : config.retention;
 
   const seen = new Map<string, Date>();
   let refusals: TRefusalCounts = new Map();
@@ -482,9 +490,21 @@ export function createIngestWorker({
         startPeriodic("multipart-sweep", multipart.settings.sweepIntervalMs, () => multipart.sweep(), log, { immediate: true }),
         startPeriodic("pending-gauge", 15_000, async () => metrics.pendingFiles.set(await countPendingFiles(pool)), log),
         ...transfers.startJobs(),
+        ...(retention
+          ? [
+              startPeriodic(
+                "retention",
+                retention.intervalMs,
+                () => runRetention({ pool, store, batchSize: retention.batchSize, log: log.child({ component: "retention" }) }),
+                log,
+                { immediate: true },
+              ),
+            ]
+          : []),
       ];
       chunks.start();
       presence.start();
+      webhooks.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();
@@ -512,6 +532,7 @@ export function createIngestWorker({
       await Promise.all(jobs.map((job) => job.stop()));
       await chunks.stop();
       await presence.stop();
+      await webhooks.stop();
       await touchDevices(pool, seen).catch(() => {});
       await recordRefusals(pool, refusals).catch(() => {});
       // A message that came while draining was not acknowledged: the session must keep it.

@@ -7,6 +7,7 @@ import { ZDbEnvSchema } from "@fleetdrop/db/env";
 import { ZDeviceCredentialsEnvSchema } from "@fleetdrop/provisioning/env";
 import { envIssueLines, withoutEmpty } from "@fleetdrop/shared/env";
 import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
+import { ZWebhooksEnvSchema } from "@fleetdrop/shared/webhooks/env";
 import { ZStorageEnvSchema, checkStorageEnv, checkStoreConfiguration } from "@fleetdrop/storage/env";
 import { z } from "zod";
 import { parseTrustedProxies } from "./server/http/trusted-proxies";
@@ -28,6 +29,9 @@ export const ZWebEnvSchema = z
 
     /** MQTT_URL (unset: no broker, so no commands or retained status), MQTT_USERNAME, MQTT_PASSWORD, TOPIC_PREFIX. */
     ...ZMqttEnvSchema.shape,
+
+    /** Whether webhook endpoints may be on private/loopback addresses (the worker applies it too). */
+    ...ZWebhooksEnvSchema.shape,
 
     /** Device provisioning (packages/provisioning): the CA key and what credential bundles point devices at. */
     ...ZDeviceCredentialsEnvSchema.shape,

@@ -12,6 +12,8 @@ export const ADVISORY_LOCK = {
   transferCreate: 727_002,
   /** Space: one `fin` of a transfer at a time, across workers (key: the transfer's id). */
   transferFin: 727_003,
+  /** Space: one retention run per project at a time, across workers (key: the project's id). */
+  retention: 727_004,
 } as const;
 
 /** A 64-bit key for pg_advisory_xact_lock: one project's device CA. */

@@ -52,6 +52,27 @@ class CatalogFriendlyPool extends pg.Pool {
   }
 }
 
+/**
+ * The adapter runs a migration script by splitting it at every `;`, which cuts a function body
+ * (`$$ … ; … $$`) apart. Prisma's native engine sends the script whole; so does this: PostgreSQL's
+ * simple query protocol runs several statements in one message, in one implicit transaction.
+ */
+class WholeScriptPrismaPg extends PrismaPg {
+  override async connect() {
+    const adapter = await super.connect();
+    const pool = adapter.underlyingDriver();
+    adapter.executeScript = async (script: string) => {
+      try {
+        await pool.query(script);
+      } catch (error) {
+        // The adapter's own conversion into the error the engine reports.
+        (adapter as unknown as { onError(error: unknown): never }).onError(error);
+      }
+    };
+    return adapter;
+  }
+}
+
 type TEngineRuntime = { SchemaEngine: typeof SchemaEngine };
 
 /** The WebAssembly global (typed here: the project's `lib` has no DOM types). */
@@ -92,7 +113,7 @@ async function openSchemaEngine(databaseUrl: string, schemaPath = SCHEMA_PATH): 
   const runtime = await loadRuntime();
   const schema = await readFile(schemaPath, "utf8");
   const pool = new CatalogFriendlyPool({ connectionString: databaseUrl, max: 2 });
-  const factory = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+  const factory = bindMigrationAwareSqlAdapterFactory(new WholeScriptPrismaPg(pool));
   const engine = await runtime.SchemaEngine.new({ datamodels: [[path.basename(schemaPath), schema]] }, () => {}, factory);
   return {
     engine,

@@ -1,8 +1,10 @@
 /**
  * The one place a device's presence changes: every online → offline and offline → online
  * transition the worker records (a broker connect or disconnect, a birth message, a Last Will,
- * an expiry) is reported here once, after it is committed. Whatever should follow a device
- * going online or offline (e.g. `device.online` / `device.offline` notifications) hooks in here.
+ * an expiry) is reported here once, after it is committed. The `device.online` /
+ * `device.offline` webhook events are written by a trigger on the presence column, in the
+ * recording transaction itself (migration 20261207170000_presence_webhook_events), so a crash
+ * between the commit and this call loses none.
  */
 import type { Logger } from "../logger";
 import type { TPresenceChange } from "./record";

@@ -13,6 +13,7 @@ import { auditDeviceAction } from "../db/audit";
 import { findDevice } from "../db/devices";
 import { storeUploadRecorded } from "../db/store-objects";
 import type { Logger } from "../logger";
+import { enqueueEvent } from "../webhooks/outbox-db";
 
 /** Reports larger than this are recorded as unreadable rather than read into memory. */
 const MAX_STATUS_REPORT_BYTES = 256 * 1024;
@@ -42,14 +43,31 @@ export function createStoreObjectRecorder(deps: { pool: Pool; log: Logger }): TR
     const service = entry.name === STATUS_STORE ? serviceOfStatusPath(path) : null;
     if (!service) return;
     const report = await readReport(entry, key, size);
-    await auditDeviceAction(deps.pool, {
-      projectId: device.projectId,
-      deviceId,
-      action: "device.status_report",
-      targetType: "service",
-      targetId: `${deviceId}/${service}`,
-      details: { service, etag, ...report },
-    });
+    // The report's audit row and its command.completed event commit together.
+    const client = await deps.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await auditDeviceAction(client, {
+        projectId: device.projectId,
+        deviceId,
+        action: "device.status_report",
+        targetType: "service",
+        targetId: `${deviceId}/${service}`,
+        details: { service, etag, ...report },
+      });
+      await enqueueEvent(client, {
+        projectId: device.projectId,
+        deviceId: device.id,
+        type: "command.completed",
+        data: { service, object_key: key, etag, ...("report" in report ? { report: report.report } : { error: report.error }) },
+      });
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
     deps.log.info({ device: deviceId, service, ok: "report" in report }, "status report recorded");
   };
 }

@@ -9,6 +9,7 @@ import { createSession } from "@/server/sessions/create-session";
 import { deleteSession } from "@/server/sessions/delete-session";
 import { renameSession } from "@/server/sessions/rename-session";
 import { requestCapture } from "@/server/sessions/request-capture";
+import { setSessionKeep } from "@/server/sessions/set-session-keep";
 import { setSessionState } from "@/server/sessions/set-session-state";
 
 const sessionId = z.coerce.number().int().positive();
@@ -33,6 +34,18 @@ export const setSessionStateAction = projectAction(
     await setSessionState({ ctx, sessionId: input.sessionId, state: input.state });
     revalidatePath(`/p/${ctx.project.slug}`, "layout");
     return { ok: true, message: input.state === "closed" ? "Session closed" : "Session reopened" };
+  },
+);
+
+export const setSessionKeepAction = projectAction(
+  { role: CAN.manageSessions, schema: z.object({ sessionId, keep: z.enum(["true", "false"]).transform((value) => value === "true") }) },
+  async ({ ctx, input }) => {
+    await setSessionKeep({ ctx, sessionId: input.sessionId, keep: input.keep });
+    revalidatePath(`/p/${ctx.project.slug}`, "layout");
+    return {
+      ok: true,
+      message: input.keep ? "Marked keep: retention rules never delete it" : "No longer kept: retention rules apply to it",
+    };
   },
 );
 

@@ -17,6 +17,8 @@ import {
   Bot,
   ChartColumn,
   Waypoints,
+  Webhook,
+  Archive,
   type LucideIcon,
 } from "lucide-react";
 import { LAST_PROJECT_COOKIE } from "@/lib/last-project";
@@ -105,6 +107,8 @@ export function AppShell({
           {hasRole(current.role, "admin") ? link(`${base}/stores`, "Stores", Database) : null}
           {hasRole(current.role, "admin") ? link(`${base}/streams`, "Chunk streams", Waypoints) : null}
           {hasRole(current.role, "admin") ? link(`${base}/api-tokens`, "API tokens", KeyRound) : null}
+          {hasRole(current.role, "admin") ? link(`${base}/webhooks`, "Webhooks", Webhook) : null}
+          {hasRole(current.role, "admin") ? link(`${base}/retention`, "Retention", Archive) : null}
           {hasRole(current.role, "admin") ? link(`${base}/audit`, "Audit log", ScrollText) : null}
         </nav>
       ) : null}

@@ -9,6 +9,8 @@ const SESSION_DETAIL_SELECT = {
   id: true,
   name: true,
   state: true,
+  keep: true,
+  deletingAt: true,
   metadata: true,
   startedAt: true,
   endedAt: true,
@@ -19,6 +21,10 @@ export type TSessionDetail = {
   id: number;
   name: string;
   state: "open" | "closed";
+  /** Marked *keep*: no retention rule deletes it. */
+  keep: boolean;
+  /** A retention run is deleting it. */
+  deleting: boolean;
   metadata: unknown;
   startedAt: string;
   endedAt: string | null;
@@ -51,6 +57,8 @@ export async function getSession(options: { ctx: TProjectContext; sessionId: num
     id: session.id,
     name: session.name,
     state: session.state,
+    keep: session.keep,
+    deleting: session.deletingAt !== null,
     metadata: session.metadata,
     startedAt: session.startedAt.toISOString(),
     endedAt: session.endedAt?.toISOString() ?? null,

@@ -7,7 +7,7 @@ import { PageHeader } from "@/components/ui/page-header";
 import { FilesBrowser } from "@/components/files/files-browser";
 import { CaptureButton } from "@/components/sessions/capture-button";
 import { RenameSessionButton } from "@/components/sessions/rename-session-button";
-import { deleteSessionAction, setSessionStateAction } from "@/actions/sessions";
+import { deleteSessionAction, setSessionKeepAction, setSessionStateAction } from "@/actions/sessions";
 import { Download } from "lucide-react";
 import { Time } from "@/components/ui/time";
 import { formatBytes, formatCount, formatNumber } from "@/lib/format";
@@ -59,6 +59,8 @@ export default async function SessionPage({
         title={
           <>
             {session.name} <SessionStateBadge state={session.state} />
+            {session.keep ? <span className="badge badge-ok">Keep</span> : null}
+            {session.deleting ? <span className="badge badge-danger">Being deleted by retention</span> : null}
           </>
         }
         description={
@@ -92,6 +94,21 @@ export default async function SessionPage({
             {canManage ? (
               <>
                 <RenameSessionButton project={ctx.project.slug} sessionId={session.id} name={session.name} />
+                {session.deleting ? null : (
+                  <ConfirmAction
+                    label={session.keep ? "Unmark keep" : "Mark keep"}
+                    title={session.keep ? "Let retention rules apply to this session?" : "Keep this session forever?"}
+                    action={setSessionKeepAction}
+                    fields={{ ...fields, keep: session.keep ? "false" : "true" }}
+                    confirmLabel={session.keep ? "Unmark keep" : "Mark keep"}
+                  >
+                    <p>
+                      {session.keep
+                        ? "The project's retention rules may delete it again (docs: Retention)."
+                        : "No retention rule deletes a session marked keep, however old it is."}
+                    </p>
+                  </ConfirmAction>
+                )}
                 {session.state === "open" ? (
                   <ConfirmAction
                     label="Close session"

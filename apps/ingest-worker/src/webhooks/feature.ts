@@ -1,0 +1,175 @@
+/**
+ * Webhook delivery (docs/api.md#webhooks) in the worker: the outbox written by
+ * fleetdrop_enqueue_event, delivered by the worker's delivery engine (../delivery/engine.ts, the
+ * one chunk forwarding uses) in lanes of endpoint × device, each payload signed. A LISTEN on
+ * `fleetdrop_webhooks` wakes the loop when an event commits; the poll is the fallback.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Pool, PoolClient } from "@fleetdrop/db/pool";
+import type { TWebhookPayload } from "@fleetdrop/shared/webhooks/events";
+import { Counter, type Registry } from "prom-client";
+import { createLaneDelivery, type TDeliverySettings, type TLaneOutbox } from "../delivery/engine";
+import type { Logger } from "../logger";
+import {
+  leaseWebhookLanes,
+  markWebhooksDelivered,
+  nextDeliveries,
+  recordWebhookFailure,
+  releaseWebhookLane,
+  type TPendingDelivery,
+  type TWebhookLane,
+} from "./outbox-db";
+import { sendWebhook } from "./send";
+
+export type TWebhookSettings = TDeliverySettings & {
+  /** false: leave delivery to other workers. */
+  deliver: boolean;
+  /** Deliver to loopback and private addresses too (WEBHOOK_ALLOW_PRIVATE_ADDRESSES). */
+  allowPrivateAddresses: boolean;
+};
+
+const DEFAULT_WEBHOOK_SETTINGS: TWebhookSettings = {
+  deliver: true,
+  allowPrivateAddresses: false,
+  concurrency: 16,
+  pollIntervalMs: 2000,
+  backoffBaseMs: 2000,
+  backoffMaxMs: 30 * 60_000,
+  leaseMs: 60_000,
+};
+
+/** The JSON body of a delivery: the same bytes for every attempt of one event. */
+export function webhookBody(lane: TWebhookLane, item: TPendingDelivery): string {
+  const payload: TWebhookPayload = {
+    id: item.eventId,
+    type: item.type as TWebhookPayload["type"],
+    created_at: item.createdAt.toISOString(),
+    project: { id: lane.projectId, slug: lane.projectSlug },
+    device: item.deviceSerial ? { serial: item.deviceSerial } : null,
+    data: item.data,
+  };
+  return JSON.stringify(payload);
+}
+
+function webhookOutbox(pool: Pool, settings: TWebhookSettings): TLaneOutbox<TWebhookLane, TPendingDelivery> {
+  return {
+    lease: (owner, leaseMs, limit) => leaseWebhookLanes(pool, owner, leaseMs, limit),
+    key: (lane) => `${lane.endpointId}/${lane.laneKey}`,
+    next: (lane, limit) => nextDeliveries(pool, lane, limit),
+    send: (lane, item) =>
+      sendWebhook({
+        url: lane.url,
+        secret: lane.secret,
+        body: webhookBody(lane, item),
+        eventId: item.eventId,
+        eventType: item.type,
+        deliveryId: item.id,
+        timeoutMs: lane.timeoutMs,
+        allowPrivateAddresses: settings.allowPrivateAddresses,
+      }),
+    maxAttempts: (lane) => lane.maxAttempts,
+    delivered: (lane, items, owner, leaseMs) =>
+      markWebhooksDelivered(
+        pool,
+        lane,
+        items.map(({ item, attempt }) => ({ id: item.id, status: attempt.status, durationMs: attempt.durationMs })),
+        owner,
+        leaseMs,
+      ),
+    failed: ({ lane, item, attempt, error, park, retryAt }) =>
+      recordWebhookFailure(pool, {
+        lane,
+        deliveryId: item.id,
+        error,
+        status: attempt.status,
+        durationMs: attempt.durationMs,
+        park,
+        retryAt,
+      }),
+    release: (lane, owner) => releaseWebhookLane(pool, lane, owner),
+    describe: (lane, item) => ({
+      webhook: lane.endpointId,
+      lane: lane.laneKey,
+      ...(item ? { delivery: item.id, event: item.eventId, type: item.type } : {}),
+    }),
+  };
+}
+
+export function createWebhookFeature(deps: {
+  settings: Partial<TWebhookSettings> | undefined;
+  pool: Pool;
+  registry: Registry;
+  log: Logger;
+}) {
+  const settings = { ...DEFAULT_WEBHOOK_SETTINGS, ...deps.settings };
+  const log = deps.log.child({ component: "webhook-delivery" });
+  const delivered = new Counter({
+    name: "fleetdrop_webhooks_delivered_total",
+    help: "Webhook deliveries accepted",
+    registers: [deps.registry],
+  });
+  const failed = new Counter({
+    name: "fleetdrop_webhook_attempts_failed_total",
+    help: "Failed webhook attempts by reason",
+    labelNames: ["reason"] as const,
+    registers: [deps.registry],
+  });
+  const parked = new Counter({ name: "fleetdrop_webhooks_parked_total", help: "Webhook deliveries parked", registers: [deps.registry] });
+  const delivery = createLaneDelivery({
+    outbox: webhookOutbox(deps.pool, settings),
+    owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    settings,
+    log,
+    counters: { delivered: (count) => delivered.inc(count), failed: (reason) => failed.inc({ reason }), parked: () => parked.inc() },
+    noun: "webhook",
+  });
+
+  let listener: PoolClient | null = null;
+  let stopped = true;
+  let retryTimer: NodeJS.Timeout | null = null;
+
+  async function listen(): Promise<void> {
+    if (stopped) return;
+    try {
+      const client = await deps.pool.connect();
+      client.on("notification", () => delivery.nudge());
+      client.on("error", () => {
+        client.release(true);
+        if (listener === client) listener = null;
+        if (!stopped) retryTimer = setTimeout(() => void listen(), 5000);
+      });
+      await client.query("LISTEN fleetdrop_webhooks");
+      listener = client;
+      if (stopped) await unlisten();
+    } catch (error) {
+      log.warn({ err: error }, "cannot LISTEN for webhook events; polling until it can");
+      if (!stopped) retryTimer = setTimeout(() => void listen(), 5000);
+    }
+  }
+
+  async function unlisten(): Promise<void> {
+    const client = listener;
+    listener = null;
+    if (!client) return;
+    await client.query("UNLISTEN fleetdrop_webhooks").catch(() => {});
+    client.release();
+  }
+
+  return {
+    settings,
+    start() {
+      if (!settings.deliver || !stopped) return;
+      stopped = false;
+      delivery.start();
+      void listen();
+    },
+    nudge: () => delivery.nudge(),
+    async stop() {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      await delivery.stop();
+      await unlisten();
+    },
+  };
+}
