@@ -37,6 +37,9 @@ export type FileState = "pending" | "uploaded" | "expired" | "failed";
 /** PostgreSQL enum `multipart_state`. */
 export type MultipartState = "open" | "completing" | "completed" | "aborting" | "aborted";
 
+/** PostgreSQL enum `retention_rule_kind`. */
+export type RetentionRuleKind = "older_than_days" | "keep_last_sessions";
+
 /** PostgreSQL enum `role`. */
 export type Role = "owner" | "admin" | "member" | "viewer";
 
@@ -45,6 +48,9 @@ export type SessionState = "open" | "closed";
 
 /** PostgreSQL enum `transfer_state`. */
 export type TransferState = "active" | "completed";
+
+/** PostgreSQL enum `webhook_delivery_state`. */
+export type WebhookDeliveryState = "pending" | "delivered" | "parked";
 
 /** Table `api_tokens` (model ApiToken). */
 export interface TApiTokenTable {
@@ -300,6 +306,22 @@ export interface TRequestRefusalTable {
   count: number;
 }
 
+/** Table `retention_rules` (model RetentionRule). */
+export interface TRetentionRuleTable {
+  id: Generated<string>;
+  project_id: string;
+  kind: RetentionRuleKind;
+  value: number;
+  paused: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  last_run_at: Timestamp | null;
+  deleted_sessions: Generated<Int8>;
+  deleted_files: Generated<Int8>;
+  deleted_bytes: Generated<Int8>;
+  last_error: string | null;
+}
+
 /** Table `sessions` (model Session). */
 export interface TSessionTable {
   id: Generated<number>;
@@ -309,6 +331,8 @@ export interface TSessionTable {
   metadata: Json | null;
   state: Generated<SessionState>;
   open_request_id: string | null;
+  keep: Generated<boolean>;
+  deleting_at: Timestamp | null;
   started_at: Generated<Timestamp>;
   ended_at: Timestamp | null;
   stored_files: Generated<number>;
@@ -352,6 +376,71 @@ export interface TUserTable {
   updated_at: Generated<Timestamp>;
 }
 
+/** Table `webhook_attempts` (model WebhookAttempt). */
+export interface TWebhookAttemptTable {
+  id: Generated<Int8>;
+  delivery_id: Int8;
+  at: Generated<Timestamp>;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+/** Table `webhook_deliveries` (model WebhookDelivery). */
+export interface TWebhookDeliveryTable {
+  id: Generated<Int8>;
+  endpoint_id: string;
+  event_id: string;
+  lane_key: string;
+  state: Generated<WebhookDeliveryState>;
+  attempts: Generated<number>;
+  last_status: number | null;
+  last_error: string | null;
+  redelivery_of: Int8 | null;
+  created_at: Generated<Timestamp>;
+  delivered_at: Timestamp | null;
+  parked_at: Timestamp | null;
+}
+
+/** Table `webhook_endpoints` (model WebhookEndpoint). */
+export interface TWebhookEndpointTable {
+  id: Generated<string>;
+  project_id: string;
+  url: string;
+  description: Generated<string>;
+  events: string[];
+  secret: string;
+  enabled: Generated<boolean>;
+  max_attempts: Generated<number>;
+  timeout_ms: Generated<number>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+/** Table `webhook_events` (model WebhookEvent). */
+export interface TWebhookEventTable {
+  id: Generated<string>;
+  project_id: string;
+  device_id: string | null;
+  device_serial: string | null;
+  type: string;
+  data: Json;
+  created_at: Generated<Timestamp>;
+}
+
+/** Table `webhook_lanes` (model WebhookLane). */
+export interface TWebhookLaneTable {
+  endpoint_id: string;
+  lane_key: string;
+  next_attempt_at: Generated<Timestamp>;
+  lease_until: Timestamp | null;
+  lease_owner: string | null;
+  last_error: string | null;
+  last_attempt_at: Timestamp | null;
+  delivered_count: Generated<Int8>;
+  last_delivered_at: Timestamp | null;
+}
+
 export interface DB {
   api_tokens: TApiTokenTable;
   audit_log: TAuditLogTable;
@@ -371,9 +460,15 @@ export interface DB {
   multipart_uploads: TMultipartUploadTable;
   projects: TProjectTable;
   request_refusals: TRequestRefusalTable;
+  retention_rules: TRetentionRuleTable;
   sessions: TSessionTable;
   sign_in_known_addresses: TSignInKnownAddressTable;
   sign_in_throttle: TSignInThrottleTable;
   transfer_segments: TTransferSegmentTable;
   users: TUserTable;
+  webhook_attempts: TWebhookAttemptTable;
+  webhook_deliveries: TWebhookDeliveryTable;
+  webhook_endpoints: TWebhookEndpointTable;
+  webhook_events: TWebhookEventTable;
+  webhook_lanes: TWebhookLaneTable;
 }
