@@ -14,6 +14,8 @@ import { ZCommandSchema } from "./protocol/commands";
 
 /** An action that records no details (the row's `details` is SQL NULL). */
 const ZNoDetails = z.null().optional();
+const ZRetentionRule = z.object({ kind: z.enum(["older_than_days", "keep_last_sessions"]), value: z.number().int() });
+const ZWebhookTarget = z.object({ url: z.string(), events: z.array(z.string()) });
 
 const ZStoreObjectDetails = z.object({ store: z.string(), path: z.string() });
 
@@ -110,6 +112,29 @@ export const AUDIT_DETAILS = {
   "stream.disable": ZStreamName,
   "stream.parked_retry": ZParkedChunks,
   "stream.parked_discard": ZParkedChunks,
+  "session.keep": ZNoDetails,
+  "session.unkeep": ZNoDetails,
+  "retention.save": ZRetentionRule,
+  "retention.pause": ZNoDetails,
+  "retention.resume": ZNoDetails,
+  "retention.delete_rule": ZRetentionRule,
+  /** A session a retention rule deleted (written by the worker's retention run). */
+  "retention.delete": z.object({
+    name: z.string(),
+    device: z.string().nullable(),
+    started_at: z.string(),
+    files: z.number().int(),
+    bytes: z.number(),
+    rule: z.string().nullable(),
+  }),
+  "webhook.create": ZWebhookTarget,
+  "webhook.update": ZWebhookTarget,
+  "webhook.enable": ZNoDetails,
+  "webhook.disable": ZNoDetails,
+  "webhook.delete": z.object({ url: z.string() }),
+  "webhook.roll_secret": ZNoDetails,
+  "webhook.test": ZNoDetails,
+  "webhook.redeliver": z.object({ event: z.string() }),
 } satisfies Record<string, z.ZodType>;
 
 type TDetailsSchemas = typeof AUDIT_DETAILS;

@@ -9,7 +9,7 @@ import {
 import { generateWebhookSecret } from "@fleetdrop/shared/webhooks/signature";
 import { getEnv } from "@/env";
 import { CAN } from "@/lib/roles";
-import { writeAudit } from "@/server/audit/write-audit";
+import { actorLabel, writeAudit } from "@/server/audit/write-audit";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
 import { db } from "@/server/db";
 import { NotFoundError, UserInputError } from "@/server/errors";
@@ -115,7 +115,7 @@ export async function sendTestEvent(options: { ctx: TProjectContext; endpointId:
   const { ctx } = options;
   requireRole(ctx, CAN.manageDevices);
   const endpoint = await endpointOf(ctx, options.endpointId);
-  const data = JSON.stringify({ message: "A test event sent from the dashboard", sent_by: ctx.user.email });
+  const data = JSON.stringify({ message: "A test event sent from the dashboard", sent_by: actorLabel(ctx) });
   await db().$executeRaw`
     WITH event AS (
       INSERT INTO webhook_events (project_id, type, data) VALUES (${ctx.project.id}::uuid, ${WEBHOOK_TEST_EVENT}, ${data}::jsonb) RETURNING id
