@@ -349,10 +349,8 @@ describe("embedded broker: cutting devices off", () => {
 });
 
 describe("embedded broker: presence of device connections", () => {
-  const workerClientId = () => `fleetdrop-ingest:${Math.random().toString(36).slice(2)}`;
-
   it("says on P/broker/presence/D when a device's first connection comes and its last one goes, Last Will or not", async () => {
-    const worker = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: workerClientId() });
+    const worker = await connect(WORKER, WORKER_PASSWORD);
     const got = collect(worker);
     await worker.subscribeAsync("fleetdrop/broker/presence/+", { qos: 1 });
     const said = () => got.filter((m) => m.topic === "fleetdrop/broker/presence/ROBOT-P").map((m) => JSON.parse(m.payload).online);
@@ -369,7 +367,7 @@ describe("embedded broker: presence of device connections", () => {
     expect(said()).toEqual([true, false]);
 
     // Retained: a worker that connects later learns it.
-    const late = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: workerClientId() });
+    const late = await connect(SECOND_WORKER, SECOND_WORKER_PASSWORD);
     const replay = collect(late);
     await late.subscribeAsync("fleetdrop/broker/presence/ROBOT-P", { qos: 1 });
     await waitFor(() => replay.length === 1, "retained presence");
@@ -377,7 +375,7 @@ describe("embedded broker: presence of device connections", () => {
   });
 
   it("lets no client publish there: not a device for itself, not the worker, not the web app", async () => {
-    const watcher = await connect("fleetdrop-worker", WORKER_PASSWORD, { clientId: workerClientId() });
+    const watcher = await connect(WORKER, WORKER_PASSWORD);
     const got = collect(watcher);
     await watcher.subscribeAsync("fleetdrop/broker/presence/+", { qos: 1 });
     await sleep(100);
@@ -386,7 +384,7 @@ describe("embedded broker: presence of device connections", () => {
     forger.on("error", () => {});
     forger.publish("fleetdrop/broker/presence/ROBOT-Q", '{"online":true}', { qos: 0 });
     forger.publish("fleetdrop/broker/presence/ROBOT-P", '{"online":true}', { qos: 0 });
-    const web = await connect("fleetdrop-web", WEB_PASSWORD);
+    const web = await connect(WEB, WEB_PASSWORD);
     web.on("error", () => {});
     web.publish("fleetdrop/broker/presence/ROBOT-P", '{"online":true}', { qos: 0 });
     watcher.publish("fleetdrop/broker/presence/ROBOT-P", '{"online":true}', { qos: 0 });

@@ -36,6 +36,11 @@ export function createPgPool({
   // An idle client losing its connection (database restart) must not crash the process;
   // the next query reconnects.
   pool.on("error", () => {});
+  // The same for a client that is checked out (a transaction, an advisory lock held across
+  // queries, a LISTEN) between two queries: pg emits its lost connection as an 'error' event,
+  // which would be thrown with no listener. The holder's next query fails instead, and the pool
+  // drops the client when it is released (it is no longer queryable).
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
