@@ -56,14 +56,14 @@ test.describe("sign-in", () => {
     const site = new URL(baseURL!).origin;
     expect(HOSTILE_CALLBACKS.length).toBeGreaterThanOrEqual(20);
 
-    // Signed out: the sign-in form, then wherever it sends the browser.
+    // Signed out: the sign-in form, then wherever it sends the browser (here: "/", the project overview).
     for (const encoded of HOSTILE_CALLBACKS) {
       await page.context().clearCookies();
       await page.goto(`/sign-in?callbackUrl=${encoded}`);
       await page.getByLabel("Email").fill(world.users.member.email);
       await page.getByLabel("Password").fill(world.users.member.password);
       await page.getByRole("button", { name: "Sign in" }).click();
-      await expect(page.getByRole("heading", { name: "Sessions", level: 1 }), encoded).toBeVisible();
+      await expect(page.getByRole("heading", { name: "Overview", level: 1 }), encoded).toBeVisible();
       expect(new URL(page.url()).origin, encoded).toBe(site);
     }
 
@@ -71,7 +71,7 @@ test.describe("sign-in", () => {
     await signIn("member");
     for (const encoded of HOSTILE_CALLBACKS) {
       await page.goto(`/sign-in?callbackUrl=${encoded}`);
-      await expect(page.getByRole("heading", { name: "Sessions", level: 1 }), encoded).toBeVisible();
+      await expect(page.getByRole("heading", { name: "Overview", level: 1 }), encoded).toBeVisible();
       expect(new URL(page.url()).origin, encoded).toBe(site);
 
       const response = await page.request.get(`/sign-in?callbackUrl=${encoded}`, { maxRedirects: 0 });

@@ -88,9 +88,26 @@ export function recordedTargetName(row: {
       return session(event.details.name);
     case "session.rename":
       return session(event.details.to);
+    case "api_token.create":
+    case "api_token.revoke":
+      return `${event.details.name} (${event.details.prefix})`;
+    case "webhook.create":
+    case "webhook.update":
+    case "webhook.delete":
+      return event.details.url;
+    case "retention.save":
+    case "retention.delete_rule":
+      return retentionRuleName(event.details);
+    case "retention.delete":
+      return session(event.details.name);
     default:
       return action.startsWith("session.") ? `#${targetId}` : null;
   }
+}
+
+/** A retention rule as people say it. */
+export function retentionRuleName(rule: { kind: "older_than_days" | "keep_last_sessions"; value: number }): string {
+  return rule.kind === "older_than_days" ? `files older than ${rule.value} days` : `keep the last ${rule.value} sessions per device`;
 }
 
 /** recordedTargetName for rows that predate their action's schema: the usual keys, if present. */

@@ -1,6 +1,6 @@
 import "server-only";
 import type { Prisma } from "@fleetdrop/db";
-import { auditDetailLines, readableAddress, recordedTargetName, type TDetailLine } from "@/lib/audit-display";
+import { auditDetailLines, readableAddress, recordedTargetName, retentionRuleName, type TDetailLine } from "@/lib/audit-display";
 import { CAN } from "@/lib/roles";
 import { AUDIT_PAGE_SIZE, type TAuditListQuery } from "@/lib/list-queries";
 import { db } from "@/server/db";
@@ -19,7 +19,13 @@ export type TAuditRow = {
   address: string | null;
 };
 
-const TYPE_LABEL: Record<string, string> = { chunk_stream: "stream", store_object: "store file" };
+const TYPE_LABEL: Record<string, string> = {
+  chunk_stream: "stream",
+  store_object: "store file",
+  api_token: "API token",
+  retention_rule: "retention rule",
+  webhook_delivery: "webhook delivery",
+};
 
 type TRaw = { action: string; targetType: string | null; targetId: string | null; details: Prisma.JsonValue };
 
@@ -32,7 +38,8 @@ async function targetNames(projectId: string, rows: TRaw[]): Promise<Map<string,
   const uuid = /^[0-9a-f-]{36}$/i;
   const sessionIds = ids("session").map(Number).filter(Number.isSafeInteger);
   const prisma = db();
-  const [sessions, files, users, streams, projects] = await Promise.all([
+  const projectScoped = (type: string) => ids(type).filter((id) => uuid.test(id));
+  const [sessions, files, users, streams, projects, tokens, webhooks, rules] = await Promise.all([
     sessionIds.length ? prisma.session.findMany({ where: { id: { in: sessionIds }, projectId }, select: { id: true, name: true } }) : [],
     ids("file").filter((id) => uuid.test(id)).length
       ? prisma.file.findMany({
@@ -50,6 +57,21 @@ async function targetNames(projectId: string, rows: TRaw[]): Promise<Map<string,
         })
       : [],
     ids("project").includes(projectId) ? prisma.project.findMany({ where: { id: projectId }, select: { id: true, name: true } }) : [],
+    projectScoped("api_token").length
+      ? prisma.apiToken.findMany({
+          where: { id: { in: projectScoped("api_token") }, projectId },
+          select: { id: true, name: true, prefix: true },
+        })
+      : [],
+    projectScoped("webhook").length
+      ? prisma.webhookEndpoint.findMany({ where: { id: { in: projectScoped("webhook") }, projectId }, select: { id: true, url: true } })
+      : [],
+    projectScoped("retention_rule").length
+      ? prisma.retentionRule.findMany({
+          where: { id: { in: projectScoped("retention_rule") }, projectId },
+          select: { id: true, kind: true, value: true },
+        })
+      : [],
   ]);
   const names = new Map<string, string>();
   for (const s of sessions) names.set(`session:${s.id}`, `“${s.name}” (#${s.id})`);
@@ -57,6 +79,9 @@ async function targetNames(projectId: string, rows: TRaw[]): Promise<Map<string,
   for (const u of users) names.set(`user:${u.id}`, u.email);
   for (const c of streams) names.set(`chunk_stream:${c.id}`, c.name);
   for (const p of projects) names.set(`project:${p.id}`, p.name);
+  for (const t of tokens) names.set(`api_token:${t.id}`, `${t.name} (fd_${t.prefix})`);
+  for (const w of webhooks) names.set(`webhook:${w.id}`, w.url);
+  for (const r of rules) names.set(`retention_rule:${r.id}`, retentionRuleName(r));
   return names;
 }
 
@@ -69,6 +94,8 @@ function target(row: TRaw, names: Map<string, string>): TAuditRow["target"] {
   // Devices and store files are recorded by their serial / store path already.
   if (row.targetType === "device" || row.targetType === "store_object" || row.targetType === "service")
     return { type, label: row.targetId, gone: false };
+  // A delivery is a line of a webhook's log, named by its number.
+  if (row.targetType === "webhook_delivery") return { type, label: `#${row.targetId}`, gone: false };
   return { type, label: recordedTargetName(row) ?? row.targetId, gone: true };
 }
 
