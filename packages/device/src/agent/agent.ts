@@ -140,6 +140,9 @@ export class UploadAgent {
 
   private onFile(rule: TAgentRule, event: TFileEvent): void {
     if (!this.running) return;
+    // The file under upload is looked at again when its upload ends (send compares it with what
+    // was queued): a change event now must not replace its entry mid-upload.
+    if (event.file === this.sending) return;
     const tracker = this.readiness.get(rule.name)!;
     if (!event.stat) {
       tracker.forget(event.file);
@@ -293,10 +296,18 @@ export class UploadAgent {
         await this.sleep(at === null ? 60_000 : Math.max(10, at - this.now()));
         continue;
       }
-      await this.send(entry);
+      this.sending = entry.path;
+      try {
+        await this.send(entry);
+      } finally {
+        this.sending = null;
+      }
       await this.sessions.closeFinished(this.device!, this.currentKeys(), false).catch(() => {});
     }
   }
+
+  /** The file being uploaded now (one at a time). */
+  private sending: string | null = null;
 
   private async send(entry: TQueueEntry): Promise<void> {
     const rule = this.deps.config.rules.find((r) => r.name === entry.rule);
@@ -404,6 +415,7 @@ export class UploadAgent {
 
   /** The file changed under the agent: forget this version and wait for it to be ready again. */
   private async changed(rule: TAgentRule, entry: TQueueEntry, what: string, storedOnce = false): Promise<void> {
+    if (this.sending === entry.path) this.sending = null;
     this.log.problem(`file:${entry.path}`, `${entry.name}: ${what}`);
     // mtime -1: the next look at the file is a new version, whatever its size.
     this.queue.update(entry, {
