@@ -148,8 +148,11 @@ describe("the agent in bad situations", () => {
     });
     const folder = await startAgent(device);
     await writeFile(path.join(folder, "dup.log"), "x");
-    await until("the flag", () => agent!.entries().some((entry) => entry.status === "failed"));
+    // Wait for the refusal itself: an earlier "changed after it was found ready" also leaves the
+    // entry failed for a moment, before it is tried again.
+    await until("the refusal", () => matching(/dup\.log: the platform refused it: .*\[file_exists\].*flagged/).length > 0);
     expect(matching(/dup\.log: the platform refused it: .*\[file_exists\].*flagged/)).toHaveLength(1);
+    expect(agent!.entries().some((entry) => entry.status === "failed" && entry.lastError?.includes("file_exists"))).toBe(true);
     await until("reported", () =>
       device.request.mock.calls.some((call) =>
         String((call as unknown[])[1] && ((call as unknown[])[1] as { last_error?: string }).last_error).includes("file_exists"),
