@@ -18,13 +18,11 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import path from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { TOperationAnswer } from "@fleetdrop/shared/operations";
 import { guessContentType } from "./content-type";
 import type { FleetdropDevice } from "./client";
 import { FleetdropError, StorageRejectedError } from "./errors";
-import { storageRejection, type TUploadProgress } from "./upload";
+import { sendToStorage, type TUploadProgress } from "./upload";
 
 export type TMultipartUploadOptions = {
   /** The session to upload into. */
@@ -302,39 +300,6 @@ async function putPart(
     agent: https ? agents.https : agents.http,
     headers: { "content-length": length },
   });
-  const response = new Promise<{ status: number; etag?: string; text: string }>((resolve, reject) => {
-    request.once("response", (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        if (text.length < 64 * 1024) text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, etag: res.headers.etag, text }));
-      res.on("error", reject);
-    });
-    request.once("error", reject);
-  });
-  let sent = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      const pass = () => {
-        sent += chunk.length;
-        onSent(sent);
-        callback(null, chunk);
-      };
-      if (throttle) throttle(chunk.length).then(pass, callback);
-      else pass();
-    },
-  });
   const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 256 * 1024 });
-  try {
-    await Promise.all([pipeline(body, meter, request), response]);
-  } catch (error) {
-    const early = await Promise.race([response, new Promise<null>((resolve) => setTimeout(() => resolve(null), 50))]).catch(() => null);
-    if (early && early.status >= 300) throw storageRejection(early.status, early.text);
-    throw new FleetdropError(`part upload to ${target.origin} failed: ${(error as Error).message}`, "network_error", 0);
-  }
-  const result = await response;
-  if (result.status >= 300) throw storageRejection(result.status, result.text);
-  return result.etag;
+  return (await sendToStorage(request, body, `part upload to ${target.origin}`, throttle, onSent)).etag;
 }

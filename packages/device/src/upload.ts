@@ -1,7 +1,7 @@
 /** POSTs a file to storage with a presigned form (S3 POST Object, or the fs store's endpoint). */
-import { request as httpRequest } from "node:http";
+import { type ClientRequest, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { FleetdropError, StorageRejectedError } from "./errors";
 import { multipartBody } from "./multipart";
@@ -21,6 +21,24 @@ export async function postForm(
     method: "POST",
     headers: { "content-type": `multipart/form-data; boundary=${body.boundary}`, "content-length": body.length },
   });
+  // Report the file's bytes, not the form around them.
+  return sendToStorage(request, body.stream(), `upload to ${url.origin}`, throttle, (sent) =>
+    onProgress?.({ sent: Math.min(file.size, Math.max(0, sent - body.headLength)), total: file.size }),
+  );
+}
+
+/**
+ * Streams `body` as the request's body (at the pace `throttle` allows, counting bytes into
+ * `onSent`) and reads storage's answer: the form POST and the multipart part PUT both go out
+ * this way. A refusal becomes StorageRejectedError, a broken connection `network_error`.
+ */
+export async function sendToStorage(
+  request: ClientRequest,
+  body: Readable,
+  what: string,
+  throttle: ((bytes: number) => Promise<void>) | null | undefined,
+  onSent: (sent: number) => void,
+): Promise<{ status: number; etag?: string }> {
   const response = new Promise<{ status: number; etag?: string; text: string }>((resolve, reject) => {
     request.once("response", (res) => {
       let text = "";
@@ -38,8 +56,7 @@ export async function postForm(
     transform(chunk: Buffer, _encoding, callback) {
       const pass = () => {
         sent += chunk.length;
-        // Report the file's bytes, not the form around them.
-        onProgress?.({ sent: Math.min(file.size, Math.max(0, sent - body.headLength)), total: file.size });
+        onSent(sent);
         callback(null, chunk);
       };
       if (throttle) throttle(chunk.length).then(pass, (error: Error) => callback(error));
@@ -47,12 +64,12 @@ export async function postForm(
     },
   });
   try {
-    await Promise.all([pipeline(body.stream(), counter, request), response]);
+    await Promise.all([pipeline(body, counter, request), response]);
   } catch (error) {
     // Storage may answer (e.g. EntityTooLarge) and close before the body is sent.
     const early = await Promise.race([response, new Promise<null>((resolve) => setTimeout(() => resolve(null), 50))]).catch(() => null);
     if (early && early.status >= 300) throw storageRejection(early.status, early.text);
-    throw new FleetdropError(`upload to ${url.origin} failed: ${(error as Error).message}`, "network_error", 0);
+    throw new FleetdropError(`${what} failed: ${(error as Error).message}`, "network_error", 0);
   }
   const result = await response;
   if (result.status >= 300) throw storageRejection(result.status, result.text);
