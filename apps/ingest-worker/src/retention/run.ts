@@ -53,7 +53,11 @@ async function finishSessions(
   );
   const keys = files.rows.map((row) => row.object_key);
   for (let start = 0; start < keys.length; start += DELETE_CONCURRENCY) {
-    await Promise.all(keys.slice(start, start + DELETE_CONCURRENCY).map((key) => store.delete(key)));
+    // Every deletion of the group ends before a failure is reported, so a failed run leaves no
+    // storage call running behind the next one.
+    const results = await Promise.allSettled(keys.slice(start, start + DELETE_CONCURRENCY).map((key) => store.delete(key)));
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
   }
   const perSession = new Map<number, { files: number; bytes: number }>();
   for (const row of files.rows) {
