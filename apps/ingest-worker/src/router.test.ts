@@ -44,7 +44,8 @@ function setup(
     handlers?: THandlers;
     routes?: TRawRoute<unknown>[];
     rateLimit?: { burst: number; perSecond: number };
-    brokerAcks?: boolean;
+    /** What becomes of each answer: acknowledged (default), still in flight, or failed to publish. */
+    broker?: "acks" | "silent" | "fails";
   } = {},
 ) {
   const published: TPublished[] = [];
@@ -104,9 +105,11 @@ function setup(
     topics,
     handlers,
     routes: options.routes,
-    publish: (topic, payload, properties, delivered) => {
+    publish: (topic, payload, properties, settled) => {
       published.push({ topic, body: JSON.parse(payload) as Record<string, unknown>, properties });
-      if (options.brokerAcks ?? true) delivered?.();
+      const broker = options.broker ?? "acks";
+      if (broker === "acks") settled?.();
+      else if (broker === "fails") settled?.(new Error("client disconnecting"));
     },
     metrics: createMetrics(),
     logger,
@@ -336,12 +339,21 @@ describe("router: redelivered requests", () => {
     expect(published.map((answer) => answer.body.request_id)).toEqual(["r1", "r1", "r2"]);
   });
 
-  it("answers a redelivery again when the broker never acknowledged the first answer, or when the request cannot be told apart", async () => {
-    const unacknowledged = setup({ brokerAcks: false });
+  it("does not answer a redelivery while the first answer is still in flight: the MQTT client sends that one again", async () => {
+    const inFlight = setup({ broker: "silent" });
     const ask = { ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run", request_id: "r1" })), dup: true };
-    await unacknowledged.dispatch(ask);
-    await unacknowledged.dispatch(ask);
-    expect(unacknowledged.published).toHaveLength(2);
+    await inFlight.dispatch(ask);
+    await inFlight.dispatch(ask);
+    expect(inFlight.calls).toHaveLength(2);
+    expect(inFlight.published).toHaveLength(1);
+  });
+
+  it("answers a redelivery again when the first answer failed to publish, or when the request cannot be told apart", async () => {
+    const failed = setup({ broker: "fails" });
+    const ask = { ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run", request_id: "r1" })), dup: true };
+    await failed.dispatch(ask);
+    await failed.dispatch(ask);
+    expect(failed.published).toHaveLength(2);
 
     const anonymous = setup();
     const bare = { ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run" })), dup: true };

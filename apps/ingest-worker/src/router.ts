@@ -61,8 +61,8 @@ export type TPublish = (
   topic: string,
   payload: string,
   properties: { correlationData?: Buffer } | undefined,
-  /** Called once the broker acknowledged the answer. */
-  delivered?: () => void,
+  /** Called once the broker acknowledged the answer (no error) or the publish failed (an error). */
+  settled?: (error?: Error) => void,
 ) => void;
 
 /** A message of a raw route: the topic's parameters and the payload as bytes. */
@@ -179,12 +179,7 @@ export function createRouter(deps: TRouterDeps) {
         : topics.device(deviceId).response(kind);
     const key = answered.keyOf(deviceId, packet, requestId);
     if (!answered.alreadyAnswered(key, packet)) {
-      publish(
-        responseTopic,
-        JSON.stringify(body),
-        properties?.correlationData ? { correlationData: properties.correlationData } : undefined,
-        () => answered.delivered(key),
-      );
+      answer(key, responseTopic, body, properties);
     }
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);
   };
@@ -226,14 +221,19 @@ export function createRouter(deps: TRouterDeps) {
     }
     const key = answered.keyOf(deviceId, packet, requestId);
     if (body && !answered.alreadyAnswered(key, packet)) {
-      publish(
-        askedTopic ?? raw.responseTopic(deviceId),
-        JSON.stringify(body),
-        properties?.correlationData ? { correlationData: properties.correlationData } : undefined,
-        () => answered.delivered(key),
-      );
+      answer(key, askedTopic ?? raw.responseTopic(deviceId), body, properties);
     }
     metrics.latency.observe({ kind }, (performance.now() - started) / 1000);
+  }
+
+  function answer(key: string | null, topic: string, body: Record<string, unknown>, properties: IPublishPacket["properties"]): void {
+    answered.sending(key);
+    publish(
+      topic,
+      JSON.stringify(body),
+      properties?.correlationData ? { correlationData: properties.correlationData } : undefined,
+      (error) => (error ? answered.failed(key) : answered.delivered(key)),
+    );
   }
 
   function rateLimited(deviceId: string, operation: TOperationName): ProtocolError | null {

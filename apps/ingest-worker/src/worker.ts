@@ -259,10 +259,10 @@ export function createIngestWorker({
       if (refusals.size < 50_000 || refusals.has(key)) refusals.set(key, (refusals.get(key) ?? 0) + 1);
     },
     rateLimiter: config.rateLimits === null ? null : createRateLimiter(config.rateLimits ?? DEFAULT_RATE_LIMITS, now),
-    publish: (topic, payload, properties, delivered) => {
+    publish: (topic, payload, properties, settled) => {
       mqtt.publish(topic, payload, { qos: 1, ...(config.mqtt.protocolVersion === 5 && properties ? { properties } : {}) }, (error) => {
         if (error) log.warn({ err: error, topic }, "response not delivered to the broker");
-        else delivered?.();
+        settled?.(error);
       });
     },
   });
