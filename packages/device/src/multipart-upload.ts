@@ -300,6 +300,6 @@ async function putPart(
     agent: https ? agents.https : agents.http,
     headers: { "content-length": length },
   });
-  const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 256 * 1024 });
+  const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
   return (await sendToStorage(request, body, `part upload to ${target.origin}`, throttle, onSent)).etag;
 }

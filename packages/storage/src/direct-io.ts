@@ -26,8 +26,11 @@ export function alignedBuffer(bytes: number): Buffer {
   return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
 }
 
+/** Where a DirectAppender takes its aligned buffers from and gives them back to. */
+export type TBufferSource = { take(): Buffer; give(buffer: Buffer): void };
+
 /** Aligned buffers of one size, reused: at most `keep` are held while idle. */
-export class AlignedBufferPool {
+export class AlignedBufferPool implements TBufferSource {
   private readonly free: Buffer[] = [];
 
   constructor(
@@ -41,6 +44,37 @@ export class AlignedBufferPool {
 
   give(buffer: Buffer): void {
     if (this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
+/**
+ * Large buffers while few are out, small ones beyond: a large buffer halves the system calls (and
+ * the CPU) of a big write, and the cap keeps the memory of many concurrent writers to
+ * `maxLarge` large buffers plus small ones. `take` never waits, so a slow writer holding buffers
+ * cannot stall the others.
+ */
+export class TieredBufferPool implements TBufferSource {
+  private largeOut = 0;
+
+  constructor(
+    private readonly large: AlignedBufferPool,
+    private readonly small: AlignedBufferPool,
+    private readonly maxLarge: number,
+  ) {}
+
+  take(): Buffer {
+    if (this.largeOut >= this.maxLarge) return this.small.take();
+    this.largeOut++;
+    return this.large.take();
+  }
+
+  give(buffer: Buffer): void {
+    if (buffer.length === this.large.size) {
+      this.largeOut--;
+      this.large.give(buffer);
+    } else {
+      this.small.give(buffer);
+    }
   }
 }
 
@@ -113,7 +147,7 @@ export class DirectAppender {
 
   constructor(
     private readonly fd: number,
-    private readonly pool: AlignedBufferPool,
+    private readonly pool: TBufferSource,
     private readonly inFlight = 2,
     private readonly start = 0,
   ) {
