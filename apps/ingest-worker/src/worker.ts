@@ -46,6 +46,7 @@ import type { TPresenceChange } from "./presence/record";
 import { runRetention, type TRetentionSettings } from "./retention/run";
 import { createWebhookFeature, type TWebhookSettings } from "./webhooks/feature";
 
+const TRANSPORT_ERRORS = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 export type TIngestWorkerConfig = {
   databaseUrl: string;
   dbPoolSize: number;
@@ -386,7 +387,13 @@ export function createIngestWorker({
   });
   mqtt.on("close", () => metrics.brokerConnected.set(0));
   mqtt.on("offline", () => log.warn("MQTT broker unreachable; reconnecting"));
-  mqtt.on("error", (error) => log.error({ err: error }, "MQTT error"));
+  // A dropped or refused connection is one the client recovers from by reconnecting (a broker
+  // restart): a warning. Anything else (a refused CONNECT, a protocol error) needs an operator.
+  mqtt.on("error", (error) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && TRANSPORT_ERRORS.has(code)) log.warn({ err: error }, "MQTT connection lost; reconnecting");
+    else log.error({ err: error }, "MQTT error");
+  });
   const subscribeWaiters: (() => void)[] = [];
 
   const onObjectStored = async (event: TStoredEvent) => {
