@@ -29,10 +29,14 @@ test.describe("the overview", () => {
     await expect(page).toHaveURL(/range=30d/);
     await expect(range.getByRole("link", { name: "30d", exact: true })).toHaveAttribute("aria-current", "page");
 
-    // A bar of the arrivals → the sessions of that day.
+    // A bar of the arrivals → the sessions that received that day's files (not those started that day).
     await arrivals.locator(".recharts-bar-rectangle").last().click();
-    await expect(page).toHaveURL(/\/sessions\?from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}/);
+    await expect(page).toHaveURL(/\/sessions\?arrivedFrom=[^&]+&arrivedTo=/);
     await expect(page.getByRole("heading", { level: 1, name: "Sessions" })).toBeVisible();
+    await expect(page.getByTestId("arrived-filter")).toContainText("Sessions with files that arrived from");
+    await expect(page.getByRole("table", { name: "Sessions" }).getByRole("link").first()).toBeVisible();
+    await page.getByRole("link", { name: "Show every session" }).click();
+    await expect(page.getByTestId("arrived-filter")).toHaveCount(0);
   });
 });
 

@@ -68,4 +68,20 @@ describe("listSessions", () => {
     expect((await listSessions({ ctx, query: q({ q: String(ids.charlie) }) })).rows.map((r) => r.name)).toContain("charlie");
     expect((await listSessions({ ctx, query: q({ q: "CHARL" }) })).rows.map((r) => r.name)).toEqual(["charlie"]);
   });
+
+  it("filters to the sessions with a file that arrived in a window (the overview's arrival bars), not those started in it", async () => {
+    const at = (sessionId: number, filename: string, iso: string) =>
+      prisma().file.updateMany({ where: { sessionId, filename }, data: { uploadedAt: new Date(iso) } });
+    await at(ids.charlie!, "x.bin", "2026-03-05T10:15:00Z");
+    await at(ids.charlie!, "y.bin", "2026-03-06T08:00:00Z");
+    await at(ids.alpha!, "big.bin", "2026-03-05T10:45:00Z");
+    const arrived = async (arrivedFrom: string, arrivedTo: string) =>
+      (await listSessions({ ctx, query: q({ arrivedFrom, arrivedTo }) })).rows.map((r) => r.name);
+    expect(await arrived("2026-03-05T10:00:00.000Z", "2026-03-05T11:00:00.000Z")).toEqual(["alpha", "charlie"]);
+    expect(await arrived("2026-03-06T00:00:00.000Z", "2026-03-07T00:00:00.000Z")).toEqual(["charlie"]);
+    // The window is half-open, and a pending file has not arrived.
+    expect(await arrived("2026-03-05T10:45:01.000Z", "2026-03-05T12:00:00.000Z")).toEqual([]);
+    // A malformed instant is ignored like every other bad list parameter: the whole list.
+    expect((await listSessions({ ctx, query: q({ arrivedFrom: "yesterday", arrivedTo: "2026-03-07T00:00:00.000Z" }) })).total).toBe(58);
+  });
 });

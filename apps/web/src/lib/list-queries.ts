@@ -18,6 +18,14 @@ const date = z
   .optional()
   .catch(undefined);
 
+/** An instant in ISO 8601 UTC (what the overview's chart buckets carry), e.g. 2026-12-06T10:00:00.000Z. */
+const instant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/)
+  .refine((value) => !Number.isNaN(new Date(value).getTime()))
+  .optional()
+  .catch(undefined);
+
 const SESSION_SORTS = ["started", "name", "files", "bytes", "id"] as const;
 export type TSessionSort = (typeof SESSION_SORTS)[number];
 
@@ -27,6 +35,9 @@ export const ZSessionListQuerySchema = z.object({
   state: z.enum(["open", "closed"]).optional().catch(undefined),
   from: date,
   to: date,
+  /** Sessions with a file that arrived (became uploaded) in [arrivedFrom, arrivedTo): the overview's arrival bars. */
+  arrivedFrom: instant,
+  arrivedTo: instant,
   sort: z.enum(SESSION_SORTS).catch("started").default("started"),
   dir,
   page,

@@ -27,8 +27,6 @@ function useOverview(project: string, query: TOverviewQuery, initial: TOverview)
   return data;
 }
 
-const day = (iso: string) => iso.slice(0, 10);
-
 function bucketLabel(iso: string, bucket: "hour" | "day"): string {
   return bucket === "hour" ? `${iso.slice(5, 10)} ${iso.slice(11, 13)}:00` : iso.slice(5, 10);
 }
@@ -112,7 +110,13 @@ export function OverviewCharts({ project, query, initial }: { project: string; q
   const totalFiles = o.arrivals.reduce((n, a) => n + a.files, 0);
   const totalBytes = o.arrivals.reduce((n, a) => n + a.bytes, 0);
   const refused = o.refusals.reduce((n, r) => n + r.count, 0);
-  const sessionsOn = (iso: string) => `${base}/sessions?from=${day(iso)}&to=${day(iso)}`;
+  /** The sessions that received the files of one bar: those with a file that arrived in its hour or day. */
+  const sessionsOn = (iso: string) => {
+    const end = new Date(iso);
+    if (o.bucket === "hour") end.setUTCHours(end.getUTCHours() + 1);
+    else end.setUTCDate(end.getUTCDate() + 1);
+    return `${base}/sessions?arrivedFrom=${encodeURIComponent(iso)}&arrivedTo=${encodeURIComponent(end.toISOString())}`;
+  };
   const presence = [
     { label: "Online now", count: o.devices.online, color: COLORS.ok },
     { label: "Offline", count: o.devices.offline, color: COLORS.danger },

@@ -47,6 +47,18 @@ export async function listSessions(options: { ctx: TProjectContext; query: TSess
   if (query.state) conditions.push(Prisma.sql`s.state = ${query.state}::session_state`);
   if (query.from) conditions.push(Prisma.sql`s.started_at >= ${startOfDay(query.from)}`);
   if (query.to) conditions.push(Prisma.sql`s.started_at < ${startOfDay(query.to, 1)}`);
+  if (query.arrivedFrom && query.arrivedTo) {
+    const from = new Date(query.arrivedFrom);
+    const to = new Date(query.arrivedTo);
+    // The devices with arrivals in the window (the hourly rollup) narrow the sessions to look at
+    // before each one's files are asked; a session cannot hold a file older than itself.
+    conditions.push(Prisma.sql`s.started_at < ${to}
+      AND s.device_id IN (SELECT fa.device_id FROM file_arrivals fa
+                           WHERE fa.project_id = ${ctx.project.id}::uuid
+                             AND fa.hour >= date_trunc('hour', ${from}::timestamptz, 'UTC') AND fa.hour < ${to})
+      AND EXISTS (SELECT 1 FROM files f
+                   WHERE f.session_id = s.id AND f.state = 'uploaded' AND f.uploaded_at >= ${from} AND f.uploaded_at < ${to})`);
+  }
   if (query.q) {
     const like = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const id = /^\d{1,9}$/.test(query.q) ? Number(query.q) : null;

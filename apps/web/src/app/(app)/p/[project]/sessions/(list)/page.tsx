@@ -34,7 +34,8 @@ export default async function SessionsPage({
   const [list, devices] = await Promise.all([listSessions({ ctx, query }), listDevices({ ctx })]);
   const base = `/p/${ctx.project.slug}/sessions`;
   const href = (patch: Partial<TSessionListQuery>) => `${base}${toSearch({ ...query, ...patch }, DEFAULTS)}`;
-  const filtered = Boolean(query.q || query.device || query.state || query.from || query.to);
+  const arrived = query.arrivedFrom && query.arrivedTo ? { from: query.arrivedFrom, to: query.arrivedTo } : null;
+  const filtered = Boolean(query.q || query.device || query.state || query.from || query.to || arrived);
   const canManage = hasRole(ctx.role, CAN.manageSessions);
   const sortHref = (sort: string, dir: "asc" | "desc") => href({ sort: sort as TSessionListQuery["sort"], dir, page: 1 });
   const sort = (label: string, column: TSessionListQuery["sort"], defaultDir: "asc" | "desc") =>
@@ -79,10 +80,22 @@ export default async function SessionsPage({
           </div>
           <DateField name="from" label="Started from" defaultValue={query.from} />
           <DateField name="to" label="Started until" defaultValue={query.to} />
+          {arrived ? (
+            <>
+              <input type="hidden" name="arrivedFrom" value={arrived.from} />
+              <input type="hidden" name="arrivedTo" value={arrived.to} />
+            </>
+          ) : null}
           {query.sort !== "started" ? <input type="hidden" name="sort" value={query.sort} /> : null}
           {query.dir ? <input type="hidden" name="dir" value={query.dir} /> : null}
           <FilterActions filtered={filtered} clearHref={base} />
         </form>
+        {arrived ? (
+          <p className="filter-note" data-testid="arrived-filter">
+            Sessions with files that arrived from <Time value={arrived.from} /> until <Time value={arrived.to} />.{" "}
+            <Link href={href({ arrivedFrom: undefined, arrivedTo: undefined, page: 1 })}>Show every session</Link>
+          </p>
+        ) : null}
         {list.total === 0 ? (
           filtered ? (
             <EmptyState
