@@ -233,7 +233,6 @@ export function createIngestWorker({
   });
   const chunks = createChunkFeature({ settings: config.chunks, topics, pool, registry: metrics.registry, log });
   const presence = createPresenceFeature({
-    connection: config.mqtt,
     topics,
     pool,
     log,
@@ -275,13 +274,14 @@ export function createIngestWorker({
         takeover.onPresence(packet.topic, packet.payload as Buffer);
         return Promise.resolve();
       }
+      if (presence.handles(packet.topic)) return presence.onMessage(packet);
       return transfers.budget.track(packet, dispatch(packet));
     },
     isDraining: () => draining,
   });
   let lastMessageAt = 0;
   mqtt.on("message", (topic) => {
-    if (!takeover?.isPresence(topic)) lastMessageAt = Date.now();
+    if (!takeover?.isPresence(topic) && !presence.handles(topic)) lastMessageAt = Date.now();
   });
   transfers.budget.install(mqtt);
   // Several workers on one shared subscription: a peer that stops or dies leaves requests in its
@@ -313,7 +313,7 @@ export function createIngestWorker({
     transfers.filter(config.mqtt.sharedGroup),
     chunks.filter(config.mqtt.sharedGroup),
   ];
-  const wantedFilters = () => [...requestFilters(), ...(takeover?.presenceFilter ? [takeover.presenceFilter] : [])];
+  const wantedFilters = () => [...requestFilters(), ...(takeover?.presenceFilter ? [takeover.presenceFilter] : []), ...presence.filters];
   /** Reconnects once with a clean start (what the present session holds is unknown). */
   let cleanStart: "none" | "clean" | "persistent" = "none";
   const reconnectWith = (clean: boolean) => {
@@ -352,7 +352,15 @@ export function createIngestWorker({
         return codes.map((qos, index) => ({ topic: wanted[index]!, qos }));
       });
     const [, granted] = await Promise.all([renewed, subscribing]);
-    const refused = granted.filter((grant) => grant.qos > 2);
+    // Device presence is not worth refusing requests over: a broker that refuses its topics (an
+    // ACL without them) leaves presence unrecorded, and says so.
+    const refusedPresence = granted.filter((grant) => grant.qos > 2 && presence.filters.includes(grant.topic));
+    if (refusedPresence.length > 0)
+      log.error(
+        { filters: refusedPresence.map((grant) => grant.topic) },
+        "the broker refused the presence topics: device presence is not recorded",
+      );
+    const refused = granted.filter((grant) => grant.qos > 2 && !presence.filters.includes(grant.topic));
     if (refused.length > 0)
       throw Object.assign(new Error(`broker refused ${refused.map((grant) => grant.topic).join(", ")}`), { refusedByBroker: true });
     await subscriptionRecord.write(config.mqtt.clientId, wanted);

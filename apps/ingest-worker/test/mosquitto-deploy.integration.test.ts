@@ -443,6 +443,26 @@ describe("shipped Mosquitto: one account per service instance, bound to its clie
     await c.endAsync();
   });
 
+  it("records device presence over the worker's one bound connection: a device's birth, then its Last Will", async () => {
+    const presenceTopic = "fleetdrop/fleet/PW-C/presence";
+    const c = await connectDevice("PW-C", {
+      will: { topic: presenceTopic, payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
+    });
+    await c.publishAsync(presenceTopic, JSON.stringify({ online: true }), { qos: 1, retain: true });
+    const presenceOf = async () =>
+      (await prisma.device.findUniqueOrThrow({ where: { serial: "PW-C" }, select: { presenceOnline: true } })).presenceOnline;
+    const until = async (wanted: boolean) => {
+      const deadline = Date.now() + 8000;
+      while ((await presenceOf()) !== wanted) {
+        if (Date.now() > deadline) throw new Error(`PW-C's presence never became ${wanted}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await until(true);
+    (c.stream as unknown as { destroy(): void }).destroy();
+    await until(false);
+  });
+
   it("runs two workers with their own accounts on one shared subscription: each request answered once", async () => {
     const second = await startWorker(SECOND_WORKER, null);
     try {

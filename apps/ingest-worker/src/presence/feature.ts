@@ -1,25 +1,26 @@
 /**
- * Device presence (docs/protocol.md#presence): a connection of its own (clean session, not a
- * shared subscription, so every worker reads every retained message again on each connect)
- * subscribes to the devices' birth / Last Will topics and to what the embedded broker reports of
- * connections, and records each in PostgreSQL; a job marks offline the online devices not heard
- * of in time.
+ * Device presence (docs/protocol.md#presence): the worker's own broker connection also holds a
+ * plain (not shared) subscription to the devices' birth / Last Will topics and to what the
+ * embedded broker reports of connections, so every worker hears every message, and each is
+ * recorded in PostgreSQL before it is acknowledged; a job marks offline the online devices not
+ * heard of in time. It is the worker's one connection: a broker that binds the worker's account
+ * to its client id (deploy/mosquitto, the embedded broker) admits no second one.
  *
  * What must stay true:
  * - the device a message is about comes from its topic, never from its payload: the broker lets
  *   only device D publish `P/fleet/D/presence`, and nobody but the embedded broker itself
  *   `P/broker/presence/D`, so a device can only ever speak for itself;
  * - messages about one device are recorded in the order they arrived;
- * - a worker that restarts, or loses and re-establishes its broker connection, re-learns from the
- *   retained messages; a broker that crashed sends no Last Will, so presence also expires.
+ * - a worker re-learns from the retained messages whenever it subscribes again (each connect);
+ *   what devices said while it was away waits in its session; a broker that crashed sends no
+ *   Last Will, so presence also expires.
  */
 import { PRESENCE_EXPIRY_SECONDS, ZPresenceSchema } from "@fleetdrop/shared/protocol/commands";
 import type { TTopics } from "@fleetdrop/shared/topics";
 import type { Pool } from "@fleetdrop/db/pool";
-import type { MqttClient } from "mqtt";
+import type { IPublishPacket } from "mqtt";
 import type { Logger } from "../logger";
 import { startPeriodic, type TPeriodic } from "../jobs/periodic";
-import { createMqttClient, type TMqttConnectionOptions } from "../mqtt/connection";
 import { expirePresence, recordPresence, type TPresenceChange } from "./record";
 import { devicePresenceChanged } from "./transition";
 
@@ -36,15 +37,19 @@ export const DEFAULT_PRESENCE_SETTINGS: TPresenceSettings = { expirySeconds: PRE
 const MAX_PAYLOAD_BYTES = 1024;
 
 export type TPresenceFeature = {
+  /** Filters the worker's connection subscribes to (plain subscriptions, QoS 1). */
+  readonly filters: string[];
+  /** Whether a message on this topic is this feature's. */
+  handles(topic: string): boolean;
+  /** Records a presence message; resolves once it is recorded (or refused), so it can be acknowledged. */
+  onMessage(packet: IPublishPacket): Promise<void>;
   start(): void;
   stop(): Promise<void>;
   /** Resolves once every message received so far is recorded (tests). */
   settled(): Promise<void>;
-  readonly client: MqttClient;
 };
 
 export function createPresenceFeature(options: {
-  connection: TMqttConnectionOptions;
   topics: TTopics;
   pool: Pool;
   log: Logger;
@@ -57,32 +62,19 @@ export function createPresenceFeature(options: {
     if (change) devicePresenceChanged({ log, onChange: options.onChange }, change);
   };
 
-  const client = createMqttClient({ ...options.connection, clientId: `${options.connection.clientId}~devices` });
-  client.options.clean = true;
-  if (options.connection.protocolVersion === 5) client.options.properties = { sessionExpiryInterval: 0 };
-  client.on("connect", () => {
-    client
-      .subscribeAsync({ [topics.presenceFilter]: { qos: 1 }, [topics.brokerPresenceFilter]: { qos: 1 } })
-      .then((granted) => {
-        const refused = granted.filter((grant) => grant.qos > 2).map((grant) => grant.topic);
-        if (refused.length > 0) log.error({ filters: refused }, "the broker refused the presence topics: device presence is not recorded");
-      })
-      .catch((error: unknown) => log.warn({ err: error }, "could not subscribe to device presence"));
-  });
-  client.on("error", (error) => log.warn({ err: error }, "presence connection error"));
-
   // One chain per device keeps its messages in order; different devices are recorded in parallel.
   const chains = new Map<string, Promise<void>>();
-  client.on("message", (topic, payload, packet) => {
-    const about = topics.parsePresence(topic);
-    if (!about || payload.length === 0 || payload.length > MAX_PAYLOAD_BYTES) return;
+  const onMessage = (packet: IPublishPacket): Promise<void> => {
+    const about = topics.parsePresence(packet.topic);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (!about || payload.length === 0 || payload.length > MAX_PAYLOAD_BYTES) return Promise.resolve();
     let online: boolean;
     try {
       const parsed = ZPresenceSchema.safeParse(JSON.parse(payload.toString("utf8")));
-      if (!parsed.success) return;
+      if (!parsed.success) return Promise.resolve();
       online = parsed.data.online;
     } catch {
-      return; // not JSON: not a presence message
+      return Promise.resolve(); // not JSON: not a presence message
     }
     const at = new Date();
     const previous = chains.get(about.deviceId) ?? Promise.resolve();
@@ -103,11 +95,14 @@ export function createPresenceFeature(options: {
         if (chains.get(about.deviceId) === next) chains.delete(about.deviceId);
       });
     chains.set(about.deviceId, next);
-  });
+    return next;
+  };
 
   let expiry: TPeriodic | null = null;
   return {
-    client,
+    filters: [topics.presenceFilter, topics.brokerPresenceFilter],
+    handles: (topic) => topics.parsePresence(topic) !== null,
+    onMessage,
     start() {
       expiry = startPeriodic(
         "presence-expiry",
@@ -117,14 +112,12 @@ export function createPresenceFeature(options: {
         },
         log,
       );
-      client.connect();
     },
     async settled() {
       while (chains.size > 0) await Promise.all(chains.values());
     },
     async stop() {
       await expiry?.stop();
-      await client.endAsync(true).catch(() => {});
       await Promise.all(chains.values());
     },
   };
