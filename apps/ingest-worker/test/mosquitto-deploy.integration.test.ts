@@ -461,6 +461,17 @@ describe("shipped Mosquitto: one account per service instance, bound to its clie
     await until(true);
     (c.stream as unknown as { destroy(): void }).destroy();
     await until(false);
+    // Both presence filters are the worker role's: none is refused (the embedded broker's topic
+    // has no publisher here, and no role may publish it).
+    const other = await connectService({ clientId: SECOND_WORKER.username, ...SECOND_WORKER, clean: true });
+    expect(await subackCodes(other, ["fleetdrop/fleet/+/presence", "fleetdrop/broker/presence/+"])).toEqual([1, 1]);
+    expect(await subackCodes(other, ["fleetdrop/broker/presence/PW-C"])).toEqual([1]);
+    const published = await other.publishAsync("fleetdrop/broker/presence/PW-C", '{"online":true}', { qos: 1 }).then(
+      () => null,
+      (error: { code?: number }) => error.code,
+    );
+    expect(published).toBe(135);
+    await other.endAsync();
   });
 
   it("runs two workers with their own accounts on one shared subscription: each request answered once", async () => {

@@ -93,6 +93,10 @@ export function serviceRoles(topicPrefix: string): { rolename: string; acls: TDy
         // Devices' retained birth and Last Will (docs/protocol.md#presence): every worker reads all of them.
         acl("subscribePattern", `${fleet}/+/presence`),
         acl("publishClientReceive", `${fleet}/+/presence`),
+        // The embedded broker's word on device connections. Mosquitto publishes nothing there and
+        // no role may: the worker subscribes wherever it runs, and is refused nothing.
+        acl("subscribePattern", `${topicPrefix}/broker/presence/+`),
+        acl("publishClientReceive", `${topicPrefix}/broker/presence/+`),
         // Worker presence (docs/production.md#scale-out).
         acl("subscribePattern", `${topicPrefix}/workers/#`),
         acl("publishClientReceive", `${topicPrefix}/workers/#`),
