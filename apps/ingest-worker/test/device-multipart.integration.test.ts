@@ -158,3 +158,33 @@ describe("fleetdrop-device upload of a large file", () => {
     expect(await readdir(path.join(tmp, ".fleetdrop", "uploads"))).toHaveLength(0);
   });
 });
+
+describe("fleetdrop-device upload --max-rate of a file sent in one POST", () => {
+  it("sends the form POST at the capped rate too, not only the parts of large files", async () => {
+    const bytes = randomBytes(2 * MIB);
+    const file = path.join(tmp, "capped-form.bin");
+    await writeFile(file, bytes);
+    const args = ["upload", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "--json"];
+    const run = await new Promise<{ code: number; output: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args, "--max-rate", "512k", file], {
+        cwd: tmp,
+        env: { ...process.env, INIT_CWD: tmp },
+      });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.on("exit", (code) => resolve({ code: code ?? -1, output }));
+    });
+    expect(run.code, run.output).toBe(0);
+    expect(JSON.parse(run.output.trim())).toMatchObject({ ok: true, size: bytes.length });
+    expect(JSON.parse(run.output.trim())).not.toHaveProperty("multipart");
+    // From the form's issue to the object's arrival, as the platform saw them: 2 MiB at 512 KiB/s
+    // less the cap's quarter-second burst needs 3.75 s; unthrottled it takes milliseconds here.
+    const row = await sql.query<{ seconds: number }>(
+      "SELECT EXTRACT(EPOCH FROM uploaded_at - issued_at)::float8 AS seconds FROM files WHERE session_id = $1 AND filename = $2",
+      [h.seed.openA, "capped-form.bin"],
+    );
+    expect(row.rows[0]!.seconds).toBeGreaterThan(2);
+    expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/capped-form.bin`)).equals(bytes)).toBe(true);
+  });
+});
