@@ -11,14 +11,8 @@ import { RateLimiter } from "../rate-limiter";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
-import {
-  TRANSFER_HELP,
-  TRANSFER_OPTIONS_HELP,
-  chunksCommand,
-  parseByteSize,
-  resumeCommand,
-  uploadOverMqttCommand,
-} from "./transfer-commands";
+import { TRANSFER_HELP, TRANSFER_OPTIONS_HELP, chunksCommand, parseByteSize, uploadOverMqttCommand } from "./transfer-commands";
+import { resumeCommand } from "./resume-command";
 import { commandsCommand, downloadCommand, listenCommand, STORE_HELP } from "./store-commands";
 import { AGENT_HELP, agentCommand } from "./agent-command";
 
