@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { createHash } from "node:crypto";
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -76,6 +76,14 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
+/** Puts a whole file into the folder at once (written in place, it may be seen empty first and then change). */
+async function drop(folder: string, name: string, content: string): Promise<string> {
+  const file = path.join(folder, name);
+  await writeFile(path.join(dir, name), content);
+  await rename(path.join(dir, name), file);
+  return file;
+}
+
 const ok = async (input: TUploadFileInput) => ({ fileId: "f", objectKey: `k/${input.filename}`, size: 1, attempts: 1 });
 const matching = (pattern: RegExp) => lines.filter((line) => pattern.test(line));
 
@@ -86,7 +94,7 @@ describe("the agent in bad situations", () => {
       throw Object.assign(new Error(`ENOENT: no such file, open '${input.path}'`), { code: "ENOENT" });
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "gone.log"), "x");
+    await drop(folder, "gone.log", "x");
     await until("the deletion is noticed", () => matching(/gone\.log: the file was deleted/).length === 1);
     expect(agent!.backlog().files).toBe(0);
   });
@@ -99,7 +107,7 @@ describe("the agent in bad situations", () => {
       return ok(input);
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "grow.log"), "start");
+    await drop(folder, "grow.log", "start");
     await until("the second upload", () => sent.length === 2);
     expect(sent).toEqual([
       { overwrite: false, content: "start" },
@@ -114,7 +122,7 @@ describe("the agent in bad situations", () => {
       throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "secret.log"), "x");
+    await drop(folder, "secret.log", "x");
     await until("the refusal is logged", () => matching(/secret\.log: cannot read .*permission denied \(EACCES\)/).length === 1);
     expect(agent!.backlog()).toMatchObject({ files: 1, bytes: 1 });
   });
@@ -125,7 +133,7 @@ describe("the agent in bad situations", () => {
     save.mockRejectedValueOnce(Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }));
     const device = fakeDevice(ok);
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "a.log"), "x");
+    await drop(folder, "a.log", "x");
     await until("the queue saved again", () => matching(/the queue is saved again/).length === 1);
     expect(matching(/cannot save the queue .*disk full \(ENOSPC\)/)).toHaveLength(1);
     await until("the file sent", () => device.uploadFile.mock.calls.length === 1);
@@ -139,7 +147,7 @@ describe("the agent in bad situations", () => {
       () => new Date(Date.now() - 2 * 3600_000).toISOString(),
     );
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "a.log"), "x");
+    await drop(folder, "a.log", "x");
     await until("the clock line", () => matching(/clock is \d+ s ahead of the platform's/).length === 1);
     await until("the form line", () => matching(/a\.log: storage refused the upload form as expired .*clock/).length === 1);
     expect(agent!.backlog().files).toBe(1);
@@ -151,7 +159,7 @@ describe("the agent in bad situations", () => {
       throw new FleetdropError("A file with this name already exists in the session", "file_exists", 409);
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "dup.log"), "x");
+    await drop(folder, "dup.log", "x");
     // Wait for the refusal itself: an earlier "changed after it was found ready" also leaves the
     // entry failed for a moment, before it is tried again.
     const line = /dup\.log: a file named dup\.log is already in session 7, .*no SHA-256.*; kept here, not uploaded/;
@@ -185,8 +193,7 @@ describe("file_exists: the name is taken in the session", () => {
   it("a different file of that name (same size, another SHA-256) is stored: the local file is kept, flagged, not deleted", async () => {
     const { device, sent } = takenOnRetry({ size: 5, sha256: sha256("other") });
     const folder = await startAgent(device, 0, { afterUpload: "delete" });
-    const file = path.join(folder, "run.log");
-    await writeFile(file, "local");
+    const file = await drop(folder, "run.log", "local");
     const line =
       /run\.log: a different file named run\.log is already in session 7 \(5 B, SHA-256 [0-9a-f]{12}…\) \[file_exists\]; kept here, not uploaded/;
     await until("the flag", () => matching(line).length > 0);
@@ -207,8 +214,7 @@ describe("file_exists: the name is taken in the session", () => {
   it("a stored file whose SHA-256 the platform does not know is not taken for this one: kept, flagged", async () => {
     const { device } = takenOnRetry({ size: 5, sha256: null });
     const folder = await startAgent(device, 0, { afterUpload: "delete" });
-    const file = path.join(folder, "run.log");
-    await writeFile(file, "local");
+    const file = await drop(folder, "run.log", "local");
     await until(
       "the flag",
       () => matching(/run\.log: a file named run\.log is already in session 7, .*kept here, not uploaded/).length > 0,
@@ -219,8 +225,7 @@ describe("file_exists: the name is taken in the session", () => {
   it("the file an earlier attempt stored (same size and SHA-256): done, and the after-upload action runs", async () => {
     const { device } = takenOnRetry({ size: 5, sha256: sha256("local") });
     const folder = await startAgent(device, 0, { afterUpload: "delete" });
-    const file = path.join(folder, "run.log");
-    await writeFile(file, "local");
+    const file = await drop(folder, "run.log", "local");
     await until("done", () => matching(/run\.log: already in session 7 with the same size and SHA-256/).length === 1);
     await until("deleted", async () => (await stat(file).catch(() => null)) === null);
     expect(agent!.backlog().files).toBe(0);

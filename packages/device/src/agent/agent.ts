@@ -424,6 +424,8 @@ export class UploadAgent {
     const what = !existing?.sha256
       ? `a file named ${entry.name} is already in ${where}, and the platform knows no SHA-256 of it to tell whether it is this one`
       : `a different file named ${entry.name} is already in ${where} (${existing.size ?? "?"} B, SHA-256 ${existing.sha256.slice(0, 12)}…)`;
+    // This outcome replaces whatever was reported of the file before (e.g. that it changed): say it.
+    this.log.resolved(key);
     this.log.problem(key, `${entry.name}: ${what} [file_exists]; kept here, not uploaded (tried again when it changes)`);
     this.queue.update(entry, { status: "failed", lastError: `${error.message} [file_exists]` });
     this.statusDue = true;
