@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -156,5 +156,120 @@ describe("fleetdrop-device upload of a large file", () => {
     expect((await stored(objectKey)).equals(bytes)).toBe(true);
     // Done: the state file is gone.
     expect(await readdir(path.join(tmp, ".fleetdrop", "uploads"))).toHaveLength(0);
+  });
+});
+
+describe("fleetdrop-device resume of a large file", () => {
+  /** Runs the CLI to its end in `cwd`. */
+  function run(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, INIT_CWD: cwd } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  it("lists the interrupted multipart upload, finishes it, and knows it done when its state file outlived it", async () => {
+    const cwd = await mkdtemp(path.join(tmp, "resume-"));
+    const bytes = randomBytes(4 * 5 * MIB + 99);
+    const file = path.join(cwd, "run-9.mcap");
+    await writeFile(file, bytes);
+    const objectKey = `sessions/ROBOT-A/${h.seed.openA}/run-9.mcap`;
+    const connection = ["--url", h.broker.url, "--device", "ROBOT-A"];
+    const first = spawn(
+      process.execPath,
+      [CLI, "upload", ...connection, "--session", String(h.seed.openA), "--part-size", "5m", "--concurrency", "1"].concat([
+        "--multipart-above",
+        "1m",
+        "--max-rate",
+        "4m",
+        "--json",
+        file,
+      ]),
+      { cwd, env: { ...process.env, INIT_CWD: cwd }, detached: true, stdio: "ignore" },
+    );
+    let held = 0;
+    for (let waited = 0; held < 2 && waited < 60_000; waited += 50) {
+      await sleep(50);
+      held = await heldParts(objectKey);
+    }
+    const exited = new Promise((resolve) => first.once("exit", resolve));
+    process.kill(-first.pid!, "SIGKILL");
+    await exited;
+    const states = path.join(cwd, ".fleetdrop", "uploads");
+    const [stateName] = await readdir(states);
+    const stateFile = path.join(states, stateName!);
+    const state = await readFile(stateFile, "utf8");
+
+    const listed = await run(cwd, ["resume", "--list"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`run-9.mcap (20 MiB) into session ${h.seed.openA} as ROBOT-A, in parts`);
+    expect(listed.stdout).toContain(stateFile);
+
+    const resumed = await run(cwd, ["resume", ...connection, "--json"]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const line = JSON.parse(resumed.stdout.trim()) as { ok: boolean; partsHeld: number; partsSent: number; objectKey: string };
+    expect(line).toMatchObject({ ok: true, objectKey, partCount: 5 });
+    expect(line.partsHeld).toBeGreaterThanOrEqual(2);
+    expect(line.partsHeld + line.partsSent).toBe(5);
+    expect((await stored(objectKey)).equals(bytes)).toBe(true);
+    expect(await readdir(states)).toEqual([]);
+
+    // A run killed after the platform joined the file, before it removed its state file: the
+    // platform holds this very file (same size and SHA-256), so resume says so and forgets it.
+    await writeFile(stateFile, state);
+    const again = await run(cwd, ["resume", ...connection]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/run-9\.mcap: already uploaded \(the platform holds it with the same size and SHA-256\)/);
+    expect(await readdir(states)).toEqual([]);
+
+    // Another file has replaced it under that name since: that is not taken for this one; the
+    // upload can never complete, so resume drops it (and the local file stays).
+    const replacement = path.join(cwd, "other.bin");
+    await writeFile(replacement, randomBytes(1000));
+    const replaced = await run(
+      cwd,
+      ["upload", ...connection, "--session", String(h.seed.openA), "--name", "run-9.mcap", "--overwrite"].concat([replacement]),
+    );
+    expect(replaced.code, replaced.stderr).toBe(0);
+    await writeFile(stateFile, state);
+    const dropped = await run(cwd, ["resume", ...connection]);
+    expect(dropped.code, dropped.stdout + dropped.stderr).toBe(0);
+    expect(dropped.stderr).toMatch(/dropping run-9\.mcap: .*\[file_exists\]; this upload can never complete/);
+    expect(dropped.stdout).not.toMatch(/already uploaded/);
+    expect(await readdir(states)).toEqual([]);
+  });
+});
+
+describe("fleetdrop-device upload --max-rate of a file sent in one POST", () => {
+  it("sends the form POST at the capped rate too, not only the parts of large files", async () => {
+    const bytes = randomBytes(2 * MIB);
+    const file = path.join(tmp, "capped-form.bin");
+    await writeFile(file, bytes);
+    const args = ["upload", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "--json"];
+    const run = await new Promise<{ code: number; output: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args, "--max-rate", "512k", file], {
+        cwd: tmp,
+        env: { ...process.env, INIT_CWD: tmp },
+      });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.on("exit", (code) => resolve({ code: code ?? -1, output }));
+    });
+    expect(run.code, run.output).toBe(0);
+    expect(JSON.parse(run.output.trim())).toMatchObject({ ok: true, size: bytes.length });
+    expect(JSON.parse(run.output.trim())).not.toHaveProperty("multipart");
+    // From the form's issue to the object's arrival, as the platform saw them: 2 MiB at 512 KiB/s
+    // less the cap's quarter-second burst needs 3.75 s; unthrottled it takes milliseconds here.
+    const row = await sql.query<{ seconds: number }>(
+      "SELECT EXTRACT(EPOCH FROM uploaded_at - issued_at)::float8 AS seconds FROM files WHERE session_id = $1 AND filename = $2",
+      [h.seed.openA, "capped-form.bin"],
+    );
+    expect(row.rows[0]!.seconds).toBeGreaterThan(2);
+    expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/capped-form.bin`)).equals(bytes)).toBe(true);
   });
 });

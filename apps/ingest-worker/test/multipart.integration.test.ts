@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { ZErrorResponseSchema } from "@fleetdrop/shared/protocol/common";
+import { ZErrorResponseSchema, ZFileExistsResponseSchema } from "@fleetdrop/shared/protocol/common";
 import { ZMultipartPageSchema, type TMultipartPage } from "@fleetdrop/shared/protocol/multipart";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -117,6 +117,13 @@ describe("multipart uploads through the fs store", () => {
     expect(await put(urls.get(1)!, partOf(content, 1))).toMatchObject({ status: 403 });
     expect(await a.ask("file_upload/multipart/parts", { upload_id: created.upload_id })).toMatchObject({ code: "multipart_completed" });
     expect(await a.ask("file_upload/multipart/abort", { upload_id: created.upload_id })).toMatchObject({ code: "multipart_completed" });
+
+    // The name is taken now: a create for it says what is stored there, so the device can tell its own file.
+    const taken = ZFileExistsResponseSchema.parse(
+      await a.ask("file_upload/multipart/create", { session_id: h.seed.openA, filename: "video/run-1.mcap", size: 10 * PART }),
+    );
+    expect(taken.existing).toMatchObject({ size: content.length, sha256: sha256(content) });
+    expect(Date.parse(taken.existing.uploaded_at!)).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it("resumes the open upload when the same file is created again, and replaces it when another file takes the name", async () => {

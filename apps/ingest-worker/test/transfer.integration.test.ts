@@ -8,6 +8,7 @@ import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ZTransferResponseSchema } from "@fleetdrop/shared/protocol/transfer";
+import { ZFileExistsResponseSchema } from "@fleetdrop/shared/protocol/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TIngestWorker } from "../src/worker";
 import { createHarness, sleep, type THarness } from "./harness";
@@ -354,7 +355,18 @@ describe.each([
       expect(await a.init("s1", { session_id: h.seed.openB, name: "a" })).toMatchObject({ status: 403, code: "session_not_owned" });
       expect(await a.init("s1", { session_id: h.seed.closedA, name: "a" })).toMatchObject({ status: 409, code: "session_closed" });
       expect(await a.init("s1", { session_id: 999_999, name: "a" })).toMatchObject({ status: 404, code: "session_not_found" });
-      expect(await a.init("s1", { session_id: h.seed.openA, name: "cam/photo1.jpg" })).toMatchObject({ status: 409, code: "file_exists" });
+      const taken = await a.init("s1", { session_id: h.seed.openA, name: "cam/photo1.jpg" });
+      expect(taken).toMatchObject({ status: 409, code: "file_exists" });
+      // It says what is stored under the name (what the transfer that stored it computed).
+      const stored = await h.prisma.file.findUniqueOrThrow({
+        where: { sessionId_filename: { sessionId: h.seed.openA, filename: "cam/photo1.jpg" } },
+      });
+      expect(ZFileExistsResponseSchema.shape.existing.parse(taken.existing)).toEqual({
+        size: Number(stored.size),
+        sha256: stored.sha256,
+        uploaded_at: stored.uploadedAt!.toISOString(),
+      });
+      expect(stored.sha256).toMatch(/^[0-9a-f]{64}$/);
 
       const off = await transferDevice(h.broker, "ROBOT-OFF");
       expect(await off.init("x", { session_id: h.seed.openDisabled, name: "a" })).toMatchObject({ status: 403, code: "device_disabled" });

@@ -4,7 +4,7 @@ import path from "node:path";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import { postForm } from "@fleetdrop/device/upload";
 import { ZUploadResponseSchema } from "@fleetdrop/shared/protocol/upload";
-import { ZErrorResponseSchema } from "@fleetdrop/shared/protocol/common";
+import { ZErrorResponseSchema, ZFileExistsResponseSchema } from "@fleetdrop/shared/protocol/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostForm } from "@fleetdrop/storage/post-policy";
 import { createHarness, FS_SECRET, rawDevice, type THarness } from "./harness";
@@ -120,6 +120,15 @@ describe("file_upload/request → upload → uploaded", () => {
   it("refuses a second upload of an uploaded name (409 file_exists) unless overwrite is true", async () => {
     const refused = await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "image_001.jpg", content_type: "image/jpeg" });
     expect(ZErrorResponseSchema.parse(refused)).toMatchObject({ status: 409, code: "file_exists" });
+    // It says what is stored under the name, as the file row has it.
+    const stored = await h.prisma.file.findUniqueOrThrow({
+      where: { sessionId_filename: { sessionId: h.seed.openA, filename: "image_001.jpg" } },
+    });
+    expect(ZFileExistsResponseSchema.parse(refused).existing).toEqual({
+      size: Number(stored.size),
+      sha256: stored.sha256,
+      uploaded_at: stored.uploadedAt!.toISOString(),
+    });
     const allowed = await a.ask("file_upload/request", {
       session_id: h.seed.openA,
       filename: "image_001.jpg",

@@ -21,7 +21,7 @@ import { DEFAULT_TOPIC_PREFIX, createTopics } from "@fleetdrop/shared/topics";
 import { PRESENCE_REFRESH_SECONDS } from "@fleetdrop/shared/protocol/commands";
 import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
-import { FleetdropError, RateLimitedError, retryAfterOf, StorageRejectedError, TimeoutError } from "./errors";
+import { existingOf, FleetdropError, RateLimitedError, retryAfterOf, StorageRejectedError, TimeoutError } from "./errors";
 import { postForm, type TUploadProgress } from "./upload";
 import { abortTransfer, transferStatus, uploadOverMqtt, type TTransferConnection, type TUploadOverMqttInput } from "./mqtt-transfer";
 import { onChunkRefused, sendChunk, type TChunkAnswer, type TSendChunkOptions } from "./chunks";
@@ -228,6 +228,7 @@ export class FleetdropDevice {
         jsonText(body.code, "unknown"),
         Number(body.status ?? 500),
         retryAfter,
+        existingOf(body),
       );
     }
   }

@@ -1,4 +1,7 @@
 /** Errors a device program can act on: the protocol's status/code, or a storage refusal. */
+import { type TExistingFile, ZExistingFileSchema } from "@fleetdrop/shared/protocol/common";
+
+export type { TExistingFile };
 
 export class FleetdropError extends Error {
   constructor(
@@ -9,6 +12,8 @@ export class FleetdropError extends Error {
     readonly status: number,
     /** With `429 rate_limited`: the seconds the platform asked to wait before sending again. */
     readonly retryAfterSeconds?: number,
+    /** With `409 file_exists`: the file stored under the name, when the platform said (docs/protocol.md#file_uploadrequest). */
+    readonly existing?: TExistingFile,
   ) {
     super(message);
     this.name = "FleetdropError";
@@ -24,6 +29,12 @@ export class FleetdropError extends Error {
 export function retryAfterOf(answer: Record<string, unknown>): number | undefined {
   const value = answer.retry_after;
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** The `existing` of a `file_exists` answer, when it carries a well-formed one. */
+export function existingOf(answer: Record<string, unknown>): TExistingFile | undefined {
+  const parsed = ZExistingFileSchema.safeParse(answer.existing);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** The platform kept refusing with `429 rate_limited` and the SDK stopped waiting. */

@@ -15,7 +15,7 @@ import path from "node:path";
 import { coveredBytes, missingRanges, segmentsOf, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
 import type { MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
-import { FleetdropError, retryAfterOf, TimeoutError } from "./errors";
+import { existingOf, FleetdropError, retryAfterOf, TimeoutError } from "./errors";
 import type { TUploadProgress } from "./upload";
 
 /** What the SDK needs of a connected device (FleetdropDevice provides it). */
@@ -171,7 +171,13 @@ class TransferChannel {
 /** The error a refused answer stands for (with the answer's extra fields). */
 export class TransferRefusedError extends FleetdropError {
   constructor(readonly answer: TAnswer) {
-    super(String(answer.error ?? "refused"), String(answer.code ?? "unknown"), Number(answer.status ?? 500), retryAfterOf(answer));
+    super(
+      String(answer.error ?? "refused"),
+      String(answer.code ?? "unknown"),
+      Number(answer.status ?? 500),
+      retryAfterOf(answer),
+      existingOf(answer),
+    );
     this.name = "TransferRefusedError";
   }
 

@@ -79,6 +79,8 @@ export type TMultipartState = {
   sessionId: number;
   path: string;
   filename: string;
+  /** The Content-Type asked for (absent in state files of older versions: then guessed again). */
+  contentType?: string;
   size: number;
   mtimeMs: number;
   sha256: string | null;
@@ -170,6 +172,7 @@ export async function uploadMultipart(
     sessionId: options.session,
     path: path.resolve(file),
     filename,
+    contentType,
     size: info.size,
     mtimeMs: info.mtimeMs,
     sha256,

@@ -8,7 +8,9 @@ import {
   parseOperationRequest,
   TRANSFER_OPERATIONS,
   uploadOperationOf,
+  type TOperationSpec,
 } from "./operations";
+import { errorResponse, fileExistsError } from "./protocol/common";
 import { createTopics, REQUEST_SUFFIXES, RESPONSE_SUFFIXES } from "./topics";
 
 const topics = createTopics("fleetdrop");
@@ -85,6 +87,21 @@ describe("the operation table", () => {
         expect(errors).toContain(code);
       for (const code of errors) expect(ERROR_CATALOG).toHaveProperty(code);
       expect(new Set(errors).size, `${name} lists a code twice`).toBe(errors.length);
+    }
+  });
+
+  it("describes the error answers with extra fields of codes the operation may answer, and the worker's answer fits", () => {
+    const withExtras = OPERATION_NAMES.filter((name) => "errorAnswers" in OPERATIONS[name]);
+    expect(withExtras).toEqual(["uploadRequest", "multipartCreate", "transferInit"]);
+    const existing = { size: 12, sha256: "a".repeat(64), uploaded_at: "2026-01-02T03:04:05.678Z" };
+    for (const name of withExtras) {
+      const spec: TOperationSpec = OPERATIONS[name];
+      for (const code of Object.keys(spec.errorAnswers ?? {})) expect(spec.errors).toContain(code);
+      const answer = errorResponse(fileExistsError(existing), "r1");
+      expect(spec.errorAnswers!.file_exists!.parse(answer)).toMatchObject({ code: "file_exists", status: 409, existing });
+      const unknown = errorResponse(fileExistsError({ size: null, sha256: null, uploaded_at: null }));
+      expect(spec.errorAnswers!.file_exists!.safeParse(unknown).success).toBe(true);
+      expect(spec.errorAnswers!.file_exists!.safeParse({ ...answer, existing: undefined }).success).toBe(false);
     }
   });
 

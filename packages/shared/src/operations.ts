@@ -11,7 +11,7 @@ import { z } from "zod";
 import { ProtocolError, type TErrorCode } from "./errors";
 import { AGENT_STATUS_FIELD_CODES, ZAgentStatusResponseSchema, ZAgentStatusSchema } from "./protocol/agent";
 import { ZChunkResponseSchema } from "./protocol/chunks";
-import { validateMessage } from "./protocol/common";
+import { validateMessage, ZFileExistsResponseSchema } from "./protocol/common";
 import {
   ZSessionCloseSchema,
   ZSessionOpenSchema,
@@ -87,6 +87,8 @@ export type TOperationSpec = {
   answer: z.ZodType;
   /** Every code the operation may answer. */
   errors: readonly TErrorCode[];
+  /** Error answers that carry fields beyond the envelope, by code (each code one of `errors`). */
+  errorAnswers?: Partial<Record<TErrorCode, z.ZodType>>;
   ack: TAck;
   /** Requests and answers are published with this QoS. */
   qos: 1;
@@ -168,6 +170,7 @@ export const OPERATIONS = {
       "path_conflict",
       "storage_unavailable",
     ],
+    errorAnswers: { file_exists: ZFileExistsResponseSchema },
     ack: "answer",
     qos: 1,
     rateLimit: "upload",
@@ -245,6 +248,7 @@ export const OPERATIONS = {
       "too_many_multipart_uploads",
       "storage_unavailable",
     ],
+    errorAnswers: { file_exists: ZFileExistsResponseSchema },
     ack: "answer",
     qos: 1,
     rateLimit: "upload",
@@ -363,6 +367,7 @@ export const OPERATIONS = {
       "transfer_completed",
       "too_many_transfers",
     ],
+    errorAnswers: { file_exists: ZFileExistsResponseSchema },
     ack: "answer",
     qos: 1,
     rateLimit: "transfer",

@@ -15,7 +15,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ERROR_CATALOG, ERROR_CODES } from "./errors";
-import { JSON_OPERATION_NAMES, OPERATION_NAMES, OPERATIONS, type TOperationName } from "./operations";
+import { JSON_OPERATION_NAMES, OPERATION_NAMES, OPERATIONS, type TOperationName, type TOperationSpec } from "./operations";
+import { ZErrorResponseSchema } from "./protocol/common";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -225,6 +226,19 @@ describe("links lead to files of the repository", () => {
 // ---------------------------------------------------------------------------------------------
 // The device contract
 
+/** The text of the section whose heading's anchor is `slug`, up to the next heading of its level or above. */
+function sectionOf(markdown: string, slug: string): string {
+  const lines = markdown.split("\n");
+  const start = lines.findIndex((line) => {
+    const heading = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    return heading !== null && headingSlug(heading[2]!) === slug;
+  });
+  if (start < 0) return "";
+  const level = /^#+/.exec(lines[start]!)![0].length;
+  const end = lines.findIndex((line, index) => index > start && /^#+\s/.test(line) && /^#+/.exec(line)![0].length <= level);
+  return lines.slice(start, end < 0 ? undefined : end).join("\n");
+}
+
 describe("walkthroughs for npm start", () => {
   // `npm start` moves its broker off 1883 when that port is taken and prints the one it uses, so
   // a walkthrough for it must say to use the printed port rather than promise 1883.
@@ -290,6 +304,27 @@ describe("docs/protocol.md documents the protocol as implemented", () => {
       if (row === undefined) problems.push(`${name}: no row for the rate-limit class ${rateLimit}`);
       else if ((JSON_OPERATION_NAMES as readonly string[]).includes(name) && !row.includes(`\`${topic}\``))
         problems.push(`${name}: the ${rateLimit} row does not name \`${topic}\``);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it("describes, in each operation's section, the fields its error answers carry beyond the envelope", () => {
+    const envelope = new Set(Object.keys(ZErrorResponseSchema.shape));
+    const problems: string[] = [];
+    for (const name of OPERATION_NAMES) {
+      const spec: TOperationSpec = OPERATIONS[name];
+      const section = sectionOf(protocol, spec.doc);
+      for (const [code, schema] of Object.entries(spec.errorAnswers ?? {})) {
+        const shape = (schema as { shape?: Record<string, unknown> }).shape ?? {};
+        for (const field of Object.keys(shape).filter((key) => !envelope.has(key))) {
+          if (!section.includes(`\`${code}\``) || !section.includes(`\`${field}\``))
+            problems.push(`${name}: the section #${spec.doc} does not say that ${code} answers carry \`${field}\``);
+          const inner = (shape[field] as { shape?: Record<string, unknown> }).shape;
+          for (const sub of Object.keys(inner ?? {}))
+            if (![`\`${sub}\``, `\`${field}.${sub}\``].some((name) => section.includes(name)))
+              problems.push(`${name}: the section #${spec.doc} does not describe \`${field}.${sub}\``);
+        }
+      }
     }
     expect(problems).toEqual([]);
   });

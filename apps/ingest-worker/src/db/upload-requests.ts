@@ -13,6 +13,7 @@
 import type { FileState, SessionState, TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 import { filenameFolders } from "@fleetdrop/shared/names";
+import type { TExistingFile } from "@fleetdrop/shared/protocol/common";
 
 export type TUploadRow = {
   deviceId: string;
@@ -44,6 +45,8 @@ export type TUploadOutcome =
       ok: false;
       /** database_unavailable: the request kept racing a concurrent change (a retry settles it). */
       code: TUploadRefusal | "database_unavailable";
+      /** With `file_exists`: the file stored under the name (the answer tells the device). */
+      existing?: TExistingFile;
     };
 
 const REFRESH = /* sql */ `
@@ -98,7 +101,8 @@ SELECT id, object_key FROM fresh UNION ALL SELECT id, object_key FROM replaced`;
 const DIAGNOSE_SQL = /* sql */ `
 SELECT d.id IS NOT NULL AS device_found, d.enabled, s.id IS NOT NULL AS session_found,
        s.device_id = d.id AS owned, s.state::text AS session_state, f.state::text AS file_state,
-       s.id IS NOT NULL AND ${CLASH} AS path_conflict
+       s.id IS NOT NULL AND ${CLASH} AS path_conflict,
+       f.size::float8 AS file_size, f.sha256 AS file_sha256, f.uploaded_at AS file_uploaded_at
 FROM ROWS FROM (json_to_recordset($1::json) AS (serial text, session_id int, filename text, folders text[]))
      WITH ORDINALITY AS r(serial, session_id, filename, folders, i)
 LEFT JOIN devices d ON d.serial = r.serial
@@ -115,6 +119,9 @@ type TDiagnosis = {
   session_state: SessionState | null;
   file_state: FileState | null;
   path_conflict: boolean;
+  file_size: number | null;
+  file_sha256: string | null;
+  file_uploaded_at: Date | null;
 };
 
 /** A request refused by a concurrent change and valid again when looked at is written again, this many times. */
@@ -134,8 +141,10 @@ export async function recordUploadRequests(pool: Pool, rows: TUploadRow[], times
     if (unwritten.length === 0) break;
     const reasons = await diagnose(pool, unwritten);
     pending = unwritten.filter((row, index) => {
-      const refusal = refusalOf(reasons[index]!, row.overwrite);
-      if (refusal) outcomes.set(row.objectKey, { ok: false, code: refusal });
+      const reason = reasons[index]!;
+      const refusal = refusalOf(reason, row.overwrite);
+      if (refusal === "file_exists") outcomes.set(row.objectKey, { ok: false, code: refusal, existing: existingOf(reason) });
+      else if (refusal) outcomes.set(row.objectKey, { ok: false, code: refusal });
       return refusal === null;
     });
   }
@@ -200,6 +209,14 @@ async function diagnose(pool: Pool, rows: TUploadRow[]): Promise<TDiagnosis[]> {
     values: [batch],
   });
   return result.rows;
+}
+
+function existingOf(row: TDiagnosis): TExistingFile {
+  return {
+    size: row.file_size,
+    sha256: row.file_sha256,
+    uploaded_at: row.file_uploaded_at === null ? null : row.file_uploaded_at.toISOString(),
+  };
 }
 
 /** The reason a request is refused now; null when it would be written now (it raced a change). */

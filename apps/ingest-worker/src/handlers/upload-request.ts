@@ -1,6 +1,7 @@
 /** file_upload/request (docs/protocol.md#file_uploadrequest): issue a presigned POST form for a file of one of the device's open sessions. */
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
+import { fileExistsError } from "@fleetdrop/shared/protocol/common";
 import { MIB, normaliseUploadRequest } from "@fleetdrop/shared/protocol/upload";
 import { InvalidObjectKeyError, type Store, type TPresignedPost } from "@fleetdrop/storage/store";
 import type { Batcher } from "../batcher";
@@ -50,7 +51,7 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
         overwrite: request.overwrite,
         arrivedVia: request.arrivedVia,
       });
-      if (!outcome.ok) throw new ProtocolError(outcome.code);
+      if (!outcome.ok) throw outcome.existing ? fileExistsError(outcome.existing) : new ProtocolError(outcome.code);
       return {
         url: form.url,
         fields: form.fields,

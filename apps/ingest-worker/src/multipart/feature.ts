@@ -11,6 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
+import { fileExistsError } from "@fleetdrop/shared/protocol/common";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
 import {
   defaultPartSize,
@@ -185,7 +186,8 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
         ],
         { expiresInSeconds: settings.ttlSeconds, firstCheckAfterSeconds: null },
       );
-      if (!outcome?.ok) throw new ProtocolError(outcome?.code ?? "database_unavailable");
+      if (!outcome?.ok)
+        throw outcome?.existing ? fileExistsError(outcome.existing) : new ProtocolError(outcome?.code ?? "database_unavailable");
       let storeUploadId: string;
       try {
         ({ uploadId: storeUploadId } = await store.createMultipart({ key: objectKey, contentType, size, partSize }));

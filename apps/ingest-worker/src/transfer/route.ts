@@ -12,7 +12,7 @@
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
-import { decodeJsonObject, usableRequestId, validateMessage } from "@fleetdrop/shared/protocol/common";
+import { decodeJsonObject, fileExistsError, usableRequestId, validateMessage } from "@fleetdrop/shared/protocol/common";
 import {
   normaliseTransferInit,
   TRANSFER_COMMAND_FIELD_CODES,
@@ -188,7 +188,7 @@ export function createTransferRoute(
       if (!context.session) throw new ProtocolError("session_not_found");
       if (context.session.deviceUuid !== context.device.id) throw new ProtocolError("session_not_owned");
       if (context.session.state !== "open") throw new ProtocolError("session_closed");
-      if (context.fileUploaded) throw new ProtocolError("file_exists");
+      if (context.existing) throw fileExistsError(context.existing);
       const created = await createTransfer(pool, { deviceUuid: context.device.id, fileRef: fileId, ...wanted }, limits.maxActivePerDevice);
       if (created === "limit") {
         throw new ProtocolError(

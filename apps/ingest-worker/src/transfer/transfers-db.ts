@@ -2,6 +2,7 @@
 import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
 import { runTyped, typedSql, type SessionState, type TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
+import type { TExistingFile } from "@fleetdrop/shared/protocol/common";
 import type { TByteRange, TTransferState } from "@fleetdrop/shared/protocol/transfer";
 import { sql } from "kysely";
 
@@ -71,7 +72,8 @@ export type TInitContext = {
   device: { id: string; enabled: boolean } | null;
   transfer: TTransferRecord | null;
   session: { deviceUuid: string; state: "open" | "closed" } | null;
-  fileUploaded: boolean;
+  /** The file already uploaded under the name in the session, if any. */
+  existing: TExistingFile | null;
 };
 
 /** Everything an init decides on, in one round trip. */
@@ -85,13 +87,15 @@ export async function loadInitContext(
       enabled: TRowOf<"devices", "enabled">["enabled"];
       session_device: TRowOf<"sessions", "device_id">["device_id"] | null;
       session_state: SessionState | null;
-      file_uploaded: boolean;
+      existing: TExistingFile | null;
     }
   >({
     name: "fleetdrop_transfer_init_context",
     text: /* sql */ `
       SELECT d.id AS device_uuid, d.enabled, s.device_id AS session_device, s.state::text AS session_state,
-             EXISTS (SELECT 1 FROM files f WHERE f.session_id = $3 AND f.filename = $4 AND f.state = 'uploaded') AS file_uploaded,
+             (SELECT json_build_object('size', f.size, 'sha256', f.sha256,
+                                       'uploaded_at', to_char(f.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+              FROM files f WHERE f.session_id = $3 AND f.filename = $4 AND f.state = 'uploaded') AS existing,
              ${TRANSFER_COLUMNS}
       FROM devices d
       LEFT JOIN sessions s ON s.id = $3
@@ -100,12 +104,12 @@ export async function loadInitContext(
     values: [input.serial, input.fileRef, input.sessionId, input.name],
   });
   const row = result.rows[0];
-  if (!row) return { device: null, transfer: null, session: null, fileUploaded: false };
+  if (!row) return { device: null, transfer: null, session: null, existing: null };
   return {
     device: { id: row.device_uuid, enabled: row.enabled },
     transfer: toTransfer(row),
     session: row.session_device ? { deviceUuid: row.session_device, state: row.session_state! } : null,
-    fileUploaded: row.file_uploaded,
+    existing: row.existing,
   };
 }
 

@@ -4,12 +4,13 @@
  * situation, and nothing lost.
  */
 import { EventEmitter } from "node:events";
-import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { appendFile, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { FleetdropDevice, TUploadFileInput } from "../client";
-import { StorageRejectedError } from "../errors";
+import { FleetdropError, StorageRejectedError } from "../errors";
 import { UploadAgent } from "./agent";
 import { parseAgentConfig } from "./config";
 import { createAgentLog } from "./log";
@@ -46,11 +47,15 @@ function fakeDevice(upload: TUpload, platformTime: () => string = () => new Date
   return device;
 }
 
-async function startAgent(device: ReturnType<typeof fakeDevice>, stableSeconds = 0) {
+async function startAgent(device: ReturnType<typeof fakeDevice>, stableSeconds = 0, rule: Record<string, unknown> = {}) {
   const folder = path.join(dir, "in");
   await import("node:fs/promises").then((fs) => fs.mkdir(folder, { recursive: true }));
   const config = parseAgentConfig(
-    JSON.stringify({ stateDir: path.join(dir, "state"), statusSeconds: 5, rules: [{ name: "logs", folder, ready: { stableSeconds } }] }),
+    JSON.stringify({
+      stateDir: path.join(dir, "state"),
+      statusSeconds: 5,
+      rules: [{ name: "logs", folder, ready: { stableSeconds }, ...rule }],
+    }),
     path.join(dir, "agent.json"),
   );
   config.connection.deviceId = "ROBOT-1";
@@ -71,6 +76,14 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
+/** Puts a whole file into the folder at once (written in place, it may be seen empty first and then change). */
+async function drop(folder: string, name: string, content: string): Promise<string> {
+  const file = path.join(folder, name);
+  await writeFile(path.join(dir, name), content);
+  await rename(path.join(dir, name), file);
+  return file;
+}
+
 const ok = async (input: TUploadFileInput) => ({ fileId: "f", objectKey: `k/${input.filename}`, size: 1, attempts: 1 });
 const matching = (pattern: RegExp) => lines.filter((line) => pattern.test(line));
 
@@ -81,7 +94,7 @@ describe("the agent in bad situations", () => {
       throw Object.assign(new Error(`ENOENT: no such file, open '${input.path}'`), { code: "ENOENT" });
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "gone.log"), "x");
+    await drop(folder, "gone.log", "x");
     await until("the deletion is noticed", () => matching(/gone\.log: the file was deleted/).length === 1);
     expect(agent!.backlog().files).toBe(0);
   });
@@ -94,7 +107,7 @@ describe("the agent in bad situations", () => {
       return ok(input);
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "grow.log"), "start");
+    await drop(folder, "grow.log", "start");
     await until("the second upload", () => sent.length === 2);
     expect(sent).toEqual([
       { overwrite: false, content: "start" },
@@ -109,7 +122,7 @@ describe("the agent in bad situations", () => {
       throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "secret.log"), "x");
+    await drop(folder, "secret.log", "x");
     await until("the refusal is logged", () => matching(/secret\.log: cannot read .*permission denied \(EACCES\)/).length === 1);
     expect(agent!.backlog()).toMatchObject({ files: 1, bytes: 1 });
   });
@@ -120,7 +133,7 @@ describe("the agent in bad situations", () => {
     save.mockRejectedValueOnce(Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }));
     const device = fakeDevice(ok);
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "a.log"), "x");
+    await drop(folder, "a.log", "x");
     await until("the queue saved again", () => matching(/the queue is saved again/).length === 1);
     expect(matching(/cannot save the queue .*disk full \(ENOSPC\)/)).toHaveLength(1);
     await until("the file sent", () => device.uploadFile.mock.calls.length === 1);
@@ -134,7 +147,7 @@ describe("the agent in bad situations", () => {
       () => new Date(Date.now() - 2 * 3600_000).toISOString(),
     );
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "a.log"), "x");
+    await drop(folder, "a.log", "x");
     await until("the clock line", () => matching(/clock is \d+ s ahead of the platform's/).length === 1);
     await until("the form line", () => matching(/a\.log: storage refused the upload form as expired .*clock/).length === 1);
     expect(agent!.backlog().files).toBe(1);
@@ -142,21 +155,80 @@ describe("the agent in bad situations", () => {
   });
 
   it("a permanent refusal flags the file with the platform's code and keeps it; the status report carries it as last_error", async () => {
-    const { FleetdropError } = await import("../errors");
     const device = fakeDevice(async () => {
       throw new FleetdropError("A file with this name already exists in the session", "file_exists", 409);
     });
     const folder = await startAgent(device);
-    await writeFile(path.join(folder, "dup.log"), "x");
+    await drop(folder, "dup.log", "x");
     // Wait for the refusal itself: an earlier "changed after it was found ready" also leaves the
     // entry failed for a moment, before it is tried again.
-    await until("the refusal", () => matching(/dup\.log: the platform refused it: .*\[file_exists\].*flagged/).length > 0);
-    expect(matching(/dup\.log: the platform refused it: .*\[file_exists\].*flagged/)).toHaveLength(1);
+    const line = /dup\.log: a file named dup\.log is already in session 7, .*no SHA-256.*; kept here, not uploaded/;
+    await until("the refusal", () => matching(line).length > 0);
+    expect(matching(line)).toHaveLength(1);
     expect(agent!.entries().some((entry) => entry.status === "failed" && entry.lastError?.includes("file_exists"))).toBe(true);
     await until("reported", () =>
       device.request.mock.calls.some((call) =>
         String((call as unknown[])[1] && ((call as unknown[])[1] as { last_error?: string }).last_error).includes("file_exists"),
       ),
     );
+  });
+});
+
+describe("file_exists: the name is taken in the session", () => {
+  const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+  /** The first attempt's answer is lost (here: its session closed under it), the second finds the name taken. */
+  function takenOnRetry(existing: { size: number | null; sha256: string | null }) {
+    const sent: TUploadFileInput[] = [];
+    const device = fakeDevice(async (input) => {
+      sent.push(input);
+      if (sent.length === 1) throw new FleetdropError("Session is closed", "session_closed", 409);
+      throw new FleetdropError("A file with this name is already uploaded in this session", "file_exists", 409, undefined, {
+        ...existing,
+        uploaded_at: "2026-01-02T03:04:05.678Z",
+      });
+    });
+    return { device, sent };
+  }
+
+  it("a different file of that name (same size, another SHA-256) is stored: the local file is kept, flagged, not deleted", async () => {
+    const { device, sent } = takenOnRetry({ size: 5, sha256: sha256("other") });
+    const folder = await startAgent(device, 0, { afterUpload: "delete" });
+    const file = await drop(folder, "run.log", "local");
+    const line =
+      /run\.log: a different file named run\.log is already in session 7 \(5 B, SHA-256 [0-9a-f]{12}…\) \[file_exists\]; kept here, not uploaded/;
+    await until("the flag", () => matching(line).length > 0);
+    expect(matching(line)).toHaveLength(1);
+    expect(await readFile(file, "utf8")).toBe("local");
+    expect(agent!.entries()).toMatchObject([{ status: "failed", lastError: expect.stringContaining("file_exists") }]);
+    expect(lines.join("\n")).not.toMatch(/already in session 7 with the same/);
+
+    // Changed, it is tried again, and still does not replace the other file.
+    await appendFile(file, " and more");
+    await until("the next version tried", () => sent.length === 3);
+    expect(sent[2]!.overwrite).toBe(false);
+    // Flagged again (the same problem: no second line until it is resolved).
+    await until("flagged again", () => agent!.entries().some((entry) => entry.status === "failed" && entry.size === 14));
+    expect(await readFile(file, "utf8")).toBe("local and more");
+  });
+
+  it("a stored file whose SHA-256 the platform does not know is not taken for this one: kept, flagged", async () => {
+    const { device } = takenOnRetry({ size: 5, sha256: null });
+    const folder = await startAgent(device, 0, { afterUpload: "delete" });
+    const file = await drop(folder, "run.log", "local");
+    await until(
+      "the flag",
+      () => matching(/run\.log: a file named run\.log is already in session 7, .*kept here, not uploaded/).length > 0,
+    );
+    expect(await readFile(file, "utf8")).toBe("local");
+  });
+
+  it("the file an earlier attempt stored (same size and SHA-256): done, and the after-upload action runs", async () => {
+    const { device } = takenOnRetry({ size: 5, sha256: sha256("local") });
+    const folder = await startAgent(device, 0, { afterUpload: "delete" });
+    const file = await drop(folder, "run.log", "local");
+    await until("done", () => matching(/run\.log: already in session 7 with the same size and SHA-256/).length === 1);
+    await until("deleted", async () => (await stat(file).catch(() => null)) === null);
+    expect(agent!.backlog().files).toBe(0);
+    expect(lines.join("\n")).not.toMatch(/kept here, not uploaded/);
   });
 });

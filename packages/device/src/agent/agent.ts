@@ -12,6 +12,7 @@ import { copyFile, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { FleetdropDevice } from "../client";
 import { FleetdropError, StorageRejectedError } from "../errors";
+import { sha256OfFile } from "../mqtt-transfer";
 import type { TAgentConfig, TAgentRule } from "./config";
 import { createPathFilter } from "./glob";
 import type { TAgentLog } from "./log";
@@ -322,8 +323,9 @@ export class UploadAgent {
     if (before instanceof Error) return this.unreadable(entry, key, before);
     if (before.size !== entry.size || before.mtimeMs !== entry.mtimeMs)
       return this.changed(rule, entry, "changed after it was found ready");
+    let sessionId: number | null = null;
     try {
-      const sessionId = await this.sessions.sessionFor(this.device!, entry.sessionKey);
+      sessionId = await this.sessions.sessionFor(this.device!, entry.sessionKey);
       this.queue.update(entry, { started: true, attempts: entry.attempts + 1 });
       await this.persist();
       this.started.push({ file: entry.path, at: this.now() });
@@ -347,11 +349,11 @@ export class UploadAgent {
       this.statusDue = true;
       await this.afterUpload(rule, entry);
     } catch (error) {
-      await this.failed(rule, entry, key, error);
+      await this.failed(rule, entry, key, error, sessionId);
     }
   }
 
-  private async failed(rule: TAgentRule, entry: TQueueEntry, key: string, error: unknown): Promise<void> {
+  private async failed(rule: TAgentRule, entry: TQueueEntry, key: string, error: unknown, sessionId: number | null): Promise<void> {
     const code = error instanceof FleetdropError ? error.code : ((error as NodeJS.ErrnoException).code ?? "error");
     const message = (error as Error).message;
     if (code === "ENOENT") return this.unreadable(entry, key, error as NodeJS.ErrnoException);
@@ -363,14 +365,7 @@ export class UploadAgent {
     }
     if (code === "file_changed" || code === "checksum_mismatch")
       return this.changed(rule, entry, "changed while it was being uploaded: sends it again once it is ready");
-    if (code === "file_exists" && entry.attempts > 1) {
-      // An earlier attempt stored it and the answer was lost (a crash, the broker gone).
-      this.queue.update(entry, { status: "done", doneAt: this.now(), lastError: undefined });
-      await this.persist();
-      this.log.resolved(key);
-      this.log.info(`${entry.name}: already stored by an earlier attempt`);
-      return this.afterUpload(rule, entry);
-    }
+    if (code === "file_exists") return this.nameTaken(rule, entry, key, error as FleetdropError, sessionId);
     if (error instanceof StorageRejectedError && error.needsFreshForm) {
       this.log.problem(
         key,
@@ -383,12 +378,56 @@ export class UploadAgent {
       if (this.online) this.log.problem(key, `${entry.name}: upload failed (${message} [${code}]); retrying with back-off`);
       return this.retry(entry, Math.max(this.backoff(entry), ((error as FleetdropError).retryAfterSeconds ?? 0) * 1000), message);
     }
-    const hint = code === "file_exists" ? " (a file of this name is already in the session; it is kept here and flagged)" : "";
     this.log.problem(
       key,
-      `${entry.name}: the platform refused it: ${message} [${code}]${hint}; the file stays, and is tried again when it changes`,
+      `${entry.name}: the platform refused it: ${message} [${code}]; the file stays, and is tried again when it changes`,
     );
     this.queue.update(entry, { status: "failed", lastError: `${message} [${code}]` });
+    this.statusDue = true;
+  }
+
+  /**
+   * `file_exists`: a file of this name is in the session. It is this file only when the platform's
+   * size and SHA-256 of it equal this file's (an earlier attempt stored it and its answer was lost):
+   * then it is done, and the after-upload action runs. Anything else (another uploader's file, an
+   * older version, a digest the platform never computed) must not cost the local copy: the file is
+   * flagged and kept, and tried again only once it changes.
+   */
+  private async nameTaken(
+    rule: TAgentRule,
+    entry: TQueueEntry,
+    key: string,
+    error: FleetdropError,
+    sessionId: number | null,
+  ): Promise<void> {
+    const existing = error.existing;
+    const where = `session ${sessionId ?? "?"}`;
+    // Not known to be this file's: a later version of it must not replace what is stored there.
+    this.queue.update(entry, { started: false });
+    let same = false;
+    if (existing?.sha256 && existing.size === entry.size) {
+      const digest = await sha256OfFile(entry.path).catch((failure: NodeJS.ErrnoException) => failure);
+      if (digest instanceof Error) return this.unreadable(entry, key, digest);
+      const after = await stat(entry.path).catch(() => null);
+      if (!after || after.size !== entry.size || after.mtimeMs !== entry.mtimeMs)
+        return this.changed(rule, entry, "changed after it was found ready");
+      same = digest === existing.sha256;
+    }
+    if (same) {
+      this.queue.update(entry, { status: "done", doneAt: this.now(), lastError: undefined, nextAttemptAt: 0 });
+      await this.persist();
+      this.log.resolved(key);
+      this.log.info(`${entry.name}: already in ${where} with the same size and SHA-256 (an earlier attempt stored it)`);
+      this.statusDue = true;
+      return this.afterUpload(rule, entry);
+    }
+    const what = !existing?.sha256
+      ? `a file named ${entry.name} is already in ${where}, and the platform knows no SHA-256 of it to tell whether it is this one`
+      : `a different file named ${entry.name} is already in ${where} (${existing.size ?? "?"} B, SHA-256 ${existing.sha256.slice(0, 12)}…)`;
+    // This outcome replaces whatever was reported of the file before (e.g. that it changed): say it.
+    this.log.resolved(key);
+    this.log.problem(key, `${entry.name}: ${what} [file_exists]; kept here, not uploaded (tried again when it changes)`);
+    this.queue.update(entry, { status: "failed", lastError: `${error.message} [file_exists]` });
     this.statusDue = true;
   }
 

@@ -32,7 +32,7 @@ export type TQueueEntry = {
   attempts: number;
   /** Not before then (back-off). */
   nextAttemptAt: number;
-  /** An upload of this version began: a later `file_exists` means an earlier run finished it. */
+  /** An upload of this version began (a later `file_exists` may be its own upload, if size and SHA-256 say so). */
   started?: boolean;
   /** A version of this name may be stored already: replace it. */
   overwrite?: boolean;

@@ -7,17 +7,12 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FleetdropError } from "../errors";
+import { RateLimiter } from "../rate-limiter";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
-import {
-  TRANSFER_HELP,
-  TRANSFER_OPTIONS_HELP,
-  chunksCommand,
-  parseByteSize,
-  resumeCommand,
-  uploadOverMqttCommand,
-} from "./transfer-commands";
+import { TRANSFER_HELP, TRANSFER_OPTIONS_HELP, chunksCommand, parseByteSize, uploadOverMqttCommand } from "./transfer-commands";
+import { resumeCommand } from "./resume-command";
 import { commandsCommand, downloadCommand, listenCommand, STORE_HELP } from "./store-commands";
 import { AGENT_HELP, agentCommand } from "./agent-command";
 
@@ -49,6 +44,8 @@ Upload options:
   --content-type T     media type (default: guessed from the extension)
   --overwrite          replace a file of the same name that is already uploaded
   --json               print one JSON line per file instead of text
+  --max-rate N         cap on bytes per second for the whole command, e.g. 2m: every file,
+                       whether sent in one POST or in parts (default: no cap)
 
 Large files (upload): a file over --multipart-above goes in parts, several at once, each PUT to
 its own presigned URL; interrupted (a crash, a reboot), the same command sends only the parts
@@ -58,7 +55,6 @@ storage does not hold yet.
   --part-size N        bytes per part, whole MiB from 5m to 5120m (default: the platform's, 64m
                        or more for files over 625 GiB)
   --concurrency N      parts in flight at once (default 4)
-  --max-rate N         cap on bytes per second over all parts, e.g. 2m (default: no cap)
   --no-checksum        do not send the file's SHA-256 for the platform to check (saves a read)
   --state-dir DIR      where unfinished uploads are remembered (default .fleetdrop/uploads)
 
@@ -106,6 +102,9 @@ async function upload(args: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new UsageError("--concurrency must be an integer from 1 to 64");
   const maxRate = values["max-rate"] === undefined ? undefined : parseByteSize(values["max-rate"], 0);
+  // One cap for everything the command sends: form POSTs and the parts of large files alike.
+  const limiter = maxRate === undefined ? null : new RateLimiter(maxRate);
+  const throttle = limiter ? (bytes: number) => limiter.take(bytes) : undefined;
   const stateDir = path.resolve(userCwd(), values["state-dir"] ?? path.join(".fleetdrop", "uploads"));
   if (positionals.length === 0) throw new UsageError("upload: which file? e.g. fleetdrop-device upload --session 1 photo.jpg");
   if (values.name && positionals.length > 1) throw new UsageError("--name works with one file only");
@@ -140,7 +139,7 @@ async function upload(args: string[]): Promise<number> {
             overwrite: values.overwrite,
             partSize,
             concurrency,
-            maxRate,
+            throttle,
             checksum: !values["no-checksum"],
             statePath: path.join(stateDir, `${stateName}.json`),
             onProgress: progress ? (p) => progress.update(p) : undefined,
@@ -163,6 +162,7 @@ async function upload(args: string[]): Promise<number> {
           contentType: values["content-type"],
           overwrite: values.overwrite,
           onProgress: progress ? (p) => progress.update(p) : undefined,
+          throttle,
         });
         if (values.json) console.log(JSON.stringify({ file, ok: true, ...result }));
         else console.log(`uploaded ${filename} (${formatBytes(result.size)}) → ${result.objectKey}  file_id=${result.fileId}`);

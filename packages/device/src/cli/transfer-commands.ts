@@ -1,14 +1,14 @@
 /**
- * The command line's MQTT-only verbs: `upload --over-mqtt` (file_transfer, resumable), `resume`
- * (continue what a crash or a reboot interrupted) and `chunks`.
+ * The command line's MQTT-only verbs: `upload --over-mqtt` (file_transfer, resumable) and `chunks`
+ * (`resume`, which continues these transfers and multipart uploads, is resume-command.ts).
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FleetdropDevice } from "../client";
 import type { TChunkAnswer } from "../chunks";
 import { FleetdropError } from "../errors";
-import { stableFileId, TransferRefusedError, type TTransferState } from "../mqtt-transfer";
+import { stableFileId, TransferRefusedError } from "../mqtt-transfer";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
@@ -21,13 +21,18 @@ export const TRANSFER_HELP = `  fleetdrop-device upload --over-mqtt [options] FI
                                                 send files over the MQTT connection itself, in
                                                 segments, for devices without HTTPS;
                                                 resumes where it stopped when run again
-  fleetdrop-device resume [--state-dir DIR]     finish every --over-mqtt upload a crash, a
-                                                reboot or a lost connection interrupted
+  fleetdrop-device resume [--list]              finish every upload a crash, a reboot or a
+                                                lost connection interrupted: --over-mqtt
+                                                transfers and large files sent in parts
+                                                (--list: only show them)
   fleetdrop-device chunks --stream S [FILE...]  forward each FILE (or stdin) as one chunk of
                                                 stream S to its configured endpoint
 `;
 
-export const TRANSFER_OPTIONS_HELP = `Over-MQTT options (upload --over-mqtt, resume):
+export const TRANSFER_OPTIONS_HELP = `Resume options: --state-dir DIR (where to look; default both .fleetdrop/transfers and
+.fleetdrop/uploads), --concurrency N and --max-rate N for large files, --window N, --json.
+
+Over-MQTT options (upload --over-mqtt):
   --segment-size N     bytes per segment, e.g. 65536 or 256k (default 64k; the platform's
                        limit is TRANSFER_MAX_SEGMENT_KB, 1 MiB by default)
   --window N           segments in flight before waiting for the broker (default 32)
@@ -57,11 +62,11 @@ export function parseByteSize(text: string | undefined, fallback: number): numbe
   return value;
 }
 
-function stateDirOf(flag: string | undefined): string {
+export function stateDirOf(flag: string | undefined): string {
   return path.resolve(userCwd(), flag ?? path.join(".fleetdrop", "transfers"));
 }
 
-type TSendOne = {
+export type TSendOne = {
   device: FleetdropDevice;
   sessionId: number;
   file: string;
@@ -77,7 +82,7 @@ type TSendOne = {
   json: boolean;
 };
 
-async function sendOne(options: TSendOne): Promise<boolean> {
+export async function sendOne(options: TSendOne): Promise<boolean> {
   const info = await stat(options.file);
   const fileId =
     options.fileId ??
@@ -197,63 +202,6 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
   } finally {
     await device.close();
   }
-}
-
-export async function resumeCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { ...CONNECTION_OPTIONS, "state-dir": { type: "string" }, window: { type: "string" }, json: { type: "boolean" } },
-  });
-  const dir = stateDirOf(values["state-dir"]);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith(".json")).sort();
-  const states: TTransferState[] = [];
-  for (const name of names) {
-    try {
-      states.push(JSON.parse(await readFile(path.join(dir, name), "utf8")) as TTransferState);
-    } catch {
-      console.error(`skipping ${path.join(dir, name)}: not a transfer state file`);
-    }
-  }
-  if (states.length === 0) {
-    console.error(`nothing to resume in ${dir}`);
-    return 0;
-  }
-  const { device } = await connect(values);
-  let failures = 0;
-  try {
-    for (const state of states) {
-      if (state.deviceId !== device.options.deviceId) {
-        console.error(`skipping ${state.filename}: it was sent as ${state.deviceId}, this is ${device.options.deviceId}`);
-        continue;
-      }
-      const info = await stat(state.path).catch(() => null);
-      if (!info || info.size !== state.size || Math.trunc(info.mtimeMs) !== Math.trunc(state.mtimeMs)) {
-        console.error(
-          `cannot resume ${state.filename}: ${state.path} is gone or changed since (delete ${path.join(dir, `${state.fileId}.json`)} to forget it)`,
-        );
-        failures++;
-        continue;
-      }
-      const ok = await sendOne({
-        device,
-        sessionId: state.sessionId,
-        file: state.path,
-        filename: state.filename,
-        contentType: state.contentType,
-        userData: state.userData,
-        fileId: state.fileId,
-        segmentSize: state.segmentSize,
-        window: values.window === undefined ? 32 : Number(values.window),
-        stateDir: dir,
-        resuming: true,
-        json: Boolean(values.json),
-      });
-      if (!ok) failures++;
-    }
-  } finally {
-    await device.close();
-  }
-  return failures === 0 ? 0 : 1;
 }
 
 export async function chunksCommand(args: string[]): Promise<number> {

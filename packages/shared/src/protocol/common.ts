@@ -47,6 +47,37 @@ export type TRateLimitedResponse = z.infer<typeof ZRateLimitedResponseSchema>;
 
 export type TErrorResponse = z.infer<typeof ZErrorResponseSchema>;
 
+/**
+ * With `409 file_exists`: the file already stored under the requested name, so that a device can
+ * tell its own earlier upload (the same size and SHA-256: the answer to it was lost) from a
+ * different file (another uploader, an older version). Null where the platform does not know.
+ */
+export const ZExistingFileSchema = z.object({
+  size: z.number().int().nonnegative().nullable(),
+  /** Lower-case hex; null when it was never computed for that file. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+  uploaded_at: ZTimestampSchema.nullable(),
+});
+
+export type TExistingFile = z.infer<typeof ZExistingFileSchema>;
+
+/** The answer `409 file_exists` of an upload request, a multipart create or a transfer init. */
+export const ZFileExistsResponseSchema = ZErrorResponseSchema.extend({
+  status: z.literal(409),
+  code: z.literal("file_exists"),
+  existing: ZExistingFileSchema,
+});
+
+export type TFileExistsResponse = z.infer<typeof ZFileExistsResponseSchema>;
+
+/** The `409 file_exists` refusal, carrying what is stored under the name. */
+export function fileExistsError(existing: TExistingFile): ProtocolError {
+  return new ProtocolError("file_exists", undefined, { existing });
+}
+
 export function errorResponse(error: ProtocolError, requestId?: string, now?: Date): TErrorResponse {
   return {
     ...error.details,

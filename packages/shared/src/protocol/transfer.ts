@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ERROR_CATALOG, type TErrorCode } from "../errors";
 import { DEFAULT_CONTENT_TYPE } from "../names";
-import { ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
+import { ZExistingFileSchema, ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
 import { ZContentTypeSchema, ZFilenameSchema, ZSessionIdSchema } from "./upload";
 
 export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -88,6 +88,8 @@ export const ZTransferResponseSchema = ZResponseEnvelopeSchema.extend({
   received: z.array(ZByteRangeSchema).optional(),
   /** On a 409 `incomplete` fin: the ranges still to send. */
   missing: z.array(ZByteRangeSchema).optional(),
+  /** On a 409 `file_exists` init: the file stored under the name. */
+  existing: ZExistingFileSchema.optional(),
   /** On status and init: the transfer's state and its size when known. */
   state: z.enum(TRANSFER_STATES).optional(),
   size: z.number().int().nonnegative().nullable().optional(),
