@@ -1,7 +1,6 @@
 "use client";
-import { useState } from "react";
 import { createApiTokenAction } from "@/actions/api-tokens";
-import { Dialog, DialogOutcome } from "@/components/ui/dialog";
+import { DialogButton, DialogFormActions, DialogOutcome } from "@/components/ui/dialog";
 import { Field, FormMessage, OneTimeSecret, SelectField, useActionForm } from "@/components/ui/form";
 import { API_TOKEN_SCOPE_LABEL, ZApiTokenCreateSchema } from "@/lib/api-token-forms";
 
@@ -14,24 +13,10 @@ const EXPIRY_OPTIONS = [
 ];
 
 export function NewApiTokenButton({ project }: { project: string }) {
-  const [open, setOpen] = useState(false);
-  const [key, setKey] = useState(0);
   return (
-    <>
-      <button
-        className="btn btn-primary"
-        type="button"
-        onClick={() => {
-          setKey((k) => k + 1);
-          setOpen(true);
-        }}
-      >
-        + New token
-      </button>
-      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="new-token-title">
-        <NewApiTokenForm key={key} project={project} onClose={() => setOpen(false)} />
-      </Dialog>
-    </>
+    <DialogButton labelledBy="new-token-title" form={(close) => <NewApiTokenForm project={project} onClose={close} />}>
+      + New token
+    </DialogButton>
   );
 }
 
@@ -68,14 +53,7 @@ function NewApiTokenForm({ project, onClose }: { project: string; onClose: () =>
         />
         <SelectField label="Expires" name="expires" error={errors.expires} defaultValue="30" options={EXPIRY_OPTIONS} />
       </div>
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={pending}>
-          {pending ? "Creating…" : "Create token"}
-        </button>
-      </div>
+      <DialogFormActions onClose={onClose} pending={pending} submit="Create token" submitting="Creating…" />
     </form>
   );
 }

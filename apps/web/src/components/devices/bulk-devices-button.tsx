@@ -3,7 +3,7 @@ import { TriangleAlert, Upload } from "lucide-react";
 import { formatCount } from "@/lib/format";
 import { useState } from "react";
 import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
-import { Dialog } from "@/components/ui/dialog";
+import { DialogButton, DialogFormActions } from "@/components/ui/dialog";
 import { FormMessage, useActionForm } from "@/components/ui/form";
 import { MAX_CSV_CHARS, ZDeviceBulkSchema } from "@/lib/device-credential-forms";
 import { AuthModeField, CredentialsIssued } from "./issued-credentials";
@@ -12,24 +12,14 @@ type TCertificates = { available: boolean; reason?: string };
 
 /** A production line's batch: a CSV of serials in, one credentials bundle out. */
 export function BulkDevicesButton({ project, certificates }: { project: string; certificates: TCertificates }) {
-  const [open, setOpen] = useState(false);
-  const [key, setKey] = useState(0);
   return (
-    <>
-      <button
-        className="btn"
-        type="button"
-        onClick={() => {
-          setKey((k) => k + 1);
-          setOpen(true);
-        }}
-      >
-        <Upload className="icon" aria-hidden="true" /> Add from CSV
-      </button>
-      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="bulk-devices-title">
-        <BulkDevicesForm key={key} project={project} certificates={certificates} onClose={() => setOpen(false)} />
-      </Dialog>
-    </>
+    <DialogButton
+      className="btn"
+      labelledBy="bulk-devices-title"
+      form={(close) => <BulkDevicesForm project={project} certificates={certificates} onClose={close} />}
+    >
+      <Upload className="icon" aria-hidden="true" /> Add from CSV
+    </DialogButton>
   );
 }
 
@@ -108,14 +98,7 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
         <AuthModeField certificates={certificates} error={errors.auth} />
         <p className="hint">Rows without an auth column get this choice. Nothing is created unless every row is valid.</p>
       </div>
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={pending}>
-          {pending ? "Registering…" : "Register devices"}
-        </button>
-      </div>
+      <DialogFormActions onClose={onClose} pending={pending} submit="Register devices" submitting="Registering…" />
     </form>
   );
 }

@@ -1,7 +1,6 @@
 "use client";
-import { useState } from "react";
 import { provisionDeviceAction } from "@/actions/device-credentials";
-import { Dialog } from "@/components/ui/dialog";
+import { DialogButton, DialogFormActions } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZDeviceProvisionSchema } from "@/lib/device-credential-forms";
 import { AuthModeField, CredentialsIssued } from "./issued-credentials";
@@ -17,24 +16,13 @@ export function NewDeviceButton({
   topicPrefix: string;
   certificates: TCertificates;
 }) {
-  const [open, setOpen] = useState(false);
-  const [key, setKey] = useState(0);
   return (
-    <>
-      <button
-        className="btn btn-primary"
-        type="button"
-        onClick={() => {
-          setKey((k) => k + 1);
-          setOpen(true);
-        }}
-      >
-        + Add device
-      </button>
-      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="new-device-title">
-        <NewDeviceForm key={key} project={project} topicPrefix={topicPrefix} certificates={certificates} onClose={() => setOpen(false)} />
-      </Dialog>
-    </>
+    <DialogButton
+      labelledBy="new-device-title"
+      form={(close) => <NewDeviceForm project={project} topicPrefix={topicPrefix} certificates={certificates} onClose={close} />}
+    >
+      + Add device
+    </DialogButton>
   );
 }
 
@@ -88,14 +76,7 @@ function NewDeviceForm({
         <Field label="Name" name="name" error={errors.name} placeholder="e.g. Forklift 3" autoComplete="off" />
         <AuthModeField certificates={certificates} error={errors.auth} />
       </div>
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={pending}>
-          {pending ? "Adding…" : "Add device"}
-        </button>
-      </div>
+      <DialogFormActions onClose={onClose} pending={pending} submit="Add device" submitting="Adding…" />
     </form>
   );
 }

@@ -1,8 +1,7 @@
 "use client";
 import { RotateCw, TriangleAlert } from "lucide-react";
-import { useState } from "react";
 import { rotateDeviceCredentialsAction } from "@/actions/device-credentials";
-import { Dialog } from "@/components/ui/dialog";
+import { DialogButton, DialogFormActions } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZDeviceRotateSchema } from "@/lib/device-credential-forms";
 import { CredentialsIssued, RADIO, RADIO_LABEL } from "./issued-credentials";
@@ -21,31 +20,14 @@ export function RotateCredentialsButton({
   authMode: "password" | "certificate";
   certificates: TCertificates;
 }) {
-  const [open, setOpen] = useState(false);
-  const [key, setKey] = useState(0);
   return (
-    <>
-      <button
-        className="btn"
-        type="button"
-        onClick={() => {
-          setKey((k) => k + 1);
-          setOpen(true);
-        }}
-      >
-        <RotateCw className="icon" aria-hidden="true" /> Rotate credentials
-      </button>
-      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="rotate-title">
-        <RotateForm
-          key={key}
-          project={project}
-          serial={serial}
-          authMode={authMode}
-          certificates={certificates}
-          onClose={() => setOpen(false)}
-        />
-      </Dialog>
-    </>
+    <DialogButton
+      className="btn"
+      labelledBy="rotate-title"
+      form={(close) => <RotateForm project={project} serial={serial} authMode={authMode} certificates={certificates} onClose={close} />}
+    >
+      <RotateCw className="icon" aria-hidden="true" /> Rotate credentials
+    </DialogButton>
   );
 }
 
@@ -124,14 +106,7 @@ function RotateForm({
           />
         ) : null}
       </div>
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={pending}>
-          {pending ? "Issuing…" : "Issue new credentials"}
-        </button>
-      </div>
+      <DialogFormActions onClose={onClose} pending={pending} submit="Issue new credentials" submitting="Issuing…" />
     </form>
   );
 }

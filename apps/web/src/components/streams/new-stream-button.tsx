@@ -1,30 +1,15 @@
 "use client";
 import { TriangleAlert } from "lucide-react";
-import { useState } from "react";
 import { createChunkStreamAction } from "@/actions/streams";
-import { Dialog, DialogOutcome } from "@/components/ui/dialog";
+import { DialogButton, DialogFormActions, DialogOutcome } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZStreamFormSchema } from "@/lib/stream-forms";
 
 export function NewStreamButton({ project }: { project: string }) {
-  const [open, setOpen] = useState(false);
-  const [key, setKey] = useState(0);
   return (
-    <>
-      <button
-        className="btn btn-primary"
-        type="button"
-        onClick={() => {
-          setKey((k) => k + 1);
-          setOpen(true);
-        }}
-      >
-        + New stream
-      </button>
-      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="new-stream-title">
-        <NewStreamForm key={key} project={project} onClose={() => setOpen(false)} />
-      </Dialog>
-    </>
+    <DialogButton labelledBy="new-stream-title" form={(close) => <NewStreamForm project={project} onClose={close} />}>
+      + New stream
+    </DialogButton>
   );
 }
 
@@ -97,14 +82,7 @@ function NewStreamForm({ project, onClose }: { project: string; onClose: () => v
           error={errors.timeout_ms}
         />
       </div>
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={pending}>
-          {pending ? "Creating…" : "Create stream"}
-        </button>
-      </div>
+      <DialogFormActions onClose={onClose} pending={pending} submit="Create stream" submitting="Creating…" />
     </form>
   );
 }
