@@ -33,6 +33,7 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
           contentType: request.contentType,
           maxBytes: request.sizeMb * MIB,
           expiresIn: deps.expiresInSeconds,
+          ...(request.sha256 !== undefined ? { sha256: request.sha256 } : {}),
         });
       } catch (error) {
         if (error instanceof InvalidObjectKeyError)
@@ -49,6 +50,7 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
         requestId: request.requestId ?? null,
         overwrite: request.overwrite,
         arrivedVia: request.arrivedVia,
+        expectedSha256: request.sha256 ?? null,
       });
       if (!outcome.ok) throw new ProtocolError(outcome.code);
       return {

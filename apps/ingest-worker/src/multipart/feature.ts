@@ -25,6 +25,7 @@ import { InvalidObjectKeyError, NoSuchUploadError, type Store } from "@fleetdrop
 import { recordUploadRequests } from "../db/upload-requests";
 import type { Logger } from "../logger";
 import type { THandlers } from "../router";
+import type { TObjectHasher } from "../digests/hasher";
 import { dropUpload, finishCompletion, type TCompletionDeps } from "./completion";
 import {
   countOpenUploads,
@@ -70,6 +71,8 @@ export type TMultipartFeatureDeps = {
   /** How long part URLs stay valid (UPLOAD_EXPIRES_IN). */
   urlExpiresInSeconds: number;
   log: Logger;
+  /** Computes the SHA-256 of a completed upload whose create gave none. */
+  hasher?: TObjectHasher;
   onCompleted?: () => void;
 };
 
@@ -82,6 +85,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
     log: deps.log,
     ttlSeconds: settings.ttlSeconds,
     heartbeatSeconds: settings.heartbeatSeconds,
+    ...(deps.hasher ? { hasher: deps.hasher } : {}),
     ...(deps.onCompleted ? { onCompleted: deps.onCompleted } : {}),
   };
   const staleAfterSeconds = settings.heartbeatSeconds * 4;
