@@ -26,7 +26,7 @@ export type TUploadRow = {
   overwrite: boolean;
   /** `form` (a presigned POST), `agent` when the device agent said so, `multipart` (presigned parts). */
   arrivedVia: "form" | "agent" | "multipart";
-  /** The SHA-256 a form request gave (its form binds it); multipart keeps its own. */
+  /** The SHA-256 the request gave: the file is recorded `uploaded` only with it (files.expected_sha256). */
   expectedSha256?: string | null;
 };
 

@@ -185,6 +185,8 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
             requestId: message.request_id ?? null,
             overwrite: message.overwrite === true,
             arrivedVia: "multipart",
+            // Whoever records the joined object (the completion, or the sweeper after a crash) checks it.
+            expectedSha256: message.sha256 ?? null,
           },
         ],
         { expiresInSeconds: settings.ttlSeconds, firstCheckAfterSeconds: null },
