@@ -138,6 +138,8 @@ export type TIngestWorker = {
   sweepNow(): Promise<void>;
   /** Runs the multipart sweep (expiry, interrupted completions, orphans) once now. */
   multipartSweepNow(): Promise<{ aborted: number; completed: number; orphans: number }>;
+  /** Computes the SHA-256 of every uploaded file due for it now (digests/hasher.ts). */
+  hashNow(): Promise<void>;
   /** Resolves once every presence message received so far is recorded. */
   presenceSettled(): Promise<void>;
   /** Runs the file transfer clean-up (TRANSFER_TTL) once now. */
@@ -451,6 +453,7 @@ export function createIngestWorker({
     },
     cleanUpTransfersNow: () => transfers.cleanUp(),
     multipartSweepNow: () => multipart.sweep(),
+    hashNow: () => hasher.drain(),
     presenceSettled: () => presence.settled(),
     async start() {
       if (config.http) {
@@ -515,6 +518,7 @@ export function createIngestWorker({
       chunks.start();
       presence.start();
       webhooks.start();
+      hasher.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();

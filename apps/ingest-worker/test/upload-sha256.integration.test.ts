@@ -209,4 +209,26 @@ describe("S3 store (s3rver: no checksum reported or enforced)", () => {
     const row = await eventually(h, "s3-swept-plain.txt", (file) => file.sha256 !== null);
     expect(row).toMatchObject({ state: "uploaded", sha256: sha256("swept, hashed later") });
   });
+
+  it("a file whose hashing a dead worker left unfinished is hashed once its claim runs out; one whose object is gone stays unknown", async () => {
+    const upload = await form(a, h.seed.openA, "s3-crash.txt");
+    expect(await post(upload, "hashed after a crash")).toEqual({ status: 204 });
+    expect(await a.ask("file_upload/complete", { object_key: upload.object_key })).toMatchObject({ success: true, state: "uploaded" });
+    await h.workers[0]!.hashNow();
+    const where = { sessionId_filename: { sessionId: h.seed.openA, filename: "s3-crash.txt" } };
+    expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ sha256: sha256("hashed after a crash"), sha256DueAt: null });
+
+    // What a worker that died mid-read leaves: no digest, a claim that runs out later.
+    await h.prisma.file.update({ where, data: { sha256: null, sha256DueAt: new Date(Date.now() + 600_000) } });
+    await h.workers[0]!.hashNow();
+    expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ sha256: null });
+    await h.prisma.file.update({ where, data: { sha256DueAt: new Date(Date.now() - 1000) } });
+    await h.workers[0]!.hashNow();
+    expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ sha256: sha256("hashed after a crash"), sha256DueAt: null });
+
+    await h.prisma.file.update({ where, data: { sha256: null, sha256DueAt: new Date(Date.now() - 1000) } });
+    await s3.delete(upload.object_key);
+    await h.workers[0]!.hashNow();
+    expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ state: "uploaded", sha256: null, sha256DueAt: null });
+  });
 });

@@ -26,7 +26,8 @@ export type TStoredObject = {
   contentType: string | undefined;
   /**
    * The object's SHA-256 when known (storage reported it, or the worker hashed it). A file whose
-   * request gave a SHA-256 becomes `uploaded` only with that very digest here.
+   * request gave a SHA-256 becomes `uploaded` only with that very digest here; one recorded
+   * without is due for the hasher (digests/hasher.ts).
    */
   sha256?: string | null;
 };
@@ -76,13 +77,14 @@ async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promis
       ),
       written AS (
         INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
-                                stored_content_type, uploaded_at, expires_at, next_check_at, sha256)
-        SELECT target.id, $3, $4, coalesce($7, 'application/octet-stream'), $5, 'uploaded', $5, $6, $7, now(), now(), now(), $8
+                                stored_content_type, uploaded_at, expires_at, next_check_at, sha256, sha256_due_at)
+        SELECT target.id, $3, $4, coalesce($7, 'application/octet-stream'), $5, 'uploaded', $5, $6, $7, now(), now(), now(), $8,
+               CASE WHEN $8::text IS NULL THEN now() END
         FROM target
         ON CONFLICT (session_id, filename) DO UPDATE
           SET state = 'uploaded', size = EXCLUDED.size, etag = EXCLUDED.etag,
               stored_content_type = EXCLUDED.stored_content_type, uploaded_at = now(), updated_at = now(),
-              replacement_check_at = ${REPLACEMENT_CHECK_AT}, sha256 = EXCLUDED.sha256
+              replacement_check_at = ${REPLACEMENT_CHECK_AT}, sha256 = EXCLUDED.sha256, sha256_due_at = EXCLUDED.sha256_due_at
           WHERE f.state <> 'uploaded' AND (f.expected_sha256 IS NULL OR f.expected_sha256 = EXCLUDED.sha256)
         RETURNING f.id
       )

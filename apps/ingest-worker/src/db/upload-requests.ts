@@ -53,7 +53,7 @@ const REFRESH = /* sql */ `
     SET object_key = EXCLUDED.object_key, content_type = EXCLUDED.content_type, size_limit = EXCLUDED.size_limit,
         state = 'pending', request_id = EXCLUDED.request_id, expires_at = EXCLUDED.expires_at,
         next_check_at = EXCLUDED.next_check_at, issued_at = now(), updated_at = now(),
-        arrived_via = EXCLUDED.arrived_via, sha256 = NULL, expected_sha256 = EXCLUDED.expected_sha256`;
+        arrived_via = EXCLUDED.arrived_via, sha256 = NULL, sha256_due_at = NULL, expected_sha256 = EXCLUDED.expected_sha256`;
 
 const INSERT = /* sql */ `
   INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, request_id, expires_at, next_check_at,

@@ -51,6 +51,7 @@ export async function recordFormUpload(
     await discardMismatchedObject(db, deps.store, marked.fileId, object.objectKey);
     return { marked, mismatch: true };
   }
-  if (marked?.changed && sha256 === null) deps.hasher?.enqueue({ fileId: marked.fileId, objectKey: object.objectKey, etag: object.etag });
+  // Recorded as due for the hasher (recordStoredObject): it need not wait for its next look.
+  if (marked?.changed && sha256 === null) deps.hasher?.poke();
   return { marked, mismatch: false };
 }

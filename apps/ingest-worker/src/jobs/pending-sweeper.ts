@@ -19,7 +19,7 @@ import type { Store } from "@fleetdrop/storage/store";
 import { sql } from "kysely";
 import { EXPIRY_GRACE_SECONDS, recordStoredObject, REPLACEMENT_CHECK_AT } from "../db/files";
 import { digestToRecord } from "../digests/form-digest";
-import type { THashJob, TObjectHasher } from "../digests/hasher";
+import type { TObjectHasher } from "../digests/hasher";
 import { discardMismatchedObject } from "../digests/mismatch";
 import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
@@ -114,8 +114,8 @@ async function inTransaction(pool: Pool, pass: (client: PoolClient) => Promise<T
 }
 
 async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweepResult> {
-  // Files recorded without a digest are hashed once their rows are committed.
-  const unhashed: THashJob[] = [];
+  // Files recorded without a digest are due for the hasher once their rows are committed.
+  let unhashed = 0;
   const passResult = await inTransaction(deps.pool, async (client) => {
     const result = emptyResult();
     const due = await client.query<TDue>(
@@ -155,10 +155,11 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
         } else if (info && arrived && (expected === null || sha256 === expected)) {
           await client.query(
             `UPDATE files AS f SET state = 'uploaded', size = $2, etag = $3, stored_content_type = $4,
-                    uploaded_at = $5, updated_at = now(), replacement_check_at = ${REPLACEMENT_CHECK_AT}, sha256 = $6 WHERE id = $1`,
+                    uploaded_at = $5, updated_at = now(), replacement_check_at = ${REPLACEMENT_CHECK_AT}, sha256 = $6,
+                    sha256_due_at = CASE WHEN $6::text IS NULL THEN now() END WHERE id = $1`,
             [file.id, info.size, info.etag, info.contentType ?? null, info.lastModified, sha256],
           );
-          if (sha256 === null) unhashed.push({ fileId: file.id, objectKey: file.object_key, etag: info.etag });
+          if (sha256 === null) unhashed++;
           result.uploaded++;
           deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
         } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000) {
@@ -182,7 +183,7 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
     await Promise.all(workers);
     return result;
   });
-  for (const job of unhashed) deps.hasher?.enqueue(job);
+  if (unhashed > 0) deps.hasher?.poke();
   return passResult;
 }
 

@@ -147,7 +147,7 @@ export async function finishCompletion(deps: TCompletionDeps, row: TMultipartRow
       },
       { via: "device", log: deps.log },
     );
-    if (marked?.changed && sha256 === null) deps.hasher?.enqueue({ fileId: marked.fileId, objectKey: row.objectKey, etag: stored.etag });
+    if (marked?.changed && sha256 === null) deps.hasher?.poke();
     await moveUpload(deps.pool, row.id, ["completing"], "completed", { etag: stored.etag });
     if (marked?.changed) deps.onCompleted?.();
     return { fileId: row.fileId, objectKey: row.objectKey, size: stored.size, etag: stored.etag };

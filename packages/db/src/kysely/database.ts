@@ -248,6 +248,7 @@ export interface TFileTable {
   user_data: Json | null;
   sha256: string | null;
   expected_sha256: string | null;
+  sha256_due_at: Timestamp | null;
   arrived_via: string | null;
   uploaded_at: Timestamp | null;
   created_at: Generated<Timestamp>;
