@@ -14,7 +14,9 @@ import type { MqttClient } from "mqtt";
 import { Batcher } from "./batcher";
 import { createWriteCoalescer } from "./mqtt/coalesce-writes";
 import { recordRefusals, refusalKey, touchDevices, type TRefusalCounts } from "./db/devices";
-import { countPendingFiles, recordStoredObject } from "./db/files";
+import { countPendingFiles } from "./db/files";
+import { recordFormUpload } from "./digests/form-digest";
+import { createObjectHasher } from "./digests/hasher";
 import { createUploadAdmission } from "./handlers/upload-admission";
 import { recordUploadRequests, type TUploadOutcome, type TUploadRow } from "./db/upload-requests";
 import { createUploadCompleteHandler } from "./handlers/upload-complete";
@@ -98,6 +100,8 @@ export type TStoredEvent = {
   size: number;
   etag: string;
   contentType?: string;
+  /** SHA-256 hex of the stored bytes (the fs store hashes every upload). */
+  sha256?: string;
   /** The fs store that holds it. */ store?: Store;
 };
 
@@ -135,6 +139,8 @@ export type TIngestWorker = {
   sweepNow(): Promise<void>;
   /** Runs the multipart sweep (expiry, interrupted completions, orphans) once now. */
   multipartSweepNow(): Promise<{ aborted: number; completed: number; orphans: number }>;
+  /** Computes the SHA-256 of every uploaded file due for it now (digests/hasher.ts). */
+  hashNow(): Promise<void>;
   /** Resolves once every presence message received so far is recorded. */
   presenceSettled(): Promise<void>;
   /** Runs the file transfer clean-up (TRANSFER_TTL) once now. */
@@ -168,7 +174,9 @@ export function createIngestWorker({
   const coalesceWrites = createWriteCoalescer(mqtt);
   const log = logger;
   const recovery = { ...DEFAULT_RECOVERY_SETTINGS, ...config.recovery };
-  const sweep = () => sweepPendingFiles({ pool, store, metrics, log, recheckMaxMs: recovery.pendingRecheckMaxMs });
+  // The SHA-256 of uploaded files storage reported none for, computed apart from every answer.
+  const hasher = createObjectHasher({ pool, store, log });
+  const sweep = () => sweepPendingFiles({ pool, store, metrics, log, hasher, recheckMaxMs: recovery.pendingRecheckMaxMs });
 
   const batcher = new Batcher<TUploadRow, TUploadOutcome>(
     async (rows) => {
@@ -199,7 +207,7 @@ export function createIngestWorker({
       maxUploadMb: config.maxUploadMb,
       expiresInSeconds: config.uploadExpiresInSeconds,
     }),
-    uploadComplete: createUploadCompleteHandler({ pool, store, metrics, log }),
+    uploadComplete: createUploadCompleteHandler({ pool, store, metrics, log, hasher }),
     sessionOpen: createSessionOpenHandler({ pool }),
     sessionClose: createSessionCloseHandler({ pool }),
     agentStatus: createAgentStatusHandler({ pool }),
@@ -210,6 +218,7 @@ export function createIngestWorker({
     settings: config.multipart,
     urlExpiresInSeconds: config.uploadExpiresInSeconds,
     log,
+    hasher,
     onCompleted: () => metrics.filesCompleted.inc({ state: "uploaded", via: "device" }),
   });
   const storeFeature = installStoreFeature(handlers, {
@@ -408,10 +417,13 @@ export function createIngestWorker({
     if (await storeFeature.onObjectStored(event)) return;
     const parsed = parseSessionObjectKey(event.key);
     if (!parsed) return;
-    const marked = await recordStoredObject(
+    // The fs store reports the digest of every upload it stored (and refused other bytes than a form's).
+    const { marked } = await recordFormUpload(
       pool,
+      { store, hasher, log },
       { ...parsed, objectKey: event.key, size: event.size, etag: event.etag, contentType: event.contentType },
-      { via: "storage", log },
+      { reported: event.sha256, expected: null },
+      "storage",
     );
     if (marked?.changed) metrics.filesCompleted.inc({ state: "uploaded", via: "storage" });
     if (!marked) log.warn({ key: event.key }, "storage holds an object of a session that does not belong to its device");
@@ -456,6 +468,7 @@ export function createIngestWorker({
     },
     cleanUpTransfersNow: () => transfers.cleanUp(),
     multipartSweepNow: () => multipart.sweep(),
+    hashNow: () => hasher.drain(),
     presenceSettled: () => presence.settled(),
     async start() {
       if (config.http) {
@@ -520,6 +533,7 @@ export function createIngestWorker({
       chunks.start();
       presence.start();
       webhooks.start();
+      hasher.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();
@@ -548,6 +562,7 @@ export function createIngestWorker({
       await chunks.stop();
       await presence.stop();
       await webhooks.stop();
+      await hasher.close();
       await touchDevices(pool, seen).catch(() => {});
       await recordRefusals(pool, refusals).catch(() => {});
       // A message that came while draining was not acknowledged: the session must keep it.

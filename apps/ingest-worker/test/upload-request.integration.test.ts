@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile, writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -63,8 +64,8 @@ describe("file_upload/request → upload → uploaded", () => {
     expect(uploaded).toMatchObject({ state: "uploaded", size: BigInt(bytes.length), storedContentType: "image/jpeg" });
     expect(uploaded!.etag).toMatch(/^"[0-9a-f]{32}"$/);
     expect(uploaded!.uploadedAt).toBeInstanceOf(Date);
-    // Arrived through a form; the fs endpoint does not hash with SHA-256, so none is claimed.
-    expect(uploaded).toMatchObject({ arrivedVia: "form", sha256: null });
+    // Arrived through a form; the fs endpoint hashed it on the way in.
+    expect(uploaded).toMatchObject({ arrivedVia: "form", sha256: createHash("sha256").update(bytes).digest("hex") });
   });
 
   it("records that a device agent asked when it says so, and refuses an unknown `via`", async () => {

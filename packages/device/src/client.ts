@@ -23,7 +23,14 @@ import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
 import { existingOf, FleetdropError, RateLimitedError, retryAfterOf, StorageRejectedError, TimeoutError } from "./errors";
 import { postForm, type TUploadProgress } from "./upload";
-import { abortTransfer, transferStatus, uploadOverMqtt, type TTransferConnection, type TUploadOverMqttInput } from "./mqtt-transfer";
+import {
+  abortTransfer,
+  sha256OfFile,
+  transferStatus,
+  uploadOverMqtt,
+  type TTransferConnection,
+  type TUploadOverMqttInput,
+} from "./mqtt-transfer";
 import { onChunkRefused, sendChunk, type TChunkAnswer, type TSendChunkOptions } from "./chunks";
 import { downloadFile, requestDownload, uploadToStore, type TDownloadInput, type TStoreUploadInput } from "./download";
 import { fetchCommands, reportCommands } from "./commands";
@@ -82,6 +89,8 @@ export type TRequestUploadInput = {
   sizeMb?: number;
   overwrite?: boolean;
   requestId?: string;
+  /** The file's SHA-256 (hex): the form then binds it, and storage refuses any other bytes. */
+  sha256?: string;
 };
 
 export type TUploadFileInput = {
@@ -98,6 +107,12 @@ export type TUploadFileInput = {
   attempts?: number;
   /** Resolves when `bytes` more may be sent (a bandwidth cap). */
   throttle?: (bytes: number) => Promise<void>;
+  /**
+   * The file's SHA-256 (hex) when the caller already has it (the file is not read for it);
+   * `false` sends none (the platform then hashes what storage holds). Default: the file is
+   * hashed once before the upload, so that storage refuses bytes that changed on the way.
+   */
+  sha256?: string | false;
 };
 
 export type TUploadFileResult = {
@@ -105,6 +120,8 @@ export type TUploadFileResult = {
   objectKey: string;
   size: number;
   etag?: string;
+  /** The SHA-256 the form bound the file to (absent with `sha256: false`). */
+  sha256?: string;
   attempts: number;
 };
 
@@ -289,6 +306,7 @@ export class FleetdropDevice {
       ...(input.sizeMb ? { size_mb: input.sizeMb } : {}),
       ...(input.overwrite ? { overwrite: true } : {}),
       ...(input.requestId ? { request_id: input.requestId } : {}),
+      ...(input.sha256 ? { sha256: input.sha256 } : {}),
     });
     return body;
   }
@@ -361,6 +379,7 @@ export class FleetdropDevice {
     const sizeMb = Math.max(1, Math.ceil(size / (1024 * 1024)));
     const attempts = input.attempts ?? 5;
     const requestId = input.requestId ?? randomUUID();
+    const sha256 = input.sha256 === false ? undefined : (input.sha256 ?? (await sha256OfFile(input.path)));
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
@@ -371,6 +390,7 @@ export class FleetdropDevice {
           sizeMb,
           overwrite: input.overwrite,
           requestId,
+          ...(sha256 !== undefined ? { sha256 } : {}),
         });
         const stored = await postForm(
           form,
@@ -379,7 +399,14 @@ export class FleetdropDevice {
           input.throttle,
         );
         const completed = await this.completeUpload(form.object_key).catch(() => null);
-        return { fileId: form.file_id, objectKey: form.object_key, size, etag: completed?.etag ?? stored.etag, attempts: attempt };
+        return {
+          fileId: form.file_id,
+          objectKey: form.object_key,
+          size,
+          etag: completed?.etag ?? stored.etag,
+          ...(sha256 !== undefined ? { sha256 } : {}),
+          attempts: attempt,
+        };
       } catch (error) {
         lastError = error;
         const retry =

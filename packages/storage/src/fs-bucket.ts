@@ -41,7 +41,8 @@ export type TFsOpened = { body: Readable; info: TObjectInfo; range?: { start: nu
  */
 export type TAdoptedFile = { size: number; sha256Hex: string; contentType: string };
 export type TCommittedFile =
-  | { size: number; md5Hex: string; contentType: string }
+  /** What writeTempFile measured; `sha256Hex` is recorded with the object when given. */
+  | { size: number; md5Hex: string; sha256Hex?: string; contentType: string }
   | TAdoptedFile
   /** A completed multipart upload: S3's form of ETag (fs-multipart.ts), already quoted. */
   | { size: number; etag: string; contentType: string };
@@ -80,6 +81,7 @@ export class FsBucket {
         size: file.size,
         etag: etagOf(file),
         contentType: file.contentType,
+        ...("sha256Hex" in file && file.sha256Hex !== undefined ? { sha256: file.sha256Hex } : {}),
         lastModified: new Date().toISOString(),
         ino: tempStats.ino,
         mtimeMs: tempStats.mtimeMs,
@@ -295,7 +297,15 @@ function describes(meta: TFsObjectMeta, stats: Stats): boolean {
 }
 
 function toInfo(key: string, meta: TFsObjectMeta): TObjectInfo {
-  return { key, size: meta.size, etag: meta.etag, contentType: meta.contentType, lastModified: new Date(meta.lastModified) };
+  const info: TObjectInfo = {
+    key,
+    size: meta.size,
+    etag: meta.etag,
+    contentType: meta.contentType,
+    lastModified: new Date(meta.lastModified),
+  };
+  if (typeof meta.sha256 === "string" && /^[0-9a-f]{64}$/.test(meta.sha256)) info.sha256 = meta.sha256;
+  return info;
 }
 
 async function openFile(file: string): Promise<FileHandle | null> {

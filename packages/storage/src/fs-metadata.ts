@@ -12,6 +12,8 @@ export type TFsObjectMeta = {
   /** Quoted MD5 hex, as S3 returns it (a quoted SHA-256 for an adopted file: TAdoptedFile). */
   etag: string;
   contentType: string;
+  /** SHA-256 hex of the bytes, when they were hashed on the way in (absent in rebuilt metadata). */
+  sha256?: string;
   /** ISO-8601 */
   lastModified: string;
   ino: number;

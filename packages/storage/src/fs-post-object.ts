@@ -3,9 +3,10 @@
  *
  * The multipart body is parsed as it arrives. Every field precedes the file, so the policy is
  * verified when the file part starts, before any of its bytes are accepted. The file streams
- * into a temp file in the bucket's folder (MD5 computed on the way) and the upload is refused
- * the moment it passes the policy's content-length-range. Only when the whole form has been
- * read is the file renamed into place and its metadata written. Any failure (bad form, policy,
+ * into a temp file in the bucket's folder (MD5 and SHA-256 computed on the way) and the upload
+ * is refused the moment it passes the policy's content-length-range. Only when the whole form
+ * has been read, and its SHA-256 is the one a checksum field gave (post-checksum.ts), is the
+ * file renamed into place and its metadata (with the SHA-256) written. Any failure (bad form, policy,
  * size, a client that goes away) removes the temp file: nothing partial is ever left behind.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -25,6 +26,7 @@ import { SizeLimitExceededError, writeTempFile } from "./fs-temp-file";
 import type { TTempFileResult } from "./fs-temp-file";
 import { drainThenClose, sendS3Error } from "./http-reply";
 import { objectKeyProblem } from "./object-key";
+import { badDigest, CHECKSUM_SHA256_FIELD, expectedPostSha256, sha256HexToBase64 } from "./post-checksum";
 import { verifyPostForm } from "./post-policy";
 import type { TVerifiedPostForm } from "./post-policy";
 import { MAX_POST_UPLOAD_BYTES } from "./presign-input";
@@ -46,6 +48,8 @@ export type TObjectStoredEvent = {
   /** Quoted MD5, as S3 returns it. */
   etag: string;
   contentType: string;
+  /** SHA-256 hex of the stored bytes (checked against the form's checksum when it gave one). */
+  sha256: string;
 };
 
 export type TEndpointLogger = {
@@ -75,6 +79,8 @@ export type TPostObjectContext = {
 
 type TUpload = {
   form: TVerifiedPostForm;
+  /** The SHA-256 (hex) the form's checksum fields bind the file to. */
+  expectedSha256: string | null;
   store: FsStore;
   tempPath?: string;
   written: Promise<TTempFileResult>;
@@ -203,8 +209,10 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
     }
     fileSeen = true;
     let form: TVerifiedPostForm;
+    let expectedSha256: string | null;
     try {
       form = verifyPostForm({ fields, bucket: ctx.bucket, lookupCredentials: ctx.stores.lookup(ctx.bucket) });
+      expectedSha256 = expectedPostSha256(form.fields);
     } catch (error) {
       stream.resume();
       fail(error);
@@ -225,8 +233,9 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
     const maxBytes = Math.min(form.contentLength.max, MAX_POST_UPLOAD_BYTES);
     const current: TUpload = {
       form,
+      expectedSha256,
       store,
-      written: Promise.resolve({ size: 0, md5Hex: "", io: "buffered" }),
+      written: Promise.resolve({ size: 0, md5Hex: "", sha256Hex: "", io: "buffered" }),
       admitted: Promise.resolve(true),
     };
     const admit = ctx.admitUpload;
@@ -282,6 +291,10 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
       );
       return;
     }
+    if (current.expectedSha256 !== null && written.sha256Hex !== current.expectedSha256) {
+      fail(badDigest()); // the temp file is removed: nothing of these bytes is kept
+      return;
+    }
     const contentType = form.contentType ?? DEFAULT_CONTENT_TYPE;
     let etag: string;
     try {
@@ -296,8 +309,8 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
     settled = true;
     req.setTimeout(0);
     const key = form.key.slice(store.prefix.length);
-    await notifyStored({ store, bucket: ctx.bucket, key, size: written.size, etag, contentType });
-    reply(form, store, etag);
+    await notifyStored({ store, bucket: ctx.bucket, key, size: written.size, etag, contentType, sha256: written.sha256Hex });
+    reply(form, store, etag, current.expectedSha256);
   }
 
   async function notifyStored(event: TObjectStoredEvent): Promise<void> {
@@ -324,10 +337,12 @@ export function handlePostObject(ctx: TPostObjectContext): TPostObjectControl {
     }
   }
 
-  function reply(form: TVerifiedPostForm, store: FsStore, etag: string): void {
+  function reply(form: TVerifiedPostForm, store: FsStore, etag: string, sha256: string | null): void {
     if (res.headersSent || res.destroyed) return;
     const location = `${store.publicUrl}${ctx.basePath}/${ctx.bucket}/${uriEncode(form.key)}`;
     res.setHeader("ETag", etag);
+    // As S3 does for an upload that gave a checksum.
+    if (sha256 !== null) res.setHeader(CHECKSUM_SHA256_FIELD, sha256HexToBase64(sha256));
     res.setHeader("Location", location);
     res.setHeader("x-amz-request-id", requestId);
     if (form.successActionStatus === 201) {

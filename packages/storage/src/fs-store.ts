@@ -94,6 +94,7 @@ export class FsStore implements Store {
       expiresIn: input.expiresIn,
       region: this.region,
       credentials: this.#credentials,
+      ...(input.sha256 !== undefined ? { sha256: input.sha256 } : {}),
     });
     return { url: this.uploadUrl, fields: form.fields, expiresIn: input.expiresIn };
   }

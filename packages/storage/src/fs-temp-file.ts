@@ -1,5 +1,5 @@
 /**
- * Streams a body into a new temp file while computing its MD5 and size, with back-pressure (the
+ * Streams a body into a new temp file while computing its MD5, SHA-256 and size, with back-pressure (the
  * body is never held in memory) and an optional size limit that aborts as soon as it is passed.
  * When the promise resolves the bytes are on disk (an upload answered 204 survives a crash);
  * on any failure the temp file is removed before the promise rejects.
@@ -52,8 +52,11 @@ export class SizeLimitExceededError extends Error {
  */
 export const TEMP_FILE_TOUCH_MS = 15_000;
 
-/** `io`: how the bytes went to disk (for tests and diagnostics). */
-export type TTempFileResult = { size: number; md5Hex: string; io: "direct" | "buffered" };
+/**
+ * `md5Hex` makes the ETag; `sha256Hex` is kept with the object (head returns it) and checked
+ * against a form's checksum. `io`: how the bytes went to disk (for tests and diagnostics).
+ */
+export type TTempFileResult = { size: number; md5Hex: string; sha256Hex: string; io: "direct" | "buffered" };
 
 /** Aligned buffers shared by all uploads: each holds at most 3 (one filling, two being written). */
 const DIRECT_BUFFERS = new AlignedBufferPool(1024 * 1024, 4);
@@ -85,6 +88,7 @@ class TempFileSink extends Writable {
   private writing: Promise<void> = Promise.resolve();
   private size = 0;
   private readonly hash = createHash("md5");
+  private readonly sha256 = createHash("sha256");
   private toucher: NodeJS.Timeout | null = null;
 
   constructor(
@@ -138,7 +142,10 @@ class TempFileSink extends Writable {
       callback(new SizeLimitExceededError(this.maxBytes, received));
       return;
     }
-    for (const buffer of buffers) this.hash.update(buffer);
+    for (const buffer of buffers) {
+      this.hash.update(buffer);
+      this.sha256.update(buffer);
+    }
     const at = this.size;
     this.size = received;
     this.writing = this.writeOut(buffers, at);
@@ -162,7 +169,12 @@ class TempFileSink extends Writable {
   }
 
   result(): TTempFileResult {
-    return { size: this.size, md5Hex: this.hash.digest("hex"), io: this.appender ? "direct" : "buffered" };
+    return {
+      size: this.size,
+      md5Hex: this.hash.digest("hex"),
+      sha256Hex: this.sha256.digest("hex"),
+      io: this.appender ? "direct" : "buffered",
+    };
   }
 
   /** After a failure: waits for the writes in flight, closes the file and removes it if this call created it. */

@@ -123,10 +123,11 @@ describe("POST /fs/<bucket>", () => {
 
     expect(await readFile(path.join(temp.dir, "uploads/objects", KEY))).toEqual(file);
     const meta = JSON.parse(await readFile(path.join(temp.dir, "uploads/meta", KEY), "utf8")) as Record<string, unknown>;
-    expect(meta).toMatchObject({ size: file.length, etag: md5(file), contentType: "image/jpeg" });
+    const sha256 = createHash("sha256").update(file).digest("hex");
+    expect(meta).toMatchObject({ size: file.length, etag: md5(file), contentType: "image/jpeg", sha256 });
     expect(await bucketFiles()).toEqual([`meta/${KEY}`, `objects/${KEY}`]);
-    expect(stored).toEqual([{ store, bucket: "uploads", key: KEY, size: file.length, etag: md5(file), contentType: "image/jpeg" }]);
-    expect(await store.head(KEY)).toMatchObject({ size: file.length, etag: md5(file), contentType: "image/jpeg" });
+    expect(stored).toEqual([{ store, bucket: "uploads", key: KEY, size: file.length, etag: md5(file), contentType: "image/jpeg", sha256 }]);
+    expect(await store.head(KEY)).toMatchObject({ size: file.length, etag: md5(file), contentType: "image/jpeg", sha256 });
   });
 
   it("accepts a file part sent without a filename", async () => {

@@ -9,6 +9,7 @@
  * and conditions (403 AccessDenied "Invalid according to Policy: ..."). Field and condition
  * names are case-insensitive; values are case-sensitive.
  */
+import { checksumFields } from "./post-checksum";
 import { parseAmzDate, parsePolicyExpiration, toAmzDate, toPolicyExpiration } from "./sigv4/amz-date";
 import { formatCredential, parseCredential, SIGV4_ALGORITHM } from "./sigv4/credential";
 import { signaturesMatch, signHex, signingKey } from "./sigv4/signing-key";
@@ -49,6 +50,8 @@ export type TCreatePostFormInput = {
   expiresIn: number;
   region: string;
   credentials: TSigningCredentials;
+  /** The file's SHA-256 (hex): adds the checksum fields (post-checksum.ts), pinned exactly. */
+  sha256?: string;
   now?: Date;
 };
 
@@ -61,7 +64,8 @@ export type TPostForm = {
 
 /**
  * The fields of an upload form: `key`, `Content-Type`, `policy`, `x-amz-algorithm`,
- * `x-amz-credential`, `x-amz-date`, (`x-amz-security-token`), `x-amz-signature`. The policy pins
+ * `x-amz-credential`, `x-amz-date`, (`x-amz-security-token`), (`x-amz-checksum-algorithm`,
+ * `x-amz-checksum-sha256`), `x-amz-signature`. The policy pins
  * the bucket, the key, the Content-Type, the size range and every x-amz-* field. There is no
  * `bucket` field: the bucket is the one in the URL, which the policy's bucket condition checks.
  */
@@ -83,6 +87,8 @@ export function createPostForm(input: TCreatePostFormInput): TPostForm {
     { "x-amz-date": amzDate },
   ];
   if (token !== undefined) conditions.push({ "x-amz-security-token": token });
+  const checksum = input.sha256 === undefined ? {} : checksumFields(input.sha256);
+  for (const [name, value] of Object.entries(checksum)) conditions.push({ [name]: value });
   const policy: TPostPolicyDocument = { expiration: toPolicyExpiration(expiresAt), conditions };
   const encoded = encodePostPolicy(policy);
 
@@ -95,6 +101,7 @@ export function createPostForm(input: TCreatePostFormInput): TPostForm {
     "x-amz-date": amzDate,
   };
   if (token !== undefined) fields["x-amz-security-token"] = token;
+  Object.assign(fields, checksum);
   fields["x-amz-signature"] = signPostPolicy(encoded, input.credentials.secretAccessKey, scopeDate, input.region);
   return { fields, policy, expiresAt };
 }

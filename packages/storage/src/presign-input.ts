@@ -19,7 +19,12 @@ export function assertPresignPostInput(input: TPresignPostInput): void {
     throw new Error(`maxBytes must be an integer from 0 to ${MAX_POST_UPLOAD_BYTES} (5 GiB, S3's POST limit), got ${input.maxBytes}`);
   }
   assertExpiresIn(input.expiresIn);
+  if (input.sha256 !== undefined && !SHA256_HEX.test(input.sha256)) {
+    throw new Error(`sha256 must be 64 lower-case hexadecimal digits, got ${JSON.stringify(input.sha256)}`);
+  }
 }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export function assertExpiresIn(expiresIn: number): void {
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_PRESIGNED_EXPIRES_SECONDS) {

@@ -219,6 +219,40 @@ describe("S3Store multipart requests (answered in S3's place)", () => {
     return { store, sent };
   }
 
+  it("heads with ChecksumMode ENABLED and reports a full-object ChecksumSHA256 as hex, never a composite one", async () => {
+    const digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    const base64 = Buffer.from(digest, "hex").toString("base64");
+    const answers: Record<string, unknown>[] = [
+      { ContentLength: 4, ETag: '"e"', ChecksumSHA256: base64, ChecksumType: "FULL_OBJECT" },
+      { ContentLength: 4, ETag: '"e"', ChecksumSHA256: base64 },
+      { ContentLength: 4, ETag: '"e-2"', ChecksumSHA256: `${base64}-2`, ChecksumType: "COMPOSITE" },
+      { ContentLength: 4, ETag: '"e"' },
+    ];
+    const { store, sent } = answering(() => answers.shift());
+    expect((await store.head("a.bin"))?.sha256).toBe(digest);
+    expect((await store.head("a.bin"))?.sha256).toBe(digest);
+    expect(await store.head("a.bin")).not.toHaveProperty("sha256");
+    expect(await store.head("a.bin")).not.toHaveProperty("sha256");
+    expect(sent[0]?.input).toEqual({ Bucket: "fleet-uploads", Key: "p/a.bin", ChecksumMode: "ENABLED" });
+  });
+
+  it("presigns a form whose policy pins the checksum fields when a SHA-256 is given", async () => {
+    const digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    const post = await s3Store().presignPost({
+      key: "a.bin",
+      contentType: "application/octet-stream",
+      maxBytes: 10,
+      expiresIn: 60,
+      sha256: digest,
+    });
+    const base64 = Buffer.from(digest, "hex").toString("base64");
+    expect(Object.keys(post.fields).slice(-3)).toEqual(["x-amz-checksum-algorithm", "x-amz-checksum-sha256", "x-amz-signature"]);
+    expect(post.fields).toMatchObject({ "x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64 });
+    const policy = decodePolicy(post.fields);
+    expect(policy.conditions).toContainEqual({ "x-amz-checksum-algorithm": "SHA256" });
+    expect(policy.conditions).toContainEqual({ "x-amz-checksum-sha256": base64 });
+  });
+
   it("lists every page of parts, and maps NoSuchUpload to NoSuchUploadError", async () => {
     const { store, sent } = answering(({ input }) =>
       input.PartNumberMarker === undefined

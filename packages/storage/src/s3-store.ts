@@ -29,6 +29,7 @@ import { Readable } from "node:stream";
 
 import { encodeContinuationToken, decodeContinuationToken, listLimit } from "./list-paging";
 import { assertNoFilenameVariable, listPrefixProblem, normalizeStorePrefix, storedObjectKey } from "./object-key";
+import { checksumFields, sha256Base64ToHex } from "./post-checksum";
 import { assertPresignPostInput, responseOverrides } from "./presign-input";
 import { createS3Clients, DEFAULT_S3_TIMEOUTS } from "./s3-client";
 import type { TS3Clients, TS3ConnectionOptions, TS3Timeouts } from "./s3-client";
@@ -72,6 +73,8 @@ const FORM_FIELD_ORDER = [
   "x-amz-credential",
   "x-amz-date",
   "x-amz-security-token",
+  "x-amz-checksum-algorithm",
+  "x-amz-checksum-sha256",
   "x-amz-signature",
 ];
 
@@ -94,12 +97,15 @@ export class S3Store implements Store {
     assertPresignPostInput(input);
     const key = this.#storedKey(input.key);
     assertNoFilenameVariable(key);
+    // The SDK pins every field it is given with an exact condition: the checksum fields too, so
+    // S3 refuses other bytes (400 BadDigest) and records the digest (HeadObject's ChecksumSHA256).
+    const checksum = input.sha256 === undefined ? {} : checksumFields(input.sha256);
     try {
       const { url, fields } = await createPresignedPost(this.clients.presign, {
         Bucket: this.bucket,
         Key: key,
         Conditions: [["content-length-range", 0, input.maxBytes], { "Content-Type": input.contentType }],
-        Fields: { "Content-Type": input.contentType },
+        Fields: { "Content-Type": input.contentType, ...checksum },
         Expires: input.expiresIn,
       });
       return { url, fields: normalizePostFields(fields), expiresIn: input.expiresIn };
@@ -125,13 +131,18 @@ export class S3Store implements Store {
 
   async head(key: string): Promise<TObjectInfo | null> {
     try {
-      const out = await this.clients.control.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#storedKey(key) }));
+      const out = await this.clients.control.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.#storedKey(key), ChecksumMode: "ENABLED" }),
+      );
+      // A multipart object's checksum is of its parts' checksums (COMPOSITE, `…-N`), not of its bytes.
+      const sha256 = out.ChecksumSHA256 !== undefined && out.ChecksumType !== "COMPOSITE" ? sha256Base64ToHex(out.ChecksumSHA256) : null;
       return {
         key,
         size: out.ContentLength ?? 0,
         etag: out.ETag ?? "",
         ...(out.ContentType !== undefined ? { contentType: out.ContentType } : {}),
         lastModified: out.LastModified ?? new Date(0),
+        ...(sha256 !== null ? { sha256 } : {}),
       };
     } catch (error) {
       if (isNotFound(error)) return null;

@@ -24,6 +24,12 @@ export type TPresignPostInput = {
   /** content-length-range upper bound in bytes (lower bound is 0). */
   maxBytes: number;
   expiresIn: number;
+  /**
+   * The file's SHA-256 (64 hex digits), when the device gave it: the form then carries
+   * `x-amz-checksum-algorithm` and `x-amz-checksum-sha256`, pinned by the policy, and storage
+   * refuses any other bytes (400 BadDigest).
+   */
+  sha256?: string;
 };
 
 export type TPresignGetInput = {
@@ -43,6 +49,12 @@ export type TObjectInfo = {
   etag: string;
   contentType?: string;
   lastModified: Date;
+  /**
+   * The whole object's SHA-256 (lower-case hex) when storage knows it: the fs store for what it
+   * wrote itself (POST, put, adopt), S3 for an object uploaded with a SHA-256 checksum (head
+   * only). Absent: not known, not "different".
+   */
+  sha256?: string;
 };
 
 export type TListResult = { objects: TObjectInfo[]; nextToken?: string };

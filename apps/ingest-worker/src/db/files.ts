@@ -24,12 +24,23 @@ export type TStoredObject = {
   size: number;
   etag: string;
   contentType: string | undefined;
+  /**
+   * The object's SHA-256 when known (storage reported it, or the worker hashed it). A file whose
+   * request gave a SHA-256 becomes `uploaded` only with that very digest here; one recorded
+   * without is due for the hasher (digests/hasher.ts).
+   */
+  sha256?: string | null;
 };
 
 export type TMarkedFile = {
   fileId: string;
   /** The row became `uploaded` now (it was pending, expired or missing). */
   changed: boolean;
+  /**
+   * The row was not written because its request gave another SHA-256 than `sha256`: storage
+   * holds other bytes than the device announced (form-digest.ts discards them).
+   */
+  digestMismatch: boolean;
   /**
    * The row was already `uploaded` with another ETag or size: storage holds other bytes than
    * the ones recorded. The row keeps what it recorded; see {@link recordStoredObject}.
@@ -42,13 +53,15 @@ export type TMarkedFile = {
  * Marks a session file uploaded with what storage reports. If no row exists (storage holds an
  * object whose form the database never recorded), it is created — but only when the session
  * really belongs to the device the key names. Returns null when it does not. A row already
- * `uploaded` is never rewritten: its ETag and size are what was accepted.
+ * `uploaded` is never rewritten: its ETag and size are what was accepted. A row whose request
+ * gave a SHA-256 is written only with that SHA-256 (never with another one, nor with none).
  */
 async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promise<TMarkedFile | null> {
   type TFile = TRowOf<"files", "id" | "etag" | "size">;
   const result = await pool.query<{
     id: TFile["id"] | null;
     changed: boolean;
+    digest_mismatch: boolean;
     replaced: boolean;
     recorded_etag: TFile["etag"];
     recorded_size: TFile["size"];
@@ -59,31 +72,47 @@ async function markFileUploaded(pool: TQueryable, object: TStoredObject): Promis
       WITH target AS (
         SELECT s.id, s.project_id FROM sessions s JOIN devices d ON d.id = s.device_id WHERE s.id = $1 AND d.serial = $2
       ),
-      before AS (SELECT f.id, f.state, f.etag, f.size FROM files f JOIN target ON f.session_id = target.id WHERE f.filename = $3),
+      before AS (
+        SELECT f.id, f.state, f.etag, f.size, f.expected_sha256 FROM files f JOIN target ON f.session_id = target.id WHERE f.filename = $3
+      ),
       written AS (
         INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
-                                stored_content_type, uploaded_at, expires_at, next_check_at)
-        SELECT target.id, $3, $4, coalesce($7, 'application/octet-stream'), $5, 'uploaded', $5, $6, $7, now(), now(), now()
+                                stored_content_type, uploaded_at, expires_at, next_check_at, sha256, sha256_due_at)
+        SELECT target.id, $3, $4, coalesce($7, 'application/octet-stream'), $5, 'uploaded', $5, $6, $7, now(), now(), now(), $8,
+               CASE WHEN $8::text IS NULL THEN now() END
         FROM target
         ON CONFLICT (session_id, filename) DO UPDATE
           SET state = 'uploaded', size = EXCLUDED.size, etag = EXCLUDED.etag,
               stored_content_type = EXCLUDED.stored_content_type, uploaded_at = now(), updated_at = now(),
-              replacement_check_at = ${REPLACEMENT_CHECK_AT}
-          WHERE f.state <> 'uploaded'
+              replacement_check_at = ${REPLACEMENT_CHECK_AT}, sha256 = EXCLUDED.sha256, sha256_due_at = EXCLUDED.sha256_due_at
+          WHERE f.state <> 'uploaded' AND (f.expected_sha256 IS NULL OR f.expected_sha256 = EXCLUDED.sha256)
         RETURNING f.id
       )
       SELECT coalesce(written.id, before.id) AS id, target.project_id,
              written.id IS NOT NULL AS changed,
-             written.id IS NULL AND (before.etag IS DISTINCT FROM $6 OR before.size IS DISTINCT FROM $5::int8) AS replaced,
+             written.id IS NULL AND before.state <> 'uploaded' AND before.expected_sha256 IS DISTINCT FROM $8::text
+               AND $8::text IS NOT NULL AS digest_mismatch,
+             written.id IS NULL AND before.state = 'uploaded'
+               AND (before.etag IS DISTINCT FROM $6 OR before.size IS DISTINCT FROM $5::int8) AS replaced,
              before.etag AS recorded_etag, before.size AS recorded_size
       FROM target LEFT JOIN written ON true LEFT JOIN before ON true`,
-    values: [object.sessionId, object.deviceId, object.filename, object.objectKey, object.size, object.etag, object.contentType ?? null],
+    values: [
+      object.sessionId,
+      object.deviceId,
+      object.filename,
+      object.objectKey,
+      object.size,
+      object.etag,
+      object.contentType ?? null,
+      object.sha256 ?? null,
+    ],
   });
   const row = result.rows[0];
   if (!row || row.id === null) return null;
   return {
     fileId: row.id,
     changed: row.changed,
+    digestMismatch: row.digest_mismatch,
     replaced: row.replaced
       ? { recorded: { etag: row.recorded_etag, size: row.recorded_size === null ? null : Number(row.recorded_size) } }
       : null,
@@ -161,6 +190,8 @@ export type TFileOfDevice = {
   size: number | null;
   etag: string | null;
   issuedAt: Date;
+  /** The SHA-256 the upload request gave (the stored object must have it). */
+  expectedSha256: string | null;
 };
 
 /** The file `filename` of session `sessionId`, if that session belongs to device `deviceId`. */
@@ -171,7 +202,7 @@ export async function findFileOfDevice(pool: Pool, deviceId: string, sessionId: 
       .selectFrom("files as f")
       .innerJoin("sessions as s", "s.id", "f.session_id")
       .innerJoin("devices as d", "d.id", "s.device_id")
-      .select(["f.id", "f.state", "f.size", "f.etag", "f.issued_at"])
+      .select(["f.id", "f.state", "f.size", "f.etag", "f.issued_at", "f.expected_sha256"])
       .where("f.session_id", "=", sessionId)
       .where("f.filename", "=", filename)
       .where("d.serial", "=", deviceId),
@@ -179,7 +210,14 @@ export async function findFileOfDevice(pool: Pool, deviceId: string, sessionId: 
   );
   const row = result.rows[0];
   if (!row) return null;
-  return { id: row.id, state: row.state, size: row.size === null ? null : Number(row.size), etag: row.etag, issuedAt: row.issued_at };
+  return {
+    id: row.id,
+    state: row.state,
+    size: row.size === null ? null : Number(row.size),
+    etag: row.etag,
+    issuedAt: row.issued_at,
+    expectedSha256: row.expected_sha256,
+  };
 }
 
 export async function countPendingFiles(pool: Pool): Promise<number> {

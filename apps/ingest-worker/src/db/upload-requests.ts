@@ -27,6 +27,8 @@ export type TUploadRow = {
   overwrite: boolean;
   /** `form` (a presigned POST), `agent` when the device agent said so, `multipart` (presigned parts). */
   arrivedVia: "form" | "agent" | "multipart";
+  /** The SHA-256 the request gave: the file is recorded `uploaded` only with it (files.expected_sha256). */
+  expectedSha256?: string | null;
 };
 
 export type TUploadTimes = {
@@ -54,13 +56,13 @@ const REFRESH = /* sql */ `
     SET object_key = EXCLUDED.object_key, content_type = EXCLUDED.content_type, size_limit = EXCLUDED.size_limit,
         state = 'pending', request_id = EXCLUDED.request_id, expires_at = EXCLUDED.expires_at,
         next_check_at = EXCLUDED.next_check_at, issued_at = now(), updated_at = now(),
-        arrived_via = EXCLUDED.arrived_via, sha256 = NULL`;
+        arrived_via = EXCLUDED.arrived_via, sha256 = NULL, sha256_due_at = NULL, expected_sha256 = EXCLUDED.expected_sha256`;
 
 const INSERT = /* sql */ `
   INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, request_id, expires_at, next_check_at,
-                          arrived_via)
+                          arrived_via, expected_sha256)
   SELECT session_id, filename, object_key, content_type, size_limit, 'pending', request_id, $2::timestamptz, $3::timestamptz,
-         arrived_via
+         arrived_via, expected_sha256
   FROM valid`;
 
 /**
@@ -83,10 +85,10 @@ const CLASH = /* sql */ `
 const RECORD_SQL = /* sql */ `
 WITH valid AS (
   SELECT s.id AS session_id, r.filename, r.object_key, r.content_type, r.size_limit, r.request_id, r.overwrite,
-         r.arrived_via
+         r.arrived_via, r.expected_sha256
   FROM json_to_recordset($1::json) AS r(serial text, session_id int, filename text, object_key text,
                                         content_type text, size_limit int8, request_id text, overwrite bool,
-                                        arrived_via text, folders text[])
+                                        arrived_via text, expected_sha256 text, folders text[])
   JOIN devices d ON d.serial = r.serial AND d.enabled
   JOIN sessions s ON s.id = r.session_id AND s.device_id = d.id AND s.state = 'open'
   WHERE NOT ${CLASH}
@@ -188,6 +190,7 @@ async function writeRows(pool: Pool, rows: TUploadRow[], times: TUploadTimes): P
       request_id: r.requestId,
       overwrite: r.overwrite,
       arrived_via: r.arrivedVia,
+      expected_sha256: r.expectedSha256 ?? null,
       folders: filenameFolders(r.filename),
     })),
   );

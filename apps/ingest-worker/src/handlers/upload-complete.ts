@@ -7,6 +7,8 @@ import { ProtocolError } from "@fleetdrop/shared/errors";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
 import type { Store } from "@fleetdrop/storage/store";
 import { findFileOfDevice, recordStoredObject } from "../db/files";
+import { recordFormUpload } from "../digests/form-digest";
+import type { TObjectHasher } from "../digests/hasher";
 import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
 import type { THandler } from "../router";
@@ -16,6 +18,8 @@ export function createUploadCompleteHandler(deps: {
   store: Store;
   metrics: TWorkerMetrics;
   log?: Logger;
+  /** Computes the SHA-256 of a file storage reported none for. */
+  hasher?: TObjectHasher;
 }): THandler<"uploadComplete"> {
   return {
     async handle({ object_key: objectKey }, { deviceId }) {
@@ -50,11 +54,15 @@ export function createUploadCompleteHandler(deps: {
       if (!info || info.lastModified.getTime() < file.issuedAt.getTime() - 5000) {
         throw new ProtocolError("upload_not_found_in_storage");
       }
-      const marked = await recordStoredObject(
+      const { marked, mismatch } = await recordFormUpload(
         deps.pool,
+        deps,
         { ...parsed, objectKey, size: info.size, etag: info.etag, contentType: info.contentType },
-        { via: "device", log: deps.log },
+        { reported: info.sha256, expected: file.expectedSha256 },
+        "device",
       );
+      if (mismatch)
+        throw new ProtocolError("checksum_mismatch", "The stored file's SHA-256 is not the sha256 of the request; it was deleted");
       if (marked?.changed) deps.metrics.filesCompleted.inc({ state: "uploaded", via: "device" });
       return { object_key: objectKey, file_id: file.id, state: "uploaded", size: info.size, etag: info.etag };
     },

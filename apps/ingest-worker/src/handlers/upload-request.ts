@@ -34,6 +34,7 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
           contentType: request.contentType,
           maxBytes: request.sizeMb * MIB,
           expiresIn: deps.expiresInSeconds,
+          ...(request.sha256 !== undefined ? { sha256: request.sha256 } : {}),
         });
       } catch (error) {
         if (error instanceof InvalidObjectKeyError)
@@ -50,6 +51,7 @@ export function createUploadRequestHandler(deps: TUploadRequestDeps): THandler<"
         requestId: request.requestId ?? null,
         overwrite: request.overwrite,
         arrivedVia: request.arrivedVia,
+        expectedSha256: request.sha256 ?? null,
       });
       if (!outcome.ok) throw outcome.existing ? fileExistsError(outcome.existing) : new ProtocolError(outcome.code);
       return {

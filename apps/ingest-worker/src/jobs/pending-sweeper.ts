@@ -18,6 +18,9 @@ import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { Store } from "@fleetdrop/storage/store";
 import { sql } from "kysely";
 import { EXPIRY_GRACE_SECONDS, recordStoredObject, REPLACEMENT_CHECK_AT } from "../db/files";
+import { digestToRecord } from "../digests/form-digest";
+import type { TObjectHasher } from "../digests/hasher";
+import { discardMismatchedObject } from "../digests/mismatch";
 import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
 
@@ -30,23 +33,41 @@ const PULL_FORWARD_LIMIT = 5000;
 const HEAD_CONCURRENCY = 8;
 const STORAGE_RETRY_MS = 60_000;
 
-type TDue = TRowOf<"files", "id" | "object_key" | "issued_at" | "expires_at">;
+type TDue = TRowOf<"files", "id" | "object_key" | "issued_at" | "expires_at" | "expected_sha256">;
 
 /** Moves a pending file's next look at storage to `at`. */
 async function checkAgainAt(client: PoolClient, fileId: string, at: Date): Promise<void> {
   await runTyped(client, typedSql.updateTable("files").set({ next_check_at: at }).where("id", "=", fileId));
 }
 
-export type TSweepResult = { checked: number; uploaded: number; expired: number; deferred: number; replaced: number };
+export type TSweepResult = {
+  checked: number;
+  uploaded: number;
+  expired: number;
+  deferred: number;
+  replaced: number;
+  /** Stored with another SHA-256 than the request gave: deleted, the file `failed`. */
+  failed: number;
+};
 
-export type TSweepDeps = { pool: Pool; store: Store; metrics?: TWorkerMetrics; log?: Logger; recheckMaxMs?: number };
+export type TSweepDeps = {
+  pool: Pool;
+  store: Store;
+  metrics?: TWorkerMetrics;
+  log?: Logger;
+  recheckMaxMs?: number;
+  /** Computes the SHA-256 of files recorded without one (storage reported none). */
+  hasher?: TObjectHasher;
+};
+
+const emptyResult = (): TSweepResult => ({ checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0, failed: 0 });
 
 /** One run: passes of at most BATCH files while the last one was full, within RUN_BUDGET_MS. */
 export async function sweepPendingFiles(deps: TSweepDeps): Promise<TSweepResult> {
   const recheckMaxMs = deps.recheckMaxMs ?? DEFAULT_RECHECK_MAX_MS;
   const deadline = Date.now() + RUN_BUDGET_MS;
   await pullChecksForward(deps.pool, recheckMaxMs);
-  const total: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
+  const total = emptyResult();
   const add = (result: TSweepResult) => {
     for (const key of Object.keys(total) as (keyof TSweepResult)[]) total[key] += result[key];
   };
@@ -93,10 +114,12 @@ async function inTransaction(pool: Pool, pass: (client: PoolClient) => Promise<T
 }
 
 async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweepResult> {
-  return inTransaction(deps.pool, async (client) => {
-    const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
+  // Files recorded without a digest are due for the hasher once their rows are committed.
+  let unhashed = 0;
+  const passResult = await inTransaction(deps.pool, async (client) => {
+    const result = emptyResult();
     const due = await client.query<TDue>(
-      `SELECT id, object_key, issued_at, expires_at FROM files
+      `SELECT id, object_key, issued_at, expires_at, expected_sha256 FROM files
        WHERE state = 'pending' AND next_check_at <= now()
        ORDER BY next_check_at LIMIT ${BATCH}
        FOR UPDATE SKIP LOCKED`,
@@ -106,20 +129,37 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
       for (let file = queue.shift(); file; file = queue.shift()) {
         result.checked++;
         let info;
+        let arrived = false;
+        let sha256: string | null = null;
         try {
           info = await deps.store.head(file.object_key);
+          arrived = info !== null && info.lastModified.getTime() >= file.issued_at.getTime() - 5000;
+          // A digest the request gave is checked before the file is recorded: with a store that
+          // reports none, by reading the object here (other workers skip the locked row meanwhile).
+          if (arrived) sha256 = await digestToRecord(deps.store, file.object_key, info?.sha256, file.expected_sha256);
         } catch (error) {
           deps.log?.warn({ err: error, key: file.object_key }, "storage did not answer; checking again later");
           await checkAgainAt(client, file.id, new Date(Date.now() + Math.min(STORAGE_RETRY_MS, recheckMaxMs)));
           result.deferred++;
           continue;
         }
-        if (info && info.lastModified.getTime() >= file.issued_at.getTime() - 5000) {
+        const expected = file.expected_sha256;
+        if (info && arrived && expected !== null && sha256 !== null && sha256 !== expected) {
+          deps.log?.warn(
+            { key: file.object_key, file: file.id, sha256 },
+            "storage holds other bytes than the SHA-256 the device gave: discarded",
+          );
+          await discardMismatchedObject(client, deps.store, file.id, file.object_key);
+          result.failed++;
+          deps.metrics?.filesCompleted.inc({ state: "failed", via: "sweeper" });
+        } else if (info && arrived && (expected === null || sha256 === expected)) {
           await client.query(
             `UPDATE files AS f SET state = 'uploaded', size = $2, etag = $3, stored_content_type = $4,
-                    uploaded_at = $5, updated_at = now(), replacement_check_at = ${REPLACEMENT_CHECK_AT} WHERE id = $1`,
-            [file.id, info.size, info.etag, info.contentType ?? null, info.lastModified],
+                    uploaded_at = $5, updated_at = now(), replacement_check_at = ${REPLACEMENT_CHECK_AT}, sha256 = $6,
+                    sha256_due_at = CASE WHEN $6::text IS NULL THEN now() END WHERE id = $1`,
+            [file.id, info.size, info.etag, info.contentType ?? null, info.lastModified, sha256],
           );
+          if (sha256 === null) unhashed++;
           result.uploaded++;
           deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
         } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000) {
@@ -143,6 +183,8 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
     await Promise.all(workers);
     return result;
   });
+  if (unhashed > 0) deps.hasher?.poke();
+  return passResult;
 }
 
 type TUploadedDue = TRowOf<"files", "id" | "object_key" | "filename" | "session_id"> & TRowOf<"devices", "serial">;
@@ -154,7 +196,7 @@ type TUploadedDue = TRowOf<"files", "id" | "object_key" | "filename" | "session_
  */
 async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
   return inTransaction(deps.pool, async (client) => {
-    const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
+    const result = emptyResult();
     const due = await client.query<TUploadedDue>(
       `SELECT f.id, f.object_key, f.filename, f.session_id, d.serial
        FROM files f JOIN sessions s ON s.id = f.session_id JOIN devices d ON d.id = s.device_id

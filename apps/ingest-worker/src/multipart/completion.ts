@@ -9,11 +9,13 @@
  * whole completion again: storage that already joined the parts answers NoSuchUpload, and the
  * object is then checked and recorded as if just joined.
  */
-import { createHash } from "node:crypto";
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { InvalidPartError, NoSuchUploadError, type Store, type TObjectInfo, type TStoredPart } from "@fleetdrop/storage/store";
 import { recordStoredObject } from "../db/files";
+import type { TObjectHasher } from "../digests/hasher";
+import { discardMismatchedObject } from "../digests/mismatch";
+import { sha256OfObject } from "../digests/object-sha256";
 import type { Logger } from "../logger";
 import { heartbeat, moveUpload, releaseFile, touchUpload, type TMultipartRow } from "./multipart-db";
 
@@ -24,6 +26,8 @@ export type TCompletionDeps = {
   ttlSeconds: number;
   /** How often a worker working on a row refreshes it; a row this many seconds × 4 quiet is taken over. */
   heartbeatSeconds: number;
+  /** Computes the SHA-256 of a completed upload whose create gave none. */
+  hasher?: TObjectHasher;
   onCompleted?: () => void;
 };
 
@@ -120,11 +124,10 @@ export async function finishCompletion(deps: TCompletionDeps, row: TMultipartRow
       }
     }
     const stored = info!;
-    if (stored.size !== row.size || (row.sha256 && (await sha256Of(deps.store, row.objectKey)) !== row.sha256)) {
-      // Nothing is kept of a file that is not the one announced.
-      await deps.store.delete(row.objectKey);
+    const sha256 = row.sha256 ? ((await sha256OfObject(deps.store, row.objectKey))?.sha256 ?? null) : (stored.sha256 ?? null);
+    if (stored.size !== row.size || (row.sha256 && sha256 !== row.sha256)) {
+      await discardMismatchedObject(deps.pool, deps.store, row.fileId, row.objectKey);
       await moveUpload(deps.pool, row.id, ["completing"], "aborted");
-      await releaseFile(deps.pool, row.fileId, "failed");
       if (stored.size !== row.size)
         throw new ProtocolError("size_mismatch", `Storage joined ${stored.size} bytes, not the ${row.size} announced; nothing was kept`);
       throw new ProtocolError("checksum_mismatch");
@@ -139,21 +142,14 @@ export async function finishCompletion(deps: TCompletionDeps, row: TMultipartRow
         size: stored.size,
         etag: stored.etag,
         contentType: stored.contentType ?? row.contentType,
+        // Checked against the joined object above (or storage's own): the file page shows it.
+        sha256,
       },
       { via: "device", log: deps.log },
     );
-    // The digest was checked against the joined object above: the file page can show it.
-    if (row.sha256 && marked) await deps.pool.query(`UPDATE files SET sha256 = $2 WHERE id = $1`, [row.fileId, row.sha256]);
+    if (marked?.changed && sha256 === null) deps.hasher?.poke();
     await moveUpload(deps.pool, row.id, ["completing"], "completed", { etag: stored.etag });
     if (marked?.changed) deps.onCompleted?.();
     return { fileId: row.fileId, objectKey: row.objectKey, size: stored.size, etag: stored.etag };
   });
-}
-
-async function sha256Of(store: Store, key: string): Promise<string | null> {
-  const opened = await store.open(key);
-  if (!opened) return null;
-  const hash = createHash("sha256");
-  for await (const chunk of opened.body) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }

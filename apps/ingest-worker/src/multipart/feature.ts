@@ -26,6 +26,7 @@ import { InvalidObjectKeyError, NoSuchUploadError, type Store } from "@fleetdrop
 import { recordUploadRequests } from "../db/upload-requests";
 import type { Logger } from "../logger";
 import type { THandlers } from "../router";
+import type { TObjectHasher } from "../digests/hasher";
 import { dropUpload, finishCompletion, type TCompletionDeps } from "./completion";
 import {
   countOpenUploads,
@@ -71,6 +72,8 @@ export type TMultipartFeatureDeps = {
   /** How long part URLs stay valid (UPLOAD_EXPIRES_IN). */
   urlExpiresInSeconds: number;
   log: Logger;
+  /** Computes the SHA-256 of a completed upload whose create gave none. */
+  hasher?: TObjectHasher;
   onCompleted?: () => void;
 };
 
@@ -83,6 +86,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
     log: deps.log,
     ttlSeconds: settings.ttlSeconds,
     heartbeatSeconds: settings.heartbeatSeconds,
+    ...(deps.hasher ? { hasher: deps.hasher } : {}),
     ...(deps.onCompleted ? { onCompleted: deps.onCompleted } : {}),
   };
   const staleAfterSeconds = settings.heartbeatSeconds * 4;
@@ -182,6 +186,8 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
             requestId: message.request_id ?? null,
             overwrite: message.overwrite === true,
             arrivedVia: "multipart",
+            // Whoever records the joined object (the completion, or the sweeper after a crash) checks it.
+            expectedSha256: message.sha256 ?? null,
           },
         ],
         { expiresInSeconds: settings.ttlSeconds, firstCheckAfterSeconds: null },

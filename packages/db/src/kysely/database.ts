@@ -247,6 +247,8 @@ export interface TFileTable {
   replacement_check_at: Timestamp | null;
   user_data: Json | null;
   sha256: string | null;
+  expected_sha256: string | null;
+  sha256_due_at: Timestamp | null;
   arrived_via: string | null;
   uploaded_at: Timestamp | null;
   created_at: Generated<Timestamp>;

@@ -10,6 +10,14 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 export const MAX_REQUEST_ID_LENGTH = 64;
 
+export const SHA256_HEX_PATTERN = /^[0-9a-fA-F]{64}$/;
+
+/** A SHA-256 digest a device gives (64 hex digits, either case), parsed to lower case. */
+export const ZSha256Schema = z
+  .string({ error: ERROR_CATALOG.invalid_checksum.message })
+  .regex(SHA256_HEX_PATTERN, { error: ERROR_CATALOG.invalid_checksum.message })
+  .transform((hex) => hex.toLowerCase());
+
 export const ZRequestIdSchema = z
   .string({ error: ERROR_CATALOG.invalid_request_id.message })
   .max(MAX_REQUEST_ID_LENGTH, { error: ERROR_CATALOG.invalid_request_id.message });

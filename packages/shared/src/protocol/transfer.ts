@@ -5,11 +5,12 @@
 import { z } from "zod";
 import { ERROR_CATALOG, type TErrorCode } from "../errors";
 import { DEFAULT_CONTENT_TYPE } from "../names";
-import { ZExistingFileSchema, ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
+import { ZExistingFileSchema, ZRequestIdSchema, ZResponseEnvelopeSchema, ZSha256Schema } from "./common";
 import { ZContentTypeSchema, ZFilenameSchema, ZSessionIdSchema } from "./upload";
 
 export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const SHA256_HEX_PATTERN = /^[0-9a-fA-F]{64}$/;
+// Shared with the form and multipart uploads; kept in common.ts (upload.ts cannot import this file).
+export { SHA256_HEX_PATTERN, ZSha256Schema } from "./common";
 
 export const TRANSFER_COMMANDS = ["init", "segment", "fin", "status", "abort"] as const;
 export type TTransferCommand = (typeof TRANSFER_COMMANDS)[number];
@@ -26,11 +27,6 @@ export const ZFileSizeSchema = z
   .int({ error: ERROR_CATALOG.invalid_file_size.message })
   .min(0, { error: ERROR_CATALOG.invalid_file_size.message })
   .max(Number.MAX_SAFE_INTEGER, { error: ERROR_CATALOG.invalid_file_size.message });
-
-export const ZSha256Schema = z
-  .string({ error: ERROR_CATALOG.invalid_checksum.message })
-  .regex(SHA256_HEX_PATTERN, { error: ERROR_CATALOG.invalid_checksum.message })
-  .transform((hex) => hex.toLowerCase());
 
 export const ZTransferInitSchema = z.object({
   session_id: ZSessionIdSchema,

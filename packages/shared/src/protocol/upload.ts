@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { ERROR_CATALOG, type TErrorCode } from "../errors";
 import { DEFAULT_CONTENT_TYPE, describeFilenameProblem, filenameProblem, isValidContentType, normaliseFilename } from "../names";
-import { ZRequestIdSchema, ZResponseEnvelopeSchema } from "./common";
+import { ZRequestIdSchema, ZResponseEnvelopeSchema, ZSha256Schema } from "./common";
 
 /** Default and hard ceiling of `size_mb` (5120 MiB is S3's single-POST limit). */
 export const DEFAULT_MAX_UPLOAD_MB = 100;
@@ -49,6 +49,8 @@ export const ZUploadRequestSchema = z.object({
   overwrite: ZOverwriteSchema.nullish(),
   /** How the file is sent, for the dashboard: `"agent"` when a device agent asks (docs/protocol.md). */
   via: z.enum(["agent"]).nullish(),
+  /** The file's SHA-256: the form binds it, so storage refuses other bytes; recorded with the file. */
+  sha256: ZSha256Schema.nullish(),
 });
 
 export type TUploadRequest = z.infer<typeof ZUploadRequestSchema>;
@@ -61,6 +63,7 @@ export const UPLOAD_REQUEST_FIELD_CODES: Partial<Record<keyof TUploadRequest, TE
   request_id: "invalid_request_id",
   overwrite: "invalid_overwrite",
   via: "invalid_payload",
+  sha256: "invalid_checksum",
 };
 
 /** The request with its defaults applied (what the platform signs). */
@@ -74,6 +77,8 @@ export function normaliseUploadRequest(request: TUploadRequest, maxUploadMb: num
     overwrite: request.overwrite === true,
     /** What the file row records as how it arrived. */
     arrivedVia: request.via === "agent" ? ("agent" as const) : ("form" as const),
+    /** Lower-case hex, or undefined. */
+    sha256: request.sha256 ?? undefined,
   };
 }
 

@@ -48,7 +48,18 @@ export type TStoreFactory = {
    * registered; the S3 store's requests for them are checked in s3-store.test.ts.
    */
   fullMultipart: boolean;
+  /**
+   * A form's SHA-256 checksum fields are honoured: a file with another digest is refused (400
+   * BadDigest) and nothing is stored, and `head` reports the SHA-256 of every object POSTed.
+   * s3rver ignores checksum fields and reports no digest: against it the form's fields and policy
+   * are checked instead (the worker hashes what such a store holds).
+   */
+  verifiesChecksums: boolean;
 };
+
+function sha256Hex(data: Buffer | string): string {
+  return createHash("sha256").update(data).digest("hex");
+}
 
 function md5(data: Buffer | string): string {
   return `"${createHash("md5").update(data).digest("hex")}"`;
@@ -220,6 +231,110 @@ export function describeStoreContract(factory: TStoreFactory): void {
             const result = await refused(store, post.url, foreign.fields, Buffer.from("x"));
             expect([result.status, errorCode(result)]).toEqual([403, "InvalidAccessKeyId"]);
           });
+        });
+      }
+    });
+
+    describe("presignPost with a SHA-256", () => {
+      const rules = () => ({
+        bucket: "",
+        lookupCredentials: (accessKeyId: string) =>
+          accessKeyId === harness.credentials.accessKeyId
+            ? { secretAccessKey: harness.credentials.secretAccessKey, region: harness.credentials.region }
+            : undefined,
+      });
+
+      it("adds x-amz-checksum-algorithm and x-amz-checksum-sha256 (base64), each pinned by the policy", async () => {
+        const store = fresh();
+        const file = randomBytes(5000);
+        const digest = sha256Hex(file);
+        const post = await store.presignPost({
+          key: "c.bin",
+          contentType: "application/octet-stream",
+          maxBytes: 10_000,
+          expiresIn: 60,
+          sha256: digest,
+        });
+        const base64 = Buffer.from(digest, "hex").toString("base64");
+        expect(post.fields).toMatchObject({ "x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64 });
+        expect(Object.keys(post.fields).at(-1)).toBe("x-amz-signature");
+        const policy = JSON.parse(Buffer.from(post.fields.policy as string, "base64").toString("utf8")) as { conditions: unknown[] };
+        expect(policy.conditions).toContainEqual({ "x-amz-checksum-algorithm": "SHA256" });
+        expect(policy.conditions).toContainEqual({ "x-amz-checksum-sha256": base64 });
+        const verify = (fields: Record<string, string>) =>
+          verifyPostForm({ ...rules(), bucket: store.bucket, fields: Object.entries(fields) });
+        expect(verify(post.fields).key).toBe(`${store.prefix}c.bin`);
+        // A device cannot swap the digest, or drop it, without breaking the policy.
+        const other = Buffer.from(sha256Hex("other"), "hex").toString("base64");
+        expect(() => verify({ ...post.fields, "x-amz-checksum-sha256": other })).toThrow(/Policy Condition failed/);
+        const { ["x-amz-checksum-sha256"]: _dropped, ...withoutDigest } = post.fields;
+        expect(() => verify(withoutDigest)).toThrow(/Policy Condition failed/);
+      });
+
+      it("stores a file with the form's digest", async () => {
+        const store = fresh();
+        const file = randomBytes(70_000);
+        const post = await store.presignPost({
+          key: "ok.bin",
+          contentType: "application/octet-stream",
+          maxBytes: 100_000,
+          expiresIn: 60,
+          sha256: sha256Hex(file),
+        });
+        const result = await postMultipart(post.url, multipartBody(formParts(post.fields, file)));
+        expect(result.status, result.body.toString()).toBe(204);
+        const info = await store.head("ok.bin");
+        expect(info).toMatchObject({ size: file.length, etag: md5(file) });
+        if (factory.verifiesChecksums) expect(info?.sha256).toBe(sha256Hex(file));
+        const opened = await store.open("ok.bin");
+        expect(opened && (await buffer(opened.body))).toEqual(file);
+      });
+
+      it("reports the SHA-256 of an object posted without a digest (or none: never a wrong one)", async () => {
+        const store = fresh();
+        const file = randomBytes(30_000);
+        const post = await store.presignPost({
+          key: "plain.bin",
+          contentType: "application/octet-stream",
+          maxBytes: 100_000,
+          expiresIn: 60,
+        });
+        expect(Object.keys(post.fields).filter((name) => name.startsWith("x-amz-checksum"))).toEqual([]);
+        expect((await postMultipart(post.url, multipartBody(formParts(post.fields, file)))).status).toBe(204);
+        const info = await store.head("plain.bin");
+        if (factory.verifiesChecksums) expect(info?.sha256).toBe(sha256Hex(file));
+        else expect([undefined, sha256Hex(file)]).toContain(info?.sha256);
+      });
+
+      it("refuses a sha256 that is not 64 lower-case hex digits", async () => {
+        const store = fresh();
+        const input = { key: "k", contentType: "text/plain", maxBytes: 1, expiresIn: 60 };
+        for (const sha256 of ["", "abc", "A".repeat(64), "g".repeat(64), "a".repeat(65)]) {
+          await expect(store.presignPost({ ...input, sha256 }), sha256).rejects.toThrow(/sha256/);
+        }
+      });
+
+      if (factory.verifiesChecksums) {
+        it("refuses a file whose SHA-256 is not the form's (400 BadDigest) and keeps nothing of it", async () => {
+          const store = fresh();
+          const kept = await store.put("x.bin", "the object before", { contentType: "application/octet-stream" });
+          const meant = randomBytes(40_000);
+          const post = await store.presignPost({
+            key: "x.bin",
+            contentType: "application/octet-stream",
+            maxBytes: 100_000,
+            expiresIn: 60,
+            sha256: sha256Hex(meant),
+          });
+          const sent = Buffer.from(meant);
+          sent[12_345] = (sent[12_345] ?? 0) ^ 1;
+          const result = await postMultipart(post.url, multipartBody(formParts(post.fields, sent)));
+          expect([result.status, errorCode(result)]).toEqual([400, "BadDigest"]);
+          expect(await store.head("x.bin")).toEqual(kept);
+          await store.delete("x.bin");
+          const again = await postMultipart(post.url, multipartBody(formParts(post.fields, randomBytes(10))));
+          expect([again.status, errorCode(again)]).toEqual([400, "BadDigest"]);
+          expect(await store.head("x.bin")).toBeNull();
         });
       }
     });

@@ -19,7 +19,7 @@ export type TFileDetail = {
   state: TFileState;
   size: string | null;
   etag: string | null;
-  /** SHA-256 (hex) when the device gave it or the worker computed it; null: not computed. */
+  /** SHA-256 (hex) of the stored bytes (checked against the device's, or computed); null: not known (yet). */
   sha256: string | null;
   /** `form`, `agent`, `multipart`, `mqtt_transfer`; null for files recorded before this was kept. */
   arrivedVia: string | null;

@@ -178,7 +178,11 @@ export default async function FilePage({ params }: { params: Promise<{ project: 
                 {file.sha256 ? (
                   <CopyValue value={file.sha256} label="SHA-256" />
                 ) : (
-                  <span className="muted">not computed (an upload through a form is not hashed by the platform)</span>
+                  <span className="muted">
+                    {file.state === "uploaded"
+                      ? "not known yet (the platform computes it after the upload; an unreadable object leaves it unknown)"
+                      : "known once the file is uploaded"}
+                  </span>
                 )}
               </dd>
               <dt>Arrived</dt>
