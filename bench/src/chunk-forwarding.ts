@@ -8,7 +8,7 @@
  *   npm run bench -- chunk-forwarding [--devices 20] [--chunks 1000] [--bytes 1024] [--window 32]
  */
 import { createServer } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import { startMosquitto } from "@fleetdrop/test-broker";
 import mqtt from "mqtt";
 import { machineDescription } from "./machine";
@@ -89,7 +90,7 @@ async function main() {
     const clients = await Promise.all(
       Array.from({ length: DEVICES }, async (_, i) => {
         const client = await mqtt.connectAsync(broker.url, { clientId: `BENCH-${i}`, protocolVersion: 5, clean: true });
-        (client.stream as unknown as Socket).setNoDelay(true);
+        disableNagle(client);
         return client;
       }),
     );

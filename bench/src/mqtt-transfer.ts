@@ -28,12 +28,12 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Socket } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import { startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
 import { machineDescription } from "./machine";
@@ -61,7 +61,7 @@ const VERBOSE = process.env.BENCH_VERBOSE === "1";
 
 async function connect(url: string, clientId: string): Promise<MqttClient> {
   const client = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true });
-  (client.stream as unknown as Socket).setNoDelay(true);
+  disableNagle(client);
   return client;
 }
 

@@ -25,7 +25,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import type { Socket } from "node:net";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import mqtt, { type MqttClient } from "mqtt";
 
 export type TDeviceIdentity = { serial: string; password: string; sessionId: number };
@@ -103,7 +103,7 @@ export class Fleet {
           reconnectPeriod: 1000,
           connectTimeout: 10_000,
         });
-        const noDelay = () => (client.stream as unknown as Socket).setNoDelay?.(true);
+        const noDelay = () => disableNagle(client);
         noDelay();
         client.on("connect", noDelay);
         client.on("error", () => {});
