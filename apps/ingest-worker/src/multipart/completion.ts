@@ -10,6 +10,7 @@
  * object is then checked and recorded as if just joined.
  */
 import { createHash } from "node:crypto";
+import { runTyped, typedSql } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { InvalidPartError, NoSuchUploadError, type Store, type TObjectInfo, type TStoredPart } from "@fleetdrop/storage/store";
@@ -143,7 +144,8 @@ export async function finishCompletion(deps: TCompletionDeps, row: TMultipartRow
       { via: "device", log: deps.log },
     );
     // The digest was checked against the joined object above: the file page can show it.
-    if (row.sha256 && marked) await deps.pool.query(`UPDATE files SET sha256 = $2 WHERE id = $1`, [row.fileId, row.sha256]);
+    if (row.sha256 && marked)
+      await runTyped(deps.pool, typedSql.updateTable("files").set({ sha256: row.sha256 }).where("id", "=", row.fileId));
     await moveUpload(deps.pool, row.id, ["completing"], "completed", { etag: stored.etag });
     if (marked?.changed) deps.onCompleted?.();
     return { fileId: row.fileId, objectKey: row.objectKey, size: stored.size, etag: stored.etag };
