@@ -125,11 +125,14 @@ async function main() {
     const parked = Number((await check.query("SELECT count(*) AS n FROM chunk_outbox WHERE state = 'parked'")).rows[0].n);
     await Promise.all(clients.map((client) => client.endAsync()));
     console.log(
-      "| devices × chunks | bytes | published (broker acks) s | all forwarded s | chunks/s end to end | delivered | lost | out of order | duplicates | parked | worker RSS growth MiB |",
+      "| devices × chunks | bytes | published (broker acks) s | all forwarded s " +
+        "| chunks/s end to end | delivered | lost | out of order | duplicates | parked | worker RSS growth MiB |",
     );
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     console.log(
-      `| ${DEVICES} × ${CHUNKS} | ${BYTES} | ${((acknowledgedAt - started) / 1000).toFixed(1)} | ${seconds.toFixed(1)} | ${(total / seconds).toFixed(0)} | ${received} | ${total - received} | ${outOfOrder} | ${duplicates} | ${parked} | ${((worker.peakSinceMark() - before) / 2 ** 20).toFixed(0)} |`,
+      `| ${DEVICES} × ${CHUNKS} | ${BYTES} | ${((acknowledgedAt - started) / 1000).toFixed(1)} | ${seconds.toFixed(1)} ` +
+        `| ${(total / seconds).toFixed(0)} | ${received} | ${total - received} | ${outOfOrder} | ${duplicates} ` +
+        `| ${parked} | ${((worker.peakSinceMark() - before) / 2 ** 20).toFixed(0)} |`,
     );
   } finally {
     await check.end();

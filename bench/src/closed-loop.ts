@@ -47,7 +47,8 @@ export async function closedLoop(
             sentAt = performance.now();
             client.publish(
               topic,
-              `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin","content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`,
+              `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin",` +
+                `"content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`,
               { qos: 1 },
             );
           };

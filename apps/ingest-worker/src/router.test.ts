@@ -307,7 +307,7 @@ describe("router: handler types come from the operation table", () => {
     const wrongMessage: THandler<"downloadRequest"> = {
       async handle(message) {
         // @ts-expect-error a download request has no session_id
-        void message.session_id; // oxlint-disable-line typescript/no-meaningless-void-operator -- the statement exists only for the type error expected on it
+        void message.session_id; // oxlint-disable-line typescript/no-meaningless-void-operator -- here for the type error only
         return { url: "http://x", expires_in: 1, size: 0, etag: "e", store: message.store, path: message.path, object_key: "k" };
       },
     };
@@ -336,7 +336,7 @@ describe("router: redelivered requests", () => {
     expect(published.map((answer) => answer.body.request_id)).toEqual(["r1", "r1", "r2"]);
   });
 
-  it("answers a redelivery again when the broker never acknowledged the first answer, or when the request cannot be told apart", async () => {
+  it("answers a redelivery again when the broker never acknowledged the first answer, or the request cannot be told apart", async () => {
     const unacknowledged = setup({ brokerAcks: false });
     const ask = { ...packet(device.request("sessionOpen"), JSON.stringify({ name: "run", request_id: "r1" })), dup: true };
     await unacknowledged.dispatch(ask);

@@ -293,7 +293,9 @@ function postForm(form: { url: string; fields: Record<string, string> }, bytes: 
   let head = "";
   for (const [name, value] of Object.entries(form.fields))
     head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  head +=
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload.bin"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n`;
   const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
   const slice = 16 * 1024;
   return new Promise((resolve, reject) => {

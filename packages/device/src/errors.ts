@@ -30,7 +30,8 @@ export function retryAfterOf(answer: Record<string, unknown>): number | undefine
 export class RateLimitedError extends FleetdropError {
   constructor(what: string, retryAfterSeconds: number, attempts: number, reason: string) {
     super(
-      `${what}: the platform is rate-limiting this device (429 rate_limited, retry after ${retryAfterSeconds} s); gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason}`,
+      `${what}: the platform is rate-limiting this device (429 rate_limited, retry after ${retryAfterSeconds} s)` +
+        `; gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason}`,
       "rate_limited",
       429,
       retryAfterSeconds,
