@@ -46,7 +46,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function main() {
   console.log(`machine: ${machineDescription()}`);
   console.log(
-    `agent: ${FILES} uploaded files in its folders, idle ${IDLE_S} s (walks every ${RESCAN_S} s), ${LATENCY_FILES} new files per run, ${RUNS} runs\n`,
+    `agent: ${FILES} uploaded files in its folders, idle ${IDLE_S} s (walks every ${RESCAN_S} s), ` +
+      `${LATENCY_FILES} new files per run, ${RUNS} runs\n`,
   );
   await buildWorker();
   const db = await createTestDatabase("bench-agent");
@@ -152,7 +153,8 @@ async function main() {
       await exited;
       results.push({ idle, latencies });
       console.log(
-        `run ${run}: idle CPU ${(idle * 100).toFixed(2)} % of a core; ready → upload start median ${median(latencies).toFixed(2)} s, max ${Math.max(...latencies).toFixed(2)} s`,
+        `run ${run}: idle CPU ${(idle * 100).toFixed(2)} % of a core; ` +
+          `ready → upload start median ${median(latencies).toFixed(2)} s, max ${Math.max(...latencies).toFixed(2)} s`,
       );
       await rm(dir, { recursive: true, force: true });
     }
@@ -168,7 +170,9 @@ async function main() {
   const latency = median(results.map((r) => median(r.latencies)));
   const worst = Math.max(...results.flatMap((r) => r.latencies));
   console.log(
-    `\nmedian of ${RUNS} runs: idle CPU ${(idle * 100).toFixed(2)} % of a core (target < 1 %); ready → upload start ${latency.toFixed(2)} s (target ≤ 2 s), worst single file ${worst.toFixed(2)} s`,
+    `\nmedian of ${RUNS} runs: idle CPU ${(idle * 100).toFixed(2)} % of a core (target < 1 %); ` +
+      `ready → upload start ${latency.toFixed(2)} s (target ≤ 2 s), ` +
+      `worst single file ${worst.toFixed(2)} s`,
   );
 }
 

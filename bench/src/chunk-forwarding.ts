@@ -8,7 +8,7 @@
  *   npm run bench -- chunk-forwarding [--devices 20] [--chunks 1000] [--bytes 1024] [--window 32]
  */
 import { createServer } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import { startMosquitto } from "@fleetdrop/test-broker";
 import mqtt from "mqtt";
 import { machineDescription } from "./machine";
@@ -89,7 +90,7 @@ async function main() {
     const clients = await Promise.all(
       Array.from({ length: DEVICES }, async (_, i) => {
         const client = await mqtt.connectAsync(broker.url, { clientId: `BENCH-${i}`, protocolVersion: 5, clean: true });
-        (client.stream as unknown as Socket).setNoDelay(true);
+        disableNagle(client);
         return client;
       }),
     );
@@ -124,11 +125,14 @@ async function main() {
     const parked = Number((await check.query("SELECT count(*) AS n FROM chunk_outbox WHERE state = 'parked'")).rows[0].n);
     await Promise.all(clients.map((client) => client.endAsync()));
     console.log(
-      "| devices × chunks | bytes | published (broker acks) s | all forwarded s | chunks/s end to end | delivered | lost | out of order | duplicates | parked | worker RSS growth MiB |",
+      "| devices × chunks | bytes | published (broker acks) s | all forwarded s " +
+        "| chunks/s end to end | delivered | lost | out of order | duplicates | parked | worker RSS growth MiB |",
     );
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     console.log(
-      `| ${DEVICES} × ${CHUNKS} | ${BYTES} | ${((acknowledgedAt - started) / 1000).toFixed(1)} | ${seconds.toFixed(1)} | ${(total / seconds).toFixed(0)} | ${received} | ${total - received} | ${outOfOrder} | ${duplicates} | ${parked} | ${((worker.peakSinceMark() - before) / 2 ** 20).toFixed(0)} |`,
+      `| ${DEVICES} × ${CHUNKS} | ${BYTES} | ${((acknowledgedAt - started) / 1000).toFixed(1)} | ${seconds.toFixed(1)} ` +
+        `| ${(total / seconds).toFixed(0)} | ${received} | ${total - received} | ${outOfOrder} | ${duplicates} ` +
+        `| ${parked} | ${((worker.peakSinceMark() - before) / 2 ** 20).toFixed(0)} |`,
     );
   } finally {
     await check.end();

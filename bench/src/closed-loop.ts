@@ -3,7 +3,7 @@
  * waits for the answer carrying its request_id, then sends the next, until time is up.
  * Shared by the core benchmark and the scale-out benchmark.
  */
-import type { Socket } from "node:net";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import mqtt, { type MqttClient } from "mqtt";
 
 /** Devices are `${serialPrefix}${i}` (i from 0), each with its open session `sessionIds[i]`. */
@@ -11,7 +11,7 @@ export async function connectDevices(url: string, count: number, serialPrefix: s
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const client = await mqtt.connectAsync(url, { clientId: `${clientIdPrefix}-${i}`, protocolVersion: 5, clean: true });
-      (client.stream as unknown as Socket).setNoDelay(true);
+      disableNagle(client);
       await client.subscribeAsync(`fleetdrop/fleet/${serialPrefix}${i}/file_upload/response`, { qos: 1 });
       return client;
     }),
@@ -47,7 +47,8 @@ export async function closedLoop(
             sentAt = performance.now();
             client.publish(
               topic,
-              `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin","content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`,
+              `{"session_id":${sessionIds[i]},"filename":"bench/${expected}.bin",` +
+                `"content_type":"application/octet-stream","size_mb":10,"request_id":"${expected}"}`,
               { qos: 1 },
             );
           };

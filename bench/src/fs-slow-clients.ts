@@ -75,7 +75,10 @@ function multipartHead(fields: Record<string, string>, boundary: string): string
   let head = "";
   for (const [name, value] of Object.entries(fields))
     head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  return `${head}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  return (
+    `${head}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n`
+  );
 }
 
 /** One real upload of `body`; resolves to its status (0: no answer) and seconds. */
@@ -247,7 +250,8 @@ async function main(): Promise<void> {
       `unloaded: ${unloaded.times.length} uploads, median ${(unloadedMedian * 1000).toFixed(1)} ms, refused ${unloaded.refused.length}`,
     );
     console.log(
-      `loaded:   ${loaded.times.length} uploads, median ${(loadedMedian * 1000).toFixed(1)} ms, p90 ${(quantile(loaded.times, 0.9) * 1000).toFixed(1)} ms, ` +
+      `loaded:   ${loaded.times.length} uploads, median ${(loadedMedian * 1000).toFixed(1)} ms, ` +
+        `p90 ${(quantile(loaded.times, 0.9) * 1000).toFixed(1)} ms, ` +
         `refused ${loaded.refused.length}${loaded.refused.length ? ` (${[...new Set(loaded.refused)].join(", ")})` : ""}`,
     );
     console.log(`slow connections the server ended (each replaced at once): ${ended}`);

@@ -111,7 +111,9 @@ async function upload(
   for (const [name, value] of Object.entries(fields)) {
     head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   }
-  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  head +=
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.bin"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n`;
   const tail = `\r\n--${boundary}--\r\n`;
   const length = Buffer.byteLength(head) + size + Buffer.byteLength(tail);
 
@@ -221,9 +223,13 @@ async function main(): Promise<void> {
       console.log(
         [
           `run ${run}: HTTP ${result.status} in ${result.seconds.toFixed(2)} s`,
-          `  throughput: ${mbPerSecond.toFixed(0)} MB/s (${mibPerSecond.toFixed(0)} MiB/s)   target >= ${TARGET_MB_PER_S} MB/s: ${mbPerSecond >= TARGET_MB_PER_S ? "met" : "MISSED"}`,
-          `  endpoint RSS: ${(result.baselineRss / 1e6).toFixed(1)} MB before, ${(result.peakRss / 1e6).toFixed(1)} MB peak, growth ${growthMB.toFixed(1)} MB   target <= ${TARGET_RSS_GROWTH_MB} MB: ${growthMB <= TARGET_RSS_GROWTH_MB ? "met" : "MISSED"}`,
-          `  CPU: endpoint process ${result.endpointCpuSeconds.toFixed(2)} s, uploading client ${result.clientCpuSeconds.toFixed(2)} s (of ${result.seconds.toFixed(2)} s wall, ${os.cpus().length} cores)`,
+          `  throughput: ${mbPerSecond.toFixed(0)} MB/s (${mibPerSecond.toFixed(0)} MiB/s)   ` +
+            `target >= ${TARGET_MB_PER_S} MB/s: ${mbPerSecond >= TARGET_MB_PER_S ? "met" : "MISSED"}`,
+          `  endpoint RSS: ${(result.baselineRss / 1e6).toFixed(1)} MB before, ${(result.peakRss / 1e6).toFixed(1)} MB peak, ` +
+            `growth ${growthMB.toFixed(1)} MB   ` +
+            `target <= ${TARGET_RSS_GROWTH_MB} MB: ${growthMB <= TARGET_RSS_GROWTH_MB ? "met" : "MISSED"}`,
+          `  CPU: endpoint process ${result.endpointCpuSeconds.toFixed(2)} s, ` +
+            `uploading client ${result.clientCpuSeconds.toFixed(2)} s (of ${result.seconds.toFixed(2)} s wall, ${os.cpus().length} cores)`,
           `  stored MD5 ${etagOk ? "matches" : "DIFFERS"} (${result.etag ?? "no ETag"})`,
         ].join("\n"),
       );

@@ -3,5 +3,8 @@ import { cpus, totalmem, release } from "node:os";
 
 export function machineDescription(): string {
   const cpu = cpus();
-  return `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`;
+  return (
+    `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ` +
+    `Linux ${release()}, Node ${process.version}`
+  );
 }

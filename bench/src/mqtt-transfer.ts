@@ -24,16 +24,17 @@
  * holds the rest, the same Mosquitto spent 0.4–1.2 CPU-seconds per 256 MiB on the file-staging
  * transfers instead of 0.3–0.5, and those fell to 28–60 % of the ceiling (54–80 % on a fresh one).
  *
- *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 3] [--staging postgres,files] [--staging-parent DIR]
+ *   npm run bench -- mqtt-transfer [--mb 256] [--segments 64k,256k] [--window 64] [--runs 3] \
+ *     [--staging postgres,files] [--staging-parent DIR]
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Socket } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase } from "@fleetdrop/db/testing";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import { startMosquitto } from "@fleetdrop/test-broker";
 import mqtt, { type MqttClient } from "mqtt";
 import { machineDescription } from "./machine";
@@ -61,7 +62,7 @@ const VERBOSE = process.env.BENCH_VERBOSE === "1";
 
 async function connect(url: string, clientId: string): Promise<MqttClient> {
   const client = await mqtt.connectAsync(url, { clientId, protocolVersion: 5, clean: true });
-  (client.stream as unknown as Socket).setNoDelay(true);
+  disableNagle(client);
   return client;
 }
 
@@ -175,7 +176,9 @@ async function main() {
         worker.markMemory();
         const warmTransfer = await transfer(broker.url, file, sha256, SEGMENTS[0]!, sessionId, `warmup-${staging}`);
         console.log(
-          `${staging}, warm-up (not in the table), ${SEGMENTS[0]! / 1024} KiB segments: ceiling ${fmt(warmCeiling)} MB/s; the first transfer after the worker started ${fmt(warmTransfer)} MB/s, worker RSS ${mib(warmBefore)} -> peak ${mib(worker.peakSinceMark())} MiB`,
+          `${staging}, warm-up (not in the table), ${SEGMENTS[0]! / 1024} KiB segments: ceiling ${fmt(warmCeiling)} MB/s; ` +
+            `the first transfer after the worker started ${fmt(warmTransfer)} MB/s, ` +
+            `worker RSS ${mib(warmBefore)} -> peak ${mib(worker.peakSinceMark())} MiB`,
         );
         await new Promise((resolve) => setTimeout(resolve, 3000));
         for (const segment of SEGMENTS) {
@@ -207,21 +210,27 @@ async function main() {
             const ceilingAfter = await measureCeiling();
             const top = (ceilingBefore.rate + ceilingAfter.rate) / 2;
             rows.push(
-              `| ${staging} | ${segment / 1024} KiB | ${fmt(ceilingBefore.rate)} / ${fmt(ceilingAfter.rate)} | ${fmt(rate)} | ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} | ${fmt(main, 2)} / ${fmt(all, 2)} | ${fmt(busyCores, 2)} |`,
+              `| ${staging} | ${segment / 1024} KiB | ${fmt(ceilingBefore.rate)} / ${fmt(ceilingAfter.rate)} | ${fmt(rate)} ` +
+                `| ${fmt((rate / top) * 100, 0)}% | ${mib(before)} | ${mib(peak)} | ${mib(peak - before)} ` +
+                `| ${fmt(main, 2)} / ${fmt(all, 2)} | ${fmt(busyCores, 2)} |`,
             );
             console.log(rows.at(-1));
             const key = `${staging} | ${segment / 1024} KiB`;
             if (!results.has(key)) results.set(key, []);
             results.get(key)!.push({ ceiling: top, rate, growth: peak - before });
             console.log(
-              `    CPU s, ceiling before: ${describeSplit(ceilingBefore.spent, "publisher + counting subscriber")}; transfer: ${describeSplit(transferSpent, "device")}`,
+              `    CPU s, ceiling before: ${describeSplit(ceilingBefore.spent, "publisher + counting subscriber")}; ` +
+                `transfer: ${describeSplit(transferSpent, "device")}`,
             );
             if (batchesBefore && batchesAfter) {
               const count = batchesAfter.count - batchesBefore.count;
               console.log(
-                `    ${count} segment batches, ${fmt((batchesAfter.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} MiB and ${fmt(((batchesAfter.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms each on average (${fmt(batchesAfter.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)` +
+                `    ${count} segment batches, ${fmt((batchesAfter.bytes - batchesBefore.bytes) / Math.max(1, count) / 1048576, 2)} ` +
+                  `MiB and ${fmt(((batchesAfter.seconds - batchesBefore.seconds) / Math.max(1, count)) * 1000, 1)} ms ` +
+                  `each on average (${fmt(batchesAfter.seconds - batchesBefore.seconds, 2)} s of ${fmt(elapsed, 2)} s)` +
                   (staging === "files"
-                    ? `; staging writes: ${mib(batchesAfter.direct - batchesBefore.direct)} MiB direct, ${mib(batchesAfter.buffered - batchesBefore.buffered)} MiB through the page cache`
+                    ? `; staging writes: ${mib(batchesAfter.direct - batchesBefore.direct)} MiB direct, ` +
+                      `${mib(batchesAfter.buffered - batchesBefore.buffered)} MiB through the page cache`
                     : ""),
               );
             }
@@ -245,12 +254,16 @@ async function main() {
     await rm(storeDir, { recursive: true, force: true });
   }
   console.log(
-    `\n| staging | segment | ceiling MB/s before / after (QoS 1 pub → counting sub) | worker MB/s (init → verified fin) | of ceiling (their mean) | worker RSS before MiB | peak MiB | growth MiB | worker CPU s (main thread / all) | busy cores (of ${cpus().length}) |`,
+    `\n| staging | segment | ceiling MB/s before / after (QoS 1 pub → counting sub) ` +
+      `| worker MB/s (init → verified fin) | of ceiling (their mean) ` +
+      `| worker RSS before MiB | peak MiB | growth MiB ` +
+      `| worker CPU s (main thread / all) | busy cores (of ${cpus().length}) |`,
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const row of rows) console.log(row);
   console.log(
-    `\nPer staging mode and segment size, over the ${RUNS} run(s) above (each ratio is a run's worker rate over the mean of the ceilings measured just before and just after it):\n`,
+    `\nPer staging mode and segment size, over the ${RUNS} run(s) above ` +
+      `(each ratio is a run's worker rate over the mean of the ceilings measured just before and just after it):\n`,
   );
   console.log(
     "| staging | segment | median ceiling MB/s (means) | median worker MB/s | median of ceiling | lowest of ceiling | largest growth MiB |",
@@ -259,7 +272,8 @@ async function main() {
   for (const [key, list] of results) {
     const ratios = list.map((r) => r.rate / r.ceiling);
     console.log(
-      `| ${key} | ${fmt(median(list.map((r) => r.ceiling)))} | ${fmt(median(list.map((r) => r.rate)))} | ${fmt(median(ratios) * 100, 0)}% | ${fmt(Math.min(...ratios) * 100, 0)}% | ${mib(Math.max(...list.map((r) => r.growth)))} |`,
+      `| ${key} | ${fmt(median(list.map((r) => r.ceiling)))} | ${fmt(median(list.map((r) => r.rate)))} ` +
+        `| ${fmt(median(ratios) * 100, 0)}% | ${fmt(Math.min(...ratios) * 100, 0)}% | ${mib(Math.max(...list.map((r) => r.growth)))} |`,
     );
   }
 }
@@ -276,7 +290,10 @@ main().then(
 function describeSplit(spent: TCpuSpent, client: string): string {
   const [broker = 0, worker] = spent.processes;
   const rest = spent.machine - broker - spent.self - (worker ?? 0);
-  return `broker ${fmt(broker, 2)}, ${client} ${fmt(spent.self, 2)}${worker === undefined ? "" : `, worker ${fmt(worker, 2)}`}, rest ${fmt(rest, 2)} (machine ${fmt(spent.machine, 2)})`;
+  return (
+    `broker ${fmt(broker, 2)}, ${client} ${fmt(spent.self, 2)}${worker === undefined ? "" : `, worker ${fmt(worker, 2)}`}` +
+    `, rest ${fmt(rest, 2)} (machine ${fmt(spent.machine, 2)})`
+  );
 }
 
 /** The worker's segment batch counters (count, payload bytes, seconds spent), from /metrics. */

@@ -102,13 +102,20 @@ async function main(): Promise<number> {
         const row = { dd: size / ddSeconds / 1e6, upload: size / seconds / 1e6, ratio: ddSeconds / seconds, growth };
         rows.push(row);
         console.log(
-          `run ${run}: dd ${row.dd.toFixed(0)} MB/s, multipart upload ${row.upload.toFixed(0)} MB/s (${(row.ratio * 100).toFixed(0)} % of dd, ${result.partCount} parts), worker RSS growth ${row.growth.toFixed(1)} MB, CPU per GiB: worker ${workerCpuPerGib.toFixed(2)} s, device ${deviceCpuPerGib.toFixed(2)} s, SHA-256 ${storedSha === sha256 ? "ok" : "WRONG"}`,
+          `run ${run}: dd ${row.dd.toFixed(0)} MB/s, multipart upload ${row.upload.toFixed(0)} MB/s ` +
+            `(${(row.ratio * 100).toFixed(0)} % of dd, ${result.partCount} parts), ` +
+            `worker RSS growth ${row.growth.toFixed(1)} MB, ` +
+            `CPU per GiB: worker ${workerCpuPerGib.toFixed(2)} s, device ${deviceCpuPerGib.toFixed(2)} s, ` +
+            `SHA-256 ${storedSha === sha256 ? "ok" : "WRONG"}`,
         );
       }
       const ratio = median(rows.map((row) => row.ratio));
       const growth = Math.max(...rows.map((row) => row.growth));
       console.log(
-        `\nmedian: dd ${median(rows.map((row) => row.dd)).toFixed(0)} MB/s, upload ${median(rows.map((row) => row.upload)).toFixed(0)} MB/s, ${(ratio * 100).toFixed(0)} % of dd (target ≥ ${TARGET_RATIO * 100} %); largest RSS growth ${growth.toFixed(1)} MB (target ≤ ${TARGET_GROWTH_MB} MB)`,
+        `\nmedian: dd ${median(rows.map((row) => row.dd)).toFixed(0)} MB/s, ` +
+          `upload ${median(rows.map((row) => row.upload)).toFixed(0)} MB/s, ` +
+          `${(ratio * 100).toFixed(0)} % of dd (target ≥ ${TARGET_RATIO * 100} %); ` +
+          `largest RSS growth ${growth.toFixed(1)} MB (target ≤ ${TARGET_GROWTH_MB} MB)`,
       );
       if (ratio < TARGET_RATIO || growth > TARGET_GROWTH_MB) failed = true;
     } finally {

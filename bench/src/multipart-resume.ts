@@ -66,7 +66,8 @@ async function main(): Promise<number> {
   console.log(`machine: ${machineDescription()}`);
   console.log(`disk: ${diskDescription(work)}`);
   console.log(
-    `file: ${sizeMiB} MiB, parts of ${partSize / MIB} MiB, ${concurrency} in parallel; killed (SIGKILL) once half the parts are held; ${values.runs} runs\n`,
+    `file: ${sizeMiB} MiB, parts of ${partSize / MIB} MiB, ${concurrency} in parallel; ` +
+      `killed (SIGKILL) once half the parts are held; ${values.runs} runs\n`,
   );
   const platform = await startPlatform("bench-resume", work);
   const source = path.join(work, "source.bin");
@@ -121,13 +122,18 @@ async function main(): Promise<number> {
       };
       rows.push(row);
       console.log(
-        `run ${run}: ${row.parts} parts; held at the kill ${row.heldAtKill} (the killed process saw ${stored.size} stored, ${row.startedNotHeld} in flight); the resumed process sent ${row.sentByResume}, of which ${row.sentAgain} had been started before the kill and ${row.heldSentAgain} were already held`,
+        `run ${run}: ${row.parts} parts; held at the kill ${row.heldAtKill} ` +
+          `(the killed process saw ${stored.size} stored, ${row.startedNotHeld} in flight); ` +
+          `the resumed process sent ${row.sentByResume}, ` +
+          `of which ${row.sentAgain} had been started before the kill and ${row.heldSentAgain} were already held`,
       );
       if (row.heldSentAgain > 0 || row.sentAgain > Math.min(concurrency, row.startedNotHeld)) failed = true;
       await rm(path.join(platform.storeDir, "fleetdrop", "objects"), { recursive: true, force: true });
     }
     console.log(
-      `\nmedian: parts sent again ${median(rows.map((row) => row.sentAgain))} (in flight at the kill ${median(rows.map((row) => row.startedNotHeld))}, at most ${concurrency}); held parts sent again: ${Math.max(...rows.map((row) => row.heldSentAgain))}`,
+      `\nmedian: parts sent again ${median(rows.map((row) => row.sentAgain))} ` +
+        `(in flight at the kill ${median(rows.map((row) => row.startedNotHeld))}, at most ${concurrency}); ` +
+        `held parts sent again: ${Math.max(...rows.map((row) => row.heldSentAgain))}`,
     );
   } finally {
     await platform.stop();

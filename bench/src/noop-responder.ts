@@ -5,7 +5,7 @@
  * any worker must send that much, and the broker and the devices pay for every byte of it, so a
  * shorter body would measure a ceiling no worker could reach.
  */
-import type { Socket } from "node:net";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import mqtt from "mqtt";
 
 const url = process.env.MQTT_URL ?? "mqtt://127.0.0.1:1883";
@@ -32,7 +32,7 @@ const body = JSON.stringify({
 });
 client.on("connect", () => void onConnect());
 async function onConnect() {
-  (client.stream as unknown as Socket).setNoDelay(true);
+  disableNagle(client);
   await client.subscribeAsync("fleetdrop/fleet/+/file_upload/request", { qos: 1 });
   process.stdout.write("ready\n");
 }

@@ -74,7 +74,8 @@ async function stop(child: ChildProcess) {
 async function main() {
   console.log(`machine: ${machineDescription()}`);
   console.log(
-    `workers: ${WORKER_COUNTS.join(", ")} in one shared group; ${DEVICES} devices in closed loops; ${SECONDS} s measured after ${WARMUP} s warm-up\n`,
+    `workers: ${WORKER_COUNTS.join(", ")} in one shared group; ` +
+      `${DEVICES} devices in closed loops; ${SECONDS} s measured after ${WARMUP} s warm-up\n`,
   );
   await buildWorker();
 
@@ -152,7 +153,8 @@ async function main() {
   const base = runs.find((run) => run.workers === 1)?.rps;
   for (const run of runs) {
     console.log(
-      `| ${run.workers} | ${fmt(run.rps, 0)} | ${base ? `${fmt(run.rps / base, 2)}×` : "-"} | ${fmt(run.p50)} | ${fmt(run.p99)} | ${run.perWorker.join(" / ")} | ${run.errors} |`,
+      `| ${run.workers} | ${fmt(run.rps, 0)} | ${base ? `${fmt(run.rps / base, 2)}×` : "-"} ` +
+        `| ${fmt(run.p50)} | ${fmt(run.p99)} | ${run.perWorker.join(" / ")} | ${run.errors} |`,
     );
   }
 }

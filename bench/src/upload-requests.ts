@@ -230,14 +230,13 @@ async function main() {
     console.log("|---:|---:|---:|---:|---:|---:|");
     for (const [i, count] of DEVICE_COUNTS.entries()) {
       const pick = (f: (r: { ceiling: TResult[]; worker: TResult[] }) => number) => median(rounds.map(f));
+      const ceilingRps = pick((r) => r.ceiling[i]!.rps);
+      const workerRps = pick((r) => r.worker[i]!.rps);
+      const rpsRatio = pick((r) => r.worker[i]!.rps / r.ceiling[i]!.rps);
+      const workerP50 = pick((r) => r.worker[i]!.p50);
+      const p99Ratio = pick((r) => r.worker[i]!.p99 / r.ceiling[i]!.p99);
       console.log(
-        `| ${count} | ${fmt(
-          pick((r) => r.ceiling[i]!.rps),
-          0,
-        )} | ${fmt(
-          pick((r) => r.worker[i]!.rps),
-          0,
-        )} | ${fmt(pick((r) => r.worker[i]!.rps / r.ceiling[i]!.rps) * 100, 0)}% | ${fmt(pick((r) => r.worker[i]!.p50))} | ${fmt(pick((r) => r.worker[i]!.p99 / r.ceiling[i]!.p99))}× |`,
+        `| ${count} | ${fmt(ceilingRps, 0)} | ${fmt(workerRps, 0)} | ${fmt(rpsRatio * 100, 0)}% | ${fmt(workerP50)} | ${fmt(p99Ratio)}× |`,
       );
     }
   }
@@ -246,13 +245,18 @@ async function main() {
 function printRound(title: string | null, ceiling: TResult[], worker: TResult[]): void {
   if (title) console.log(`\n${title}\n`);
   console.log(
-    "| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms | worker p50 / p90 / p99 ms | p99 ratio | CPU µs/req no-op / worker / its PostgreSQL | errors |",
+    "| devices | no-op req/s | worker req/s | ratio | no-op p50 / p90 / p99 ms " +
+      "| worker p50 / p90 / p99 ms | p99 ratio | CPU µs/req no-op / worker / its PostgreSQL | errors |",
   );
   console.log("|---:|---:|---:|---:|---|---|---:|---:|---:|");
   for (const [i, c] of ceiling.entries()) {
     const w = worker[i]!;
     console.log(
-      `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% | ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} | ${fmt(w.p99 / c.p99)}× | ${fmt(c.cpuMicrosPerRequest, 0)} / ${fmt(w.cpuMicrosPerRequest, 0)} / ${fmt(w.dbCpuMicrosPerRequest, 0)} | ${w.errors} |`,
+      `| ${c.devices} | ${fmt(c.rps, 0)} | ${fmt(w.rps, 0)} | ${fmt((w.rps / c.rps) * 100, 0)}% ` +
+        `| ${fmt(c.p50)} / ${fmt(c.p90)} / ${fmt(c.p99)} | ${fmt(w.p50)} / ${fmt(w.p90)} / ${fmt(w.p99)} ` +
+        `| ${fmt(w.p99 / c.p99)}× | ${fmt(c.cpuMicrosPerRequest, 0)} / ${fmt(w.cpuMicrosPerRequest, 0)} / ` +
+        `${fmt(w.dbCpuMicrosPerRequest, 0)} ` +
+        `| ${w.errors} |`,
     );
   }
   // Where the cores went: when both sides keep the machine busy, the throughput ratio is about
@@ -268,7 +272,8 @@ function printRound(title: string | null, ceiling: TResult[], worker: TResult[])
       const db = name === "worker" ? r.dbCpuMicrosPerRequest : 0;
       const total = r.brokerCpuMicrosPerRequest + r.loadCpuMicrosPerRequest + r.cpuMicrosPerRequest + db;
       console.log(
-        `| ${r.devices} | ${name} | ${fmt(r.brokerCpuMicrosPerRequest, 0)} | ${fmt(r.loadCpuMicrosPerRequest, 0)} | ${fmt(r.cpuMicrosPerRequest, 0)} | ${name === "worker" ? fmt(db, 0) : "—"} | ${fmt(total, 0)} | ${fmt(r.busyCores)} |`,
+        `| ${r.devices} | ${name} | ${fmt(r.brokerCpuMicrosPerRequest, 0)} | ${fmt(r.loadCpuMicrosPerRequest, 0)} ` +
+          `| ${fmt(r.cpuMicrosPerRequest, 0)} | ${name === "worker" ? fmt(db, 0) : "—"} | ${fmt(total, 0)} | ${fmt(r.busyCores)} |`,
       );
     }
   }

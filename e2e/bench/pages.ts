@@ -44,7 +44,8 @@ async function seedFleet(client: pg.Client, userId: string): Promise<void> {
   } = await client.query<{ id: string }>(`INSERT INTO projects (slug, name) VALUES ('fleet', 'Big fleet') RETURNING id`);
   await client.query(`INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, 'viewer')`, [userId, project!.id]);
   await client.query(
-    `INSERT INTO devices (serial, project_id, name, last_seen_at, presence_online, presence_since, presence_via, presence_heard_at, presence_expires_at)
+    `INSERT INTO devices (serial, project_id, name, last_seen_at, presence_online, presence_since, presence_via, presence_heard_at,
+                          presence_expires_at)
      SELECT 'FLEET-' || lpad(i::text, 5, '0'), $1, 'Robot ' || i, now() - ((i % 72) * interval '1 hour'),
             CASE WHEN i % 3 = 0 THEN true WHEN i % 6 < 3 THEN false END,
             CASE WHEN i % 3 = 0 OR i % 6 < 3 THEN now() - ((i % 500) * interval '1 minute') END,
@@ -65,7 +66,8 @@ async function seedFleet(client: pg.Client, userId: string): Promise<void> {
   await client.query(
     `INSERT INTO files (session_id, filename, object_key, content_type, size_limit, state, size, etag, uploaded_at, expires_at)
      SELECT s.id, 'f' || n || '.bin', 'sessions/x/' || s.id || '/f' || n || '.bin', 'application/octet-stream', 104857600,
-            'uploaded', 1000 + ((s.id * 7919 + n * 104729) % 5000000), '"e"', s.started_at + n * interval '1 minute', s.started_at + interval '1 hour'
+            'uploaded', 1000 + ((s.id * 7919 + n * 104729) % 5000000), '"e"', s.started_at + n * interval '1 minute',
+            s.started_at + interval '1 hour'
        FROM sessions s, generate_series(1, ${FLEET_FILES_PER_SESSION}) n
       WHERE s.project_id = $1`,
     [project!.id],
@@ -113,14 +115,16 @@ async function seed(databaseUrl: string): Promise<{ bigSessionId: number }> {
     } = await client.query<{ id: string }>(`INSERT INTO projects (slug, name) VALUES ('bench', 'Bench fleet') RETURNING id`);
     await client.query(`INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, 'viewer')`, [user!.id, project!.id]);
     await client.query(
-      `INSERT INTO devices (serial, project_id, name) SELECT 'BOT-' || lpad(i::text, 3, '0'), $1, 'Robot ' || i FROM generate_series(1, 50) i`,
+      `INSERT INTO devices (serial, project_id, name)
+       SELECT 'BOT-' || lpad(i::text, 3, '0'), $1, 'Robot ' || i FROM generate_series(1, 50) i`,
       [project!.id],
     );
     // 5,000 sessions over the 50 devices, one every 10 minutes going back in time.
     await client.query(
       `INSERT INTO sessions (device_id, project_id, name, state, started_at, ended_at)
        SELECT d.id, $1, 'Mission ' || i, CASE WHEN i % 10 = 0 THEN 'open'::session_state ELSE 'closed'::session_state END,
-              now() - (i * interval '10 minutes'), CASE WHEN i % 10 = 0 THEN NULL ELSE now() - (i * interval '10 minutes') + interval '8 minutes' END
+              now() - (i * interval '10 minutes'),
+              CASE WHEN i % 10 = 0 THEN NULL ELSE now() - (i * interval '10 minutes') + interval '8 minutes' END
          FROM generate_series(1, ${SESSIONS}) i
          JOIN devices d ON d.serial = 'BOT-' || lpad((1 + i % 50)::text, 3, '0')`,
       [project!.id],
@@ -128,7 +132,8 @@ async function seed(databaseUrl: string): Promise<{ bigSessionId: number }> {
     // A few files in every session (so each row of the list has counts and bytes to add up).
     await client.query(
       `INSERT INTO files (session_id, filename, object_key, content_type, size_limit, state, size, etag, uploaded_at, expires_at)
-       SELECT s.id, 'file_' || n || '.bin', 'sessions/' || d.serial || '/' || s.id || '/file_' || n || '.bin', 'application/octet-stream', 104857600,
+       SELECT s.id, 'file_' || n || '.bin', 'sessions/' || d.serial || '/' || s.id || '/file_' || n || '.bin',
+              'application/octet-stream', 104857600,
               'uploaded', 1000 * n + s.id, '"etag"', s.started_at, s.started_at + interval '1 hour'
          FROM sessions s JOIN devices d ON d.id = s.device_id, generate_series(1, ${FILES_PER_SESSION}) n`,
     );
@@ -145,7 +150,8 @@ async function seed(databaseUrl: string): Promise<{ bigSessionId: number }> {
               CASE WHEN i % 100 = 0 THEN NULL ELSE 50000 + (i * 7919) % 200000 END, '"etag"',
               CASE WHEN i % 100 = 0 THEN NULL ELSE now() - (i * interval '1 second') END, now() + interval '1 hour'
          FROM generate_series(1, ${BIG_SESSION_FILES}) i,
-              LATERAL (SELECT CASE WHEN i <= 9000 THEN 'frame_' || lpad(i::text, 5, '0') || '.jpg' ELSE 'logs/node_' || i || '.log' END AS name,
+              LATERAL (SELECT CASE WHEN i <= 9000 THEN 'frame_' || lpad(i::text, 5, '0') || '.jpg'
+                                   ELSE 'logs/node_' || i || '.log' END AS name,
                               CASE WHEN i <= 9000 THEN 'image/jpeg' ELSE 'text/plain' END AS type) f`,
       [big!.serial],
     );
@@ -202,7 +208,10 @@ async function main() {
     const seedStart = performance.now();
     const { bigSessionId } = await seed(database.url);
     console.log(
-      `seeded ${SESSIONS} sessions, ${SESSIONS * FILES_PER_SESSION + BIG_SESSION_FILES} files, and the big fleet (${FLEET_DEVICES} devices, ${FLEET_DEVICES * FLEET_SESSIONS_PER_DEVICE * FLEET_FILES_PER_SESSION} files) in ${Math.round(performance.now() - seedStart)} ms`,
+      `seeded ${SESSIONS} sessions, ${SESSIONS * FILES_PER_SESSION + BIG_SESSION_FILES} files, ` +
+        `and the big fleet (${FLEET_DEVICES} devices, ` +
+        `${FLEET_DEVICES * FLEET_SESSIONS_PER_DEVICE * FLEET_FILES_PER_SESSION} files) ` +
+        `in ${Math.round(performance.now() - seedStart)} ms`,
     );
     const env = { databaseUrl: database.url, storeDir };
     await buildApp(env);
@@ -229,7 +238,8 @@ async function main() {
     const cases = all.filter(([name]) => !only || name.toLowerCase().includes(only));
     const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, requests: REQUESTS, warmup: WARMUP };
     console.log(
-      `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${REQUESTS} sequential requests per case after ${WARMUP} warm-up`,
+      `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ` +
+        `${REQUESTS} sequential requests per case after ${WARMUP} warm-up`,
     );
     console.log("case | p50 ms | p95 ms | p99 ms | mean ms | max ms | bytes");
     const results: Record<string, unknown>[] = [];

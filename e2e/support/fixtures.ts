@@ -19,7 +19,7 @@ type TFixtures = {
 type TWorkerFixtures = { prisma: TPrismaClient; store: Store };
 
 export const test = base.extend<TFixtures, TWorkerFixtures>({
-  // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
+  // oxlint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern here, even an empty one
   baseURL: async ({}, use) => use(process.env.FLEETDROP_E2E_BASE_URL),
   // Every navigation waits for React to take over the page, so clicks are never lost.
   page: async ({ page }, use) => {
@@ -38,10 +38,10 @@ export const test = base.extend<TFixtures, TWorkerFixtures>({
     };
     await use(page);
   },
-  // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
+  // oxlint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern here, even an empty one
   world: async ({}, use) => use(JSON.parse(process.env.FLEETDROP_E2E_WORLD!) as TWorld),
   prisma: [
-    // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
+    // oxlint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern here, even an empty one
     async ({}, use) => {
       const prisma = createPrismaClient({ databaseUrl: process.env.FLEETDROP_E2E_DATABASE_URL!, maxConnections: 2 });
       await use(prisma);
@@ -50,7 +50,7 @@ export const test = base.extend<TFixtures, TWorkerFixtures>({
     { scope: "worker" },
   ],
   store: [
-    // oxlint-disable-next-line no-empty-pattern -- Playwright reads fixture dependencies from the destructuring pattern and requires one even when empty
+    // oxlint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern here, even an empty one
     async ({}, use) => use(openSessionsStore({ dir: process.env.FLEETDROP_E2E_STORE_DIR!, bucket: "fleetdrop" })),
     { scope: "worker" },
   ],

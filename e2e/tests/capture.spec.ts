@@ -81,7 +81,8 @@ test("a device that is online but does not answer ends as timed out (clock moved
     await page.getByRole("button", { name: "Request capture" }).click();
     await expect(page.locator('[data-capture-state="waiting"]')).toContainText(`Waiting for ${world.device.serial}`);
     // Rather than wait 45 s: the request was made long ago.
-    await prisma.$executeRaw`UPDATE audit_log SET at = at - interval '10 minutes' WHERE action = 'session.capture' AND at > now() - interval '1 minute'`;
+    await prisma.$executeRaw`UPDATE audit_log SET at = at - interval '10 minutes'
+      WHERE action = 'session.capture' AND at > now() - interval '1 minute'`;
     await expect(page.locator('[data-capture-state="timed_out"]')).toBeVisible({ timeout: 15_000 });
   } finally {
     await device.close();

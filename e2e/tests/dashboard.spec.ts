@@ -240,7 +240,7 @@ test.describe("the dashboard's finish", () => {
     await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
   });
 
-  test("forms and details: the admin checkbox sits by its label, roles are not cut off, ETags and text wrap cleanly, the device says when its credentials came", async ({
+  test("forms and details: admin checkbox by its label, roles uncut, ETags and text wrap, device shows when its credentials came", async ({
     page,
     signIn,
     world,

@@ -1,3 +1,4 @@
+import { dropConnection } from "@fleetdrop/mqtt-internals";
 import { expect, test } from "../support/fixtures";
 import { connectDevice } from "../support/sdk-device";
 
@@ -64,7 +65,7 @@ test.describe("presence", () => {
       await keepScreenshot("22-device-online");
 
       // It drops without a word (power cut): the broker publishes its Last Will.
-      (device.client.stream as unknown as { destroy(): void }).destroy();
+      dropConnection(device.client);
       device.client.options.reconnectPeriod = 0;
       await expect(badge).toContainText("Offline", { timeout: 20_000 });
       await expect(badge).toContainText("since");

@@ -99,7 +99,10 @@ export const ZWorkerEnvSchema = z
     FS_UPLOAD_RATE_WINDOW_SECONDS: z.coerce.number().min(0.1).default(10),
     FS_UPLOAD_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(30),
 
-    /** File transfer over MQTT (docs/protocol.md#file_transfer): largest file (MiB), largest segment (KiB), transfers in flight per device, TTL of an idle transfer (s). */
+    /**
+     * File transfer over MQTT (docs/protocol.md#file_transfer): largest file (MiB), largest segment
+     * (KiB), transfers in flight per device, TTL of an idle transfer (s).
+     */
     TRANSFER_MAX_FILE_MB: z.coerce.number().int().min(1).max(HARD_MAX_UPLOAD_MB).default(HARD_MAX_UPLOAD_MB),
     TRANSFER_MAX_SEGMENT_KB: z.coerce.number().int().min(1).max(3072).default(1024),
     TRANSFER_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(16),
@@ -124,14 +127,20 @@ export const ZWorkerEnvSchema = z
     TRANSFER_STAGING_DIR: z.string().min(1).optional(),
     /** Payload bytes (MiB) of segments and chunks the worker holds at once before it stops reading from the broker. */
     INBOUND_BUFFER_MB: z.coerce.number().int().min(1).max(1024).default(8),
-    /** Chunk forwarding (docs/protocol.md#chunks): largest chunk (KiB), lanes delivered at once, back-off bounds (ms); CHUNK_DELIVERY=false leaves delivery to other workers. */
+    /**
+     * Chunk forwarding (docs/protocol.md#chunks): largest chunk (KiB), lanes delivered at once,
+     * back-off bounds (ms); CHUNK_DELIVERY=false leaves delivery to other workers.
+     */
     CHUNK_MAX_KB: z.coerce.number().int().min(1).max(3072).default(1024),
     CHUNK_DELIVERY: envBoolean.default(true),
     CHUNK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     CHUNK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1000),
     CHUNK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
     ...ZWebhooksEnvSchema.shape,
-    /** Webhook delivery (docs/api.md#webhooks): lanes delivered at once, back-off bounds (ms); WEBHOOK_DELIVERY=false leaves delivery to other workers. */
+    /**
+     * Webhook delivery (docs/api.md#webhooks): lanes delivered at once, back-off bounds (ms);
+     * WEBHOOK_DELIVERY=false leaves delivery to other workers.
+     */
     WEBHOOK_DELIVERY: envBoolean.default(true),
     WEBHOOK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
     WEBHOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(2000),

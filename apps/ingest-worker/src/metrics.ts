@@ -51,7 +51,9 @@ export function createMetrics() {
 
   const brokerDisconnects = new Counter({
     name: "fleetdrop_broker_disconnects_total",
-    help: "MQTT disconnects the worker did not ask for, by reason (taken_over: another connection with the worker's client id; broker_disconnect; connection_lost)",
+    help:
+      "MQTT disconnects the worker did not ask for, by reason " +
+      "(taken_over: another connection with the worker's client id; broker_disconnect; connection_lost)",
     labelNames: ["reason"] as const,
     registers: [registry],
   });

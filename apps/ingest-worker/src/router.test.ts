@@ -310,7 +310,7 @@ describe("router: handler types come from the operation table", () => {
     const wrongMessage: THandler<"downloadRequest"> = {
       async handle(message) {
         // @ts-expect-error a download request has no session_id
-        void message.session_id; // oxlint-disable-line typescript/no-meaningless-void-operator -- the statement exists only for the type error expected on it
+        void message.session_id; // oxlint-disable-line typescript/no-meaningless-void-operator -- here for the type error only
         return { url: "http://x", expires_in: 1, size: 0, etag: "e", store: message.store, path: message.path, object_key: "k" };
       },
     };

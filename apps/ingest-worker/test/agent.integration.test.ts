@@ -58,7 +58,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 }
 
 describe("fleetdrop-device agent", () => {
-  it("uploads what is dropped into its folders, keeps collecting with the broker down, and every file arrives exactly once, byte-exact", async () => {
+  it("uploads what is dropped into its folders, keeps collecting with the broker down; every file arrives once, byte-exact", async () => {
     const logs = path.join(tmp, "logs");
     const video = path.join(tmp, "video");
     await mkdir(logs, { recursive: true });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import { FleetdropError } from "@fleetdrop/device/errors";
+import { dropConnection } from "@fleetdrop/mqtt-internals";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type THarness } from "./harness";
@@ -154,7 +155,7 @@ describe("capture", () => {
     const dropped = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-B", announcePresence: true });
     await expect.poll(presence).toMatchObject({ online: true });
     dropped.client.options.reconnectPeriod = 0; // stay away, so only the Will speaks
-    dropped.client.stream.destroy(); // no DISCONNECT: the broker publishes the Last Will
+    dropConnection(dropped.client); // no DISCONNECT: the broker publishes the Last Will
     await expect.poll(presence, { timeout: 10_000 }).toMatchObject({ online: false });
     await dropped.client.endAsync(true);
   });

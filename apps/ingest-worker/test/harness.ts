@@ -39,7 +39,10 @@ export type THarness = {
   storeDir: string;
   seed: TSeed;
   httpPort: number;
-  /** `now`: the rate limits' clock (ms), for tests that move time by hand; `store` replaces the fs sessions store (e.g. an S3 store against s3rver). */
+  /**
+   * `now`: the rate limits' clock (ms), for tests that move time by hand; `store` replaces the fs
+   * sessions store (e.g. an S3 store against s3rver).
+   */
   startWorker(
     overrides?: Partial<TIngestWorkerConfig>,
     deps?: { now?: () => number; store?: Store; onPresenceChange?: (change: TPresenceChange) => void },

@@ -74,7 +74,7 @@ async function uploadsHeld(): Promise<string[]> {
 }
 
 describe("multipart uploads through the fs store", () => {
-  it("takes parts in parallel and out of order, tells a restarted device what is held, and completes with size and SHA-256 checked", async () => {
+  it("takes parts in parallel and out of order, tells a restarted device what it holds, completes checking size and SHA-256", async () => {
     const content = fileOf(3);
     const created = await create("video/run-1.mcap", content, { sha256: sha256(content), content_type: "video/mp4" });
     expect(created.part_count).toBe(3);

@@ -1,3 +1,4 @@
+import { dropConnection } from "@fleetdrop/mqtt-internals";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TPresenceChange } from "../src/presence/record";
@@ -68,7 +69,7 @@ describe("device presence", () => {
     expect((await row("ROBOT-A")).presenceSince).toEqual(online.presenceSince);
 
     // The device drops without a word: the broker publishes its Last Will.
-    (device.stream as unknown as { destroy(): void }).destroy();
+    dropConnection(device);
     const offline = await until(
       () => row("ROBOT-A"),
       (r) => r.presenceOnline === false,

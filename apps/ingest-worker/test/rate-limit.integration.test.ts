@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe("a flooding device", () => {
-  it("gets 429 rate_limited with retry_after past its burst; refused requests do nothing; other devices and kinds are unaffected", async () => {
+  it("gets 429 rate_limited with retry_after past its burst; refused requests do nothing; other devices and kinds unaffected", async () => {
     const a = await rawDevice(h.broker, "ROBOT-A");
     const b = await rawDevice(h.broker, "ROBOT-B");
     try {

@@ -80,7 +80,9 @@ function multipart(form: TForm, boundary: string): { head: Buffer; tail: Buffer 
   const parts = Object.entries(form.fields).map(
     ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
   );
-  const head = `${parts.join("")}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  const head =
+    `${parts.join("")}--${boundary}\r\n` +
+    `Content-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
   return { head: Buffer.from(head), tail: Buffer.from(`\r\n--${boundary}--\r\n`) };
 }
 
@@ -185,7 +187,7 @@ describe("after a worker is killed", () => {
 });
 
 describe("after a database outage", () => {
-  it("a worker that kept running refuses fs uploads it cannot admit, and records what storage took during the outage once PostgreSQL is back", async () => {
+  it("a running worker refuses fs uploads it cannot admit, records what storage took in the outage once PostgreSQL is back", async () => {
     const url = new URL(h.db.url);
     const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.port = String(proxy.port);

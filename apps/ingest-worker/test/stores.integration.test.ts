@@ -1,7 +1,8 @@
 /**
- * Stores, downloads and store uploads (docs/protocol.md#stores) through the real stack (Mosquitto, PostgreSQL, the fs store behind the worker's
- * endpoint): downloads from named stores (allowed, forbidden, missing), uploads into a store,
- * and the status report that becomes a command-run record.
+ * Stores, downloads and store uploads (docs/protocol.md#stores) through the real stack
+ * (Mosquitto, PostgreSQL, the fs store behind the worker's endpoint): downloads from named stores
+ * (allowed, forbidden, missing), uploads into a store, and the status report that becomes a
+ * command-run record.
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 /**
- * File transfer over MQTT (docs/protocol.md#file_transfer) end to end: a real Mosquitto, PostgreSQL staging, the fs store. Segments in any order,
- * duplicates and overlaps, status ranges, incomplete fin, checksum, limits, abort, TTL, and a
- * worker restart in the middle of a transfer.
+ * File transfer over MQTT (docs/protocol.md#file_transfer) end to end: a real Mosquitto,
+ * PostgreSQL staging, the fs store. Segments in any order, duplicates and overlaps, status ranges,
+ * incomplete fin, checksum, limits, abort, TTL, and a worker restart in the middle of a transfer.
  */
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
@@ -263,7 +263,7 @@ describe.each([
         await a.abort(id);
     });
 
-    it("answers a segment by what its transfer is now: completed, aborted, or its device disabled in the middle, and records nothing of it", async () => {
+    it("answers a segment by what its transfer is now (completed, aborted, its device disabled) and records nothing of it", async () => {
       const chunk = Buffer.alloc(1000, 7);
       const held = async () =>
         h.prisma.transferSegment.count({ where: { transfer: { device: { serial: "ROBOT-A" }, fileRef: "midway" } } });
@@ -418,7 +418,8 @@ describe.each([
     // fin), so these two exist in that mode only rather than being reported as skipped.
     const inFileStaging = inFiles ? it : () => {};
     inFileStaging(
-      "with file staging, hashes while segments arrive and the staging file becomes the object, so fin only finishes the hash (and falls back when it cannot)",
+      "with file staging, hashes while segments arrive and the staging file becomes the object, " +
+        "so fin only finishes the hash (and falls back when it cannot)",
       async () => {
         const eagerCount = async () =>
           Number(

@@ -28,7 +28,10 @@ const ZStandaloneEnvSchema = z
     PUBLIC_HOST: z.string().default("localhost"),
     ADMIN_EMAIL: z.string().email().default("admin@fleetdrop.local"),
     ADMIN_PASSWORD: z.string().min(8).optional(),
-    /** STORAGE_BACKEND=s3 with the S3 settings, passed to the worker and the web app; STORE_CONFIGURATION likewise. (fs: the embedded store.) */
+    /**
+     * STORAGE_BACKEND=s3 with the S3 settings, passed to the worker and the web app;
+     * STORE_CONFIGURATION likewise. (fs: the embedded store.)
+     */
     ...ZStorageEnvSchema.pick({
       STORAGE_BACKEND: true,
       S3_BUCKET: true,

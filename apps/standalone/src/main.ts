@@ -122,9 +122,8 @@ async function main(): Promise<void> {
         await broker.close();
         await pool.end();
       });
-      step(
-        `MQTT broker listening on ${env.MQTT_HOST}:${mqttPort.port}${mqttPort.moved ? ` (${env.MQTT_PORT} is taken, e.g. by a system Mosquitto)` : ""}`,
-      );
+      const moved = mqttPort.moved ? ` (${env.MQTT_PORT} is taken, e.g. by a system Mosquitto)` : "";
+      step(`MQTT broker listening on ${env.MQTT_HOST}:${mqttPort.port}${moved}`);
       mqttUrl = broker.url;
       brokerPort = mqttPort.port;
       // The embedded broker speaks MQTT 3.1.1.

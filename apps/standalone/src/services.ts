@@ -49,7 +49,8 @@ function formatLogLine(line: string): string {
       .filter(([key]) => !SKIP_FIELDS.has(key))
       .map(([key, value]) => `${key}=${fieldText(value)}`)
       .join(" ");
-    return `${level === "info" ? "" : `${level.toUpperCase()} `}${entry.msg === undefined || entry.msg === null ? "" : fieldText(entry.msg)}${extras ? `  ${extras}` : ""}`;
+    const message = entry.msg === undefined || entry.msg === null ? "" : fieldText(entry.msg);
+    return `${level === "info" ? "" : `${level.toUpperCase()} `}${message}${extras ? `  ${extras}` : ""}`;
   } catch {
     return line;
   }

@@ -7,6 +7,7 @@ import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
 import { hashPassword } from "@fleetdrop/db/passwords";
 import { createPgPool } from "@fleetdrop/db/pool";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
+import { dropConnection } from "@fleetdrop/mqtt-internals";
 import { freePort } from "@fleetdrop/test-broker";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type pg from "pg";
@@ -362,7 +363,7 @@ describe("embedded broker: presence of device connections", () => {
     await sleep(200);
     expect(said()).toEqual([true]); // one connection of ROBOT-P is still up
     // The last connection drops without a DISCONNECT (no Last Will configured either).
-    (second.stream as unknown as { destroy(): void }).destroy();
+    dropConnection(second);
     await waitFor(() => said().length === 2, "offline");
     expect(said()).toEqual([true, false]);
 

@@ -229,7 +229,7 @@ describe("scopes", () => {
     expect(await auditBy(world.read.token, "session.download")).toHaveLength(1);
   });
 
-  it("a write token opens, renames, closes and reopens sessions, captures and sends commands; every write is audited as the token", async () => {
+  it("a write token opens, renames, closes, reopens sessions, captures, sends commands; each write is audited as the token", async () => {
     const token = world.write.token;
     const label = `API token write token (${world.write.token.slice(0, 15)})`;
     const created = await callApi("createSession", { token, body: { device: world.device.serial, name: "API run" } });

@@ -25,7 +25,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import type { Socket } from "node:net";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import mqtt, { type MqttClient } from "mqtt";
 
 export type TDeviceIdentity = { serial: string; password: string; sessionId: number };
@@ -103,7 +103,7 @@ export class Fleet {
           reconnectPeriod: 1000,
           connectTimeout: 10_000,
         });
-        const noDelay = () => (client.stream as unknown as Socket).setNoDelay?.(true);
+        const noDelay = () => disableNagle(client);
         noDelay();
         client.on("connect", noDelay);
         client.on("error", () => {});
@@ -293,7 +293,9 @@ function postForm(form: { url: string; fields: Record<string, string> }, bytes: 
   let head = "";
   for (const [name, value] of Object.entries(form.fields))
     head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  head +=
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="upload.bin"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n`;
   const body = Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
   const slice = 16 * 1024;
   return new Promise((resolve, reject) => {

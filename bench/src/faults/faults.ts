@@ -116,7 +116,10 @@ export const FAULTS: TFault[] = [
       const pushedOff = ((await env.worker.disconnects()) ?? Number.NaN) - (disconnectsBefore ?? Number.NaN);
       return {
         notes: [
-          `client id ${JSON.stringify(intruderClientId)} asked for ${seconds(outageMs)}: ${connects} connects accepted (as the device itself), ${refusals} refused, ${delivered} messages delivered to it; the worker was pushed off ${pushedOff} times`,
+          `client id ${JSON.stringify(intruderClientId)} asked for ${seconds(outageMs)}: ` +
+            `${connects} connects accepted (as the device itself), ` +
+            `${refusals} refused, ` +
+            `${delivered} messages delivered to it; the worker was pushed off ${pushedOff} times`,
           `worker healthy ${seconds(await workerRecovered(env))} after`,
         ],
         // A broker binds the client id to the identity: the device gets its own session, never the

@@ -150,12 +150,16 @@ async function runFault(fault: TFault, fleet: TFleetTemplate): Promise<TFaultRes
 function printTable(results: TFaultResult[]): void {
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   console.log(
-    "| fault | requests sent | answered | answered twice | lost | uploads stored byte-exact | bytes lost | pending after 60 s | orphans (objects / temp files) | targets |",
+    "| fault | requests sent | answered | answered twice | lost " +
+      "| uploads stored byte-exact | bytes lost | pending after 60 s | orphans (objects / temp files) | targets |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of results) {
     console.log(
-      `| ${r.title} | ${r.books.sent} | ${r.books.answered} | ${r.books.answeredTwice} | ${r.books.lost} | ${r.audit.storedExact} / ${r.audit.files} (${mib(r.audit.bytes)}) | ${r.audit.bytesLost} | ${r.audit.pending} | ${r.audit.orphanObjects} / ${r.audit.orphanTempFiles} | ${r.missed.length === 0 ? "met" : `missed: ${r.missed.join("; ")}`} |`,
+      `| ${r.title} | ${r.books.sent} | ${r.books.answered} | ${r.books.answeredTwice} | ${r.books.lost} ` +
+        `| ${r.audit.storedExact} / ${r.audit.files} (${mib(r.audit.bytes)}) | ${r.audit.bytesLost} ` +
+        `| ${r.audit.pending} | ${r.audit.orphanObjects} / ${r.audit.orphanTempFiles} ` +
+        `| ${r.missed.length === 0 ? "met" : `missed: ${r.missed.join("; ")}`} |`,
     );
   }
   console.log("");
@@ -165,9 +169,14 @@ function printTable(results: TFaultResult[]): void {
       r.settledAfterMs === null
         ? `not settled ${SETTINGS.settleMs / 1000} s after the load stopped`
         : `settled ${(r.settledAfterMs / 1000).toFixed(1)} s after the load stopped`;
-    console.log(
-      `${r.title}: ${[...r.notes, `${r.books.publishes} publishes for ${r.books.sent} requests`, `${r.books.failedPosts} uploads failed and were retried`, settled, ...(refused.length ? [`refused: ${refused.join(", ")}`] : [])].join("; ")}`,
-    );
+    const notes = [
+      ...r.notes,
+      `${r.books.publishes} publishes for ${r.books.sent} requests`,
+      `${r.books.failedPosts} uploads failed and were retried`,
+      settled,
+      ...(refused.length ? [`refused: ${refused.join(", ")}`] : []),
+    ];
+    console.log(`${r.title}: ${notes.join("; ")}`);
   }
 }
 
@@ -180,7 +189,10 @@ async function main(): Promise<number> {
   });
   console.log(`machine: ${machineDescription()}`);
   console.log(
-    `${SHORT ? "short run: " : ""}${SETTINGS.devices} devices, files of ${SETTINGS.minBytes / 1024}-${SETTINGS.maxBytes / 1024} KiB uploaded at ${SETTINGS.uploadBytesPerSecond / 1024} KiB/s; load ${SETTINGS.beforeMs / 1000} s before each fault and ${SETTINGS.afterMs / 1000} s after it; outages of ${SETTINGS.outageMs / 1000} s; request timeout ${SETTINGS.requestTimeoutMs / 1000} s\n`,
+    `${SHORT ? "short run: " : ""}${SETTINGS.devices} devices, files of ${SETTINGS.minBytes / 1024}-${SETTINGS.maxBytes / 1024} KiB ` +
+      `uploaded at ${SETTINGS.uploadBytesPerSecond / 1024} KiB/s; ` +
+      `load ${SETTINGS.beforeMs / 1000} s before each fault and ${SETTINGS.afterMs / 1000} s after it; ` +
+      `outages of ${SETTINGS.outageMs / 1000} s; request timeout ${SETTINGS.requestTimeoutMs / 1000} s\n`,
   );
   if (!values["no-build"]) await buildWorker();
   const postgres = await startSuitePostgres();

@@ -63,14 +63,22 @@ const CONNECTION_ERROR_CODES = new Set([
   "08006",
 ]);
 
+const CONNECTION_LOST_MESSAGE = new RegExp(
+  [
+    "Connection terminated",
+    "timeout exceeded when trying to connect",
+    "Client has encountered a connection error",
+    "connection is closed",
+  ].join("|"),
+  "i",
+);
+
 /** True when an error means the database is unreachable (retry later), not a bad query. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!error || typeof error !== "object") return false;
   const { code, message } = error as { code?: string; message?: string };
   if (code && CONNECTION_ERROR_CODES.has(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed/i.test(
-    message ?? "",
-  );
+  return CONNECTION_LOST_MESSAGE.test(message ?? "");
 }
 
 export type { Pool, PoolClient } from "pg";

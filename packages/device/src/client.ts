@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import type { Socket } from "node:net";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import { describeFilenameProblem, filenameProblem, normaliseFilename } from "@fleetdrop/shared/names";
 import {
   JSON_OPERATION_NAMES,
@@ -464,7 +464,7 @@ async function openClient(options: TDeviceOptions, protocolVersion: 4 | 5): Prom
     };
     client.once("connect", () => {
       client.off("error", fail);
-      (client.stream as unknown as Partial<Socket>).setNoDelay?.(true);
+      disableNagle(client);
       resolve();
     });
     client.once("error", fail);

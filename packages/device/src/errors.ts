@@ -41,7 +41,8 @@ export function existingOf(answer: Record<string, unknown>): TExistingFile | und
 export class RateLimitedError extends FleetdropError {
   constructor(what: string, retryAfterSeconds: number, attempts: number, reason: string) {
     super(
-      `${what}: the platform is rate-limiting this device (429 rate_limited, retry after ${retryAfterSeconds} s); gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason}`,
+      `${what}: the platform is rate-limiting this device (429 rate_limited, retry after ${retryAfterSeconds} s)` +
+        `; gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason}`,
       "rate_limited",
       429,
       retryAfterSeconds,

@@ -1,6 +1,7 @@
 /**
- * File transfer over MQTT (docs/protocol.md#file_transfer) from the device side: send a file over the MQTT connection itself, in segments, and
- * resume after a disconnect or a restart from the ranges the platform says it holds.
+ * File transfer over MQTT (docs/protocol.md#file_transfer) from the device side: send a file over
+ * the MQTT connection itself, in segments, and resume after a disconnect or a restart from the
+ * ranges the platform says it holds.
  *
  *   const result = await uploadOverMqtt(device, { sessionId: 1, path: "big.mcap" });
  *

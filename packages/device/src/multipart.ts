@@ -25,7 +25,9 @@ export function multipartBody(
   for (const [name, value] of Object.entries(fields)) {
     head += `--${boundary}\r\nContent-Disposition: form-data; name="${quote(name)}"\r\n\r\n${value}\r\n`;
   }
-  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\nContent-Type: ${file.contentType}\r\n\r\n`;
+  head +=
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\n` +
+    `Content-Type: ${file.contentType}\r\n\r\n`;
   const tail = `\r\n--${boundary}--\r\n`;
   const headBytes = Buffer.from(head, "utf8");
   const tailBytes = Buffer.from(tail, "utf8");

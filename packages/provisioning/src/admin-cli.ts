@@ -81,7 +81,8 @@ async function ensureBrokerTls(env: TProvisioningEnv, print: (line: string) => v
   await writeFile(path.join(env.BROKER_TLS_DIR, "broker-ca.crt"), tls.caPem);
   await writeFile(cert, tls.certPem);
   print(
-    `created a self-signed broker certificate for ${env.BROKER_TLS_HOSTS} in ${env.BROKER_TLS_DIR} (devices verify it with broker-ca.crt; replace it with your own for production)`,
+    `created a self-signed broker certificate for ${env.BROKER_TLS_HOSTS} in ${env.BROKER_TLS_DIR} ` +
+      `(devices verify it with broker-ca.crt; replace it with your own for production)`,
   );
 }
 
@@ -164,7 +165,8 @@ export async function runAdmin(argv: string[], io: TAdminIo): Promise<number> {
       case "ca rotate": {
         const ca = await rotateProjectCa(ctx, await projectId());
         io.print(
-          `new device CA ${ca.fingerprint} for ${values.project}; certificates of the previous CA stay valid until they expire or are rotated`,
+          `new device CA ${ca.fingerprint} for ${values.project}; ` +
+            `certificates of the previous CA stay valid until they expire or are rotated`,
         );
         return 0;
       }

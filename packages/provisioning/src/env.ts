@@ -70,7 +70,8 @@ export function parseProvisioningEnv(source: Record<string, string | undefined>)
   const result = ZProvisioningEnvSchema.safeParse(withoutEmpty(source));
   if (result.success) return result.data;
   throw new Error(
-    `Invalid environment for fleetdrop-admin:\n${result.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`).join("\n")}`,
+    `Invalid environment for fleetdrop-admin:\n` +
+      result.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`).join("\n"),
   );
 }
 

@@ -161,7 +161,7 @@ describe("rotating, disabling and revoking", () => {
     expect(await prisma.session.findUnique({ where: { id: session.id } })).not.toBeNull();
   });
 
-  it("rotates a certificate: the old one is superseded after the grace period, and switching to a password clears nothing else", async () => {
+  it("rotates a certificate: the old one is superseded after the grace period; switching to a password clears nothing else", async () => {
     const created = await createDevice(ctx, { projectId, serial: "ROT-2", authMode: "certificate" });
     const oldSerial = created.credentials.authMode === "certificate" ? created.credentials.serialNumber : "";
     const rotated = await rotateDeviceCredentials(ctx, { serial: "ROT-2", graceSeconds: 3600 });

@@ -155,9 +155,11 @@ function assertSessionId(sessionId: number): void {
  * `type/subtype` with optional `; name=value` parameters (RFC 6838 restricted names). The
  * policy pins the exact string, so the device must send it back verbatim.
  */
-const MEDIA_TYPE_PATTERN =
-  // oxlint-disable-next-line no-control-regex -- a quoted parameter value may not hold control characters (RFC 9110 qdtext)
-  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\u0000-\u001f]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+const MEDIA_TYPE_PATTERN = new RegExp(
+  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/.source +
+    // oxlint-disable-next-line no-control-regex -- a quoted parameter value may not hold control characters (RFC 9110 qdtext)
+    /(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\u0000-\u001f]*"|[A-Za-z0-9!#$&^_.+-]+))*$/.source,
+);
 
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 

@@ -101,7 +101,8 @@ export function assertTopicPrefix(prefix: string): string {
     prefix.split("/").some((level) => level === "")
   ) {
     throw new Error(
-      `TOPIC_PREFIX ${JSON.stringify(prefix)} is not valid: use one or more non-empty topic levels without + # or a leading $ (e.g. "fleetdrop")`,
+      `TOPIC_PREFIX ${JSON.stringify(prefix)} is not valid: ` +
+        `use one or more non-empty topic levels without + # or a leading $ (e.g. "fleetdrop")`,
     );
   }
   return prefix;

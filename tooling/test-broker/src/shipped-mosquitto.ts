@@ -1,9 +1,10 @@
 /**
  * Starts Mosquitto with the shipped deploy/mosquitto configuration (mosquitto.conf, the ACLs),
  * through the shipped run.sh, with only what a test machine needs changed: the container paths
- * point at temporary folders (and the repository's deploy/mosquitto), the dynamic-security plugin at
- * the installed one, the three listeners get free ports on 127.0.0.1, and when run as root Mosquitto keeps root (it would otherwise drop to the
- * `mosquitto` user, which cannot read the temporary folders).
+ * point at temporary folders (and the repository's deploy/mosquitto), the dynamic-security plugin
+ * at the installed one, the three listeners get free ports on 127.0.0.1, and when run as root
+ * Mosquitto keeps root (it would otherwise drop to the `mosquitto` user, which cannot read the
+ * temporary folders).
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,4 +1,6 @@
+import { runTyped, typedSql } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
+import { sql } from "kysely";
 
 export type TAgentStatusRow = {
   deviceUuid: string;
@@ -11,17 +13,31 @@ export type TAgentStatusRow = {
 
 /** Replaces the device's last agent report; returns when the platform stored it. */
 export async function storeAgentStatus(pool: Pool, row: TAgentStatusRow): Promise<Date> {
-  const result = await pool.query<{ reported_at: Date }>({
-    name: "fleetdrop_store_agent_status",
-    text: /* sql */ `
-      INSERT INTO device_agent_status (device_id, backlog_files, backlog_bytes, oldest_waiting_at, last_error, last_error_at, reported_at)
-      VALUES ($1, $2, $3, $4, $5, $6, now())
-      ON CONFLICT (device_id) DO UPDATE SET
-        backlog_files = EXCLUDED.backlog_files, backlog_bytes = EXCLUDED.backlog_bytes,
-        oldest_waiting_at = EXCLUDED.oldest_waiting_at, last_error = EXCLUDED.last_error,
-        last_error_at = EXCLUDED.last_error_at, reported_at = EXCLUDED.reported_at
-      RETURNING reported_at`,
-    values: [row.deviceUuid, row.backlogFiles, row.backlogBytes, row.oldestWaitingAt, row.lastError, row.lastErrorAt],
-  });
+  const result = await runTyped(
+    pool,
+    typedSql
+      .insertInto("device_agent_status")
+      .values({
+        device_id: row.deviceUuid,
+        backlog_files: row.backlogFiles,
+        backlog_bytes: row.backlogBytes,
+        oldest_waiting_at: row.oldestWaitingAt,
+        last_error: row.lastError,
+        last_error_at: row.lastErrorAt,
+        reported_at: sql<Date>`now()`,
+      })
+      .onConflict((conflict) =>
+        conflict.column("device_id").doUpdateSet((eb) => ({
+          backlog_files: eb.ref("excluded.backlog_files"),
+          backlog_bytes: eb.ref("excluded.backlog_bytes"),
+          oldest_waiting_at: eb.ref("excluded.oldest_waiting_at"),
+          last_error: eb.ref("excluded.last_error"),
+          last_error_at: eb.ref("excluded.last_error_at"),
+          reported_at: eb.ref("excluded.reported_at"),
+        })),
+      )
+      .returning("reported_at"),
+    { name: "fleetdrop_store_agent_status" },
+  );
   return result.rows[0]!.reported_at;
 }

@@ -1,5 +1,6 @@
 import { runTyped, typedSql } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
+import { sql } from "kysely";
 
 export type TDeviceRecord = {
   id: string;
@@ -52,14 +53,22 @@ export const refusalKey = (serial: string, code: string, hour: Date) => `${seria
 export async function recordRefusals(pool: Pool, counts: TRefusalCounts): Promise<void> {
   if (counts.size === 0) return;
   const entries = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, n]) => [...key.split("\u0000"), n] as const);
-  await pool.query({
-    name: "fleetdrop_record_refusals",
-    text: /* sql */ `
-      INSERT INTO request_refusals (device_id, project_id, hour, code, count)
-      SELECT d.id, d.project_id, v.hour, v.code, v.n
-      FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[]) AS v(serial, code, hour, n)
-      JOIN devices d ON d.serial = v.serial
-      ON CONFLICT (device_id, hour, code) DO UPDATE SET count = request_refusals.count + EXCLUDED.count`,
-    values: [entries.map((e) => e[0]), entries.map((e) => e[1]), entries.map((e) => e[2]), entries.map((e) => e[3])],
-  });
+  const [serials, codes, hours, ns] = [0, 1, 2, 3].map((column) => entries.map((entry) => entry[column]));
+  await runTyped(
+    pool,
+    typedSql
+      .insertInto("request_refusals")
+      .columns(["device_id", "project_id", "hour", "code", "count"])
+      .expression(
+        sql`SELECT d.id, d.project_id, v.hour, v.code, v.n
+          FROM unnest(${serials}::text[], ${codes}::text[], ${hours}::timestamptz[], ${ns}::int[]) AS v(serial, code, hour, n)
+          JOIN devices d ON d.serial = v.serial`,
+      )
+      .onConflict((conflict) =>
+        conflict
+          .columns(["device_id", "hour", "code"])
+          .doUpdateSet((eb) => ({ count: eb("request_refusals.count", "+", eb.ref("excluded.count")) })),
+      ),
+    { name: "fleetdrop_record_refusals" },
+  );
 }

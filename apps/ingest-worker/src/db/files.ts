@@ -11,7 +11,8 @@ export const EXPIRY_GRACE_SECONDS = 300;
  * When an uploaded file's object is looked at once more: after its form stopped being accepted
  * (plus the grace an upload begun just before expiry has), if it was still valid at upload.
  */
-export const REPLACEMENT_CHECK_AT = /* sql */ `CASE WHEN f.expires_at > now() THEN f.expires_at + interval '${EXPIRY_GRACE_SECONDS} seconds' END`;
+export const REPLACEMENT_CHECK_AT =
+  /* sql */ `CASE WHEN f.expires_at > now() ` + `THEN f.expires_at + interval '${EXPIRY_GRACE_SECONDS} seconds' END`;
 
 /** The pool, or a client inside a transaction (the sweeper holds its rows locked in one). */
 export type TQueryable = Pool | PoolClient;

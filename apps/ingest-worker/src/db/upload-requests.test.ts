@@ -72,7 +72,9 @@ async function fileRow(sessionId: number, filename: string) {
 describe("recordUploadRequests", () => {
   it("gives every request of a mixed batch its own outcome and writes only the valid ones", async () => {
     await pool.query(
-      "INSERT INTO files (session_id, filename, object_key, content_type, size_limit, state, expires_at) VALUES ($1, 'done.bin', $2, 'x/y', 1, 'uploaded', now()), ($1, 'replace.bin', $3, 'x/y', 1, 'uploaded', now())",
+      "INSERT INTO files (session_id, filename, object_key, content_type, size_limit, state, expires_at) " +
+        "VALUES ($1, 'done.bin', $2, 'x/y', 1, 'uploaded', now()), " +
+        "($1, 'replace.bin', $3, 'x/y', 1, 'uploaded', now())",
       [seed.openA, sessionObjectKey("ROBOT-A", seed.openA, "done.bin"), sessionObjectKey("ROBOT-A", seed.openA, "replace.bin")],
     );
     const batch = [

@@ -1,6 +1,6 @@
 /**
- * file_download/request (docs/protocol.md#file_downloadrequest): `P/fleet/D/file_download/request` `{store, path}` → a presigned GET (s3) or
- * the fs store's signed URL, with size and ETag. Per-device stores resolve `path` under
+ * file_download/request (docs/protocol.md#file_downloadrequest): `P/fleet/D/file_download/request`
+ * `{store, path}` → a presigned GET (s3) or the fs store's signed URL, with size and ETag. Per-device stores resolve `path` under
  * `{prefix}/{D}/`, so a device only ever reads its own folder there. Every download is audited
  * (`store.download`, actor: the device) so the dashboard can show who fetched what, when.
  */

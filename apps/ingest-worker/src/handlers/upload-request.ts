@@ -1,4 +1,7 @@
-/** file_upload/request (docs/protocol.md#file_uploadrequest): issue a presigned POST form for a file of one of the device's open sessions. */
+/**
+ * file_upload/request (docs/protocol.md#file_uploadrequest): issue a presigned POST form for a
+ * file of one of the device's open sessions.
+ */
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
 import { fileExistsError } from "@fleetdrop/shared/protocol/common";

@@ -1,8 +1,8 @@
 /**
- * Completion of session uploads (docs/protocol.md#file_uploadcomplete): finds pending files whose check is due, asks storage whether the object
- * arrived, and records `uploaded`, `expired` (form expired unused) or the next check (backing
- * off: a file is checked again after as long as it has already waited, but never later than
- * `recheckMaxMs`). Safe with several workers: rows are claimed with FOR UPDATE SKIP LOCKED.
+ * Completion of session uploads (docs/protocol.md#file_uploadcomplete): finds pending files whose
+ * check is due, asks storage whether the object arrived, and records `uploaded`, `expired` (form
+ * expired unused) or the next check (backing off: a file is checked again after as long as it has
+ * already waited, but never later than `recheckMaxMs`). Safe with several workers: rows are claimed with FOR UPDATE SKIP LOCKED.
  *
  * Recovery: an object stored while its completion could not be recorded (the worker crashed
  * between the two, or PostgreSQL was down) leaves its file pending. Every pending file is

@@ -45,7 +45,8 @@ export function createAnsweredRequests(now: () => number = Date.now): TAnsweredR
     keyOf(deviceId, packet, requestId) {
       const correlation = packet.properties?.correlationData;
       if (!requestId && !correlation) return null;
-      return `${deviceId}\u0000${packet.topic}\u0000${requestId ?? ""}\u0000${correlation ? Buffer.from(correlation).toString("base64") : ""}`;
+      const correlationText = correlation ? Buffer.from(correlation).toString("base64") : "";
+      return `${deviceId}\u0000${packet.topic}\u0000${requestId ?? ""}\u0000${correlationText}`;
     },
     alreadyAnswered(key, packet) {
       if (!key || !packet.dup) return false;

@@ -7,22 +7,19 @@
  * about a quarter of the worker's CPU. Corking the socket until the event loop moves on turns
  * the burst into one `writev`. Nothing is delayed beyond the current turn of the event loop.
  */
+import { corkConnection } from "@fleetdrop/mqtt-internals";
 import type { MqttClient } from "mqtt";
 
-type TCorkable = { cork?: () => void; uncork?: () => void; destroyed?: boolean };
-
 export function createWriteCoalescer(client: MqttClient): () => void {
-  let corked: TCorkable | null = null;
+  let uncork: (() => void) | null = null;
   return function coalesceUntilNextTurn() {
-    if (corked) return;
-    const stream = client.stream as unknown as TCorkable | undefined;
-    if (!stream?.cork || !stream.uncork || stream.destroyed) return;
-    stream.cork();
-    corked = stream;
+    if (uncork) return;
+    uncork = corkConnection(client);
+    if (!uncork) return;
     setImmediate(() => {
-      const held = corked;
-      corked = null;
-      held?.uncork?.();
+      const release = uncork;
+      uncork = null;
+      release?.();
     });
   };
 }

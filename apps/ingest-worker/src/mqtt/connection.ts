@@ -4,7 +4,7 @@
  * cost 40-80 ms of delayed ACKs).
  */
 import { readFileSync } from "node:fs";
-import type { Socket } from "node:net";
+import { disableNagle } from "@fleetdrop/mqtt-internals";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { MessageIdStore } from "./message-id-slots";
 
@@ -54,9 +54,6 @@ export function createMqttClient(options: TMqttConnectionOptions): MqttClient {
     ...(process.env.DEBUG ? {} : { log: () => {} }),
   };
   const client = mqtt.connect(options.url, clientOptions);
-  client.on("connect", () => {
-    const stream = client.stream as unknown as Partial<Socket> | undefined;
-    stream?.setNoDelay?.(true);
-  });
+  client.on("connect", () => disableNagle(client));
   return client;
 }

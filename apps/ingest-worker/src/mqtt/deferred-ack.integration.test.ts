@@ -1,4 +1,5 @@
 import { startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
+import { dropConnection } from "@fleetdrop/mqtt-internals";
 import mqtt, { type IPublishPacket, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installDeferredAcks } from "./deferred-ack";
@@ -55,7 +56,7 @@ describe.each([4, 5] as const)("deferred PUBACKs (MQTT %i)", (protocolVersion) =
     await pub.publishAsync("t/req", "one", { qos: 1 });
     while (seen.length < 1) await sleep(10);
     // The handler is still running: drop the connection as a crash would.
-    first.client.stream.destroy();
+    dropConnection(first.client);
     await first.client.endAsync(true);
     release();
 

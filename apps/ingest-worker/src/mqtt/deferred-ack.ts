@@ -8,19 +8,18 @@
  * one the message arrived on: after a reconnect the broker redelivers what was not acknowledged,
  * and handling is idempotent.
  *
- * This relies on `MqttClient#_sendPacket`, an internal of mqtt.js: the catalog pins mqtt to an
- * exact version and `deferred-ack.integration.test.ts` fails if the behaviour changes.
+ * Holding the PUBACK relies on an mqtt.js internal, reached through @fleetdrop/mqtt-internals
+ * (whose test checks that behaviour); `deferred-ack.integration.test.ts` checks the whole.
  */
+import { interceptOutgoingPackets } from "@fleetdrop/mqtt-internals";
 import type { IPublishPacket, MqttClient } from "mqtt";
 import { MessageIdSlots } from "./message-id-slots";
-
-type TSendPacket = (packet: { cmd: string; messageId?: number }, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
 
 type TPendingAck = {
   generation: number;
   settled: boolean;
-  /** The PUBACK mqtt.js tried to send, held until the handler settles. */
-  held?: { packet: { cmd: string; messageId?: number }; rest: unknown[] };
+  /** Sends the PUBACK mqtt.js tried to send, held until the handler settles. */
+  held?: () => void;
   /** false: the handler asked for redelivery (e.g. while shutting down). */
   acknowledge: boolean;
 };
@@ -40,12 +39,6 @@ export type TDeferredAcks = {
 };
 
 export function installDeferredAcks(client: MqttClient, options: TDeferredAckOptions): TDeferredAcks {
-  const internal = client as unknown as { _sendPacket: TSendPacket };
-  const originalSend = internal._sendPacket;
-  if (typeof originalSend !== "function") {
-    throw new Error("mqtt.js internals changed: MqttClient#_sendPacket is missing (check the pinned mqtt version)");
-  }
-
   let generation = 0;
   let inFlight = 0;
   let idleWaiters: (() => void)[] = [];
@@ -62,22 +55,20 @@ export function installDeferredAcks(client: MqttClient, options: TDeferredAckOpt
   const release = (messageId: number, entry: TPendingAck) => {
     if (pending.get(messageId) === entry) pending.delete(messageId);
     if (!entry.acknowledge || entry.generation !== generation || !client.connected || !entry.held) return;
-    originalSend.call(client, entry.held.packet, undefined, ...entry.held.rest);
+    entry.held();
   };
 
-  internal._sendPacket = function deferredSend(this: MqttClient, packet, cb, ...rest) {
-    if (packet.cmd === "puback" && packet.messageId !== undefined) {
-      const entry = pending.get(packet.messageId);
-      if (entry && entry.generation === generation) {
-        // Tell mqtt.js the PUBACK went out so it reads the next packet; send it later.
-        entry.held = { packet, rest };
-        cb?.();
-        if (entry.settled) release(packet.messageId, entry);
-        return;
-      }
-    }
-    return originalSend.call(this, packet, cb, ...rest);
-  };
+  interceptOutgoingPackets(client, (packet) => {
+    const { messageId } = packet;
+    if (packet.cmd !== "puback" || messageId === undefined) return undefined;
+    const entry = pending.get(messageId);
+    if (!entry || entry.generation !== generation) return undefined;
+    // mqtt.js counts the PUBACK as sent, so it reads the next packet; it goes out when the handler settles.
+    return (send) => {
+      entry.held = send;
+      if (entry.settled) release(messageId, entry);
+    };
+  });
 
   const finishOne = () => {
     inFlight--;

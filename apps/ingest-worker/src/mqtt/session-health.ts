@@ -6,6 +6,7 @@
  * while the connection is down, for a while after a takeover or a lost session, and while the
  * connection keeps dropping; /metrics counts every disconnect by reason.
  */
+import { isEnding } from "@fleetdrop/mqtt-internals";
 import type { MqttClient } from "mqtt";
 import type { Counter } from "prom-client";
 
@@ -55,7 +56,7 @@ export function watchSessionHealth(
   client.on("close", () => {
     if (!wasConnected) return;
     wasConnected = false;
-    if (client.disconnecting) return; // the worker itself is disconnecting
+    if (isEnding(client)) return; // the worker itself is disconnecting
     options.disconnects.inc({ reason: reason ?? "connection_lost" });
     reason = null;
     disconnects.push(Date.now());

@@ -3,9 +3,10 @@
  * state is one conditional UPDATE (`WHERE state = …`), so two workers, or a device and the
  * expiry sweep, racing on one upload cannot both act: the one whose UPDATE returned the row does.
  */
+import type { MultipartState, SessionState, TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 
-export type TMultipartState = "open" | "completing" | "completed" | "aborting" | "aborted";
+export type TMultipartState = MultipartState;
 
 export type TMultipartRow = {
   id: string;
@@ -32,23 +33,23 @@ const COLUMNS = /* sql */ `
 const FROM = /* sql */ `
   multipart_uploads m JOIN devices d ON d.id = m.device_id JOIN sessions s ON s.id = m.session_id JOIN files f ON f.id = m.file_id`;
 
-type TRaw = {
-  id: string;
-  device: string;
-  session_id: number;
-  session_state: string;
-  file_id: string;
-  filename: string;
-  object_key: string;
-  store_upload_id: string;
-  content_type: string;
-  size: string;
-  part_size: string;
-  sha256: string | null;
-  state: TMultipartState;
-  etag: string | null;
-  created_at: Date;
-};
+/** A row of COLUMNS (`state::text` reads back as the enum's values). */
+type TRaw = TRowOf<
+  "multipart_uploads",
+  | "id"
+  | "session_id"
+  | "file_id"
+  | "object_key"
+  | "store_upload_id"
+  | "content_type"
+  | "size"
+  | "part_size"
+  | "sha256"
+  | "state"
+  | "etag"
+  | "created_at"
+> &
+  TRowOf<"files", "filename"> & { device: TRowOf<"devices", "serial">["serial"]; session_state: SessionState };
 
 function toRow(raw: TRaw): TMultipartRow {
   return {
@@ -157,7 +158,7 @@ export async function moveUpload(
   to: TMultipartState,
   options: { staleAfterSeconds?: number; etag?: string } = {},
 ): Promise<TMultipartRow | null> {
-  const moved = await pool.query<{ id: string }>(
+  const moved = await pool.query<TRowOf<"multipart_uploads", "id">>(
     `UPDATE multipart_uploads m SET state = $3::multipart_state, updated_at = now(), etag = coalesce($5, m.etag)
      WHERE m.id = $1 AND m.state::text = ANY($2::text[])
        AND ($4::float8 IS NULL OR m.state NOT IN ('completing', 'aborting') OR m.updated_at < now() - make_interval(secs => $4))
@@ -179,8 +180,8 @@ export async function findDueUploads(
   pool: Pool,
   staleAfterSeconds: number,
   limit: number,
-): Promise<{ id: string; state: TMultipartState }[]> {
-  const result = await pool.query<{ id: string; state: TMultipartState }>(
+): Promise<TRowOf<"multipart_uploads", "id" | "state">[]> {
+  const result = await pool.query<TRowOf<"multipart_uploads", "id" | "state">>(
     `SELECT id, state::text AS state FROM multipart_uploads
      WHERE (state = 'open' AND expires_at < now())
         OR (state IN ('completing', 'aborting') AND updated_at < now() - make_interval(secs => $1))
@@ -193,7 +194,7 @@ export async function findDueUploads(
 /** Of these storage upload ids, those a live row (open, completing, aborting) still owns. */
 export async function liveStoreUploadIds(pool: Pool, storeUploadIds: string[]): Promise<Set<string>> {
   if (storeUploadIds.length === 0) return new Set();
-  const result = await pool.query<{ store_upload_id: string }>(
+  const result = await pool.query<TRowOf<"multipart_uploads", "store_upload_id">>(
     `SELECT store_upload_id FROM multipart_uploads WHERE store_upload_id = ANY($1::text[]) AND state IN ('open', 'completing', 'aborting')`,
     [storeUploadIds],
   );
@@ -220,7 +221,7 @@ export async function findPartTarget(
   storeUploadId: string,
   objectKey: string,
 ): Promise<{ state: TMultipartState; sessionState: string; expired: boolean } | null> {
-  const result = await pool.query<{ state: TMultipartState; session_state: string; expired: boolean }>(
+  const result = await pool.query<TRowOf<"multipart_uploads", "state"> & { session_state: SessionState; expired: boolean }>(
     `SELECT m.state::text AS state, s.state::text AS session_state, m.expires_at < now() AS expired
      FROM multipart_uploads m JOIN sessions s ON s.id = m.session_id WHERE m.store_upload_id = $1 AND m.object_key = $2`,
     [storeUploadId, objectKey],

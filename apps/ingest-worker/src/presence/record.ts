@@ -4,6 +4,7 @@
  * devicePresenceChanged (transition.ts), exactly once however many workers hear it: the row
  * lock orders them and only the one that flips the row reports the change.
  */
+import type { TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 
 export type TPresenceVia = "broker" | "device" | "expired";
@@ -32,7 +33,9 @@ export type TPresenceChange = {
   via: TPresenceVia;
 };
 
-type TRow = { id: string; serial: string; project_id: string; was_online: boolean | null; presence_since: Date; changed: boolean };
+type TDevicePresence = TRowOf<"devices", "id" | "serial" | "project_id" | "presence_since">;
+
+type TRow = TDevicePresence & { was_online: TRowOf<"devices", "presence_online">["presence_online"]; changed: boolean };
 
 /** Records a report; returns the change when the device flipped (null: nothing changed, or no such device). */
 export async function recordPresence(pool: Pool, report: TPresenceReport): Promise<TPresenceChange | null> {
@@ -62,7 +65,8 @@ export async function recordPresence(pool: Pool, report: TPresenceReport): Promi
     serial: row.serial,
     projectId: row.project_id,
     online: report.online,
-    since: row.presence_since,
+    // Set to the report's time when the row changed.
+    since: row.presence_since!,
     via: report.via,
   };
 }
@@ -72,7 +76,7 @@ export async function recordPresence(pool: Pool, report: TPresenceReport): Promi
  * no Last Will); they count as offline since their expiry.
  */
 export async function expirePresence(pool: Pool): Promise<TPresenceChange[]> {
-  const { rows } = await pool.query<{ id: string; serial: string; project_id: string; presence_since: Date }>({
+  const { rows } = await pool.query<TDevicePresence>({
     name: "fleetdrop_expire_presence",
     text: /* sql */ `
       UPDATE devices SET presence_online = false, presence_since = presence_expires_at, presence_via = 'expired',
@@ -85,7 +89,8 @@ export async function expirePresence(pool: Pool): Promise<TPresenceChange[]> {
     serial: row.serial,
     projectId: row.project_id,
     online: false,
-    since: row.presence_since,
+    // Set to presence_expires_at, which the WHERE clause requires.
+    since: row.presence_since!,
     via: "expired" as const,
   }));
 }

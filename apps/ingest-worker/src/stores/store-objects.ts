@@ -88,7 +88,9 @@ async function readReport(entry: TNamedStore, key: string, size: number): Promis
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return {
-      error: `the report does not match {general_status, general_error, commands: [{command, result, status}]}: ${issue?.path.join(".") || "report"}: ${issue?.message}`,
+      error:
+        `the report does not match {general_status, general_error, commands: [{command, result, status}]}: ` +
+        `${issue?.path.join(".") || "report"}: ${issue?.message}`,
     };
   }
   return { report: parsed.data };

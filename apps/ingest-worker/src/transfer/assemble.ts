@@ -73,7 +73,8 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
     if (inFiles > 0) {
       if (inFiles !== Number(where.rows[0]?.total))
         throw new Error(
-          "the transfer's segments are staged partly in files and partly in PostgreSQL (TRANSFER_STAGING_DIR changed during it); abort it and send again",
+          "the transfer's segments are staged partly in files and partly in PostgreSQL " +
+            "(TRANSFER_STAGING_DIR changed during it); abort it and send again",
         );
       if (!input.staging)
         throw new Error("the transfer's segments are staged in files, but TRANSFER_STAGING_DIR is not set on this worker");
@@ -134,7 +135,8 @@ export async function assembleTransfer(input: TAssembleInput): Promise<TAssemble
 
     const copy = client.query(
       copyTo(
-        `COPY (SELECT "offset", data FROM transfer_segments WHERE transfer_id = '${input.transferId}' ORDER BY "offset", length DESC) TO STDOUT (FORMAT binary)`,
+        `COPY (SELECT "offset", data FROM transfer_segments WHERE transfer_id = '${input.transferId}' ` +
+          `ORDER BY "offset", length DESC) TO STDOUT (FORMAT binary)`,
         { highWaterMark: STREAM_BUFFER },
       ),
     );

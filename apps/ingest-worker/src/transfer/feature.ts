@@ -1,6 +1,7 @@
 /**
- * File transfer over MQTT (docs/protocol.md#file_transfer) in the worker: the file_transfer route, its subscription, its clean-up job (TRANSFER_TTL)
- * and the inbound byte budget that keeps the worker's memory flat whatever devices send.
+ * File transfer over MQTT (docs/protocol.md#file_transfer) in the worker: the file_transfer
+ * route, its subscription, its clean-up job (TRANSFER_TTL) and the inbound byte budget that keeps
+ * the worker's memory flat whatever devices send.
  * worker.ts wires this in with a few lines.
  */
 import type { TRowOf } from "@fleetdrop/db/kysely";

@@ -52,7 +52,8 @@ touched AS (
   FROM (SELECT DISTINCT tid FROM fits) k
   WHERE t.id = k.tid AND t.last_activity_at < now() - interval '10 seconds'
 )
-SELECT ord, device_uuid IS NOT NULL AS device_found, coalesce(enabled, false) AS enabled, tid IS NOT NULL AS found, state, size::float8 AS size
+SELECT ord, device_uuid IS NOT NULL AS device_found, coalesce(enabled, false) AS enabled, tid IS NOT NULL AS found, state,
+  size::float8 AS size
 FROM ctx ORDER BY ord`;
 
 /** One item per (device, file, offset): the longest copy wins; duplicates share its outcome. */

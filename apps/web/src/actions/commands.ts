@@ -12,7 +12,9 @@ export const sendCommandsAction = projectAction({ role: CAN.manageDevices, schem
   return {
     ok: true,
     message: result.notified
-      ? `Sent ${formatCount(input.commands.length, "command")} to ${input.serial} (${result.objectKey}). Its report appears below when it has run them.`
-      : `Saved ${result.objectKey}, but the device could not be notified (broker unavailable): it runs the commands when it next fetches them.`,
+      ? `Sent ${formatCount(input.commands.length, "command")} to ${input.serial} (${result.objectKey}). ` +
+        `Its report appears below when it has run them.`
+      : `Saved ${result.objectKey}, ` +
+        `but the device could not be notified (broker unavailable): it runs the commands when it next fetches them.`,
   };
 });

@@ -40,6 +40,8 @@ export const revokeDeviceAction = projectAction({ role: CAN.manageDevices, schem
   revalidatePath(`/p/${ctx.project.slug}`, "layout");
   return {
     ok: true,
-    message: `${input.serial} revoked${result.revokedCertificates ? ` (${formatCount(result.revokedCertificates, "certificate")} in the revocation list)` : ""}`,
+    message: result.revokedCertificates
+      ? `${input.serial} revoked (${formatCount(result.revokedCertificates, "certificate")} in the revocation list)`
+      : `${input.serial} revoked`,
   };
 });

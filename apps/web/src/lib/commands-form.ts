@@ -39,7 +39,8 @@ const ZCommandsTextSchema = z
     const index = issue?.path[0];
     ctx.addIssue({
       code: "custom",
-      message: `${typeof index === "number" ? `Command ${index + 1}: ` : ""}${issue?.message ?? `A list of at most ${MAX_COMMANDS} commands`}`,
+      message:
+        (typeof index === "number" ? `Command ${index + 1}: ` : "") + (issue?.message ?? `A list of at most ${MAX_COMMANDS} commands`),
     });
     return z.NEVER;
   });

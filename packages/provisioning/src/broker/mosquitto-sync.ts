@@ -66,7 +66,8 @@ async function placeholderCaFiles(): Promise<{ ca: string; crl: string }> {
 export function assertAclTemplateMatchesPrefix(template: string, topicPrefix: string): void {
   if (!template.includes(`pattern write ${topicPrefix}/fleet/%u/`) || !template.includes(`pattern read ${topicPrefix}/fleet/%u/`)) {
     throw new Error(
-      `the device ACL does not bind ${topicPrefix}/fleet/%u/ (TOPIC_PREFIX=${topicPrefix}): edit the pattern lines of deploy/mosquitto/acl-devices to use your prefix`,
+      `the device ACL does not bind ${topicPrefix}/fleet/%u/ (TOPIC_PREFIX=${topicPrefix}): ` +
+        `edit the pattern lines of deploy/mosquitto/acl-devices to use your prefix`,
     );
   }
 }
@@ -91,7 +92,8 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
       if (expiring > 0) {
         warnedNoKey = true;
         log(
-          `DEVICE_CA_ENCRYPTION_KEY is not set: the CRLs of ${expiring} device CA(s) cannot be re-signed, so revocations are not applied and certificate devices are refused once the current CRLs expire`,
+          `DEVICE_CA_ENCRYPTION_KEY is not set: the CRLs of ${expiring} device CA(s) cannot be re-signed, ` +
+            `so revocations are not applied and certificate devices are refused once the current CRLs expire`,
         );
       }
     }
@@ -133,7 +135,8 @@ export function createMosquittoSync(options: TMosquittoSyncOptions): TMosquittoS
       await writeFile(path.join(options.dir, "generation"), `${Date.now()}\n`);
       await options.reload?.();
       log(
-        `broker auth files updated (${changed.join(", ")}); ${state.passwordDevices.length} password device(s), ${state.cas.length} device CA(s), ${state.blocked.length} blocked`,
+        `broker auth files updated (${changed.join(", ")}); ` +
+          `${state.passwordDevices.length} password device(s), ${state.cas.length} device CA(s), ${state.blocked.length} blocked`,
       );
     }
     return { changed, crlsSigned };

@@ -36,11 +36,15 @@ function readme(created: TCreatedDevice, broker: TBrokerEndpoints): string {
   const caFlag = broker.brokerCaPem ? " --cafile broker-ca.crt" : tls ? " --capath /etc/ssl/certs" : "";
   const auth =
     credentials.authMode === "certificate" ? " --cert device.crt --key device.key" : ` -u ${device.serial} -P "$(cat password.txt)"`;
+  const identity =
+    credentials.authMode === "certificate"
+      ? `client certificate, CN=${device.serial} (device.crt + device.key)`
+      : `username ${device.serial}, password in password.txt`;
   return [
     `Fleetdrop device ${device.serial}${device.name !== device.serial ? ` (${device.name})` : ""}`,
     "",
     `Broker     ${url}`,
-    `Identity   ${credentials.authMode === "certificate" ? `client certificate, CN=${device.serial} (device.crt + device.key)` : `username ${device.serial}, password in password.txt`}`,
+    `Identity   ${identity}`,
     `Topics     publish under ${base}/ , subscribe to ${base}/#`,
     ...(broker.brokerCaPem ? ["Broker CA  broker-ca.crt (verify the broker's certificate with it)"] : []),
     "",
@@ -59,7 +63,8 @@ function readme(created: TCreatedDevice, broker: TBrokerEndpoints): string {
     "Or by hand: open a session, then ask for an upload form with the session_id it answered:",
     `  mosquitto_sub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial}-sub -t '${base}/#' -v &`,
     `  mosquitto_pub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial} -q 1 -t '${base}/session/open' -m '{"name":"first upload"}'`,
-    `  mosquitto_pub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial} -q 1 -t '${base}/file_upload/request' -m '{"session_id":SESSION_ID,"filename":"hello.txt"}'`,
+    `  mosquitto_pub -h ${host} -p ${port}${caFlag}${auth} -i ${device.serial} -q 1 ` +
+      `-t '${base}/file_upload/request' -m '{"session_id":SESSION_ID,"filename":"hello.txt"}'`,
     "",
   ].join("\n");
 }

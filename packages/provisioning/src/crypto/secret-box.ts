@@ -60,7 +60,8 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): TSecr
       const key = keys.get(id);
       if (!key) {
         throw new SecretBoxError(
-          `sealed with key ${id}, but DEVICE_CA_ENCRYPTION_KEY is key ${keyId}: set the key it was sealed with (or add it to DEVICE_CA_ENCRYPTION_KEY_PREVIOUS)`,
+          `sealed with key ${id}, but DEVICE_CA_ENCRYPTION_KEY is key ${keyId}: ` +
+            `set the key it was sealed with (or add it to DEVICE_CA_ENCRYPTION_KEY_PREVIOUS)`,
         );
       }
       try {

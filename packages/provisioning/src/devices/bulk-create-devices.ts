@@ -38,7 +38,8 @@ export async function bulkCreateDevices(
     problems.sort((a, b) => a.line - b.line);
     throw new ProvisioningError(
       "invalid_csv",
-      `nothing was created; ${problems.length} row(s) need fixing:\n${problems.map((p) => `  line ${p.line} ${p.serial || "(empty)"}: ${p.problem}`).join("\n")}`,
+      `nothing was created; ${problems.length} row(s) need fixing:\n` +
+        problems.map((p) => `  line ${p.line} ${p.serial || "(empty)"}: ${p.problem}`).join("\n"),
       problems,
     );
   }

@@ -289,7 +289,8 @@ export function FilesBrowser({
         ) : (
           <EmptyState icon={Hourglass} title={sessionOpen ? "Waiting for the first file" : "This session has no files"}>
             {sessionOpen
-              ? "Files appear here as soon as the device asks to upload them (as pending) and turn uploaded when they land — no need to reload."
+              ? "Files appear here as soon as the device asks to upload them (as pending) " +
+                "and turn uploaded when they land — no need to reload."
               : "The session was closed before any file was uploaded."}
           </EmptyState>
         )
@@ -409,7 +410,8 @@ export function FilesBrowser({
             <span>
               {data.total === 0
                 ? "No files in this folder"
-                : `${formatNumber((data.page - 1) * data.pageSize + 1)}–${formatNumber(Math.min(data.total, data.page * data.pageSize))} of ${formatCount(data.total, "file")}${query.q ? " found" : " here"}`}
+                : `${formatNumber((data.page - 1) * data.pageSize + 1)}–${formatNumber(Math.min(data.total, data.page * data.pageSize))} ` +
+                  `of ${formatCount(data.total, "file")}${query.q ? " found" : " here"}`}
               {" · "}
               {formatNumber(data.counts.all)} in the session
               {data.counts.pending > 0 ? `, ${formatNumber(data.counts.pending)} pending` : ""}

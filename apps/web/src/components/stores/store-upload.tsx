@@ -103,8 +103,9 @@ export function StoreUpload({ project, store, device, folder }: { project: strin
           {items.map((item, index) => (
             <li key={index} data-state={item.state}>
               <span className="mono">{item.name}</span>{" "}
-              <progress max={Math.max(1, item.size)} value={item.sent} aria-label={`Upload of ${item.name}`} /> {formatBytes(item.sent)} /{" "}
-              {formatBytes(item.size)} {item.state === "done" ? <span className="badge badge-ok">Uploaded</span> : null}
+              <progress max={Math.max(1, item.size)} value={item.sent} aria-label={`Upload of ${item.name}`} />{" "}
+              {`${formatBytes(item.sent)} / ${formatBytes(item.size)}`}{" "}
+              {item.state === "done" ? <span className="badge badge-ok">Uploaded</span> : null}
               {item.state === "failed" ? (
                 <span className="badge badge-danger" role="alert">
                   Failed: {item.error}

@@ -42,7 +42,8 @@ const KIND_SQL: Record<Exclude<TFileKind, "other">, Prisma.Sql> = {
   image: Prisma.sql`(${TYPE} LIKE 'image/%' OR f.filename ~* '\\.(jpe?g|png|gif|webp|bmp|svg|avif)$')`,
   video: Prisma.sql`(${TYPE} LIKE 'video/%' OR f.filename ~* '\\.(mp4|webm|mov|m4v|ogv)$')`,
   audio: Prisma.sql`(${TYPE} LIKE 'audio/%' OR f.filename ~* '\\.(mp3|wav|ogg|oga|flac|m4a|aac|opus)$')`,
-  text: Prisma.sql`(${TYPE} LIKE 'text/%' OR ${TYPE} LIKE '%json%' OR ${TYPE} LIKE '%xml%' OR f.filename ~* '\\.(txt|log|csv|tsv|md|ya?ml|ini|cfg|conf|toml|xml|json|jsonl|ndjson)$')`,
+  text: Prisma.sql`(${TYPE} LIKE 'text/%' OR ${TYPE} LIKE '%json%' OR ${TYPE} LIKE '%xml%'
+    OR f.filename ~* '\\.(txt|log|csv|tsv|md|ya?ml|ini|cfg|conf|toml|xml|json|jsonl|ndjson)$')`,
 };
 
 const ORDER: Record<TFileListQuery["sort"], { sql: Prisma.Sql; defaultDir: "asc" | "desc" }> = {
@@ -104,7 +105,8 @@ export async function listFiles(options: { ctx: TProjectContext; sessionId: numb
     query.q
       ? Promise.resolve([] as { name: string; files: number; bytes: bigint }[])
       : prisma.$queryRaw<{ name: string; files: number; bytes: bigint }[]>`
-          SELECT split_part(substr(f.filename, ${depth + 1}), '/', 1) AS name, count(*)::int AS files, coalesce(sum(f.size), 0)::bigint AS bytes
+          SELECT split_part(substr(f.filename, ${depth + 1}), '/', 1) AS name, count(*)::int AS files,
+                 coalesce(sum(f.size), 0)::bigint AS bytes
             FROM files f WHERE ${Prisma.join(base, " AND ")} AND strpos(substr(f.filename, ${depth + 1}), '/') > 0
            GROUP BY 1 ORDER BY 1 LIMIT 1000`,
     prisma.file.groupBy({ by: ["state"], where: { sessionId }, _count: { _all: true } }),

@@ -64,7 +64,8 @@ describe("the web app's and the worker's stores from one environment", () => {
       FS_BUCKET: "robots",
       FS_PUBLIC_URL: "http://192.168.1.5:9100",
       STORE_CONFIGURATION:
-        '[{"store_name": "config", "prefix": "cfg"}, {"store_name": "logs", "bucket_name": "fleet-logs", "per_device": true, "device_access": "write"}]',
+        '[{"store_name": "config", "prefix": "cfg"}, ' +
+        '{"store_name": "logs", "bucket_name": "fleet-logs", "per_device": true, "device_access": "write"}]',
     });
     expect(web).toEqual(worker);
     expect(worker.named.find((entry) => entry.name === "logs")).toMatchObject({

@@ -67,7 +67,10 @@ export default async function StoresPage({
       <PageHeader
         crumbs={[{ label: ctx.project.name, href: `/p/${ctx.project.slug}/sessions` }, { label: "Stores" }]}
         title="Stores"
-        description="What devices download (config, apps, commands, contents) and the reports they upload (status). Devices fetch with file_download/request; per-device stores keep one folder per device."
+        description={
+          "What devices download (config, apps, commands, contents) and the reports they upload (status). " +
+          "Devices fetch with file_download/request; per-device stores keep one folder per device."
+        }
       />
       <nav aria-label="Stores" className="tabs" style={{ display: "flex", gap: "0.5rem", flexWrap: "wrap", marginBottom: "1rem" }}>
         {stores.map((s) => (
@@ -192,7 +195,8 @@ export default async function StoresPage({
                         className: "nowrap",
                         cell: (r) => {
                           if (r.kind !== "object") return null;
-                          const download = `/api/p/${ctx.project.slug}/stores/${current.name}/download?${new URLSearchParams({ ...(device ? { device: device.serial } : {}), path: r.path }).toString()}`;
+                          const params = new URLSearchParams({ ...(device ? { device: device.serial } : {}), path: r.path });
+                          const download = `/api/p/${ctx.project.slug}/stores/${current.name}/download?${params.toString()}`;
                           return (
                             <div className="actions">
                               <a className="btn btn-sm" href={download}>

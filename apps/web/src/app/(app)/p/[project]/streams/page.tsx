@@ -27,7 +27,11 @@ export default async function StreamsPage({ params }: { params: Promise<{ projec
       <PageHeader
         crumbs={[{ label: ctx.project.name, href: `/p/${slug}/sessions` }, { label: "Chunk streams" }]}
         title="Chunk streams"
-        description="Devices publish chunks (crash data, metrics) on P/fleet/{device}/chunks/{stream}; each is stored before it is acknowledged and forwarded to the stream's endpoint, in order per device, with retries. Chunks that keep failing are parked here with the reason."
+        description={
+          "Devices publish chunks (crash data, metrics) on P/fleet/{device}/chunks/{stream}; each is stored before it is " +
+          "acknowledged and forwarded to the stream's endpoint, in order per device, with retries. " +
+          "Chunks that keep failing are parked here with the reason."
+        }
         actions={<NewStreamButton project={slug} />}
       />
       <section className="card" aria-labelledby="streams-title">

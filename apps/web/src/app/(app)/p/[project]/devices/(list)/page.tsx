@@ -29,7 +29,10 @@ export default async function DevicesPage({ params }: { params: Promise<{ projec
       <PageHeader
         crumbs={[{ label: ctx.project.name, href: `${base}/sessions` }, { label: "Devices" }]}
         title="Devices"
-        description="Robots and sensors that upload to this project. A device signs in to MQTT as its serial, with a password or a client certificate."
+        description={
+          "Robots and sensors that upload to this project. " +
+          "A device signs in to MQTT as its serial, with a password or a client certificate."
+        }
         actions={
           canManage ? (
             <>

@@ -46,6 +46,7 @@ export default async function DevicePage({
   const canManage = hasRole(ctx.role, CAN.manageDevices);
   const credentials = canManage ? await getDeviceCredentials({ ctx, serial: device.serial }) : null;
   const captureInto = hasRole(ctx.role, CAN.capture) && commandsEnabled() && device.enabled ? await latestOpenSession(device.id) : null;
+  const impactBytes = formatBytes(device.impact.bytes);
 
   return (
     <>
@@ -133,7 +134,7 @@ export default async function DevicePage({
                   >
                     <p>
                       This deletes the device, its <strong>{formatCount(device.impact.sessions, "session")}</strong> and their{" "}
-                      <strong>{formatCount(device.impact.files, "file")}</strong> ({formatBytes(device.impact.bytes)}): the records here{" "}
+                      <strong>{formatCount(device.impact.files, "file")}</strong> ({impactBytes}): the records here{" "}
                       <em>and the stored objects</em>. The device can no longer connect. This cannot be undone.
                     </p>
                     <p className="muted">To keep its files, disable the device instead.</p>

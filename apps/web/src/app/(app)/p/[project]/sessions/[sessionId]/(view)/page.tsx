@@ -47,6 +47,7 @@ export default async function SessionPage({
   const canDownload = hasRole(ctx.role, CAN.download);
   const canCapture = hasRole(ctx.role, CAN.capture) && commandsEnabled() && session.state === "open" && session.device.enabled;
   const fields = { project: ctx.project.slug, sessionId: session.id };
+  const fileCount = formatCount(session.totals.files, "file");
 
   return (
     <>
@@ -143,8 +144,8 @@ export default async function SessionPage({
                   typeToConfirm={String(session.id)}
                 >
                   <p>
-                    This deletes session <strong>#{session.id}</strong> and its <strong>{formatCount(session.totals.files, "file")}</strong>{" "}
-                    ({formatBytes(session.totals.bytes)}) — the records here <em>and the stored objects</em>. It cannot be undone.
+                    This deletes session <strong>#{session.id}</strong> and its <strong>{fileCount}</strong> (
+                    {formatBytes(session.totals.bytes)}) — the records here <em>and the stored objects</em>. It cannot be undone.
                   </p>
                 </ConfirmAction>
               </>
