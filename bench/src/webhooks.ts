@@ -179,11 +179,13 @@ async function main() {
     const result = await oneRun(run);
     runs.push(result);
     console.log(
-      `| ${run} | ${result.eventsPerSecond.toFixed(0)} | ${result.p50.toFixed(1)} | ${result.p99.toFixed(1)} | ${result.badSignatures} | ${result.outOfOrder} | ${result.lost} |`,
+      `| ${run} | ${result.eventsPerSecond.toFixed(0)} | ${result.p50.toFixed(1)} | ${result.p99.toFixed(1)} ` +
+        `| ${result.badSignatures} | ${result.outOfOrder} | ${result.lost} |`,
     );
   }
   console.log(
-    `| median | ${median(runs.map((r) => r.eventsPerSecond)).toFixed(0)} | ${median(runs.map((r) => r.p50)).toFixed(1)} | ${median(runs.map((r) => r.p99)).toFixed(1)} | | | |`,
+    `| median | ${median(runs.map((r) => r.eventsPerSecond)).toFixed(0)} | ${median(runs.map((r) => r.p50)).toFixed(1)} ` +
+      `| ${median(runs.map((r) => r.p99)).toFixed(1)} | | | |`,
   );
   if (runs.some((r) => r.badSignatures || r.outOfOrder || r.lost)) process.exitCode = 1;
 }

@@ -84,7 +84,7 @@ afterAll(async () => {
 });
 
 describe("retention", () => {
-  it("deletes exactly what the preview listed, objects and rows, keeps kept and open sessions, audits each, and stops when paused", async () => {
+  it("deletes exactly what the preview listed, objects and rows; keeps kept and open sessions; audits; stops when paused", async () => {
     const a = await generate("ROBOT-A", [
       { ageDays: 40 },
       { ageDays: 35, keep: true },

@@ -210,7 +210,7 @@ describe("S3 store (s3rver: no checksum reported or enforced)", () => {
     expect(row).toMatchObject({ state: "uploaded", sha256: sha256("swept, hashed later") });
   });
 
-  it("a file whose hashing a dead worker left unfinished is hashed once its claim runs out; one whose object is gone stays unknown", async () => {
+  it("hashes a file a dead worker left unhashed once its claim runs out; one whose object is gone stays unknown", async () => {
     const upload = await form(a, h.seed.openA, "s3-crash.txt");
     expect(await post(upload, "hashed after a crash")).toEqual({ status: 204 });
     expect(await a.ask("file_upload/complete", { object_key: upload.object_key })).toMatchObject({ success: true, state: "uploaded" });

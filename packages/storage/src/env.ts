@@ -54,7 +54,8 @@ export function checkStorageEnv(env: TCheckedStorageEnv, ctx: z.RefinementCtx, o
       code: "custom",
       path: ["FS_SECRET_ACCESS_KEY"],
       message:
-        "FS_SECRET_ACCESS_KEY is required when STORAGE_BACKEND=fs (the worker and the web app share it: it signs upload forms and download URLs)",
+        "FS_SECRET_ACCESS_KEY is required when STORAGE_BACKEND=fs " +
+        "(the worker and the web app share it: it signs upload forms and download URLs)",
     });
   }
   if (env.STORAGE_BACKEND === "s3" && !env.S3_BUCKET) {

@@ -39,7 +39,7 @@ const MIB = 1024 * 1024;
 
 describe("writeTempFile", () => {
   for (const direct of [true, false]) {
-    it(`writes every size byte for byte and reports its size, MD5 and SHA-256 (${direct ? "O_DIRECT" : "through the page cache"})`, async () => {
+    it(`writes every size byte for byte, with its size, MD5 and SHA-256 (${direct ? "O_DIRECT" : "page cache"})`, async () => {
       for (const size of [0, 1, 4095, 4096, 4097, MIB - 1, MIB, MIB + 1, 3 * MIB + 7]) {
         const bytes = randomBytes(size);
         const file = path.join(dir, `${direct}-${size}`);

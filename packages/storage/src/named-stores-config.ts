@@ -49,7 +49,8 @@ export function readStoreConfiguration(json: string | undefined): TReadStoreConf
     return {
       entries: [],
       problems: [
-        'must be a JSON array of stores, e.g. [{"store_name": "config", "bucket_name": "fleet", "region": "us-east-1", "prefix": "config"}]',
+        "must be a JSON array of stores, e.g. " +
+          '[{"store_name": "config", "bucket_name": "fleet", "region": "us-east-1", "prefix": "config"}]',
       ],
     };
   }

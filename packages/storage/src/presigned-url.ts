@@ -126,7 +126,8 @@ export function verifyPresignedUrl(input: TVerifyPresignedUrlInput): TVerifiedUr
   for (const name of REQUIRED_PARAMETERS) {
     if (!params.has(name)) {
       throw queryError(
-        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, " +
+          "X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
       );
     }
   }

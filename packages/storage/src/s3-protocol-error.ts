@@ -19,7 +19,8 @@ export class S3ProtocolError extends Error {
 
   /** `<?xml ...?><Error><Code>…</Code><Message>…</Message>…<RequestId>…</RequestId></Error>` */
   toXml(requestId?: string): string {
-    let xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(this.code)}</Code><Message>${escapeXml(this.message)}</Message>`;
+    let xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(this.code)}</Code>`;
+    xml += `<Message>${escapeXml(this.message)}</Message>`;
     for (const [name, value] of this.details) xml += `<${name}>${escapeXml(value)}</${name}>`;
     if (requestId) xml += `<RequestId>${escapeXml(requestId)}</RequestId>`;
     return `${xml}</Error>`;

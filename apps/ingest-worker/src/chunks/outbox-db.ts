@@ -53,7 +53,8 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
         name: "fleetdrop_chunk_enqueue",
         text: /* sql */ `
           WITH req AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::int4[], $5::text[]) WITH ORDINALITY AS r(serial, stream, pos, len, content_type, ord)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::int4[], $5::text[])
+              WITH ORDINALITY AS r(serial, stream, pos, len, content_type, ord)
           ),
           ctx AS (
             SELECT r.*, d.id AS device_uuid, s.id AS stream_id
@@ -68,7 +69,8 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
           -- subquery): a column default would be evaluated before the sort, out of order.
           INSERT INTO chunk_outbox (id, stream_id, device_id, payload, content_type)
           SELECT nextval(pg_get_serial_sequence('chunk_outbox', 'id')), stream_id, device_uuid, payload, content_type
-          FROM (SELECT stream_id, device_uuid, substring($6::bytea FROM pos + 1 FOR len) AS payload, content_type FROM ctx ORDER BY ord OFFSET 0) sorted
+          FROM (SELECT stream_id, device_uuid, substring($6::bytea FROM pos + 1 FOR len) AS payload, content_type
+                  FROM ctx ORDER BY ord OFFSET 0) sorted
           RETURNING id::text`,
         values: [
           take.map((index) => items[index]!.serial),

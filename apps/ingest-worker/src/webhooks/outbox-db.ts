@@ -63,7 +63,8 @@ export async function leaseWebhookLanes(pool: Pool, owner: string, leaseMs: numb
         SELECT l.endpoint_id, l.lane_key FROM webhook_lanes l
         JOIN webhook_endpoints e ON e.id = l.endpoint_id AND e.enabled
         WHERE l.next_attempt_at <= now() AND (l.lease_until IS NULL OR l.lease_until < now())
-          AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = l.endpoint_id AND d.lane_key = l.lane_key AND d.state = 'pending')
+          AND EXISTS (SELECT 1 FROM webhook_deliveries d
+                       WHERE d.endpoint_id = l.endpoint_id AND d.lane_key = l.lane_key AND d.state = 'pending')
         ORDER BY l.next_attempt_at
         LIMIT $3
         FOR UPDATE OF l SKIP LOCKED

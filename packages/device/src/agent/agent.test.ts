@@ -194,8 +194,10 @@ describe("file_exists: the name is taken in the session", () => {
     const { device, sent } = takenOnRetry({ size: 5, sha256: sha256("other") });
     const folder = await startAgent(device, 0, { afterUpload: "delete" });
     const file = await drop(folder, "run.log", "local");
-    const line =
-      /run\.log: a different file named run\.log is already in session 7 \(5 B, SHA-256 [0-9a-f]{12}…\) \[file_exists\]; kept here, not uploaded/;
+    const line = new RegExp(
+      String.raw`run\.log: a different file named run\.log is already in session 7 \(5 B, SHA-256 [0-9a-f]{12}…\) ` +
+        String.raw`\[file_exists\]; kept here, not uploaded`,
+    );
     await until("the flag", () => matching(line).length > 0);
     expect(matching(line)).toHaveLength(1);
     expect(await readFile(file, "utf8")).toBe("local");

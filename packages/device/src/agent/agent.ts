@@ -71,7 +71,8 @@ export class UploadAgent {
     this.running = true;
     const waiting = this.queue.backlog();
     this.log.info(
-      `agent started: ${config.rules.length} rule${config.rules.length === 1 ? "" : "s"}, ${waiting.files} file${waiting.files === 1 ? "" : "s"} waiting from before, state in ${config.stateDir}`,
+      `agent started: ${config.rules.length} rule${config.rules.length === 1 ? "" : "s"}, ` +
+        `${waiting.files} file${waiting.files === 1 ? "" : "s"} waiting from before, state in ${config.stateDir}`,
     );
     for (const rule of config.rules) {
       this.readiness.set(rule.name, new ReadinessTracker(rule.ready));
@@ -256,7 +257,9 @@ export class UploadAgent {
     if (Math.abs(skew) > CLOCK_SKEW_LIMIT_MS)
       this.log.problem(
         "clock",
-        `this device's clock is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? "ahead of" : "behind"} the platform's (device ${new Date(this.now()).toISOString()}, platform ${platformTime}): fix its time (NTP); upload forms may look expired and day sessions be wrong`,
+        `this device's clock is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? "ahead of" : "behind"} the platform's ` +
+          `(device ${new Date(this.now()).toISOString()}, platform ${platformTime}): fix its time (NTP); ` +
+          "upload forms may look expired and day sessions be wrong",
       );
     else this.log.resolved("clock", "the device's clock agrees with the platform's again");
   }
@@ -369,7 +372,8 @@ export class UploadAgent {
     if (error instanceof StorageRejectedError && error.needsFreshForm) {
       this.log.problem(
         key,
-        `${entry.name}: storage refused the upload form as expired or invalid (${error.code}); is a clock far off (device ${new Date(this.now()).toISOString()})? retrying`,
+        `${entry.name}: storage refused the upload form as expired or invalid (${error.code}); ` +
+          `is a clock far off (device ${new Date(this.now()).toISOString()})? retrying`,
       );
       return this.retry(entry, this.backoff(entry), message);
     }
@@ -489,7 +493,8 @@ export class UploadAgent {
     } catch (error) {
       this.log.problem(
         `after:${entry.path}`,
-        `${entry.name}: uploaded, but could not ${action === "delete" ? "delete it" : `move it to ${action.moveTo}`}: ${describeErrno(error as NodeJS.ErrnoException)}; it stays where it is`,
+        `${entry.name}: uploaded, but could not ${action === "delete" ? "delete it" : `move it to ${action.moveTo}`}: ` +
+          `${describeErrno(error as NodeJS.ErrnoException)}; it stays where it is`,
       );
     }
   }
@@ -502,7 +507,8 @@ export class UploadAgent {
     } catch (error) {
       this.log.problem(
         "state",
-        `cannot save the queue to ${this.queue.file}: ${describeErrno(error as NodeJS.ErrnoException)}; keeps it in memory and tries again (files found since would be found again after a restart)`,
+        `cannot save the queue to ${this.queue.file}: ${describeErrno(error as NodeJS.ErrnoException)}; ` +
+          "keeps it in memory and tries again (files found since would be found again after a restart)",
       );
     }
   }

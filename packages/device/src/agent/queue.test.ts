@@ -53,7 +53,7 @@ describe("the durable queue", () => {
     expect(again.offer(file("a.log", { size: 20, mtimeMs: 2000 }))).toMatchObject({ status: "waiting", overwrite: true });
   });
 
-  it("keeps confirmed files in an append-only log: a crash before the queue is rewritten does not send them again, and removals stick", async () => {
+  it("keeps confirmed files in an append-only log: a crash before the rewrite does not send them again; removals stick", async () => {
     const queue = await AgentQueue.load(dir);
     const a = queue.offer(file("a.log"))!;
     const b = queue.offer(file("b.log"))!;

@@ -57,7 +57,8 @@ export class FolderWatcher {
       if (code === "ENOENT" && dir !== this.folder) return;
       this.events.onProblem(
         `dir:${dir}`,
-        `cannot read the folder ${dir}: ${code === "EACCES" ? "permission denied" : (code ?? (error as Error).message)} (looks again at the next scan)`,
+        `cannot read the folder ${dir}: ${code === "EACCES" ? "permission denied" : (code ?? (error as Error).message)}` +
+          " (looks again at the next scan)",
       );
       return;
     }
@@ -106,7 +107,8 @@ export class FolderWatcher {
     } catch (error) {
       this.events.onProblem(
         "watch",
-        `cannot watch ${dir} for changes (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); new files there are found by the periodic scan`,
+        `cannot watch ${dir} for changes (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+          "new files there are found by the periodic scan",
       );
     }
   }

@@ -151,7 +151,8 @@ async function upload(args: string[]): Promise<number> {
           if (values.json) console.log(JSON.stringify({ file, ok: true, multipart: true, ...result }));
           else
             console.log(
-              `uploaded ${filename} in ${result.partCount} parts (${formatBytes(result.size)}) → ${result.objectKey}  file_id=${result.fileId}`,
+              `uploaded ${filename} in ${result.partCount} parts (${formatBytes(result.size)}) → ` +
+                `${result.objectKey}  file_id=${result.fileId}`,
             );
           continue;
         }

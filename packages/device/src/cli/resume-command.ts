@@ -163,7 +163,8 @@ async function resumeMultipart(
     if (options.json) console.log(JSON.stringify({ file: state.path, ok: true, multipart: true, ...result }));
     else
       console.log(
-        `uploaded ${state.filename} in ${result.partCount} parts (${formatBytes(result.size)}) → ${result.objectKey}  file_id=${result.fileId}`,
+        `uploaded ${state.filename} in ${result.partCount} parts (${formatBytes(result.size)}) → ` +
+          `${result.objectKey}  file_id=${result.fileId}`,
       );
     return true;
   } catch (error) {

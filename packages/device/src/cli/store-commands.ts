@@ -78,7 +78,8 @@ export async function commandsCommand(args: string[]): Promise<number> {
     const parsed = ZStatusReportSchema.safeParse(report);
     if (!parsed.success)
       throw new CliUsageError(
-        `${file} is not a status report ({general_status, general_error, commands: [{command, result, status}]}): ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
+        `${file} is not a status report ({general_status, general_error, commands: [{command, result, status}]}): ` +
+          `${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`,
       );
     report = parsed.data;
   }

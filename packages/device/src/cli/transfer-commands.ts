@@ -114,7 +114,8 @@ export async function sendOne(options: TSendOne): Promise<boolean> {
     if (options.json) console.log(JSON.stringify({ file: options.file, ok: true, ...result }));
     else
       console.log(
-        `uploaded ${options.filename} over MQTT (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}…) → ${result.objectKey}  file_id=${result.fileId}`,
+        `uploaded ${options.filename} over MQTT (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}…) → ` +
+          `${result.objectKey}  file_id=${result.fileId}`,
       );
     return true;
   } catch (error) {
@@ -130,7 +131,8 @@ export async function sendOne(options: TSendOne): Promise<boolean> {
     else if (permanent) console.error(`failed ${options.filename}: ${(error as Error).message} [${code}]`);
     else
       console.error(
-        `failed ${options.filename}: ${(error as Error).message} [${code}] (file_id ${fileId}; run the same command, or 'fleetdrop-device resume', to continue)`,
+        `failed ${options.filename}: ${(error as Error).message} [${code}] ` +
+          `(file_id ${fileId}; run the same command, or 'fleetdrop-device resume', to continue)`,
       );
     // resume has done all it can with a transfer that can never complete.
     return permanent && options.resuming === true;
@@ -250,7 +252,8 @@ export async function chunksCommand(args: string[]): Promise<number> {
         if (values.json) console.log(JSON.stringify({ input, ok: true, bytes: bytes.length, ...(id ? { chunk_id: id } : {}) }));
         else
           console.log(
-            `stored ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes.length)}) on ${values.stream}${id ? `  chunk_id=${id}` : ""}`,
+            `stored ${input === "-" ? "stdin" : path.basename(input)} (${formatBytes(bytes.length)}) ` +
+              `on ${values.stream}${id ? `  chunk_id=${id}` : ""}`,
           );
       } catch (error) {
         failures++;
@@ -274,7 +277,8 @@ export async function chunksCommand(args: string[]): Promise<number> {
         if (!values.json) {
           const first = refusals[0]!;
           console.error(
-            `refused: ${refusals.length} of ${published.length} chunk(s) on ${values.stream}: ${String(first.error ?? "chunk refused")} [${String(first.code ?? "unknown")}]`,
+            `refused: ${refusals.length} of ${published.length} chunk(s) on ${values.stream}: ` +
+              `${String(first.error ?? "chunk refused")} [${String(first.code ?? "unknown")}]`,
           );
         }
       } else

@@ -63,7 +63,9 @@ export function openApiDocument(): ReturnType<typeof createDocument> {
       title: "Fleetdrop API",
       version: "1",
       description:
-        "Devices, sessions and files of one project, for back ends. Authenticate with a project API token (created by a project admin under API tokens): `Authorization: Bearer fd_…`. Errors are application/problem+json with status, code and message.",
+        "Devices, sessions and files of one project, for back ends. Authenticate with a project API token " +
+        "(created by a project admin under API tokens): `Authorization: Bearer fd_…`. " +
+        "Errors are application/problem+json with status, code and message.",
     },
     servers: [{ url: API_BASE_PATH }],
     tags: [{ name: "Devices" }, { name: "Sessions" }, { name: "Files" }, { name: "Captures" }, { name: "Commands" }],

@@ -50,7 +50,8 @@ export async function listWebhookEndpoints(options: { ctx: TProjectContext }): P
            count(d.id) FILTER (WHERE d.state = 'pending') AS pending,
            count(d.id) FILTER (WHERE d.state = 'delivered') AS delivered,
            count(d.id) FILTER (WHERE d.state = 'parked') AS parked,
-           (SELECT l.last_error FROM webhook_lanes l WHERE l.endpoint_id = e.id AND l.last_error IS NOT NULL ORDER BY l.last_attempt_at DESC LIMIT 1) AS last_error
+           (SELECT l.last_error FROM webhook_lanes l WHERE l.endpoint_id = e.id AND l.last_error IS NOT NULL
+             ORDER BY l.last_attempt_at DESC LIMIT 1) AS last_error
     FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id
     WHERE e.project_id = ${options.ctx.project.id}::uuid
     GROUP BY e.id ORDER BY e.created_at`;

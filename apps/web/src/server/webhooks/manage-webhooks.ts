@@ -118,7 +118,8 @@ export async function sendTestEvent(options: { ctx: TProjectContext; endpointId:
   const data = JSON.stringify({ message: "A test event sent from the dashboard", sent_by: actorLabel(ctx) });
   await db().$executeRaw`
     WITH event AS (
-      INSERT INTO webhook_events (project_id, type, data) VALUES (${ctx.project.id}::uuid, ${WEBHOOK_TEST_EVENT}, ${data}::jsonb) RETURNING id
+      INSERT INTO webhook_events (project_id, type, data)
+      VALUES (${ctx.project.id}::uuid, ${WEBHOOK_TEST_EVENT}, ${data}::jsonb) RETURNING id
     ),
     lane AS (
       INSERT INTO webhook_lanes (endpoint_id, lane_key) VALUES (${endpoint.id}::uuid, 'project')

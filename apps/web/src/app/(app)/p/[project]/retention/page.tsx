@@ -27,7 +27,10 @@ export default async function RetentionPage({ params }: { params: Promise<{ proj
       <PageHeader
         crumbs={[{ label: ctx.project.name, href: `/p/${slug}/sessions` }, { label: "Retention" }]}
         title="Retention"
-        description="Rules delete closed sessions — their files in storage and their records — in the background, in batches, each deletion audited. Open sessions and sessions marked keep are never deleted."
+        description={
+          "Rules delete closed sessions — their files in storage and their records — in the background, in batches, " +
+          "each deletion audited. Open sessions and sessions marked keep are never deleted."
+        }
       />
       <section className="card" aria-labelledby="rules-title">
         <div className="card-header">

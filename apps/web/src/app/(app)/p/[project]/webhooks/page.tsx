@@ -28,7 +28,11 @@ export default async function WebhooksPage({ params }: { params: Promise<{ proje
       <PageHeader
         crumbs={[{ label: ctx.project.name, href: `/p/${slug}/sessions` }, { label: "Webhooks" }]}
         title="Webhooks"
-        description="Events of this project (files uploaded, sessions opened and closed, failed uploads, command results) are POSTed to your endpoints, signed with the endpoint's secret, at least once and in order per device. Failed deliveries are retried with back-off; each attempt is logged below."
+        description={
+          "Events of this project (files uploaded, sessions opened and closed, failed uploads, command results) are POSTed " +
+          "to your endpoints, signed with the endpoint's secret, at least once and in order per device. " +
+          "Failed deliveries are retried with back-off; each attempt is logged below."
+        }
         actions={<WebhookFormButton project={slug} />}
       />
       <section className="card" aria-labelledby="endpoints-title">
