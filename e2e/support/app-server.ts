@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { freePort } from "@fleetdrop/test-broker";
-import { E2E_FS_SECRET } from "./store";
+import { E2E_FS_SECRET, E2E_WEBHOOK_SECRET_KEY } from "./store";
 
 const WEB_DIR = path.resolve(import.meta.dirname, "../../apps/web");
 const NEXT_BIN = path.join(WEB_DIR, "node_modules/next/dist/bin/next");
@@ -21,6 +21,7 @@ function appEnv(env: TAppEnv, baseUrl: string): NodeJS.ProcessEnv {
     DATABASE_URL: env.databaseUrl,
     NEXTAUTH_URL: baseUrl,
     NEXTAUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret",
+    WEBHOOK_SECRET_KEY: E2E_WEBHOOK_SECRET_KEY,
     STORAGE_BACKEND: "fs",
     FS_STORE_DIR: env.storeDir,
     FS_BUCKET: env.bucket ?? "fleetdrop",

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { freePort, startMosquitto } from "@fleetdrop/test-broker";
-import { E2E_FS_SECRET } from "./store";
+import { E2E_FS_SECRET, E2E_WEBHOOK_SECRET_KEY } from "./store";
 
 export type TPlatform = { mqttUrl: string; workerUrl: string; stop(): Promise<void> };
 
@@ -39,6 +39,7 @@ export async function startPlatform(options: { databaseUrl: string; storeDir: st
       LOG_LEVEL: process.env.E2E_WORKER_LOG_LEVEL ?? "warn",
       // The webhook tests' receiver listens on 127.0.0.1; retries and retention runs come quickly.
       WEBHOOK_ALLOW_PRIVATE_ADDRESSES: "true",
+      WEBHOOK_SECRET_KEY: E2E_WEBHOOK_SECRET_KEY,
       WEBHOOK_BACKOFF_BASE_MS: "200",
       WEBHOOK_BACKOFF_MAX_MS: "1000",
       RETENTION_INTERVAL_SECONDS: "2",

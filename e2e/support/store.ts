@@ -3,6 +3,8 @@ import { createStore } from "@fleetdrop/storage/config";
 import type { Store } from "@fleetdrop/storage/store";
 
 export const E2E_FS_SECRET = "e2e-fs-secret-0123456789";
+/** WEBHOOK_SECRET_KEY of the dashboard and the worker: 32 bytes, base64. */
+export const E2E_WEBHOOK_SECRET_KEY = "ZTJlLXdlYmhvb2stc2VjcmV0LWtleS0zMi1ieXRlcyE=";
 
 export function openSessionsStore(options: { dir: string; bucket: string }): Store {
   return createStore({

@@ -101,3 +101,22 @@ test("members cannot open API tokens", async ({ page, signIn, world }) => {
   expect(response?.status()).toBe(403);
   await expect(page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "API tokens" })).toHaveCount(0);
 });
+
+test("paths and methods the API does not serve answer problem+json, not the dashboard's pages", async ({ request, world }) => {
+  const problem = async (response: Awaited<ReturnType<typeof request.get>>) => {
+    expect(response.headers()["content-type"]).toBe("application/problem+json");
+    return (await response.json()) as { status: number; code: string; message: string };
+  };
+  for (const path of ["/api/v1", "/api/v1/nope", `/api/v1/sessions/${world.session.id}/nope`]) {
+    const response = await request.get(path);
+    expect(response.status(), path).toBe(404);
+    expect(await problem(response), path).toMatchObject({ status: 404, code: "not_found" });
+  }
+  const wrongMethod = await request.delete("/api/v1/sessions");
+  expect(wrongMethod.status()).toBe(405);
+  expect(wrongMethod.headers()["allow"]).toBe("GET, HEAD, OPTIONS, POST");
+  expect(await problem(wrongMethod)).toMatchObject({ status: 405, code: "method_not_allowed" });
+  const document = await request.post("/api/v1/openapi.json", { data: {} });
+  expect(document.status()).toBe(405);
+  expect(await problem(document)).toMatchObject({ code: "method_not_allowed" });
+});

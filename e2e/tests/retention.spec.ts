@@ -1,8 +1,11 @@
 /**
  * Retention in the dashboard, end to end: an admin marks a session keep, previews a rule (the
  * list shows exactly the old closed sessions, not the kept one), saves it, and the worker deletes
- * exactly the listed sessions in the background; pausing stops it.
+ * exactly the listed sessions in the background; pausing stops it. A rule for a per-device store
+ * deletes exactly the old objects its preview listed.
  */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "../support/fixtures";
 
@@ -77,6 +80,60 @@ test("an admin previews a rule, saves it, and the worker deletes exactly what th
   const later = await make("Old survey C", 500);
   await page.waitForTimeout(5000);
   expect(await prisma.session.count({ where: { id: later.id } })).toBe(1);
+  await rules.getByRole("button", { name: "Delete rule" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete rule" }).click();
+  await expect(page.getByText("No rules: everything is kept")).toBeVisible();
+});
+
+test("a rule for a store deletes exactly the old objects of the project's device folders it previewed", async ({
+  page,
+  signIn,
+  world,
+  prisma,
+  store,
+}) => {
+  test.setTimeout(120_000);
+  // The named stores share the sessions store's bucket, each under its own prefix (docs/stores-and-commands.md).
+  const put = async (key: string, ageDays: number) => {
+    await store.put(`status/ROBOT-8/retention-e2e/${key}`, `{"n":1}`, { contentType: "application/json" });
+    const meta = path.join(process.env.FLEETDROP_E2E_STORE_DIR!, "fleetdrop", "meta", "status", "ROBOT-8", "retention-e2e", key);
+    const data = JSON.parse(await readFile(meta, "utf8")) as { lastModified: string };
+    data.lastModified = new Date(Date.now() - ageDays * 86_400_000).toISOString();
+    await writeFile(meta, JSON.stringify(data));
+  };
+  await put("old-report.json", 100);
+  await put("fresh-report.json", 1);
+
+  await signIn("admin");
+  await page.goto(`/p/${world.project.slug}/retention`);
+  await page.getByLabel("Applies to").selectOption({ label: "The status store (objects in device folders)" });
+  // A store keeps no sessions.
+  await page.getByLabel("Rule", { exact: true }).selectOption("keep_last_sessions");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByText("A store keeps no sessions")).toBeVisible();
+  await page.getByLabel("Rule", { exact: true }).selectOption("older_than_days");
+  await page.getByLabel("N (days)").fill("30");
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByRole("heading", { name: /This rule deletes 1 object of the status store now/ })).toBeVisible();
+  const listed = page.getByRole("table", { name: "Objects the rule deletes" });
+  await expect(listed).toContainText("retention-e2e/old-report.json");
+  await expect(listed).not.toContainText("fresh-report.json");
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
+  await page.getByRole("button", { name: "Save rule" }).click();
+  await expect(page.getByText("Rule saved")).toBeVisible();
+
+  await expect.poll(async () => store.head("status/ROBOT-8/retention-e2e/old-report.json"), { timeout: 30_000 }).toBeNull();
+  expect(await store.head("status/ROBOT-8/retention-e2e/fresh-report.json")).not.toBeNull();
+  const rule = await prisma.retentionRule.findFirstOrThrow({ where: { project: { slug: world.project.slug }, store: "status" } });
+  const audit = await prisma.auditLog.findMany({ where: { action: "retention.delete_objects", targetId: rule.id } });
+  expect(audit.flatMap((row) => (row.details as { objects: { path: string }[] }).objects.map((o) => o.path))).toEqual([
+    "retention-e2e/old-report.json",
+  ]);
+  await page.reload();
+  const rules = page.getByRole("table", { name: "Retention rules" });
+  await expect(rules).toContainText("Delete objects of the status store older than 30 days");
+  await expect(rules).toContainText("1 object");
   await rules.getByRole("button", { name: "Delete rule" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete rule" }).click();
   await expect(page.getByText("No rules: everything is kept")).toBeVisible();

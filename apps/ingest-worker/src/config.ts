@@ -1,6 +1,7 @@
 /** Turns the validated environment into the worker's configuration and store settings. */
 import path from "node:path";
 import { DEFAULT_MQTT_URL } from "@fleetdrop/shared/mqtt-env";
+import { webhookSecretBox } from "@fleetdrop/shared/webhooks/env";
 import type { TWorkerEnv } from "./env";
 import type { TIngestWorkerConfig } from "./worker";
 
@@ -65,6 +66,7 @@ export function workerConfigFromEnv(env: TWorkerEnv): TIngestWorkerConfig {
     webhooks: {
       deliver: env.WEBHOOK_DELIVERY,
       allowPrivateAddresses: env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+      secretBox: webhookSecretBox(env),
       concurrency: env.WEBHOOK_DELIVERY_CONCURRENCY,
       backoffBaseMs: env.WEBHOOK_BACKOFF_BASE_MS,
       backoffMaxMs: env.WEBHOOK_BACKOFF_MAX_MS,

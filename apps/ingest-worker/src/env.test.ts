@@ -3,7 +3,11 @@ import { workerConfigFromEnv } from "./config";
 import { EnvError, parseWorkerEnv } from "./env";
 import { DEFAULT_RATE_LIMITS } from "./rate-limit";
 
-const base = { DATABASE_URL: "postgresql://127.0.0.1/fleetdrop", FS_SECRET_ACCESS_KEY: "a-secret-of-sixteen-chars" };
+const base = {
+  DATABASE_URL: "postgresql://127.0.0.1/fleetdrop",
+  FS_SECRET_ACCESS_KEY: "a-secret-of-sixteen-chars",
+  WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
+};
 
 describe("rate limit and recovery settings", () => {
   it("default to the documented limits and a 60 s recovery window", () => {
@@ -51,5 +55,16 @@ describe("the worker's client id", () => {
     );
     expect(parseWorkerEnv({ ...base, MQTT_USERNAME: "fleetdrop-worker" }).MQTT_CLIENT_ID).toMatch(/^fleetdrop-ingest:/);
     expect(() => parseWorkerEnv({ ...base, MQTT_CLIENT_ID: "ROBOT-1" })).toThrow(/MQTT_CLIENT_ID: must be printable ASCII/);
+  });
+});
+
+describe("the webhook secret key", () => {
+  it("is 32 bytes when set, refused with how to make one otherwise, and optional (sealed secrets then cannot sign)", () => {
+    expect(workerConfigFromEnv(parseWorkerEnv(base)).webhooks?.secretBox?.keyId).toMatch(/^[0-9a-f]{8}$/);
+    expect(() => parseWorkerEnv({ ...base, WEBHOOK_SECRET_KEY: "c2hvcnQ=" })).toThrow(
+      /WEBHOOK_SECRET_KEY must be 32 random bytes, base64 or hex \(e\.g\. `openssl rand -base64 32`\); got 5 bytes/,
+    );
+    const { WEBHOOK_SECRET_KEY: _unset, ...without } = base;
+    expect(workerConfigFromEnv(parseWorkerEnv(without)).webhooks?.secretBox).toBeUndefined();
   });
 });

@@ -523,7 +523,8 @@ export function createIngestWorker({
               startPeriodic(
                 "retention",
                 retention.intervalMs,
-                () => runRetention({ pool, store, batchSize: retention.batchSize, log: log.child({ component: "retention" }) }),
+                () =>
+                  runRetention({ pool, store, namedStores, batchSize: retention.batchSize, log: log.child({ component: "retention" }) }),
                 log,
                 { immediate: true },
               ),

@@ -111,6 +111,7 @@ describe("docker-compose.yml", () => {
       "MQTT_WEB_PASSWORD",
       "NEXTAUTH_SECRET",
       "DEVICE_CA_ENCRYPTION_KEY",
+      "WEBHOOK_SECRET_KEY",
     ]) {
       expect(raw, secret).not.toMatch(new RegExp(`\\$\\{${secret}:-`));
       expect(dotenvExample[secret], secret).toBe("");
@@ -217,9 +218,12 @@ describe("docker-compose.yml", () => {
     expect(workerStage).toMatch(/USER node/);
   });
 
-  /** What compose passes, with every variable of .env.example filled with a value of its own. */
+  /** What compose passes, with every variable of .env.example filled with a value of its own (a key where one is due). */
   const filled = Object.fromEntries(
-    Object.entries(dotenvExample).map(([name, value]) => [name, value || `value-of-${name.toLowerCase()}`]),
+    Object.entries(dotenvExample).map(([name, value]) => [
+      name,
+      value || (name.startsWith("WEBHOOK_SECRET_KEY") ? Buffer.alloc(32, 7).toString("base64") : `value-of-${name.toLowerCase()}`),
+    ]),
   );
   const envOf = (service: TService) =>
     Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, interpolate(value, filled)]));

@@ -35,7 +35,7 @@ import {
   generateKeyPair,
   issueClientCertificate,
 } from "@fleetdrop/provisioning/crypto/x509";
-import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "@fleetdrop/provisioning/crypto/secret-box";
+import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "@fleetdrop/shared/crypto/secret-box";
 import { createDevice, type TCreatedDevice } from "@fleetdrop/provisioning/devices/create-device";
 import { revokeDevice } from "@fleetdrop/provisioning/devices/revoke-device";
 import { rotateDeviceCredentials } from "@fleetdrop/provisioning/devices/rotate-credentials";

@@ -6,7 +6,10 @@
 import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
 import { createPgPool } from "@fleetdrop/db/pool";
 import { retentionPreviewQuery, type TRetentionRuleSpec } from "@fleetdrop/db/retention";
+import { storeRetentionCandidates } from "@fleetdrop/shared/retention/store-objects";
 import type { Store } from "@fleetdrop/storage/store";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProjectRetention } from "../src/retention/run";
@@ -175,6 +178,96 @@ describe("retention", () => {
     } finally {
       await holder.query("SELECT pg_advisory_unlock_all()");
       holder.release();
+    }
+  });
+});
+
+describe("a rule for a store", () => {
+  /** Puts an object into a named store and dates it `ageDays` back (the fs store's own metadata file says when it was written). */
+  async function putAged(storeName: string, key: string, ageDays: number): Promise<void> {
+    const entry = h.namedStores.get(storeName)!;
+    await entry.store.put(key, `object ${key}`, { contentType: "application/json" });
+    const metaPath = path.join(h.storeDir, "fleetdrop", "meta", storeName, key);
+    const meta = JSON.parse(await readFile(metaPath, "utf8")) as { lastModified: string };
+    meta.lastModified = new Date(Date.now() - ageDays * DAY).toISOString();
+    await writeFile(metaPath, JSON.stringify(meta));
+  }
+
+  it("deletes exactly the objects of the project's device folders its preview listed, in batches, audited", async () => {
+    const status = h.namedStores.get("status")!;
+    const objects: [string, number][] = [
+      ["ROBOT-A/monitor/a-old.json", 20],
+      ["ROBOT-A/monitor/b-old.json", 9],
+      ["ROBOT-A/monitor/c-new.json", 2],
+      ["ROBOT-B/monitor/old.json", 30],
+      ["ROBOT-B/new.json", 0],
+      ["ROBOT-OFF/x/old.json", 12],
+      // Not a device of the project: never the project's to delete.
+      ["ROBOT-ELSEWHERE/old.json", 50],
+    ];
+    for (const [key, age] of objects) await putAged("status", key, age);
+    // The same age in another store the rule does not name.
+    await putAged("config", "ROBOT-A/robot.yaml", 40);
+
+    const serials = (await h.prisma.device.findMany({ where: { projectId: h.seed.projectId }, select: { serial: true } })).map(
+      (d) => d.serial,
+    );
+    const listed = await storeRetentionCandidates({ store: status.store, devices: serials, days: 7, now: new Date(), limit: 10_000 });
+    expect(listed.map((o) => o.key)).toEqual([
+      "ROBOT-A/monitor/a-old.json",
+      "ROBOT-A/monitor/b-old.json",
+      "ROBOT-B/monitor/old.json",
+      "ROBOT-OFF/x/old.json",
+    ]);
+
+    const rule = await h.prisma.retentionRule.create({
+      data: { projectId: h.seed.projectId, kind: "older_than_days", value: 7, store: "status" },
+    });
+    try {
+      const result = await runProjectRetention({
+        pool,
+        store: h.store,
+        namedStores: h.namedStores,
+        projectId: h.seed.projectId,
+        batchSize: 3,
+        log,
+      });
+      expect(result).toMatchObject({ files: expect.any(Number) });
+      for (const [key] of objects) {
+        const gone = listed.some((o) => o.key === key);
+        expect(await status.store.head(key), key).toEqual(gone ? null : expect.objectContaining({ key }));
+      }
+      expect(await h.namedStores.get("config")!.store.head("ROBOT-A/robot.yaml")).not.toBeNull();
+
+      const audit = await h.prisma.auditLog.findMany({
+        where: { action: "retention.delete_objects", targetId: rule.id },
+        orderBy: { id: "asc" },
+      });
+      // Two batches of at most 3; together exactly the listed objects.
+      expect(audit.length).toBe(2);
+      const audited = audit.flatMap((row) => (row.details as { objects: { device: string; path: string; size: number }[] }).objects);
+      expect(audited.map((o) => `${o.device}/${o.path}`)).toEqual(listed.map((o) => o.key));
+      expect(audit[0]!.details).toMatchObject({ store: "status", rule: rule.id });
+      const saved = await h.prisma.retentionRule.findUniqueOrThrow({ where: { id: rule.id } });
+      expect(saved.deletedFiles).toBe(BigInt(listed.length));
+      expect(saved.deletedBytes).toBe(BigInt(listed.reduce((sum, o) => sum + o.size, 0)));
+      expect(saved.lastError).toBeNull();
+    } finally {
+      await h.prisma.retentionRule.delete({ where: { id: rule.id } });
+    }
+  });
+
+  it("records a rule whose store is not configured as its last problem and deletes nothing", async () => {
+    const rule = await h.prisma.retentionRule.create({
+      data: { projectId: h.seed.projectId, kind: "older_than_days", value: 1, store: "gone" },
+    });
+    try {
+      await runProjectRetention({ pool, store: h.store, namedStores: h.namedStores, projectId: h.seed.projectId, batchSize: 3, log });
+      const saved = await h.prisma.retentionRule.findUniqueOrThrow({ where: { id: rule.id } });
+      expect(saved.lastError).toBe("no per-device store named gone is configured");
+      expect(saved.deletedFiles).toBe(0n);
+    } finally {
+      await h.prisma.retentionRule.delete({ where: { id: rule.id } });
     }
   });
 });

@@ -16,6 +16,7 @@ function runWorker(env: Record<string, string>): Promise<{ code: number | null; 
         DATABASE_URL: "postgresql://nobody@127.0.0.1:1/none",
         MQTT_URL: "mqtt://127.0.0.1:1",
         FS_SECRET_ACCESS_KEY: "worker-secret-0123456789",
+        WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
         FS_STORE_DIR: "/tmp/fleetdrop-never-created",
         ...env,
       },

@@ -2,17 +2,22 @@
  * Webhooks (docs/api.md#webhooks) end to end against real PostgreSQL, Mosquitto, the fs store and
  * a local HTTP receiver that checks every signature as a receiver would: events written in the
  * transaction of their change, delivered in order per device, retried after failures with every
- * attempt logged, redirects and private addresses refused.
+ * attempt logged, redirects and private addresses refused; secrets stored sealed, never signed
+ * with a key that does not open them.
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPgPool } from "@fleetdrop/db/pool";
 import { FleetdropDevice } from "@fleetdrop/device/client";
+import { createSecretBox, generateEncryptionKey, keyIdOf, parseEncryptionKey } from "@fleetdrop/shared/crypto/secret-box";
+import { sealWebhookSecret } from "@fleetdrop/shared/webhooks/secret";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, generateWebhookSecret, verifySignature } from "@fleetdrop/shared/webhooks/signature";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { sealStoredWebhookSecrets } from "../src/webhooks/secrets";
 import { sendWebhook } from "../src/webhooks/send";
 import { createHarness, sleep, type THarness } from "./harness";
 
@@ -23,6 +28,8 @@ let server: Server;
 let endpoint: string;
 let received: TReceived[] = [];
 const secret = generateWebhookSecret();
+const key = parseEncryptionKey(generateEncryptionKey());
+const box = createSecretBox(key, [], "WEBHOOK_SECRET_KEY");
 let behaviour: (request: TReceived, res: ServerResponse) => void = (_request, res) => void res.writeHead(200).end("ok");
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
@@ -37,9 +44,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
 
 const typesOf = (path: string) => received.filter((r) => r.path === path).map((r) => JSON.parse(r.body).type as string);
 
-async function createEndpoint(path: string, events: string[], extra: { maxAttempts?: number } = {}) {
+/** An endpoint as the dashboard saves it: the secret sealed under the worker's key (or `stored` as given). */
+async function createEndpoint(path: string, events: string[], extra: { maxAttempts?: number; stored?: (id: string) => string } = {}) {
+  const id = randomUUID();
+  const { stored = (endpointId: string) => sealWebhookSecret(box, endpointId, secret), ...rest } = extra;
   return h.prisma.webhookEndpoint.create({
-    data: { projectId: h.seed.projectId, url: `${endpoint}${path}`, secret, events, ...extra },
+    data: { id, projectId: h.seed.projectId, url: `${endpoint}${path}`, secret: stored(id), events, ...rest },
   });
 }
 
@@ -59,7 +69,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await h.startWorker({ webhooks: { allowPrivateAddresses: true, backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 100 } });
+  await h.startWorker({
+    webhooks: { allowPrivateAddresses: true, backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 100, secretBox: box },
+  });
 });
 
 beforeEach(() => {
@@ -202,6 +214,75 @@ describe("webhooks", () => {
       expect(received.some((r) => r.path !== "/moved")).toBe(false);
     } finally {
       await h.prisma.webhookEndpoint.delete({ where: { id: hook.id } });
+    }
+  });
+
+  it("store the secret sealed, so the column holds no plaintext, and sign with it so the receiver verifies", async () => {
+    const hook = await createEndpoint("/sealed", ["session.opened"]);
+    try {
+      const row = await h.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id: hook.id } });
+      expect(row.secret).toMatch(new RegExp(`^v1\\.${keyIdOf(key)}\\.`));
+      expect(row.secret).not.toContain(secret.slice("whsec_".length, 20));
+      const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: "ROBOT-B" } });
+      await h.prisma.session.create({ data: { deviceId: device.id, projectId: device.projectId, name: "sealed" } });
+      await waitFor("the delivery", async () => received.some((r) => r.path === "/sealed"));
+      expect(received.filter((r) => r.path === "/sealed").map((r) => r.verified)).toEqual(["ok"]);
+    } finally {
+      await h.prisma.webhookEndpoint.delete({ where: { id: hook.id } });
+    }
+  });
+
+  it("never sign with a secret its key does not open: the delivery waits, and its log names the key it needs", async () => {
+    const otherKey = parseEncryptionKey(generateEncryptionKey());
+    const other = createSecretBox(otherKey, [], "WEBHOOK_SECRET_KEY");
+    const hook = await createEndpoint("/wrong-key", ["session.opened"], { stored: (id) => sealWebhookSecret(other, id, secret) });
+    // A sealed value moved onto another endpoint does not open either.
+    const moved = await createEndpoint("/moved-secret", ["session.opened"], { stored: () => sealWebhookSecret(box, randomUUID(), secret) });
+    try {
+      const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: "ROBOT-B" } });
+      await h.prisma.session.create({ data: { deviceId: device.id, projectId: device.projectId, name: "wrong key" } });
+      const attempt = await waitFor("the failed attempts", async () =>
+        h.prisma.webhookAttempt.findFirst({ where: { delivery: { endpointId: hook.id } }, orderBy: { id: "asc" } }),
+      );
+      expect(attempt.status).toBeNull();
+      expect(attempt.error).toBe(
+        `not sent: the endpoint's signing secret cannot be opened: sealed with key ${keyIdOf(otherKey)}, but WEBHOOK_SECRET_KEY ` +
+          `is key ${keyIdOf(key)}: set the key it was sealed with (or add it to WEBHOOK_SECRET_KEY_PREVIOUS)`,
+      );
+      const movedAttempt = await waitFor("the moved secret's attempt", async () =>
+        h.prisma.webhookAttempt.findFirst({ where: { delivery: { endpointId: moved.id } } }),
+      );
+      expect(movedAttempt.error).toMatch(/cannot be opened: the sealed value does not open: it was altered or belongs to another record/);
+      const delivery = await h.prisma.webhookDelivery.findFirstOrThrow({ where: { endpointId: hook.id } });
+      expect(delivery.state).toBe("pending");
+      expect(received.filter((r) => r.path === "/wrong-key" || r.path === "/moved-secret")).toEqual([]);
+    } finally {
+      await h.prisma.webhookEndpoint.deleteMany({ where: { id: { in: [hook.id, moved.id] } } });
+    }
+  });
+
+  it("seal the plaintext secrets of endpoints saved before, and those of a previous key, which still sign", async () => {
+    const previousKey = parseEncryptionKey(generateEncryptionKey());
+    const legacy = await createEndpoint("/legacy", ["session.opened"], { stored: () => secret });
+    const rotated = await createEndpoint("/rotated", ["session.opened"], {
+      stored: (id) => sealWebhookSecret(createSecretBox(previousKey), id, secret),
+    });
+    const pool = createPgPool({ databaseUrl: h.db.url, max: 1 });
+    try {
+      const result = await sealStoredWebhookSecrets(pool, createSecretBox(key, [previousKey], "WEBHOOK_SECRET_KEY"));
+      expect(result).toEqual({ sealed: 2, unreadable: [] });
+      for (const id of [legacy.id, rotated.id]) {
+        const row = await h.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+        expect(row.secret).toMatch(new RegExp(`^v1\\.${keyIdOf(key)}\\.`));
+        expect(row.secret).not.toContain(secret);
+      }
+      const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: "ROBOT-B" } });
+      await h.prisma.session.create({ data: { deviceId: device.id, projectId: device.projectId, name: "after sealing" } });
+      await waitFor("both deliveries", async () => received.filter((r) => r.path === "/legacy" || r.path === "/rotated").length === 2);
+      expect(received.filter((r) => r.path === "/legacy" || r.path === "/rotated").map((r) => r.verified)).toEqual(["ok", "ok"]);
+    } finally {
+      await pool.end();
+      await h.prisma.webhookEndpoint.deleteMany({ where: { id: { in: [legacy.id, rotated.id] } } });
     }
   });
 

@@ -38,6 +38,8 @@ export type TChildEnvInput = {
   /** fs only: file_transfer segments staged beside the store (one worker, one disk). */
   transferStagingDir?: string;
   logLevel: TWorkerEnv["LOG_LEVEL"];
+  /** WEBHOOK_SECRET_KEY of both (base64; the schema yields the decoded bytes, so it is passed as text). */
+  webhookSecretKey: string;
 };
 
 function storageSettings(input: TChildEnvInput): Partial<TStorageEnv> {
@@ -82,7 +84,7 @@ export function workerEnvironment(input: TChildEnvInput): Record<string, string>
     LOG_LEVEL: input.logLevel,
     ...(input.storage.backend === "fs" && input.transferStagingDir ? { TRANSFER_STAGING_DIR: input.transferStagingDir } : {}),
   };
-  return toEnvVariables({ ...db, ...own, ...mqtt, ...storageSettings(input) });
+  return toEnvVariables({ ...db, ...own, ...mqtt, ...storageSettings(input), WEBHOOK_SECRET_KEY: input.webhookSecretKey });
 }
 
 /** The web app's own settings (apps/web/src/env.ts) next to the modules it composes. */
@@ -108,5 +110,5 @@ export function webEnvironment(input: TChildEnvInput, web: { url: string; nextAu
     NEXTAUTH_SECRET: web.nextAuthSecret,
     ...(input.embeddedBrokerUrl ? { BROKER_PASSWORD_URL: input.embeddedBrokerUrl, BROKER_PROTOCOL_VERSION: 4 as const } : {}),
   };
-  return toEnvVariables({ ...own, ...db, ...mqtt, ...storageSettings(input) });
+  return toEnvVariables({ ...own, ...db, ...mqtt, ...storageSettings(input), WEBHOOK_SECRET_KEY: input.webhookSecretKey });
 }

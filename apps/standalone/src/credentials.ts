@@ -14,6 +14,8 @@ export type TCredentials = {
   webMqttPassword: string;
   nextAuthSecret: string;
   fsSecretAccessKey: string;
+  /** WEBHOOK_SECRET_KEY: 32 bytes, base64. */
+  webhookSecretKey: string;
 };
 
 const secret = (bytes = 18) => randomBytes(bytes).toString("base64url");
@@ -34,6 +36,7 @@ export async function loadCredentials(dataDir: string): Promise<TCredentials> {
     webMqttPassword: stored.webMqttPassword ?? secret(),
     nextAuthSecret: stored.nextAuthSecret ?? secret(32),
     fsSecretAccessKey: stored.fsSecretAccessKey ?? secret(30),
+    webhookSecretKey: stored.webhookSecretKey ?? randomBytes(32).toString("base64"),
   };
   if ((Object.keys(credentials) as (keyof TCredentials)[]).some((key) => stored[key] === undefined)) {
     await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });

@@ -162,6 +162,7 @@ async function main(): Promise<void> {
       // file_transfer segments staged in files beside the store (one worker, one disk): several times faster than PostgreSQL.
       transferStagingDir: path.join(dataDir, "transfer-staging"),
       logLevel: env.LOG_LEVEL,
+      webhookSecretKey: credentials.webhookSecretKey,
     };
     const workerDist = path.join(REPO_ROOT, "apps/ingest-worker/dist/index.js");
     const workerService: TService = startService({

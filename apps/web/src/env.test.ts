@@ -4,6 +4,7 @@ import { parseWebEnv } from "./env";
 const base = {
   DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/x",
   NEXTAUTH_SECRET: "0123456789abcdef0123",
+  WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
   FS_SECRET_ACCESS_KEY: "fs-secret-0123456789",
 };
 
@@ -23,6 +24,13 @@ describe("web env", () => {
     expect(() => parseWebEnv({ DATABASE_URL: "mysql://x", NEXTAUTH_SECRET: "short", STORAGE_BACKEND: "s3" })).toThrow(
       /DATABASE_URL: DATABASE_URL must be a postgresql:\/\/ URL[\s\S]*NEXTAUTH_SECRET[\s\S]*S3_BUCKET/,
     );
+  });
+
+  it("needs WEBHOOK_SECRET_KEY (32 bytes) to run, not to build", () => {
+    const { WEBHOOK_SECRET_KEY: _unset, ...without } = base;
+    expect(() => parseWebEnv(without)).toThrow(/WEBHOOK_SECRET_KEY: set WEBHOOK_SECRET_KEY \(32 random bytes/);
+    expect(() => parseWebEnv(without, { forBuild: true })).not.toThrow();
+    expect(() => parseWebEnv({ ...base, WEBHOOK_SECRET_KEY: "not-a-key" })).toThrow(/WEBHOOK_SECRET_KEY must be 32 random bytes/);
   });
 
   it("wants OIDC issuer, client id and secret together", () => {

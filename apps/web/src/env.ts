@@ -30,7 +30,10 @@ export const ZWebEnvSchema = z
     /** MQTT_URL (unset: no broker, so no commands or retained status), MQTT_USERNAME, MQTT_PASSWORD, TOPIC_PREFIX. */
     ...ZMqttEnvSchema.shape,
 
-    /** Whether webhook endpoints may be on private/loopback addresses (the worker applies it too). */
+    /**
+     * Whether webhook endpoints may be on private/loopback addresses, and WEBHOOK_SECRET_KEY, which
+     * seals their signing secrets (the worker applies both too).
+     */
     ...ZWebhooksEnvSchema.shape,
 
     /** Device provisioning (packages/provisioning): the CA key and what credential bundles point devices at. */
@@ -71,6 +74,13 @@ export const ZWebEnvSchema = z
   .superRefine((env, ctx) => {
     checkStorageEnv(env, ctx);
     checkStoreConfiguration(env, ctx);
+    if (!env.WEBHOOK_SECRET_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET_KEY"],
+        message: "set WEBHOOK_SECRET_KEY (32 random bytes, e.g. `openssl rand -base64 32`): it seals the webhook secrets",
+      });
+    }
     const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
     if (oidc.some(Boolean) && !oidc.every(Boolean)) {
       ctx.addIssue({
@@ -84,7 +94,7 @@ export const ZWebEnvSchema = z
 export type TWebEnv = z.infer<typeof ZWebEnvSchema>;
 
 /** Needed by a running server, not by `next build` (whose output does not depend on them). */
-const RUNTIME_ONLY = new Set(["DATABASE_URL", "NEXTAUTH_SECRET", "FS_SECRET_ACCESS_KEY", "S3_BUCKET"]);
+const RUNTIME_ONLY = new Set(["DATABASE_URL", "NEXTAUTH_SECRET", "FS_SECRET_ACCESS_KEY", "S3_BUCKET", "WEBHOOK_SECRET_KEY"]);
 
 /**
  * Validates the environment. At build time (`forBuild`) a variable that is set must be valid,

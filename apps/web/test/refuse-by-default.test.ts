@@ -39,7 +39,11 @@ describe("refuse by default", () => {
     const document = path.join(SRC, "app/api/v1/openapi.json/route.ts");
     // The document describes the endpoints; it reads no data.
     expect(readFileSync(document, "utf8")).not.toMatch(/db\(|findMany|findFirst|findUnique|params|searchParams|request/i);
-    const routes = files(path.join(SRC, "app/api/v1"), /^route\.ts$/).filter((f) => f !== document);
+    // Any other path answers a 404 problem for every method; it reads nothing either.
+    const unknown = path.join(SRC, "app/api/v1/[[...path]]/route.ts");
+    expect(readFileSync(unknown, "utf8")).toMatch(/= notFoundRoute\(\);\s*$/);
+    expect(readFileSync(unknown, "utf8")).not.toMatch(/db\(|findMany|findFirst|findUnique|params|searchParams/i);
+    const routes = files(path.join(SRC, "app/api/v1"), /^route\.ts$/).filter((f) => f !== document && f !== unknown);
     expect(routes.length).toBeGreaterThanOrEqual(8);
     for (const file of routes) {
       const text = readFileSync(file, "utf8");

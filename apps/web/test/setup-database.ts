@@ -12,6 +12,7 @@ const database = await createTestDatabase("web");
 const storeDir = await mkdtemp(path.join(tmpdir(), "fleetdrop-web-test-"));
 process.env.DATABASE_URL = database.url;
 process.env.NEXTAUTH_SECRET = "test-secret-test-secret-test-secret";
+process.env.WEBHOOK_SECRET_KEY = "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=";
 process.env.NEXTAUTH_URL = "http://127.0.0.1:3000";
 process.env.STORAGE_BACKEND = "fs";
 process.env.FS_STORE_DIR = storeDir;

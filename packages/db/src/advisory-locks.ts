@@ -14,6 +14,12 @@ export const ADVISORY_LOCK = {
   transferFin: 727_003,
   /** Space: one retention run per project at a time, across workers (key: the project's id). */
   retention: 727_004,
+  /**
+   * Space: a webhook lane's writers and its reader (key: the lane, a device's id or `project`).
+   * Taken in SQL (fleetdrop_enqueue_event shared, fleetdrop_webhook_next exclusive): the literal
+   * there must stay equal to this.
+   */
+  webhookLane: 727_005,
 } as const;
 
 /** A 64-bit key for pg_advisory_xact_lock: one project's device CA. */

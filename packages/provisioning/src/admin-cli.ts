@@ -22,7 +22,7 @@ import { resealCaKeys, rotateProjectCa } from "./ca/project-ca";
 import { createMosquittoSync } from "./broker/mosquitto-sync";
 import { bundleFileName, createCredentialBundle } from "./bundle/credential-bundle";
 import { ProvisioningError, type TProvisioningContext } from "./context";
-import { generateEncryptionKey } from "./crypto/secret-box";
+import { generateEncryptionKey } from "@fleetdrop/shared/crypto/secret-box";
 import { bulkCreateDevices } from "./devices/bulk-create-devices";
 import { createDevice, type TCreatedDevice } from "./devices/create-device";
 import type { TAuthMode } from "./devices/credentials";

@@ -1,6 +1,6 @@
 /** What every provisioning function works with. */
 import type { TPrismaClient } from "@fleetdrop/db";
-import type { TSecretBox } from "./crypto/secret-box";
+import type { TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 
 export type TProvisioningContext = {
   prisma: TPrismaClient;

@@ -8,7 +8,7 @@ import { withoutEmpty } from "@fleetdrop/shared/env";
 import { ZMqttEnvSchema } from "@fleetdrop/shared/mqtt-env";
 import { z } from "zod";
 import { parseServiceAccounts } from "./broker/mosquitto-services";
-import { createSecretBox, parseEncryptionKey, type TSecretBox } from "./crypto/secret-box";
+import { createSecretBox, parseEncryptionKey, type TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 
 /** Where bundles point certificate and password devices when BROKER_CERTIFICATE_URL / BROKER_PASSWORD_URL are unset. */
 export const DEFAULT_BROKER_CERTIFICATE_URL = "mqtts://localhost:8883";

@@ -7,7 +7,7 @@ import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAdmin } from "../src/admin-cli";
-import { generateEncryptionKey } from "../src/crypto/secret-box";
+import { generateEncryptionKey } from "@fleetdrop/shared/crypto/secret-box";
 
 /** The shipped broker configuration, whose ACL template the CLI renders. */
 const DEPLOY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../deploy/mosquitto");

@@ -12,7 +12,7 @@ import { crlEntries, refreshCrls } from "../src/ca/crl";
 import { ensureProjectCa, loadSigner } from "../src/ca/project-ca";
 import { ProvisioningError, type TProvisioningContext } from "../src/context";
 import { verifyMosquittoPassword } from "../src/crypto/mosquitto-password";
-import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "../src/crypto/secret-box";
+import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from "@fleetdrop/shared/crypto/secret-box";
 import { bulkCreateDevices } from "../src/devices/bulk-create-devices";
 import { createDevice } from "../src/devices/create-device";
 import { revokeDevice } from "../src/devices/revoke-device";

@@ -14,7 +14,12 @@ import { ZCommandSchema } from "./protocol/commands";
 
 /** An action that records no details (the row's `details` is SQL NULL). */
 const ZNoDetails = z.null().optional();
-const ZRetentionRule = z.object({ kind: z.enum(["older_than_days", "keep_last_sessions"]), value: z.number().int() });
+/** `store`: the named store a rule applies to; absent for the rules on sessions. */
+const ZRetentionRule = z.object({
+  kind: z.enum(["older_than_days", "keep_last_sessions"]),
+  value: z.number().int(),
+  store: z.string().optional(),
+});
 const ZWebhookTarget = z.object({ url: z.string(), events: z.array(z.string()) });
 
 const ZStoreObjectDetails = z.object({ store: z.string(), path: z.string() });
@@ -126,6 +131,13 @@ export const AUDIT_DETAILS = {
     files: z.number().int(),
     bytes: z.number(),
     rule: z.string().nullable(),
+  }),
+  /** A batch of a named store's objects a retention rule deleted (written by the worker's retention run). */
+  "retention.delete_objects": z.object({
+    store: z.string(),
+    rule: z.string(),
+    objects: z.array(z.object({ device: z.string(), path: z.string(), size: z.number().int() })),
+    bytes: z.number(),
   }),
   "webhook.create": ZWebhookTarget,
   "webhook.update": ZWebhookTarget,

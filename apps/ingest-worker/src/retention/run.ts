@@ -8,10 +8,16 @@
  * first finishes marked sessions (steps 2–3 again), so no row is left pointing at a deleted
  * object once a run has completed. One run per project at a time across workers (advisory lock).
  * Pausing a rule stops it from marking more; a batch already marked is always finished.
+ *
+ * A rule for a named store (docs/retention.md#rules-for-a-store) has no rows to keep in step: per
+ * batch its objects (@fleetdrop/shared/retention/store-objects, as the preview lists them) are
+ * deleted, then one `retention.delete_objects` audit row names the ones that were.
  */
 import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import { retentionCandidatesQuery, type TRetentionRuleKind } from "@fleetdrop/db/retention";
+import { storeRetentionCandidates } from "@fleetdrop/shared/retention/store-objects";
+import type { TNamedStore } from "@fleetdrop/storage/named-stores";
 import type { Store } from "@fleetdrop/storage/store";
 import type { Logger } from "../logger";
 
@@ -24,14 +30,14 @@ export type TRetentionSettings = {
 
 export type TRetentionResult = { sessions: number; files: number; bytes: number };
 
-type TRule = { id: string; kind: TRetentionRuleKind; value: number };
+type TRule = { id: string; kind: TRetentionRuleKind; value: number; store: string };
 
 /** Parallel object deletions within a batch. */
 const DELETE_CONCURRENCY = 8;
 
 async function activeRules(db: Pool | PoolClient, projectId: string): Promise<TRule[]> {
   const result = await db.query<TRule>(
-    "SELECT id, kind::text AS kind, value FROM retention_rules WHERE project_id = $1 AND NOT paused ORDER BY kind",
+    "SELECT id, kind::text AS kind, value, store FROM retention_rules WHERE project_id = $1 AND NOT paused ORDER BY store, kind",
     [projectId],
   );
   return result.rows;
@@ -116,6 +122,78 @@ async function finishSessions(
   }
 }
 
+/** One batch of a store rule: deletes its objects and audits the ones deleted. Returns the objects deleted. */
+async function deleteStoreBatch(deps: {
+  pool: Pool;
+  entry: TNamedStore;
+  projectId: string;
+  rule: TRule;
+  batchSize: number;
+  log: Logger;
+}): Promise<TRetentionResult> {
+  const { pool, entry, projectId, rule } = deps;
+  const devices = await pool.query<{ serial: string }>("SELECT serial FROM devices WHERE project_id = $1", [projectId]);
+  const candidates = await storeRetentionCandidates({
+    store: entry.store,
+    devices: devices.rows.map((row) => row.serial),
+    days: rule.value,
+    now: new Date(),
+    limit: deps.batchSize,
+  });
+  if (candidates.length === 0) return { sessions: 0, files: 0, bytes: 0 };
+  const deleted: typeof candidates = [];
+  let failure: unknown = null;
+  for (let start = 0; start < candidates.length; start += DELETE_CONCURRENCY) {
+    const group = candidates.slice(start, start + DELETE_CONCURRENCY);
+    const results = await Promise.allSettled(group.map((object) => entry.store.delete(object.key)));
+    results.forEach((result, index) => (result.status === "fulfilled" ? deleted.push(group[index]!) : (failure ??= result.reason)));
+    if (failure) break;
+  }
+  const bytes = deleted.reduce((sum, object) => sum + object.size, 0);
+  if (deleted.length > 0) {
+    // What was deleted is audited even when part of the batch failed.
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(
+        `INSERT INTO audit_log (project_id, actor_type, actor_label, action, target_type, target_id, details)
+         VALUES ($1, 'system', 'retention', 'retention.delete_objects', 'retention_rule', $2, $3::jsonb)`,
+        [
+          projectId,
+          rule.id,
+          JSON.stringify({
+            store: entry.name,
+            rule: rule.id,
+            objects: deleted.map((object) => ({
+              device: object.device,
+              path: object.key.slice(object.device.length + 1),
+              size: object.size,
+            })),
+            bytes,
+          }),
+        ],
+      );
+      await client.query(
+        `UPDATE retention_rules SET deleted_files = deleted_files + $2, deleted_bytes = deleted_bytes + $3, last_run_at = now(),
+                last_error = NULL WHERE id = $1`,
+        [rule.id, deleted.length, bytes],
+      );
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+    deps.log.info(
+      { project: projectId, rule: rule.id, store: entry.name, objects: deleted.length, bytes },
+      "retention deleted store objects",
+    );
+  }
+  if (failure) throw failure;
+  return { sessions: 0, files: deleted.length, bytes };
+}
+
 /**
  * One run for one project: finishes marked sessions, then deletes what the active rules select,
  * batch by batch. Returns null when another worker is running this project.
@@ -123,6 +201,8 @@ async function finishSessions(
 export async function runProjectRetention(deps: {
   pool: Pool;
   store: Store;
+  /** The named stores, for rules that apply to one. */
+  namedStores?: ReadonlyMap<string, TNamedStore>;
   projectId: string;
   batchSize: number;
   log: Logger;
@@ -167,6 +247,30 @@ export async function runProjectRetention(deps: {
         const rules = await activeRules(pool, projectId);
         let progressed = false;
         for (const rule of rules) {
+          if (rule.store !== "") {
+            const entry = deps.namedStores?.get(rule.store);
+            try {
+              if (!entry?.perDevice) throw new Error(`no per-device store named ${rule.store} is configured`);
+              const result = await deleteStoreBatch({ pool, entry, projectId, rule, batchSize, log });
+              if (result.files === 0) {
+                await pool.query("UPDATE retention_rules SET last_run_at = now(), last_error = NULL WHERE id = $1", [rule.id]);
+                continue;
+              }
+              progressed = true;
+              add(result);
+            } catch (error) {
+              await pool
+                .query("UPDATE retention_rules SET last_error = $2, last_run_at = now() WHERE id = $1", [
+                  rule.id,
+                  (error as Error).message.slice(0, 500),
+                ])
+                .catch(() => {});
+              // A missing store stops this rule only; a storage failure ends the run, as for sessions.
+              if (!entry?.perDevice) continue;
+              throw error;
+            }
+            continue;
+          }
           const candidates = retentionCandidatesQuery(projectId, rule, batchSize);
           const marked = await pool.query<{ id: number }>(
             `UPDATE sessions SET deleting_at = now() WHERE id IN (${candidates.text}) AND deleting_at IS NULL RETURNING id`,
@@ -206,7 +310,13 @@ export async function runProjectRetention(deps: {
 export const WEBHOOK_LOG_DAYS = 30;
 
 /** Every project with retention rules, one after the other; then the webhook log's old entries. */
-export async function runRetention(deps: { pool: Pool; store: Store; batchSize: number; log: Logger }): Promise<TRetentionResult> {
+export async function runRetention(deps: {
+  pool: Pool;
+  store: Store;
+  namedStores?: ReadonlyMap<string, TNamedStore>;
+  batchSize: number;
+  log: Logger;
+}): Promise<TRetentionResult> {
   const projects = await deps.pool.query<{ project_id: string }>(
     `SELECT DISTINCT project_id FROM retention_rules
      UNION SELECT DISTINCT project_id FROM sessions WHERE deleting_at IS NOT NULL`,

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
+import type { TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 import type { TWebhookPayload } from "@fleetdrop/shared/webhooks/events";
 import { Counter, type Registry } from "prom-client";
 import { createLaneDelivery, type TDeliverySettings, type TLaneOutbox } from "../delivery/engine";
@@ -20,6 +21,7 @@ import {
   type TPendingDelivery,
   type TWebhookLane,
 } from "./outbox-db";
+import { sealStoredWebhookSecrets, signingSecret } from "./secrets";
 import { sendWebhook } from "./send";
 
 export type TWebhookSettings = TDeliverySettings & {
@@ -27,6 +29,8 @@ export type TWebhookSettings = TDeliverySettings & {
   deliver: boolean;
   /** Deliver to loopback and private addresses too (WEBHOOK_ALLOW_PRIVATE_ADDRESSES). */
   allowPrivateAddresses: boolean;
+  /** Opens the endpoints' sealed secrets (WEBHOOK_SECRET_KEY); without it, sealed secrets cannot sign. */
+  secretBox?: TSecretBox;
 };
 
 const DEFAULT_WEBHOOK_SETTINGS: TWebhookSettings = {
@@ -57,17 +61,34 @@ function webhookOutbox(pool: Pool, settings: TWebhookSettings): TLaneOutbox<TWeb
     lease: (owner, leaseMs, limit) => leaseWebhookLanes(pool, owner, leaseMs, limit),
     key: (lane) => `${lane.endpointId}/${lane.laneKey}`,
     next: (lane, limit) => nextDeliveries(pool, lane, limit),
-    send: (lane, item) =>
-      sendWebhook({
+    send: async (lane, item) => {
+      let secret: string;
+      try {
+        if (!settings.secretBox) throw new Error("WEBHOOK_SECRET_KEY is not set on this worker");
+        secret = signingSecret(settings.secretBox, lane.endpointId, lane.secret);
+      } catch (error) {
+        // Never signed with anything else: the delivery waits (and says why) until the key is right.
+        return {
+          ok: false,
+          status: null,
+          error: `not sent: ${(error as Error).message}`,
+          retryAfterMs: null,
+          permanent: false,
+          timeout: false,
+          durationMs: 0,
+        };
+      }
+      return sendWebhook({
         url: lane.url,
-        secret: lane.secret,
+        secret,
         body: webhookBody(lane, item),
         eventId: item.eventId,
         eventType: item.type,
         deliveryId: item.id,
         timeoutMs: lane.timeoutMs,
         allowPrivateAddresses: settings.allowPrivateAddresses,
-      }),
+      });
+    },
     maxAttempts: (lane) => lane.maxAttempts,
     delivered: (lane, items, owner, leaseMs) =>
       markWebhooksDelivered(
@@ -156,17 +177,47 @@ export function createWebhookFeature(deps: {
     client.release();
   }
 
+  /** Seals what is not sealed with the current key yet; delivery starts after it either way. */
+  async function sealSecrets(): Promise<void> {
+    try {
+      if (!settings.secretBox) {
+        const { rows } = await deps.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM webhook_endpoints WHERE NOT starts_with(secret, 'whsec_')",
+        );
+        const sealed = rows[0]?.n ?? 0;
+        if (sealed > 0) log.error({ endpoints: sealed }, "WEBHOOK_SECRET_KEY is not set: deliveries to endpoints with sealed secrets wait");
+        return;
+      }
+      const { sealed, unreadable } = await sealStoredWebhookSecrets(deps.pool, settings.secretBox);
+      if (sealed > 0) log.info({ sealed }, "sealed webhook secrets with the current WEBHOOK_SECRET_KEY");
+      if (unreadable.length > 0) {
+        log.error(
+          { webhooks: unreadable },
+          "webhook secrets that open with none of WEBHOOK_SECRET_KEY and WEBHOOK_SECRET_KEY_PREVIOUS: their deliveries wait",
+        );
+      }
+    } catch (error) {
+      log.warn({ err: error }, "could not check the stored webhook secrets; trying again at the next start");
+    }
+  }
+
+  let starting: Promise<void> | null = null;
+
   return {
     settings,
     start() {
       if (!settings.deliver || !stopped) return;
       stopped = false;
-      delivery.start();
-      void listen();
+      starting = sealSecrets().then(() => {
+        if (stopped) return;
+        delivery.start();
+        void listen();
+      });
     },
     nudge: () => delivery.nudge(),
     async stop() {
       stopped = true;
+      await starting;
       if (retryTimer) clearTimeout(retryTimer);
       await delivery.stop();
       await unlisten();

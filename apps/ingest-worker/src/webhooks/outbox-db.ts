@@ -91,32 +91,47 @@ export async function leaseWebhookLanes(pool: Pool, owner: string, leaseMs: numb
   }));
 }
 
+/** How long nextDeliveries waits, in all, for a lane's open writers before it reports the lane empty for now. */
+const BUSY_WAITS_MS = [5, 10, 20, 40, 80, 160];
+
+/**
+ * A lane's next pending deliveries, in order. Read only when no transaction that writes to the
+ * lane is still open (fleetdrop_webhook_next, migration 20261207210000_webhook_lane_order), so an
+ * earlier event that commits after a later one is never skipped or overtaken. While one is open
+ * it waits a little; if it stays open, it answers nothing and the lane is leased again later.
+ */
 export async function nextDeliveries(pool: Pool, lane: TWebhookLane, limit: number): Promise<TPendingDelivery[]> {
-  const result = await pool.query<{
-    id: string;
-    attempts: number;
-    event_id: string;
-    type: string;
-    created_at: Date;
-    device_serial: string | null;
-    data: Record<string, unknown>;
-  }>({
-    name: "fleetdrop_webhook_next",
-    text: /* sql */ `
-      SELECT d.id::text AS id, d.attempts, e.id AS event_id, e.type, e.created_at, e.device_serial, e.data
-      FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-      WHERE d.endpoint_id = $1 AND d.lane_key = $2 AND d.state = 'pending' ORDER BY d.id LIMIT $3`,
-    values: [lane.endpointId, lane.laneKey, limit],
-  });
-  return result.rows.map((row) => ({
-    id: row.id,
-    attempts: row.attempts,
-    eventId: row.event_id,
-    type: row.type,
-    createdAt: row.created_at,
-    deviceSerial: row.device_serial,
-    data: row.data,
-  }));
+  for (let attempt = 0; ; attempt++) {
+    const result = await pool.query<{
+      id: string | null;
+      attempts: number;
+      event_id: string;
+      type: string;
+      created_at: Date;
+      device_serial: string | null;
+      data: Record<string, unknown>;
+    }>({
+      name: "fleetdrop_webhook_next",
+      text: "SELECT id::text AS id, attempts, event_id, type, created_at, device_serial, data FROM fleetdrop_webhook_next($1, $2, $3)",
+      values: [lane.endpointId, lane.laneKey, limit],
+    });
+    const busy = result.rows.length === 1 && result.rows[0]!.id === null;
+    if (busy) {
+      const wait = BUSY_WAITS_MS[attempt];
+      if (wait === undefined) return [];
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      continue;
+    }
+    return result.rows.map((row) => ({
+      id: row.id!,
+      attempts: row.attempts,
+      eventId: row.event_id,
+      type: row.type,
+      createdAt: row.created_at,
+      deviceSerial: row.device_serial,
+      data: row.data,
+    }));
+  }
 }
 
 /** Marks deliveries delivered, logs their successful attempts, renews the lease. */

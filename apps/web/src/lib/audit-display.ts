@@ -100,13 +100,16 @@ export function recordedTargetName(row: {
       return retentionRuleName(event.details);
     case "retention.delete":
       return session(event.details.name);
+    case "retention.delete_objects":
+      return `${event.details.objects.length} objects of the ${event.details.store} store`;
     default:
       return action.startsWith("session.") ? `#${targetId}` : null;
   }
 }
 
 /** A retention rule as people say it. */
-export function retentionRuleName(rule: { kind: "older_than_days" | "keep_last_sessions"; value: number }): string {
+export function retentionRuleName(rule: { kind: "older_than_days" | "keep_last_sessions"; value: number; store?: string }): string {
+  if (rule.store) return `${rule.store} store objects older than ${rule.value} days`;
   return rule.kind === "older_than_days" ? `files older than ${rule.value} days` : `keep the last ${rule.value} sessions per device`;
 }
 

@@ -314,6 +314,7 @@ export interface TRetentionRuleTable {
   project_id: string;
   kind: RetentionRuleKind;
   value: number;
+  store: Generated<string>;
   paused: Generated<boolean>;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;

@@ -1,6 +1,6 @@
 /**
  * The device CA of a project: created on first use (a self-signed ECDSA P-256 CA whose private
- * key is stored sealed, see crypto/secret-box.ts), used to issue device certificates and sign
+ * key is stored sealed, see @fleetdrop/shared/crypto/secret-box), used to issue device certificates and sign
  * the project's CRL. Rotating it starts a new CA for new certificates; the old one stays trusted
  * (in the broker's CA bundle) until the certificates it issued expire.
  */

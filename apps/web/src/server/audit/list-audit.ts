@@ -69,7 +69,7 @@ async function targetNames(projectId: string, rows: TRaw[]): Promise<Map<string,
     projectScoped("retention_rule").length
       ? prisma.retentionRule.findMany({
           where: { id: { in: projectScoped("retention_rule") }, projectId },
-          select: { id: true, kind: true, value: true },
+          select: { id: true, kind: true, value: true, store: true },
         })
       : [],
   ]);

@@ -6,7 +6,7 @@ import { ProvisioningError, type TProvisioningContext } from "@fleetdrop/provisi
 import type { TCreatedDevice } from "@fleetdrop/provisioning/devices/create-device";
 import type { TAuthMode } from "@fleetdrop/provisioning/devices/credentials";
 import { bundleBrokerUrls, secretBoxFromEnv } from "@fleetdrop/provisioning/env";
-import type { TSecretBox } from "@fleetdrop/provisioning/crypto/secret-box";
+import type { TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 import { env } from "@/env";
 import { db } from "@/server/db";
 import { NotFoundError, UserInputError } from "@/server/errors";

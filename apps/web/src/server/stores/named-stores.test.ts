@@ -5,6 +5,7 @@ import { namedStoresFromEnv } from "./named-stores";
 const base = {
   DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/x",
   NEXTAUTH_SECRET: "0123456789abcdef0123",
+  WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
   FS_SECRET_ACCESS_KEY: "fs-secret-0123456789",
   FS_STORE_DIR: "/var/lib/fleetdrop/storage",
 };

@@ -3,7 +3,11 @@ import { parseWebEnv } from "@/env";
 import { sessionStoreConfig } from "./sessions-store";
 import { createStore } from "@fleetdrop/storage/config";
 
-const base = { DATABASE_URL: "postgresql://x@127.0.0.1/x", NEXTAUTH_SECRET: "0123456789abcdef0123" };
+const base = {
+  DATABASE_URL: "postgresql://x@127.0.0.1/x",
+  NEXTAUTH_SECRET: "0123456789abcdef0123",
+  WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
+};
 
 describe("sessions store config", () => {
   it("builds an fs store from the worker's variables", () => {

@@ -31,10 +31,12 @@ async function seenNamed(stores: ReadonlyMap<string, { name: string; perDevice: 
   );
 }
 
+const WEBHOOK_SECRET_KEY = "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=";
+
 /** Both apps' stores from one environment (the variables docker-compose gives both, plus each app's own required ones). */
 async function bothFrom(shared: Record<string, string>) {
-  const web = parseWebEnv({ ...shared, NEXTAUTH_SECRET: "0123456789abcdef0123" });
-  const worker = parseWorkerEnv(shared);
+  const web = parseWebEnv({ ...shared, NEXTAUTH_SECRET: "0123456789abcdef0123", WEBHOOK_SECRET_KEY });
+  const worker = parseWorkerEnv({ ...shared, WEBHOOK_SECRET_KEY });
   return {
     web: { sessions: await seen(createStore(webSessionStoreConfig(web))), named: await seenNamed(webNamedStores(web)) },
     worker: { sessions: await seen(createStore(workerSessionStoreConfig(worker))), named: await seenNamed(workerNamedStores(worker)) },
@@ -99,7 +101,7 @@ describe("the web app's and the worker's stores from one environment", () => {
 
   it("are refused alike: a bucket name no store can use fails both apps' validation", () => {
     const shared = { ...database, FS_SECRET_ACCESS_KEY: "fs-secret-0123456789", FS_BUCKET: "Robots_Files" };
-    expect(() => parseWebEnv({ ...shared, NEXTAUTH_SECRET: "0123456789abcdef0123" })).toThrow(/FS_BUCKET/);
+    expect(() => parseWebEnv({ ...shared, NEXTAUTH_SECRET: "0123456789abcdef0123", WEBHOOK_SECRET_KEY })).toThrow(/FS_BUCKET/);
     expect(() => parseWorkerEnv(shared)).toThrow(/FS_BUCKET/);
   });
 });

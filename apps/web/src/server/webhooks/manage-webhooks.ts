@@ -1,4 +1,6 @@
 import "server-only";
+import { randomUUID } from "node:crypto";
+import type { TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 import { privateHostReason } from "@fleetdrop/shared/webhooks/address";
 import {
   MAX_WEBHOOK_ENDPOINTS_PER_PROJECT,
@@ -6,6 +8,8 @@ import {
   ZWebhookEndpointFormSchema,
   type TWebhookEndpointForm,
 } from "@fleetdrop/shared/webhooks/events";
+import { webhookSecretBox } from "@fleetdrop/shared/webhooks/env";
+import { sealWebhookSecret } from "@fleetdrop/shared/webhooks/secret";
 import { generateWebhookSecret } from "@fleetdrop/shared/webhooks/signature";
 import { getEnv } from "@/env";
 import { CAN } from "@/lib/roles";
@@ -23,6 +27,15 @@ function checkUrl(url: string): void {
   if (getEnv().WEBHOOK_ALLOW_PRIVATE_ADDRESSES) return;
   const reason = privateHostReason(new URL(url));
   if (reason) throw new UserInputError(`${reason}: webhooks go to public addresses (an operator can allow private ones)`, "url");
+}
+
+let box: TSecretBox | undefined;
+/** Secrets are stored sealed under WEBHOOK_SECRET_KEY (docs/api.md#the-secret); the worker opens them to sign. */
+function secretBox(): TSecretBox {
+  box ??= webhookSecretBox(getEnv());
+  // env.ts requires the key at start; this only guards the type.
+  if (!box) throw new Error("WEBHOOK_SECRET_KEY is not set");
+  return box;
 }
 
 async function endpointOf(ctx: TProjectContext, endpointId: string) {
@@ -48,8 +61,17 @@ export async function createWebhookEndpoint(options: {
     throw new UserInputError(`A project has at most ${MAX_WEBHOOK_ENDPOINTS_PER_PROJECT} webhook endpoints`);
   }
   const secret = generateWebhookSecret();
+  // The id is chosen here because the sealed secret is bound to it.
+  const id = randomUUID();
   const endpoint = await prisma.webhookEndpoint.create({
-    data: { projectId: ctx.project.id, url: form.url, description: form.description, events: form.events, secret },
+    data: {
+      id,
+      projectId: ctx.project.id,
+      url: form.url,
+      description: form.description,
+      events: form.events,
+      secret: sealWebhookSecret(secretBox(), id, secret),
+    },
     select: { id: true },
   });
   await writeAudit(ctx, {
@@ -105,7 +127,7 @@ export async function rollWebhookSecret(options: { ctx: TProjectContext; endpoin
   requireRole(ctx, CAN.manageDevices);
   const endpoint = await endpointOf(ctx, options.endpointId);
   const secret = generateWebhookSecret();
-  await db().webhookEndpoint.update({ where: { id: endpoint.id }, data: { secret } });
+  await db().webhookEndpoint.update({ where: { id: endpoint.id }, data: { secret: sealWebhookSecret(secretBox(), endpoint.id, secret) } });
   await writeAudit(ctx, { action: "webhook.roll_secret", targetType: "webhook", targetId: endpoint.id });
   return secret;
 }

@@ -1,4 +1,5 @@
 import { API_OPERATIONS } from "@/lib/api-v1/operations";
+import { otherMethods } from "@/server/api/api-route";
 import { withApiToken } from "@/server/api/with-api-token";
 import { listDevicesPage } from "@/server/devices/list-devices";
 
@@ -9,3 +10,5 @@ export const GET = withApiToken(API_OPERATIONS.listDevices, async ({ ctx, query 
   });
   return { items: list.rows, page: list.page, pageSize: list.pageSize, total: list.total };
 });
+
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

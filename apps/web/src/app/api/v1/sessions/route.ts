@@ -1,4 +1,5 @@
 import { API_OPERATIONS } from "@/lib/api-v1/operations";
+import { otherMethods } from "@/server/api/api-route";
 import { withApiToken } from "@/server/api/with-api-token";
 import { createSession } from "@/server/sessions/create-session";
 import { getSession } from "@/server/sessions/get-session";
@@ -13,3 +14,5 @@ export const POST = withApiToken(API_OPERATIONS.createSession, async ({ ctx, bod
   const session = await createSession({ ctx, deviceSerial: body.device, name: body.name });
   return getSession({ ctx, sessionId: session.id });
 });
+
+export const { HEAD, OPTIONS, PUT, PATCH, DELETE } = otherMethods({ GET, POST });

@@ -7,11 +7,11 @@ import { DataTable } from "@/components/ui/data-table";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
 import { Time } from "@/components/ui/time";
-import { formatBytes, formatCount, formatNumber } from "@/lib/format";
-import { RETENTION_KINDS } from "@/lib/retention-forms";
+import { formatBytes, formatCount } from "@/lib/format";
+import { retentionRuleLabel } from "@/lib/retention-forms";
 import { CAN } from "@/lib/roles";
 import { requireProjectPage } from "@/server/auth/page-access";
-import { listRetentionRules } from "@/server/retention/retention";
+import { listRetentionRules, retentionStores } from "@/server/retention/retention";
 
 export const metadata: Metadata = { title: "Retention" };
 
@@ -28,8 +28,8 @@ export default async function RetentionPage({ params }: { params: Promise<{ proj
         crumbs={[{ label: ctx.project.name, href: `/p/${slug}/sessions` }, { label: "Retention" }]}
         title="Retention"
         description={
-          "Rules delete closed sessions — their files in storage and their records — in the background, in batches, " +
-          "each deletion audited. Open sessions and sessions marked keep are never deleted."
+          "Rules delete closed sessions — their files in storage and their records — or a per-device store's old objects, " +
+          "in the background, in batches, each deletion audited. Open sessions and sessions marked keep are never deleted."
         }
       />
       <section className="card" aria-labelledby="rules-title">
@@ -54,21 +54,27 @@ export default async function RetentionPage({ params }: { params: Promise<{ proj
                 primary: true,
                 cell: (r) => (
                   <>
-                    {RETENTION_KINDS[r.kind].label.replace("N", formatNumber(r.value))}{" "}
+                    {retentionRuleLabel(r)}{" "}
                     {r.paused ? <span className="badge badge-grey">Paused</span> : <span className="badge badge-ok">Active</span>}
                   </>
                 ),
               },
               {
                 header: "Deleted so far",
-                cell: (r) => (
-                  <>
-                    {formatCount(Number(r.deletedSessions), "session")}
-                    <div className="muted">
-                      {formatCount(Number(r.deletedFiles), "file")}, {formatBytes(r.deletedBytes)}
-                    </div>
-                  </>
-                ),
+                cell: (r) =>
+                  r.store ? (
+                    <>
+                      {formatCount(Number(r.deletedFiles), "object")}
+                      <div className="muted">{formatBytes(r.deletedBytes)}</div>
+                    </>
+                  ) : (
+                    <>
+                      {formatCount(Number(r.deletedSessions), "session")}
+                      <div className="muted">
+                        {formatCount(Number(r.deletedFiles), "file")}, {formatBytes(r.deletedBytes)}
+                      </div>
+                    </>
+                  ),
               },
               {
                 header: "Last run",
@@ -102,7 +108,7 @@ export default async function RetentionPage({ params }: { params: Promise<{ proj
                       confirmLabel="Delete rule"
                       buttonClassName="btn btn-sm btn-danger"
                     >
-                      Sessions are no longer deleted by it. What it deleted stays deleted.
+                      Nothing more is deleted by it. What it deleted stays deleted.
                     </ConfirmAction>
                   </div>
                 ),
@@ -115,7 +121,7 @@ export default async function RetentionPage({ params }: { params: Promise<{ proj
         <div className="card-header">
           <h2 id="new-rule-title">Add or change a rule</h2>
         </div>
-        <NewRuleForm project={slug} />
+        <NewRuleForm project={slug} stores={retentionStores()} />
       </section>
     </>
   );

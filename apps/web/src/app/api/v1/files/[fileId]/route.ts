@@ -1,4 +1,5 @@
 import { API_OPERATIONS } from "@/lib/api-v1/operations";
+import { otherMethods } from "@/server/api/api-route";
 import { withApiToken } from "@/server/api/with-api-token";
 import { getFile } from "@/server/files/get-file";
 
@@ -7,3 +8,5 @@ export const GET = withApiToken(API_OPERATIONS.getFile, async ({ ctx, params }) 
   // getFile pretty-prints user data for the dashboard; the API answers it as JSON.
   return { ...file, userData: file.userData === null ? null : (JSON.parse(file.userData) as unknown) };
 });
+
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

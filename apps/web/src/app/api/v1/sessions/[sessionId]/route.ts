@@ -1,4 +1,5 @@
 import { API_OPERATIONS } from "@/lib/api-v1/operations";
+import { otherMethods } from "@/server/api/api-route";
 import { withApiToken } from "@/server/api/with-api-token";
 import { getSession } from "@/server/sessions/get-session";
 import { renameSession } from "@/server/sessions/rename-session";
@@ -13,3 +14,5 @@ export const PATCH = withApiToken(API_OPERATIONS.updateSession, async ({ ctx, pa
   if (body.state !== undefined) await setSessionState({ ctx, sessionId: params.sessionId, state: body.state });
   return getSession({ ctx, sessionId: params.sessionId });
 });
+
+export const { HEAD, OPTIONS, POST, PUT, DELETE } = otherMethods({ GET, PATCH });

@@ -1,4 +1,5 @@
 import { API_OPERATIONS } from "@/lib/api-v1/operations";
+import { otherMethods } from "@/server/api/api-route";
 import { withApiToken } from "@/server/api/with-api-token";
 import { listFiles } from "@/server/files/list-files";
 
@@ -14,3 +15,5 @@ export const GET = withApiToken(API_OPERATIONS.listFiles, async ({ ctx, params, 
     counts: list.counts,
   };
 });
+
+export const { HEAD, OPTIONS, POST, PUT, PATCH, DELETE } = otherMethods({ GET });

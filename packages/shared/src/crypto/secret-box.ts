@@ -1,8 +1,10 @@
 /**
- * Sealing secrets at rest (the device CAs' private keys): AES-256-GCM under a 32-byte key from
- * the environment (DEVICE_CA_ENCRYPTION_KEY, base64 or hex). A sealed value names the key it was
- * sealed with (the first 8 hex digits of the key's SHA-256), so a wrong key is a clear error and
- * a previous key can still open old values while they are re-sealed (`fleetdrop-admin ca rekey`).
+ * Sealing secrets at rest (the device CAs' private keys under DEVICE_CA_ENCRYPTION_KEY, the
+ * webhook endpoints' signing secrets under WEBHOOK_SECRET_KEY): AES-256-GCM under a 32-byte key
+ * from the environment (base64 or hex). A sealed value names the key it was sealed with (the
+ * first 8 hex digits of the key's SHA-256), so a wrong key is a clear error and a previous key can
+ * still open old values while they are re-sealed (`fleetdrop-admin ca rekey`; the worker's start
+ * for webhook secrets).
  *
  *   v1.<key id>.<iv>.<ciphertext>.<tag>        (base64url parts)
  *
@@ -41,7 +43,8 @@ export function generateEncryptionKey(): string {
   return randomBytes(32).toString("base64");
 }
 
-export function createSecretBox(current: Buffer, previous: Buffer[] = []): TSecretBox {
+/** `keyName`: the setting the key comes from, named in errors. */
+export function createSecretBox(current: Buffer, previous: Buffer[] = [], keyName = "DEVICE_CA_ENCRYPTION_KEY"): TSecretBox {
   const keys = new Map<string, Buffer>([[keyIdOf(current), current], ...previous.map((key) => [keyIdOf(key), key] as const)]);
   const keyId = keyIdOf(current);
   return {
@@ -60,8 +63,7 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): TSecr
       const key = keys.get(id);
       if (!key) {
         throw new SecretBoxError(
-          `sealed with key ${id}, but DEVICE_CA_ENCRYPTION_KEY is key ${keyId}: ` +
-            `set the key it was sealed with (or add it to DEVICE_CA_ENCRYPTION_KEY_PREVIOUS)`,
+          `sealed with key ${id}, but ${keyName} is key ${keyId}: ` + `set the key it was sealed with (or add it to ${keyName}_PREVIOUS)`,
         );
       }
       try {
