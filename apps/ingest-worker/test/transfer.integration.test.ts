@@ -7,8 +7,11 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createPgPool } from "@fleetdrop/db/pool";
 import { ZTransferResponseSchema } from "@fleetdrop/shared/protocol/transfer";
+import type { Store } from "@fleetdrop/storage/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reopenForOverwrite } from "../src/transfer/overwrite";
 import type { TIngestWorker } from "../src/worker";
 import { createHarness, sleep, type THarness } from "./harness";
 import { randomFile, shuffledSegments, transferDevice } from "./transfer-device";
@@ -330,6 +333,178 @@ describe.each([
       expect(await stored(`sessions/ROBOT-A/${session.id}/late.bin`)).toBeNull();
       expect(await h.prisma.file.count({ where: { sessionId: session.id } })).toBe(0);
       await a.abort("closing");
+    });
+
+    it("replaces a file already uploaded under its name only when the transfer was begun with overwrite", async () => {
+      const name = "again/report.csv";
+      const fileOf = () => h.prisma.file.findUniqueOrThrow({ where: { sessionId_filename: { sessionId: h.seed.openA, filename: name } } });
+      const send = async (fileId: string, bytes: Buffer) => {
+        for (let offset = 0; offset < bytes.length; offset += 4000) await a.segment(fileId, offset, bytes.subarray(offset, offset + 4000));
+      };
+      const first = randomFile(10_000);
+      await a.init("v1", { session_id: h.seed.openA, name, size: first.bytes.length, user_data: { version: 1 } });
+      await send("v1", first.bytes);
+      const stored1 = await a.fin("v1", first.bytes.length);
+      expect(stored1).toMatchObject({ success: true });
+      const before = await fileOf();
+
+      // Without overwrite, the name stays taken.
+      expect(await a.init("v2", { session_id: h.seed.openA, name })).toMatchObject({ status: 409, code: "file_exists" });
+      expect(await a.init("v2", { session_id: h.seed.openA, name, overwrite: false })).toMatchObject({ status: 409, code: "file_exists" });
+      expect(await a.init("v2", { session_id: h.seed.openA, name, overwrite: "yes" })).toMatchObject({
+        status: 400,
+        code: "invalid_overwrite",
+      });
+
+      const second = randomFile(23_456);
+      const meta = { session_id: h.seed.openA, name, size: second.bytes.length, checksum: second.sha256, user_data: { version: 2 } };
+      expect(await a.init("v2", { ...meta, overwrite: true })).toMatchObject({ success: true, received: [] });
+      // overwrite is part of the transfer's metadata: a re-init without it is another transfer.
+      expect(await a.init("v2", meta)).toMatchObject({ status: 409, code: "transfer_conflict" });
+      await send("v2", second.bytes.subarray(0, 20_000));
+      expect(await a.fin("v2", second.bytes.length)).toMatchObject({ status: 409, code: "incomplete" });
+      // Until the new version is stored, the old one is the file.
+      expect(await fileOf()).toMatchObject({ state: "uploaded", size: BigInt(first.bytes.length), etag: before.etag });
+      await a.segment("v2", 20_000, second.bytes.subarray(20_000));
+      const stored2 = await a.fin("v2", second.bytes.length);
+      expect(stored2).toMatchObject({ success: true, sha256: second.sha256, object_key: stored1.object_key });
+      expect((await stored(stored2.object_key as string))!.equals(second.bytes)).toBe(true);
+      const after = await fileOf();
+      expect(after).toMatchObject({
+        id: before.id,
+        state: "uploaded",
+        size: BigInt(second.bytes.length),
+        sha256: second.sha256,
+        etag: stored2.etag,
+        arrivedVia: "mqtt_transfer",
+        userData: { version: 2 },
+      });
+      expect(after.uploadedAt!.getTime()).toBeGreaterThanOrEqual(before.uploadedAt!.getTime());
+      // The session's stored totals count the file once, at its new size.
+      const session = await h.prisma.session.findUniqueOrThrow({ where: { id: h.seed.openA } });
+      const files = await h.prisma.file.findMany({ where: { sessionId: h.seed.openA, state: "uploaded" } });
+      expect(session.storedFiles).toBe(files.length);
+      expect(session.storedBytes).toBe(files.reduce((sum, file) => sum + (file.size ?? 0n), 0n));
+      // A repeated fin answers the same.
+      expect(await a.fin("v2", second.bytes.length)).toMatchObject({ success: true, etag: stored2.etag });
+    });
+
+    it("an overwrite whose bytes fail their checksum keeps the file it was to replace, as it was", async () => {
+      const name = "kept.bin";
+      const first = randomFile(6000);
+      await a.init("keep1", { session_id: h.seed.openA, name, size: first.bytes.length });
+      await a.segment("keep1", 0, first.bytes);
+      expect(await a.fin("keep1", first.bytes.length)).toMatchObject({ success: true });
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const before = await h.prisma.file.findUniqueOrThrow({ where });
+
+      const second = randomFile(6000);
+      await a.init("keep2", { session_id: h.seed.openA, name, overwrite: true, checksum: "b".repeat(64) });
+      await a.segment("keep2", 0, second.bytes);
+      expect(await a.fin("keep2", second.bytes.length)).toMatchObject({ status: 400, code: "checksum_mismatch" });
+      expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/${name}`))!.equals(first.bytes)).toBe(true);
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: before.size,
+        etag: before.etag,
+        sha256: before.sha256,
+        arrivedVia: before.arrivedVia,
+        uploadedAt: before.uploadedAt,
+      });
+      await a.abort("keep2");
+    });
+
+    // A worker dying in the middle of a fin is simulated once, with PostgreSQL staging (the store's
+    // put is the same in both modes).
+    const inPostgresStaging = inFiles ? () => {} : it;
+    inPostgresStaging("an overwrite interrupted after its object was stored leaves a file that describes what storage holds", async () => {
+      const name = "crash/after-put.bin";
+      const key = `sessions/ROBOT-A/${h.seed.openA}/${name}`;
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const first = randomFile(5000);
+      await a.init("crash1", { session_id: h.seed.openA, name, size: first.bytes.length });
+      await a.segment("crash1", 0, first.bytes);
+      expect(await a.fin("crash1", first.bytes.length)).toMatchObject({ success: true });
+
+      // A store whose put stores the object, then fails as a worker dying right after it would.
+      const dying = new Proxy(h.store, {
+        get(target, property) {
+          if (property === "put")
+            return async (...args: Parameters<Store["put"]>) => {
+              await target.put(...args);
+              throw new Error("the worker died after storing the object");
+            };
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      await worker.stop();
+      h.workers.splice(h.workers.indexOf(worker), 1);
+      const second = randomFile(8000);
+      try {
+        const crashing = await h.startWorker({ transfer: LIMITS }, { store: dying });
+        await a.init("crash2", { session_id: h.seed.openA, name, size: second.bytes.length, overwrite: true });
+        await a.segment("crash2", 0, second.bytes);
+        expect(await a.fin("crash2", second.bytes.length)).toMatchObject({ success: false, status: 500 });
+        await crashing.stop();
+        h.workers.splice(h.workers.indexOf(crashing), 1);
+      } finally {
+        worker = await h.startWorker({ transfer: LIMITS });
+      }
+      expect((await stored(key))!.equals(second.bytes)).toBe(true);
+      // The row no longer claims the old bytes: it is pending until the sweeper looks at storage.
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ state: "pending", sha256: null });
+      await h.prisma.file.update({ where, data: { nextCheckAt: new Date() } });
+      await worker.sweepNow();
+      const info = (await h.store.head(key))!;
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: BigInt(second.bytes.length),
+        etag: info.etag,
+        arrivedVia: "mqtt_transfer",
+      });
+      // The device sending fin again completes the transfer as if nothing had happened.
+      expect(await a.fin("crash2", second.bytes.length)).toMatchObject({ success: true, sha256: second.sha256 });
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: BigInt(second.bytes.length),
+        sha256: second.sha256,
+      });
+    });
+
+    inPostgresStaging("an overwrite interrupted before its object was stored leaves the file it was to replace", async () => {
+      const name = "crash/before-put.bin";
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const first = randomFile(5000);
+      await a.init("early1", { session_id: h.seed.openA, name, size: first.bytes.length });
+      await a.segment("early1", 0, first.bytes);
+      expect(await a.fin("early1", first.bytes.length)).toMatchObject({ success: true });
+      const before = await h.prisma.file.findUniqueOrThrow({ where });
+
+      // What a fin that died right after setting the file pending leaves behind.
+      const pool = createPgPool({ databaseUrl: h.db.url, max: 1 });
+      try {
+        expect(await reopenForOverwrite(pool, { sessionId: h.seed.openA, name, pendingSeconds: 60 })).not.toBeNull();
+      } finally {
+        await pool.end();
+      }
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ state: "pending" });
+      // The sweeper takes an object from up to 5 s before the row's issued_at as new: the old
+      // version is made older than that (as if replaced a while after it was stored).
+      await h.prisma.file.update({ where, data: { issuedAt: new Date(Date.now() + 10_000) } });
+      await h.prisma.file.update({ where, data: { nextCheckAt: new Date() } });
+      await worker.sweepNow();
+      // Before the row expires the file waits: the fin may still be storing the new bytes.
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ state: "pending" });
+      // Once it expired, storage still holding the recorded bytes makes the file what it was.
+      await h.prisma.file.update({ where, data: { nextCheckAt: new Date(), expiresAt: new Date(Date.now() - 3_600_000) } });
+      await worker.sweepNow();
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: before.size,
+        etag: before.etag,
+        uploadedAt: before.uploadedAt,
+      });
     });
 
     it("refuses bad topics, bad payloads, unknown transfers, and sessions the device may not use", async () => {

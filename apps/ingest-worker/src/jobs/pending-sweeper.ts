@@ -1,6 +1,7 @@
 /**
  * Completion of session uploads (docs/protocol.md#file_uploadcomplete): finds pending files whose check is due, asks storage whether the object
- * arrived, and records `uploaded`, `expired` (form expired unused) or the next check (backing
+ * arrived, and records `uploaded`, `expired` (form expired unused; a file set pending to be
+ * replaced that never was is `uploaded` again, as it was) or the next check (backing
  * off: a file is checked again after as long as it has already waited, but never later than
  * `recheckMaxMs`). Safe with several workers: rows are claimed with FOR UPDATE SKIP LOCKED.
  *
@@ -30,7 +31,7 @@ const PULL_FORWARD_LIMIT = 5000;
 const HEAD_CONCURRENCY = 8;
 const STORAGE_RETRY_MS = 60_000;
 
-type TDue = TRowOf<"files", "id" | "object_key" | "issued_at" | "expires_at">;
+type TDue = TRowOf<"files", "id" | "object_key" | "issued_at" | "expires_at" | "etag"> & { size: number | null };
 
 /** Moves a pending file's next look at storage to `at`. */
 async function checkAgainAt(client: PoolClient, fileId: string, at: Date): Promise<void> {
@@ -96,7 +97,7 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
   return inTransaction(deps.pool, async (client) => {
     const result: TSweepResult = { checked: 0, uploaded: 0, expired: 0, deferred: 0, replaced: 0 };
     const due = await client.query<TDue>(
-      `SELECT id, object_key, issued_at, expires_at FROM files
+      `SELECT id, object_key, issued_at, expires_at, etag, size::float8 AS size FROM files
        WHERE state = 'pending' AND next_check_at <= now()
        ORDER BY next_check_at LIMIT ${BATCH}
        FOR UPDATE SKIP LOCKED`,
@@ -122,6 +123,18 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
           );
           result.uploaded++;
           deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
+        } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000 && info && isRecorded(file, info)) {
+          // A file set pending to be replaced (an overwrite) that never was: storage still holds the
+          // bytes the row recorded, so the file is what it was.
+          await runTyped(
+            client,
+            typedSql
+              .updateTable("files")
+              .set({ state: "uploaded", updated_at: sql<Date>`now()` })
+              .where("id", "=", file.id),
+          );
+          result.uploaded++;
+          deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
         } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000) {
           await runTyped(
             client,
@@ -143,6 +156,11 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
     await Promise.all(workers);
     return result;
   });
+}
+
+/** Storage holds the very object the row recorded when it was last uploaded (same ETag and size). */
+function isRecorded(file: TDue, info: { etag: string; size: number }): boolean {
+  return file.etag !== null && file.etag === info.etag && file.size === info.size;
 }
 
 type TUploadedDue = TRowOf<"files", "id" | "object_key" | "filename" | "session_id"> & TRowOf<"devices", "serial">;

@@ -32,8 +32,10 @@ export const TRANSFER_OPTIONS_HELP = `Over-MQTT options (upload --over-mqtt, res
                        limit is TRANSFER_MAX_SEGMENT_KB, 1 MiB by default)
   --window N           segments in flight before waiting for the broker (default 32)
   --user-data JSON     JSON kept with the file and shown in the dashboard, e.g. '{"lens":"wide"}'
+  --overwrite          replace a file of the same name that is already uploaded (as for forms)
   --file-id ID         transfer id ([A-Za-z0-9_-]{1,64}); default: derived from the device,
-                       session, name, size and modification time, so re-running resumes
+                       session, name, size, modification time and --overwrite, so re-running
+                       resumes
   --state-dir DIR      where unfinished transfers are remembered (default .fleetdrop/transfers)
 
 Chunk options:
@@ -68,6 +70,7 @@ type TSendOne = {
   filename: string;
   contentType?: string;
   userData?: unknown;
+  overwrite?: boolean;
   fileId?: string;
   segmentSize: number;
   window: number;
@@ -87,6 +90,7 @@ async function sendOne(options: TSendOne): Promise<boolean> {
       filename: options.filename,
       size: info.size,
       mtimeMs: info.mtimeMs,
+      overwrite: options.overwrite === true,
     });
   const progress = options.json ? undefined : progressReporter(options.filename);
   try {
@@ -96,6 +100,7 @@ async function sendOne(options: TSendOne): Promise<boolean> {
       filename: options.filename,
       contentType: options.contentType,
       userData: options.userData,
+      overwrite: options.overwrite,
       fileId,
       segmentSize: options.segmentSize,
       window: options.window,
@@ -146,6 +151,7 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
       window: { type: "string" },
       "user-data": { type: "string" },
       "file-id": { type: "string" },
+      overwrite: { type: "boolean" },
       "state-dir": { type: "string" },
       json: { type: "boolean" },
     },
@@ -185,6 +191,7 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
         filename: values.name ?? path.basename(file),
         contentType: values["content-type"],
         userData,
+        overwrite: values.overwrite,
         fileId: values["file-id"],
         segmentSize,
         window,
@@ -241,6 +248,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
         filename: state.filename,
         contentType: state.contentType,
         userData: state.userData,
+        overwrite: state.overwrite === true,
         fileId: state.fileId,
         segmentSize: state.segmentSize,
         window: values.window === undefined ? 32 : Number(values.window),
