@@ -472,6 +472,72 @@ describe.each([
       });
     });
 
+    inPostgresStaging("two overwrites of one name finishing at once leave the file and its object as the same version", async () => {
+      const name = "race.bin";
+      const key = `sessions/ROBOT-A/${h.seed.openA}/${name}`;
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const start = randomFile(3000);
+      await a.init("race0", { session_id: h.seed.openA, name, size: start.bytes.length });
+      await a.segment("race0", 0, start.bytes);
+      expect(await a.fin("race0", start.bytes.length)).toMatchObject({ success: true });
+
+      // The first fin to store its object waits, before recording it, until the other fin is under
+      // way: waiting for its turn (an advisory lock not granted), or done (the file recorded again).
+      const lockWaiters = async () =>
+        Number(
+          (
+            await h.prisma.$queryRaw<{ n: bigint }[]>`
+              SELECT count(*) AS n FROM pg_locks
+              WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+          )[0]!.n,
+        );
+      let held = false;
+      const racing = new Proxy(h.store, {
+        get(target, property) {
+          if (property === "put")
+            return async (...args: Parameters<Store["put"]>) => {
+              const info = await target.put(...args);
+              if (!held) {
+                held = true;
+                for (let tries = 0; tries < 500; tries++) {
+                  const file = await h.prisma.file.findUniqueOrThrow({ where });
+                  if ((await lockWaiters()) > 0 || (file.state === "uploaded" && file.sha256 !== null)) break;
+                  await sleep(20);
+                }
+              }
+              return info;
+            };
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      await worker.stop();
+      h.workers.splice(h.workers.indexOf(worker), 1);
+      const one = randomFile(4000);
+      const two = randomFile(5000);
+      try {
+        const both = await h.startWorker({ transfer: LIMITS }, { store: racing });
+        await a.init("raceA", { session_id: h.seed.openA, name, size: one.bytes.length, overwrite: true });
+        await a.init("raceB", { session_id: h.seed.openA, name, size: two.bytes.length, overwrite: true });
+        await a.segment("raceA", 0, one.bytes);
+        await a.segment("raceB", 0, two.bytes);
+        const answers = await Promise.all([a.fin("raceA", one.bytes.length), a.fin("raceB", two.bytes.length)]);
+        expect(answers).toMatchObject([{ success: true }, { success: true }]);
+        await both.stop();
+        h.workers.splice(h.workers.indexOf(both), 1);
+      } finally {
+        worker = await h.startWorker({ transfer: LIMITS });
+      }
+      const bytes = (await stored(key))!;
+      const file = await h.prisma.file.findUniqueOrThrow({ where });
+      expect(file).toMatchObject({
+        state: "uploaded",
+        size: BigInt(bytes.length),
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+        etag: (await h.store.head(key))!.etag,
+      });
+    });
+
     inPostgresStaging("an overwrite interrupted before its object was stored leaves the file it was to replace", async () => {
       const name = "crash/before-put.bin";
       const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };

@@ -14,6 +14,8 @@ export const ADVISORY_LOCK = {
   transferFin: 727_003,
   /** Space: one retention run per project at a time, across workers (key: the project's id). */
   retention: 727_004,
+  /** Space: one transfer `fin` storing into a session file at a time, across workers (key: its object key). */
+  transferObject: 727_005,
 } as const;
 
 /** A 64-bit key for pg_advisory_xact_lock: one project's device CA. */

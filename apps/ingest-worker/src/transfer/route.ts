@@ -6,7 +6,9 @@
  * - segment: staged durably in PostgreSQL (group commit) before its PUBACK; answered only on error
  *   (or when an MQTT 5 device asked with a Response Topic).
  * - fin: under a per-transfer lock, assemble from the staged segments into the session's storage
- *   checking size and SHA-256; 409 `incomplete` with the missing ranges when there are gaps.
+ *   checking size and SHA-256; 409 `incomplete` with the missing ranges when there are gaps. A
+ *   file already uploaded under the name is refused (409 `file_exists`) unless the init said
+ *   `overwrite` (overwrite.ts).
  * - status: the held ranges. abort: drop the transfer and its segments.
  */
 import { ProtocolError } from "@fleetdrop/shared/errors";
@@ -277,6 +279,10 @@ export function createTransferRoute(
           "The SHA-256 in the fin topic differs from the checksum given at init; nothing was stored",
         );
       }
+      // One fin storing into a name at a time, across workers: two transfers of one name (overwrites,
+      // or two first versions) store and record one after the other, so the file row and the object
+      // end as the same version — and the later one sees the earlier one's file.
+      await lock.query("SELECT pg_advisory_lock($1, hashtext($2))", [ADVISORY_LOCK.transferObject, objectKey]);
       const refusal = await finRefusal(pool, transfer.sessionId, transfer.name, transfer.overwrite);
       if (refusal) {
         metrics.finished.inc({ outcome: refusal });
