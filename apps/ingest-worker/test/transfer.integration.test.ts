@@ -366,7 +366,16 @@ describe.each([
       // Until the new version is stored, the old one is the file.
       expect(await fileOf()).toMatchObject({ state: "uploaded", size: BigInt(first.bytes.length), etag: before.etag });
       await a.segment("v2", 20_000, second.bytes.subarray(20_000));
+      // Recorded as a form overwrite is: one file.uploaded event, for the new version.
+      const endpoint = await h.prisma.webhookEndpoint.create({
+        data: { projectId: h.seed.projectId, url: "http://127.0.0.1:9/hook", secret: "s".repeat(32), events: ["file.uploaded"] },
+      });
       const stored2 = await a.fin("v2", second.bytes.length);
+      const events = await h.prisma.webhookEvent.findMany({
+        where: { type: "file.uploaded", data: { path: ["file_id"], equals: before.id } },
+      });
+      await h.prisma.webhookEndpoint.delete({ where: { id: endpoint.id } });
+      expect(events.map((event) => event.data)).toMatchObject([{ size: second.bytes.length, etag: stored2.etag }]);
       expect(stored2).toMatchObject({ success: true, sha256: second.sha256, object_key: stored1.object_key });
       expect((await stored(stored2.object_key as string))!.equals(second.bytes)).toBe(true);
       const after = await fileOf();
