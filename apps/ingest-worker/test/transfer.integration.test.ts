@@ -410,7 +410,19 @@ describe.each([
       const second = randomFile(6000);
       await a.init("keep2", { session_id: h.seed.openA, name, overwrite: true, checksum: "b".repeat(64) });
       await a.segment("keep2", 0, second.bytes);
+      const arrivals = () => h.prisma.fileArrival.aggregate({ _sum: { files: true } }).then((sum) => sum._sum.files);
+      const arrived = await arrivals();
+      const endpoint = await h.prisma.webhookEndpoint.create({
+        data: { projectId: h.seed.projectId, url: "http://127.0.0.1:9/hook", secret: "s".repeat(32), events: ["file.uploaded"] },
+      });
       expect(await a.fin("keep2", second.bytes.length)).toMatchObject({ status: 400, code: "checksum_mismatch" });
+      // Put back, the file did not arrive again: no file.uploaded event, no arrival counted.
+      const events = await h.prisma.webhookEvent.count({
+        where: { type: "file.uploaded", data: { path: ["file_id"], equals: before.id } },
+      });
+      await h.prisma.webhookEndpoint.delete({ where: { id: endpoint.id } });
+      expect(events).toBe(0);
+      expect(await arrivals()).toBe(arrived);
       expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/${name}`))!.equals(first.bytes)).toBe(true);
       expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
         state: "uploaded",

@@ -10,7 +10,9 @@
  * - it was not: storage still holds the bytes the row recorded (same ETag and size), and the row
  *   becomes `uploaded` again once its `expires_at` has passed.
  * Without a crash, the fin records the new version (completeTransfer), or — when nothing was
- * stored (a wrong checksum, storage down) — puts the row back exactly as it was.
+ * stored (a wrong checksum, storage down) — puts the row back exactly as it was. A file put back
+ * keeps its upload time and ETag, which is how the files triggers tell it from an arrival (no
+ * file.uploaded event, no count in file_arrivals).
  */
 import type { TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
