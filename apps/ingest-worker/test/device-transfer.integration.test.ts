@@ -350,4 +350,34 @@ describe("command line: upload --over-mqtt, resume", () => {
     const nothing = await runCli(["resume", "--url", h.broker.url, "--device", "ROBOT-A"], tmp);
     expect(nothing.code).toBe(0);
   });
+
+  it("sends a new version of a stored file with overwrite (SDK and --overwrite), and not without", async () => {
+    const file = path.join(tmp, "version.csv");
+    const key = `sessions/ROBOT-A/${h.seed.openA}/version.csv`;
+    const row = () => h.prisma.file.findFirstOrThrow({ where: { sessionId: h.seed.openA, filename: "version.csv" } });
+    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A" });
+    try {
+      const v1 = randomFile(50_000);
+      await writeFile(file, v1.bytes);
+      await device.uploadOverMqtt({ sessionId: h.seed.openA, path: file });
+      const v2 = randomFile(80_000);
+      await writeFile(file, v2.bytes);
+      await expect(device.uploadOverMqtt({ sessionId: h.seed.openA, path: file })).rejects.toMatchObject({ code: "file_exists" });
+      const result = await device.uploadOverMqtt({ sessionId: h.seed.openA, path: file, overwrite: true });
+      expect(result).toMatchObject({ objectKey: key, size: v2.bytes.length, sha256: v2.sha256 });
+      expect((await stored(key)).equals(v2.bytes)).toBe(true);
+      expect(await row()).toMatchObject({ state: "uploaded", size: BigInt(v2.bytes.length), sha256: v2.sha256 });
+    } finally {
+      await device.close();
+    }
+    const v3 = randomFile(60_000);
+    await writeFile(file, v3.bytes);
+    const args = ["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA)];
+    expect((await runCli([...args, "version.csv"], tmp)).stderr).toMatch(/\[file_exists\]/);
+    const replaced = await runCli([...args, "--overwrite", "version.csv"], tmp);
+    expect(replaced.stdout).toMatch(/uploaded version\.csv over MQTT/);
+    expect(replaced.code).toBe(0);
+    expect((await stored(key)).equals(v3.bytes)).toBe(true);
+    expect(await row()).toMatchObject({ size: BigInt(v3.bytes.length), sha256: v3.sha256 });
+  });
 });

@@ -7,9 +7,12 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createPgPool } from "@fleetdrop/db/pool";
 import { ZTransferResponseSchema } from "@fleetdrop/shared/protocol/transfer";
 import { ZFileExistsResponseSchema } from "@fleetdrop/shared/protocol/common";
+import type { Store } from "@fleetdrop/storage/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reopenForOverwrite } from "../src/transfer/overwrite";
 import type { TIngestWorker } from "../src/worker";
 import { createHarness, sleep, type THarness } from "./harness";
 import { randomFile, shuffledSegments, transferDevice } from "./transfer-device";
@@ -331,6 +334,265 @@ describe.each([
       expect(await stored(`sessions/ROBOT-A/${session.id}/late.bin`)).toBeNull();
       expect(await h.prisma.file.count({ where: { sessionId: session.id } })).toBe(0);
       await a.abort("closing");
+    });
+
+    it("replaces a file already uploaded under its name only when the transfer was begun with overwrite", async () => {
+      const name = "again/report.csv";
+      const fileOf = () => h.prisma.file.findUniqueOrThrow({ where: { sessionId_filename: { sessionId: h.seed.openA, filename: name } } });
+      const send = async (fileId: string, bytes: Buffer) => {
+        for (let offset = 0; offset < bytes.length; offset += 4000) await a.segment(fileId, offset, bytes.subarray(offset, offset + 4000));
+      };
+      const first = randomFile(10_000);
+      await a.init("v1", { session_id: h.seed.openA, name, size: first.bytes.length, user_data: { version: 1 } });
+      await send("v1", first.bytes);
+      const stored1 = await a.fin("v1", first.bytes.length);
+      expect(stored1).toMatchObject({ success: true });
+      const before = await fileOf();
+
+      // Without overwrite, the name stays taken.
+      expect(await a.init("v2", { session_id: h.seed.openA, name })).toMatchObject({ status: 409, code: "file_exists" });
+      expect(await a.init("v2", { session_id: h.seed.openA, name, overwrite: false })).toMatchObject({ status: 409, code: "file_exists" });
+      expect(await a.init("v2", { session_id: h.seed.openA, name, overwrite: "yes" })).toMatchObject({
+        status: 400,
+        code: "invalid_overwrite",
+      });
+
+      const second = randomFile(23_456);
+      const meta = { session_id: h.seed.openA, name, size: second.bytes.length, checksum: second.sha256, user_data: { version: 2 } };
+      expect(await a.init("v2", { ...meta, overwrite: true })).toMatchObject({ success: true, received: [] });
+      // overwrite is part of the transfer's metadata: a re-init without it is another transfer.
+      expect(await a.init("v2", meta)).toMatchObject({ status: 409, code: "transfer_conflict" });
+      await send("v2", second.bytes.subarray(0, 20_000));
+      expect(await a.fin("v2", second.bytes.length)).toMatchObject({ status: 409, code: "incomplete" });
+      // Until the new version is stored, the old one is the file.
+      expect(await fileOf()).toMatchObject({ state: "uploaded", size: BigInt(first.bytes.length), etag: before.etag });
+      await a.segment("v2", 20_000, second.bytes.subarray(20_000));
+      // Recorded as a form overwrite is: one file.uploaded event, for the new version.
+      const endpoint = await h.prisma.webhookEndpoint.create({
+        data: { projectId: h.seed.projectId, url: "http://127.0.0.1:9/hook", secret: "s".repeat(32), events: ["file.uploaded"] },
+      });
+      const stored2 = await a.fin("v2", second.bytes.length);
+      const events = await h.prisma.webhookEvent.findMany({
+        where: { type: "file.uploaded", data: { path: ["file_id"], equals: before.id } },
+      });
+      await h.prisma.webhookEndpoint.delete({ where: { id: endpoint.id } });
+      expect(events.map((event) => event.data)).toMatchObject([{ size: second.bytes.length, etag: stored2.etag }]);
+      expect(stored2).toMatchObject({ success: true, sha256: second.sha256, object_key: stored1.object_key });
+      expect((await stored(stored2.object_key as string))!.equals(second.bytes)).toBe(true);
+      const after = await fileOf();
+      expect(after).toMatchObject({
+        id: before.id,
+        state: "uploaded",
+        size: BigInt(second.bytes.length),
+        sha256: second.sha256,
+        etag: stored2.etag,
+        arrivedVia: "mqtt_transfer",
+        userData: { version: 2 },
+      });
+      expect(after.uploadedAt!.getTime()).toBeGreaterThanOrEqual(before.uploadedAt!.getTime());
+      // The session's stored totals count the file once, at its new size.
+      const session = await h.prisma.session.findUniqueOrThrow({ where: { id: h.seed.openA } });
+      const files = await h.prisma.file.findMany({ where: { sessionId: h.seed.openA, state: "uploaded" } });
+      expect(session.storedFiles).toBe(files.length);
+      expect(session.storedBytes).toBe(files.reduce((sum, file) => sum + (file.size ?? 0n), 0n));
+      // A repeated fin answers the same.
+      expect(await a.fin("v2", second.bytes.length)).toMatchObject({ success: true, etag: stored2.etag });
+    });
+
+    it("an overwrite whose bytes fail their checksum keeps the file it was to replace, as it was", async () => {
+      const name = "kept.bin";
+      const first = randomFile(6000);
+      await a.init("keep1", { session_id: h.seed.openA, name, size: first.bytes.length });
+      await a.segment("keep1", 0, first.bytes);
+      expect(await a.fin("keep1", first.bytes.length)).toMatchObject({ success: true });
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const before = await h.prisma.file.findUniqueOrThrow({ where });
+
+      const second = randomFile(6000);
+      await a.init("keep2", { session_id: h.seed.openA, name, overwrite: true, checksum: "b".repeat(64) });
+      await a.segment("keep2", 0, second.bytes);
+      const arrivals = () => h.prisma.fileArrival.aggregate({ _sum: { files: true } }).then((sum) => sum._sum.files);
+      const arrived = await arrivals();
+      const endpoint = await h.prisma.webhookEndpoint.create({
+        data: { projectId: h.seed.projectId, url: "http://127.0.0.1:9/hook", secret: "s".repeat(32), events: ["file.uploaded"] },
+      });
+      expect(await a.fin("keep2", second.bytes.length)).toMatchObject({ status: 400, code: "checksum_mismatch" });
+      // Put back, the file did not arrive again: no file.uploaded event, no arrival counted.
+      const events = await h.prisma.webhookEvent.count({
+        where: { type: "file.uploaded", data: { path: ["file_id"], equals: before.id } },
+      });
+      await h.prisma.webhookEndpoint.delete({ where: { id: endpoint.id } });
+      expect(events).toBe(0);
+      expect(await arrivals()).toBe(arrived);
+      expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/${name}`))!.equals(first.bytes)).toBe(true);
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: before.size,
+        etag: before.etag,
+        sha256: before.sha256,
+        arrivedVia: before.arrivedVia,
+        uploadedAt: before.uploadedAt,
+      });
+      await a.abort("keep2");
+    });
+
+    // A worker dying in the middle of a fin is simulated once, with PostgreSQL staging (the store's
+    // put is the same in both modes).
+    const inPostgresStaging = inFiles ? () => {} : it;
+    inPostgresStaging("an overwrite interrupted after its object was stored leaves a file that describes what storage holds", async () => {
+      const name = "crash/after-put.bin";
+      const key = `sessions/ROBOT-A/${h.seed.openA}/${name}`;
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const first = randomFile(5000);
+      await a.init("crash1", { session_id: h.seed.openA, name, size: first.bytes.length });
+      await a.segment("crash1", 0, first.bytes);
+      expect(await a.fin("crash1", first.bytes.length)).toMatchObject({ success: true });
+
+      // A store whose put stores the object, then fails as a worker dying right after it would.
+      const dying = new Proxy(h.store, {
+        get(target, property) {
+          if (property === "put")
+            return async (...args: Parameters<Store["put"]>) => {
+              await target.put(...args);
+              throw new Error("the worker died after storing the object");
+            };
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      await worker.stop();
+      h.workers.splice(h.workers.indexOf(worker), 1);
+      const second = randomFile(8000);
+      try {
+        const crashing = await h.startWorker({ transfer: LIMITS }, { store: dying });
+        await a.init("crash2", { session_id: h.seed.openA, name, size: second.bytes.length, overwrite: true });
+        await a.segment("crash2", 0, second.bytes);
+        expect(await a.fin("crash2", second.bytes.length)).toMatchObject({ success: false, status: 500 });
+        await crashing.stop();
+        h.workers.splice(h.workers.indexOf(crashing), 1);
+      } finally {
+        worker = await h.startWorker({ transfer: LIMITS });
+      }
+      expect((await stored(key))!.equals(second.bytes)).toBe(true);
+      // The row no longer claims the old bytes: it is pending until the sweeper looks at storage.
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ state: "pending", sha256: null });
+      await h.prisma.file.update({ where, data: { nextCheckAt: new Date() } });
+      await worker.sweepNow();
+      const info = (await h.store.head(key))!;
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: BigInt(second.bytes.length),
+        etag: info.etag,
+        arrivedVia: "mqtt_transfer",
+      });
+      // The device sending fin again completes the transfer as if nothing had happened.
+      expect(await a.fin("crash2", second.bytes.length)).toMatchObject({ success: true, sha256: second.sha256 });
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: BigInt(second.bytes.length),
+        sha256: second.sha256,
+      });
+    });
+
+    inPostgresStaging("two overwrites of one name finishing at once leave the file and its object as the same version", async () => {
+      const name = "race.bin";
+      const key = `sessions/ROBOT-A/${h.seed.openA}/${name}`;
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const start = randomFile(3000);
+      await a.init("race0", { session_id: h.seed.openA, name, size: start.bytes.length });
+      await a.segment("race0", 0, start.bytes);
+      expect(await a.fin("race0", start.bytes.length)).toMatchObject({ success: true });
+
+      // The first fin to store its object waits, before recording it, until the other fin is under
+      // way: waiting for its turn (an advisory lock not granted), or done (the file recorded again).
+      const lockWaiters = async () =>
+        Number(
+          (
+            await h.prisma.$queryRaw<{ n: bigint }[]>`
+              SELECT count(*) AS n FROM pg_locks
+              WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+          )[0]!.n,
+        );
+      let held = false;
+      const racing = new Proxy(h.store, {
+        get(target, property) {
+          if (property === "put")
+            return async (...args: Parameters<Store["put"]>) => {
+              const info = await target.put(...args);
+              if (!held) {
+                held = true;
+                for (let tries = 0; tries < 500; tries++) {
+                  const file = await h.prisma.file.findUniqueOrThrow({ where });
+                  if ((await lockWaiters()) > 0 || (file.state === "uploaded" && file.sha256 !== null)) break;
+                  await sleep(20);
+                }
+              }
+              return info;
+            };
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      await worker.stop();
+      h.workers.splice(h.workers.indexOf(worker), 1);
+      const one = randomFile(4000);
+      const two = randomFile(5000);
+      try {
+        const both = await h.startWorker({ transfer: LIMITS }, { store: racing });
+        await a.init("raceA", { session_id: h.seed.openA, name, size: one.bytes.length, overwrite: true });
+        await a.init("raceB", { session_id: h.seed.openA, name, size: two.bytes.length, overwrite: true });
+        await a.segment("raceA", 0, one.bytes);
+        await a.segment("raceB", 0, two.bytes);
+        const answers = await Promise.all([a.fin("raceA", one.bytes.length), a.fin("raceB", two.bytes.length)]);
+        expect(answers).toMatchObject([{ success: true }, { success: true }]);
+        await both.stop();
+        h.workers.splice(h.workers.indexOf(both), 1);
+      } finally {
+        worker = await h.startWorker({ transfer: LIMITS });
+      }
+      const bytes = (await stored(key))!;
+      const file = await h.prisma.file.findUniqueOrThrow({ where });
+      expect(file).toMatchObject({
+        state: "uploaded",
+        size: BigInt(bytes.length),
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+        etag: (await h.store.head(key))!.etag,
+      });
+    });
+
+    inPostgresStaging("an overwrite interrupted before its object was stored leaves the file it was to replace", async () => {
+      const name = "crash/before-put.bin";
+      const where = { sessionId_filename: { sessionId: h.seed.openA, filename: name } };
+      const first = randomFile(5000);
+      await a.init("early1", { session_id: h.seed.openA, name, size: first.bytes.length });
+      await a.segment("early1", 0, first.bytes);
+      expect(await a.fin("early1", first.bytes.length)).toMatchObject({ success: true });
+      const before = await h.prisma.file.findUniqueOrThrow({ where });
+
+      // What a fin that died right after setting the file pending leaves behind.
+      const pool = createPgPool({ databaseUrl: h.db.url, max: 1 });
+      try {
+        expect(await reopenForOverwrite(pool, { sessionId: h.seed.openA, name, pendingSeconds: 60 })).not.toBeNull();
+      } finally {
+        await pool.end();
+      }
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ state: "pending" });
+      // The sweeper takes an object from up to 5 s before the row's issued_at as new: the old
+      // version is made older than that (as if replaced a while after it was stored).
+      await h.prisma.file.update({ where, data: { issuedAt: new Date(Date.now() + 10_000) } });
+      await h.prisma.file.update({ where, data: { nextCheckAt: new Date() } });
+      await worker.sweepNow();
+      // Before the row expires the file waits: the fin may still be storing the new bytes.
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({ state: "pending" });
+      // Once it expired, storage still holding the recorded bytes makes the file what it was.
+      await h.prisma.file.update({ where, data: { nextCheckAt: new Date(), expiresAt: new Date(Date.now() - 3_600_000) } });
+      await worker.sweepNow();
+      expect(await h.prisma.file.findUniqueOrThrow({ where })).toMatchObject({
+        state: "uploaded",
+        size: before.size,
+        etag: before.etag,
+        uploadedAt: before.uploadedAt,
+      });
     });
 
     it("refuses bad topics, bad payloads, unknown transfers, and sessions the device may not use", async () => {

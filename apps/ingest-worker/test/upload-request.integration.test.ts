@@ -119,6 +119,8 @@ describe("file_upload/request → upload → uploaded", () => {
   });
 
   it("refuses a second upload of an uploaded name (409 file_exists) unless overwrite is true", async () => {
+    const before = await fileOf(h.seed.openA, "image_001.jpg");
+    expect(before).toMatchObject({ state: "uploaded" });
     const refused = await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "image_001.jpg", content_type: "image/jpeg" });
     expect(ZErrorResponseSchema.parse(refused)).toMatchObject({ status: 409, code: "file_exists" });
     // It says what is stored under the name, as the file row has it.
@@ -138,6 +140,17 @@ describe("file_upload/request → upload → uploaded", () => {
     });
     expect(allowed.success).toBe(true);
     expect(await fileOf(h.seed.openA, "image_001.jpg")).toMatchObject({ state: "pending" });
+
+    // The form is never used: once it expired, storage still holding the recorded object keeps the
+    // file as it was (issued_at moved past the object's time, which the sweeper would otherwise
+    // take for this form's upload).
+    const where = { sessionId_filename: { sessionId: h.seed.openA, filename: "image_001.jpg" } };
+    await h.prisma.file.update({
+      where,
+      data: { issuedAt: new Date(Date.now() + 10_000), expiresAt: new Date(Date.now() - 3_600_000), nextCheckAt: new Date() },
+    });
+    await h.workers[0]!.sweepNow();
+    expect(await fileOf(h.seed.openA, "image_001.jpg")).toMatchObject({ state: "uploaded", etag: before!.etag, size: before!.size });
   });
 
   it("sends the answer to an MQTT 5 Response Topic under the device, with the Correlation Data", async () => {

@@ -20,6 +20,8 @@ export const ADVISORY_LOCK = {
    * there must stay equal to this.
    */
   webhookLane: 727_005,
+  /** Space: one transfer `fin` storing into a session file at a time, across workers (key: its object key). */
+  transferObject: 727_006,
 } as const;
 
 /** A 64-bit key for pg_advisory_xact_lock: one project's device CA. */

@@ -22,6 +22,10 @@ describe("resumable transfer helpers", () => {
     for (const changed of [{ size: 11 }, { sessionId: 4 }, { filename: "b.bin" }, { deviceId: "R2" }, { mtimeMs: 1700000001000 }]) {
       expect(stableFileId({ ...base, ...changed })).not.toBe(id);
     }
+    // An overwrite is another transfer; a plain one keeps the id it always had.
+    expect(stableFileId({ ...base, overwrite: false })).toBe(id);
+    expect(stableFileId({ ...base, overwrite: true })).not.toBe(id);
+    expect(id).toBe("fDbENbURqD2rxxc3ra16W518s5vc2-KQ");
   });
 
   it("hashes a file with SHA-256 while streaming it", async () => {

@@ -36,7 +36,12 @@ export type TUploadOverMqttInput = {
   contentType?: string;
   /** Any JSON kept with the file and shown in the dashboard. */
   userData?: unknown;
-  /** Default: derived from device, session, name, size and mtime (stable across restarts). */
+  /**
+   * Replace a file already uploaded under this name (a new version of a file sent before);
+   * without it the platform refuses with `file_exists`.
+   */
+  overwrite?: boolean;
+  /** Default: derived from device, session, name, size, mtime and overwrite (stable across restarts). */
   fileId?: string;
   /** Bytes per segment (default 64 KiB). */
   segmentSize?: number;
@@ -78,6 +83,8 @@ export type TTransferState = {
   sha256: string;
   segmentSize: number;
   userData?: unknown;
+  /** The transfer replaces a file already uploaded under its name. */
+  overwrite?: true;
   /** Bytes the platform was known to hold when this was last written. */
   held: number;
   updatedAt: string;
@@ -196,11 +203,22 @@ export class TransferRefusedError extends FleetdropError {
 
 const TRANSIENT_REFUSALS = new Set(["incomplete", "device_disabled", "device_unknown", "rate_limited"]);
 
-/** A file_id that stays the same for the same file in the same session (resume after restart). */
-export function stableFileId(input: { deviceId: string; sessionId: number; filename: string; size: number; mtimeMs: number }): string {
-  const digest = createHash("sha256")
-    .update(JSON.stringify([input.deviceId, input.sessionId, input.filename, input.size, Math.trunc(input.mtimeMs)]))
-    .digest("base64url");
+/**
+ * A file_id that stays the same for the same file in the same session (resume after restart).
+ * An overwrite is another transfer than a plain one of the same file (the platform compares
+ * `overwrite` on a re-init), so it gets its own id; plain transfers keep the ids they always had.
+ */
+export function stableFileId(input: {
+  deviceId: string;
+  sessionId: number;
+  filename: string;
+  size: number;
+  mtimeMs: number;
+  overwrite?: boolean;
+}): string {
+  const parts: unknown[] = [input.deviceId, input.sessionId, input.filename, input.size, Math.trunc(input.mtimeMs)];
+  if (input.overwrite) parts.push("overwrite");
+  const digest = createHash("sha256").update(JSON.stringify(parts)).digest("base64url");
   return `f${digest.slice(0, 31)}`;
 }
 
@@ -244,7 +262,15 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
   const windowSize = Math.max(1, input.window ?? 32);
   const attempts = input.attempts ?? 10;
   const fileId =
-    input.fileId ?? stableFileId({ deviceId: connection.deviceId, sessionId: input.sessionId, filename, size, mtimeMs: info.mtimeMs });
+    input.fileId ??
+    stableFileId({
+      deviceId: connection.deviceId,
+      sessionId: input.sessionId,
+      filename,
+      size,
+      mtimeMs: info.mtimeMs,
+      overwrite: input.overwrite === true,
+    });
   const sha256 = await sha256OfFile(input.path);
   const channel = TransferChannel.of(connection);
   await channel.ready();
@@ -262,6 +288,7 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
     sha256,
     segmentSize,
     ...(input.userData === undefined ? {} : { userData: input.userData }),
+    ...(input.overwrite ? { overwrite: true as const } : {}),
     held: 0,
     updatedAt: new Date().toISOString(),
   };
@@ -280,6 +307,7 @@ export async function uploadOverMqtt(connection: TTransferConnection, input: TUp
     content_type: contentType,
     checksum: sha256,
     ...(input.userData === undefined ? {} : { user_data: input.userData }),
+    ...(input.overwrite ? { overwrite: true } : {}),
   };
   const finTimeout = Math.max(connection.timeoutMs, 30_000 + size / 20_000);
   const handle = await open(input.path, "r");

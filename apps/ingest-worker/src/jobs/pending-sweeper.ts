@@ -1,8 +1,10 @@
 /**
  * Completion of session uploads (docs/protocol.md#file_uploadcomplete): finds pending files whose
  * check is due, asks storage whether the object arrived, and records `uploaded`, `expired` (form
- * expired unused) or the next check (backing off: a file is checked again after as long as it has
- * already waited, but never later than `recheckMaxMs`). Safe with several workers: rows are claimed with FOR UPDATE SKIP LOCKED.
+ * expired unused; a file set pending to be replaced that never was is `uploaded` again, as it
+ * was) or the next check (backing off: a file is checked again after as long as it has already
+ * waited, but never later than `recheckMaxMs`). Safe with several workers: rows are claimed with
+ * FOR UPDATE SKIP LOCKED.
  *
  * Recovery: an object stored while its completion could not be recorded (the worker crashed
  * between the two, or PostgreSQL was down) leaves its file pending. Every pending file is
@@ -33,7 +35,7 @@ const PULL_FORWARD_LIMIT = 5000;
 const HEAD_CONCURRENCY = 8;
 const STORAGE_RETRY_MS = 60_000;
 
-type TDue = TRowOf<"files", "id" | "object_key" | "issued_at" | "expires_at" | "expected_sha256">;
+type TDue = TRowOf<"files", "id" | "object_key" | "issued_at" | "expires_at" | "expected_sha256" | "etag"> & { size: number | null };
 
 /** Moves a pending file's next look at storage to `at`. */
 async function checkAgainAt(client: PoolClient, fileId: string, at: Date): Promise<void> {
@@ -119,7 +121,7 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
   const passResult = await inTransaction(deps.pool, async (client) => {
     const result = emptyResult();
     const due = await client.query<TDue>(
-      `SELECT id, object_key, issued_at, expires_at, expected_sha256 FROM files
+      `SELECT id, object_key, issued_at, expires_at, expected_sha256, etag, size::float8 AS size FROM files
        WHERE state = 'pending' AND next_check_at <= now()
        ORDER BY next_check_at LIMIT ${BATCH}
        FOR UPDATE SKIP LOCKED`,
@@ -162,6 +164,24 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
           if (sha256 === null) unhashed++;
           result.uploaded++;
           deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
+        } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000 && info && isRecorded(file, info)) {
+          // A file set pending to be replaced (an overwrite) that never was: storage still holds the
+          // bytes the row recorded, so the file is what it was. Its digest, cleared for the
+          // replacement, is due for the hasher again.
+          await runTyped(
+            client,
+            typedSql
+              .updateTable("files")
+              .set({
+                state: "uploaded",
+                updated_at: sql<Date>`now()`,
+                sha256_due_at: sql<Date | null>`CASE WHEN sha256 IS NULL THEN now() ELSE sha256_due_at END`,
+              })
+              .where("id", "=", file.id),
+          );
+          unhashed++;
+          result.uploaded++;
+          deps.metrics?.filesCompleted.inc({ state: "uploaded", via: "sweeper" });
         } else if (Date.now() > file.expires_at.getTime() + EXPIRY_GRACE_SECONDS * 1000) {
           await runTyped(
             client,
@@ -185,6 +205,11 @@ async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweep
   });
   if (unhashed > 0) deps.hasher?.poke();
   return passResult;
+}
+
+/** Storage holds the very object the row recorded when it was last uploaded (same ETag and size). */
+function isRecorded(file: TDue, info: { etag: string; size: number }): boolean {
+  return file.etag !== null && file.etag === info.etag && file.size === info.size;
 }
 
 type TUploadedDue = TRowOf<"files", "id" | "object_key" | "filename" | "session_id"> & TRowOf<"devices", "serial">;

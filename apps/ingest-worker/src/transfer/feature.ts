@@ -78,6 +78,7 @@ export function createTransferFeature(deps: {
     metrics,
     log: deps.log,
     onStored: deps.onStored,
+    ttlSeconds: settings.ttlSeconds,
     staging,
     eagerAssemblies: settings.eagerAssemblies,
   });

@@ -6,7 +6,9 @@
  * - segment: staged durably in PostgreSQL (group commit) before its PUBACK; answered only on error
  *   (or when an MQTT 5 device asked with a Response Topic).
  * - fin: under a per-transfer lock, assemble from the staged segments into the session's storage
- *   checking size and SHA-256; 409 `incomplete` with the missing ranges when there are gaps.
+ *   checking size and SHA-256; 409 `incomplete` with the missing ranges when there are gaps. A
+ *   file already uploaded under the name is refused (409 `file_exists`) unless the init said
+ *   `overwrite` (overwrite.ts).
  * - status: the held ranges. abort: drop the transfer and its segments.
  */
 import { ProtocolError } from "@fleetdrop/shared/errors";
@@ -14,6 +16,7 @@ import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
 import { decodeJsonObject, fileExistsError, usableRequestId, validateMessage } from "@fleetdrop/shared/protocol/common";
 import {
+  missingRanges,
   normaliseTransferInit,
   TRANSFER_COMMAND_FIELD_CODES,
   TRANSFER_INIT_FIELD_CODES,
@@ -32,6 +35,7 @@ import { GroupCommit } from "./group-commit";
 import type { TTransferMetrics } from "./metrics";
 import { TransferOrdering } from "./ordering";
 import type { FileStaging } from "./file-staging";
+import { reopenForOverwrite, restoreReopened, type TReopenedFile } from "./overwrite";
 import { writeSegments, type TSegmentOutcome, type TSegmentWrite } from "./segments-db";
 import { ActiveTransfers, writeSegmentsViaFiles } from "./segments-fs";
 import { canAdopt, EagerAssembler, type TStagedSegment } from "./eager-assembly";
@@ -76,6 +80,11 @@ export type TTransferRouteDeps = {
   eagerAssemblies?: number;
   /** Called when a transferred file was stored and recorded (the worker counts it). */
   onStored?(): void;
+  /**
+   * TRANSFER_TTL, seconds: how long a file being replaced by an `overwrite` transfer may stay
+   * pending when a crash interrupts its fin (overwrite.ts). Default 24 h.
+   */
+  ttlSeconds?: number;
 };
 
 type TParams = TTransferTopic;
@@ -126,6 +135,7 @@ export function createTransferRoute(
         )
     : undefined;
   const assemblies = new Semaphore(Math.max(1, limits.maxConcurrentAssemblies ?? 2));
+  const ttlSeconds = deps.ttlSeconds ?? 24 * 3600;
   const activeTransfers = new ActiveTransfers();
   const segments = new GroupCommit<TSegmentWrite, TSegmentOutcome>(
     (items) =>
@@ -172,6 +182,7 @@ export function createTransferRoute(
       transfer.size === wanted.size &&
       transfer.contentType === wanted.contentType &&
       transfer.checksum === wanted.checksum &&
+      transfer.overwrite === wanted.overwrite &&
       canonical(transfer.userData) === canonical(wanted.userData);
     const resume = async (transfer: TTransferRecord) => {
       if (transfer.state === "completed") throw new ProtocolError("transfer_completed");
@@ -188,7 +199,7 @@ export function createTransferRoute(
       if (!context.session) throw new ProtocolError("session_not_found");
       if (context.session.deviceUuid !== context.device.id) throw new ProtocolError("session_not_owned");
       if (context.session.state !== "open") throw new ProtocolError("session_closed");
-      if (context.existing) throw fileExistsError(context.existing);
+      if (context.existing && !wanted.overwrite) throw fileExistsError(context.existing);
       const created = await createTransfer(pool, { deviceUuid: context.device.id, fileRef: fileId, ...wanted }, limits.maxActivePerDevice);
       if (created === "limit") {
         throw new ProtocolError(
@@ -268,29 +279,46 @@ export function createTransferRoute(
           "The SHA-256 in the fin topic differs from the checksum given at init; nothing was stored",
         );
       }
-      const refusal = await finRefusal(pool, transfer.sessionId, transfer.name);
+      // One fin storing into a name at a time, across workers: two transfers of one name (overwrites,
+      // or two first versions) store and record one after the other, so the file row and the object
+      // end as the same version — and the later one sees the earlier one's file.
+      await lock.query("SELECT pg_advisory_lock($1, hashtext($2))", [ADVISORY_LOCK.transferObject, objectKey]);
+      const refusal = await finRefusal(pool, transfer.sessionId, transfer.name, transfer.overwrite);
       if (refusal) {
         metrics.finished.inc({ outcome: refusal });
         throw new ProtocolError(refusal);
       }
+      // The file an overwrite replaces is set pending while its new bytes are stored (overwrite.ts);
+      // only once every range is held, so that a fin answered `incomplete` leaves it alone.
+      const reopened =
+        transfer.overwrite && missingRanges(await heldRanges(pool, transfer.id), size).length === 0
+          ? await reopenForOverwrite(pool, { sessionId: transfer.sessionId, name: transfer.name, pendingSeconds: ttlSeconds })
+          : null;
       const stopTimer = metrics.assembleDuration.startTimer();
       const expectedSha256 = finSha256 ?? transfer.checksum;
-      const early = eager ? await eager.finish(transfer.id, size, expectedSha256) : ({ outcome: "fallback" } as const);
-      if (early.outcome !== "fallback") metrics.finished.inc({ outcome: `eager_${early.outcome}` });
-      const result =
-        early.outcome !== "fallback"
-          ? early
-          : await assembleTransfer({
-              pool,
-              store,
-              transferId: transfer.id,
-              size,
-              objectKey,
-              contentType: transfer.contentType,
-              expectedSha256,
-              staging,
-            });
+      let result;
+      try {
+        const early = eager ? await eager.finish(transfer.id, size, expectedSha256) : ({ outcome: "fallback" } as const);
+        if (early.outcome !== "fallback") metrics.finished.inc({ outcome: `eager_${early.outcome}` });
+        result =
+          early.outcome !== "fallback"
+            ? early
+            : await assembleTransfer({
+                pool,
+                store,
+                transferId: transfer.id,
+                size,
+                objectKey,
+                contentType: transfer.contentType,
+                expectedSha256,
+                staging,
+              });
+      } catch (error) {
+        if (reopened) await settleReopened(objectKey, reopened, log);
+        throw error;
+      }
       stopTimer();
+      if (result.outcome !== "stored" && reopened) await settleReopened(objectKey, reopened, log);
       metrics.finished.inc({ outcome: result.outcome });
       switch (result.outcome) {
         case "incomplete":
@@ -323,6 +351,19 @@ export function createTransferRoute(
     } finally {
       if (locked) await lock.query("SELECT pg_advisory_unlock_all()").catch(() => {});
       lock.release();
+    }
+  }
+
+  /** After a fin that stored nothing: the replaced file back as it was, or left to the pending sweeper. */
+  async function settleReopened(objectKey: string, reopened: TReopenedFile, log: Logger): Promise<void> {
+    try {
+      if (!(await restoreReopened(pool, store, objectKey, reopened)))
+        log.warn(
+          { object_key: objectKey },
+          "the file an overwrite transfer was to replace is left pending: the sweeper records what storage holds",
+        );
+    } catch (error) {
+      log.warn({ err: error, object_key: objectKey }, "could not put back the file an overwrite transfer was to replace; the sweeper will");
     }
   }
 

@@ -16,6 +16,8 @@ export type TTransferRecord = {
   size: number | null;
   checksum: string | null;
   userData: unknown;
+  /** The init asked to replace a file already uploaded under `name`. */
+  overwrite: boolean;
   state: TTransferState;
   fileId: string | null;
   lastActivityAt: Date;
@@ -24,7 +26,7 @@ export type TTransferRecord = {
 const TRANSFER_COLUMNS = /* sql */ `
   t.id AS t_id, t.device_id AS t_device_id, t.file_ref AS t_file_ref, t.session_id AS t_session_id, t.name AS t_name,
   t.content_type AS t_content_type, t.size::float8 AS t_size, t.checksum AS t_checksum, t.user_data AS t_user_data,
-  t.state::text AS t_state, t.file_id AS t_file_id, t.last_activity_at AS t_last_activity_at`;
+  t.overwrite AS t_overwrite, t.state::text AS t_state, t.file_id AS t_file_id, t.last_activity_at AS t_last_activity_at`;
 
 type TTransferRow = TRowOf<
   "file_transfers",
@@ -36,6 +38,7 @@ type TTransferRow = TRowOf<
   | "content_type"
   | "checksum"
   | "user_data"
+  | "overwrite"
   | "state"
   | "file_id"
   | "last_activity_at"
@@ -62,6 +65,7 @@ function toTransfer(row: TTransferColumns): TTransferRecord | null {
     size: row.t_size,
     checksum: row.t_checksum,
     userData: row.t_user_data,
+    overwrite: row.t_overwrite,
     state: row.t_state,
     fileId: row.t_file_id,
     lastActivityAt: row.t_last_activity_at,
@@ -115,9 +119,15 @@ export async function loadInitContext(
 
 /**
  * Whether a transfer may still store its file: its session open and no file of its name
- * uploaded there since `init` (by a form or another transfer), whose bytes it would replace.
+ * uploaded there since `init` (by a form or another transfer), whose bytes it would replace —
+ * unless the transfer was begun with `overwrite`.
  */
-export async function finRefusal(pool: Pool, sessionId: number, name: string): Promise<"session_closed" | "file_exists" | null> {
+export async function finRefusal(
+  pool: Pool,
+  sessionId: number,
+  name: string,
+  overwrite = false,
+): Promise<"session_closed" | "file_exists" | null> {
   const result = await pool.query<{ session_state: SessionState | null; file_uploaded: boolean }>({
     name: "fleetdrop_transfer_fin_target",
     text: /* sql */ `
@@ -127,7 +137,7 @@ export async function finRefusal(pool: Pool, sessionId: number, name: string): P
   });
   const row = result.rows[0];
   if (row?.session_state !== "open") return "session_closed";
-  return row.file_uploaded ? "file_exists" : null;
+  return row.file_uploaded && !overwrite ? "file_exists" : null;
 }
 
 export type TNewTransfer = {
@@ -139,6 +149,7 @@ export type TNewTransfer = {
   size: number | null;
   checksum: string | null;
   userData: unknown;
+  overwrite: boolean;
 };
 
 /**
@@ -175,6 +186,7 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
           size: input.size,
           checksum: input.checksum,
           user_data: input.userData === null ? null : JSON.stringify(input.userData),
+          overwrite: input.overwrite,
         })
         .onConflict((conflict) => conflict.columns(["device_id", "file_ref"]).doNothing()),
     );

@@ -221,6 +221,7 @@ export interface TFileTransferTable {
   size: Int8 | null;
   checksum: string | null;
   user_data: Json | null;
+  overwrite: Generated<boolean>;
   state: Generated<TransferState>;
   file_id: string | null;
   created_at: Generated<Timestamp>;

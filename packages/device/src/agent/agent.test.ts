@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { FleetdropDevice, TUploadFileInput } from "../client";
 import { FleetdropError, StorageRejectedError } from "../errors";
+import type { TUploadOverMqttInput } from "../mqtt-transfer";
 import { UploadAgent } from "./agent";
 import { parseAgentConfig } from "./config";
 import { createAgentLog } from "./log";
@@ -42,6 +43,14 @@ function fakeDevice(upload: TUpload, platformTime: () => string = () => new Date
     openSession: vi.fn(async () => ({ session_id: 7 })),
     closeSession: vi.fn(async () => ({})),
     uploadFile: vi.fn(upload),
+    uploadOverMqtt: vi.fn(async (input: TUploadOverMqttInput) => ({
+      fileId: "f",
+      objectKey: `k/${input.filename}`,
+      size: 1,
+      sha256: "",
+      sent: 1,
+      attempts: 1,
+    })),
     close: vi.fn(async () => {}),
   };
   return device;
@@ -115,6 +124,28 @@ describe("the agent in bad situations", () => {
     ]);
     expect(matching(/grow\.log: changed while it was being uploaded/)).toHaveLength(1);
     await until("done", () => agent!.backlog().files === 0);
+  });
+
+  it("an MQTT rule sends a file that changed after it was stored again, replacing the stored one", async () => {
+    const sent: { overwrite?: boolean; content: string }[] = [];
+    const device = fakeDevice(ok);
+    device.uploadOverMqtt.mockImplementation(async (input) => {
+      sent.push({ overwrite: input.overwrite, content: await readFile(input.path, "utf8") });
+      return { fileId: "f", objectKey: `k/${input.filename}`, size: 1, sha256: "", sent: 1, attempts: 1 };
+    });
+    const folder = await startAgent(device, 0, { transport: "mqtt" });
+    await writeFile(path.join(folder, "run.csv"), "v1");
+    await until("the first upload", () => sent.length === 1);
+    await until("done", () => agent!.backlog().files === 0);
+    await writeFile(path.join(folder, "run.csv"), "v2, longer");
+    await until("the second upload", () => sent.length === 2);
+    expect(sent).toEqual([
+      { overwrite: false, content: "v1" },
+      { overwrite: true, content: "v2, longer" },
+    ]);
+    expect(device.uploadFile).not.toHaveBeenCalled();
+    await until("done again", () => agent!.backlog().files === 0);
+    expect(matching(/run\.csv: .*(refused|failed)/)).toEqual([]);
   });
 
   it("permission denied: one line however often it is tried, and the file stays queued", async () => {

@@ -71,12 +71,13 @@ const https: TTransport = {
 
 const mqtt: TTransport = {
   name: "mqtt",
-  canOverwrite: false,
+  canOverwrite: true,
   async upload(device, job) {
     const result = await device.uploadOverMqtt({
       sessionId: job.sessionId,
       path: job.path,
       filename: job.name,
+      overwrite: job.overwrite,
       stateFile: job.stateFile,
       attempts: 2,
       throttle: job.throttle,

@@ -116,6 +116,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
               filename: entry.state.filename,
               contentType: entry.state.contentType,
               userData: entry.state.userData,
+              overwrite: entry.state.overwrite === true,
               fileId: entry.state.fileId,
               segmentSize: entry.state.segmentSize,
               window,

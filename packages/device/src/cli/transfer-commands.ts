@@ -37,8 +37,10 @@ Over-MQTT options (upload --over-mqtt):
                        limit is TRANSFER_MAX_SEGMENT_KB, 1 MiB by default)
   --window N           segments in flight before waiting for the broker (default 32)
   --user-data JSON     JSON kept with the file and shown in the dashboard, e.g. '{"lens":"wide"}'
+  --overwrite          replace a file of the same name that is already uploaded (as for forms)
   --file-id ID         transfer id ([A-Za-z0-9_-]{1,64}); default: derived from the device,
-                       session, name, size and modification time, so re-running resumes
+                       session, name, size, modification time and --overwrite, so re-running
+                       resumes
   --state-dir DIR      where unfinished transfers are remembered (default .fleetdrop/transfers)
 
 Chunk options:
@@ -73,6 +75,7 @@ export type TSendOne = {
   filename: string;
   contentType?: string;
   userData?: unknown;
+  overwrite?: boolean;
   fileId?: string;
   segmentSize: number;
   window: number;
@@ -92,6 +95,7 @@ export async function sendOne(options: TSendOne): Promise<boolean> {
       filename: options.filename,
       size: info.size,
       mtimeMs: info.mtimeMs,
+      overwrite: options.overwrite === true,
     });
   const progress = options.json ? undefined : progressReporter(options.filename);
   try {
@@ -101,6 +105,7 @@ export async function sendOne(options: TSendOne): Promise<boolean> {
       filename: options.filename,
       contentType: options.contentType,
       userData: options.userData,
+      overwrite: options.overwrite,
       fileId,
       segmentSize: options.segmentSize,
       window: options.window,
@@ -153,6 +158,7 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
       window: { type: "string" },
       "user-data": { type: "string" },
       "file-id": { type: "string" },
+      overwrite: { type: "boolean" },
       "state-dir": { type: "string" },
       json: { type: "boolean" },
     },
@@ -192,6 +198,7 @@ export async function uploadOverMqttCommand(args: string[]): Promise<number> {
         filename: values.name ?? path.basename(file),
         contentType: values["content-type"],
         userData,
+        overwrite: values.overwrite,
         fileId: values["file-id"],
         segmentSize,
         window,

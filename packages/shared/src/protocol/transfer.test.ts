@@ -38,11 +38,16 @@ describe("transfer init", () => {
       contentType: "application/octet-stream",
       checksum: SHA,
       userData: { lap: 3 },
+      overwrite: false,
     });
     expect(normaliseTransferInit(validateMessage(ZTransferInitSchema, { session_id: 1, name: "x", user_data: null }, {}))).toMatchObject({
       size: null,
       checksum: null,
       userData: null,
+      overwrite: false,
+    });
+    expect(normaliseTransferInit(validateMessage(ZTransferInitSchema, { session_id: 1, name: "x", overwrite: true }, {}))).toMatchObject({
+      overwrite: true,
     });
   });
 
@@ -56,6 +61,8 @@ describe("transfer init", () => {
     [{ session_id: 1, name: "a", checksum: "abc" }, "invalid_checksum"],
     [{ session_id: 1, name: "a", checksum: "g".repeat(64) }, "invalid_checksum"],
     [{ session_id: 1, name: "a", content_type: "nope" }, "invalid_content_type"],
+    [{ session_id: 1, name: "a", overwrite: "yes" }, "invalid_overwrite"],
+    [{ session_id: 1, name: "a", overwrite: 1 }, "invalid_overwrite"],
   ])("refuses %j with %s", (payload, code) => {
     const error = initError(payload);
     expect(error.code).toBe(code);

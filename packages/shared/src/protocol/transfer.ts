@@ -6,7 +6,7 @@ import { z } from "zod";
 import { ERROR_CATALOG, type TErrorCode } from "../errors";
 import { DEFAULT_CONTENT_TYPE } from "../names";
 import { ZExistingFileSchema, ZRequestIdSchema, ZResponseEnvelopeSchema, ZSha256Schema } from "./common";
-import { ZContentTypeSchema, ZFilenameSchema, ZSessionIdSchema } from "./upload";
+import { ZContentTypeSchema, ZFilenameSchema, ZOverwriteSchema, ZSessionIdSchema } from "./upload";
 
 export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 // Shared with the form and multipart uploads; kept in common.ts (upload.ts cannot import this file).
@@ -36,6 +36,8 @@ export const ZTransferInitSchema = z.object({
   checksum: ZSha256Schema.nullish(),
   /** Any JSON the device wants kept with the file (shown in the dashboard). */
   user_data: z.unknown().optional(),
+  /** `true`: the file replaces one already uploaded under this name (as `overwrite` of an upload request). */
+  overwrite: ZOverwriteSchema.nullish(),
   request_id: ZRequestIdSchema.nullish(),
 });
 
@@ -47,6 +49,7 @@ export const TRANSFER_INIT_FIELD_CODES: Partial<Record<keyof TTransferInit, TErr
   size: "invalid_file_size",
   content_type: "invalid_content_type",
   checksum: "invalid_checksum",
+  overwrite: "invalid_overwrite",
   request_id: "invalid_request_id",
 };
 
@@ -59,6 +62,7 @@ export function normaliseTransferInit(init: TTransferInit) {
     contentType: init.content_type ?? DEFAULT_CONTENT_TYPE,
     checksum: init.checksum ?? null,
     userData: init.user_data === undefined || init.user_data === null ? null : init.user_data,
+    overwrite: init.overwrite === true,
   };
 }
 
