@@ -29,7 +29,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  agent?.kill("SIGKILL");
+  // tsx runs the agent in a child process of its own: the whole group goes, or that child is left running.
+  if (agent?.pid) {
+    try {
+      process.kill(-agent.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   await h?.close();
 });
 
@@ -41,7 +48,7 @@ async function stored(key: string): Promise<Buffer> {
 }
 
 function startAgent(config: string): ChildProcess {
-  const child = spawn(process.execPath, [TSX, MAIN, "agent", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [TSX, MAIN, "agent", "--config", config], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   return child;
