@@ -12,9 +12,13 @@ import type { Pool } from "@fleetdrop/db/pool";
 import type { TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 import { isPlaintextWebhookSecret, openWebhookSecret, sealWebhookSecret } from "@fleetdrop/shared/webhooks/secret";
 
-/** The secret to sign with; throws WebhookSecretError (saying which key it needs) when it does not open. */
-export function signingSecret(box: TSecretBox, endpointId: string, stored: string): string {
+/**
+ * The secret to sign with; throws (saying which key it needs) when it does not open. A plaintext
+ * one signs with or without WEBHOOK_SECRET_KEY on this worker; a sealed one needs the key.
+ */
+export function signingSecret(box: TSecretBox | null, endpointId: string, stored: string): string {
   if (isPlaintextWebhookSecret(stored)) return stored;
+  if (!box) throw new Error("WEBHOOK_SECRET_KEY is not set on this worker");
   return openWebhookSecret(box, endpointId, stored);
 }
 
