@@ -149,7 +149,7 @@ export function OverviewCharts({ project, query, initial }: { project: string; q
       <ChartCard
         title="Files arriving"
         summary={`per ${o.bucket}, UTC`}
-        footer={<span className="muted">Click a bar for the sessions started that day.</span>}
+        footer={<span className="muted">Click a bar for the sessions that received its files.</span>}
       >
         {arrivals.length === 0 ? (
           <Empty>No file arrived in this range.</Empty>
