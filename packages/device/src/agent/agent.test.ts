@@ -134,10 +134,10 @@ describe("the agent in bad situations", () => {
       return { fileId: "f", objectKey: `k/${input.filename}`, size: 1, sha256: "", sent: 1, attempts: 1 };
     });
     const folder = await startAgent(device, 0, { transport: "mqtt" });
-    await writeFile(path.join(folder, "run.csv"), "v1");
+    await drop(folder, "run.csv", "v1");
     await until("the first upload", () => sent.length === 1);
     await until("done", () => agent!.backlog().files === 0);
-    await writeFile(path.join(folder, "run.csv"), "v2, longer");
+    await drop(folder, "run.csv", "v2, longer");
     await until("the second upload", () => sent.length === 2);
     expect(sent).toEqual([
       { overwrite: false, content: "v1" },
@@ -146,7 +146,7 @@ describe("the agent in bad situations", () => {
     expect(device.uploadFile).not.toHaveBeenCalled();
     await until("done again", () => agent!.backlog().files === 0);
     expect(matching(/run\.csv: .*(refused|failed)/)).toEqual([]);
-  });
+  }, 30_000);
 
   it("permission denied: one line however often it is tried, and the file stays queued", async () => {
     const device = fakeDevice(async () => {
