@@ -259,12 +259,7 @@ export async function runProjectRetention(deps: {
               progressed = true;
               add(result);
             } catch (error) {
-              await pool
-                .query("UPDATE retention_rules SET last_error = $2, last_run_at = now() WHERE id = $1", [
-                  rule.id,
-                  (error as Error).message.slice(0, 500),
-                ])
-                .catch(() => {});
+              await recordRuleError(pool, rule.id, error);
               // A missing store stops this rule only; a storage failure ends the run, as for sessions.
               if (!entry?.perDevice) continue;
               throw error;
@@ -286,12 +281,7 @@ export async function runProjectRetention(deps: {
           try {
             add(await finishSessions(pool, store, projectId, ids, rule.id, log));
           } catch (error) {
-            await pool
-              .query("UPDATE retention_rules SET last_error = $2, last_run_at = now() WHERE id = $1", [
-                rule.id,
-                (error as Error).message.slice(0, 500),
-              ])
-              .catch(() => {});
+            await recordRuleError(pool, rule.id, error);
             throw error;
           }
         }
@@ -336,4 +326,14 @@ export async function runRetention(deps: {
     [WEBHOOK_LOG_DAYS],
   );
   return total;
+}
+
+/** Notes a rule's failure on the rule (shown in its list); a failure to note it changes nothing. */
+async function recordRuleError(pool: Pool, ruleId: string, error: unknown): Promise<void> {
+  await pool
+    .query("UPDATE retention_rules SET last_error = $2, last_run_at = now() WHERE id = $1", [
+      ruleId,
+      (error as Error).message.slice(0, 500),
+    ])
+    .catch(() => {});
 }
