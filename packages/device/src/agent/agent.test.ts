@@ -148,6 +148,31 @@ describe("the agent in bad situations", () => {
     expect(matching(/run\.csv: .*(refused|failed)/)).toEqual([]);
   }, 30_000);
 
+  it("a file replaced just after its upload, while the agent saves it as done: the new version is sent too", async () => {
+    const sent: string[] = [];
+    const device = fakeDevice(async (input) => {
+      sent.push(await readFile(input.path, "utf8"));
+      return ok(input);
+    });
+    const save = Object.getOwnPropertyDescriptor(AgentQueue.prototype, "save")!.value as (this: AgentQueue) => Promise<void>;
+    let folder = "";
+    let replaced = false;
+    vi.spyOn(AgentQueue.prototype, "save").mockImplementation(async function (this: AgentQueue) {
+      if (!replaced && sent.length === 1 && [...this.all()].some((entry) => entry.status === "done")) {
+        replaced = true;
+        await drop(folder, "run.csv", "v2, longer");
+        // The change event arrives while the upload is still the one under way.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return save.call(this);
+    });
+    folder = await startAgent(device);
+    await drop(folder, "run.csv", "v1");
+    await until("the second upload", () => sent.length === 2);
+    expect(sent).toEqual(["v1", "v2, longer"]);
+    expect(device.uploadFile.mock.calls[1]![0].overwrite).toBe(true);
+  });
+
   it("permission denied: one line however often it is tried, and the file stays queued", async () => {
     const device = fakeDevice(async () => {
       throw Object.assign(new Error("EACCES: permission denied"), { code: "EACCES" });

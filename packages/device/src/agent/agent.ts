@@ -142,9 +142,13 @@ export class UploadAgent {
 
   private onFile(rule: TAgentRule, event: TFileEvent): void {
     if (!this.running) return;
-    // The file under upload is looked at again when its upload ends (send compares it with what
-    // was queued): a change event now must not replace its entry mid-upload.
-    if (event.file === this.sending) return;
+    // A change event for the file under upload must not replace its entry mid-upload: it is kept,
+    // and the file is looked at again once the upload ends (the change may come after send's own
+    // last look, e.g. while the done state is being saved).
+    if (event.file === this.sending) {
+      this.changedWhileSending = { rule, event };
+      return;
+    }
     const tracker = this.readiness.get(rule.name)!;
     if (!event.stat) {
       tracker.forget(event.file);
@@ -182,10 +186,7 @@ export class UploadAgent {
     const timer = setTimeout(
       () => {
         this.recheck.delete(event.file);
-        void stat(event.file).then(
-          (info) => this.onFile(rule, { ...event, stat: { size: info.size, mtimeMs: info.mtimeMs } }),
-          (error: NodeJS.ErrnoException) => this.onFile(rule, { ...event, stat: null, ...(error.code === "ENOENT" ? {} : { error }) }),
-        );
+        void this.lookAgain(rule, event);
       },
       Math.max(0, at - this.now()),
     );
@@ -301,17 +302,29 @@ export class UploadAgent {
         continue;
       }
       this.sending = entry.path;
+      this.changedWhileSending = null;
       try {
         await this.send(entry);
       } finally {
         this.sending = null;
       }
+      const missed = this.changedWhileSending as { rule: TAgentRule; event: TFileEvent } | null;
+      this.changedWhileSending = null;
+      if (missed) await this.lookAgain(missed.rule, missed.event);
       await this.sessions.closeFinished(this.device!, this.currentKeys(), false).catch(() => {});
     }
   }
 
   /** The file being uploaded now (one at a time). */
   private sending: string | null = null;
+  /** A change event for that file that arrived during its upload. */
+  private changedWhileSending: { rule: TAgentRule; event: TFileEvent } | null = null;
+
+  private async lookAgain(rule: TAgentRule, event: TFileEvent): Promise<void> {
+    const info = await stat(event.file).catch((error: NodeJS.ErrnoException) => error);
+    if (info instanceof Error) this.onFile(rule, { ...event, stat: null, ...(info.code === "ENOENT" ? {} : { error: info }) });
+    else this.onFile(rule, { ...event, stat: { size: info.size, mtimeMs: info.mtimeMs } });
+  }
 
   private async send(entry: TQueueEntry): Promise<void> {
     const rule = this.deps.config.rules.find((r) => r.name === entry.rule);
