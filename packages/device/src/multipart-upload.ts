@@ -303,6 +303,5 @@ async function putPart(
     agent: https ? agents.https : agents.http,
     headers: { "content-length": length },
   });
-  const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
-  return (await sendToStorage(request, body, `part upload to ${target.origin}`, throttle, onSent)).etag;
+  return (await sendToStorage(request, { path: file, start, length }, `part upload to ${target.origin}`, throttle, onSent)).etag;
 }

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectFileBody } from "./test-support/file-body";
 import { multipartBody } from "./multipart";
 
 let dir: string;
@@ -11,12 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(parts);
-}
 
 describe("multipartBody", () => {
   it("puts every field before the file part named `file`, and knows its exact length", async () => {
@@ -32,7 +27,7 @@ describe("multipartBody", () => {
         contentType: "application/octet-stream",
       },
     );
-    const raw = await collect(body.stream());
+    const raw = await collectFileBody(body.body);
     expect(raw.length).toBe(body.length);
     const text = raw.toString("latin1");
     const parts = text.split(`--${body.boundary}`);
@@ -51,7 +46,7 @@ describe("multipartBody", () => {
     const file = path.join(dir, "b.txt");
     await writeFile(file, "x");
     const body = multipartBody({}, { path: file, size: 1, filename: 'evil"\r\nX-Injected: 1.txt', contentType: "text/plain" });
-    const text = (await collect(body.stream())).toString("latin1");
+    const text = (await collectFileBody(body.body)).toString("latin1");
     expect(text).not.toContain("\r\nX-Injected");
     expect(text).toContain('filename="evil%22%0D%0AX-Injected: 1.txt"');
   });

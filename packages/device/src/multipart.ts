@@ -1,17 +1,16 @@
 /**
  * A multipart/form-data body for an S3 POST: every form field first, the file last in the
- * part named `file`. Streams the file from disk and knows its exact length up front (S3
- * wants a Content-Length).
+ * part named `file`. The file is read from disk as it is sent (file-body.ts), and the body's
+ * exact length is known up front (S3 wants a Content-Length).
  */
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { Readable } from "node:stream";
+import { fileBodyLength, type TFileBody } from "./file-body";
 
 export type TMultipartBody = {
   boundary: string;
   length: number;
   /** Bytes before the file's first byte. */ headLength: number;
-  stream(): Readable;
+  body: TFileBody;
 };
 
 const quote = (value: string) => value.replace(/["\r\n\\]/g, (ch) => encodeURIComponent(ch));
@@ -29,20 +28,12 @@ export function multipartBody(
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quote(file.filename)}"\r\n` +
     `Content-Type: ${file.contentType}\r\n\r\n`;
   const tail = `\r\n--${boundary}--\r\n`;
-  const headBytes = Buffer.from(head, "utf8");
-  const tailBytes = Buffer.from(tail, "utf8");
-  return {
-    boundary,
-    length: headBytes.length + file.size + tailBytes.length,
-    headLength: headBytes.length,
-    stream: () =>
-      Readable.from(
-        (async function* () {
-          yield headBytes;
-          yield* createReadStream(file.path, { highWaterMark: 1024 * 1024 });
-          yield tailBytes;
-        })(),
-        { objectMode: false },
-      ),
+  const body: TFileBody = {
+    path: file.path,
+    start: 0,
+    length: file.size,
+    head: Buffer.from(head, "utf8"),
+    tail: Buffer.from(tail, "utf8"),
   };
+  return { boundary, length: fileBodyLength(body), headLength: body.head!.length, body };
 }

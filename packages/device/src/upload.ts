@@ -1,9 +1,8 @@
 /** POSTs a file to storage with a presigned form (S3 POST Object, or the fs store's endpoint). */
 import { type ClientRequest, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { type Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { FleetdropError, StorageRejectedError } from "./errors";
+import { type TFileBody, writeFileBody } from "./file-body";
 import { multipartBody } from "./multipart";
 
 export type TUploadProgress = { sent: number; total: number };
@@ -22,19 +21,19 @@ export async function postForm(
     headers: { "content-type": `multipart/form-data; boundary=${body.boundary}`, "content-length": body.length },
   });
   // Report the file's bytes, not the form around them.
-  return sendToStorage(request, body.stream(), `upload to ${url.origin}`, throttle, (sent) =>
+  return sendToStorage(request, body.body, `upload to ${url.origin}`, throttle, (sent) =>
     onProgress?.({ sent: Math.min(file.size, Math.max(0, sent - body.headLength)), total: file.size }),
   );
 }
 
 /**
- * Streams `body` as the request's body (at the pace `throttle` allows, counting bytes into
+ * Sends `body` as the request's body (at the pace `throttle` allows, counting bytes into
  * `onSent`) and reads storage's answer: the form POST and the multipart part PUT both go out
  * this way. A refusal becomes StorageRejectedError, a broken connection `network_error`.
  */
 export async function sendToStorage(
   request: ClientRequest,
-  body: Readable,
+  body: TFileBody,
   what: string,
   throttle: ((bytes: number) => Promise<void>) | null | undefined,
   onSent: (sent: number) => void,
@@ -51,20 +50,8 @@ export async function sendToStorage(
     });
     request.once("error", reject);
   });
-  let sent = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      const pass = () => {
-        sent += chunk.length;
-        onSent(sent);
-        callback(null, chunk);
-      };
-      if (throttle) throttle(chunk.length).then(pass, (error: Error) => callback(error));
-      else pass();
-    },
-  });
   try {
-    await Promise.all([pipeline(body, counter, request), response]);
+    await Promise.all([writeFileBody(request, body, throttle, onSent), response]);
   } catch (error) {
     // Storage may answer (e.g. EntityTooLarge) and close before the body is sent.
     const early = await Promise.race([response, new Promise<null>((resolve) => setTimeout(() => resolve(null), 50))]).catch(() => null);
