@@ -50,6 +50,21 @@ test("a member asks the device for a capture; the device's picture travels throu
     await page.getByRole("button", { name: "Request capture" }).click();
     await expect(page.locator('[data-capture-state="arrived"]')).toBeVisible({ timeout: 20_000 });
     expect(answered).toHaveLength(2);
+
+    // An admin's session header also holds Close session and Delete: the arriving picture moves neither.
+    await page.context().clearCookies();
+    await signIn("admin");
+    await page.goto(`/p/${world.project.slug}/sessions/${world.session.id}`);
+    const manage = [
+      page.getByRole("button", { name: "Close session", exact: true }),
+      page.getByRole("button", { name: "Delete", exact: true }),
+    ];
+    const boxes = await Promise.all(manage.map((button) => button.boundingBox()));
+    expect(boxes.every((box) => box !== null)).toBe(true);
+    await page.getByRole("button", { name: "Request capture" }).click();
+    await expect(page.locator('[data-capture-state="arrived"]')).toBeVisible({ timeout: 20_000 });
+    expect(answered).toHaveLength(3);
+    expect(await Promise.all(manage.map((button) => button.boundingBox()))).toEqual(boxes);
   } finally {
     await device.close();
   }

@@ -141,6 +141,11 @@ describe("fleetdrop-device agent", () => {
       // Buffer.equals: a deep equality of megabytes is slow.
       expect((await stored(file.objectKey)).equals(expected.get(file.filename)!), file.filename).toBe(true);
     }
+    // How each arrived, as the file's page shows it: the logs through forms the agent asked for, the videos over MQTT.
+    const via = (name: string) => (name.endsWith(".log") ? "agent" : "mqtt_transfer");
+    expect(Object.fromEntries(all.map((f) => [f.filename, f.arrivedVia]))).toEqual(
+      Object.fromEntries([...expected.keys()].map((name) => [name, via(name)])),
+    );
     const sessions = new Map(all.map((f) => [f.filename, f.session.name]));
     expect(sessions.get("a.log")).toBe(`logs ${new Date().toISOString().slice(0, 10)}`);
     expect(sessions.get("one.mcap")).toBe("agent video");

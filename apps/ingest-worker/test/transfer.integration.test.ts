@@ -321,7 +321,18 @@ describe.each([
       await a.segment("twin2", 0, second.bytes);
       const done = await a.fin("twin2", second.bytes.length);
       expect(done).toMatchObject({ success: true });
-      expect(await a.fin("twin1", first.bytes.length)).toMatchObject({ success: false, status: 409, code: "file_exists" });
+      const refused = await a.fin("twin1", first.bytes.length);
+      expect(refused).toMatchObject({ success: false, status: 409, code: "file_exists", command: "fin" });
+      // As at init: the answer says what is stored under the name (the other transfer's file), so
+      // a device can tell a lost answer to its own upload from a different file.
+      const twin = await h.prisma.file.findUniqueOrThrow({
+        where: { sessionId_filename: { sessionId: h.seed.openA, filename: "twin.bin" } },
+      });
+      expect(ZFileExistsResponseSchema.shape.existing.parse(refused.existing)).toEqual({
+        size: second.bytes.length,
+        sha256: second.sha256,
+        uploaded_at: twin.uploadedAt!.toISOString(),
+      });
       expect((await stored(done.object_key as string))!.equals(second.bytes)).toBe(true);
       await a.abort("twin1");
 

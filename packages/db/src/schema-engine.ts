@@ -146,11 +146,15 @@ export async function loadMigrationList(dir = MIGRATIONS_DIR): Promise<Migration
   };
 }
 
-/** `prisma migrate deploy`: applies the migrations the database lacks; returns their names. */
-export async function applyMigrations(databaseUrl: string): Promise<string[]> {
+/**
+ * `prisma migrate deploy`: applies the migrations the database lacks; returns their names.
+ * `dir`: another migrations folder (upgrade tests apply the project's first migrations from a
+ * copy, then the rest).
+ */
+export async function applyMigrations(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<string[]> {
   const handle = await openSchemaEngine(databaseUrl);
   try {
-    const migrationsList = await loadMigrationList();
+    const migrationsList = await loadMigrationList(dir);
     const result = await handle.engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     return result.appliedMigrationNames;
   } finally {

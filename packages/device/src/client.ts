@@ -91,6 +91,8 @@ export type TRequestUploadInput = {
   requestId?: string;
   /** The file's SHA-256 (hex): the form then binds it, and storage refuses any other bytes. */
   sha256?: string;
+  /** `"agent"`: a device agent asks; the platform records (and the dashboard shows) that the file came through it. */
+  via?: "agent";
 };
 
 export type TUploadFileInput = {
@@ -113,6 +115,8 @@ export type TUploadFileInput = {
    * hashed once before the upload, so that storage refuses bytes that changed on the way.
    */
   sha256?: string | false;
+  /** As in {@link TRequestUploadInput}. */
+  via?: "agent";
 };
 
 export type TUploadFileResult = {
@@ -307,6 +311,7 @@ export class FleetdropDevice {
       ...(input.overwrite ? { overwrite: true } : {}),
       ...(input.requestId ? { request_id: input.requestId } : {}),
       ...(input.sha256 ? { sha256: input.sha256 } : {}),
+      ...(input.via ? { via: input.via } : {}),
     });
     return body;
   }
@@ -391,6 +396,7 @@ export class FleetdropDevice {
           overwrite: input.overwrite,
           requestId,
           ...(sha256 !== undefined ? { sha256 } : {}),
+          ...(input.via ? { via: input.via } : {}),
         });
         const stored = await postForm(
           form,

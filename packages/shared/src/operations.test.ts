@@ -92,7 +92,7 @@ describe("the operation table", () => {
 
   it("describes the error answers with extra fields of codes the operation may answer, and the worker's answer fits", () => {
     const withExtras = OPERATION_NAMES.filter((name) => "errorAnswers" in OPERATIONS[name]);
-    expect(withExtras).toEqual(["uploadRequest", "multipartCreate", "transferInit"]);
+    expect(withExtras).toEqual(["uploadRequest", "multipartCreate", "transferInit", "transferFin"]);
     const existing = { size: 12, sha256: "a".repeat(64), uploaded_at: "2026-01-02T03:04:05.678Z" };
     for (const name of withExtras) {
       const spec: TOperationSpec = OPERATIONS[name];

@@ -431,6 +431,7 @@ export const OPERATIONS = {
       "file_exists",
       "storage_unavailable",
     ],
+    errorAnswers: { file_exists: ZFileExistsResponseSchema },
     ack: "answer",
     qos: 1,
     rateLimit: "transfer",

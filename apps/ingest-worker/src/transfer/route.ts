@@ -285,8 +285,8 @@ export function createTransferRoute(
       await lock.query("SELECT pg_advisory_lock($1, hashtext($2))", [ADVISORY_LOCK.transferObject, objectKey]);
       const refusal = await finRefusal(pool, transfer.sessionId, transfer.name, transfer.overwrite);
       if (refusal) {
-        metrics.finished.inc({ outcome: refusal });
-        throw new ProtocolError(refusal);
+        metrics.finished.inc({ outcome: refusal.code });
+        throw refusal.code === "file_exists" ? fileExistsError(refusal.existing) : new ProtocolError(refusal.code);
       }
       // The file an overwrite replaces is set pending while its new bytes are stored (overwrite.ts);
       // only once every range is held, so that a fin answered `incomplete` leaves it alone.

@@ -72,6 +72,17 @@ function toTransfer(row: TTransferColumns): TTransferRecord | null {
   };
 }
 
+/**
+ * The file uploaded under a name in a session, as the `existing` of a `file_exists` answer
+ * (docs/protocol.md#file_uploadrequest); SQL null when there is none. `session` and `name` are
+ * the query's placeholders.
+ */
+function existingFile(session: string, name: string): string {
+  return /* sql */ `(SELECT json_build_object('size', f.size, 'sha256', f.sha256,
+                                 'uploaded_at', to_char(f.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+        FROM files f WHERE f.session_id = ${session} AND f.filename = ${name} AND f.state = 'uploaded')`;
+}
+
 export type TInitContext = {
   device: { id: string; enabled: boolean } | null;
   transfer: TTransferRecord | null;
@@ -97,9 +108,7 @@ export async function loadInitContext(
     name: "fleetdrop_transfer_init_context",
     text: /* sql */ `
       SELECT d.id AS device_uuid, d.enabled, s.device_id AS session_device, s.state::text AS session_state,
-             (SELECT json_build_object('size', f.size, 'sha256', f.sha256,
-                                       'uploaded_at', to_char(f.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-              FROM files f WHERE f.session_id = $3 AND f.filename = $4 AND f.state = 'uploaded') AS existing,
+             ${existingFile("$3", "$4")} AS existing,
              ${TRANSFER_COLUMNS}
       FROM devices d
       LEFT JOIN sessions s ON s.id = $3
@@ -120,24 +129,24 @@ export async function loadInitContext(
 /**
  * Whether a transfer may still store its file: its session open and no file of its name
  * uploaded there since `init` (by a form or another transfer), whose bytes it would replace —
- * unless the transfer was begun with `overwrite`.
+ * unless the transfer was begun with `overwrite`. A `file_exists` refusal carries that file, as
+ * the one of `init` does.
  */
 export async function finRefusal(
   pool: Pool,
   sessionId: number,
   name: string,
   overwrite = false,
-): Promise<"session_closed" | "file_exists" | null> {
-  const result = await pool.query<{ session_state: SessionState | null; file_uploaded: boolean }>({
+): Promise<{ code: "session_closed" } | { code: "file_exists"; existing: TExistingFile } | null> {
+  const result = await pool.query<{ session_state: SessionState | null; existing: TExistingFile | null }>({
     name: "fleetdrop_transfer_fin_target",
     text: /* sql */ `
-      SELECT (SELECT state::text FROM sessions WHERE id = $1) AS session_state,
-             EXISTS (SELECT 1 FROM files WHERE session_id = $1 AND filename = $2 AND state = 'uploaded') AS file_uploaded`,
+      SELECT (SELECT state::text FROM sessions WHERE id = $1) AS session_state, ${existingFile("$1", "$2")} AS existing`,
     values: [sessionId, name],
   });
   const row = result.rows[0];
-  if (row?.session_state !== "open") return "session_closed";
-  return row.file_uploaded && !overwrite ? "file_exists" : null;
+  if (row?.session_state !== "open") return { code: "session_closed" };
+  return row.existing && !overwrite ? { code: "file_exists", existing: row.existing } : null;
 }
 
 export type TNewTransfer = {

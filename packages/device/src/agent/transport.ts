@@ -61,6 +61,8 @@ const https: TTransport = {
       filename: job.name,
       overwrite: job.overwrite,
       requestId: job.requestId,
+      // The platform records that the file came through the agent (the file's page says so).
+      via: "agent",
       // One fresh form when storage refuses an expired one; the agent retries the rest.
       attempts: 2,
       throttle: job.throttle,

@@ -72,7 +72,7 @@ export const ZExistingFileSchema = z.object({
 
 export type TExistingFile = z.infer<typeof ZExistingFileSchema>;
 
-/** The answer `409 file_exists` of an upload request, a multipart create or a transfer init. */
+/** The answer `409 file_exists` of an upload request, a multipart create, a transfer init or a transfer fin. */
 export const ZFileExistsResponseSchema = ZErrorResponseSchema.extend({
   status: z.literal(409),
   code: z.literal("file_exists"),

@@ -88,7 +88,7 @@ export const ZTransferResponseSchema = ZResponseEnvelopeSchema.extend({
   received: z.array(ZByteRangeSchema).optional(),
   /** On a 409 `incomplete` fin: the ranges still to send. */
   missing: z.array(ZByteRangeSchema).optional(),
-  /** On a 409 `file_exists` init: the file stored under the name. */
+  /** On a 409 `file_exists` init or fin: the file stored under the name. */
   existing: ZExistingFileSchema.optional(),
   /** On status and init: the transfer's state and its size when known. */
   state: z.enum(TRANSFER_STATES).optional(),
