@@ -13,6 +13,7 @@ import { FleetdropDevice } from "@fleetdrop/device/client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, sleep, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
 import { DEVICE_CLI as CLI, runDeviceCli } from "./support/device-cli";
 
 const MIB = 1024 * 1024;
@@ -35,12 +36,8 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function stored(key: string): Promise<Buffer> {
-  const opened = await h.store.open(key);
-  const parts: Buffer[] = [];
-  for await (const chunk of opened!.body) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
+// Only objects the test saw stored are read: a missing one fails the test here.
+const stored = async (key: string) => (await storedBytes(h.store, key))!;
 
 async function heldParts(objectKey: string): Promise<number> {
   const row = await sql.query<{ store_upload_id: string }>(

@@ -12,6 +12,7 @@ import { FleetdropDevice } from "@fleetdrop/device/client";
 import { stableFileId, writeTransferState } from "@fleetdrop/device/mqtt-transfer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
 import { startTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
 import { randomFile } from "./transfer-device";
 import { runDeviceCli } from "./support/device-cli";
@@ -29,12 +30,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function stored(key: string): Promise<Buffer> {
-  const opened = await h.store.open(key);
-  const parts: Buffer[] = [];
-  for await (const chunk of opened!.body) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
+// Only objects the test saw stored are read: a missing one fails the test here.
+const stored = async (key: string) => (await storedBytes(h.store, key))!;
 
 const runCli = (args: string[], cwd: string) => runDeviceCli(args, { cwd });
 

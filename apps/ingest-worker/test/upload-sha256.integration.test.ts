@@ -15,7 +15,7 @@ import { ZUploadResponseSchema, type TUploadResponse } from "@fleetdrop/shared/p
 import type { S3Store } from "@fleetdrop/storage/s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, rawDevice, type THarness } from "./harness";
-import { postContent, startS3Store } from "./support/forms";
+import { postContent, startS3Worker } from "./support/forms";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -101,21 +101,16 @@ describe("fs store", () => {
 describe("S3 store (s3rver: no checksum reported or enforced)", () => {
   let h: THarness;
   let a: TDevice;
-  let s3store: Awaited<ReturnType<typeof startS3Store>>;
   let s3: S3Store;
+  let stack: Awaited<ReturnType<typeof startS3Worker>> | undefined;
 
   beforeAll(async () => {
-    h = await createHarness("upload-sha256-s3");
-    s3store = await startS3Store(path.join(tmp, "s3"));
-    s3 = s3store.s3;
-    await h.startWorker({}, { store: s3 });
-    a = await rawDevice(h.broker, "ROBOT-A");
+    stack = await startS3Worker("upload-sha256-s3", path.join(tmp, "s3"));
+    ({ h, a, s3 } = stack);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await h?.close();
-    await s3store?.stop();
+    await stack?.close();
   });
 
   it("records a file posted without a digest at once, then its SHA-256 computed by the worker", async () => {

@@ -9,28 +9,23 @@ import path from "node:path";
 import { ZUploadResponseSchema, type TUploadResponse } from "@fleetdrop/shared/protocol/upload";
 import type { S3Store } from "@fleetdrop/storage/s3";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, rawDevice, type THarness } from "./harness";
-import { postContent, startS3Store } from "./support/forms";
+import type { rawDevice, THarness } from "./harness";
+import { postContent, startS3Worker } from "./support/forms";
 
 let h: THarness;
 let a: Awaited<ReturnType<typeof rawDevice>>;
-let s3store: Awaited<ReturnType<typeof startS3Store>>;
 let s3: S3Store;
+let stack: Awaited<ReturnType<typeof startS3Worker>> | undefined;
 let tmp: string;
 
 beforeAll(async () => {
-  h = await createHarness("upload-trust-s3");
   tmp = await mkdtemp(path.join(tmpdir(), "fd-upload-trust-s3-"));
-  s3store = await startS3Store(path.join(tmp, "s3"));
-  s3 = s3store.s3;
-  await h.startWorker({}, { store: s3 });
-  a = await rawDevice(h.broker, "ROBOT-A");
+  stack = await startS3Worker("upload-trust-s3", path.join(tmp, "s3"));
+  ({ h, a, s3 } = stack);
 });
 
 afterAll(async () => {
-  await a?.close();
-  await h?.close();
-  await s3store?.stop();
+  await stack?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

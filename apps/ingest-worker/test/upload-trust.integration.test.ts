@@ -12,6 +12,7 @@ import { ZErrorResponseSchema } from "@fleetdrop/shared/protocol/common";
 import { ZUploadResponseSchema, type TUploadResponse } from "@fleetdrop/shared/protocol/upload";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, rawDevice, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
 import { postContent } from "./support/forms";
 
 let h: THarness;
@@ -36,13 +37,7 @@ async function form(sessionId: number, filename: string, extra: Record<string, u
 
 const post = (upload: TUploadResponse, content: string) => postContent(upload, content, tmp);
 
-async function stored(key: string): Promise<string | null> {
-  const opened = await h.store.open(key);
-  if (!opened) return null;
-  const chunks: Buffer[] = [];
-  for await (const chunk of opened.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString();
-}
+const stored = async (key: string) => (await storedBytes(h.store, key))?.toString() ?? null;
 
 async function newSession(): Promise<number> {
   const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: "ROBOT-A" } });
