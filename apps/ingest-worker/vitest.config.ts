@@ -1,11 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { vitestConfig } from "@fleetdrop/vitest-config";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    // Integration tests start brokers and databases: keep the 2-core machines responsive.
-    maxWorkers: 2,
-  },
-});
+// Tests start brokers and databases: they get longer, and two files at most run at once.
+export default vitestConfig({ testTimeout: 60_000, maxWorkers: 2 });

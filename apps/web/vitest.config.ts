@@ -1,7 +1,8 @@
 import path from "node:path";
-import { defineConfig } from "vitest/config";
+import { vitestConfig } from "@fleetdrop/vitest-config";
+import { mergeConfig } from "vitest/config";
 
-export default defineConfig({
+export default mergeConfig(vitestConfig({ setupFiles: ["test/setup-database.ts"] }), {
   resolve: {
     alias: {
       "@": path.resolve(import.meta.dirname, "src"),
@@ -10,10 +11,6 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    setupFiles: ["test/setup-database.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     server: { deps: { inline: ["next-auth"] } },
   },
 });

@@ -12,8 +12,8 @@
  */
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createReadStream, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 
 import { createStore } from "@fleetdrop/storage/config";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
+import { generateFile } from "./generate-file";
 import { processCpuSeconds } from "./proc-cpu";
 
 const MIB = 1024 * 1024;
@@ -66,21 +67,6 @@ async function serve(rootDir: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // Parent: generate, upload, measure
-
-/** Writes `sizeMiB` MiB of incompressible data to `file`, one MiB at a time; returns its MD5. */
-async function generateFile(file: string, sizeMiB: number): Promise<string> {
-  const block = randomBytes(MIB);
-  const hash = createHash("md5");
-  async function* blocks(): AsyncGenerator<Buffer> {
-    for (let i = 0; i < sizeMiB; i++) {
-      block.writeUInt32LE(i, 0); // every MiB differs
-      hash.update(block);
-      yield Buffer.from(block);
-    }
-  }
-  await pipeline(Readable.from(blocks()), createWriteStream(file));
-  return hash.digest("hex");
-}
 
 /** VmRSS of a process in bytes (Linux). */
 function rssOf(pid: number): number {
@@ -186,7 +172,7 @@ async function main(): Promise<void> {
 
     process.stdout.write(`generating ${sizeMiB} MiB in ${work} ... `);
     const t0 = Date.now();
-    const md5 = await generateFile(source, sizeMiB);
+    const md5 = await generateFile(source, sizeMiB, "md5");
     console.log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const profile = values["profile-dir"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["profile-dir"])}`];

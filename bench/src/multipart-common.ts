@@ -4,18 +4,12 @@
  * random bytes on the disk under test, and that disk's description.
  */
 import { spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { createPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
 import { buildWorker, startWorkerProcess, type TWorkerProcess } from "./worker-process";
-
-const MIB = 1024 * 1024;
 
 export type TPlatform = {
   db: TTestDatabase;
@@ -59,21 +53,6 @@ export async function startPlatform(label: string, workDir: string): Promise<TPl
       await db.drop();
     },
   };
-}
-
-/** Writes `sizeMiB` MiB of incompressible bytes to `file`; returns their SHA-256. */
-export async function generateFile(file: string, sizeMiB: number): Promise<string> {
-  const block = randomBytes(MIB);
-  const hash = createHash("sha256");
-  async function* blocks(): AsyncGenerator<Buffer> {
-    for (let i = 0; i < sizeMiB; i++) {
-      block.writeUInt32LE(i, 0); // every MiB differs
-      hash.update(block);
-      yield Buffer.from(block);
-    }
-  }
-  await pipeline(Readable.from(blocks()), createWriteStream(file));
-  return hash.digest("hex");
 }
 
 /** The device and filesystem a folder lives on, e.g. `/dev/vda (ext4, rotational)`. */

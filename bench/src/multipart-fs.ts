@@ -20,7 +20,8 @@ import { parseArgs } from "node:util";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import { machineDescription } from "./machine";
 import { processCpuSeconds } from "./proc-cpu";
-import { diskDescription, generateFile, median, startPlatform } from "./multipart-common";
+import { generateFile } from "./generate-file";
+import { diskDescription, median, startPlatform } from "./multipart-common";
 
 const MIB = 1024 * 1024;
 const TARGET_RATIO = 0.7;

@@ -19,7 +19,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import { machineDescription } from "./machine";
-import { diskDescription, generateFile, median, startPlatform } from "./multipart-common";
+import { generateFile } from "./generate-file";
+import { diskDescription, median, startPlatform } from "./multipart-common";
 
 const MIB = 1024 * 1024;
 

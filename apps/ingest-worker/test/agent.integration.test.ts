@@ -13,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, sleep, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
 
 let h: THarness;
 let tmp: string;
@@ -40,12 +41,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function stored(key: string): Promise<Buffer> {
-  const opened = await h.store.open(key);
-  const parts: Buffer[] = [];
-  for await (const chunk of opened!.body) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
+// Only objects the test saw stored are read: a missing one fails the test here.
+const stored = async (key: string) => (await storedBytes(h.store, key))!;
 
 function startAgent(config: string): ChildProcess {
   const child = spawn(process.execPath, [TSX, MAIN, "agent", "--config", config], { stdio: ["ignore", "pipe", "pipe"], detached: true });

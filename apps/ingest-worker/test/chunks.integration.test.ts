@@ -4,18 +4,18 @@
  * order per device and stream, back-off and Retry-After, parking with the reason, and nothing
  * lost across a worker restart.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { TIngestWorker } from "../src/worker";
 import mqtt from "mqtt";
 import { createHarness, sleep, type THarness } from "./harness";
+import { waitFor } from "./support/wait-for";
+import { runDeviceCli } from "./support/device-cli";
 
 type TReceived = { path: string; headers: IncomingMessage["headers"]; body: string; at: number };
 
@@ -28,16 +28,6 @@ let received: TReceived[] = [];
 let behaviour: (request: TReceived, res: ServerResponse) => void | Promise<void> = (_request, res) => void res.writeHead(204).end();
 
 const CHUNKS = { backoffBaseMs: 50, backoffMaxMs: 300, pollIntervalMs: 100 };
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 beforeAll(async () => {
   h = await createHarness("chunks");
@@ -244,20 +234,8 @@ describe("chunk forwarding", () => {
   it("the command line sends files (or stdin) as chunks and says what was stored; refusals exit 1 with the code", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "fd-chunks-cli-"));
     await writeFile(path.join(dir, "core.1"), "core dump one");
-    const cli = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
     const run = (args: string[], stdin?: string) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [cli, ...args, "--url", h.broker.url, "--device", "ROBOT-A"], {
-          cwd: dir,
-          env: { ...process.env, INIT_CWD: dir },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.stdin.end(stdin ?? "");
-        child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
+      runDeviceCli([...args, "--url", h.broker.url, "--device", "ROBOT-A"], { cwd: dir, stdin });
     const sent = await run(["chunks", "--stream", "metrics", "core.1"]);
     expect(sent.code).toBe(0);
     expect(sent.stdout).toMatch(/^stored core\.1 \(13 B\) on metrics {2}chunk_id=\d+/);
@@ -275,20 +253,8 @@ describe("chunk forwarding", () => {
   it("the command line over MQTT 3.1.1 (no confirm) reports the worker's refusal and exits 1 instead of saying sent", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "fd-chunks-cli4-"));
     await writeFile(path.join(dir, "core.1"), "core dump one");
-    const cli = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
     const run = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [cli, ...args, "--url", h.broker.url, "--device", "ROBOT-A", "--mqtt-version", "4"], {
-          cwd: dir,
-          env: { ...process.env, INIT_CWD: dir },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.stdin.end("");
-        child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
+      runDeviceCli([...args, "--url", h.broker.url, "--device", "ROBOT-A", "--mqtt-version", "4"], { cwd: dir });
     const refused = await run(["chunks", "--stream", "nope", "core.1"]);
     expect(refused.stdout).not.toMatch(/^sent/m);
     expect(refused.stderr).toMatch(/refused: .*nope.*\[stream_not_found\]/);

@@ -3,13 +3,12 @@
  * `download`, `commands fetch`, `commands run` (real shell), `commands report`, and their
  * errors and exit codes.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type THarness } from "./harness";
+import { runDeviceCli } from "./support/device-cli";
 
 let h: THarness;
 let tmp: string;
@@ -24,22 +23,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-const CLI = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args, "--url", h.broker.url, "--device", "ROBOT-A", "--timeout", "5"], {
-      cwd: tmp,
-      env: { ...process.env, INIT_CWD: tmp, FLEETDROP_DEVICE_CONFIG: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+const cli = (args: string[]) =>
+  runDeviceCli([...args, "--url", h.broker.url, "--device", "ROBOT-A", "--timeout", "5"], {
+    cwd: tmp,
+    env: { FLEETDROP_DEVICE_CONFIG: "" },
   });
-}
 
 describe("fleetdrop-device download / commands", () => {
   it("downloads a store object to a file, and exits 1 with the code when it is not there", async () => {

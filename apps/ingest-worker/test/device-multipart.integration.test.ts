@@ -9,14 +9,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, sleep, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
+import { DEVICE_CLI as CLI, runDeviceCli } from "./support/device-cli";
 
 const MIB = 1024 * 1024;
-const CLI = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
 
 let h: THarness;
 let tmp: string;
@@ -36,12 +36,8 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function stored(key: string): Promise<Buffer> {
-  const opened = await h.store.open(key);
-  const parts: Buffer[] = [];
-  for await (const chunk of opened!.body) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
+// Only objects the test saw stored are read: a missing one fails the test here.
+const stored = async (key: string) => (await storedBytes(h.store, key))!;
 
 async function heldParts(objectKey: string): Promise<number> {
   const row = await sql.query<{ store_upload_id: string }>(
@@ -142,14 +138,7 @@ describe("fleetdrop-device upload of a large file", () => {
     expect(held).toBeLessThan(7);
     expect(await readdir(path.join(tmp, ".fleetdrop", "uploads"))).toHaveLength(1);
 
-    const second = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args, file], { cwd: tmp, env: { ...process.env, INIT_CWD: tmp } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+    const second = await runDeviceCli([...args, file], { cwd: tmp });
     expect(second.code, second.stdout + second.stderr).toBe(0);
     const line = JSON.parse(second.stdout.trim()) as { partCount: number; partsSent: number; partsHeld: number; objectKey: string };
     expect(line).toMatchObject({ partCount: 7, partsHeld: held, partsSent: 7 - held, objectKey });
@@ -160,17 +149,7 @@ describe("fleetdrop-device upload of a large file", () => {
 });
 
 describe("fleetdrop-device resume of a large file", () => {
-  /** Runs the CLI to its end in `cwd`. */
-  function run(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, INIT_CWD: cwd } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
+  const run = (cwd: string, args: string[]) => runDeviceCli(args, { cwd });
 
   it("lists the interrupted multipart upload, finishes it, and knows it done when its state file outlived it", async () => {
     const cwd = await mkdtemp(path.join(tmp, "resume-"));

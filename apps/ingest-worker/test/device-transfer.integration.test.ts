@@ -3,19 +3,19 @@
  * `resume`, against a real worker and Mosquitto: a dropped connection in the middle, a device
  * that restarts and resumes from the platform's ranges, and the CLI's plain progress lines.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { FleetdropDevice } from "@fleetdrop/device/client";
 import { stableFileId, writeTransferState } from "@fleetdrop/device/mqtt-transfer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
 import { startTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
 import { randomFile } from "./transfer-device";
+import { runDeviceCli } from "./support/device-cli";
 
 let h: THarness;
 let tmp: string;
@@ -30,29 +30,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function stored(key: string): Promise<Buffer> {
-  const opened = await h.store.open(key);
-  const parts: Buffer[] = [];
-  for await (const chunk of opened!.body) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
+// Only objects the test saw stored are read: a missing one fails the test here.
+const stored = async (key: string) => (await storedBytes(h.store, key))!;
 
-const CLI = fileURLToPath(new URL("../../../packages/device/bin/fleetdrop-device.mjs", import.meta.url));
-
-function runCli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { ...process.env, INIT_CWD: cwd },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], cwd: string) => runDeviceCli(args, { cwd });
 
 describe("device SDK: uploadOverMqtt", () => {
   it("sends a file with user_data; it appears like any other upload", async () => {

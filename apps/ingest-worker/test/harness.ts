@@ -9,7 +9,7 @@ import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
 import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
 import { FsStore } from "@fleetdrop/storage/fs";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
-import { createStore } from "@fleetdrop/storage/config";
+import { createStore, type TFsStoreConfigInput } from "@fleetdrop/storage/config";
 import type { Store } from "@fleetdrop/storage/store";
 import { createNamedStores, type TNamedStore } from "@fleetdrop/storage/named-stores";
 import { freePort, startMosquitto, type TMosquitto } from "@fleetdrop/test-broker";
@@ -34,6 +34,8 @@ export type THarness = {
   prisma: TPrismaClient;
   broker: TMosquitto;
   store: FsStore;
+  /** The configuration `store` was made from (a worker in a child process makes its own from it). */
+  storeConfig: TFsStoreConfigInput;
   /** Named stores: the five defaults, fs, in the same bucket under their own prefixes. */
   namedStores: Map<string, TNamedStore>;
   storeDir: string;
@@ -59,14 +61,15 @@ export async function createHarness(label: string): Promise<THarness> {
   const broker = await startMosquitto();
   const storeDir = await mkdtemp(path.join(tmpdir(), "fd-worker-store-"));
   const httpPort = await freePort();
-  const store = createStore({
+  const storeConfig = {
     backend: "fs",
     bucket: "fleetdrop",
     rootDir: storeDir,
     publicUrl: `http://127.0.0.1:${httpPort}`,
     accessKeyId: "fleetdrop",
     secretAccessKey: FS_SECRET,
-  });
+  } as const;
+  const store = createStore(storeConfig);
 
   const namedStores = createNamedStores(undefined, {
     backend: "fs",
@@ -137,6 +140,7 @@ export async function createHarness(label: string): Promise<THarness> {
     prisma,
     broker,
     store,
+    storeConfig,
     namedStores,
     storeDir,
     seed,

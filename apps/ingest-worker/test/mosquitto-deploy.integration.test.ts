@@ -17,8 +17,7 @@ import { createIngestWorker, type TIngestWorker, type TIngestWorkerConfig } from
 import { createStore } from "@fleetdrop/storage/config";
 import { createFsEndpoint } from "@fleetdrop/storage/fs-upload-endpoint";
 import { freePort } from "@fleetdrop/test-broker";
-import { execFile, fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { unzipSync } from "fflate";
@@ -26,6 +25,7 @@ import { createCredentialBundle } from "@fleetdrop/provisioning/bundle";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { childHandled, forkWorker } from "./support/child-worker";
 import { createMosquittoSync, type TMosquittoSync } from "@fleetdrop/provisioning/broker/mosquitto-sync";
 import type { TProvisioningContext } from "@fleetdrop/provisioning/context";
 import {
@@ -526,38 +526,12 @@ describe("shipped Mosquitto: one account per service instance, bound to its clie
   });
 });
 
-/** A worker in a child process (support/worker-process.ts), so that it can be SIGKILLed. */
-function forkWorker(account: { username: string; password: string }): Promise<ChildProcess> {
-  const proc = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), "support/worker-process.ts"), [], {
-    execArgv: ["--import", "tsx"],
-    env: {
-      ...process.env,
-      FD_WORKER_CONFIG: JSON.stringify(workerConfig(account, null)),
-      FD_WORKER_STORE: JSON.stringify(storeConfig(null)),
-    },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once("message", (message: { type: string }) => (message.type === "ready" ? resolve(proc) : reject(new Error(message.type))));
-    proc.once("exit", (code) => reject(new Error(`worker process exited with ${code}`)));
-  });
-}
-
-function childHandled(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (message: { type: string; value: number }) => {
-      if (message.type !== "count") return;
-      child.off("message", onMessage);
-      resolve(message.value);
-    };
-    child.on("message", onMessage);
-    child.send({ type: "count" });
-  });
-}
+/** A worker in a child process, so that it can be SIGKILLed. */
+const forkAccountWorker = (account: { username: string; password: string }) => forkWorker(workerConfig(account, null), storeConfig(null));
 
 describe("shipped Mosquitto: a worker that dies", () => {
   it("keeps its requests in its session until it starts again under its own account, then answers them all", async () => {
-    let child = await forkWorker(SECOND_WORKER);
+    let child = await forkAccountWorker(SECOND_WORKER);
     try {
       const c = await connectDevice("PW-C");
       const got = inbox(c);
@@ -583,7 +557,7 @@ describe("shipped Mosquitto: a worker that dies", () => {
       expect(answered().length).toBeLessThan(ids.length);
 
       // The supervisor starts it again, with the same account: it finds its session and answers.
-      child = await forkWorker(SECOND_WORKER);
+      child = await forkAccountWorker(SECOND_WORKER);
       await waitFor(() => (answered().length === ids.length ? true : undefined), "every answer after the restart", 20_000);
       expect(got.filter((m) => ids.includes(String(m.body.request_id))).every((m) => m.body.status === 200)).toBe(true);
       const rows = await prisma.file.groupBy({ by: ["filename"], where: { filename: { contains: "crash-" } }, _count: true });

@@ -5,19 +5,17 @@
  * within its (short, for the test) recovery window. A database outage alone is healed the same
  * way once PostgreSQL is back.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TIngestWorkerConfig } from "../src/worker";
-import { createHarness, FS_SECRET, rawDevice, sleep, type THarness } from "./harness";
+import { createHarness, rawDevice, sleep, type THarness } from "./harness";
+import { forkWorker } from "./support/child-worker";
 import { startTcpProxy } from "@fleetdrop/test-broker/tcp-proxy";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 let h: THarness;
 let stagingDir: string;
 
@@ -45,32 +43,6 @@ function childConfig(databaseUrl: string): TIngestWorkerConfig {
     // The defaults a production worker runs with.
     sweepIntervalMs: 10_000,
   };
-}
-
-function startChildWorker(databaseUrl: string): Promise<ChildProcess> {
-  const proc = fork(path.join(here, "support/worker-process.ts"), [], {
-    execArgv: ["--import", "tsx"],
-    env: {
-      ...process.env,
-      FD_WORKER_CONFIG: JSON.stringify(childConfig(databaseUrl)),
-      FD_WORKER_STORE: JSON.stringify({
-        backend: "fs",
-        bucket: "fleetdrop",
-        rootDir: h.storeDir,
-        publicUrl: `http://127.0.0.1:${h.httpPort}`,
-        accessKeyId: "fleetdrop",
-        secretAccessKey: FS_SECRET,
-      }),
-      FD_WORKER_FS_ENDPOINT: "1",
-    },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once("message", (message: { type: string }) =>
-      message.type === "ready" ? resolve(proc) : reject(new Error(String(message.type))),
-    );
-    proc.once("exit", (code) => reject(new Error(`worker process exited with ${code}`)));
-  });
 }
 
 type TForm = { url: string; fields: Record<string, string>; file_id: string; object_key: string };
@@ -130,7 +102,7 @@ describe("after a worker is killed", () => {
     const url = new URL(h.db.url);
     const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.port = String(proxy.port);
-    const child = await startChildWorker(url.toString());
+    const child = await forkWorker(childConfig(url.toString()), h.storeConfig, { fsEndpoint: true });
     const device = await rawDevice(h.broker, "ROBOT-A");
     try {
       const stored = (await device.ask("file_upload/request", {

@@ -5,15 +5,13 @@
  * broker and new ones still allocated to its session) in the middle of a burst, and every
  * request is still answered (the survivor drains the dead worker's session, peer-takeover.ts).
  */
-import { fork, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { Prisma } from "@fleetdrop/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, FS_SECRET, rawDevice, sleep, type THarness } from "./harness";
+import { createHarness, rawDevice, sleep, type THarness } from "./harness";
+import { childHandled, forkWorker } from "./support/child-worker";
 import type { TIngestWorker, TIngestWorkerConfig } from "../src/worker";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 let h: THarness;
 let inProcess: TIngestWorker;
 let child: ChildProcess;
@@ -32,42 +30,7 @@ function workerConfig(clientId: string): TIngestWorkerConfig {
   };
 }
 
-function startChildWorker(clientId: string): Promise<ChildProcess> {
-  const proc = fork(path.join(here, "support/worker-process.ts"), [], {
-    execArgv: ["--import", "tsx"],
-    env: {
-      ...process.env,
-      FD_WORKER_CONFIG: JSON.stringify(workerConfig(clientId)),
-      FD_WORKER_STORE: JSON.stringify({
-        backend: "fs",
-        bucket: "fleetdrop",
-        rootDir: h.storeDir,
-        publicUrl: `http://127.0.0.1:${h.httpPort}`,
-        accessKeyId: "fleetdrop",
-        secretAccessKey: FS_SECRET,
-      }),
-    },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    proc.once("message", (message: { type: string }) =>
-      message.type === "ready" ? resolve(proc) : reject(new Error(String(message.type))),
-    );
-    proc.once("exit", (code) => reject(new Error(`worker process exited with ${code}`)));
-  });
-}
-
-function childCount(): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (message: { type: string; value: number }) => {
-      if (message.type !== "count") return;
-      child.off("message", onMessage);
-      resolve(message.value);
-    };
-    child.on("message", onMessage);
-    child.send({ type: "count" });
-  });
-}
+const startChildWorker = (clientId: string) => forkWorker(workerConfig(clientId), h.storeConfig);
 
 async function handledInProcess(): Promise<number> {
   return (await inProcess.metrics.requests.get()).values.reduce((sum, value) => sum + value.value, 0);
@@ -151,7 +114,7 @@ describe("two workers on one shared subscription", () => {
     expect(ids.filter((id) => again.get(id)!.length !== 1)).toEqual([]);
     expect([...got.values()].every(([answer]) => answer!.status === 200)).toBe(true);
 
-    const [mine, theirs] = [await handledInProcess(), await childCount()];
+    const [mine, theirs] = [await handledInProcess(), await childHandled(child)];
     expect(mine + theirs).toBe(400);
     expect(mine).toBeGreaterThan(50);
     expect(theirs).toBeGreaterThan(50);
@@ -164,7 +127,7 @@ describe("two workers on one shared subscription", () => {
   it("loses no request when one worker is killed in the middle of a burst", async () => {
     const a = await rawDevice(h.broker, h.seed.deviceA);
     const b = await rawDevice(h.broker, h.seed.deviceB);
-    const before = await childCount();
+    const before = await childHandled(child);
     const devices = [
       { device: a, sessionId: h.seed.openA },
       { device: b, sessionId: h.seed.openB },
@@ -172,7 +135,7 @@ describe("two workers on one shared subscription", () => {
     const first = burst(devices, "kill", 300);
     // Kill the child once it has taken part in this burst (it then has requests in flight).
     const deadline = Date.now() + 20_000;
-    while ((await childCount()) - before < 40) {
+    while ((await childHandled(child)) - before < 40) {
       if (Date.now() > deadline) throw new Error("the child worker received no requests");
       await sleep(5);
     }

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reopenForOverwrite } from "../src/transfer/overwrite";
 import type { TIngestWorker } from "../src/worker";
 import { createHarness, sleep, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
 import { randomFile, shuffledSegments, transferDevice } from "./transfer-device";
 
 // Both staging modes run the same suite: segment bytes in PostgreSQL, or in files (TRANSFER_STAGING_DIR).
@@ -42,13 +43,7 @@ describe.each([
     if (stagingDir) await rm(stagingDir, { recursive: true, force: true });
   });
 
-  async function stored(key: string): Promise<Buffer | null> {
-    const opened = await h.store.open(key);
-    if (!opened) return null;
-    const parts: Buffer[] = [];
-    for await (const chunk of opened.body) parts.push(chunk as Buffer);
-    return Buffer.concat(parts);
-  }
+  const stored = (key: string) => storedBytes(h.store, key);
 
   describe(`${mode} staging`, () => {
     it("assembles segments sent in random order, with duplicates and overlaps, and verifies size and SHA-256", async () => {

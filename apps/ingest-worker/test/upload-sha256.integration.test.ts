@@ -11,13 +11,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { FleetdropDevice } from "@fleetdrop/device/client";
-import { postForm } from "@fleetdrop/device/upload";
 import { ZUploadResponseSchema, type TUploadResponse } from "@fleetdrop/shared/protocol/upload";
-import { createStore } from "@fleetdrop/storage/config";
 import type { S3Store } from "@fleetdrop/storage/s3";
-import { S3RVER_CREDENTIALS, startS3rver, stripBucketTrailingSlash, type TRunningS3rver } from "@fleetdrop/storage/testing/s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, rawDevice, type THarness } from "./harness";
+import { postContent, startS3Worker } from "./support/forms";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -37,23 +35,7 @@ async function form(device: TDevice, sessionId: number, filename: string, extra:
   return ZUploadResponseSchema.parse(await device.ask("file_upload/request", { session_id: sessionId, filename, ...extra }));
 }
 
-/** POSTs `content` with the form; resolves to the status and the S3 error code, if any. */
-async function post(upload: TUploadResponse, content: string): Promise<{ status: number; code?: string }> {
-  const file = path.join(tmp, `body-${Math.random().toString(36).slice(2)}`);
-  await writeFile(file, content);
-  try {
-    const stored = await postForm(upload, {
-      path: file,
-      size: Buffer.byteLength(content),
-      filename: "f",
-      contentType: upload.fields["Content-Type"]!,
-    });
-    return { status: stored.status };
-  } catch (error) {
-    const { status, code } = error as { status: number; code: string };
-    return { status, code };
-  }
-}
+const post = (upload: TUploadResponse, content: string) => postContent(upload, content, tmp);
 
 function fileRow(h: THarness, filename: string) {
   return h.prisma.file.findUniqueOrThrow({ where: { sessionId_filename: { sessionId: h.seed.openA, filename } } });
@@ -119,25 +101,16 @@ describe("fs store", () => {
 describe("S3 store (s3rver: no checksum reported or enforced)", () => {
   let h: THarness;
   let a: TDevice;
-  let s3rver: TRunningS3rver;
   let s3: S3Store;
+  let stack: Awaited<ReturnType<typeof startS3Worker>> | undefined;
 
   beforeAll(async () => {
-    h = await createHarness("upload-sha256-s3");
-    s3rver = await startS3rver(path.join(tmp, "s3"), ["fleetdrop"]);
-    s3 = createStore(
-      { backend: "s3", bucket: "fleetdrop", region: "us-east-1", endpoint: s3rver.endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS },
-      { s3: { configureClient: stripBucketTrailingSlash } },
-    );
-    await h.startWorker({}, { store: s3 });
-    a = await rawDevice(h.broker, "ROBOT-A");
+    stack = await startS3Worker("upload-sha256-s3", path.join(tmp, "s3"));
+    ({ h, a, s3 } = stack);
   });
 
   afterAll(async () => {
-    await a?.close();
-    await h?.close();
-    s3?.destroy();
-    await s3rver?.stop();
+    await stack?.close();
   });
 
   it("records a file posted without a digest at once, then its SHA-256 computed by the worker", async () => {

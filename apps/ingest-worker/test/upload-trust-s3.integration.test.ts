@@ -3,50 +3,33 @@
  * against s3rver, a second POST of a form replaces the object, and the worker must notice it the
  * next time it asks storage, keep what it recorded and audit the replacement.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { postForm } from "@fleetdrop/device/upload";
 import { ZUploadResponseSchema, type TUploadResponse } from "@fleetdrop/shared/protocol/upload";
-import { createStore } from "@fleetdrop/storage/config";
 import type { S3Store } from "@fleetdrop/storage/s3";
-import { S3RVER_CREDENTIALS, startS3rver, stripBucketTrailingSlash, type TRunningS3rver } from "@fleetdrop/storage/testing/s3rver";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, rawDevice, type THarness } from "./harness";
+import type { rawDevice, THarness } from "./harness";
+import { postContent, startS3Worker } from "./support/forms";
 
 let h: THarness;
 let a: Awaited<ReturnType<typeof rawDevice>>;
-let s3rver: TRunningS3rver;
 let s3: S3Store;
+let stack: Awaited<ReturnType<typeof startS3Worker>> | undefined;
 let tmp: string;
 
 beforeAll(async () => {
-  h = await createHarness("upload-trust-s3");
   tmp = await mkdtemp(path.join(tmpdir(), "fd-upload-trust-s3-"));
-  s3rver = await startS3rver(path.join(tmp, "s3"), ["fleetdrop"]);
-  s3 = createStore(
-    { backend: "s3", bucket: "fleetdrop", region: "us-east-1", endpoint: s3rver.endpoint, forcePathStyle: true, ...S3RVER_CREDENTIALS },
-    { s3: { configureClient: stripBucketTrailingSlash } },
-  );
-  await h.startWorker({}, { store: s3 });
-  a = await rawDevice(h.broker, "ROBOT-A");
+  stack = await startS3Worker("upload-trust-s3", path.join(tmp, "s3"));
+  ({ h, a, s3 } = stack);
 });
 
 afterAll(async () => {
-  await a?.close();
-  await h?.close();
-  s3?.destroy();
-  await s3rver?.stop();
+  await stack?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function post(upload: TUploadResponse, content: string): Promise<number> {
-  const file = path.join(tmp, `body-${Math.random().toString(36).slice(2)}`);
-  await writeFile(file, content);
-  return (
-    await postForm(upload, { path: file, size: Buffer.byteLength(content), filename: "f", contentType: upload.fields["Content-Type"]! })
-  ).status;
-}
+const post = async (upload: TUploadResponse, content: string) => (await postContent(upload, content, tmp)).status;
 
 it("keeps the recorded ETag and audits file.object_replaced when a used form is posted again", async () => {
   const upload = ZUploadResponseSchema.parse(await a.ask("file_upload/request", { session_id: h.seed.openA, filename: "s3-once.txt" }));

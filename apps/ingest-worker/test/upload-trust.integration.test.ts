@@ -5,14 +5,15 @@
  * (`${…}`, bidi controls, two spellings of one name, a file that is also a folder) are refused
  * with a protocol error, never a 500.
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { postForm } from "@fleetdrop/device/upload";
 import { ZErrorResponseSchema } from "@fleetdrop/shared/protocol/common";
 import { ZUploadResponseSchema, type TUploadResponse } from "@fleetdrop/shared/protocol/upload";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, rawDevice, type THarness } from "./harness";
+import { storedBytes } from "./support/stored";
+import { postContent } from "./support/forms";
 
 let h: THarness;
 let a: Awaited<ReturnType<typeof rawDevice>>;
@@ -34,31 +35,9 @@ async function form(sessionId: number, filename: string, extra: Record<string, u
   return ZUploadResponseSchema.parse(await a.ask("file_upload/request", { session_id: sessionId, filename, ...extra }));
 }
 
-/** POSTs `content` with the form; resolves to the status and the S3 error code, if any. */
-async function post(upload: TUploadResponse, content: string): Promise<{ status: number; code?: string }> {
-  const file = path.join(tmp, `body-${Math.random().toString(36).slice(2)}`);
-  await writeFile(file, content);
-  try {
-    const stored = await postForm(upload, {
-      path: file,
-      size: Buffer.byteLength(content),
-      filename: "f",
-      contentType: upload.fields["Content-Type"]!,
-    });
-    return { status: stored.status };
-  } catch (error) {
-    const { status, code } = error as { status: number; code: string };
-    return { status, code };
-  }
-}
+const post = (upload: TUploadResponse, content: string) => postContent(upload, content, tmp);
 
-async function stored(key: string): Promise<string | null> {
-  const opened = await h.store.open(key);
-  if (!opened) return null;
-  const chunks: Buffer[] = [];
-  for await (const chunk of opened.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString();
-}
+const stored = async (key: string) => (await storedBytes(h.store, key))?.toString() ?? null;
 
 async function newSession(): Promise<number> {
   const device = await h.prisma.device.findUniqueOrThrow({ where: { serial: "ROBOT-A" } });

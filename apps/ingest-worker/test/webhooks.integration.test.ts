@@ -20,6 +20,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sealStoredWebhookSecrets } from "../src/webhooks/secrets";
 import { sendWebhook } from "../src/webhooks/send";
 import { createHarness, sleep, type THarness } from "./harness";
+import { waitFor } from "./support/wait-for";
 
 type TReceived = { path: string; headers: IncomingMessage["headers"]; body: string; verified: string };
 
@@ -31,16 +32,6 @@ const secret = generateWebhookSecret();
 const key = parseEncryptionKey(generateEncryptionKey());
 const box = createSecretBox(key, [], "WEBHOOK_SECRET_KEY");
 let behaviour: (request: TReceived, res: ServerResponse) => void = (_request, res) => void res.writeHead(200).end("ok");
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const typesOf = (path: string) => received.filter((r) => r.path === path).map((r) => JSON.parse(r.body).type as string);
 

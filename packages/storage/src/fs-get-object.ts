@@ -3,32 +3,23 @@
  * query signature and expiry are verified, then the file is streamed with its metadata, the
  * signed `response-*` overrides and single-range support (206/416).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 
 import { DEFAULT_CONTENT_TYPE } from "@fleetdrop/shared/names";
 
-import type { FsEndpointStores } from "./fs-endpoint-stores";
+import { presignedRequestStore, type TPresignedRequest } from "./fs-presigned-request";
 import type { TEndpointLogger } from "./fs-post-object";
 import { sendS3Error } from "./http-reply";
 import { parseRangeHeader } from "./http-range";
-import { objectKeyProblem } from "./object-key";
-import { RESPONSE_OVERRIDE_HEADERS, verifyPresignedUrl } from "./presigned-url";
+import { RESPONSE_OVERRIDE_HEADERS } from "./presigned-url";
 import type { TResponseOverrideParameter } from "./presigned-url";
-import { accessDenied, invalidArgument, S3ProtocolError } from "./s3-protocol-error";
+import { invalidArgument, S3ProtocolError } from "./s3-protocol-error";
 import { RangeNotSatisfiableError } from "./store";
 import type { TObjectInfo } from "./store";
 
-export type TGetObjectContext = {
-  req: IncomingMessage;
+export type TGetObjectContext = TPresignedRequest & {
   res: ServerResponse;
-  bucket: string;
-  /** The decoded key (full key inside the bucket). */
-  key: string;
-  /** The decoded path that was signed, e.g. `/fs/bucket/a b.txt`. */
-  path: string;
-  query: ReadonlyArray<readonly [string, string]>;
-  stores: FsEndpointStores;
   requestId: string;
   logger: TEndpointLogger;
 };
@@ -37,18 +28,8 @@ export async function handleGetObject(ctx: TGetObjectContext): Promise<void> {
   const { req, res, requestId } = ctx;
   const head = req.method === "HEAD";
   try {
-    const verified = verifyPresignedUrl({
-      // A URL signed for GET may also be used for HEAD (it reveals less than GET).
-      methods: head ? ["HEAD", "GET"] : ["GET"],
-      path: ctx.path,
-      query: ctx.query,
-      headers: req.headers,
-      lookupCredentials: ctx.stores.lookup(ctx.bucket),
-    });
-    const problem = objectKeyProblem(ctx.key);
-    if (problem) throw invalidArgument(`Invalid key: ${problem}`, "key", ctx.key);
-    const store = ctx.stores.storeFor(ctx.bucket, verified.accessKeyId, ctx.key);
-    if (!store) throw accessDenied();
+    // A URL signed for GET may also be used for HEAD (it reveals less than GET).
+    const { store, verified } = presignedRequestStore(ctx, head ? ["HEAD", "GET"] : ["GET"]);
 
     const info = await store.files.head(ctx.key);
     if (!info) throw noSuchKey(ctx.key);

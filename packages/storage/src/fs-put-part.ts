@@ -7,17 +7,15 @@
  * of its place in the object; it is answered 200 with its ETag only once it is durable
  * (fs-multipart.ts). The caller holds an upload slot for it (slow-client limits).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 
-import type { FsEndpointStores } from "./fs-endpoint-stores";
+import { presignedRequestStore, type TPresignedRequest } from "./fs-presigned-request";
 import { PartBusyError, PartSizeError } from "./fs-multipart";
 import type { TEndpointLogger } from "./fs-post-object";
 import type { TUploadRefusal } from "./fs-upload-admission";
 import type { FsStore } from "./fs-store";
 import { drainThenClose, sendS3Error } from "./http-reply";
-import { objectKeyProblem } from "./object-key";
-import { verifyPresignedUrl } from "./presigned-url";
-import { accessDenied, invalidArgument, S3ProtocolError } from "./s3-protocol-error";
+import { invalidArgument, S3ProtocolError } from "./s3-protocol-error";
 import { MULTIPART_LIMITS, NoSuchUploadError } from "./store";
 
 export type TPartAdmission = {
@@ -31,16 +29,8 @@ export type TPartAdmission = {
 /** Resolves null to let the part through; throwing answers 503 (the device retries). */
 export type TAdmitPart = (request: TPartAdmission) => Promise<TUploadRefusal | null>;
 
-export type TPutPartContext = {
-  req: IncomingMessage;
+export type TPutPartContext = TPresignedRequest & {
   res: ServerResponse;
-  bucket: string;
-  /** The decoded full key. */
-  key: string;
-  /** The decoded path that was signed. */
-  path: string;
-  query: ReadonlyArray<readonly [string, string]>;
-  stores: FsEndpointStores;
   requestId: string;
   logger: TEndpointLogger;
   admitPart?: TAdmitPart;
@@ -77,23 +67,13 @@ export function handlePutPart(ctx: TPutPartContext): TPutPartControl {
   return control;
 
   async function run(): Promise<void> {
-    const verified = verifyPresignedUrl({
-      methods: ["PUT"],
-      path: ctx.path,
-      query: ctx.query,
-      headers: req.headers,
-      lookupCredentials: ctx.stores.lookup(ctx.bucket),
-    });
+    const { store } = presignedRequestStore(ctx, ["PUT"], "Access Denied: the key is outside every store this access key may write");
     const params = new Map(ctx.query);
     const partText = params.get("partNumber") ?? "";
     const uploadId = params.get("uploadId") ?? "";
     const partNumber = /^[0-9]{1,5}$/.test(partText) ? Number(partText) : 0;
     if (partNumber < 1 || partNumber > MULTIPART_LIMITS.maxParts)
       throw invalidArgument(`Part number must be an integer between 1 and ${MULTIPART_LIMITS.maxParts}, inclusive`, "partNumber", partText);
-    const problem = objectKeyProblem(ctx.key);
-    if (problem) throw invalidArgument(`Invalid key: ${problem}`, "key", ctx.key);
-    const store = ctx.stores.storeFor(ctx.bucket, verified.accessKeyId, ctx.key);
-    if (!store) throw accessDenied("Access Denied: the key is outside every store this access key may write");
     if (ctx.admitPart) {
       let refusal: TUploadRefusal | null;
       try {

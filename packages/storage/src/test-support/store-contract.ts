@@ -163,6 +163,29 @@ export function describeStoreContract(factory: TStoreFactory): void {
 
       if (factory.enforcesPostPolicy) {
         describe("policy enforcement", () => {
+          const X_FORM = { key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 };
+
+          /** A fresh store and its form for `x.bin`: at most 100 bytes, valid for a minute. */
+          async function xForm() {
+            const store = fresh();
+            return { store, post: await store.presignPost(X_FORM) };
+          }
+
+          /** The same form for `x.bin`, but signed here: with another access key, or at another time. */
+          function forgedForm(store: Store, forged: { accessKeyId?: string; now?: Date }) {
+            return createPostForm({
+              ...X_FORM,
+              bucket: store.bucket,
+              key: `${store.prefix}x.bin`,
+              region: harness.credentials.region,
+              credentials: {
+                accessKeyId: forged.accessKeyId ?? harness.credentials.accessKeyId,
+                secretAccessKey: harness.credentials.secretAccessKey,
+              },
+              now: forged.now,
+            });
+          }
+
           /** POSTs `fields` and `file` to the store's form URL; asserts that `x.bin` was not stored. */
           async function refused(store: Store, url: string, fields: Record<string, string>, file: Buffer) {
             const result = await postMultipart(url, multipartBody(formParts(fields, file)));
@@ -171,15 +194,13 @@ export function describeStoreContract(factory: TStoreFactory): void {
           }
 
           it("refuses a file over content-length-range (400 EntityTooLarge) and stores nothing", async () => {
-            const store = fresh();
-            const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
+            const { store, post } = await xForm();
             const result = await refused(store, post.url, post.fields, randomBytes(101));
             expect([result.status, errorCode(result)]).toEqual([400, "EntityTooLarge"]);
           });
 
           it("refuses another key, another Content-Type or an unsigned field (403 AccessDenied)", async () => {
-            const store = fresh();
-            const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
+            const { store, post } = await xForm();
             for (const fields of [
               { ...post.fields, key: `${store.prefix}y.bin` },
               { ...post.fields, "Content-Type": "text/html" },
@@ -192,42 +213,22 @@ export function describeStoreContract(factory: TStoreFactory): void {
           });
 
           it("refuses a bad signature (403 SignatureDoesNotMatch)", async () => {
-            const store = fresh();
-            const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
+            const { store, post } = await xForm();
             const result = await refused(store, post.url, { ...post.fields, "x-amz-signature": "0".repeat(64) }, Buffer.from("data"));
             expect([result.status, errorCode(result)]).toEqual([403, "SignatureDoesNotMatch"]);
           });
 
           it("refuses an expired form (403 AccessDenied, Policy expired)", async () => {
-            const store = fresh();
-            const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
-            const expired = createPostForm({
-              bucket: store.bucket,
-              key: `${store.prefix}x.bin`,
-              contentType: "application/octet-stream",
-              maxBytes: 100,
-              expiresIn: 60,
-              region: harness.credentials.region,
-              credentials: { accessKeyId: harness.credentials.accessKeyId, secretAccessKey: harness.credentials.secretAccessKey },
-              now: new Date(Date.now() - 3600 * 1000),
-            });
+            const { store, post } = await xForm();
+            const expired = forgedForm(store, { now: new Date(Date.now() - 3600 * 1000) });
             const result = await refused(store, post.url, expired.fields, Buffer.from("x"));
             expect([result.status, errorCode(result)]).toEqual([403, "AccessDenied"]);
             expect(result.body.toString()).toContain("Policy expired");
           });
 
           it("refuses a form signed with an unknown access key (403 InvalidAccessKeyId)", async () => {
-            const store = fresh();
-            const post = await store.presignPost({ key: "x.bin", contentType: "application/octet-stream", maxBytes: 100, expiresIn: 60 });
-            const foreign = createPostForm({
-              bucket: store.bucket,
-              key: `${store.prefix}x.bin`,
-              contentType: "application/octet-stream",
-              maxBytes: 100,
-              expiresIn: 60,
-              region: harness.credentials.region,
-              credentials: { accessKeyId: "SOMEONEELSE", secretAccessKey: harness.credentials.secretAccessKey },
-            });
+            const { store, post } = await xForm();
+            const foreign = forgedForm(store, { accessKeyId: "SOMEONEELSE" });
             const result = await refused(store, post.url, foreign.fields, Buffer.from("x"));
             expect([result.status, errorCode(result)]).toEqual([403, "InvalidAccessKeyId"]);
           });

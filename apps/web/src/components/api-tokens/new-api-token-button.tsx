@@ -1,6 +1,6 @@
 "use client";
 import { createApiTokenAction } from "@/actions/api-tokens";
-import { DialogButton, DialogFormActions, DialogOutcome } from "@/components/ui/dialog";
+import { DialogButton, DialogForm, DialogOutcome } from "@/components/ui/dialog";
 import { Field, FormMessage, OneTimeSecret, SelectField, useActionForm } from "@/components/ui/form";
 import { API_TOKEN_SCOPE_LABEL, ZApiTokenCreateSchema } from "@/lib/api-token-forms";
 
@@ -21,7 +21,8 @@ export function NewApiTokenButton({ project }: { project: string }) {
 }
 
 function NewApiTokenForm({ project, onClose }: { project: string; onClose: () => void }) {
-  const { state, pending, onSubmit, errors } = useActionForm(createApiTokenAction, ZApiTokenCreateSchema);
+  const form = useActionForm(createApiTokenAction, ZApiTokenCreateSchema);
+  const { state, errors } = form;
   if (state?.ok && state.data) {
     return (
       <DialogOutcome titleId="new-token-title" title="Token created" onClose={onClose}>
@@ -34,26 +35,21 @@ function NewApiTokenForm({ project, onClose }: { project: string; onClose: () =>
     );
   }
   return (
-    <form onSubmit={onSubmit} noValidate>
-      <div className="dialog-body">
-        <h2 id="new-token-title">New API token</h2>
-        <FormMessage state={state} />
-        <input type="hidden" name="project" value={project} />
-        <Field label="Name" name="name" error={errors.name} hint="What uses it, e.g. billing-backend" autoComplete="off" />
-        <SelectField
-          label="Scope"
-          name="scope"
-          error={errors.scope}
-          defaultValue="read"
-          hint={`${API_TOKEN_SCOPE_LABEL.read}. ${API_TOKEN_SCOPE_LABEL.write}.`}
-          options={[
-            { value: "read", label: "Read" },
-            { value: "write", label: "Read and write" },
-          ]}
-        />
-        <SelectField label="Expires" name="expires" error={errors.expires} defaultValue="30" options={EXPIRY_OPTIONS} />
-      </div>
-      <DialogFormActions onClose={onClose} pending={pending} submit="Create token" submitting="Creating…" />
-    </form>
+    <DialogForm form={form} titleId="new-token-title" title="New API token" submit="Create token" submitting="Creating…" onClose={onClose}>
+      <input type="hidden" name="project" value={project} />
+      <Field label="Name" name="name" error={errors.name} hint="What uses it, e.g. billing-backend" autoComplete="off" />
+      <SelectField
+        label="Scope"
+        name="scope"
+        error={errors.scope}
+        defaultValue="read"
+        hint={`${API_TOKEN_SCOPE_LABEL.read}. ${API_TOKEN_SCOPE_LABEL.write}.`}
+        options={[
+          { value: "read", label: "Read" },
+          { value: "write", label: "Read and write" },
+        ]}
+      />
+      <SelectField label="Expires" name="expires" error={errors.expires} defaultValue="30" options={EXPIRY_OPTIONS} />
+    </DialogForm>
   );
 }

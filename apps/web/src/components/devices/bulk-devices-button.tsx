@@ -3,8 +3,8 @@ import { TriangleAlert, Upload } from "lucide-react";
 import { formatCount } from "@/lib/format";
 import { useState } from "react";
 import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
-import { DialogButton, DialogFormActions } from "@/components/ui/dialog";
-import { FormMessage, useActionForm } from "@/components/ui/form";
+import { DialogButton, DialogForm } from "@/components/ui/dialog";
+import { useActionForm } from "@/components/ui/form";
 import { MAX_CSV_CHARS, ZDeviceBulkSchema } from "@/lib/device-credential-forms";
 import { AuthModeField, CredentialsIssued } from "./issued-credentials";
 
@@ -24,7 +24,8 @@ export function BulkDevicesButton({ project, certificates }: { project: string; 
 }
 
 function BulkDevicesForm({ project, certificates, onClose }: { project: string; certificates: TCertificates; onClose: () => void }) {
-  const { state, pending, onSubmit, errors } = useActionForm(bulkProvisionDevicesAction, ZDeviceBulkSchema);
+  const form = useActionForm(bulkProvisionDevicesAction, ZDeviceBulkSchema);
+  const { state, errors } = form;
   const [csv, setCsv] = useState("");
   const [fileError, setFileError] = useState<string | null>(null);
   if (state?.ok && state.data) {
@@ -45,60 +46,60 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
     );
   }
   return (
-    <form onSubmit={onSubmit} noValidate>
-      <div className="dialog-body">
-        <h2 id="bulk-devices-title">Add devices from a CSV</h2>
-        <FormMessage state={state} />
-        <input type="hidden" name="project" value={project} />
-        <div className="field">
-          <label htmlFor="bulk-file">CSV file</label>
-          <input
-            id="bulk-file"
-            type="file"
-            accept=".csv,.txt,text/csv,text/plain"
-            onChange={(event) => {
-              const file = event.currentTarget.files?.[0];
-              setFileError(null);
-              if (!file) return;
-              if (file.size > MAX_CSV_CHARS) {
-                setFileError("The file is larger than 256 KiB: split the batch");
-                return;
-              }
-              void file.text().then(setCsv);
-            }}
-          />
-          <span className="hint">
-            One serial per line, or a header row with the columns serial, name and auth (certificate or password).
+    <DialogForm
+      form={form}
+      titleId="bulk-devices-title"
+      title="Add devices from a CSV"
+      submit="Register devices"
+      submitting="Registering…"
+      onClose={onClose}
+    >
+      <input type="hidden" name="project" value={project} />
+      <div className="field">
+        <label htmlFor="bulk-file">CSV file</label>
+        <input
+          id="bulk-file"
+          type="file"
+          accept=".csv,.txt,text/csv,text/plain"
+          onChange={(event) => {
+            const file = event.currentTarget.files?.[0];
+            setFileError(null);
+            if (!file) return;
+            if (file.size > MAX_CSV_CHARS) {
+              setFileError("The file is larger than 256 KiB: split the batch");
+              return;
+            }
+            void file.text().then(setCsv);
+          }}
+        />
+        <span className="hint">One serial per line, or a header row with the columns serial, name and auth (certificate or password).</span>
+        {fileError ? (
+          <span className="field-error">
+            <TriangleAlert className="icon" aria-hidden="true" /> {fileError}
           </span>
-          {fileError ? (
-            <span className="field-error">
-              <TriangleAlert className="icon" aria-hidden="true" /> {fileError}
-            </span>
-          ) : null}
-        </div>
-        <div className="field">
-          <label htmlFor="field-csv">Devices</label>
-          <textarea
-            id="field-csv"
-            name="csv"
-            rows={8}
-            className="mono"
-            value={csv}
-            onChange={(event) => setCsv(event.currentTarget.value)}
-            placeholder={"serial,name,auth\nLINE7-0001,Arm 1,certificate\nLINE7-0002,Arm 2,"}
-            aria-invalid={errors.csv ? true : undefined}
-            aria-describedby={errors.csv ? "field-csv-error" : undefined}
-          />
-          {errors.csv ? (
-            <span id="field-csv-error" className="field-error" style={{ whiteSpace: "pre-line" }}>
-              <TriangleAlert className="icon" aria-hidden="true" /> {errors.csv}
-            </span>
-          ) : null}
-        </div>
-        <AuthModeField certificates={certificates} error={errors.auth} />
-        <p className="hint">Rows without an auth column get this choice. Nothing is created unless every row is valid.</p>
+        ) : null}
       </div>
-      <DialogFormActions onClose={onClose} pending={pending} submit="Register devices" submitting="Registering…" />
-    </form>
+      <div className="field">
+        <label htmlFor="field-csv">Devices</label>
+        <textarea
+          id="field-csv"
+          name="csv"
+          rows={8}
+          className="mono"
+          value={csv}
+          onChange={(event) => setCsv(event.currentTarget.value)}
+          placeholder={"serial,name,auth\nLINE7-0001,Arm 1,certificate\nLINE7-0002,Arm 2,"}
+          aria-invalid={errors.csv ? true : undefined}
+          aria-describedby={errors.csv ? "field-csv-error" : undefined}
+        />
+        {errors.csv ? (
+          <span id="field-csv-error" className="field-error" style={{ whiteSpace: "pre-line" }}>
+            <TriangleAlert className="icon" aria-hidden="true" /> {errors.csv}
+          </span>
+        ) : null}
+      </div>
+      <AuthModeField certificates={certificates} error={errors.auth} />
+      <p className="hint">Rows without an auth column get this choice. Nothing is created unless every row is valid.</p>
+    </DialogForm>
   );
 }

@@ -1,7 +1,7 @@
 "use client";
 import { provisionDeviceAction } from "@/actions/device-credentials";
-import { DialogButton, DialogFormActions } from "@/components/ui/dialog";
-import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { DialogButton, DialogForm } from "@/components/ui/dialog";
+import { Field, useActionForm } from "@/components/ui/form";
 import { ZDeviceProvisionSchema } from "@/lib/device-credential-forms";
 import { AuthModeField, CredentialsIssued } from "./issued-credentials";
 
@@ -37,7 +37,8 @@ function NewDeviceForm({
   certificates: TCertificates;
   onClose: () => void;
 }) {
-  const { state, pending, onSubmit, errors } = useActionForm(provisionDeviceAction, ZDeviceProvisionSchema);
+  const form = useActionForm(provisionDeviceAction, ZDeviceProvisionSchema);
+  const { state, errors } = form;
   if (state?.ok && state.data) {
     const device = state.data;
     return (
@@ -61,22 +62,17 @@ function NewDeviceForm({
     );
   }
   return (
-    <form onSubmit={onSubmit} noValidate>
-      <div className="dialog-body">
-        <h2 id="new-device-title">Add a device</h2>
-        <FormMessage state={state} />
-        <input type="hidden" name="project" value={project} />
-        <Field
-          label="Serial (device id)"
-          name="serial"
-          error={errors.serial}
-          hint="What the device calls itself on MQTT, e.g. ROBOT-ABC123. Cannot be changed later."
-          autoComplete="off"
-        />
-        <Field label="Name" name="name" error={errors.name} placeholder="e.g. Forklift 3" autoComplete="off" />
-        <AuthModeField certificates={certificates} error={errors.auth} />
-      </div>
-      <DialogFormActions onClose={onClose} pending={pending} submit="Add device" submitting="Adding…" />
-    </form>
+    <DialogForm form={form} titleId="new-device-title" title="Add a device" submit="Add device" submitting="Adding…" onClose={onClose}>
+      <input type="hidden" name="project" value={project} />
+      <Field
+        label="Serial (device id)"
+        name="serial"
+        error={errors.serial}
+        hint="What the device calls itself on MQTT, e.g. ROBOT-ABC123. Cannot be changed later."
+        autoComplete="off"
+      />
+      <Field label="Name" name="name" error={errors.name} placeholder="e.g. Forklift 3" autoComplete="off" />
+      <AuthModeField certificates={certificates} error={errors.auth} />
+    </DialogForm>
   );
 }

@@ -1,8 +1,8 @@
 "use client";
 import { RotateCw, TriangleAlert } from "lucide-react";
 import { rotateDeviceCredentialsAction } from "@/actions/device-credentials";
-import { DialogButton, DialogFormActions } from "@/components/ui/dialog";
-import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { DialogButton, DialogForm } from "@/components/ui/dialog";
+import { Field, useActionForm } from "@/components/ui/form";
 import { ZDeviceRotateSchema } from "@/lib/device-credential-forms";
 import { CredentialsIssued, RADIO, RADIO_LABEL } from "./issued-credentials";
 
@@ -44,7 +44,8 @@ function RotateForm({
   certificates: TCertificates;
   onClose: () => void;
 }) {
-  const { state, pending, onSubmit, errors } = useActionForm(rotateDeviceCredentialsAction, ZDeviceRotateSchema);
+  const form = useActionForm(rotateDeviceCredentialsAction, ZDeviceRotateSchema);
+  const { state, errors } = form;
   if (state?.ok && state.data) {
     return (
       <CredentialsIssued
@@ -58,55 +59,57 @@ function RotateForm({
     );
   }
   return (
-    <form onSubmit={onSubmit} noValidate>
-      <div className="dialog-body">
-        <h2 id="rotate-title">Rotate the credentials of {serial}?</h2>
-        <FormMessage state={state} />
-        <input type="hidden" name="project" value={project} />
-        <input type="hidden" name="serial" value={serial} />
-        <p>
-          The device keeps its sessions and files.{" "}
-          {authMode === "password"
-            ? "Its current password stops working at once."
-            : "Its current certificate is revoked after the grace period below."}
-        </p>
-        <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
-          <legend className="label">New credentials</legend>
-          <label style={RADIO_LABEL}>
-            <input style={RADIO} type="radio" name="auth" value="keep" defaultChecked />{" "}
-            {authMode === "certificate" ? "A new certificate" : "A new password"}
-          </label>
-          <label style={RADIO_LABEL}>
-            <input
-              style={RADIO}
-              type="radio"
-              name="auth"
-              value={authMode === "certificate" ? "password" : "certificate"}
-              disabled={authMode === "password" && !certificates.available}
-            />
-            {authMode === "certificate" ? "Switch to a password" : "Switch to an X.509 client certificate"}
-          </label>
-          {authMode === "password" && !certificates.available ? <span className="hint">{certificates.reason}</span> : null}
-          {errors.auth ? (
-            <span className="field-error" role="alert">
-              <TriangleAlert className="icon" aria-hidden="true" /> {errors.auth}
-            </span>
-          ) : null}
-        </fieldset>
-        {authMode === "certificate" ? (
-          <Field
-            label="Grace period for the old certificate (hours)"
-            name="graceHours"
-            type="number"
-            min={0}
-            max={2160}
-            defaultValue={0}
-            error={errors.graceHours}
-            hint="0 revokes it at once; a grace period lets the fleet roll out the new certificate first."
+    <DialogForm
+      form={form}
+      titleId="rotate-title"
+      title={`Rotate the credentials of ${serial}?`}
+      submit="Issue new credentials"
+      submitting="Issuing…"
+      onClose={onClose}
+    >
+      <input type="hidden" name="project" value={project} />
+      <input type="hidden" name="serial" value={serial} />
+      <p>
+        The device keeps its sessions and files.{" "}
+        {authMode === "password"
+          ? "Its current password stops working at once."
+          : "Its current certificate is revoked after the grace period below."}
+      </p>
+      <fieldset className="field" style={{ border: 0, padding: 0, margin: "0 0 14px" }}>
+        <legend className="label">New credentials</legend>
+        <label style={RADIO_LABEL}>
+          <input style={RADIO} type="radio" name="auth" value="keep" defaultChecked />{" "}
+          {authMode === "certificate" ? "A new certificate" : "A new password"}
+        </label>
+        <label style={RADIO_LABEL}>
+          <input
+            style={RADIO}
+            type="radio"
+            name="auth"
+            value={authMode === "certificate" ? "password" : "certificate"}
+            disabled={authMode === "password" && !certificates.available}
           />
+          {authMode === "certificate" ? "Switch to a password" : "Switch to an X.509 client certificate"}
+        </label>
+        {authMode === "password" && !certificates.available ? <span className="hint">{certificates.reason}</span> : null}
+        {errors.auth ? (
+          <span className="field-error" role="alert">
+            <TriangleAlert className="icon" aria-hidden="true" /> {errors.auth}
+          </span>
         ) : null}
-      </div>
-      <DialogFormActions onClose={onClose} pending={pending} submit="Issue new credentials" submitting="Issuing…" />
-    </form>
+      </fieldset>
+      {authMode === "certificate" ? (
+        <Field
+          label="Grace period for the old certificate (hours)"
+          name="graceHours"
+          type="number"
+          min={0}
+          max={2160}
+          defaultValue={0}
+          error={errors.graceHours}
+          hint="0 revokes it at once; a grace period lets the fleet roll out the new certificate first."
+        />
+      ) : null}
+    </DialogForm>
   );
 }

@@ -103,9 +103,62 @@ function Bars<T extends Record<string, unknown>>(props: {
   );
 }
 
+/**
+ * Bars whose rows are links, and under them the same links as a list with `detail` (in rank order
+ * if `ranked`); `x` names the field that labels a row.
+ */
+function LinkedBars<T extends Record<string, unknown>>(props: {
+  data: T[];
+  x: string;
+  y: string;
+  value: (n: number) => string;
+  color: string;
+  href: (row: T) => string;
+  detail: (row: T) => string;
+  rowHeight: number;
+  ranked?: boolean;
+  /** Device serials are set in the monospace font, as everywhere. */
+  mono?: boolean;
+}) {
+  const label = (row: T) => String(row[props.x]);
+  const List = props.ranked ? "ol" : "ul";
+  return (
+    <>
+      <Bars
+        data={props.data}
+        x={props.x}
+        y={props.y}
+        label={label}
+        value={props.value}
+        href={props.href}
+        color={props.color}
+        layout="vertical"
+        height={Math.max(100, props.rowHeight * props.data.length)}
+      />
+      <List className="chart-list">
+        {props.data.map((row) => (
+          <li key={label(row)}>
+            <Link className={props.mono ? "mono" : undefined} href={props.href(row)}>
+              {label(row)}
+            </Link>{" "}
+            <span className="num">{props.detail(row)}</span>
+          </li>
+        ))}
+      </List>
+    </>
+  );
+}
+
 export function OverviewCharts({ project, query, initial }: { project: string; query: TOverviewQuery; initial: TOverview }) {
   const o = useOverview(project, query, initial);
   const base = `/p/${project}`;
+  // The charts by device: a row per serial, linked to the device's page.
+  const byDevice = {
+    x: "serial",
+    href: (row: { serial: string }) => `${base}/devices/${encodeURIComponent(row.serial)}`,
+    rowHeight: 30,
+    mono: true,
+  };
   const arrivals = o.arrivals.map((a) => ({ ...a, label: bucketLabel(a.at, o.bucket) }));
   const totalFiles = o.arrivals.reduce((n, a) => n + a.files, 0);
   const totalBytes = o.arrivals.reduce((n, a) => n + a.bytes, 0);
@@ -221,58 +274,31 @@ export function OverviewCharts({ project, query, initial }: { project: string; q
       </ChartCard>
 
       <ChartCard title="Storage used" summary="per store">
-        <Bars
+        <LinkedBars
           data={o.storage}
           x="store"
           y="bytes"
-          label={(r) => r.store}
           value={(n) => formatBytes(n)}
-          href={(r) => (r.store === "sessions" ? `${base}/sessions` : `${base}/stores`)}
           color={COLORS.brand}
-          layout="vertical"
-          height={Math.max(100, 34 * o.storage.length)}
+          href={(r) => (r.store === "sessions" ? `${base}/sessions` : `${base}/stores`)}
+          detail={(s) => `${formatBytes(s.bytes)} · ${formatNumber(s.objects)} objects`}
+          rowHeight={34}
         />
-        <ul className="chart-list">
-          {o.storage.map((s) => (
-            <li key={s.store}>
-              <Link href={s.store === "sessions" ? `${base}/sessions` : `${base}/stores`}>{s.store}</Link>{" "}
-              <span className="num">
-                {formatBytes(s.bytes)} · {formatNumber(s.objects)} objects
-              </span>
-            </li>
-          ))}
-        </ul>
       </ChartCard>
 
       <ChartCard title="Devices sending the most" summary={`bytes in ${o.range}`}>
         {o.topDevices.length === 0 ? (
           <Empty>No device sent a file in this range.</Empty>
         ) : (
-          <>
-            <Bars
-              data={o.topDevices}
-              x="serial"
-              y="bytes"
-              label={(r) => r.serial}
-              value={(n) => formatBytes(n)}
-              href={(r) => `${base}/devices/${encodeURIComponent(r.serial)}`}
-              color={COLORS.brand}
-              layout="vertical"
-              height={Math.max(100, 30 * o.topDevices.length)}
-            />
-            <ol className="chart-list">
-              {o.topDevices.map((d) => (
-                <li key={d.serial}>
-                  <Link className="mono" href={`${base}/devices/${encodeURIComponent(d.serial)}`}>
-                    {d.serial}
-                  </Link>{" "}
-                  <span className="num">
-                    {formatBytes(d.bytes)} · {formatNumber(d.files)} files
-                  </span>
-                </li>
-              ))}
-            </ol>
-          </>
+          <LinkedBars
+            data={o.topDevices}
+            {...byDevice}
+            y="bytes"
+            value={(n) => formatBytes(n)}
+            color={COLORS.brand}
+            ranked
+            detail={(d) => `${formatBytes(d.bytes)} · ${formatNumber(d.files)} files`}
+          />
         )}
       </ChartCard>
 
@@ -280,33 +306,18 @@ export function OverviewCharts({ project, query, initial }: { project: string; q
         {o.backlogs.length === 0 ? (
           <Empty>No device reported a backlog in the last 7 days (a device agent adds one to its status report).</Empty>
         ) : (
-          <>
-            <Bars
-              data={o.backlogs.map((b) => ({ ...b, waiting: b.bytes ?? b.files ?? 0 }))}
-              x="serial"
-              y="waiting"
-              label={(r) => r.serial}
-              value={(n) => (o.backlogs.some((b) => b.bytes !== null) ? formatBytes(n) : formatNumber(n))}
-              href={(r) => `${base}/devices/${encodeURIComponent(r.serial)}`}
-              color={COLORS.warn}
-              layout="vertical"
-              height={Math.max(100, 30 * o.backlogs.length)}
-            />
-            <ul className="chart-list">
-              {o.backlogs.map((b) => (
-                <li key={b.serial}>
-                  <Link className="mono" href={`${base}/devices/${encodeURIComponent(b.serial)}`}>
-                    {b.serial}
-                  </Link>{" "}
-                  <span className="num">
-                    {b.files === null ? "" : `${formatNumber(b.files)} files`}
-                    {b.files !== null && b.bytes !== null ? " · " : ""}
-                    {b.bytes === null ? "" : formatBytes(b.bytes)}
-                  </span>
-                </li>
-              ))}
-            </ul>
-          </>
+          <LinkedBars
+            data={o.backlogs.map((b) => ({ ...b, waiting: b.bytes ?? b.files ?? 0 }))}
+            {...byDevice}
+            y="waiting"
+            value={(n) => (o.backlogs.some((b) => b.bytes !== null) ? formatBytes(n) : formatNumber(n))}
+            color={COLORS.warn}
+            detail={(b) =>
+              [b.files === null ? null : `${formatNumber(b.files)} files`, b.bytes === null ? null : formatBytes(b.bytes)]
+                .filter((part) => part !== null)
+                .join(" · ")
+            }
+          />
         )}
       </ChartCard>
     </div>

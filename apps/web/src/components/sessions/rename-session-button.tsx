@@ -1,43 +1,45 @@
 "use client";
-import { useState } from "react";
+import { useLayoutEffect } from "react";
 import { ZSessionRenameSchema } from "@/lib/forms";
 import { renameSessionAction } from "@/actions/sessions";
-import { Dialog } from "@/components/ui/dialog";
-import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { DialogButton, DialogForm } from "@/components/ui/dialog";
+import { Field, useActionForm } from "@/components/ui/form";
 
 export function RenameSessionButton({ project, sessionId, name }: { project: string; sessionId: number; name: string }) {
-  const [open, setOpen] = useState(false);
-  const { state, pending, onSubmit, errors } = useActionForm(renameSessionAction, ZSessionRenameSchema);
-  // A successful answer closes the dialog (adjusted while rendering: no extra effect pass).
-  const [answered, setAnswered] = useState(state);
-  if (state !== answered) {
-    setAnswered(state);
-    if (state?.ok) setOpen(false);
-  }
   return (
-    <>
-      <button type="button" className="btn" onClick={() => setOpen(true)}>
-        Rename
-      </button>
-      <Dialog open={open} onClose={() => setOpen(false)} labelledBy="rename-title">
-        <form onSubmit={onSubmit} noValidate>
-          <div className="dialog-body">
-            <h2 id="rename-title">Rename session</h2>
-            <FormMessage state={state && !state.ok ? state : null} />
-            <input type="hidden" name="project" value={project} />
-            <input type="hidden" name="sessionId" value={sessionId} />
-            <Field label="Name" name="name" defaultValue={name} error={errors.name} />
-          </div>
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => setOpen(false)}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={pending}>
-              {pending ? "Saving…" : "Save"}
-            </button>
-          </div>
-        </form>
-      </Dialog>
-    </>
+    <DialogButton
+      className="btn"
+      labelledBy="rename-title"
+      form={(close) => <RenameSessionForm project={project} sessionId={sessionId} name={name} onClose={close} />}
+    >
+      Rename
+    </DialogButton>
+  );
+}
+
+function RenameSessionForm({
+  project,
+  sessionId,
+  name,
+  onClose,
+}: {
+  project: string;
+  sessionId: number;
+  name: string;
+  onClose: () => void;
+}) {
+  const form = useActionForm(renameSessionAction, ZSessionRenameSchema);
+  const { state, errors } = form;
+  // The new name shows in the page's heading: a successful answer closes the dialog before the
+  // browser paints it (a layout effect), so it does not flash up.
+  useLayoutEffect(() => {
+    if (state?.ok) onClose();
+  }, [state, onClose]);
+  return (
+    <DialogForm form={form} titleId="rename-title" title="Rename session" submit="Save" submitting="Saving…" onClose={onClose}>
+      <input type="hidden" name="project" value={project} />
+      <input type="hidden" name="sessionId" value={sessionId} />
+      <Field label="Name" name="name" defaultValue={name} error={errors.name} />
+    </DialogForm>
   );
 }

@@ -1,7 +1,7 @@
 "use client";
 import { TriangleAlert } from "lucide-react";
 import { createChunkStreamAction } from "@/actions/streams";
-import { DialogButton, DialogFormActions, DialogOutcome } from "@/components/ui/dialog";
+import { DialogButton, DialogForm, DialogOutcome } from "@/components/ui/dialog";
 import { Field, FormMessage, useActionForm } from "@/components/ui/form";
 import { ZStreamFormSchema } from "@/lib/stream-forms";
 
@@ -14,7 +14,8 @@ export function NewStreamButton({ project }: { project: string }) {
 }
 
 function NewStreamForm({ project, onClose }: { project: string; onClose: () => void }) {
-  const { state, pending, onSubmit, errors } = useActionForm(createChunkStreamAction, ZStreamFormSchema);
+  const form = useActionForm(createChunkStreamAction, ZStreamFormSchema);
+  const { state, errors } = form;
   if (state?.ok) {
     return (
       <DialogOutcome titleId="new-stream-title" title="Stream created" onClose={onClose}>
@@ -23,66 +24,68 @@ function NewStreamForm({ project, onClose }: { project: string; onClose: () => v
     );
   }
   return (
-    <form onSubmit={onSubmit} noValidate>
-      <div className="dialog-body">
-        <h2 id="new-stream-title">New chunk stream</h2>
-        <FormMessage state={state} />
-        <input type="hidden" name="project" value={project} />
-        <Field
-          label="Name"
-          name="name"
-          error={errors.name}
-          hint="The topic level: devices publish to P/fleet/{device}/chunks/{name}"
-          placeholder="crash"
-          autoComplete="off"
+    <DialogForm
+      form={form}
+      titleId="new-stream-title"
+      title="New chunk stream"
+      submit="Create stream"
+      submitting="Creating…"
+      onClose={onClose}
+    >
+      <input type="hidden" name="project" value={project} />
+      <Field
+        label="Name"
+        name="name"
+        error={errors.name}
+        hint="The topic level: devices publish to P/fleet/{device}/chunks/{name}"
+        placeholder="crash"
+        autoComplete="off"
+      />
+      <Field
+        label="URL"
+        name="url_template"
+        error={errors.url_template}
+        hint="{device_id} and {stream} are filled in"
+        placeholder="https://crash.example.com/api/devices/{device_id}/chunks"
+        autoComplete="off"
+      />
+      <div className="field">
+        <label htmlFor="field-headers">Headers</label>
+        <textarea
+          id="field-headers"
+          name="headers"
+          rows={3}
+          placeholder={"Authorization: Bearer …\nX-Device: {device_id}"}
+          aria-invalid={errors.headers ? true : undefined}
+          aria-describedby={errors.headers ? "field-headers-hint field-headers-error" : "field-headers-hint"}
         />
-        <Field
-          label="URL"
-          name="url_template"
-          error={errors.url_template}
-          hint="{device_id} and {stream} are filled in"
-          placeholder="https://crash.example.com/api/devices/{device_id}/chunks"
-          autoComplete="off"
-        />
-        <div className="field">
-          <label htmlFor="field-headers">Headers</label>
-          <textarea
-            id="field-headers"
-            name="headers"
-            rows={3}
-            placeholder={"Authorization: Bearer …\nX-Device: {device_id}"}
-            aria-invalid={errors.headers ? true : undefined}
-            aria-describedby={errors.headers ? "field-headers-hint field-headers-error" : "field-headers-hint"}
-          />
-          <span id="field-headers-hint" className="hint">
-            One per line, Name: value. Values are not shown again (they may hold keys).
+        <span id="field-headers-hint" className="hint">
+          One per line, Name: value. Values are not shown again (they may hold keys).
+        </span>
+        {errors.headers ? (
+          <span id="field-headers-error" className="field-error">
+            <TriangleAlert className="icon" aria-hidden="true" /> {errors.headers}
           </span>
-          {errors.headers ? (
-            <span id="field-headers-error" className="field-error">
-              <TriangleAlert className="icon" aria-hidden="true" /> {errors.headers}
-            </span>
-          ) : null}
-        </div>
-        <Field
-          label="Attempts before parking"
-          name="max_attempts"
-          type="number"
-          min={1}
-          max={1000}
-          defaultValue={10}
-          error={errors.max_attempts}
-        />
-        <Field
-          label="Timeout per attempt (ms)"
-          name="timeout_ms"
-          type="number"
-          min={100}
-          max={300000}
-          defaultValue={10000}
-          error={errors.timeout_ms}
-        />
+        ) : null}
       </div>
-      <DialogFormActions onClose={onClose} pending={pending} submit="Create stream" submitting="Creating…" />
-    </form>
+      <Field
+        label="Attempts before parking"
+        name="max_attempts"
+        type="number"
+        min={1}
+        max={1000}
+        defaultValue={10}
+        error={errors.max_attempts}
+      />
+      <Field
+        label="Timeout per attempt (ms)"
+        name="timeout_ms"
+        type="number"
+        min={100}
+        max={300000}
+        defaultValue={10000}
+        error={errors.timeout_ms}
+      />
+    </DialogForm>
   );
 }

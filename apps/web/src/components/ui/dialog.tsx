@@ -1,5 +1,7 @@
 "use client";
-import { Fragment, useEffect, useRef, useState, type ReactNode } from "react";
+import { Fragment, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import type { TActionResult } from "@/lib/action-result";
+import { FormMessage } from "./form";
 
 /**
  * A modal on the native <dialog>: focus moves in and is trapped, Escape closes, focus returns
@@ -67,11 +69,14 @@ export function DialogOutcome({
  */
 export function DialogButton({
   className = "btn btn-primary",
+  ariaLabel,
   labelledBy,
   children,
   form,
 }: {
   className?: string;
+  /** The button's accessible name where its label alone is ambiguous (one button per table row). */
+  ariaLabel?: string;
   /** The id of the dialog's heading. */
   labelledBy: string;
   /** The button's label. */
@@ -86,6 +91,7 @@ export function DialogButton({
       <button
         className={className}
         type="button"
+        aria-label={ariaLabel}
         onClick={() => {
           setOpened((n) => n + 1);
           setOpen(true);
@@ -100,26 +106,43 @@ export function DialogButton({
   );
 }
 
-/** The footer of a dialog's form: Cancel, and the submit button that says when it is working. */
-export function DialogFormActions({
-  onClose,
-  pending,
+/**
+ * A dialog's form bound to a server action (`form` is what useActionForm returns): the heading,
+ * the action's answer, the fields, then Cancel and the submit button, which says when it is
+ * working. Validation is the zod schema's, so the browser's own is off.
+ */
+export function DialogForm({
+  form,
+  titleId,
+  title,
   submit,
   submitting,
+  onClose,
+  children,
 }: {
-  onClose: () => void;
-  pending: boolean;
+  form: { state: TActionResult<unknown> | null; pending: boolean; onSubmit: (event: FormEvent<HTMLFormElement>) => void };
+  titleId: string;
+  title: ReactNode;
   submit: string;
   submitting: string;
+  onClose: () => void;
+  children: ReactNode;
 }) {
   return (
-    <div className="dialog-actions">
-      <button type="button" className="btn" onClick={onClose}>
-        Cancel
-      </button>
-      <button type="submit" className="btn btn-primary" disabled={pending}>
-        {pending ? submitting : submit}
-      </button>
-    </div>
+    <form onSubmit={form.onSubmit} noValidate>
+      <div className="dialog-body">
+        <h2 id={titleId}>{title}</h2>
+        <FormMessage state={form.state} />
+        {children}
+      </div>
+      <div className="dialog-actions">
+        <button type="button" className="btn" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" disabled={form.pending}>
+          {form.pending ? submitting : submit}
+        </button>
+      </div>
+    </form>
   );
 }

@@ -1,24 +1,13 @@
 import "server-only";
 import { CAN } from "@/lib/roles";
-import { toPresence, type TDevicePresence } from "@/lib/presence";
 import { db } from "@/server/db";
 import { NotFoundError } from "@/server/errors";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
-import { AGENT_STATUS_SELECT, agentStatusView, type TAgentStatusView } from "@/server/devices/agent-status";
+import { DEVICE_VIEW_SELECT, deviceView, type TDeviceView } from "@/server/devices/device-view";
 
-export type TDeviceDetail = {
-  id: string;
-  serial: string;
-  name: string;
-  enabled: boolean;
-  authMode: "password" | "certificate";
-  lastSeenAt: string | null;
-  createdAt: string;
-  presence: TDevicePresence;
+export type TDeviceDetail = TDeviceView & {
   /** What deleting it would remove. */
   impact: { sessions: number; files: number; uploadedFiles: number; bytes: string };
-  /** What its upload agent last reported; null when it runs none. */
-  agent: TAgentStatusView | null;
 };
 
 /** A device of the context's project by serial, or 404. */
@@ -27,19 +16,7 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
   const prisma = db();
   const device = await prisma.device.findFirst({
     where: { serial: options.serial, projectId: options.ctx.project.id },
-    select: {
-      id: true,
-      serial: true,
-      name: true,
-      enabled: true,
-      authMode: true,
-      lastSeenAt: true,
-      createdAt: true,
-      agentStatus: { select: AGENT_STATUS_SELECT },
-      presenceOnline: true,
-      presenceSince: true,
-      presenceVia: true,
-    },
+    select: DEVICE_VIEW_SELECT,
   });
   if (!device) throw new NotFoundError("No such device");
   const [sessions, files] = await Promise.all([
@@ -54,13 +31,8 @@ export async function getDevice(options: { ctx: TProjectContext; serial: string 
     if (g.state === "uploaded") uploaded += g._count._all;
     bytes += g._sum.size ?? 0n;
   }
-  const { agentStatus, presenceOnline, presenceSince, presenceVia, ...fields } = device;
   return {
-    ...fields,
-    agent: agentStatusView(agentStatus),
-    presence: toPresence({ presenceOnline, presenceSince, presenceVia }),
-    lastSeenAt: device.lastSeenAt?.toISOString() ?? null,
-    createdAt: device.createdAt.toISOString(),
+    ...deviceView(device),
     impact: { sessions, files: total, uploadedFiles: uploaded, bytes: bytes.toString() },
   };
 }

@@ -1,25 +1,11 @@
 import "server-only";
 import type { Prisma } from "@fleetdrop/db";
 import { CAN } from "@/lib/roles";
-import { toPresence, type TDevicePresence } from "@/lib/presence";
 import { db } from "@/server/db";
 import { requireRole, type TProjectContext } from "@/server/auth/project-context";
-import { AGENT_STATUS_SELECT, agentStatusView, type TAgentStatusView } from "@/server/devices/agent-status";
+import { DEVICE_VIEW_SELECT, deviceView, type TDeviceView } from "@/server/devices/device-view";
 
-export type TDeviceRow = {
-  id: string;
-  serial: string;
-  name: string;
-  enabled: boolean;
-  authMode: "password" | "certificate";
-  lastSeenAt: string | null;
-  createdAt: string;
-  sessions: number;
-  openSessions: number;
-  /** What its upload agent last reported; null when it runs none. */
-  agent: TAgentStatusView | null;
-  presence: TDevicePresence;
-};
+export type TDeviceRow = TDeviceView & { sessions: number; openSessions: number };
 
 export type TDeviceListQuery = { q?: string; enabled?: boolean; page: number };
 export type TDeviceList = { rows: TDeviceRow[]; total: number; page: number; pageSize: number };
@@ -37,19 +23,7 @@ async function deviceRows(
     where: { ...where, projectId },
     orderBy: { serial: "asc" },
     ...paging,
-    select: {
-      id: true,
-      serial: true,
-      name: true,
-      enabled: true,
-      authMode: true,
-      lastSeenAt: true,
-      createdAt: true,
-      agentStatus: { select: AGENT_STATUS_SELECT },
-      presenceOnline: true,
-      presenceSince: true,
-      presenceVia: true,
-    },
+    select: DEVICE_VIEW_SELECT,
   });
   const counts = devices.length
     ? await prisma.session.groupBy({
@@ -65,12 +39,8 @@ async function deviceRows(
     if (c.state === "open") entry.open += c._count._all;
     byDevice.set(c.deviceId, entry);
   }
-  return devices.map(({ agentStatus, presenceOnline, presenceSince, presenceVia, ...d }) => ({
-    ...d,
-    agent: agentStatusView(agentStatus),
-    presence: toPresence({ presenceOnline, presenceSince, presenceVia }),
-    lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
-    createdAt: d.createdAt.toISOString(),
+  return devices.map((d) => ({
+    ...deviceView(d),
     sessions: byDevice.get(d.id)?.sessions ?? 0,
     openSessions: byDevice.get(d.id)?.open ?? 0,
   }));

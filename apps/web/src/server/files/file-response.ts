@@ -1,14 +1,14 @@
 import "server-only";
 import { Readable } from "node:stream";
-import { CAN } from "@/lib/roles";
 import { isSafeInlineImage } from "@/lib/file-kind";
 import { NotFoundError } from "@/server/errors";
-import { requireRole, type TProjectContext } from "@/server/auth/project-context";
-import { writeAudit, writeAuditOnce } from "@/server/audit/write-audit";
+import type { TProjectContext } from "@/server/auth/project-context";
+import { writeAudit } from "@/server/audit/write-audit";
 import { sessionsStore } from "@/server/stores/sessions-store";
 import { contentDisposition } from "@fleetdrop/storage/content-disposition";
 import { downloadAudit, presignFileGet } from "./file-download-url";
-import { getFile, type TFileDetail } from "./get-file";
+import { auditView, fileWithContents } from "./file-contents";
+import type { TFileDetail } from "./get-file";
 
 /** Content types a browser may render inline from our origin (never HTML or SVG: script). */
 function inlineContentType(file: TFileDetail): string {
@@ -36,9 +36,6 @@ function parseRange(header: string | null, size: number): { start: number; end: 
   return { start, end };
 }
 
-/** Minutes within which repeated previews of one file by one person make one audit entry. */
-export const VIEW_AUDIT_MINUTES = 10;
-
 /**
  * The bytes of a file for the browser. `attachment` is a download, `inline` feeds previews
  * (safe content types only); both need the same role (CAN.download) and both are written to
@@ -54,14 +51,11 @@ export async function fileResponse(options: {
   range: string | null;
 }): Promise<Response> {
   const { ctx, disposition } = options;
-  requireRole(ctx, CAN.download);
-  const file = await getFile({ ctx, fileId: options.fileId });
-  if (file.state !== "uploaded") throw new NotFoundError("The file is not uploaded");
+  const file = await fileWithContents(ctx, options.fileId);
   const store = sessionsStore();
   const contentType = disposition === "attachment" ? file.contentType : inlineContentType(file);
-  const audit = downloadAudit(file);
-  if (disposition === "attachment") await writeAudit(ctx, audit);
-  else await writeAuditOnce(ctx, { ...audit, action: "file.view" }, { withinMinutes: VIEW_AUDIT_MINUTES });
+  if (disposition === "attachment") await writeAudit(ctx, downloadAudit(file));
+  else await auditView(ctx, file);
   const common = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",

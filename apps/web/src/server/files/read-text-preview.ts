@@ -1,11 +1,6 @@
 import "server-only";
-import { CAN } from "@/lib/roles";
-import { NotFoundError } from "@/server/errors";
-import { requireRole, type TProjectContext } from "@/server/auth/project-context";
-import { writeAuditOnce } from "@/server/audit/write-audit";
-import { sessionsStore } from "@/server/stores/sessions-store";
-import { VIEW_AUDIT_MINUTES } from "./file-response";
-import { getFile } from "./get-file";
+import type { TProjectContext } from "@/server/auth/project-context";
+import { previewedFile, readStoredBytes } from "./file-contents";
 
 export const PREVIEW_WINDOW_BYTES = 64 * 1024;
 const PREVIEW_LINES = 200;
@@ -20,33 +15,14 @@ export type TTextPreview = {
   skippedBytes: number;
 };
 
-async function readRange(key: string, start: number, end: number): Promise<Buffer> {
-  const opened = await sessionsStore().open(key, { range: { start, end } });
-  if (!opened) throw new NotFoundError("The stored object is missing");
-  const chunks: Buffer[] = [];
-  for await (const chunk of opened.body) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
+const readRange = (key: string, start: number, end: number) => readStoredBytes(key, { start, end });
 
 /**
  * The first and last lines of a text file, reading at most two 64 KiB windows from storage,
  * so a multi-gigabyte log previews as fast as a small one.
  */
 export async function readTextPreview(options: { ctx: TProjectContext; fileId: string }): Promise<TTextPreview> {
-  requireRole(options.ctx, CAN.download);
-  const file = await getFile({ ctx: options.ctx, fileId: options.fileId });
-  if (file.state !== "uploaded") throw new NotFoundError("The file is not uploaded");
-  // File contents, like a download: members and up, and audited.
-  await writeAuditOnce(
-    options.ctx,
-    {
-      action: "file.view",
-      targetType: "file",
-      targetId: file.id,
-      details: { session: file.sessionId, filename: file.filename, size: file.size },
-    },
-    { withinMinutes: VIEW_AUDIT_MINUTES },
-  );
+  const file = await previewedFile(options.ctx, options.fileId);
   const size = Number(file.size ?? 0);
   if (size === 0) return { size, truncated: false, head: [], tail: [], skippedBytes: 0 };
   if (size <= PREVIEW_WINDOW_BYTES * 2) {

@@ -47,6 +47,10 @@ export default async function DevicePage({
   const credentials = canManage ? await getDeviceCredentials({ ctx, serial: device.serial }) : null;
   const captureInto = hasRole(ctx.role, CAN.capture) && commandsEnabled() && device.enabled ? await latestOpenSession(device.id) : null;
   const impactBytes = formatBytes(device.impact.bytes);
+  const deviceFields = { project: ctx.project.slug, serial: device.serial };
+  const toggle = device.enabled ? "Disable" : "Enable";
+  // Revoke and Delete cannot be undone: the serial must be typed to confirm them.
+  const destructive = { danger: true, fields: deviceFields, typeToConfirm: device.serial };
 
   return (
     <>
@@ -77,30 +81,22 @@ export default async function DevicePage({
               </Link>
               {canManage ? (
                 <>
-                  {device.enabled ? (
-                    <ConfirmAction
-                      label="Disable"
-                      title={`Disable ${device.serial}?`}
-                      action={setDeviceEnabledAction}
-                      fields={{ project: ctx.project.slug, serial: device.serial, enabled: "false" }}
-                      confirmLabel="Disable device"
-                    >
+                  <ConfirmAction
+                    label={toggle}
+                    title={`${toggle} ${device.serial}?`}
+                    action={setDeviceEnabledAction}
+                    fields={{ ...deviceFields, enabled: String(!device.enabled) }}
+                    confirmLabel={`${toggle} device`}
+                  >
+                    {device.enabled ? (
                       <p>
                         The device&apos;s requests are refused (“device disabled”) until you enable it again. Its sessions and files stay
                         available here.
                       </p>
-                    </ConfirmAction>
-                  ) : (
-                    <ConfirmAction
-                      label="Enable"
-                      title={`Enable ${device.serial}?`}
-                      action={setDeviceEnabledAction}
-                      fields={{ project: ctx.project.slug, serial: device.serial, enabled: "true" }}
-                      confirmLabel="Enable device"
-                    >
+                    ) : (
                       <p>The device can open sessions and upload again.</p>
-                    </ConfirmAction>
-                  )}
+                    )}
+                  </ConfirmAction>
                   <RotateCredentialsButton
                     project={ctx.project.slug}
                     serial={device.serial}
@@ -110,11 +106,9 @@ export default async function DevicePage({
                   <ConfirmAction
                     label="Revoke"
                     title={`Revoke ${device.serial}?`}
-                    danger
                     action={revokeDeviceAction}
-                    fields={{ project: ctx.project.slug, serial: device.serial }}
                     confirmLabel="Revoke credentials"
-                    typeToConfirm={device.serial}
+                    {...destructive}
                   >
                     <p>
                       For a lost or stolen device: its{" "}
@@ -126,11 +120,9 @@ export default async function DevicePage({
                   <ConfirmAction
                     label="Delete"
                     title={`Delete ${device.serial}?`}
-                    danger
                     action={deleteDeviceAction}
-                    fields={{ project: ctx.project.slug, serial: device.serial }}
                     confirmLabel="Delete device and files"
-                    typeToConfirm={device.serial}
+                    {...destructive}
                   >
                     <p>
                       This deletes the device, its <strong>{formatCount(device.impact.sessions, "session")}</strong> and their{" "}
