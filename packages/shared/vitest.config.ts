@@ -1,0 +1,3 @@
+import { vitestConfig } from "@fleetdrop/vitest-config";
+
+export default vitestConfig();
