@@ -9,6 +9,7 @@
  */
 import { runTyped, typedSql, type TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
+import { withTransaction } from "../db/transaction";
 
 export type TChunkWrite = { serial: string; stream: string; data: Buffer; contentType: string | null };
 
@@ -32,9 +33,7 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
           items.map((item) => item.data),
           position,
         );
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     const checked = await client.query<{ device_found: boolean; enabled: boolean; stream_ok: boolean }>({
       name: "fleetdrop_chunk_check",
       text: /* sql */ `
@@ -84,7 +83,6 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
       // bigserial values come in insertion order: sort to pair them with the accepted items.
       ids = inserted.rows.map((row) => row.id).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
     }
-    await client.query("COMMIT");
     let next = 0;
     return checked.rows.map((row): TChunkOutcome => {
       if (!row.device_found) return { ok: false, code: "device_unknown" };
@@ -92,12 +90,7 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
       if (!row.stream_ok) return { ok: false, code: "stream_not_found" };
       return { ok: true, chunkId: ids[next++]! };
     });
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export type TLane = {
