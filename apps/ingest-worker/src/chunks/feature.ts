@@ -1,12 +1,12 @@
 /**
  * Chunk forwarding (docs/protocol.md#chunks) in the worker: the chunks route, its subscription and the outbox delivery loop.
- * worker.ts wires this in with a few lines.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { TTopics } from "@fleetdrop/shared/topics";
 import { Counter, type Registry } from "prom-client";
+import type { TWorkerFeature } from "../feature";
 import type { Logger } from "../logger";
 import { createChunkDelivery, type TDeliverySettings } from "./delivery";
 import { createChunkRoute } from "./route";
@@ -34,7 +34,7 @@ export function createChunkFeature(deps: {
   pool: Pool;
   registry: Registry;
   log: Logger;
-}) {
+}): TWorkerFeature & { readonly settings: TChunkSettings } {
   const settings = { ...DEFAULT_CHUNK_SETTINGS, ...deps.settings };
   const received = new Counter({
     name: "fleetdrop_chunks_stored_total",
@@ -74,10 +74,12 @@ export function createChunkFeature(deps: {
     },
   });
   return {
+    name: "chunks",
     settings,
-    route,
-    filter: (sharedGroup?: string) => deps.topics.chunksFilter(sharedGroup),
-    start: () => settings.deliver && delivery.start(),
+    routes: [{ route, filter: (sharedGroup) => deps.topics.chunksFilter(sharedGroup) }],
+    start() {
+      if (settings.deliver) delivery.start();
+    },
     stop: () => delivery.stop(),
   };
 }

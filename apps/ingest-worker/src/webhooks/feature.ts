@@ -11,6 +11,7 @@ import type { TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 import type { TWebhookPayload } from "@fleetdrop/shared/webhooks/events";
 import { Counter, type Registry } from "prom-client";
 import { createLaneDelivery, type TDeliverySettings, type TLaneOutbox } from "../delivery/engine";
+import type { TWorkerFeature } from "../feature";
 import type { Logger } from "../logger";
 import {
   leaseWebhookLanes,
@@ -121,7 +122,7 @@ export function createWebhookFeature(deps: {
   pool: Pool;
   registry: Registry;
   log: Logger;
-}) {
+}): TWorkerFeature & { readonly settings: TWebhookSettings; nudge(): void } {
   const settings = { ...DEFAULT_WEBHOOK_SETTINGS, ...deps.settings };
   const log = deps.log.child({ component: "webhook-delivery" });
   const delivered = new Counter({
@@ -203,6 +204,7 @@ export function createWebhookFeature(deps: {
   let starting: Promise<void> | null = null;
 
   return {
+    name: "webhooks",
     settings,
     start() {
       if (!settings.deliver || !stopped) return;
