@@ -11,22 +11,15 @@ import type { TAdmitPart, TAdmitUpload } from "@fleetdrop/storage/fs-upload-endp
 import type { THttpConnectionLimits } from "@fleetdrop/storage/http-connection-limits";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MqttClient } from "mqtt";
-import { Batcher } from "./batcher";
 import { createWriteCoalescer } from "./mqtt/coalesce-writes";
-import { recordRefusals, refusalKey, touchDevices, type TRefusalCounts } from "./db/devices";
-import { countPendingFiles } from "./db/files";
 import { recordFormUpload } from "./digests/form-digest";
-import { createObjectHasher } from "./digests/hasher";
+import { createDigestFeature } from "./digests/feature";
+import { composeFeatures, type TWorkerFeature } from "./feature";
+import { createUploadFeature, type TRecoverySettings } from "./handlers/feature";
 import { createUploadAdmission } from "./handlers/upload-admission";
-import { recordUploadRequests, type TUploadOutcome, type TUploadRow } from "./db/upload-requests";
-import { createUploadCompleteHandler } from "./handlers/upload-complete";
-import { createUploadRequestHandler } from "./handlers/upload-request";
-import { createSessionCloseHandler, createSessionOpenHandler } from "./handlers/sessions";
-import { createAgentStatusHandler } from "./handlers/agent-status";
 import { createHttpServer, type THealth } from "./http/server";
-import { DEFAULT_RECHECK_MAX_MS, sweepPendingFiles } from "./jobs/pending-sweeper";
-import { removeStaleTempFiles } from "./jobs/stale-temp-files";
-import { startPeriodic, type TPeriodic } from "./jobs/periodic";
+import { createDeviceActivityFeature } from "./jobs/device-activity";
+import { DEFAULT_RECHECK_MAX_MS } from "./jobs/pending-sweeper";
 import type { Logger } from "./logger";
 import { createMetrics } from "./metrics";
 import { createMqttClient, type TMqttConnectionOptions } from "./mqtt/connection";
@@ -34,18 +27,19 @@ import { installDeferredAcks } from "./mqtt/deferred-ack";
 import { startPeerTakeover, type TPeerTakeover } from "./mqtt/peer-takeover";
 import { watchSessionHealth } from "./mqtt/session-health";
 import { pgSubscriptionRecord, planSubscriptions } from "./mqtt/session-subscriptions";
-import { createRouter, type THandlers } from "./router";
+import { createRouter } from "./router";
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type TRateLimitSettings } from "./rate-limit";
 import type { TNamedStores } from "./stores/named-stores";
-import { installStoreFeature } from "./stores/feature";
+import { createStoreFeature } from "./stores/feature";
 import { parseSessionObjectKey } from "@fleetdrop/shared/names";
 import { isServiceClientId } from "@fleetdrop/shared/acl";
 import { createTransferFeature, type TTransferSettings } from "./transfer/feature";
 import { createChunkFeature, type TChunkSettings } from "./chunks/feature";
-import { installMultipartFeature, type TMultipartSettings } from "./multipart/feature";
+import { createMultipartFeature, type TMultipartSettings } from "./multipart/feature";
 import { createPresenceFeature, type TPresenceSettings } from "./presence/feature";
 import type { TPresenceChange } from "./presence/record";
-import { runRetention, type TRetentionSettings } from "./retention/run";
+import { createRetentionFeature } from "./retention/feature";
+import type { TRetentionSettings } from "./retention/run";
 import { createWebhookFeature, type TWebhookSettings } from "./webhooks/feature";
 
 const TRANSPORT_ERRORS = new Set(["ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
@@ -81,17 +75,10 @@ export type TIngestWorkerConfig = {
   presence?: Partial<TPresenceSettings>;
 };
 
-export type TRecoverySettings = {
-  /** A pending file is checked again at most this long after its last check. */
-  pendingRecheckMaxMs: number;
-  /** Upload temp files of the fs stores untouched this long are removed (their writer is gone). */
-  staleTempFileMs: number;
-};
+export type { TRecoverySettings } from "./handlers/feature";
 
 const DEFAULT_RECOVERY_SETTINGS: TRecoverySettings = { pendingRecheckMaxMs: DEFAULT_RECHECK_MAX_MS, staleTempFileMs: 40_000 };
 
-/** How soon a sweep that failed (database down) is tried again. */
-const SWEEP_RETRY_MS = 1000;
 /** A worker handing its session back: no message for this long (and none in flight) means it holds nothing more. */
 const HAND_BACK_QUIET_MS = 500;
 
@@ -174,45 +161,34 @@ export function createIngestWorker({
   const coalesceWrites = createWriteCoalescer(mqtt);
   const log = logger;
   const recovery = { ...DEFAULT_RECOVERY_SETTINGS, ...config.recovery };
-  // The SHA-256 of uploaded files storage reported none for, computed apart from every answer.
-  const hasher = createObjectHasher({ pool, store, log });
-  const sweep = () => sweepPendingFiles({ pool, store, metrics, log, hasher, recheckMaxMs: recovery.pendingRecheckMaxMs });
-
-  const batcher = new Batcher<TUploadRow, TUploadOutcome>(
-    async (rows) => {
-      const stopTimer = metrics.batchDuration.startTimer();
-      try {
-        return await recordUploadRequests(pool, rows, {
-          expiresInSeconds: config.uploadExpiresInSeconds,
-          // The fs store reports each upload itself, S3 (without event notifications) is asked; either
-          // way a check is due within the recovery window, for an upload whose report was lost.
-          firstCheckAfterSeconds: Math.min(store.backend === "fs" ? Number.POSITIVE_INFINITY : 30, recovery.pendingRecheckMaxMs / 1000),
-        });
-      } finally {
-        stopTimer();
-      }
-    },
-    {
-      maxBatch: 256,
-      maxConcurrent: Math.max(1, Math.min(config.dbBatchConcurrency ?? 1, config.dbPoolSize - 1)),
-      onBatch: (size) => metrics.batchSize.observe(size),
-      beforeSettle: coalesceWrites,
-    },
-  );
-
-  const handlers: THandlers = {
-    uploadRequest: createUploadRequestHandler({
-      store,
-      batcher,
-      maxUploadMb: config.maxUploadMb,
-      expiresInSeconds: config.uploadExpiresInSeconds,
-    }),
-    uploadComplete: createUploadCompleteHandler({ pool, store, metrics, log, hasher }),
-    sessionOpen: createSessionOpenHandler({ pool }),
-    sessionClose: createSessionCloseHandler({ pool }),
-    agentStatus: createAgentStatusHandler({ pool }),
-  };
-  const multipart = installMultipartFeature(handlers, {
+  const digests = createDigestFeature({ pool, store, log });
+  const { hasher } = digests;
+  const activity = createDeviceActivityFeature({ pool });
+  const storeFeature = createStoreFeature({
+    pool,
+    stores: namedStores ?? new Map(),
+    maxUploadMb: config.maxUploadMb,
+    uploadExpiresInSeconds: config.uploadExpiresInSeconds,
+    downloadExpiresInSeconds: config.downloadExpiresInSeconds ?? 3600,
+    log: logger,
+  });
+  const uploads = createUploadFeature({
+    pool,
+    store,
+    otherStores: [...(namedStores?.values() ?? [])].map((entry) => entry.store),
+    metrics,
+    log,
+    hasher,
+    storeCompletion: storeFeature.completion,
+    maxUploadMb: config.maxUploadMb,
+    uploadExpiresInSeconds: config.uploadExpiresInSeconds,
+    dbBatchConcurrency: config.dbBatchConcurrency ?? 1,
+    dbPoolSize: config.dbPoolSize,
+    sweepIntervalMs: config.sweepIntervalMs,
+    recovery,
+    beforeSettle: coalesceWrites,
+  });
+  const multipart = createMultipartFeature({
     pool,
     store,
     settings: config.multipart,
@@ -221,15 +197,6 @@ export function createIngestWorker({
     hasher,
     onCompleted: () => metrics.filesCompleted.inc({ state: "uploaded", via: "device" }),
   });
-  const storeFeature = installStoreFeature(handlers, {
-    pool,
-    stores: namedStores ?? new Map(),
-    maxUploadMb: config.maxUploadMb,
-    uploadExpiresInSeconds: config.uploadExpiresInSeconds,
-    downloadExpiresInSeconds: config.downloadExpiresInSeconds ?? 3600,
-    log: logger,
-  });
-
   const transfers = createTransferFeature({
     // Each fin being assembled holds up to two connections: keep them well inside the pool.
     settings: { maxConcurrentAssemblies: Math.max(1, Math.floor(config.dbPoolSize / 3)), ...config.transfer },
@@ -240,7 +207,6 @@ export function createIngestWorker({
     log,
     onStored: () => metrics.filesCompleted.inc({ state: "uploaded", via: "mqtt_transfer" }),
   });
-  const chunks = createChunkFeature({ settings: config.chunks, topics, pool, registry: metrics.registry, log });
   const presence = createPresenceFeature({
     topics,
     pool,
@@ -248,25 +214,32 @@ export function createIngestWorker({
     settings: config.presence,
     onChange: onPresenceChange,
   });
-  const webhooks = createWebhookFeature({ settings: config.webhooks, pool, registry: metrics.registry, log });
   const retention = config.retention === undefined ? { intervalMs: 3_600_000, batchSize: 50 } : config.retention;
+  // Started in this order and stopped in the reverse one (feature.ts): device activity is written
+  // once more after every feature that answers requests has stopped, and the hasher stops after
+  // the features that record files for it.
+  const features: TWorkerFeature[] = [
+    activity,
+    digests,
+    uploads,
+    multipart,
+    storeFeature,
+    transfers,
+    createChunkFeature({ settings: config.chunks, topics, pool, registry: metrics.registry, log }),
+    presence,
+    createWebhookFeature({ settings: config.webhooks, pool, registry: metrics.registry, log }),
+    ...(retention ? [createRetentionFeature({ pool, store, namedStores, settings: retention, log })] : []),
+  ];
+  const composed = composeFeatures(features, log);
 
-  const seen = new Map<string, Date>();
-  let refusals: TRefusalCounts = new Map();
   const dispatch = createRouter({
-    routes: [transfers.route, chunks.route],
+    routes: composed.routes.map((entry) => entry.route),
     topics,
-    handlers,
+    handlers: composed.handlers,
     metrics,
     logger: log,
-    onDeviceSeen: (deviceId) => seen.set(deviceId, new Date()),
-    onRefused: (deviceId, code) => {
-      const hour = new Date();
-      hour.setUTCMinutes(0, 0, 0);
-      const key = refusalKey(deviceId, code, hour);
-      // Bounded: a flood of distinct keys between two flushes is not worth the memory.
-      if (refusals.size < 50_000 || refusals.has(key)) refusals.set(key, (refusals.get(key) ?? 0) + 1);
-    },
+    onDeviceSeen: activity.onDeviceSeen,
+    onRefused: activity.onRefused,
     rateLimiter: config.rateLimits === null ? null : createRateLimiter(config.rateLimits ?? DEFAULT_RATE_LIMITS, now),
     publish: (topic, payload, properties, settled) => {
       mqtt.publish(topic, payload, { qos: 1, ...(config.mqtt.protocolVersion === 5 && properties ? { properties } : {}) }, (error) => {
@@ -306,21 +279,21 @@ export function createIngestWorker({
       connection: config.mqtt,
       group,
       presenceBase: `${topics.prefix}/workers`,
-      filters: () => [...KINDS.map((kind) => topics.requestFilter(kind, group)), transfers.filter(group), chunks.filter(group)],
+      filters: () => [...KINDS.map((kind) => topics.requestFilter(kind, group)), ...routeFilters(group)],
       handle: (packet) => transfers.budget.track(packet, dispatch(packet)),
       log,
       boundAccount,
     });
   };
 
+  const routeFilters = (group: string | undefined) => composed.routes.map((entry) => entry.filter(group));
   let subscribed = false;
   let subscribeError: string | undefined;
   const subscriptionRecord = pgSubscriptionRecord(pool);
   const sessionHealth = watchSessionHealth(mqtt, { disconnects: metrics.brokerDisconnects, expectsSession: () => subscribed, log });
   const requestFilters = () => [
     ...KINDS.map((kind) => topics.requestFilter(kind, config.mqtt.sharedGroup)),
-    transfers.filter(config.mqtt.sharedGroup),
-    chunks.filter(config.mqtt.sharedGroup),
+    ...routeFilters(config.mqtt.sharedGroup),
   ];
   const wantedFilters = () => [...requestFilters(), ...(takeover?.presenceFilter ? [takeover.presenceFilter] : []), ...presence.filters];
   /** Reconnects once with a clean start (what the present session holds is unknown). */
@@ -457,14 +430,13 @@ export function createIngestWorker({
   };
 
   let server: Server | null = null;
-  let jobs: TPeriodic[] = [];
 
   return {
     mqtt,
     metrics,
     httpAddress: () => (server?.address() as AddressInfo | null) ?? null,
     sweepNow: async () => {
-      await sweep();
+      await uploads.sweep();
     },
     cleanUpTransfersNow: () => transfers.cleanUp(),
     multipartSweepNow: () => multipart.sweep(),
@@ -487,54 +459,7 @@ export function createIngestWorker({
         });
         log.info({ address: server.address() }, "HTTP server listening (/healthz, /metrics)");
       }
-      jobs = [
-        // At start and right after the database is back: what a crash or an outage left pending.
-        startPeriodic("sweeper", config.sweepIntervalMs, sweep, log, {
-          immediate: true,
-          retryMs: Math.min(SWEEP_RETRY_MS, config.sweepIntervalMs),
-        }),
-        startPeriodic(
-          "stale-temp-files",
-          Math.min(60_000, Math.max(100, recovery.staleTempFileMs / 2)),
-          () =>
-            removeStaleTempFiles([store, ...[...(namedStores?.values() ?? [])].map((entry) => entry.store)], recovery.staleTempFileMs, log),
-          log,
-          { immediate: true },
-        ),
-        startPeriodic(
-          "last-seen",
-          5000,
-          async () => {
-            const batch = new Map(seen);
-            seen.clear();
-            await touchDevices(pool, batch);
-            const refused = refusals;
-            refusals = new Map();
-            await recordRefusals(pool, refused);
-          },
-          log,
-        ),
-        // At start too: a completion a dead worker left is finished once its heartbeat is stale.
-        startPeriodic("multipart-sweep", multipart.settings.sweepIntervalMs, () => multipart.sweep(), log, { immediate: true }),
-        startPeriodic("pending-gauge", 15_000, async () => metrics.pendingFiles.set(await countPendingFiles(pool)), log),
-        ...transfers.startJobs(),
-        ...(retention
-          ? [
-              startPeriodic(
-                "retention",
-                retention.intervalMs,
-                () =>
-                  runRetention({ pool, store, namedStores, batchSize: retention.batchSize, log: log.child({ component: "retention" }) }),
-                log,
-                { immediate: true },
-              ),
-            ]
-          : []),
-      ];
-      chunks.start();
-      presence.start();
-      webhooks.start();
-      hasher.start();
+      composed.start();
       const ready = new Promise<void>((resolve) => subscribeWaiters.push(resolve));
       startTakeover();
       mqtt.connect();
@@ -559,13 +484,7 @@ export function createIngestWorker({
       draining = true;
       log.info({ inFlight: acks.inFlight }, "stopping: no new requests, finishing those in flight");
       await Promise.race([acks.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      await Promise.all(jobs.map((job) => job.stop()));
-      await chunks.stop();
-      await presence.stop();
-      await webhooks.stop();
-      await hasher.close();
-      await touchDevices(pool, seen).catch(() => {});
-      await recordRefusals(pool, refusals).catch(() => {});
+      await composed.stop();
       // A message that came while draining was not acknowledged: the session must keep it.
       const endSession = drained && mqtt.connected && acks.inFlight === 0 && lastMessageAt === lastBeforeDraining;
       await takeover?.stop({ sessionEnded: endSession });

@@ -4,13 +4,13 @@
  * reader (nextDeliveries) never hands out a later delivery while an earlier one of the lane may
  * still commit, and never skips it. Real PostgreSQL, two connections held open by hand.
  */
-import { createPrismaClient, type TPrismaClient } from "@fleetdrop/db";
-import { createPgPool, type Pool, type PoolClient } from "@fleetdrop/db/pool";
-import { createTestDatabase, type TTestDatabase } from "@fleetdrop/db/testing";
+import type { TPrismaClient } from "@fleetdrop/db";
+import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueEvent, nextDeliveries, type TWebhookLane } from "../src/webhooks/outbox-db";
+import { createOutboxFixture, type TOutboxFixture } from "./support/outbox-fixture";
 
-let db: TTestDatabase;
+let fixture: TOutboxFixture;
 let prisma: TPrismaClient;
 let pool: Pool;
 let projectId: string;
@@ -18,11 +18,9 @@ let deviceId: string;
 let lane: TWebhookLane;
 
 beforeAll(async () => {
-  db = await createTestDatabase("webhook-order");
-  prisma = createPrismaClient({ databaseUrl: db.url, maxConnections: 2 });
-  pool = createPgPool({ databaseUrl: db.url, max: 6 });
-  const project = await prisma.project.create({ data: { slug: "p-order", name: "Order" } });
-  const device = await prisma.device.create({ data: { serial: "ROBOT-ORDER", name: "ROBOT-ORDER", projectId: project.id } });
+  fixture = await createOutboxFixture("webhook-order");
+  ({ prisma, pool } = fixture);
+  const { project, device } = fixture;
   const endpoint = await prisma.webhookEndpoint.create({
     data: { projectId: project.id, url: "http://127.0.0.1:9/hook", secret: "whsec_test", events: ["session.opened"] },
   });
@@ -44,9 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool?.end();
-  await prisma?.$disconnect();
-  await db?.drop();
+  await fixture?.close();
 });
 
 async function begin(): Promise<PoolClient> {

@@ -22,6 +22,11 @@ export const ADVISORY_LOCK = {
   webhookLane: 727_005,
   /** Space: one transfer `fin` storing into a session file at a time, across workers (key: its object key). */
   transferObject: 727_006,
+  /**
+   * Space: a device's chunk lanes' writers and their reader (key: the device's id). Taken in SQL
+   * by the reader (fleetdrop_chunk_next, exclusive): the literal there must stay equal to this.
+   */
+  chunkLane: 727_007,
 } as const;
 
 /** A 64-bit key for pg_advisory_xact_lock: one project's device CA. */

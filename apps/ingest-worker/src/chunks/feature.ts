@@ -1,12 +1,11 @@
 /**
  * Chunk forwarding (docs/protocol.md#chunks) in the worker: the chunks route, its subscription and the outbox delivery loop.
- * worker.ts wires this in with a few lines.
  */
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { TTopics } from "@fleetdrop/shared/topics";
 import { Counter, type Registry } from "prom-client";
+import { deliveryOwner, registerDeliveryCounters } from "../delivery/engine";
+import type { TWorkerFeature } from "../feature";
 import type { Logger } from "../logger";
 import { createChunkDelivery, type TDeliverySettings } from "./delivery";
 import { createChunkRoute } from "./route";
@@ -34,35 +33,23 @@ export function createChunkFeature(deps: {
   pool: Pool;
   registry: Registry;
   log: Logger;
-}) {
+}): TWorkerFeature & { readonly settings: TChunkSettings } {
   const settings = { ...DEFAULT_CHUNK_SETTINGS, ...deps.settings };
   const received = new Counter({
     name: "fleetdrop_chunks_stored_total",
     help: "Chunks written to the outbox (acknowledged to the broker)",
     registers: [deps.registry],
   });
-  const delivered = new Counter({
-    name: "fleetdrop_chunks_delivered_total",
-    help: "Chunks their endpoint accepted",
-    registers: [deps.registry],
-  });
-  const failed = new Counter({
-    name: "fleetdrop_chunk_attempts_failed_total",
-    help: "Failed delivery attempts by reason",
-    labelNames: ["reason"] as const,
-    registers: [deps.registry],
-  });
-  const parked = new Counter({
-    name: "fleetdrop_chunks_parked_total",
-    help: "Chunks parked after too many failures or a refusal",
-    registers: [deps.registry],
-  });
   const delivery = createChunkDelivery({
     pool: deps.pool,
-    owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    owner: deliveryOwner(),
     settings,
     log: deps.log.child({ component: "chunk-delivery" }),
-    counters: { delivered: (count) => delivered.inc(count), failed: (reason) => failed.inc({ reason }), parked: () => parked.inc() },
+    counters: registerDeliveryCounters(deps.registry, {
+      delivered: { name: "fleetdrop_chunks_delivered_total", help: "Chunks their endpoint accepted" },
+      failed: { name: "fleetdrop_chunk_attempts_failed_total", help: "Failed delivery attempts by reason" },
+      parked: { name: "fleetdrop_chunks_parked_total", help: "Chunks parked after too many failures or a refusal" },
+    }),
   });
   const route = createChunkRoute({
     topics: deps.topics,
@@ -74,10 +61,12 @@ export function createChunkFeature(deps: {
     },
   });
   return {
+    name: "chunks",
     settings,
-    route,
-    filter: (sharedGroup?: string) => deps.topics.chunksFilter(sharedGroup),
-    start: () => settings.deliver && delivery.start(),
+    routes: [{ route, filter: (sharedGroup) => deps.topics.chunksFilter(sharedGroup) }],
+    start() {
+      if (settings.deliver) delivery.start();
+    },
     stop: () => delivery.stop(),
   };
 }

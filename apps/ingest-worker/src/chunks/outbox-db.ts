@@ -4,11 +4,16 @@
  * - `enqueueChunks`: a batch of received chunks in ONE statement (one commit): each is checked
  *   (device known and enabled, its project has an enabled stream of that name), stored in
  *   arrival order, and its lane (stream, device) is created if new.
- * - Lanes are delivered one chunk after the other; a worker leases a lane (FOR UPDATE SKIP
- *   LOCKED, lease_until) so several workers share the work without reordering a lane.
+ * - Lanes are delivered one chunk after the other, in id order, with the SQL the webhook outbox
+ *   shares (../delivery/lane-outbox-db.ts): a worker leases a lane so several workers share the
+ *   work without reordering it, and reads it only while no writer of it is open.
  */
-import { runTyped, typedSql, type TRowOf } from "@fleetdrop/db/kysely";
+import { ADVISORY_LOCK } from "@fleetdrop/db/advisory-locks";
+import type { TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
+import { packPayloads } from "../db/payload-blob";
+import { withTransaction } from "../db/transaction";
+import { createLaneOutboxDb, LANE_OUTBOXES } from "../delivery/lane-outbox-db";
 
 export type TChunkWrite = { serial: string; stream: string; data: Buffer; contentType: string | null };
 
@@ -19,26 +24,13 @@ export type TChunkOutcome = { ok: true; chunkId: string } | { ok: false; code: "
  * the answer's chunk_id is read back by position among the accepted ones.
  */
 export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<TChunkOutcome[]> {
-  const positions: number[] = [];
-  let position = 0;
-  for (const item of items) {
-    positions.push(position);
-    position += item.data.length;
-  }
-  const blob =
-    items.length === 1
-      ? items[0]!.data
-      : Buffer.concat(
-          items.map((item) => item.data),
-          position,
-        );
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const checked = await client.query<{ device_found: boolean; enabled: boolean; stream_ok: boolean }>({
+  const { blob, positions } = packPayloads(items.map((item) => item.data));
+  return withTransaction(pool, async (client) => {
+    const checked = await client.query<{ device_uuid: string | null; device_found: boolean; enabled: boolean; stream_ok: boolean }>({
       name: "fleetdrop_chunk_check",
       text: /* sql */ `
-        SELECT d.id IS NOT NULL AS device_found, coalesce(d.enabled, false) AS enabled, coalesce(s.enabled, false) AS stream_ok
+        SELECT d.id AS device_uuid, d.id IS NOT NULL AS device_found, coalesce(d.enabled, false) AS enabled,
+               coalesce(s.enabled, false) AS stream_ok
         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(serial, stream, ord)
         LEFT JOIN devices d ON d.serial = r.serial
         LEFT JOIN chunk_streams s ON s.project_id = d.project_id AND s.name = r.stream
@@ -49,6 +41,14 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
     const take = items.map((_, index) => index).filter((index) => accepted[index]);
     let ids: string[] = [];
     if (take.length > 0) {
+      // Before any id is taken, and until the commit: this transaction writes to its devices'
+      // lanes (the lock's reader is fleetdrop_chunk_next). Writers share it, so they never wait
+      // for each other; a writer waits at most for a reader's one short statement.
+      await client.query({
+        name: "fleetdrop_chunk_lane_writer",
+        text: "SELECT pg_advisory_xact_lock_shared($1, hashtext(id::text)) FROM unnest($2::uuid[]) AS id",
+        values: [ADVISORY_LOCK.chunkLane, [...new Set(take.map((index) => checked.rows[index]!.device_uuid!))]],
+      });
       const inserted = await client.query<TRowOf<"chunk_outbox", "id">>({
         name: "fleetdrop_chunk_enqueue",
         text: /* sql */ `
@@ -84,7 +84,6 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
       // bigserial values come in insertion order: sort to pair them with the accepted items.
       ids = inserted.rows.map((row) => row.id).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
     }
-    await client.query("COMMIT");
     let next = 0;
     return checked.rows.map((row): TChunkOutcome => {
       if (!row.device_found) return { ok: false, code: "device_unknown" };
@@ -92,12 +91,7 @@ export async function enqueueChunks(pool: Pool, items: TChunkWrite[]): Promise<T
       if (!row.stream_ok) return { ok: false, code: "stream_not_found" };
       return { ok: true, chunkId: ids[next++]! };
     });
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export type TLane = {
@@ -111,38 +105,28 @@ export type TLane = {
   timeoutMs: number;
 };
 
+const outbox = createLaneOutboxDb(LANE_OUTBOXES.chunk);
+
+const laneKey = (lane: { streamId: string; deviceId: string }) => [lane.streamId, lane.deviceId] as const;
+
 /** Leases up to `limit` lanes that have pending chunks and are due. */
 export async function leaseLanes(pool: Pool, owner: string, leaseMs: number, limit: number): Promise<TLane[]> {
-  const result = await pool.query<
+  const rows = await outbox.lease<
     TRowOf<"chunk_lanes", "stream_id" | "device_id"> &
       TRowOf<"devices", "serial"> &
       TRowOf<"chunk_streams", "name" | "url_template" | "max_attempts" | "timeout_ms"> & {
         /** JSON in the table; the dashboard stores only a name → value object (manage-chunk-streams). */
         headers: Record<string, string> | null;
       }
-  >({
-    name: "fleetdrop_chunk_lease",
-    text: /* sql */ `
-      WITH due AS (
-        SELECT l.stream_id, l.device_id FROM chunk_lanes l
-        JOIN chunk_streams st ON st.id = l.stream_id AND st.enabled
-        WHERE l.next_attempt_at <= now() AND (l.lease_until IS NULL OR l.lease_until < now())
-          AND EXISTS (SELECT 1 FROM chunk_outbox c WHERE c.stream_id = l.stream_id AND c.device_id = l.device_id AND c.state = 'pending')
-        ORDER BY l.next_attempt_at
-        LIMIT $3
-        FOR UPDATE OF l SKIP LOCKED
-      ),
-      leased AS (
-        UPDATE chunk_lanes l SET lease_until = now() + make_interval(secs => $2::float8 / 1000), lease_owner = $1
-        FROM due WHERE l.stream_id = due.stream_id AND l.device_id = due.device_id
-        RETURNING l.stream_id, l.device_id
-      )
+  >(
+    pool,
+    { owner, leaseMs, limit },
+    /* sql */ `
       SELECT leased.stream_id, leased.device_id, d.serial, s.name, s.url_template, s.headers, s.max_attempts, s.timeout_ms
       FROM leased JOIN devices d ON d.id = leased.device_id JOIN chunk_streams s ON s.id = leased.stream_id
       WHERE s.enabled`,
-    values: [owner, leaseMs, limit],
-  });
-  return result.rows.map((row) => ({
+  );
+  return rows.map((row) => ({
     streamId: row.stream_id,
     deviceId: row.device_id,
     serial: row.serial,
@@ -156,16 +140,20 @@ export async function leaseLanes(pool: Pool, owner: string, leaseMs: number, lim
 
 export type TPendingChunk = { id: string; payload: Buffer; contentType: string | null; attempts: number };
 
-/** The lane's oldest pending chunks, in order. */
+/**
+ * The lane's oldest pending chunks, in order, read only while no writer of the lane is open
+ * (fleetdrop_chunk_next, migration 20261208100000_chunk_lane_order): a chunk that commits after a
+ * later one of its lane is neither skipped nor overtaken.
+ */
 export async function nextChunks(pool: Pool, lane: { streamId: string; deviceId: string }, limit: number): Promise<TPendingChunk[]> {
-  const result = await pool.query<TRowOf<"chunk_outbox", "id" | "payload" | "content_type" | "attempts">>({
-    name: "fleetdrop_chunk_next",
-    text: /* sql */ `
-      SELECT c.id::text AS id, c.payload, c.content_type, c.attempts FROM chunk_outbox c
-      WHERE c.stream_id = $1 AND c.device_id = $2 AND c.state = 'pending' ORDER BY c.id LIMIT $3`,
-    values: [lane.streamId, lane.deviceId, limit],
-  });
-  return result.rows.map((row) => ({ id: row.id, payload: row.payload, contentType: row.content_type, attempts: row.attempts }));
+  const rows = await outbox.nextInOrder<{ id: string | null; payload: Buffer; content_type: string | null; attempts: number }>(
+    pool,
+    "fleetdrop_chunk_next",
+    laneKey(lane),
+    limit,
+    "id::text AS id, payload, content_type, attempts",
+  );
+  return rows.map((row) => ({ id: row.id, payload: row.payload, contentType: row.content_type, attempts: row.attempts }));
 }
 
 /** Removes delivered chunks and counts them on their lane (still leased by `owner`). */
@@ -177,16 +165,12 @@ export async function markDelivered(
   leaseMs: number,
 ): Promise<void> {
   if (ids.length === 0) return;
-  await pool.query({
-    name: "fleetdrop_chunk_delivered",
-    text: /* sql */ `
-      WITH gone AS (DELETE FROM chunk_outbox WHERE id = ANY($3::int8[]) RETURNING id)
-      UPDATE chunk_lanes SET delivered_count = delivered_count + (SELECT count(*) FROM gone), last_delivered_at = now(),
-             last_attempt_at = now(), last_error = NULL,
-             lease_until = CASE WHEN lease_owner = $4 THEN now() + make_interval(secs => $5::float8 / 1000) ELSE lease_until END
-      WHERE stream_id = $1 AND device_id = $2`,
-    values: [lane.streamId, lane.deviceId, ids, owner, leaseMs],
-  });
+  await outbox.delivered(
+    pool,
+    laneKey(lane),
+    { owner, leaseMs },
+    { ctes: "done AS (DELETE FROM chunk_outbox WHERE id = ANY($5::int8[]) RETURNING id)", values: [ids] },
+  );
 }
 
 /**
@@ -204,32 +188,10 @@ export async function recordFailure(
     retryAt: Date | null;
   },
 ): Promise<void> {
-  await pool.query({
-    name: "fleetdrop_chunk_failed",
-    text: /* sql */ `
-      WITH chunk AS (
-        UPDATE chunk_outbox SET attempts = attempts + 1, last_error = $4, last_status = $5,
-               state = CASE WHEN $6 THEN 'parked'::chunk_state ELSE state END,
-               parked_at = CASE WHEN $6 THEN now() ELSE parked_at END
-        WHERE id = $3 RETURNING id
-      )
-      UPDATE chunk_lanes SET last_error = $4, last_attempt_at = now(),
-             next_attempt_at = coalesce($7::timestamptz, now())
-      WHERE stream_id = $1 AND device_id = $2`,
-    values: [input.lane.streamId, input.lane.deviceId, input.chunkId, input.error.slice(0, 1000), input.status, input.park, input.retryAt],
-  });
+  await outbox.failed(pool, laneKey(input.lane), { ...input, itemId: input.chunkId });
 }
 
 /** Gives a lane back (its lease ends now, so any worker may take it when due). */
 export async function releaseLane(pool: Pool, lane: { streamId: string; deviceId: string }, owner: string): Promise<void> {
-  await runTyped(
-    pool,
-    typedSql
-      .updateTable("chunk_lanes")
-      .set({ lease_until: null, lease_owner: null })
-      .where("stream_id", "=", lane.streamId)
-      .where("device_id", "=", lane.deviceId)
-      .where("lease_owner", "=", owner),
-    { name: "fleetdrop_chunk_release" },
-  );
+  await outbox.release(pool, laneKey(lane), owner);
 }

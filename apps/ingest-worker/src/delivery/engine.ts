@@ -8,6 +8,9 @@
  * with its reason and the lane moves on. Several workers share lanes through leases; a crash
  * leaves at most the item in flight to be sent again (at-least-once).
  */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { Counter, type Registry } from "prom-client";
 import type { Logger } from "../logger";
 
 export type TDeliverySettings = {
@@ -70,6 +73,22 @@ export type TLaneOutbox<TLane, TItem extends TOutboxItem> = {
   /** Fields naming the lane and item in log lines. */
   describe(lane: TLane, item?: TItem): Record<string, unknown>;
 };
+
+/** This process's name on the lanes it leases: unique per start, readable in the lanes table. */
+export function deliveryOwner(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/** An outbox's delivery counters, registered under the outbox's metric names. */
+export function registerDeliveryCounters(
+  registry: Registry,
+  metrics: Record<keyof TDeliveryCounters, { name: string; help: string }>,
+): TDeliveryCounters {
+  const delivered = new Counter({ ...metrics.delivered, registers: [registry] });
+  const failed = new Counter({ ...metrics.failed, labelNames: ["reason"] as const, registers: [registry] });
+  const parked = new Counter({ ...metrics.parked, registers: [registry] });
+  return { delivered: (count) => delivered.inc(count), failed: (reason) => failed.inc({ reason }), parked: () => parked.inc() };
+}
 
 /** Retry-After as seconds or an HTTP date, in ms from now (null when absent or unreadable). */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | null {

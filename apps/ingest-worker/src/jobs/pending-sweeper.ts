@@ -23,6 +23,7 @@ import { EXPIRY_GRACE_SECONDS, recordStoredObject, REPLACEMENT_CHECK_AT } from "
 import { digestToRecord } from "../digests/form-digest";
 import type { TObjectHasher } from "../digests/hasher";
 import { discardMismatchedObject } from "../digests/mismatch";
+import { withTransaction } from "../db/transaction";
 import type { Logger } from "../logger";
 import type { TWorkerMetrics } from "../metrics";
 
@@ -99,26 +100,10 @@ async function pullChecksForward(pool: Pool, recheckMaxMs: number): Promise<void
   );
 }
 
-/** One pass in one transaction: the rows it claims stay locked until it commits. */
-async function inTransaction(pool: Pool, pass: (client: PoolClient) => Promise<TSweepResult>): Promise<TSweepResult> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await pass(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 async function sweepPass(deps: TSweepDeps, recheckMaxMs: number): Promise<TSweepResult> {
   // Files recorded without a digest are due for the hasher once their rows are committed.
   let unhashed = 0;
-  const passResult = await inTransaction(deps.pool, async (client) => {
+  const passResult = await withTransaction(deps.pool, async (client) => {
     const result = emptyResult();
     const due = await client.query<TDue>(
       `SELECT id, object_key, issued_at, expires_at, expected_sha256, etag, size::float8 AS size FROM files
@@ -220,7 +205,7 @@ type TUploadedDue = TRowOf<"files", "id" | "object_key" | "filename" | "session_
  * conditional write), and recordStoredObject keeps the recorded ETag and audits the replacement.
  */
 async function replacementPass(deps: TSweepDeps): Promise<TSweepResult> {
-  return inTransaction(deps.pool, async (client) => {
+  return withTransaction(deps.pool, async (client) => {
     const result = emptyResult();
     const due = await client.query<TUploadedDue>(
       `SELECT f.id, f.object_key, f.filename, f.session_id, d.serial

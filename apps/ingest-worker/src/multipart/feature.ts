@@ -13,19 +13,15 @@ import type { Pool } from "@fleetdrop/db/pool";
 import { ProtocolError } from "@fleetdrop/shared/errors";
 import { fileExistsError } from "@fleetdrop/shared/protocol/common";
 import { MAX_SESSION_ID, sessionObjectKey } from "@fleetdrop/shared/names";
-import {
-  defaultPartSize,
-  MULTIPART_HARD_MAX_FILE_SIZE,
-  MULTIPART_MAX_PARTS,
-  MULTIPART_PAGE_MAX,
-} from "@fleetdrop/shared/protocol/multipart";
+import { defaultPartSize, MULTIPART_MAX_PARTS, MULTIPART_PAGE_MAX } from "@fleetdrop/shared/protocol/multipart";
 import { DEFAULT_CONTENT_TYPE } from "@fleetdrop/shared/names";
 import type { TOperationAnswerBody } from "@fleetdrop/shared/operations";
 import type { TAdmitPart } from "@fleetdrop/storage/fs-upload-endpoint";
 import { InvalidObjectKeyError, NoSuchUploadError, type Store } from "@fleetdrop/storage/store";
 import { recordUploadRequests } from "../db/upload-requests";
 import type { Logger } from "../logger";
-import type { THandlers } from "../router";
+import type { TWorkerFeature } from "../feature";
+import type { THandler } from "../router";
 import type { TObjectHasher } from "../digests/hasher";
 import { dropUpload, finishCompletion, type TCompletionDeps } from "./completion";
 import {
@@ -77,7 +73,15 @@ export type TMultipartFeatureDeps = {
   onCompleted?: () => void;
 };
 
-export function installMultipartFeature(handlers: THandlers, deps: TMultipartFeatureDeps) {
+export type TMultipartFeature = TWorkerFeature & {
+  readonly settings: TMultipartSettings;
+  /** The fs endpoint's check of each part. */
+  readonly admitPart: TAdmitPart;
+  /** Runs the sweep (expiry, interrupted completions, orphans) once now. */
+  sweep(): Promise<{ aborted: number; completed: number; orphans: number }>;
+};
+
+export function createMultipartFeature(deps: TMultipartFeatureDeps): TMultipartFeature {
   const settings = { ...DEFAULT_MULTIPART_SETTINGS, ...deps.settings };
   const { pool, store } = deps;
   const completion: TCompletionDeps = {
@@ -139,7 +143,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
     };
   }
 
-  handlers.multipartCreate = {
+  const multipartCreate: THandler<"multipartCreate"> = {
     async handle(message, { deviceId }) {
       const size = message.size;
       if (size > settings.maxFileBytes)
@@ -222,7 +226,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
     },
   };
 
-  handlers.multipartParts = {
+  const multipartParts: THandler<"multipartParts"> = {
     async handle(message, { deviceId }) {
       const row = await uploadOf(message.upload_id, deviceId);
       if (row.state === "completed") throw new ProtocolError("multipart_completed");
@@ -231,7 +235,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
     },
   };
 
-  handlers.multipartComplete = {
+  const multipartComplete: THandler<"multipartComplete"> = {
     async handle(message, { deviceId }) {
       const row = await uploadOf(message.upload_id, deviceId);
       const done = (completed: { fileId: string; objectKey: string; size: number; etag: string }) => ({
@@ -250,7 +254,7 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
     },
   };
 
-  handlers.multipartAbort = {
+  const multipartAbort: THandler<"multipartAbort"> = {
     async handle(message, { deviceId }) {
       const row = await findUploadOfDevice(pool, message.upload_id, deviceId);
       if (!row) throw new ProtocolError("multipart_not_found");
@@ -323,5 +327,13 @@ export function installMultipartFeature(handlers: THandlers, deps: TMultipartFea
   }
   let orphanListingFailed = false;
 
-  return { admitPart, sweep, settings, hardMax: MULTIPART_HARD_MAX_FILE_SIZE };
+  return {
+    name: "multipart",
+    settings,
+    admitPart,
+    sweep,
+    handlers: { multipartCreate, multipartParts, multipartComplete, multipartAbort },
+    // At start too: a completion a dead worker left is finished once its heartbeat is stale.
+    jobs: [{ name: "multipart-sweep", intervalMs: settings.sweepIntervalMs, run: sweep, immediate: true }],
+  };
 }

@@ -20,7 +20,7 @@ import type { TTopics } from "@fleetdrop/shared/topics";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { IPublishPacket } from "mqtt";
 import type { Logger } from "../logger";
-import { startPeriodic, type TPeriodic } from "../jobs/periodic";
+import type { TWorkerFeature } from "../feature";
 import { expirePresence, recordPresence, type TPresenceChange } from "./record";
 import { devicePresenceChanged } from "./transition";
 
@@ -36,15 +36,13 @@ export const DEFAULT_PRESENCE_SETTINGS: TPresenceSettings = { expirySeconds: PRE
 /** Presence payloads are tiny; anything larger is not one. */
 const MAX_PAYLOAD_BYTES = 1024;
 
-export type TPresenceFeature = {
+export type TPresenceFeature = TWorkerFeature & {
   /** Filters the worker's connection subscribes to (plain subscriptions, QoS 1). */
   readonly filters: string[];
   /** Whether a message on this topic is this feature's. */
   handles(topic: string): boolean;
   /** Records a presence message; resolves once it is recorded (or refused), so it can be acknowledged. */
   onMessage(packet: IPublishPacket): Promise<void>;
-  start(): void;
-  stop(): Promise<void>;
   /** Resolves once every message received so far is recorded (tests). */
   settled(): Promise<void>;
 };
@@ -98,26 +96,24 @@ export function createPresenceFeature(options: {
     return next;
   };
 
-  let expiry: TPeriodic | null = null;
   return {
+    name: "presence",
     filters: [topics.presenceFilter, topics.brokerPresenceFilter],
     handles: (topic) => topics.parsePresence(topic) !== null,
     onMessage,
-    start() {
-      expiry = startPeriodic(
-        "presence-expiry",
-        settings.expiryCheckMs,
-        async () => {
+    jobs: [
+      {
+        name: "presence-expiry",
+        intervalMs: settings.expiryCheckMs,
+        async run() {
           for (const change of await expirePresence(pool)) report(change);
         },
-        log,
-      );
-    },
+      },
+    ],
     async settled() {
       while (chains.size > 0) await Promise.all(chains.values());
     },
     async stop() {
-      await expiry?.stop();
       await Promise.all(chains.values());
     },
   };

@@ -19,6 +19,7 @@ import { retentionCandidatesQuery, type TRetentionRuleKind } from "@fleetdrop/db
 import { storeRetentionCandidates } from "@fleetdrop/shared/retention/store-objects";
 import type { TNamedStore } from "@fleetdrop/storage/named-stores";
 import type { Store } from "@fleetdrop/storage/store";
+import { withTransaction } from "../db/transaction";
 import type { Logger } from "../logger";
 
 export type TRetentionSettings = {
@@ -72,9 +73,7 @@ async function finishSessions(
     entry.bytes += row.size === null ? 0 : Number(row.size);
     perSession.set(row.session_id, entry);
   }
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  const removed = await withTransaction(pool, async (client) => {
     const deleted = await client.query<{ id: number; name: string; serial: string | null; started_at: Date }>(
       `DELETE FROM sessions s USING devices d
        WHERE s.id = ANY($1::int[]) AND s.deleting_at IS NOT NULL AND d.id = s.device_id
@@ -111,15 +110,10 @@ async function finishSessions(
         [ruleId, totals.sessions, totals.files, totals.bytes],
       );
     }
-    await client.query("COMMIT");
-    log.info({ project: projectId, rule: ruleId, ...totals }, "retention deleted sessions");
     return totals;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
+  log.info({ project: projectId, rule: ruleId, ...removed }, "retention deleted sessions");
+  return removed;
 }
 
 /** One batch of a store rule: deletes its objects and audits the ones deleted. Returns the objects deleted. */
@@ -152,9 +146,7 @@ async function deleteStoreBatch(deps: {
   const bytes = deleted.reduce((sum, object) => sum + object.size, 0);
   if (deleted.length > 0) {
     // What was deleted is audited even when part of the batch failed.
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
+    await withTransaction(pool, async (client) => {
       await client.query(
         `INSERT INTO audit_log (project_id, actor_type, actor_label, action, target_type, target_id, details)
          VALUES ($1, 'system', 'retention', 'retention.delete_objects', 'retention_rule', $2, $3::jsonb)`,
@@ -178,13 +170,7 @@ async function deleteStoreBatch(deps: {
                 last_error = NULL WHERE id = $1`,
         [rule.id, deleted.length, bytes],
       );
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     deps.log.info(
       { project: projectId, rule: rule.id, store: entry.name, objects: deleted.length, bytes },
       "retention deleted store objects",

@@ -12,6 +12,7 @@ import type { TNamedStore } from "@fleetdrop/storage/named-stores";
 import { auditDeviceAction } from "../db/audit";
 import { findDevice } from "../db/devices";
 import { storeUploadRecorded } from "../db/store-objects";
+import { withTransaction } from "../db/transaction";
 import type { Logger } from "../logger";
 import { enqueueEvent } from "../webhooks/outbox-db";
 
@@ -44,9 +45,7 @@ export function createStoreObjectRecorder(deps: { pool: Pool; log: Logger }): TR
     if (!service) return;
     const report = await readReport(entry, key, size);
     // The report's audit row and its command.completed event commit together.
-    const client = await deps.pool.connect();
-    try {
-      await client.query("BEGIN");
+    await withTransaction(deps.pool, async (client) => {
       await auditDeviceAction(client, {
         projectId: device.projectId,
         deviceId,
@@ -61,13 +60,7 @@ export function createStoreObjectRecorder(deps: { pool: Pool; log: Logger }): TR
         type: "command.completed",
         data: { service, object_key: key, etag, ...("report" in report ? { report: report.report } : { error: report.error }) },
       });
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     deps.log.info({ device: deviceId, service, ok: "report" in report }, "status report recorded");
   };
 }

@@ -15,6 +15,7 @@ import type { Pool } from "@fleetdrop/db/pool";
 import { missingRanges, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
 import { CannotAdoptFileError, type Store } from "@fleetdrop/storage/store";
 import { to as copyTo } from "pg-copy-streams";
+import { withTransaction } from "../db/transaction";
 import { CopyBinaryReader } from "./copy-binary";
 import { canAdopt, storedResult, type TStored } from "./eager-assembly";
 import type { FileStaging } from "./file-staging";
@@ -44,123 +45,118 @@ export type TAssembleResult =
 
 export async function assembleTransfer(input: TAssembleInput): Promise<TAssembleResult> {
   if (!UUID.test(input.transferId)) throw new Error(`not a transfer id: ${input.transferId}`);
-  const client = await input.pool.connect();
-  let broken = false;
-  try {
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    // A large file takes longer than the pool's statement timeout to read.
-    await client.query("SET LOCAL statement_timeout = 0");
-    const received = await heldRanges(client, input.transferId);
-    const missing = missingRanges(received, input.size);
-    if (missing.length > 0) return { outcome: "incomplete", received, missing };
-    if ((received.at(-1)?.[1] ?? 0) > input.size) return { outcome: "beyond_size", received };
+  return withTransaction(
+    input.pool,
+    async (client, tx) => {
+      // A large file takes longer than the pool's statement timeout to read.
+      await client.query("SET LOCAL statement_timeout = 0");
+      const received = await heldRanges(client, input.transferId);
+      const missing = missingRanges(received, input.size);
+      if (missing.length > 0) return { outcome: "incomplete", received, missing };
+      if ((received.at(-1)?.[1] ?? 0) > input.size) return { outcome: "beyond_size", received };
 
-    // Segments staged in files hold no bytes in `data` (see segments-fs.ts).
-    const where = await runTyped(
-      client,
-      typedSql
-        .selectFrom("transfer_segments")
-        .select((eb) => [
-          eb.fn
-            .countAll<string>()
-            .filterWhere(eb.fn("octet_length", [eb.ref("data")]), "<", eb.ref("length"))
-            .as("in_files"),
-          eb.fn.countAll<string>().as("total"),
-        ])
-        .where("transfer_id", "=", input.transferId),
-    );
-    const inFiles = Number(where.rows[0]?.in_files ?? 0);
-    if (inFiles > 0) {
-      if (inFiles !== Number(where.rows[0]?.total))
-        throw new Error(
-          "the transfer's segments are staged partly in files and partly in PostgreSQL " +
-            "(TRANSFER_STAGING_DIR changed during it); abort it and send again",
-        );
-      if (!input.staging)
-        throw new Error("the transfer's segments are staged in files, but TRANSFER_STAGING_DIR is not set on this worker");
-      return await storeFromFile(input, input.staging);
-    }
+      // Segments staged in files hold no bytes in `data` (see segments-fs.ts).
+      const where = await runTyped(
+        client,
+        typedSql
+          .selectFrom("transfer_segments")
+          .select((eb) => [
+            eb.fn
+              .countAll<string>()
+              .filterWhere(eb.fn("octet_length", [eb.ref("data")]), "<", eb.ref("length"))
+              .as("in_files"),
+            eb.fn.countAll<string>().as("total"),
+          ])
+          .where("transfer_id", "=", input.transferId),
+      );
+      const inFiles = Number(where.rows[0]?.in_files ?? 0);
+      if (inFiles > 0) {
+        if (inFiles !== Number(where.rows[0]?.total))
+          throw new Error(
+            "the transfer's segments are staged partly in files and partly in PostgreSQL " +
+              "(TRANSFER_STAGING_DIR changed during it); abort it and send again",
+          );
+        if (!input.staging)
+          throw new Error("the transfer's segments are staged in files, but TRANSFER_STAGING_DIR is not set on this worker");
+        return await storeFromFile(input, input.staging);
+      }
 
-    const hash = createHash("sha256");
-    let position = 0; // next byte of the file to emit
-    let rowOffset = 0; // file offset of the next byte of the current row
-    let mismatch: string | null = null;
-    let reader: CopyBinaryReader;
-    const body = new Transform({
-      readableHighWaterMark: STREAM_BUFFER,
-      writableHighWaterMark: STREAM_BUFFER,
-      transform(chunk: Buffer, _encoding, callback) {
-        try {
-          reader.push(chunk);
+      const hash = createHash("sha256");
+      let position = 0; // next byte of the file to emit
+      let rowOffset = 0; // file offset of the next byte of the current row
+      let mismatch: string | null = null;
+      let reader: CopyBinaryReader;
+      const body = new Transform({
+        readableHighWaterMark: STREAM_BUFFER,
+        writableHighWaterMark: STREAM_BUFFER,
+        transform(chunk: Buffer, _encoding, callback) {
+          try {
+            reader.push(chunk);
+            callback();
+          } catch (error) {
+            callback(error as Error);
+          }
+        },
+        flush(callback) {
+          if (!reader.finished || position !== input.size) {
+            callback(new Error(`assembled ${position} of ${input.size} bytes`));
+            return;
+          }
+          const digest = hash.digest("hex");
+          if (input.expectedSha256 !== null && digest !== input.expectedSha256) {
+            mismatch = digest;
+            callback(new Error(`SHA-256 ${digest} does not match ${input.expectedSha256}`));
+            return;
+          }
+          sha256 = digest;
           callback();
-        } catch (error) {
-          callback(error as Error);
-        }
-      },
-      flush(callback) {
-        if (!reader.finished || position !== input.size) {
-          callback(new Error(`assembled ${position} of ${input.size} bytes`));
-          return;
-        }
-        const digest = hash.digest("hex");
-        if (input.expectedSha256 !== null && digest !== input.expectedSha256) {
-          mismatch = digest;
-          callback(new Error(`SHA-256 ${digest} does not match ${input.expectedSha256}`));
-          return;
-        }
-        sha256 = digest;
-        callback();
-      },
-    });
-    let sha256 = "";
-    reader = new CopyBinaryReader({
-      row(offset) {
-        if (offset > position) throw new Error(`gap before offset ${offset} (assembled up to ${position})`);
-        rowOffset = offset;
-      },
-      data(bytes) {
-        const start = rowOffset;
-        const end = rowOffset + bytes.length;
-        rowOffset = end;
-        // Only the part that extends the file: overlaps were sent before, bytes past the size are not the file's.
-        const from = Math.max(start, position);
-        const to = Math.min(end, input.size);
-        if (to <= from) return;
-        const slice = bytes.subarray(from - start, to - start);
-        hash.update(slice);
-        position = to;
-        body.push(slice);
-      },
-    });
+        },
+      });
+      let sha256 = "";
+      reader = new CopyBinaryReader({
+        row(offset) {
+          if (offset > position) throw new Error(`gap before offset ${offset} (assembled up to ${position})`);
+          rowOffset = offset;
+        },
+        data(bytes) {
+          const start = rowOffset;
+          const end = rowOffset + bytes.length;
+          rowOffset = end;
+          // Only the part that extends the file: overlaps were sent before, bytes past the size are not the file's.
+          const from = Math.max(start, position);
+          const to = Math.min(end, input.size);
+          if (to <= from) return;
+          const slice = bytes.subarray(from - start, to - start);
+          hash.update(slice);
+          position = to;
+          body.push(slice);
+        },
+      });
 
-    const copy = client.query(
-      copyTo(
-        `COPY (SELECT "offset", data FROM transfer_segments WHERE transfer_id = '${input.transferId}' ` +
-          `ORDER BY "offset", length DESC) TO STDOUT (FORMAT binary)`,
-        { highWaterMark: STREAM_BUFFER },
-      ),
-    );
-    copy.on("error", (error) => body.destroy(error));
-    copy.pipe(body);
-    let stored;
-    try {
-      stored = await input.store.put(input.objectKey, body, { contentType: input.contentType });
-    } catch (error) {
-      broken = !copy.readableEnded;
-      copy.unpipe(body);
-      copy.destroy();
-      if (mismatch !== null) return { outcome: "checksum_mismatch", sha256: mismatch };
-      throw error;
-    }
-    await client.query("COMMIT");
-    return storedResult(sha256, stored);
-  } finally {
-    if (broken) client.release(true);
-    else {
-      await client.query("ROLLBACK").catch(() => {});
-      client.release();
-    }
-  }
+      const copy = client.query(
+        copyTo(
+          `COPY (SELECT "offset", data FROM transfer_segments WHERE transfer_id = '${input.transferId}' ` +
+            `ORDER BY "offset", length DESC) TO STDOUT (FORMAT binary)`,
+          { highWaterMark: STREAM_BUFFER },
+        ),
+      );
+      copy.on("error", (error) => body.destroy(error));
+      copy.pipe(body);
+      let stored;
+      try {
+        stored = await input.store.put(input.objectKey, body, { contentType: input.contentType });
+      } catch (error) {
+        // A COPY stopped half way leaves the connection unusable: it is closed, not rolled back.
+        if (!copy.readableEnded) tx.discard();
+        copy.unpipe(body);
+        copy.destroy();
+        if (mismatch !== null) return { outcome: "checksum_mismatch", sha256: mismatch };
+        throw error;
+      }
+      return storedResult(sha256, stored);
+    },
+    { begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" },
+  );
 }
 
 /**

@@ -2,14 +2,13 @@
  * File transfer over MQTT (docs/protocol.md#file_transfer) in the worker: the file_transfer
  * route, its subscription, its clean-up job (TRANSFER_TTL) and the inbound byte budget that keeps
  * the worker's memory flat whatever devices send.
- * worker.ts wires this in with a few lines.
  */
 import type { TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
 import type { TTopics } from "@fleetdrop/shared/topics";
 import type { Store } from "@fleetdrop/storage/store";
 import { Counter, type Registry } from "prom-client";
-import { startPeriodic, type TPeriodic } from "../jobs/periodic";
+import type { TWorkerFeature } from "../feature";
 import type { Logger } from "../logger";
 import { FileStaging } from "./file-staging";
 import { createInboundBudget } from "./inbound-budget";
@@ -44,6 +43,14 @@ const DEFAULT_TRANSFER_SETTINGS: TTransferSettings = {
   eagerAssemblies: 4,
 };
 
+export type TTransferFeature = TWorkerFeature & {
+  readonly settings: TTransferSettings;
+  /** Holds back reading from the broker while handlers hold too many payload bytes. */
+  readonly budget: ReturnType<typeof createInboundBudget>;
+  /** Runs the clean-up (TRANSFER_TTL, staging files) once now. */
+  cleanUp(): Promise<TCleanupResult>;
+};
+
 export function createTransferFeature(deps: {
   settings: Partial<TTransferSettings> | undefined;
   topics: TTopics;
@@ -52,7 +59,7 @@ export function createTransferFeature(deps: {
   registry: Registry;
   log: Logger;
   onStored?: () => void;
-}) {
+}): TTransferFeature {
   const settings = { ...DEFAULT_TRANSFER_SETTINGS, ...deps.settings };
   const metrics = createTransferMetrics(deps.registry);
   const staging = settings.stagingDir ? new FileStaging(settings.stagingDir) : null;
@@ -104,23 +111,18 @@ export function createTransferFeature(deps: {
     return result;
   };
   return {
+    name: "transfers",
     settings,
-    route,
     budget,
-    filter: (sharedGroup?: string) => deps.topics.transferFilter(sharedGroup),
-    startJobs: (): TPeriodic[] => [
-      // At start too: staging files a crash left behind go without waiting a whole interval.
-      startPeriodic("transfer-cleanup", settings.cleanupIntervalMs, cleanUp, deps.log, { immediate: true }),
-      // Not periodic: on stop, abandon unfinished eager assemblies and close the staging files
-      // kept open (after the segments being written).
-      {
-        stop: async () => {
-          await route.eager?.dropAll();
-          await route.drain();
-        },
-        runNow: async () => {},
-      },
-    ],
+    routes: [{ route, filter: (sharedGroup) => deps.topics.transferFilter(sharedGroup) }],
+    // At start too: staging files a crash left behind go without waiting a whole interval.
+    jobs: [{ name: "transfer-cleanup", intervalMs: settings.cleanupIntervalMs, run: cleanUp, immediate: true }],
+    // Once the segments in flight are written: abandon unfinished eager assemblies and close the
+    // staging files kept open.
+    async stop() {
+      await route.eager?.dropAll();
+      await route.drain();
+    },
     cleanUp,
   };
 }

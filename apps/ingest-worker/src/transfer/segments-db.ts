@@ -9,6 +9,7 @@
  */
 import type { TransferState, TRowOf } from "@fleetdrop/db/kysely";
 import type { Pool } from "@fleetdrop/db/pool";
+import { packPayloads } from "../db/payload-blob";
 
 export type TSegmentWrite = {
   serial: string;
@@ -96,19 +97,7 @@ export function segmentOutcome(row: TSegmentRow, item: TSegmentWrite, maxFileByt
 /** Writes a batch; `maxFileBytes` refuses segments that end beyond the largest file allowed. */
 export async function writeSegments(pool: Pool, items: TSegmentWrite[], maxFileBytes: number): Promise<TSegmentOutcome[]> {
   const { chosen, slotOf } = dedupeSegments(items);
-  const positions: number[] = [];
-  let position = 0;
-  for (const item of chosen) {
-    positions.push(position);
-    position += item.data.length;
-  }
-  const blob =
-    chosen.length === 1
-      ? chosen[0]!.data
-      : Buffer.concat(
-          chosen.map((item) => item.data),
-          position,
-        );
+  const { blob, positions } = packPayloads(chosen.map((item) => item.data));
   const result = await pool.query<TSegmentRow>({
     name: "fleetdrop_write_segments",
     text: SQL,

@@ -5,6 +5,7 @@ import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { TExistingFile } from "@fleetdrop/shared/protocol/common";
 import type { TByteRange, TTransferState } from "@fleetdrop/shared/protocol/transfer";
 import { sql } from "kysely";
+import { withTransaction } from "../db/transaction";
 
 export type TTransferRecord = {
   id: string;
@@ -166,9 +167,7 @@ export type TNewTransfer = {
  * insert run under a per-device lock, so concurrent inits on several workers cannot pass it.
  */
 export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive: number): Promise<"created" | "exists" | "limit"> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [ADVISORY_LOCK.transferCreate, input.deviceUuid]);
     const active = await runTyped(
       client,
@@ -178,10 +177,8 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
         .where("device_id", "=", input.deviceUuid)
         .where("state", "=", "active"),
     );
-    if ((active.rows[0]?.n ?? 0) >= maxActive) {
-      await client.query("ROLLBACK");
-      return "limit";
-    }
+    // Nothing written: committing ends the transaction as a rollback would.
+    if ((active.rows[0]?.n ?? 0) >= maxActive) return "limit";
     const inserted = await runTyped(
       client,
       typedSql
@@ -199,14 +196,8 @@ export async function createTransfer(pool: Pool, input: TNewTransfer, maxActive:
         })
         .onConflict((conflict) => conflict.columns(["device_id", "file_ref"]).doNothing()),
     );
-    await client.query("COMMIT");
     return inserted.rowCount === 1 ? "created" : "exists";
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The device's transfer `fileRef`, and whether the device may act (known and enabled). */
@@ -288,9 +279,7 @@ export type TCompletion = {
  */
 export async function completeTransfer(pool: Pool, completion: TCompletion): Promise<{ fileId: string; changed: boolean }> {
   const { transfer } = completion;
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     const file = await client.query<TRowOf<"files", "id"> & { changed: boolean }>(
       `WITH before AS (SELECT state FROM files WHERE session_id = $1 AND filename = $2)
        INSERT INTO files AS f (session_id, filename, object_key, content_type, size_limit, state, size, etag,
@@ -328,14 +317,8 @@ export async function completeTransfer(pool: Pool, completion: TCompletion): Pro
         })
         .where("id", "=", transfer.id),
     );
-    await client.query("COMMIT");
     return { fileId: row.id, changed: row.changed };
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The object key of a completed transfer's file (for an idempotent answer to a repeated fin). */

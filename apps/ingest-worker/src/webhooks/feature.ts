@@ -4,13 +4,12 @@
  * one chunk forwarding uses) in lanes of endpoint × device, each payload signed. A LISTEN on
  * `fleetdrop_webhooks` wakes the loop when an event commits; the poll is the fallback.
  */
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Pool, PoolClient } from "@fleetdrop/db/pool";
 import type { TSecretBox } from "@fleetdrop/shared/crypto/secret-box";
 import type { TWebhookPayload } from "@fleetdrop/shared/webhooks/events";
-import { Counter, type Registry } from "prom-client";
-import { createLaneDelivery, type TDeliverySettings, type TLaneOutbox } from "../delivery/engine";
+import type { Registry } from "prom-client";
+import { createLaneDelivery, deliveryOwner, registerDeliveryCounters, type TDeliverySettings, type TLaneOutbox } from "../delivery/engine";
+import type { TWorkerFeature } from "../feature";
 import type { Logger } from "../logger";
 import {
   leaseWebhookLanes,
@@ -121,27 +120,19 @@ export function createWebhookFeature(deps: {
   pool: Pool;
   registry: Registry;
   log: Logger;
-}) {
+}): TWorkerFeature & { readonly settings: TWebhookSettings; nudge(): void } {
   const settings = { ...DEFAULT_WEBHOOK_SETTINGS, ...deps.settings };
   const log = deps.log.child({ component: "webhook-delivery" });
-  const delivered = new Counter({
-    name: "fleetdrop_webhooks_delivered_total",
-    help: "Webhook deliveries accepted",
-    registers: [deps.registry],
-  });
-  const failed = new Counter({
-    name: "fleetdrop_webhook_attempts_failed_total",
-    help: "Failed webhook attempts by reason",
-    labelNames: ["reason"] as const,
-    registers: [deps.registry],
-  });
-  const parked = new Counter({ name: "fleetdrop_webhooks_parked_total", help: "Webhook deliveries parked", registers: [deps.registry] });
   const delivery = createLaneDelivery({
     outbox: webhookOutbox(deps.pool, settings),
-    owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    owner: deliveryOwner(),
     settings,
     log,
-    counters: { delivered: (count) => delivered.inc(count), failed: (reason) => failed.inc({ reason }), parked: () => parked.inc() },
+    counters: registerDeliveryCounters(deps.registry, {
+      delivered: { name: "fleetdrop_webhooks_delivered_total", help: "Webhook deliveries accepted" },
+      failed: { name: "fleetdrop_webhook_attempts_failed_total", help: "Failed webhook attempts by reason" },
+      parked: { name: "fleetdrop_webhooks_parked_total", help: "Webhook deliveries parked" },
+    }),
     noun: "webhook",
   });
 
@@ -203,6 +194,7 @@ export function createWebhookFeature(deps: {
   let starting: Promise<void> | null = null;
 
   return {
+    name: "webhooks",
     settings,
     start() {
       if (!settings.deliver || !stopped) return;
