@@ -60,7 +60,9 @@ storage does not hold yet.
   --state-dir DIR      where unfinished uploads are remembered (default .fleetdrop/uploads)
 
 ${TRANSFER_OPTIONS_HELP}
-Exit status: 0 all uploaded, 1 a failure (its code is printed, e.g. session_closed), 2 usage.
+Exit status: 0 all uploaded, 1 a failure (its code is printed, e.g. session_closed), 2 usage. A file
+the platform already holds under its name with the same size and SHA-256 counts as uploaded
+("already stored"); another file of that name fails with file_exists.
 
 Examples:
   fleetdrop-device upload --session 1 photo.jpg
