@@ -6,10 +6,11 @@
  */
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { FleetdropDevice } from "@fleetdrop/device/client";
+import type { TMultipartState } from "@fleetdrop/device/multipart-upload";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, sleep, type THarness } from "./harness";
@@ -47,6 +48,9 @@ async function heldParts(objectKey: string): Promise<number> {
   if (!row.rows[0]) return 0;
   return (await h.store.listParts(objectKey, row.rows[0].store_upload_id).catch(() => [])).length;
 }
+
+/** Runs the CLI to its end in `cwd`. */
+const run = (cwd: string, args: string[]) => runDeviceCli(args, { cwd });
 
 describe("device SDK: uploadMultipart", () => {
   it("sends the parts in parallel and the platform checks the SHA-256", async () => {
@@ -149,8 +153,6 @@ describe("fleetdrop-device upload of a large file", () => {
 });
 
 describe("fleetdrop-device resume of a large file", () => {
-  const run = (cwd: string, args: string[]) => runDeviceCli(args, { cwd });
-
   it("lists the interrupted multipart upload, finishes it, and knows it done when its state file outlived it", async () => {
     const cwd = await mkdtemp(path.join(tmp, "resume-"));
     const bytes = randomBytes(4 * 5 * MIB + 99);
@@ -202,7 +204,7 @@ describe("fleetdrop-device resume of a large file", () => {
     await writeFile(stateFile, state);
     const again = await run(cwd, ["resume", ...connection]);
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/run-9\.mcap: already uploaded \(the platform holds it with the same size and SHA-256\)/);
+    expect(again.stdout).toMatch(/already stored run-9\.mcap: the platform holds it, same size and SHA-256 \(20 MiB, /);
     expect(await readdir(states)).toEqual([]);
 
     // Another file has replaced it under that name since: that is not taken for this one; the
@@ -218,7 +220,88 @@ describe("fleetdrop-device resume of a large file", () => {
     const dropped = await run(cwd, ["resume", ...connection]);
     expect(dropped.code, dropped.stdout + dropped.stderr).toBe(0);
     expect(dropped.stderr).toMatch(/dropping run-9\.mcap: .*\[file_exists\]; this upload can never complete/);
-    expect(dropped.stdout).not.toMatch(/already uploaded/);
+    expect(dropped.stdout).not.toMatch(/already stored/);
+    expect(await readdir(states)).toEqual([]);
+  });
+});
+
+describe("fleetdrop-device upload of a file the platform already holds", () => {
+  const uploadedAt = async (filename: string) =>
+    (await h.prisma.file.findFirstOrThrow({ where: { sessionId: h.seed.openA, filename } })).uploadedAt!.toISOString();
+
+  it("in one form POST: the same file again exits 0 and says it is stored; another file of that name still fails", async () => {
+    const cwd = await mkdtemp(path.join(tmp, "form-again-"));
+    const file = path.join(cwd, "photo.jpg");
+    const bytes = randomBytes(40_000);
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    await writeFile(file, bytes);
+    const args = ["upload", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "photo.jpg"];
+    expect((await run(cwd, args)).code).toBe(0);
+    const again = await run(cwd, args);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain(
+      "already stored photo.jpg: the platform holds it, same size and SHA-256 " +
+        `(39.1 KiB, sha256 ${digest.slice(0, 12)}…), uploaded ${await uploadedAt("photo.jpg")}\n`,
+    );
+    expect(again.stderr).not.toMatch(/failed/);
+
+    await writeFile(file, randomBytes(40_000));
+    const other = await run(cwd, args);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/failed photo\.jpg: .*\[file_exists\]/);
+    expect(other.stdout).not.toMatch(/already stored/);
+  });
+
+  it("in parts: the same file again exits 0, and a state file an earlier run left of it is removed; another file still fails", async () => {
+    const cwd = await mkdtemp(path.join(tmp, "parts-again-"));
+    const file = path.join(cwd, "run-12.mcap");
+    const bytes = randomBytes(5 * MIB + 4321);
+    await writeFile(file, bytes);
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    const args = ["upload", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "--multipart"];
+    const first = await run(cwd, [...args, "--json", "run-12.mcap"]);
+    expect(first.code, first.stderr).toBe(0);
+    const { uploadId } = JSON.parse(first.stdout.trim()) as { uploadId: string };
+    const states = path.join(cwd, ".fleetdrop", "uploads");
+    expect(await readdir(states)).toEqual([]);
+    // A run killed after the platform stored the file, before it removed its state file.
+    const { size, mtimeMs } = await stat(file);
+    const stateName = createHash("sha256")
+      .update(JSON.stringify(["ROBOT-A", h.seed.openA, "run-12.mcap", file, size, mtimeMs]))
+      .digest("hex")
+      .slice(0, 32);
+    const state: TMultipartState = {
+      version: 1,
+      kind: "multipart",
+      uploadId,
+      deviceId: "ROBOT-A",
+      sessionId: h.seed.openA,
+      path: file,
+      filename: "run-12.mcap",
+      contentType: "application/octet-stream",
+      size,
+      mtimeMs,
+      sha256: digest,
+      updatedAt: new Date().toISOString(),
+    };
+    await writeFile(path.join(states, `${stateName}.json`), JSON.stringify(state));
+
+    const again = await run(cwd, [...args, "run-12.mcap"]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain(
+      "already stored run-12.mcap: the platform holds it, same size and SHA-256 " +
+        `(5 MiB, sha256 ${digest.slice(0, 12)}…), uploaded ${await uploadedAt("run-12.mcap")}\n`,
+    );
+    expect(await readdir(states)).toEqual([]);
+    const json = await run(cwd, [...args, "--json", "run-12.mcap"]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout.trim())).toMatchObject({ ok: true, multipart: true, already: true, size, sha256: digest });
+
+    await writeFile(file, randomBytes(5 * MIB + 4321));
+    const other = await run(cwd, [...args, "run-12.mcap"]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/failed run-12\.mcap: .*\[file_exists\]/);
+    expect(other.stdout).not.toMatch(/already stored/);
     expect(await readdir(states)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { FleetdropDevice } from "@fleetdrop/device/client";
@@ -207,6 +207,31 @@ describe("several workers", () => {
   });
 });
 
+/**
+ * Sends about half of `file` over MQTT into openA under its base name, with the file_id the command
+ * line derives and the state file it keeps, then drops the connection as a device that lost power
+ * would. Returns the file_id.
+ */
+async function leaveHalfSent(file: string, stateDir: string): Promise<string> {
+  const { size, mtimeMs } = await stat(file);
+  const fileId = stableFileId({ deviceId: "ROBOT-A", sessionId: h.seed.openA, filename: path.basename(file), size, mtimeMs });
+  const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A", timeoutMs: 2000 });
+  await device
+    .uploadOverMqtt({
+      sessionId: h.seed.openA,
+      path: file,
+      fileId,
+      stateFile: path.join(stateDir, `${fileId}.json`),
+      attempts: 1,
+      window: 2,
+      onProgress: ({ sent, total }) => {
+        if (sent > total / 2) device.client.end(true);
+      },
+    })
+    .catch(() => {});
+  return fileId;
+}
+
 describe("command line: upload --over-mqtt, resume", () => {
   it("uploads with plain progress lines when not on a terminal, and says what it stored", async () => {
     const { bytes } = randomFile(300_000);
@@ -247,23 +272,7 @@ describe("command line: upload --over-mqtt, resume", () => {
     const file = path.join(tmp, "later.bin");
     await writeFile(file, bytes);
     const stateDir = path.join(tmp, ".fleetdrop", "transfers");
-    // Leave a transfer half done, as a device that lost power would.
-    const device = await FleetdropDevice.connect({ url: h.broker.url, deviceId: "ROBOT-A", timeoutMs: 2000 });
-    const { mtimeMs } = await import("node:fs/promises").then((fs) => fs.stat(file));
-    const fileId = stableFileId({ deviceId: "ROBOT-A", sessionId: h.seed.openA, filename: "later.bin", size: bytes.length, mtimeMs });
-    await device
-      .uploadOverMqtt({
-        sessionId: h.seed.openA,
-        path: file,
-        fileId,
-        stateFile: path.join(stateDir, `${fileId}.json`),
-        attempts: 1,
-        window: 2,
-        onProgress: ({ sent, total }) => {
-          if (sent > total / 2) device.client.end(true);
-        },
-      })
-      .catch(() => {});
+    const fileId = await leaveHalfSent(file, stateDir);
     expect(await readdir(stateDir)).toEqual([`${fileId}.json`]);
 
     const resumed = await runCli(["resume", "--url", h.broker.url, "--device", "ROBOT-A"], tmp);
@@ -330,6 +339,71 @@ describe("command line: upload --over-mqtt, resume", () => {
     expect(await readdir(stateDir)).toEqual([]);
     const nothing = await runCli(["resume", "--url", h.broker.url, "--device", "ROBOT-A"], tmp);
     expect(nothing.code).toBe(0);
+  });
+
+  it("a file the platform already holds (same size and SHA-256) is done: init answering file_exists exits 0 and says so", async () => {
+    const cwd = await mkdtemp(path.join(tmp, "again-"));
+    const file = path.join(cwd, "again.bin");
+    const { bytes, sha256 } = randomFile(120_000);
+    await writeFile(file, bytes);
+    const args = ["upload", "--over-mqtt", "--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA), "again.bin"];
+    const first = await runCli(args, cwd);
+    expect(first.code, first.stderr).toBe(0);
+    const row = await h.prisma.file.findFirstOrThrow({ where: { sessionId: h.seed.openA, filename: "again.bin" } });
+    // A later modification time: another file_id, so the platform's init finds the name taken.
+    await utimes(file, new Date(), new Date(Date.now() + 60_000));
+    const second = await runCli(args, cwd);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toContain(
+      `already stored again.bin: the platform holds it, same size and SHA-256 (117 KiB, sha256 ${sha256.slice(0, 12)}…), ` +
+        `uploaded ${row.uploadedAt!.toISOString()}\n`,
+    );
+    expect(second.stderr).not.toMatch(/failed|file_exists/);
+    expect(await readdir(path.join(cwd, ".fleetdrop", "transfers"))).toEqual([]);
+    const json = await runCli([...args.slice(0, -1), "--json", "again.bin"], cwd);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout.trim())).toMatchObject({
+      ok: true,
+      already: true,
+      size: bytes.length,
+      sha256,
+      uploaded_at: row.uploadedAt!.toISOString(),
+    });
+
+    // Another file of that name (same size, other bytes) is still refused: a failure, no state left.
+    await writeFile(file, randomFile(120_000).bytes);
+    const other = await runCli(args, cwd);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/failed again\.bin: .*\[file_exists\]/);
+    expect(other.stderr).not.toMatch(/resume|run the same command/);
+    expect(other.stdout).not.toMatch(/already stored/);
+    expect(await readdir(path.join(cwd, ".fleetdrop", "transfers"))).toEqual([]);
+    expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/again.bin`)).equals(bytes)).toBe(true);
+  });
+
+  it("a transfer whose fin finds the same file stored meanwhile (by a form) exits 0, and its state file is removed", async () => {
+    const cwd = await mkdtemp(path.join(tmp, "fin-"));
+    const file = path.join(cwd, "meanwhile.bin");
+    const { bytes, sha256 } = randomFile(600_000);
+    await writeFile(file, bytes);
+    const stateDir = path.join(cwd, ".fleetdrop", "transfers");
+    // The transfer is active, its state file stays.
+    const fileId = await leaveHalfSent(file, stateDir);
+    expect(await readdir(stateDir)).toEqual([`${fileId}.json`]);
+    // The same bytes reach the name by another way (a form upload of a copy).
+    const copy = path.join(cwd, "copy.bin");
+    await writeFile(copy, bytes);
+    const connection = ["--url", h.broker.url, "--device", "ROBOT-A", "--session", String(h.seed.openA)];
+    const form = await runCli(["upload", ...connection, "--name", "meanwhile.bin", "copy.bin"], cwd);
+    expect(form.code, form.stderr).toBe(0);
+
+    // The transfer's init resumes it; its fin is answered file_exists with this very file.
+    const resumed = await runCli(["upload", "--over-mqtt", ...connection, "meanwhile.bin"], cwd);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming meanwhile\.bin: the platform already holds/);
+    expect(resumed.stdout).toMatch(new RegExp(`already stored meanwhile\\.bin: .*sha256 ${sha256.slice(0, 12)}…\\), uploaded \\d{4}-`));
+    expect(await readdir(stateDir)).toEqual([]);
+    expect((await stored(`sessions/ROBOT-A/${h.seed.openA}/meanwhile.bin`)).equals(bytes)).toBe(true);
   });
 
   it("sends a new version of a stored file with overwrite (SDK and --overwrite), and not without", async () => {

@@ -37,6 +37,22 @@ export function existingOf(answer: Record<string, unknown>): TExistingFile | und
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * Whether `error` is a `file_exists` refusal for this very file: the platform's `existing` has the
+ * local file's size and SHA-256 (an earlier attempt stored it and its answer was lost, or another
+ * run got there first), so the upload is done. Returns the stored file then, else null: another
+ * file of the name, or one whose size or SHA-256 the platform does not know, is not this one.
+ *
+ * `sha256` is called only when the sizes agree and the platform knows a digest (reading a large
+ * file costs); whatever it throws is thrown.
+ */
+export async function alreadyStored(error: unknown, local: { size: number; sha256: () => Promise<string> }): Promise<TExistingFile | null> {
+  if (!(error instanceof FleetdropError) || error.code !== "file_exists") return null;
+  const existing = error.existing;
+  if (!existing?.sha256 || existing.size !== local.size) return null;
+  return (await local.sha256()) === existing.sha256 ? existing : null;
+}
+
 /** The platform kept refusing with `429 rate_limited` and the SDK stopped waiting. */
 export class RateLimitedError extends FleetdropError {
   constructor(what: string, retryAfterSeconds: number, attempts: number, reason: string) {

@@ -11,7 +11,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { copyFile, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { FleetdropDevice } from "../client";
-import { FleetdropError, StorageRejectedError } from "../errors";
+import { alreadyStored, FleetdropError, StorageRejectedError } from "../errors";
 import { sha256OfFile } from "../mqtt-transfer";
 import type { TAgentConfig, TAgentRule } from "./config";
 import { createPathFilter } from "./glob";
@@ -421,14 +421,23 @@ export class UploadAgent {
     const where = `session ${sessionId ?? "?"}`;
     // Not known to be this file's: a later version of it must not replace what is stored there.
     this.queue.update(entry, { started: false });
-    let same = false;
-    if (existing?.sha256 && existing.size === entry.size) {
-      const digest = await sha256OfFile(entry.path).catch((failure: NodeJS.ErrnoException) => failure);
-      if (digest instanceof Error) return this.unreadable(entry, key, digest);
-      const after = await stat(entry.path).catch(() => null);
-      if (!after || after.size !== entry.size || after.mtimeMs !== entry.mtimeMs)
-        return this.changed(rule, entry, "changed after it was found ready");
-      same = digest === existing.sha256;
+    // The digest is of this version only if the file is unchanged after it was read.
+    const changedMeanwhile = new Error("changed after it was found ready");
+    let same: boolean;
+    try {
+      same =
+        (await alreadyStored(error, {
+          size: entry.size,
+          sha256: async () => {
+            const digest = await sha256OfFile(entry.path);
+            const after = await stat(entry.path).catch(() => null);
+            if (!after || after.size !== entry.size || after.mtimeMs !== entry.mtimeMs) throw changedMeanwhile;
+            return digest;
+          },
+        })) !== null;
+    } catch (failure) {
+      if (failure === changedMeanwhile) return this.changed(rule, entry, changedMeanwhile.message);
+      return this.unreadable(entry, key, failure as NodeJS.ErrnoException);
     }
     if (same) {
       this.queue.update(entry, { status: "done", doneAt: this.now(), lastError: undefined, nextAttemptAt: 0 });

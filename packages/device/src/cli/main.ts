@@ -3,11 +3,12 @@
  * Run `fleetdrop-device help` (or `pnpm device help` in the repository).
  */
 import { createHash } from "node:crypto";
-import { stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FleetdropError } from "../errors";
 import { RateLimiter } from "../rate-limiter";
+import { reportStoredAlready, storedAlready } from "./already-stored";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
@@ -59,7 +60,9 @@ storage does not hold yet.
   --state-dir DIR      where unfinished uploads are remembered (default .fleetdrop/uploads)
 
 ${TRANSFER_OPTIONS_HELP}
-Exit status: 0 all uploaded, 1 a failure (its code is printed, e.g. session_closed), 2 usage.
+Exit status: 0 all uploaded, 1 a failure (its code is printed, e.g. session_closed), 2 usage. A file
+the platform already holds under its name with the same size and SHA-256 counts as uploaded
+("already stored"); another file of that name fails with file_exists.
 
 Examples:
   fleetdrop-device upload --session 1 photo.jpg
@@ -124,14 +127,18 @@ async function upload(args: string[]): Promise<number> {
     for (const file of files) {
       const filename = values.name ?? path.basename(file);
       const progress = values.json ? undefined : progressReporter(filename);
+      let size = 0;
+      let statePath: string | null = null;
       try {
-        const { size, mtimeMs } = await stat(file);
+        const info = await stat(file);
+        size = info.size;
         if (size > multipartAbove && size > 0) {
           // One state file per device, session, name, size and mtime: running the command again resumes.
           const stateName = createHash("sha256")
-            .update(JSON.stringify([device.options.deviceId, sessionId, filename, file, size, mtimeMs]))
+            .update(JSON.stringify([device.options.deviceId, sessionId, filename, file, size, info.mtimeMs]))
             .digest("hex")
             .slice(0, 32);
+          statePath = path.join(stateDir, `${stateName}.json`);
           const result = await device.uploadMultipart(file, {
             session: sessionId,
             filename,
@@ -141,7 +148,7 @@ async function upload(args: string[]): Promise<number> {
             concurrency,
             throttle,
             checksum: !values["no-checksum"],
-            statePath: path.join(stateDir, `${stateName}.json`),
+            statePath,
             onProgress: progress ? (p) => progress.update(p) : undefined,
             onResume: values.json
               ? undefined
@@ -168,6 +175,16 @@ async function upload(args: string[]): Promise<number> {
         if (values.json) console.log(JSON.stringify({ file, ok: true, ...result }));
         else console.log(`uploaded ${filename} (${formatBytes(result.size)}) → ${result.objectKey}  file_id=${result.fileId}`);
       } catch (error) {
+        // The name is taken: the upload can never complete, and a state file of it (one a run left
+        // that died after the platform stored the file) would only fail the same way again.
+        if (statePath && error instanceof FleetdropError && error.code === "file_exists") await rm(statePath, { force: true });
+        // Taken by this very file (an earlier run stored it): the upload is done.
+        const stored = await storedAlready(error, file, size);
+        if (stored) {
+          const extra = statePath ? { multipart: true } : {};
+          reportStoredAlready({ file, filename, json: Boolean(values.json), extra }, stored);
+          continue;
+        }
         failures++;
         const code = error instanceof FleetdropError ? error.code : "error";
         if (values.json) console.log(JSON.stringify({ file, ok: false, code, error: (error as Error).message }));

@@ -10,8 +10,9 @@ import { parseArgs } from "node:util";
 import type { FleetdropDevice } from "../client";
 import { FleetdropError, StorageRejectedError } from "../errors";
 import type { TMultipartState } from "../multipart-upload";
-import { sha256OfFile, type TTransferState } from "../mqtt-transfer";
+import type { TTransferState } from "../mqtt-transfer";
 import { RateLimiter } from "../rate-limiter";
+import { reportStoredAlready, storedAlready } from "./already-stored";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
@@ -173,17 +174,10 @@ async function resumeMultipart(
     const message = (error as Error).message;
     // A run that died after the platform joined the file but before it removed its state file:
     // the name is taken by this very file (same size and SHA-256), so the upload is done.
-    const existing = error instanceof FleetdropError ? error.existing : undefined;
-    if (
-      code === "file_exists" &&
-      existing?.sha256 &&
-      existing.size === state.size &&
-      state.sha256 === existing.sha256 &&
-      (await sha256OfFile(state.path).catch(() => null)) === existing.sha256
-    ) {
+    const stored = await storedAlready(error, state.path, state.size);
+    if (stored) {
       await rm(stateFile, { force: true });
-      if (options.json) console.log(JSON.stringify({ file: state.path, ok: true, multipart: true, already: true, size: state.size }));
-      else console.log(`${state.filename}: already uploaded (the platform holds it with the same size and SHA-256)`);
+      reportStoredAlready({ file: state.path, filename: state.filename, json: options.json, extra: { multipart: true } }, stored);
       return true;
     }
     const permanent = isPermanent(error);

@@ -2,13 +2,14 @@
  * The command line's MQTT-only verbs: `upload --over-mqtt` (file_transfer, resumable) and `chunks`
  * (`resume`, which continues these transfers and multipart uploads, is resume-command.ts).
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FleetdropDevice } from "../client";
 import type { TChunkAnswer } from "../chunks";
 import { FleetdropError } from "../errors";
 import { stableFileId, TransferRefusedError } from "../mqtt-transfer";
+import { reportStoredAlready, storedAlready } from "./already-stored";
 import { userCwd } from "./config";
 import { CONNECTION_OPTIONS, connectWithFlags } from "./connect";
 import { formatBytes, progressReporter } from "./progress";
@@ -98,6 +99,7 @@ export async function sendOne(options: TSendOne): Promise<boolean> {
       overwrite: options.overwrite === true,
     });
   const progress = options.json ? undefined : progressReporter(options.filename);
+  const stateFile = path.join(options.stateDir, `${fileId}.json`);
   try {
     const result = await options.device.uploadOverMqtt({
       sessionId: options.sessionId,
@@ -109,7 +111,7 @@ export async function sendOne(options: TSendOne): Promise<boolean> {
       fileId,
       segmentSize: options.segmentSize,
       window: options.window,
-      stateFile: path.join(options.stateDir, `${fileId}.json`),
+      stateFile,
       onProgress: progress ? (p) => progress.update(p) : undefined,
       onResume: options.json
         ? undefined
@@ -124,6 +126,13 @@ export async function sendOne(options: TSendOne): Promise<boolean> {
       );
     return true;
   } catch (error) {
+    // The name is taken by this very file (init or fin answered file_exists): the upload is done.
+    const stored = await storedAlready(error, options.file, info.size);
+    if (stored) {
+      await rm(stateFile, { force: true });
+      reportStoredAlready({ file: options.file, filename: options.filename, json: options.json, extra: { file_id: fileId } }, stored);
+      return true;
+    }
     const code = error instanceof FleetdropError ? error.code : "error";
     // A permanent refusal removed the state file (mqtt-transfer.ts): nothing is left to resume.
     const permanent = error instanceof TransferRefusedError && error.permanent;
