@@ -56,7 +56,7 @@ describe("composeFeatures", () => {
     expect(composed.routes.map((entry) => entry.filter("g"))).toEqual(["a/g", "b/g"]);
   });
 
-  it("starts in list order and stops in the reverse one, each feature's jobs before its start and stop", async () => {
+  it("starts in list order and stops in the reverse one: jobs before start, every job (together) before any stop", async () => {
     const events: string[] = [];
     const releases: (() => void)[] = [];
     const feature = (name: string): TWorkerFeature => ({
@@ -87,14 +87,15 @@ describe("composeFeatures", () => {
 
     const stopping = composed.stop();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    // The second feature's job run is in progress: nothing stops before it ends.
+    // Both features' job runs are in progress: nothing stops before they end.
     expect(events).toEqual([]);
     releases[1]!();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(events).toEqual(["second job done", "second stop"]);
+    // The first feature's run is still going: no feature stops yet, though the second's job is done.
+    expect(events).toEqual(["second job done"]);
     releases[0]!();
     await stopping;
-    expect(events).toEqual(["second job done", "second stop", "first job done", "first stop"]);
+    expect(events).toEqual(["second job done", "first job done", "second stop", "first stop"]);
   });
 
   it("stops nothing twice", async () => {

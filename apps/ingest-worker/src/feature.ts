@@ -10,8 +10,9 @@
  * - features start in list order and stop in the reverse order, so a feature stops only after
  *   every feature listed after it (the ones that may use it) has stopped; the worker stops them
  *   only once the requests in flight are answered;
- * - a feature's jobs start before its start() and stop (waiting for a run in progress) before its
- *   stop().
+ * - a feature's jobs start before its start(); on stop, every feature's jobs stop together first
+ *   (waiting for the runs in progress, so stopping takes the longest run, not their sum), and
+ *   only then do the features stop, the last one first.
  */
 import { startPeriodic, type TPeriodic, type TPeriodicOptions } from "./jobs/periodic";
 import type { Logger } from "./logger";
@@ -75,10 +76,8 @@ export function composeFeatures(features: readonly TWorkerFeature[], log: Logger
     async stop() {
       const running = started.reverse();
       started = [];
-      for (const { feature, jobs } of running) {
-        await Promise.all(jobs.map((job) => job.stop()));
-        await feature.stop?.();
-      }
+      await Promise.all(running.flatMap(({ jobs }) => jobs.map((job) => job.stop())));
+      for (const { feature } of running) await feature.stop?.();
     },
   };
 }
