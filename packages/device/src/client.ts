@@ -21,16 +21,10 @@ import { DEFAULT_TOPIC_PREFIX, createTopics } from "@fleetdrop/shared/topics";
 import { PRESENCE_REFRESH_SECONDS } from "@fleetdrop/shared/protocol/commands";
 import mqtt, { type MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
+import { sha256OfFile } from "./file-digest";
 import { existingOf, FleetdropError, RateLimitedError, retryAfterOf, StorageRejectedError, TimeoutError } from "./errors";
 import { postForm, type TUploadProgress } from "./upload";
-import {
-  abortTransfer,
-  sha256OfFile,
-  transferStatus,
-  uploadOverMqtt,
-  type TTransferConnection,
-  type TUploadOverMqttInput,
-} from "./mqtt-transfer";
+import { abortTransfer, transferStatus, uploadOverMqtt, type TTransferConnection, type TUploadOverMqttInput } from "./mqtt-transfer";
 import { onChunkRefused, sendChunk, type TChunkAnswer, type TSendChunkOptions } from "./chunks";
 import { downloadFile, requestDownload, uploadToStore, type TDownloadInput, type TStoreUploadInput } from "./download";
 import { fetchCommands, reportCommands } from "./commands";

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseByteSize } from "./cli/transfer-commands";
-import { sha256OfFile, stableFileId, writeTransferState, type TTransferState } from "./mqtt-transfer";
+import { sha256OfFile } from "./file-digest";
+import { stableFileId, writeTransferState, type TTransferState } from "./mqtt-transfer";
 
 let dir: string;
 beforeAll(async () => {

@@ -10,13 +10,13 @@
  * (optional) remembers it too, so `fleetdrop-device resume` can find unfinished uploads.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { coveredBytes, missingRanges, segmentsOf, type TByteRange } from "@fleetdrop/shared/protocol/transfer";
 import type { MqttClient } from "mqtt";
 import { guessContentType } from "./content-type";
 import { existingOf, FleetdropError, retryAfterOf, TimeoutError } from "./errors";
+import { sha256OfFile } from "./file-digest";
 import type { TUploadProgress } from "./upload";
 
 /** What the SDK needs of a connected device (FleetdropDevice provides it). */
@@ -220,12 +220,6 @@ export function stableFileId(input: {
   if (input.overwrite) parts.push("overwrite");
   const digest = createHash("sha256").update(JSON.stringify(parts)).digest("base64url");
   return `f${digest.slice(0, 31)}`;
-}
-
-export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 export async function writeTransferState(file: string, state: TTransferState): Promise<void> {

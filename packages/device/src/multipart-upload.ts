@@ -12,14 +12,13 @@
  * so a lost state file costs a checksum pass, not the parts sent.
  */
 import { RateLimiter, type TRateClock } from "./rate-limiter";
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import path from "node:path";
 import type { TOperationAnswer } from "@fleetdrop/shared/operations";
 import { guessContentType } from "./content-type";
+import { sha256OfFile } from "./file-digest";
 import type { FleetdropDevice } from "./client";
 import { FleetdropError, StorageRejectedError } from "./errors";
 import { sendToStorage, type TUploadProgress } from "./upload";
@@ -105,12 +104,6 @@ async function writeState(statePath: string | undefined, state: TMultipartState)
   const temp = `${statePath}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(state, null, 2));
   await rename(temp, statePath);
-}
-
-async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 function isCode(error: unknown, ...codes: string[]): boolean {

@@ -12,7 +12,7 @@ import { copyFile, mkdir, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { FleetdropDevice } from "../client";
 import { alreadyStored, FleetdropError, StorageRejectedError } from "../errors";
-import { sha256OfFile } from "../mqtt-transfer";
+import { sha256OfFile } from "../file-digest";
 import type { TAgentConfig, TAgentRule } from "./config";
 import { createPathFilter } from "./glob";
 import type { TAgentLog } from "./log";

@@ -4,7 +4,7 @@
  * done, and the command says so and succeeds.
  */
 import { alreadyStored, type TExistingFile } from "../errors";
-import { sha256OfFile } from "../mqtt-transfer";
+import { sha256OfFile } from "../file-digest";
 import { formatBytes } from "./progress";
 
 /**
