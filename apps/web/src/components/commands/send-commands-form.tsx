@@ -3,7 +3,7 @@ import { TriangleAlert } from "lucide-react";
 import { useId } from "react";
 import { ZSendCommandsSchema } from "@/lib/commands-form";
 import { sendCommandsAction } from "@/actions/commands";
-import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { Field, FormMessage, TextAreaField, useActionForm } from "@/components/ui/form";
 import { usePresence } from "@/components/devices/presence";
 import { Time } from "@/components/ui/time";
 import type { TDevicePresence } from "@/lib/presence";
@@ -36,27 +36,21 @@ export function SendCommandsForm({
         error={errors.service}
         hint="The program on the device that runs them; its report comes back under the same name."
       />
-      <div className="field">
-        <label htmlFor={commandsId}>Commands</label>
-        <textarea
-          id={commandsId}
-          name="commands"
-          rows={6}
-          className="mono"
-          placeholder={"uptime\ndf -h /\nsystemctl restart camera"}
-          aria-invalid={errors.commands ? true : undefined}
-          aria-describedby={`${commandsId}-hint${errors.commands ? ` ${commandsId}-error` : ""}`}
-          style={{ width: "100%" }}
-        />
-        <span className="hint" id={`${commandsId}-hint`}>
-          One command per line, run in order. Written to <span className="mono">incoming/{serial}/&lt;service&gt;/commands.json</span>.
-        </span>
-        {errors.commands ? (
-          <span className="field-error" id={`${commandsId}-error`}>
-            <TriangleAlert className="icon" aria-hidden="true" /> {errors.commands}
-          </span>
-        ) : null}
-      </div>
+      <TextAreaField
+        label="Commands"
+        id={commandsId}
+        name="commands"
+        rows={6}
+        className="mono"
+        placeholder={"uptime\ndf -h /\nsystemctl restart camera"}
+        error={errors.commands}
+        hint={
+          <>
+            One command per line, run in order. Written to <span className="mono">incoming/{serial}/&lt;service&gt;/commands.json</span>.
+          </>
+        }
+        style={{ width: "100%" }}
+      />
       {presence.online === false ? (
         <p className="form-warning" role="status" data-testid="commands-offline">
           <TriangleAlert className="icon" aria-hidden="true" /> {serial} is offline (since <Time value={presence.since} relative />

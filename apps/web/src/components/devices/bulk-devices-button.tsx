@@ -4,7 +4,7 @@ import { formatCount } from "@/lib/format";
 import { useState } from "react";
 import { bulkProvisionDevicesAction } from "@/actions/device-credentials";
 import { DialogButton, DialogForm } from "@/components/ui/dialog";
-import { useActionForm } from "@/components/ui/form";
+import { TextAreaField, useActionForm } from "@/components/ui/form";
 import { MAX_CSV_CHARS, ZDeviceBulkSchema } from "@/lib/device-credential-forms";
 import { AuthModeField, CredentialsIssued } from "./issued-credentials";
 
@@ -79,25 +79,16 @@ function BulkDevicesForm({ project, certificates, onClose }: { project: string; 
           </span>
         ) : null}
       </div>
-      <div className="field">
-        <label htmlFor="field-csv">Devices</label>
-        <textarea
-          id="field-csv"
-          name="csv"
-          rows={8}
-          className="mono"
-          value={csv}
-          onChange={(event) => setCsv(event.currentTarget.value)}
-          placeholder={"serial,name,auth\nLINE7-0001,Arm 1,certificate\nLINE7-0002,Arm 2,"}
-          aria-invalid={errors.csv ? true : undefined}
-          aria-describedby={errors.csv ? "field-csv-error" : undefined}
-        />
-        {errors.csv ? (
-          <span id="field-csv-error" className="field-error" style={{ whiteSpace: "pre-line" }}>
-            <TriangleAlert className="icon" aria-hidden="true" /> {errors.csv}
-          </span>
-        ) : null}
-      </div>
+      <TextAreaField
+        label="Devices"
+        name="csv"
+        rows={8}
+        className="mono"
+        value={csv}
+        onChange={(event) => setCsv(event.currentTarget.value)}
+        placeholder={"serial,name,auth\nLINE7-0001,Arm 1,certificate\nLINE7-0002,Arm 2,"}
+        error={errors.csv}
+      />
       <AuthModeField certificates={certificates} error={errors.auth} />
       <p className="hint">Rows without an auth column get this choice. Nothing is created unless every row is valid.</p>
     </DialogForm>

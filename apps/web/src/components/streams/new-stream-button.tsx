@@ -1,8 +1,7 @@
 "use client";
-import { TriangleAlert } from "lucide-react";
 import { createChunkStreamAction } from "@/actions/streams";
 import { DialogButton, DialogForm, DialogOutcome } from "@/components/ui/dialog";
-import { Field, FormMessage, useActionForm } from "@/components/ui/form";
+import { Field, FormMessage, TextAreaField, useActionForm } from "@/components/ui/form";
 import { ZStreamFormSchema } from "@/lib/stream-forms";
 
 export function NewStreamButton({ project }: { project: string }) {
@@ -49,25 +48,14 @@ function NewStreamForm({ project, onClose }: { project: string; onClose: () => v
         placeholder="https://crash.example.com/api/devices/{device_id}/chunks"
         autoComplete="off"
       />
-      <div className="field">
-        <label htmlFor="field-headers">Headers</label>
-        <textarea
-          id="field-headers"
-          name="headers"
-          rows={3}
-          placeholder={"Authorization: Bearer …\nX-Device: {device_id}"}
-          aria-invalid={errors.headers ? true : undefined}
-          aria-describedby={errors.headers ? "field-headers-hint field-headers-error" : "field-headers-hint"}
-        />
-        <span id="field-headers-hint" className="hint">
-          One per line, Name: value. Values are not shown again (they may hold keys).
-        </span>
-        {errors.headers ? (
-          <span id="field-headers-error" className="field-error">
-            <TriangleAlert className="icon" aria-hidden="true" /> {errors.headers}
-          </span>
-        ) : null}
-      </div>
+      <TextAreaField
+        label="Headers"
+        name="headers"
+        rows={3}
+        placeholder={"Authorization: Bearer …\nX-Device: {device_id}"}
+        error={errors.headers}
+        hint="One per line, Name: value. Values are not shown again (they may hold keys)."
+      />
       <Field
         label="Attempts before parking"
         name="max_attempts"

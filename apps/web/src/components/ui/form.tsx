@@ -8,6 +8,7 @@ import {
   type FormEvent,
   type InputHTMLAttributes,
   type ReactNode,
+  type TextareaHTMLAttributes,
 } from "react";
 import type { z } from "zod";
 import { TriangleAlert } from "lucide-react";
@@ -105,6 +106,26 @@ export function Field({ label, name, error, hint, id, ...input }: TFieldProps) {
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy(fieldId, hint, error)}
         {...input}
+      />
+      <FieldNotes fieldId={fieldId} hint={hint} error={error} />
+    </div>
+  );
+}
+
+type TTextAreaFieldProps = TextareaHTMLAttributes<HTMLTextAreaElement> & { label: string; name: string; error?: string; hint?: ReactNode };
+
+/** A Field of several lines. */
+export function TextAreaField({ label, name, error, hint, id, ...textarea }: TTextAreaFieldProps) {
+  const fieldId = id ?? `field-${name}`;
+  return (
+    <div className="field">
+      <label htmlFor={fieldId}>{label}</label>
+      <textarea
+        id={fieldId}
+        name={name}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(fieldId, hint, error)}
+        {...textarea}
       />
       <FieldNotes fieldId={fieldId} hint={hint} error={error} />
     </div>
